@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh clone:
+#   make up    install, start PostgreSQL + broker (embedded) and the four services, in the foreground
+#   make test  install and run the whole test suite (starts its own PostgreSQL and broker)
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.installed
+
+.PHONY: up test unit bench-intake bench clean install
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+up: $(STAMP)
+	$(BIN)/zf up
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+unit: $(STAMP)
+	$(BIN)/pytest tests/unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/intake_load.py
+
+clean:
+	rm -rf $(VENV) .zf .pytest_cache

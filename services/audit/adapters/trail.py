@@ -1,0 +1,33 @@
+"""The trail table: append (from the consumer) and read (for the API)."""
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg
+
+from zfcommon.events import Event
+
+from ..domain.chain import GENESIS, canonical_bytes, link
+
+APPEND_LOCK = 7_263_004
+
+
+def apply(conn: psycopg.Connection, event: Event) -> None:
+    """Consumer callback. The transaction-level advisory lock serialises appenders, so the chain
+    never forks even if several audit consumers run; it is released at commit."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
+    last = conn.execute("SELECT seq, hash FROM trail ORDER BY seq DESC LIMIT 1").fetchone()
+    seq, prev = (last["seq"] + 1, bytes(last["hash"])) if last else (1, GENESIS)
+    canonical = canonical_bytes(event.to_dict())
+    conn.execute(
+        "INSERT INTO trail (seq, event_key, topic, subject, type, actor, event_time, event, prev_hash, hash)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_key) DO NOTHING",
+        (seq, f"{event.source}#{event.id}", event.topic, event.subject, event.type, event.actor, event.time,
+         canonical.decode("utf-8"), prev, link(prev, canonical)))
+
+
+def page(conn: psycopg.Connection, *, after: int, limit: int, subject: str | None) -> list[dict[str, Any]]:
+    if subject:
+        return conn.execute("SELECT * FROM trail WHERE subject = %s AND seq > %s ORDER BY seq LIMIT %s",
+                            (subject, after, limit)).fetchall()
+    return conn.execute("SELECT * FROM trail WHERE seq > %s ORDER BY seq LIMIT %s", (after, limit)).fetchall()

@@ -1,0 +1,14 @@
+"""`python -m audit.entrypoints.consumer`: appends every event of every topic to the trail."""
+from zfcommon.consumer import run_service_consumer
+from zfcommon.events.catalogue import TOPICS
+from zfcommon.settings import Settings
+
+from ..adapters.trail import apply
+
+
+def main() -> None:
+    run_service_consumer(Settings.from_env("audit"), "audit", list(TOPICS), apply)
+
+
+if __name__ == "__main__":
+    main()

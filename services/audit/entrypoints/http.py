@@ -1,0 +1,63 @@
+"""audit's HTTP API: `gunicorn 'audit.entrypoints.http:create_app()'`."""
+from __future__ import annotations
+
+import json
+
+from flask import Flask, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from zfcommon import db
+from zfcommon.auth import require_role
+from zfcommon.settings import Settings
+from zfcommon.web import create_base_app, principal
+
+from ..adapters import trail
+
+blp = Blueprint("events", __name__, url_prefix="/v1/events", description="The accountability trail")
+
+
+class EventQuery(Schema):
+    class Meta:
+        unknown = "raise"
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "return entries with seq greater than this"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    subject = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "a case id"})
+
+
+class TrailEntry(Schema):
+    seq = fields.Integer(required=True)
+    hash = fields.String(required=True, metadata={"description": "hex SHA-256(prev_hash ‖ canonical event)"})
+    prev_hash = fields.String(required=True)
+    recorded_at = fields.DateTime(required=True)
+    event = fields.Dict(required=True, metadata={"description": "the CloudEvent"})
+
+
+class TrailPage(Schema):
+    items = fields.List(fields.Nested(TrailEntry), required=True)
+    next_after = fields.Integer(allow_none=True, required=True)
+
+
+@blp.route("")
+class Events(MethodView):
+    @blp.arguments(EventQuery, location="query")
+    @blp.response(200, TrailPage)
+    def get(self, query):
+        """Page through the trail in order, optionally for one case (subject)."""
+        require_role(principal(), "auditor", "office")
+        with current_app.extensions["zf_pool"].connection() as conn:
+            rows = trail.page(conn, after=query["after"], limit=query["limit"], subject=query.get("subject"))
+        items = [{"seq": r["seq"], "hash": bytes(r["hash"]).hex(), "prev_hash": bytes(r["prev_hash"]).hex(),
+                  "recorded_at": r["recorded_at"], "event": json.loads(r["event"])} for r in rows]
+        full = len(rows) == query["limit"]
+        return {"items": items, "next_after": rows[-1]["seq"] if full else None}
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("audit")
+    app, api = create_base_app(settings, title="Zhengfeng audit trail",
+                               pool=db.make_pool(settings.database_url, max_size=4, name="audit"))
+    api.register_blueprint(blp)
+    return app

@@ -1,0 +1,53 @@
+"""PostgreSQL event store: append with an expected version, load a stream."""
+from __future__ import annotations
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from zfcommon import metrics
+from zfcommon.events import Event, parse_event
+
+
+class ConcurrencyConflict(Exception):
+    """Another command appended to the stream first; the caller should reload and retry."""
+
+    def __init__(self, stream_id: str, expected_version: int):
+        super().__init__(f"case {stream_id} changed after version {expected_version}")
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+
+
+class EventStore:
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def load(self, stream_id: str) -> list[Event]:
+        rows = self.conn.execute(
+            "SELECT payload FROM events WHERE stream_id = %s ORDER BY version", (stream_id,)).fetchall()
+        return [parse_event(r["payload"]) for r in rows]
+
+    def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
+        """Append events after `expected_version`, queueing each for the relay in the same statement.
+
+        The unique (stream_id, version) index makes a concurrent writer that read the same version
+        fail here instead of forking the history. The savepoint keeps the caller's transaction usable.
+        """
+        if not events:
+            return
+        try:
+            with self.conn.transaction():
+                self.conn.execute(
+                    "WITH stored AS ("
+                    " INSERT INTO events (event_id, stream_id, version, type, payload)"
+                    " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::text[], %s::jsonb[])"
+                    " RETURNING position)"
+                    " INSERT INTO outbox (position) SELECT position FROM stored",
+                    ([e.id for e in events], [stream_id] * len(events),
+                     [expected_version + i + 1 for i in range(len(events))],
+                     [e.type for e in events], [Jsonb(e.to_dict()) for e in events]))
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "events_stream_version":
+                raise ConcurrencyConflict(stream_id, expected_version) from None
+            raise
+        for e in events:
+            metrics.EVENTS_STORED.labels(e.type).inc()

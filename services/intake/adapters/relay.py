@@ -1,0 +1,174 @@
+"""The outbox relay: publishes stored events to Kafka and survives its own crash, PostgreSQL restarts
+and broker restarts, including a broker that comes back empty.
+
+Order: rows are read in position order. Within one case, version n+1 can only be inserted after
+version n committed (the unique (stream, version) index sees to it), so position order is version
+order per case and per partition. An event that commits late with a lower position is not skipped:
+the relay reads whatever outbox rows are committed, there is no high-water cursor to jump past it.
+
+Delivery: a row leaves the outbox only after the broker acknowledged the record (acks=all). A crash
+between the acknowledgement and the delete republishes the record; consumers dedupe by event id.
+
+Empty broker: the relay remembers the ids of the topics it publishes to. A missing topic or a changed
+id means the broker lost its log: the relay raises the epoch it stamps on every record and queues
+every stored event again, and consumers that see the new epoch read the partition from its start.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from typing import Callable
+
+import psycopg
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.errors import KafkaError
+from psycopg.types.json import Jsonb
+
+from zfcommon import db, kafka, metrics
+from zfcommon.events.catalogue import TOPICS, all_topics, topic_for
+
+log = logging.getLogger(__name__)
+
+RELAY_LOCK = 7_263_002     # advisory lock: one active relay; others wait as hot standbys
+CHANNEL = "intake_outbox"
+
+
+class Relay:
+    def __init__(self, *, database_url: str, bootstrap: str, partitions: int, batch: int = 500,
+                 producer_factory: Callable[[], KafkaProducer] | None = None,
+                 admin_factory: Callable[[], KafkaAdminClient] | None = None,
+                 check_interval: float = 1.0):
+        self.database_url = database_url
+        self.bootstrap = bootstrap
+        self.partitions = partitions
+        self.batch = batch
+        self.producer_factory = producer_factory or (lambda: kafka.producer(bootstrap))
+        self.admin_factory = admin_factory or (lambda: kafka.admin(bootstrap))
+        self.check_interval = check_interval
+        self.conn: psycopg.Connection | None = None
+        self.listener: psycopg.Connection | None = None
+        self.producer: KafkaProducer | None = None
+        self.epoch = 0
+        self.last_check = 0.0
+
+    # -- connections ------------------------------------------------------------------------------
+    def _db(self) -> psycopg.Connection:
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            self.conn = db.connect(self.database_url)
+            self.listener = db.connect(self.database_url, autocommit=True)
+            self.listener.execute(f"LISTEN {CHANNEL}")
+            # Session lock: held for the life of the connection, released by PostgreSQL if we die.
+            while not self.conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (RELAY_LOCK,)).fetchone()["ok"]:
+                self.conn.commit()
+                log.info("relay_standby_waiting_for_lock")
+                time.sleep(2)
+            self.conn.commit()
+            self.epoch = self.conn.execute("SELECT epoch FROM relay_state WHERE id = 1").fetchone()["epoch"]
+            self.conn.commit()
+        return self.conn
+
+    def _producer(self) -> KafkaProducer:
+        if self.producer is None:
+            self.producer = self.producer_factory()
+        return self.producer
+
+    def _drop_producer(self) -> None:
+        # After a broker failure the idempotent producer's id and sequences may be unknown to the
+        # broker that comes back; a fresh producer starts a clean session.
+        if self.producer is not None:
+            try:
+                self.producer.close(timeout=1)
+            except Exception:  # closing a broken client must not stop the relay
+                pass
+        self.producer = None
+
+    # -- broker epochs ----------------------------------------------------------------------------
+    def check_broker(self) -> bool:
+        """Detect a broker that lost its log; returns True when it did and everything was requeued."""
+        conn = self._db()
+        client = self.admin_factory()
+        try:
+            current = kafka.topic_ids(client, TOPICS)
+            known = conn.execute("SELECT topic_ids FROM relay_state WHERE id = 1").fetchone()["topic_ids"]
+            conn.commit()
+            if known and all(current.get(t) == known.get(t) for t in TOPICS):
+                return False
+            kafka.ensure_topics(self.bootstrap, all_topics(), self.partitions)
+            current = kafka.topic_ids(client, TOPICS)
+        finally:
+            client.close()
+        if not known:
+            conn.execute("UPDATE relay_state SET topic_ids = %s WHERE id = 1", (Jsonb(current),))
+            conn.commit()
+            return False
+        # The broker came back without our topics: republish every stored event under a new epoch.
+        row = conn.execute("UPDATE relay_state SET epoch = epoch + 1, topic_ids = %s WHERE id = 1 "
+                           "RETURNING epoch", (Jsonb(current),)).fetchone()
+        requeued = conn.execute("INSERT INTO outbox (position) SELECT position FROM events "
+                                "ON CONFLICT DO NOTHING").rowcount
+        conn.commit()
+        self.epoch = row["epoch"]
+        self._drop_producer()
+        metrics.RELAY_RESETS.inc()
+        log.warning("broker_lost_log_republishing", extra={"epoch": self.epoch, "requeued": requeued})
+        return True
+
+    # -- publishing ---------------------------------------------------------------------------------
+    def publish_batch(self) -> int:
+        """Publish up to `batch` committed outbox rows; returns how many were acknowledged."""
+        conn = self._db()
+        rows = conn.execute(
+            "SELECT o.position, e.stream_id, e.type, e.payload FROM outbox o JOIN events e USING (position)"
+            " ORDER BY o.position LIMIT %s", (self.batch,)).fetchall()
+        conn.commit()
+        if not rows:
+            return 0
+        producer = self._producer()
+        headers = [kafka.CE_CONTENT_TYPE_HEADER, (kafka.EPOCH_HEADER, str(self.epoch).encode())]
+        futures = [producer.send(topic_for(r["type"]), key=r["stream_id"].encode(),
+                                 value=json.dumps(r["payload"], ensure_ascii=False,
+                                                  separators=(",", ":")).encode(),
+                                 headers=headers) for r in rows]
+        producer.flush(timeout=30)
+        for f in futures:
+            f.get(timeout=30)   # raises if any record was not acknowledged: nothing is deleted then
+        conn.execute("DELETE FROM outbox WHERE position = ANY(%s)", ([r["position"] for r in rows],))
+        conn.commit()
+        for r in rows:
+            metrics.EVENTS_PUBLISHED.labels(topic_for(r["type"])).inc()
+        return len(rows)
+
+    def _wait_for_work(self, timeout: float) -> None:
+        assert self.listener is not None
+        for _ in self.listener.notifies(timeout=timeout, stop_after=1):
+            pass
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("relay_started")
+        backoff = 0.5
+        while not stop.is_set():
+            try:
+                if time.monotonic() - self.last_check >= self.check_interval:
+                    self.check_broker()
+                    self.last_check = time.monotonic()
+                if self.publish_batch() == 0:
+                    self._wait_for_work(0.25)
+                backoff = 0.5
+            except psycopg.OperationalError as exc:
+                log.warning("relay_database_unavailable", extra={"error": str(exc)})
+                self.conn = None
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5)
+            except (KafkaError, TimeoutError) as exc:
+                log.warning("relay_broker_unavailable", extra={"error": f"{type(exc).__name__}: {exc}"})
+                self._drop_producer()
+                self.last_check = 0.0   # check for a lost log before publishing again
+                stop.wait(backoff)
+                backoff = min(backoff * 2, 5)
+        self._drop_producer()
+        for c in (self.conn, self.listener):
+            if c is not None and not c.closed:
+                c.close()
+        log.info("relay_stopped")

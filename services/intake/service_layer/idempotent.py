@@ -1,0 +1,55 @@
+"""Idempotency-Key handling around any command (draft-ietf-httpapi-idempotency-key-header).
+
+A retry with the same key and the same request gets the first answer and writes nothing; the same key
+with a different request is refused with 422. The answer is stored in the command's own transaction,
+so an answer exists exactly when the effects do.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Callable
+
+import psycopg
+
+from zfcommon.problem import Unprocessable
+
+from ..adapters.idempotency import StoredAnswer
+from .uow import UnitOfWork
+
+Answer = tuple[int, Any, dict[str, str]]
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+def _replay(stored: StoredAnswer, digest: str) -> Answer:
+    if stored.request_hash != digest:
+        raise Unprocessable("this Idempotency-Key was already used for a different request",
+                            errors={"Idempotency-Key": ["already used for a different request"]})
+    return stored.status, stored.body, {**stored.headers, "Idempotent-Replayed": "true"}
+
+
+def run_command(uow_factory: Callable[[], UnitOfWork], principal: str, key: str | None, digest: str,
+                command: Callable[[UnitOfWork], Answer]) -> Answer:
+    if key is not None and not (1 <= len(key) <= 255):
+        raise Unprocessable("Idempotency-Key must be 1 to 255 characters",
+                            errors={"Idempotency-Key": ["must be 1 to 255 characters"]})
+    if key:
+        with uow_factory() as uow:
+            stored = uow.idempotency.find(principal, key)
+        if stored:
+            return _replay(stored, digest)
+    with uow_factory() as uow:
+        status, body, headers = command(uow)
+        if key:
+            try:
+                with uow.conn.transaction():
+                    uow.idempotency.remember(principal, key, StoredAnswer(digest, status, body, headers))
+            except psycopg.errors.UniqueViolation:
+                # A concurrent request with this key committed first; ours is rolled back whole.
+                uow.rollback()
+                stored = uow.idempotency.find(principal, key)
+                return _replay(stored, digest)
+        uow.commit()
+    return status, body, headers

@@ -1,0 +1,48 @@
+"""notify's HTTP API: `gunicorn 'notify.entrypoints.http:create_app()'`."""
+from __future__ import annotations
+
+from flask import Flask, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from zfcommon import db
+from zfcommon.auth import require_role
+from zfcommon.problem import NotFound
+from zfcommon.settings import Settings
+from zfcommon.web import create_base_app, principal
+
+from ..adapters import repository
+
+blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases notify is watching")
+
+
+class Watched(Schema):
+    case_id = fields.String(required=True)
+    status = fields.String(required=True)
+    channel = fields.String(required=True)
+    subject_unit = fields.String(required=True)
+    priority = fields.String(required=True)
+    received_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+
+
+@blp.route("/<case_id>")
+class WatchedCase(MethodView):
+    @blp.response(200, Watched)
+    def get(self, case_id):
+        """What notify knows of a case (the basis of its reminders and escalations)."""
+        require_role(principal(), "office", "auditor")
+        with current_app.extensions["zf_pool"].connection() as conn:
+            row = repository.get(conn, case_id)
+        if row is None:
+            raise NotFound(f"notify has not seen case {case_id}")
+        return row
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env("notify")
+    app, api = create_base_app(settings, title="Zhengfeng notify",
+                               pool=db.make_pool(settings.database_url, max_size=4, name="notify"))
+    api.register_blueprint(blp)
+    return app

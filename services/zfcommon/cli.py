@@ -1,0 +1,87 @@
+"""`zf`: developer and operator commands.
+
+  zf up                      run the whole system locally (what `make up` calls)
+  zf migrate                 apply every service's migrations (DATABASE_URL = an administrator)
+  zf topics                  create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)
+  zf token ROLE SUB [--unit U] [--channel C] [--ttl SECONDS]   issue a bearer token (ZF_JWT_SECRET)
+  zf catalogue               print the event catalogue as Markdown (docs/EVENTS.md)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from typing import Mapping
+
+from .settings import SERVICES, ConfigError
+
+
+@dataclass(frozen=True)
+class ToolSettings:
+    """What the operator commands read from the environment."""
+    database_url: str
+    bootstrap: str
+    jwt_secret: str
+    partitions: int
+    db_passwords: dict[str, str]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "ToolSettings":
+        env = os.environ if env is None else env
+        return cls(database_url=env.get("DATABASE_URL", ""), bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
+                   jwt_secret=env.get("ZF_JWT_SECRET", ""), partitions=int(env.get("ZF_PARTITIONS", "6")),
+                   db_passwords={s: env.get(f"ZF_{s.upper()}_DB_PASSWORD", "") for s in SERVICES})
+
+
+def _need(value: str, name: str) -> str:
+    if not value:
+        raise ConfigError(f"{name} is not set")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="zf", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up")
+    sub.add_parser("migrate")
+    sub.add_parser("topics")
+    sub.add_parser("catalogue")
+    tok = sub.add_parser("token")
+    tok.add_argument("role")
+    tok.add_argument("sub")
+    tok.add_argument("--unit")
+    tok.add_argument("--channel")
+    tok.add_argument("--ttl", type=int, default=30 * 24 * 3600)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "up":
+            from .devstack.stack import up
+            return up()
+        tools = ToolSettings.from_env()
+        if args.command == "migrate":
+            from .devstack.stack import migrate_all
+            for s, pw in tools.db_passwords.items():
+                _need(pw, f"ZF_{s.upper()}_DB_PASSWORD")
+            migrate_all(_need(tools.database_url, "DATABASE_URL"), tools.db_passwords)
+        elif args.command == "topics":
+            from . import kafka
+            from .events.catalogue import all_topics
+            kafka.ensure_topics(_need(tools.bootstrap, "KAFKA_BOOTSTRAP_SERVERS"), all_topics(), tools.partitions)
+        elif args.command == "token":
+            from .auth import issue_token
+            print(issue_token(_need(tools.jwt_secret, "ZF_JWT_SECRET"), args.role, args.sub,
+                              unit=args.unit, channel=args.channel, ttl_seconds=args.ttl))
+        elif args.command == "catalogue":
+            from .events.docs import catalogue_markdown
+            sys.stdout.write(catalogue_markdown())
+    except (ConfigError, ValueError) as exc:
+        print(f"zf: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""The exactly-once-in-effect consumer loop shared by ledger, notify and audit.
+
+Kafka delivers at least once. Each event is applied and its id recorded in processed_events in the
+same PostgreSQL transaction, so a redelivery finds the id and changes nothing; Kafka offsets are
+committed only after that transaction, so a crash in between means a redelivery, never a loss.
+A record that cannot be parsed or applied goes to `<topic>.dlq` with the reason, and the loop goes on.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Callable, Iterable
+
+import psycopg
+from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
+from kafka.errors import KafkaError
+
+from . import db, kafka, logs, metrics
+from .events import Event, InvalidEvent, parse_event
+from .events.catalogue import dlq_topic
+
+log = logging.getLogger(__name__)
+
+Apply = Callable[[psycopg.Connection, Event], None]
+
+
+class Unapplicable(Exception):
+    """Raised by a projection when an event can never be applied (it goes to the DLQ)."""
+
+
+def record_epoch(record) -> int:
+    for key, value in record.headers or ():
+        if key == kafka.EPOCH_HEADER:
+            try:
+                return int(value.decode())
+            except (ValueError, AttributeError):
+                return 0
+    return 0
+
+
+class EventConsumer:
+    def __init__(self, *, group: str, apply: Apply, database_url: str, kafka_consumer: KafkaConsumer,
+                 dlq_producer: KafkaProducer):
+        self.group = group
+        self.apply = apply
+        self.database_url = database_url
+        self.consumer = kafka_consumer
+        self.dlq = dlq_producer
+        self.conn: psycopg.Connection | None = None
+        self.epochs: dict[tuple[str, int], int] = {}
+
+    # -- database -------------------------------------------------------------------------------
+    def _connection(self) -> psycopg.Connection:
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            self.conn = db.connect(self.database_url)
+            self.epochs = {(r["topic"], r["partition"]): r["epoch"] for r in
+                           self.conn.execute("SELECT topic, partition, epoch FROM consumer_epochs")}
+            self.conn.commit()
+        return self.conn
+
+    def _apply_all(self, conn: psycopg.Connection, events: list[tuple[object, Event]]) -> list[str]:
+        outcomes = []
+        for record, event in events:
+            logs.case_id.set(event.subject)
+            logs.correlation_id.set(event.correlationid)
+            fresh = conn.execute(
+                "INSERT INTO processed_events (event_id, topic) VALUES (%s, %s) "
+                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                (f"{event.source}#{event.id}", record.topic)).fetchone()
+            if fresh:
+                self.apply(conn, event)
+            outcomes.append("applied" if fresh else "duplicate")
+        return outcomes
+
+    # -- dead letters ------------------------------------------------------------------------------
+    def _dead_letter(self, record, reason: str) -> None:
+        headers = [("zf-reason", reason[:2000].encode()), ("zf-group", self.group.encode()),
+                   ("zf-origin", f"{record.topic}/{record.partition}/{record.offset}".encode())]
+        self.dlq.send(dlq_topic(record.topic), key=record.key, value=record.value, headers=headers).get(timeout=30)
+        metrics.EVENTS_CONSUMED.labels(self.group, record.topic, "dead_lettered").inc()
+        log.warning("event_dead_lettered", extra={"topic": record.topic, "partition": record.partition,
+                                                  "offset": record.offset, "reason": reason[:500]})
+
+    # -- broker epochs ---------------------------------------------------------------------------
+    def _rewind_if_new_epoch(self, tp: TopicPartition, records: list) -> list:
+        """Cut the batch at the first record of a newer broker epoch and rewind that partition.
+
+        A newer epoch means the broker lost its log and the relay is republishing everything; our
+        position in the old log means nothing in the new one, so we read the partition from the start
+        (already applied events are recognised by id). Offset 0 is committed before the epoch is
+        stored, so a crash in between still rewinds.
+        """
+        for i, record in enumerate(records):
+            epoch = record_epoch(record)
+            if epoch > self.epochs.get((tp.topic, tp.partition), 0):
+                self.consumer.seek_to_beginning(tp)
+                try:
+                    self.consumer.commit({tp: OffsetAndMetadata(0, "", -1)})
+                except KafkaError as exc:
+                    log.warning("offset_commit_failed", extra={"error": str(exc)})
+                conn = self._connection()
+                conn.execute("INSERT INTO consumer_epochs (topic, partition, epoch) VALUES (%s, %s, %s) "
+                             "ON CONFLICT (topic, partition) DO UPDATE SET epoch = EXCLUDED.epoch",
+                             (tp.topic, tp.partition, epoch))
+                conn.commit()
+                self.epochs[(tp.topic, tp.partition)] = epoch
+                log.warning("broker_epoch_changed_rewinding", extra={"topic": tp.topic,
+                                                                     "partition": tp.partition, "epoch": epoch})
+                return records[:i]
+        return records
+
+    # -- one poll ----------------------------------------------------------------------------------
+    def handle(self, batch: dict[TopicPartition, list]) -> None:
+        parsed: list[tuple[object, Event]] = []
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        first: dict[TopicPartition, int] = {}
+        self._connection()
+        for tp, records in batch.items():
+            records = self._rewind_if_new_epoch(tp, records)
+            if not records:
+                continue
+            first[tp] = records[0].offset
+            for record in records:
+                offsets[tp] = OffsetAndMetadata(record.offset + 1, "", -1)
+                try:
+                    parsed.append((record, parse_event(record.value)))
+                except InvalidEvent as exc:
+                    self._dead_letter(record, f"invalid event: {exc}")
+        try:
+            self._commit_events(parsed)
+        except psycopg.OperationalError as exc:
+            # The database is away: keep nothing from this batch and read it again once it is back.
+            log.warning("database_unavailable_retrying", extra={"error": str(exc)})
+            self.conn = None
+            for tp, offset in first.items():
+                self.consumer.seek(tp, offset)
+            time.sleep(1)
+            return
+        if offsets:
+            try:
+                self.consumer.commit(offsets)
+            except KafkaError as exc:  # redelivery is harmless: processed_events dedupes it
+                log.warning("offset_commit_failed", extra={"error": str(exc)})
+        self._report_lag(batch.keys())
+
+    def _commit_events(self, parsed: list[tuple[object, Event]]) -> None:
+        if not parsed:
+            return
+        conn = self._connection()
+        try:
+            outcomes = self._apply_all(conn, parsed)
+            conn.commit()
+        except psycopg.OperationalError:
+            raise
+        except Exception:
+            # Something in the batch cannot be applied: redo it one event per transaction so only
+            # the culprit goes to the DLQ.
+            conn.rollback()
+            outcomes = []
+            for item in parsed:
+                try:
+                    outcomes += self._apply_all(conn, [item])
+                    conn.commit()
+                except psycopg.OperationalError:
+                    raise
+                except Exception as exc:
+                    conn.rollback()
+                    self._dead_letter(item[0], f"cannot apply {item[1].type}: {type(exc).__name__}: {exc}")
+                    outcomes.append(None)
+        for (record, _), outcome in zip(parsed, outcomes):
+            if outcome:
+                metrics.EVENTS_CONSUMED.labels(self.group, record.topic, outcome).inc()
+
+    def _report_lag(self, partitions: Iterable[TopicPartition]) -> None:
+        for tp in partitions:
+            high = self.consumer.highwater(tp)
+            if high is None:
+                continue
+            lag = max(0, high - self.consumer.position(tp))
+            metrics.CONSUMER_LAG.labels(self.group, tp.topic, str(tp.partition)).set(lag)
+
+    def run(self, stop: threading.Event, poll_ms: int = 500) -> None:
+        log.info("consumer_started", extra={"group": self.group})
+        while not stop.is_set():
+            try:
+                batch = self.consumer.poll(timeout_ms=poll_ms)
+                if batch:
+                    self.handle(batch)
+            except psycopg.OperationalError as exc:
+                log.warning("database_unavailable", extra={"error": str(exc)})
+                self.conn = None
+                time.sleep(1)
+            except KafkaError as exc:
+                log.warning("broker_error", extra={"error": str(exc)})
+                time.sleep(1)
+        log.info("consumer_stopping", extra={"group": self.group})
+
+
+def run_service_consumer(settings, group: str, topics: list[str], apply: Apply) -> None:
+    """Entry point body for `python -m <service>.entrypoints.consumer`: runs until SIGTERM/SIGINT."""
+    import signal
+
+    logs.configure(settings.service, settings.log_level)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    kafka.ensure_topics(settings.kafka_bootstrap_servers, [t for t in topics] + [dlq_topic(t) for t in topics],
+                        settings.partitions)
+    kc = kafka.consumer(settings.kafka_bootstrap_servers, group, topics, max_poll_records=settings.consumer_batch)
+    producer = kafka.producer(settings.kafka_bootstrap_servers)
+    try:
+        EventConsumer(group=group, apply=apply, database_url=settings.database_url, kafka_consumer=kc,
+                      dlq_producer=producer).run(stop)
+    finally:
+        kc.close()
+        producer.close(timeout=5)

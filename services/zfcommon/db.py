@@ -1,0 +1,89 @@
+"""PostgreSQL adapter: connections, pools and per-service migrations.
+
+Each service owns one schema and connects as its own role (zf_<service>); the schema and its tables
+belong to the administrator that ran the migrations, so a service can only do what its grants allow
+(audit's role, for instance, can never UPDATE or DELETE its trail).
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterable
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+log = logging.getLogger(__name__)
+
+COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 7_263_001  # advisory lock id: one migrator at a time
+
+
+def role_name(service: str) -> str:
+    return f"zf_{service}"
+
+
+def connect(url: str, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(url, row_factory=dict_row, **kwargs)
+
+
+def make_pool(url: str, *, min_size: int = 1, max_size: int = 4, name: str = "") -> ConnectionPool:
+    # open=False: never connect at import time or in the gunicorn master; the app factory opens it
+    # in each worker after fork. check_connection discards connections a PostgreSQL restart broke.
+    return ConnectionPool(url, min_size=min_size, max_size=max_size, open=False, name=name or None,
+                          kwargs={"row_factory": dict_row}, check=ConnectionPool.check_connection)
+
+
+def service_url(admin_url: str, service: str, password: str) -> str:
+    """The URL a service uses: same server and database as the admin URL, the service's own role."""
+    params = conninfo_to_dict(admin_url)
+    params.update(user=role_name(service), password=password)
+    return make_conninfo(**params)
+
+
+def _migration_files(dirs: Iterable[Path]) -> list[Path]:
+    return [f for d in dirs for f in sorted(Path(d).glob("*.sql"))]
+
+
+def migrate(admin_url: str, service: str, dirs: Iterable[Path], password: str) -> list[str]:
+    """Create the service's role and schema, apply pending migrations in order; returns what it applied.
+
+    SQL files may write {{role}} for the service's role; they run with search_path set to the schema.
+    """
+    role = role_name(service)
+    applied: list[str] = []
+    with connect(admin_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            verb = "ALTER" if exists else "CREATE"
+            conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)))
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(service)))
+            conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+                sql.Identifier(service), sql.Identifier(role)))
+            conn.execute(sql.SQL("ALTER ROLE {} SET search_path = {}").format(
+                sql.Identifier(role), sql.Identifier(service)))
+            conn.execute(sql.SQL("CREATE TABLE IF NOT EXISTS {}.schema_migrations "
+                                 "(name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())")
+                         .format(sql.Identifier(service)))
+            done = {r["name"] for r in conn.execute(
+                sql.SQL("SELECT name FROM {}.schema_migrations").format(sql.Identifier(service)))}
+            for path in _migration_files(dirs):
+                name = f"{path.parent.name}/{path.name}"
+                if name in done:
+                    continue
+                body = path.read_text(encoding="utf-8").replace("{{role}}", role)
+                with conn.transaction():
+                    conn.execute(sql.SQL("SET LOCAL search_path = {}").format(sql.Identifier(service)))
+                    conn.execute(body)
+                    conn.execute(sql.SQL("INSERT INTO {}.schema_migrations (name) VALUES (%s)")
+                                 .format(sql.Identifier(service)), (name,))
+                applied.append(name)
+                log.info("migration_applied", extra={"service": service, "migration": name})
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+    return applied

