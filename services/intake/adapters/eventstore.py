@@ -30,21 +30,22 @@ class EventStore:
         """Append events after `expected_version`, queueing each for the relay in the same statement.
 
         The unique (stream_id, version) index makes a concurrent writer that read the same version
-        fail here instead of forking the history. The savepoint keeps the caller's transaction usable.
+        fail here instead of forking the history. It runs in the caller's transaction (no commit and no
+        `conn.transaction()` here: on an idle connection that would commit on its own), and after a
+        conflict the caller rolls the whole transaction back.
         """
         if not events:
             return
         try:
-            with self.conn.transaction():
-                self.conn.execute(
-                    "WITH stored AS ("
-                    " INSERT INTO events (event_id, stream_id, version, type, payload)"
-                    " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::text[], %s::jsonb[])"
-                    " RETURNING position)"
-                    " INSERT INTO outbox (position) SELECT position FROM stored",
-                    ([e.id for e in events], [stream_id] * len(events),
-                     [expected_version + i + 1 for i in range(len(events))],
-                     [e.type for e in events], [Jsonb(e.to_dict()) for e in events]))
+            self.conn.execute(
+                "WITH stored AS ("
+                " INSERT INTO events (event_id, stream_id, version, type, payload)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::text[], %s::jsonb[])"
+                " RETURNING position)"
+                " INSERT INTO outbox (position) SELECT position FROM stored",
+                ([e.id for e in events], [stream_id] * len(events),
+                 [expected_version + i + 1 for i in range(len(events))],
+                 [e.type for e in events], [Jsonb(e.to_dict()) for e in events]))
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.constraint_name == "events_stream_version":
                 raise ConcurrencyConflict(stream_id, expected_version) from None

@@ -44,8 +44,7 @@ def run_command(uow_factory: Callable[[], UnitOfWork], principal: str, key: str 
         status, body, headers = command(uow)
         if key:
             try:
-                with uow.conn.transaction():
-                    uow.idempotency.remember(principal, key, StoredAnswer(digest, status, body, headers))
+                uow.idempotency.remember(principal, key, StoredAnswer(digest, status, body, headers))
             except psycopg.errors.UniqueViolation:
                 # A concurrent request with this key committed first; ours is rolled back whole.
                 uow.rollback()

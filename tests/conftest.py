@@ -1,0 +1,61 @@
+"""Fixtures: a real PostgreSQL and a real Kafka-protocol broker, on random free ports, started by
+the tests themselves (so two runs can coexist and CI needs nothing running)."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from zfcommon import db
+from zfcommon.devstack.broker import LocalBroker
+from zfcommon.devstack.ports import free_port
+from zfcommon.devstack.postgres import LocalPostgres
+from zfcommon.devstack.stack import migrate_all
+from zfcommon.settings import SERVICES, Settings
+
+PASSWORDS = {s: f"test-{s}-pw" for s in SERVICES}
+JWT_SECRET = "test-jwt-secret-with-enough-bytes-32"
+CONTACT_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="   # base64 of 32 bytes, tests only
+
+
+@pytest.fixture(scope="session")
+def pg(tmp_path_factory) -> LocalPostgres:
+    server = LocalPostgres(tmp_path_factory.mktemp("pg") / "data", free_port()).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def admin_url(pg) -> str:
+    """A fresh database on the session's server, with every service's migrations applied."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg.url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = pg.url.rsplit("/", 1)[0] + f"/{name}"
+    migrate_all(url, PASSWORDS)
+    return url
+
+
+@pytest.fixture
+def urls(admin_url) -> dict[str, str]:
+    """Each service's own connection URL (its role) for the fresh database."""
+    return {s: db.service_url(admin_url, s, PASSWORDS[s]) for s in SERVICES}
+
+
+@pytest.fixture
+def broker(tmp_path) -> LocalBroker:
+    server = LocalBroker(free_port(), tmp_path).start()
+    yield server
+    server.stop()
+
+
+def settings_for(service: str, database_url: str, bootstrap: str = "127.0.0.1:1", **extra) -> Settings:
+    return Settings(service=service, database_url=database_url, kafka_bootstrap_servers=bootstrap,
+                    jwt_secret=JWT_SECRET, contact_key=CONTACT_KEY, **extra)
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parent.parent

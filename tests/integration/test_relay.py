@@ -1,0 +1,133 @@
+"""The outbox relay against the real PostgreSQL and the real broker."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from intake.adapters.eventstore import EventStore
+from intake.adapters.relay import Relay
+from zfcommon import db, kafka
+from zfcommon.devstack.ports import free_port
+from zfcommon.devstack.postgres import LocalPostgres
+from zfcommon.events.catalogue import CASE_TOPIC
+
+from ..support import eventually, read_topic
+from .test_event_store import received
+
+pytestmark = pytest.mark.integration
+
+
+def relay_for(url: str, bootstrap: str) -> Relay:
+    return Relay(database_url=url, bootstrap=bootstrap, partitions=3, batch=100)
+
+
+def store(url: str, case_id: str, version: int = 1) -> None:
+    with db.connect(url) as conn:
+        EventStore(conn).append(case_id, version - 1, [received(case_id, version)])
+        conn.commit()
+
+
+def subjects(records) -> list[str]:
+    return [json.loads(r.value)["subject"] for r in records]
+
+
+def test_an_event_that_commits_late_with_a_lower_position_is_not_skipped(urls, broker):
+    relay = relay_for(urls["intake"], broker.bootstrap)
+    relay.check_broker()
+    late = db.connect(urls["intake"])
+    EventStore(late).append("case-late", 0, [received("case-late")])   # takes the lower position, uncommitted
+    store(urls["intake"], "case-early")                                  # higher position, committed first
+    assert relay.publish_batch() == 1                                    # only what is committed
+    late.commit()
+    late.close()
+    assert relay.publish_batch() == 1                                    # the late one is not skipped
+    assert relay.publish_batch() == 0
+    assert sorted(subjects(read_topic(broker.bootstrap, CASE_TOPIC, 2))) == ["case-early", "case-late"]
+
+
+def test_records_carry_the_case_key_the_cloudevents_content_type_and_the_epoch(urls, broker):
+    relay = relay_for(urls["intake"], broker.bootstrap)
+    relay.check_broker()
+    store(urls["intake"], "case-1")
+    relay.publish_batch()
+    [record] = read_topic(broker.bootstrap, CASE_TOPIC, 1)
+    headers = dict(record.headers)
+    assert record.key == b"case-1"
+    assert headers["content-type"] == b"application/cloudevents+json; charset=UTF-8"
+    assert headers[kafka.EPOCH_HEADER] == b"1"
+    assert json.loads(record.value)["specversion"] == "1.0"
+
+
+def test_one_case_keeps_its_order_on_one_partition(urls, broker):
+    relay = relay_for(urls["intake"], broker.bootstrap)
+    relay.check_broker()
+    for v in range(1, 6):
+        store(urls["intake"], "case-ordered", v)
+    relay.publish_batch()
+    records = read_topic(broker.bootstrap, CASE_TOPIC, 5)
+    assert len({r.partition for r in records}) == 1
+    assert [json.loads(r.value)["streamversion"] for r in records] == [1, 2, 3, 4, 5]
+
+
+def test_a_broker_that_comes_back_empty_gets_every_event_again_under_a_new_epoch(urls, broker):
+    relay = relay_for(urls["intake"], broker.bootstrap)
+    relay.check_broker()
+    for i in range(3):
+        store(urls["intake"], f"case-{i}")
+    assert relay.publish_batch() == 3
+    broker.stop(kill=True)
+    broker.start()                                  # Tansu keeps topics in memory: they are gone
+    assert relay.check_broker() is True
+    store(urls["intake"], "case-3")
+    while relay.publish_batch():
+        pass
+    records = read_topic(broker.bootstrap, CASE_TOPIC, 4)
+    assert sorted(subjects(records)) == ["case-0", "case-1", "case-2", "case-3"]
+    assert {dict(r.headers)[kafka.EPOCH_HEADER] for r in records} == {b"2"}
+    assert relay.check_broker() is False            # the same broker again: nothing to do
+
+
+def test_the_relay_rides_out_broker_and_database_restarts(tmp_path, broker):
+    from ..conftest import PASSWORDS
+    from zfcommon.devstack.stack import migrate_all
+
+    pg = LocalPostgres(tmp_path / "pg", free_port()).start()
+    try:
+        migrate_all(pg.url, PASSWORDS)
+        url = db.service_url(pg.url, "intake", PASSWORDS["intake"])
+        relay = Relay(database_url=url, bootstrap=broker.bootstrap, partitions=3, check_interval=0.2)
+        stop = threading.Event()
+        runner = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+        runner.start()
+        store(url, "before")
+        eventually(lambda: len(read_topic(broker.bootstrap, CASE_TOPIC, 1, timeout=1)) == 1)
+        pg.stop()
+        pg.start()
+        store(url, "after-db-restart")
+        eventually(lambda: len(read_topic(broker.bootstrap, CASE_TOPIC, 2, timeout=1)) == 2, timeout=20)
+        broker.stop(kill=True)
+        store(url, "while-broker-down")
+        broker.start()
+        found = eventually(lambda: sorted(subjects(read_topic(broker.bootstrap, CASE_TOPIC, 3, timeout=1)))
+                           == ["after-db-restart", "before", "while-broker-down"], timeout=30)
+        assert found
+        stop.set()
+        runner.join(10)
+    finally:
+        pg.stop()
+
+
+def test_a_second_relay_waits_as_a_standby(urls, broker):
+    first = relay_for(urls["intake"], broker.bootstrap)
+    first.check_broker()
+    second = relay_for(urls["intake"], broker.bootstrap)
+    stop = threading.Event()
+    standby = threading.Thread(target=second.run, args=(stop,), daemon=True)
+    standby.start()
+    store(urls["intake"], "only-once")
+    assert first.publish_batch() == 1
+    stop.set()
+    standby.join(10)
+    assert len(read_topic(broker.bootstrap, CASE_TOPIC, 2, timeout=2)) == 1

@@ -1,0 +1,58 @@
+"""Builders shared by integration and end-to-end tests."""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from zfcommon.auth import issue_token
+
+from .conftest import JWT_SECRET
+
+
+def complaint(**overrides: Any) -> dict[str, Any]:
+    body = {"channel": "hotline", "category": "推诿扯皮",
+            "description": "不动产登记窗口以系统故障为由推诿,不一次性告知所需材料",
+            "subject_unit": "县自然资源局",
+            "location": {"address": "县政务服务中心二楼", "lat": 26.989, "lon": 111.2743},
+            "complainant": {"name": "李某", "phone": "13807391234"}}
+    body.update(overrides)
+    return body
+
+
+def bearer(role: str = "office", sub: str = "tester", secret: str = JWT_SECRET, **scope: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(secret, role, sub, **scope)}"}
+
+
+def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:
+    """Poll until check() returns a truthy value; fail with the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    value = None
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+
+
+def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 15.0) -> list:
+    """Every record on `topic` from the start (manual assignment, no group), waiting for `expect`."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                             allow_auto_create_topics=False)
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        records: list = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(records) < expect:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+        return records
+    finally:
+        consumer.close()
