@@ -56,6 +56,8 @@ def verify_token(secret: str, token: str) -> Principal:
     role = claims.get("role")
     if role not in ROLES:
         raise Unauthorized("token has no valid role")
+    if role == "unit" and not claims.get("unit") or role == "channel" and not claims.get("channel"):
+        raise Unauthorized(f"a {role} token must name its {role}")
     return Principal(role=role, sub=str(claims["sub"]), unit=claims.get("unit"), channel=claims.get("channel"))
 
 

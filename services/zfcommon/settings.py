@@ -30,7 +30,7 @@ class Settings:
     @classmethod
     def from_env(cls, service: str, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
-        if service not in SERVICES and service != "tools":
+        if service not in SERVICES:
             raise ConfigError(f"unknown service {service!r}")
 
         def need(name: str) -> str:

@@ -147,3 +147,25 @@ def test_after_the_broker_comes_back_empty_a_new_epoch_rewinds_the_consumer(urls
         runner.join(10)
     finally:
         consumer.consumer.close()
+
+
+def test_the_verify_command_detects_a_tampered_trail(urls, admin_url, broker, monkeypatch, capsys):
+    from audit.entrypoints import verify
+
+    kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
+    produce(broker.bootstrap, [event_bytes(f"case-{i}") for i in range(3)])
+    consumer = make_consumer(urls["audit"], broker.bootstrap, trail.apply, group="audit")
+    try:
+        drain(consumer)
+    finally:
+        consumer.consumer.close()
+    monkeypatch.setenv("DATABASE_URL", urls["audit"])
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap)
+    monkeypatch.setenv("ZF_JWT_SECRET", "unused")
+    assert verify.main() == 0
+    with db.connect(admin_url) as conn:      # an operator with superuser rights bypasses the trigger
+        conn.execute("SET session_replication_role = replica")
+        conn.execute("UPDATE audit.trail SET event = replace(event, 'case-1', 'case-9') WHERE seq = 2")
+        conn.commit()
+    assert verify.main() == 1
+    assert "BROKEN at seq 2" in capsys.readouterr().out

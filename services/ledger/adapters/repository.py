@@ -48,11 +48,16 @@ def encode_cursor(row: dict[str, Any]) -> str:
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """Raises ValueError on a cursor we did not make."""
+    if len(cursor) > 300:
+        raise ValueError("not a cursor from this API")
     try:
         received, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(received), str(case_id)
-    except (ValueError, TypeError) as exc:
+        at = datetime.fromisoformat(received)
+    except (ValueError, TypeError, RecursionError) as exc:
         raise ValueError("not a cursor from this API") from exc
+    if at.tzinfo is None:
+        raise ValueError("not a cursor from this API")
+    return at, str(case_id)
 
 
 def list_cases(conn: psycopg.Connection, *, status: str | None, unit: str | None, limit: int,

@@ -23,6 +23,6 @@ def evolve(row: dict[str, Any] | None, event: Event) -> dict[str, Any] | None:
         return {"case_id": event.subject, "status": "received", "received_at": event.time,
                 "updated_at": event.time, "version": event.streamversion,
                 **{k: event.data[k] for k in PUBLIC_FIELDS}}
-    if row is None:
+    if row is None or event.streamversion <= row["version"]:
         return None
     return {**row, "updated_at": event.time, "version": event.streamversion}

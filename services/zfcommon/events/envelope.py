@@ -129,10 +129,12 @@ def parse_event(raw: bytes | str | dict[str, Any]) -> Event:
     """Parse and validate a structured-mode CloudEvent (bytes, text or an already decoded dict)."""
     if isinstance(raw, dict):
         return _check(raw)
+    if not isinstance(raw, (bytes, str)):      # e.g. a Kafka tombstone (value None)
+        raise InvalidEvent({"_envelope": [f"not JSON: a record value of type {type(raw).__name__}"]})
     try:
         decoded = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidEvent({"_envelope": [f"not JSON: {exc}"]}) from None
+    except (ValueError, RecursionError) as exc:   # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InvalidEvent({"_envelope": [f"not JSON: {type(exc).__name__}: {str(exc)[:200]}"]}) from None
     if not isinstance(decoded, dict):
         raise InvalidEvent({"_envelope": ["a structured CloudEvent is a JSON object"]})
     return _check(decoded)

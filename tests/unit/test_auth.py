@@ -1,0 +1,89 @@
+"""Bearer JWT authentication and roles."""
+import time
+
+import jwt
+import pytest
+
+from zfcommon.auth import (ISSUER, ROLES, Principal, issue_token, principal_from_header, require_role,
+                           verify_token)
+from zfcommon.problem import Forbidden, Unauthorized
+
+from .fakes import JWT_SECRET
+
+SCOPES = {"unit": {"unit": "市住建局"}, "channel": {"channel": "hotline"}}
+
+
+def _claims(**overrides):
+    now = int(time.time())
+    return {"iss": ISSUER, "sub": "li", "role": "office", "iat": now, "exp": now + 60, **overrides}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_issued_token_verifies_to_the_same_principal(role):
+    token = issue_token(JWT_SECRET, role, "li", **SCOPES.get(role, {}))
+    assert verify_token(JWT_SECRET, token) == Principal(role=role, sub="li", **SCOPES.get(role, {}))
+
+
+@pytest.mark.parametrize("role, message", [("unit", "names its unit"), ("channel", "names its channel"),
+                                           ("admin", "unknown role")])
+def test_token_is_not_issued_without_its_scope_or_for_an_unknown_role(role, message):
+    with pytest.raises(ValueError, match=message):
+        issue_token(JWT_SECRET, role, "li")
+
+
+def test_expired_token_is_unauthorized():
+    token = issue_token(JWT_SECRET, "office", "li", ttl_seconds=-10)
+    with pytest.raises(Unauthorized, match="expired"):
+        verify_token(JWT_SECRET, token)
+
+
+def test_token_signed_with_another_secret_is_unauthorized():
+    token = issue_token("another-secret-of-at-least-32-bytes!!", "office", "li")
+    with pytest.raises(Unauthorized):
+        verify_token(JWT_SECRET, token)
+
+
+@pytest.mark.parametrize("token", [
+    jwt.encode(_claims(), JWT_SECRET, algorithm="HS512"),
+    jwt.encode(_claims(), None, algorithm="none"),
+    "not-a-jwt",
+    "",
+], ids=["HS512", "alg-none", "garbage", "empty"])
+def test_token_with_another_algorithm_or_no_signature_is_unauthorized(token):
+    with pytest.raises(Unauthorized) as refused:
+        verify_token(JWT_SECRET, token)
+    assert refused.value.status == 401
+
+
+@pytest.mark.parametrize("claims", [_claims(role="admin"), _claims(role=None), _claims(iss="elsewhere"),
+                                    {k: v for k, v in _claims().items() if k != "exp"}],
+                         ids=["unknown-role", "no-role", "other-issuer", "no-expiry"])
+def test_token_with_wrong_claims_is_unauthorized(claims):
+    with pytest.raises(Unauthorized):
+        verify_token(JWT_SECRET, jwt.encode(claims, JWT_SECRET, algorithm="HS256"))
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic bGk6cHc=", "Bearer", "Bearer   ", "Token abc"])
+def test_authorization_header_must_be_a_bearer_token(header):
+    with pytest.raises(Unauthorized):
+        principal_from_header(JWT_SECRET, header)
+
+
+@pytest.mark.parametrize("scheme", ["Bearer", "bearer", "BEARER"])
+def test_bearer_scheme_is_case_insensitive(scheme):
+    token = issue_token(JWT_SECRET, "auditor", "wang")
+    assert principal_from_header(JWT_SECRET, f"{scheme} {token}").role == "auditor"
+
+
+def test_role_outside_the_allowed_ones_is_forbidden_naming_them():
+    with pytest.raises(Forbidden, match="allowed: office, channel") as refused:
+        require_role(Principal(role="auditor", sub="wang"), "office", "channel")
+    assert refused.value.status == 403
+
+
+def test_allowed_role_passes():
+    assert require_role(Principal(role="channel", sub="desk", channel="hotline"), "office", "channel") is None
+
+
+def test_principal_is_recorded_on_events_as_role_and_subject():
+    assert Principal(role="unit", sub="zhao", unit="市住建局").actor == "unit:zhao"

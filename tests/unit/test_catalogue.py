@@ -1,0 +1,40 @@
+"""The event catalogue: topics, dead-letter topics and data validation by type."""
+from zfcommon.events import catalogue
+
+from .fakes import received_data
+
+RECEIVED = "cn.zhengfeng.case.received.v1"
+
+
+def test_dead_letter_topic_is_the_topic_with_dlq_suffix():
+    assert catalogue.dlq_topic("intake.case.events") == "intake.case.events.dlq"
+
+
+def test_all_topics_pairs_each_topic_with_its_dead_letters():
+    assert catalogue.all_topics() == ["intake.case.events", "intake.case.events.dlq"]
+    assert len(catalogue.all_topics()) == 2 * len(catalogue.TOPICS)
+
+
+def test_every_catalogued_topic_follows_the_service_aggregate_events_convention():
+    for topic in catalogue.TOPICS:
+        service, aggregate, suffix = topic.split(".")
+        assert suffix == "events" and service and aggregate
+
+
+def test_received_is_known_and_travels_on_the_case_topic():
+    assert catalogue.is_known(RECEIVED)
+    assert not catalogue.is_known("cn.zhengfeng.case.received.v2")
+    assert catalogue.topic_for(RECEIVED) == catalogue.CASE_TOPIC
+
+
+def test_valid_data_has_no_errors():
+    assert catalogue.validate_data(RECEIVED, received_data()) == {}
+
+
+def test_data_that_is_not_an_object_is_refused():
+    assert catalogue.validate_data(RECEIVED, ["hotline"]) == {"_schema": ["data must be a JSON object"]}
+
+
+def test_every_channel_is_accepted():
+    for channel in catalogue.CHANNELS:
+        assert catalogue.validate_data(RECEIVED, received_data(channel=channel)) == {}

@@ -1,0 +1,78 @@
+"""The read-side projections: the ledger's case row and timeline, and notify's watch row."""
+from dataclasses import replace
+from datetime import timedelta
+
+from ledger.domain import projection
+from notify.domain import watch
+
+from .fakes import RECEIVED_AT, received_event
+
+SEALED = {"kid": "case:case-1", "nonce": "bm9uY2U=", "ciphertext": "c2VhbGVk"}
+
+
+def later(version, type="cn.zhengfeng.case.assigned.v1"):
+    """A later event on case-1 (the catalogue has only `received` yet, so built without validation)."""
+    return replace(received_event(version=version), type=type, time=RECEIVED_AT + timedelta(hours=version))
+
+
+def test_ledger_row_starts_received_with_the_public_fields():
+    event = received_event(channel="tipoff", anonymous=False, complainant=SEALED)
+    assert projection.evolve(None, event) == {
+        "case_id": "case-1", "status": "received", "received_at": RECEIVED_AT, "updated_at": RECEIVED_AT,
+        "version": 1, "channel": "tipoff", "category": "作风问题", "description": "窗口人员推诿扯皮",
+        "subject_unit": "市住建局", "priority": "normal", "location": None, "anonymous": False}
+
+
+def test_ledger_ignores_a_second_received_for_the_same_case():
+    row = projection.evolve(None, received_event())
+    assert projection.evolve(row, received_event()) is None
+
+
+def test_ledger_later_event_moves_version_and_updated_at_only():
+    row = projection.evolve(None, received_event())
+    assert projection.evolve(row, later(2)) == {**row, "version": 2, "updated_at": RECEIVED_AT + timedelta(hours=2)}
+
+
+def test_ledger_later_event_for_an_unknown_case_changes_nothing():
+    assert projection.evolve(None, later(2)) is None
+
+
+def test_timeline_entry_records_who_did_what_when():
+    event = received_event()
+    entry = projection.timeline_entry(event)
+    assert {k: v for k, v in entry.items() if k != "data"} == {
+        "case_id": "case-1", "version": 1, "event_id": event.id, "type": event.type,
+        "time": RECEIVED_AT, "actor": "office:li"}
+
+
+def test_timeline_never_contains_the_sealed_complainant():
+    entry = projection.timeline_entry(received_event(anonymous=False, complainant=SEALED))
+    assert "complainant" not in entry["data"]
+    assert "c2VhbGVk" not in repr(entry)
+    assert entry["data"]["anonymous"] is False
+
+
+def test_watch_row_starts_received_with_what_notify_needs():
+    assert watch.evolve(None, received_event(priority="critical")) == {
+        "case_id": "case-1", "status": "received", "channel": "hotline", "subject_unit": "市住建局",
+        "priority": "critical", "received_at": RECEIVED_AT, "version": 1}
+
+
+def test_watch_ignores_a_second_received():
+    row = watch.evolve(None, received_event())
+    assert watch.evolve(row, received_event()) is None
+
+
+def test_watch_newer_event_moves_the_version():
+    row = watch.evolve(None, received_event())
+    assert watch.evolve(row, later(2)) == {**row, "version": 2}
+
+
+def test_watch_ignores_an_event_not_newer_than_its_row():
+    row = {**watch.evolve(None, received_event()), "version": 3}
+    assert watch.evolve(row, later(3)) is None
+    assert watch.evolve(row, later(2)) is None
+
+
+def test_watch_later_event_for_an_unknown_case_changes_nothing():
+    assert watch.evolve(None, later(2)) is None

@@ -1,0 +1,81 @@
+"""receive_case and load_case against an in-memory unit of work."""
+import uuid
+
+import pytest
+
+from intake.domain.case import RECEIVED
+from intake.service_layer.handlers import CaseNotFound, Context, load_case, receive_case
+from zfcommon.events import parse_event, serialize_event
+
+from .fakes import FakeUnitOfWork, complaint, received_event
+
+CTX = Context(actor="channel:hotline-desk", correlation_id="corr-42")
+
+
+def _receive(cmd=None):
+    uow = FakeUnitOfWork()
+    case_id = receive_case(cmd or complaint(), uow, CTX)
+    [(stream_id, expected_version, [event])] = uow.events.appends
+    assert stream_id == case_id
+    return uow, case_id, expected_version, event
+
+
+def test_receive_case_returns_a_new_case_id():
+    _, case_id, _, _ = _receive()
+    assert str(uuid.UUID(case_id)) == case_id
+
+
+def test_each_lead_gets_its_own_case():
+    uow = FakeUnitOfWork()
+    assert receive_case(complaint(), uow, CTX) != receive_case(complaint(), uow, CTX)
+
+
+def test_received_event_is_appended_expecting_an_empty_stream():
+    _, _, expected_version, event = _receive()
+    assert expected_version == 0
+    assert event.streamversion == 1
+
+
+def test_appended_event_is_a_valid_event_about_the_case():
+    _, case_id, _, event = _receive()
+    assert parse_event(serialize_event(event)) == event
+    assert (event.type, event.subject, event.source) == (RECEIVED, case_id, "/zhengfeng/intake")
+
+
+def test_appended_event_carries_the_actor_and_correlation_id_of_the_request():
+    _, _, _, event = _receive()
+    assert (event.actor, event.correlationid) == ("channel:hotline-desk", "corr-42")
+
+
+def test_anonymous_lead_seals_nothing():
+    uow, _, _, event = _receive()
+    assert uow.contacts.sealed == []
+    assert event.data["complainant"] is None and event.data["anonymous"] is True
+
+
+def test_named_complainant_is_sealed_under_the_new_case():
+    contact = {"name": "张三", "phone": "13800138000"}
+    uow, case_id, _, event = _receive(complaint(complainant=contact))
+    assert uow.contacts.sealed == [(case_id, contact)]
+    assert event.data["complainant"]["kid"] == f"case:{case_id}"
+    assert event.data["anonymous"] is False
+    assert "13800138000" not in serialize_event(event).decode()
+
+
+def test_load_case_of_an_unknown_stream_is_not_found():
+    with pytest.raises(CaseNotFound) as missing:
+        load_case(FakeUnitOfWork(), "no-such-case")
+    assert missing.value.case_id == "no-such-case"
+
+
+def test_load_case_replays_the_stored_events():
+    uow = FakeUnitOfWork({"case-1": [received_event("case-1", channel="supervisor")]})
+    case = load_case(uow, "case-1")
+    assert (case.case_id, case.version, case.status) == ("case-1", 1, "received")
+    assert case.facts["channel"] == "supervisor"
+
+
+def test_received_case_loads_back_as_received():
+    uow = FakeUnitOfWork()
+    case_id = receive_case(complaint(), uow, CTX)
+    assert load_case(uow, case_id).status == "received"

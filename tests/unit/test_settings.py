@@ -1,0 +1,57 @@
+"""Settings.from_env: required variables, integers and ports."""
+import pytest
+
+from zfcommon.settings import DEFAULT_PORTS, ConfigError, Settings
+
+ENV = {"DATABASE_URL": "postgresql://intake@db/zf", "KAFKA_BOOTSTRAP_SERVERS": "broker:9092",
+       "ZF_JWT_SECRET": "s3cret"}
+
+
+def _without(name):
+    return {k: v for k, v in ENV.items() if k != name}
+
+
+def test_complete_environment_loads():
+    settings = Settings.from_env("intake", {**ENV, "ZF_PARTITIONS": "12", "ZF_LOG_LEVEL": "debug"})
+    assert (settings.database_url, settings.kafka_bootstrap_servers, settings.jwt_secret) == \
+        ("postgresql://intake@db/zf", "broker:9092", "s3cret")
+    assert (settings.partitions, settings.log_level) == (12, "DEBUG")
+
+
+@pytest.mark.parametrize("name", sorted(ENV))
+def test_missing_required_variable_is_named(name):
+    with pytest.raises(ConfigError, match=f"{name} is not set"):
+        Settings.from_env("ledger", _without(name))
+
+
+def test_blank_required_variable_counts_as_missing():
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        Settings.from_env("ledger", {**ENV, "DATABASE_URL": "   "})
+
+
+@pytest.mark.parametrize("name", ["ZF_PARTITIONS", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_AUDIT_PORT"])
+def test_non_integer_is_refused_naming_the_variable(name):
+    with pytest.raises(ConfigError, match=f"{name} must be an integer, got 'six'"):
+        Settings.from_env("audit", {**ENV, name: "six"})
+
+
+@pytest.mark.parametrize("service, port", [("intake", 8001), ("ledger", 8002), ("notify", 8003), ("audit", 8004)])
+def test_each_service_has_its_default_port(service, port):
+    assert Settings.from_env(service, ENV).port == port
+
+
+def test_port_is_overridden_per_service():
+    settings = Settings.from_env("ledger", {**ENV, "ZF_LEDGER_PORT": "9102"})
+    assert settings.port == 9102
+    assert settings.ports == {**DEFAULT_PORTS, "ledger": 9102}
+
+
+def test_unknown_service_is_refused():
+    with pytest.raises(ConfigError, match="unknown service 'billing'"):
+        Settings.from_env("billing", ENV)
+
+
+def test_environ_argument_is_the_only_source(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://from-process-env")
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        Settings.from_env("intake", _without("DATABASE_URL"))
