@@ -165,7 +165,8 @@ def test_the_verify_command_detects_a_tampered_trail(urls, admin_url, broker, mo
     assert verify.main() == 0
     with db.connect(admin_url) as conn:      # an operator with superuser rights bypasses the trigger
         conn.execute("SET session_replication_role = replica")
-        conn.execute("UPDATE audit.trail SET event = replace(event, '"subject":"', '"subject":"forged-') WHERE seq = 2")
+        conn.execute("""UPDATE audit.trail SET event = replace(event, '"subject":"', '"subject":"forged-')"""
+                     " WHERE seq = 2")
         conn.commit()
     assert verify.main() == 1
     assert "BROKEN at seq 2" in capsys.readouterr().out
