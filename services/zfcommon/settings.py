@@ -25,6 +25,8 @@ class Settings:
     metrics_dir: str = ""          # PROMETHEUS_MULTIPROC_DIR shared by a service's processes
     relay_batch: int = 500
     consumer_batch: int = 500
+    clock_file: str = ""           # test/demo only: a file holding the simulated "now" (zfcommon.clock)
+    min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
@@ -60,6 +62,8 @@ class Settings:
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
             relay_batch=integer("ZF_RELAY_BATCH", 500),
             consumer_batch=integer("ZF_CONSUMER_BATCH", 500),
+            clock_file=env.get("ZF_CLOCK_FILE", ""),
+            min_rate_base=integer("ZF_MIN_RATE_BASE", 5),
             ports=ports,
         )
 

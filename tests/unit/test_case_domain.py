@@ -55,7 +55,7 @@ def test_any_history_at_all_refuses_receive():
     case = Case("c1", version=1)
     with pytest.raises(TransitionRefused, match="while the case is new") as refused:
         receive(case, complaint(), None)
-    assert refused.value.state is None
+    assert refused.value.state == "new" and refused.value.allowed == []
 
 
 def test_new_case_has_no_version_and_no_status():

@@ -41,7 +41,8 @@ SECRETS = ("POSTGRES_PASSWORD", "ZF_JWT_SECRET", "ZF_CONTACT_KEY",
 REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET", "ZF_PARTITIONS",
                      "PROMETHEUS_MULTIPROC_DIR")
 # Read by Settings.from_env but fine to leave to their defaults in production.
-OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH"}
+# Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
+OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -67,7 +67,7 @@ def test_extension_name_of_twenty_characters_is_accepted():
     ({"id": ""}, "id"),
     ({"time": MISSING}, "time"),
     ({"time": "2024-05-06T09:30:00"}, "time"),
-    ({"type": "cn.zhengfeng.case.closed.v1"}, "type"),
+    ({"type": "cn.zhengfeng.case.teleported.v1"}, "type"),
     ({"type": "case.received"}, "type"),
     ({"specversion": "0.3"}, "specversion"),
     ({"source": "/elsewhere"}, "source"),

@@ -1,5 +1,6 @@
 """receive_case and load_case against an in-memory unit of work."""
 import uuid
+from datetime import datetime, timezone
 
 import pytest
 
@@ -9,7 +10,8 @@ from zfcommon.events import parse_event, serialize_event
 
 from .fakes import FakeUnitOfWork, complaint, received_event
 
-CTX = Context(actor="channel:hotline-desk", correlation_id="corr-42")
+CTX = Context(actor="channel:hotline-desk", correlation_id="corr-42",
+              now=datetime(2026, 11, 23, 2, 0, tzinfo=timezone.utc))
 
 
 def _receive(cmd=None):

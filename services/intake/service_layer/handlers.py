@@ -1,19 +1,36 @@
-"""Command handlers: load the case from its events, let the domain decide, append what it decided."""
+"""Command handlers: load the case (and the directory) from their events, let the domain decide,
+append what it decided — all in the caller's unit of work (one transaction)."""
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from zfcommon.events import new_event
+from zfcommon.events.catalogue import DIRECTORY_STREAM
+from zfcommon.workdays import local_date
 
+from ..adapters.eventstore import ConcurrencyConflict
 from ..domain import case as domain
+from ..domain import directory as directory_domain
+from ..domain import lifecycle
 from .uow import UnitOfWork
 
 
 @dataclass(frozen=True)
 class Context:
-    actor: str
+    actor: str                   # role:subject, recorded on every event
     correlation_id: str
+    now: datetime
+    role: str = "office"
+    unit: str | None = None
+
+    def domain_context(self, directory: directory_domain.Directory) -> lifecycle.Context:
+        return lifecycle.Context(today=local_date(self.now), directory=directory,
+                                 actor=lifecycle.Actor(self.role, self.unit, self.actor),
+                                 nonce=secrets.token_hex(16), new_id=lambda: str(uuid.uuid4()))
 
 
 class CaseNotFound(Exception):
@@ -29,15 +46,73 @@ def load_case(uow: UnitOfWork, case_id: str) -> domain.Case:
     return domain.Case.replay(case_id, [(e.type, e.data) for e in history])
 
 
-def _store(uow: UnitOfWork, case: domain.Case, decided: list[domain.NewEvent], ctx: Context) -> None:
-    events = [new_event(service="intake", type=d.type, subject=case.case_id, data=d.data,
-                        streamversion=case.version + i + 1, correlationid=ctx.correlation_id, actor=ctx.actor)
-              for i, d in enumerate(decided)]
-    uow.events.append(case.case_id, case.version, events)
+def load_directory(uow: UnitOfWork) -> directory_domain.Directory:
+    return directory_domain.Directory.replay([(e.type, e.data) for e in uow.events.load(DIRECTORY_STREAM)])
+
+
+def _append(uow: UnitOfWork, versions: dict[str, int], decided: list[domain.NewEvent], ctx: Context,
+            default_stream: str) -> None:
+    """Append decided events per stream, each after the version its aggregate was loaded at."""
+    by_stream: dict[str, list[domain.NewEvent]] = {}
+    for d in decided:
+        by_stream.setdefault(d.stream or default_stream, []).append(d)
+    for stream, items in by_stream.items():
+        base = versions.get(stream, 0)
+        uow.events.append(stream, base, [
+            new_event(service="intake", type=d.type, subject=stream, data=d.data, streamversion=base + i + 1,
+                      correlationid=ctx.correlation_id, actor=ctx.actor, time=ctx.now)
+            for i, d in enumerate(items)])
 
 
 def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context) -> str:
     case = domain.Case(str(uuid.uuid4()))
     sealed = uow.contacts.seal(case.case_id, cmd.complainant) if cmd.complainant else None
-    _store(uow, case, domain.receive(case, cmd, sealed), ctx)
+    directory = load_directory(uow)
+    if cmd.category not in directory.categories:
+        raise domain.InvalidCommand({"category": [f"not in the office's category taxonomy: {cmd.category}"]})
+    _append(uow, {}, domain.receive(case, cmd, sealed), ctx, case.case_id)
     return case.case_id
+
+
+def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str, Any], ctx: Context,
+                     expected_version: int | None = None) -> domain.Case:
+    """Decide and store one lifecycle command; returns the case as it is afterwards."""
+    case = load_case(uow, case_id)
+    if expected_version is not None and expected_version != case.version:
+        raise ConcurrencyConflict(case_id, expected_version)
+    target = None
+    if command == "merge":
+        target = domain.Case.replay(args["into_case_id"], [(e.type, e.data) for e in
+                                                           uow.events.load(args["into_case_id"])])
+    decided = lifecycle.decide(case, command, args, ctx.domain_context(load_directory(uow)), target)
+    versions = {case.case_id: case.version, **({target.case_id: target.version} if target else {})}
+    _append(uow, versions, decided, ctx, case.case_id)
+    for d in decided:
+        if (d.stream or case.case_id) == case.case_id:
+            case.apply(d.type, d.data)
+    return case
+
+
+def record_accountability(uow: UnitOfWork, args: dict[str, Any], ctx: Context) -> str:
+    decided = lifecycle.record_accountability(args, ctx.domain_context(load_directory(uow)))
+    _append(uow, {}, decided, ctx, decided[0].stream)
+    return decided[0].stream
+
+
+def change_directory(uow: UnitOfWork, decide, ctx: Context, *args) -> directory_domain.Directory:
+    """Apply one directory decision (register_unit, add_category, …) to the directory stream."""
+    directory = load_directory(uow)
+    decided = decide(directory, *args)
+    _append(uow, {DIRECTORY_STREAM: directory.version}, decided, ctx, DIRECTORY_STREAM)
+    for d in decided:
+        directory.apply(d.type, d.data)
+    return directory
+
+
+def seed_directory(uow: UnitOfWork, ctx: Context) -> int:
+    """Record the seed taxonomy and default limits as events, once, for a new office."""
+    if uow.events.load(DIRECTORY_STREAM):
+        return 0
+    decided = directory_domain.seed_events()
+    _append(uow, {}, decided, ctx, DIRECTORY_STREAM)
+    return len(decided)

@@ -56,6 +56,191 @@ class CaseReceivedData(_Strict):
     complainant = fields.Nested(SealedData, allow_none=True, required=True)
 
 
+HANDLING_MODES = {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期整改"}
+UNIT_KINDS = {"township": "乡镇", "party_department": "党群部门", "government_department": "政府部门",
+              "school": "学校", "state_enterprise": "国有企业", "other": "其他"}
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+MEASURES = {"reminder_talk": "提醒谈话", "criticism_education": "批评教育", "ordered_inspection": "责令检查",
+            "admonishment": "诫勉", "bulletin_criticism": "通报批评", "organisational": "组织处理",
+            "disciplinary": "纪律处分"}
+
+
+def _name(**kw):
+    return fields.String(validate=validate.Length(min=1, max=200), **kw)
+
+
+def _text(**kw):
+    return fields.String(validate=validate.Length(min=1, max=4000), **kw)
+
+
+class Attachment(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class DeadlineBasis(_Strict):
+    """How a deadline was set, so anyone can recompute it: `limit` = working days from the office's
+    limits for the mode and priority, counted from `from_date`; `explicit` = given by the office."""
+    rule = fields.String(required=True, validate=validate.OneOf(["limit", "explicit"]))
+    from_date = fields.Date(required=True)
+    working_days = fields.Integer(allow_none=True, required=True, validate=validate.Range(min=1, max=1000))
+
+
+class CaseAssignedData(_Strict):
+    lead_unit = _name(required=True)
+    cooperating_units = fields.List(_name(), required=True)
+    handling_mode = fields.String(required=True, validate=validate.OneOf(HANDLING_MODES))
+    deadline = fields.Date(required=True)
+    deadline_basis = fields.Nested(DeadlineBasis, required=True)
+    sign_for_due = fields.Date(required=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=4000))
+
+
+class CaseReassignedData(CaseAssignedData):
+    reason = _text(required=True)
+    previous_lead_unit = _name(required=True)
+
+
+class UnitActionData(_Strict):
+    unit = _name(required=True)
+
+
+class CaseAcceptedData(UnitActionData):
+    on_time = fields.Boolean(required=True)
+
+
+class CaseReturnedData(UnitActionData):
+    reason = _text(required=True)
+
+
+class ProgressNotedData(UnitActionData):
+    note = _text(required=True)
+
+
+class ExtensionRequestedData(UnitActionData):
+    reason = _text(required=True)
+    requested_deadline = fields.Date(required=True)
+
+
+class ExtensionApprovedData(_Strict):
+    previous_deadline = fields.Date(required=True)
+    new_deadline = fields.Date(required=True)
+    comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
+
+
+class ExtensionDeniedData(_Strict):
+    reason = _text(required=True)
+
+
+class ReportData(UnitActionData):
+    text = _text(required=True)
+    attachments = fields.List(fields.Nested(Attachment), required=True)
+
+
+class CaseClosedData(_Strict):
+    comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    on_time = fields.Boolean(required=True)
+
+
+class ReworkOrderedData(_Strict):
+    reason = _text(required=True)
+    new_deadline = fields.Date(required=True)
+    rework_count = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class RecheckDraw(_Strict):
+    """The re-check sampling draw, reproducible from these inputs alone: draw = first 8 bytes of
+    SHA-256(seed) as an integer ÷ 2^64; selected = draw < ratio (docs/STATE-MACHINE.md)."""
+    ratio = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    seed = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    draw = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    selected = fields.Boolean(required=True)
+
+
+class DismissalAcceptedData(_Strict):
+    comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
+    recheck = fields.Nested(RecheckDraw, required=True)
+
+
+class RecheckUpheldData(_Strict):
+    findings = _text(required=True)
+
+
+class RecheckOverturnedData(_Strict):
+    findings = _text(required=True)
+    new_deadline = fields.Date(required=True)
+    accountability_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ReturnVisitData(_Strict):
+    satisfaction = fields.String(required=True, validate=validate.OneOf(SATISFACTION))
+    comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
+
+
+class RehandlingOrderedData(_Strict):
+    reason = _text(required=True)
+    new_deadline = fields.Date(required=True)
+
+
+class MergedData(_Strict):
+    into_case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(allow_none=True, validate=validate.Length(max=4000))
+
+
+class DuplicateAbsorbedData(_Strict):
+    duplicate_case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class AccountabilityRecordedData(_Strict):
+    measure = fields.String(required=True, validate=validate.OneOf(MEASURES))
+    target_kind = fields.String(required=True, validate=validate.OneOf(["unit", "person"]))
+    target = _name(required=True)
+    unit = _name(required=True)
+    basis_cases = fields.List(fields.String(validate=validate.Length(min=1, max=200)), required=True,
+                              validate=validate.Length(min=1))
+    decided_by = _name(required=True)
+    reason = _text(required=True)
+
+
+class Contact(_Strict):
+    name = _name(required=True)
+    role = fields.String(allow_none=True, validate=validate.Length(max=100))
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    email = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class UnitData(_Strict):
+    name = _name(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(UNIT_KINDS))
+    supervising_channel = _name(required=True)
+    contacts = fields.List(fields.Nested(Contact), required=True)
+    active = fields.Boolean(required=True)
+
+
+class CategoryData(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    group = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class LimitsSetData(_Strict):
+    """Working days per handling mode and priority, the sign-for limit, and the re-check ratio."""
+    limits = fields.Dict(keys=fields.String(validate=validate.OneOf(HANDLING_MODES)),
+                         values=fields.Dict(keys=fields.String(validate=validate.OneOf(PRIORITIES)),
+                                            values=fields.Integer(validate=validate.Range(min=1, max=1000))),
+                         required=True)
+    sign_for_days = fields.Integer(required=True, validate=validate.Range(min=1, max=30))
+    recheck_ratio = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    calendar_fallback = fields.String(required=True, allow_none=True, validate=validate.OneOf(["weekends"]),
+                                      metadata={"description": "null: a date outside the official calendar "
+                                                               "is an error; weekends: Mon-Fri count"})
+
+
+class CalendarYearData(_Strict):
+    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2200))
+    holidays = fields.List(fields.Date(), required=True)
+    workdays = fields.List(fields.Date(), required=True)
+
+
 @dataclass(frozen=True)
 class EventType:
     type: str
@@ -65,10 +250,51 @@ class EventType:
 
 
 CASE_TOPIC = "intake.case.events"
+ACCOUNTABILITY_TOPIC = "intake.accountability.events"
+DIRECTORY_TOPIC = "intake.directory.events"
+DIRECTORY_STREAM = "directory"
+
+
+def _case(name: str, schema: Schema, summary: str) -> EventType:
+    return EventType(f"cn.zhengfeng.case.{name}.v1", CASE_TOPIC, schema, summary)
+
+
+def _directory(name: str, schema: Schema, summary: str) -> EventType:
+    return EventType(f"cn.zhengfeng.directory.{name}.v1", DIRECTORY_TOPIC, schema, summary)
+
 
 _TYPES = [
-    EventType("cn.zhengfeng.case.received.v1", CASE_TOPIC, CaseReceivedData(),
-              "A lead was received from a channel and put on the ledger (受理)."),
+    _case("received", CaseReceivedData(), "A lead was received from a channel and put on the ledger (受理)."),
+    _case("assigned", CaseAssignedData(), "The office assigned the case to a lead unit with a deadline (交办)."),
+    _case("reassigned", CaseReassignedData(), "The office assigned the case anew (改派)."),
+    _case("accepted", CaseAcceptedData(), "The lead unit signed for the case (签收)."),
+    _case("returned", CaseReturnedData(), "The lead unit returned the case as not theirs (退回)."),
+    _case("progress_noted", ProgressNotedData(), "A lead or cooperating unit reported progress (进展)."),
+    _case("extension_requested", ExtensionRequestedData(), "The lead unit asked for more time (延期申请)."),
+    _case("extension_approved", ExtensionApprovedData(), "The office granted the extension."),
+    _case("extension_denied", ExtensionDeniedData(), "The office refused the extension."),
+    _case("rectification_reported", ReportData(), "The lead unit reported the problem rectified (整改报告)."),
+    _case("dismissal_reported", ReportData(), "The lead unit found the lead not substantiated (查否)."),
+    _case("closed", CaseClosedData(), "The office verified the rectification and signed the case off (销号)."),
+    _case("rework_ordered", ReworkOrderedData(), "The office sent the report back to redo (退回重办/补课)."),
+    _case("dismissal_accepted", DismissalAcceptedData(),
+          "The office accepted the dismissal; the re-check draw is recorded with its inputs."),
+    _case("recheck_upheld", RecheckUpheldData(), "The re-check confirmed the dismissal (复查属实查否)."),
+    _case("recheck_overturned", RecheckOverturnedData(),
+          "The re-check found the lead substantiated: the case reopens with a new deadline."),
+    _case("return_visit_recorded", ReturnVisitData(), "The complainant's satisfaction was recorded (回访)."),
+    _case("rehandling_ordered", RehandlingOrderedData(), "After an unsatisfied visit the case reopens (重办)."),
+    _case("merged", MergedData(), "The case was merged into another as a duplicate (并单)."),
+    _case("duplicate_absorbed", DuplicateAbsorbedData(), "Another case was merged into this one."),
+    EventType("cn.zhengfeng.accountability.recorded.v1", ACCOUNTABILITY_TOPIC, AccountabilityRecordedData(),
+              "An accountability measure was decided (问责); subject is the record id."),
+    _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),
+    _directory("unit_updated", UnitData(), "A unit's directory entry changed."),
+    _directory("category_added", CategoryData(), "A problem category was added to the taxonomy."),
+    _directory("category_removed", CategoryData(), "A problem category was retired from the taxonomy."),
+    _directory("limits_set", LimitsSetData(), "The office set its time limits and re-check ratio."),
+    _directory("calendar_year_set", CalendarYearData(),
+               "The office entered a year's official holiday schedule (holidays and make-up working days)."),
 ]
 CATALOGUE: dict[str, EventType] = {t.type: t for t in _TYPES}
 TOPICS: tuple[str, ...] = tuple(sorted({t.topic for t in _TYPES}))

@@ -1,0 +1,112 @@
+"""The office's directory: units, the category taxonomy, time limits and the calendar years it has
+entered. One stream ("directory"); every change is an event. Pure."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from zfcommon.workdays import WorkCalendar, YearSchedule
+
+from .case import InvalidCommand, NewEvent
+
+PREFIX = "cn.zhengfeng.directory."
+
+# Seed values (DOMAIN.md): seed 003's eight prominent problems, seed 002's inaction areas, seed 001's
+# "four winds". The office edits them; `python -m intake.entrypoints.seed` records them as events.
+DEFAULT_CATEGORIES = {
+    "八类突出问题": ["执行力弱", "权力运用不当", "形式主义", "推诿扯皮", "办事效率低", "吃拿卡要", "态度冷漠", "纪律松懈"],
+    "不作为慢作为乱作为": ["不作为", "慢作为", "乱作为", "信息公开", "安全监管", "环境保护", "假冒伪劣及食品药品安全",
+                         "政务服务审批", "涉企检查扰企", "就学就医欠薪等公共服务", "信访办理", "社会治安"],
+    "四风问题": ["公款吃喝", "收送红包礼金", "公车私用", "公款旅游", "违规操办婚丧喜庆"],
+}
+# Working days per handling mode and priority (normal / urgent / critical).
+DEFAULT_LIMITS = {
+    "immediate": {"normal": 3, "urgent": 2, "critical": 1},
+    "deadline": {"normal": 15, "urgent": 10, "critical": 5},
+    "long_term": {"normal": 60, "urgent": 45, "critical": 30},
+}
+DEFAULT_SIGN_FOR_DAYS = 1
+DEFAULT_RECHECK_RATIO = 0.2
+
+
+@dataclass
+class Directory:
+    version: int = 0
+    units: dict[str, dict[str, Any]] = field(default_factory=dict)
+    categories: dict[str, str] = field(default_factory=lambda: {
+        c: g for g, names in DEFAULT_CATEGORIES.items() for c in names})
+    limits: dict[str, dict[str, int]] = field(default_factory=lambda: {m: dict(p) for m, p in DEFAULT_LIMITS.items()})
+    sign_for_days: int = DEFAULT_SIGN_FOR_DAYS
+    recheck_ratio: float = DEFAULT_RECHECK_RATIO
+    calendar_fallback: str | None = None
+    years: dict[int, YearSchedule] = field(default_factory=dict)
+
+    @classmethod
+    def replay(cls, history: list[tuple[str, dict[str, Any]]]) -> "Directory":
+        directory = cls()
+        if history:
+            directory.categories = {}     # the recorded taxonomy replaces the defaults
+        for event_type, data in history:
+            directory.apply(event_type, data)
+        return directory
+
+    def apply(self, event_type: str, d: dict[str, Any]) -> None:
+        self.version += 1
+        name = event_type.removeprefix(PREFIX).rsplit(".", 1)[0]
+        if name in ("unit_registered", "unit_updated"):
+            self.units[d["name"]] = dict(d)
+        elif name == "category_added":
+            self.categories[d["name"]] = d["group"]
+        elif name == "category_removed":
+            self.categories.pop(d["name"], None)
+        elif name == "limits_set":
+            self.limits, self.sign_for_days = d["limits"], d["sign_for_days"]
+            self.recheck_ratio, self.calendar_fallback = d["recheck_ratio"], d["calendar_fallback"]
+        elif name == "calendar_year_set":
+            self.years[d["year"]] = YearSchedule.from_dict(d)
+
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.years.values(), fallback=self.calendar_fallback)
+
+    def active_unit(self, name: str) -> bool:
+        return name in self.units and self.units[name]["active"]
+
+    def check_units(self, field_name: str, names: list[str]) -> dict[str, list[str]]:
+        unknown = [n for n in names if not self.active_unit(n)]
+        return {field_name: [f"not an active unit in the directory: {', '.join(unknown)}"]} if unknown else {}
+
+
+def seed_events() -> list[NewEvent]:
+    """What a new office starts from: the seed taxonomy and the default limits."""
+    events = [NewEvent(PREFIX + "category_added.v1", {"name": c, "group": g})
+              for g, names in DEFAULT_CATEGORIES.items() for c in names]
+    events.append(NewEvent(PREFIX + "limits_set.v1", {
+        "limits": DEFAULT_LIMITS, "sign_for_days": DEFAULT_SIGN_FOR_DAYS,
+        "recheck_ratio": DEFAULT_RECHECK_RATIO, "calendar_fallback": None}))
+    return events
+
+
+def register_unit(directory: Directory, unit: dict[str, Any]) -> list[NewEvent]:
+    exists = unit["name"] in directory.units
+    return [NewEvent(PREFIX + ("unit_updated" if exists else "unit_registered") + ".v1",
+                     {"contacts": [], "active": True, **unit})]
+
+
+def add_category(directory: Directory, name: str, group: str) -> list[NewEvent]:
+    if name in directory.categories:
+        raise InvalidCommand({"name": [f"category {name} already exists"]})
+    return [NewEvent(PREFIX + "category_added.v1", {"name": name, "group": group})]
+
+
+def remove_category(directory: Directory, name: str) -> list[NewEvent]:
+    if name not in directory.categories:
+        raise InvalidCommand({"name": [f"no category {name}"]})
+    return [NewEvent(PREFIX + "category_removed.v1", {"name": name, "group": directory.categories[name]})]
+
+
+def set_limits(directory: Directory, limits: dict[str, Any]) -> list[NewEvent]:
+    return [NewEvent(PREFIX + "limits_set.v1", limits)]
+
+
+def set_calendar_year(directory: Directory, schedule: YearSchedule) -> list[NewEvent]:
+    return [NewEvent(PREFIX + "calendar_year_set.v1", schedule.to_dict())]

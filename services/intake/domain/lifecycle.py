@@ -1,0 +1,196 @@
+"""Commands on a case and the state machine (docs/STATE-MACHINE.md). Pure: decide() returns events.
+
+Checks run in a fixed order: the actor's role (403), the case's state (409, naming the state and the
+commands allowed in it), then the command's content (422, naming the field).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable
+
+from zfcommon.workdays import CalendarGap
+
+from .case import Case, InvalidCommand, NewEvent, NotYourCase, TransitionRefused
+from .directory import Directory
+from .recheck import recheck_draw
+
+CASE = "cn.zhengfeng.case."
+ACCOUNTABILITY = "cn.zhengfeng.accountability.recorded.v1"
+
+
+@dataclass(frozen=True)
+class Actor:
+    role: str
+    unit: str | None = None
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Context:
+    today: date
+    directory: Directory
+    actor: Actor
+    nonce: str = ""                       # randomness for the re-check draw
+    new_id: Callable[[], str] = lambda: ""  # ids of new streams (accountability records)
+
+
+@dataclass(frozen=True)
+class Rule:
+    states: tuple[str, ...]
+    who: str                                 # office | lead | unit (lead or cooperating) | visit
+    guard: Callable[[Case], bool] = lambda c: True
+    why: str = ""
+
+
+RULES: dict[str, Rule] = {
+    "assign": Rule(("received", "returned"), "office"),
+    "reassign": Rule(("assigned", "returned", "in_progress"), "office"),
+    "merge": Rule(("received", "assigned", "returned"), "office"),
+    "accept": Rule(("assigned",), "lead"),
+    "return": Rule(("assigned",), "lead"),
+    "note_progress": Rule(("in_progress",), "unit"),
+    "request_extension": Rule(("in_progress",), "lead", lambda c: not c.extension_pending,
+                              "an extension request is already pending"),
+    "approve_extension": Rule(("in_progress",), "office", lambda c: c.extension_pending, "no extension is pending"),
+    "deny_extension": Rule(("in_progress",), "office", lambda c: c.extension_pending, "no extension is pending"),
+    "report_rectified": Rule(("in_progress",), "lead"),
+    "report_not_substantiated": Rule(("in_progress",), "lead"),
+    "close": Rule(("rectification_reported",), "office"),
+    "order_rework": Rule(("rectification_reported", "dismissal_reported"), "office"),
+    "accept_dismissal": Rule(("dismissal_reported",), "office"),
+    "record_recheck": Rule(("dismissed",), "office", lambda c: c.recheck_pending,
+                           "this dismissal was not drawn for re-check, or it was re-checked already"),
+    "record_return_visit": Rule(("closed",), "visit", lambda c: c.channel == "hotline",
+                                "return visits are for hotline cases"),
+    "order_rehandling": Rule(("closed",), "office", lambda c: c.last_satisfaction == "unsatisfied",
+                             "re-handling follows an unsatisfied return visit"),
+}
+
+
+def allowed_commands(case: Case) -> list[str]:
+    return [name for name, r in RULES.items() if case.status in r.states and r.guard(case)]
+
+
+def check(case: Case, command: str, actor: Actor) -> None:
+    rule = RULES[command]
+    if rule.who == "office" and actor.role != "office":
+        raise NotYourCase(f"only the office may {command}")
+    if rule.who in ("lead", "unit") and actor.role != "office":
+        if actor.role != "unit":
+            raise NotYourCase(f"only the case's unit may {command}")
+        if not (actor.unit == case.lead_unit if rule.who == "lead" else case.is_unit_of(actor.unit)):
+            raise NotYourCase(f"{actor.unit} is not the {'lead ' if rule.who == 'lead' else ''}unit of this case")
+    if rule.who == "visit" and actor.role not in ("office", "channel"):
+        raise NotYourCase("return visits are recorded by the office or the hotline")
+    if case.status not in rule.states or not rule.guard(case):
+        why = "" if case.status not in rule.states else rule.why
+        raise TransitionRefused(case, command, allowed_commands(case), why)
+
+
+def _deadline(ctx: Context, mode: str, priority: str, explicit: date | None) -> tuple[date, dict[str, Any]]:
+    if explicit is not None:
+        if explicit <= ctx.today:
+            raise InvalidCommand({"deadline": [f"must be after today ({ctx.today.isoformat()})"]})
+        return explicit, {"rule": "explicit", "from_date": ctx.today.isoformat(), "working_days": None}
+    days = ctx.directory.limits[mode][priority]
+    return _add(ctx, days, "deadline"), {"rule": "limit", "from_date": ctx.today.isoformat(), "working_days": days}
+
+
+def _add(ctx: Context, days: int, field: str) -> date:
+    try:
+        return ctx.directory.calendar().add_working_days(ctx.today, days)
+    except CalendarGap as exc:
+        raise InvalidCommand({field: [f"{exc}; or give an explicit {field}"]}) from None
+
+
+def _assignment(case: Case, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    errors = {**ctx.directory.check_units("lead_unit", [args["lead_unit"]]),
+              **ctx.directory.check_units("cooperating_units", args.get("cooperating_units", []))}
+    if args["lead_unit"] in args.get("cooperating_units", []):
+        errors.setdefault("cooperating_units", []).append("the lead unit cannot also cooperate")
+    if errors:
+        raise InvalidCommand(errors)
+    deadline, basis = _deadline(ctx, args["handling_mode"], case.priority, args.get("deadline"))
+    return {"lead_unit": args["lead_unit"], "cooperating_units": list(args.get("cooperating_units", [])),
+            "handling_mode": args["handling_mode"], "deadline": deadline.isoformat(), "deadline_basis": basis,
+            "sign_for_due": _add(ctx, ctx.directory.sign_for_days, "sign_for_due").isoformat(),
+            "note": args.get("note")}
+
+
+def _reopen_deadline(case: Case, args: dict[str, Any], ctx: Context) -> str:
+    return _deadline(ctx, case.handling_mode or "deadline", case.priority, args.get("new_deadline"))[0].isoformat()
+
+
+def _event(name: str, data: dict[str, Any], stream: str | None = None) -> list[NewEvent]:
+    return [NewEvent(f"{CASE}{name}.v1", data, stream)]
+
+
+def decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target: Case | None = None) -> list[NewEvent]:
+    """The events that `command` with `args` produces on `case`; raises a DomainError otherwise."""
+    check(case, command, ctx.actor)
+    unit = {"unit": ctx.actor.unit or case.lead_unit}
+    if command == "assign":
+        return _event("assigned", _assignment(case, args, ctx))
+    if command == "reassign":
+        return _event("reassigned", {**_assignment(case, args, ctx), "reason": args["reason"],
+                                     "previous_lead_unit": case.lead_unit or ""})
+    if command == "accept":
+        return _event("accepted", {**unit, "on_time": ctx.today <= case.sign_for_due})
+    if command == "return":
+        return _event("returned", {**unit, "reason": args["reason"]})
+    if command == "note_progress":
+        return _event("progress_noted", {**unit, "note": args["note"]})
+    if command == "request_extension":
+        if args["requested_deadline"] <= (case.deadline or ctx.today):
+            raise InvalidCommand({"requested_deadline": ["must be after the current deadline"]})
+        return _event("extension_requested", {**unit, "reason": args["reason"],
+                                              "requested_deadline": args["requested_deadline"].isoformat()})
+    if command == "approve_extension":
+        new = args.get("new_deadline") or case.requested_deadline
+        return _event("extension_approved", {"previous_deadline": case.deadline.isoformat(),
+                                             "new_deadline": new.isoformat(), "comment": args.get("comment")})
+    if command == "deny_extension":
+        return _event("extension_denied", {"reason": args["reason"]})
+    if command in ("report_rectified", "report_not_substantiated"):
+        name = "rectification_reported" if command == "report_rectified" else "dismissal_reported"
+        return _event(name, {**unit, "text": args["text"], "attachments": args.get("attachments", [])})
+    if command == "close":
+        return _event("closed", {"comment": args.get("comment"), "on_time": ctx.today <= case.deadline})
+    if command == "order_rework":
+        return _event("rework_ordered", {"reason": args["reason"], "new_deadline": _reopen_deadline(case, args, ctx),
+                                         "rework_count": case.rework_count + 1})
+    if command == "accept_dismissal":
+        return _event("dismissal_accepted", {"comment": args.get("comment"), "recheck": recheck_draw(
+            case.case_id, ctx.nonce, ctx.directory.recheck_ratio)})
+    if command == "record_recheck":
+        if args["outcome"] == "upheld":
+            return _event("recheck_upheld", {"findings": args["findings"]})
+        record = ctx.new_id()
+        return _event("recheck_overturned", {"findings": args["findings"], "accountability_id": record,
+                                             "new_deadline": _reopen_deadline(case, args, ctx)}) + [
+            NewEvent(ACCOUNTABILITY, {"measure": args.get("measure") or "criticism_education",
+                                      "target_kind": "unit", "target": case.lead_unit, "unit": case.lead_unit,
+                                      "basis_cases": [case.case_id], "decided_by": ctx.actor.name,
+                                      "reason": f"查否复查发现问题属实: {args['findings']}"}, record)]
+    if command == "record_return_visit":
+        return _event("return_visit_recorded", {"satisfaction": args["satisfaction"], "comment": args.get("comment")})
+    if command == "order_rehandling":
+        return _event("rehandling_ordered", {"reason": args["reason"],
+                                             "new_deadline": _reopen_deadline(case, args, ctx)})
+    if command == "merge":
+        if target is None or not target.exists or target.status == "merged" or target.case_id == case.case_id:
+            raise InvalidCommand({"into_case_id": ["must name another case that is not merged itself"]})
+        return _event("merged", {"into_case_id": target.case_id, "reason": args.get("reason")}) + \
+            _event("duplicate_absorbed", {"duplicate_case_id": case.case_id}, target.case_id)
+    raise KeyError(command)
+
+
+def record_accountability(args: dict[str, Any], ctx: Context) -> list[NewEvent]:
+    if ctx.actor.role != "office":
+        raise NotYourCase("only the office records accountability")
+    errors = ctx.directory.check_units("unit", [args["unit"]])
+    if errors:
+        raise InvalidCommand(errors)
+    return [NewEvent(ACCOUNTABILITY, {**args, "decided_by": args.get("decided_by") or ctx.actor.name},
+                     ctx.new_id())]

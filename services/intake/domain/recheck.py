@@ -1,0 +1,21 @@
+"""The re-check sampling draw (查否复查抽查), reproducible by anyone from the inputs in the event.
+
+The seed is the case id and a random nonce chosen when the dismissal is accepted: nobody can know
+in advance which dismissals will be drawn (so a unit cannot game it), and afterwards anyone can
+recompute the draw from the recorded seed and ratio. The event is stored once, append-only, so the
+office cannot draw again to change the outcome.
+"""
+from __future__ import annotations
+
+import hashlib
+
+
+def draw(seed: str) -> float:
+    """A number in [0, 1): the first 8 bytes of SHA-256(seed) as a big-endian integer ÷ 2^64."""
+    return int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:8], "big") / 2 ** 64
+
+
+def recheck_draw(case_id: str, nonce: str, ratio: float) -> dict:
+    seed = f"{case_id}:{nonce}"
+    value = draw(seed)
+    return {"ratio": ratio, "seed": seed, "draw": value, "selected": value < ratio}

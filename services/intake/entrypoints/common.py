@@ -1,0 +1,62 @@
+"""What intake's blueprints share: the unit of work, the command context, error mapping."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from zfcommon import logs
+from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
+
+from ..adapters.eventstore import ConcurrencyConflict
+from ..domain import case as domain
+from ..service_layer import handlers
+from ..service_layer.idempotent import request_hash, run_command
+from ..service_layer.uow import UnitOfWork
+from zfcommon.web import principal
+
+
+def uow() -> UnitOfWork:
+    return UnitOfWork(current_app.extensions["zf_pool"], current_app.extensions["zf_master_key"])
+
+
+def context() -> handlers.Context:
+    who = principal()
+    return handlers.Context(actor=who.actor, correlation_id=logs.correlation_id.get() or "",
+                            now=current_app.extensions["zf_clock"].now(), role=who.role, unit=who.unit)
+
+
+def problems(fn):
+    """Map domain errors to problem+json at the edge (house style: 404, 403, 409, 422)."""
+    try:
+        return fn()
+    except handlers.CaseNotFound as exc:
+        raise NotFound(str(exc)) from None
+    except ConcurrencyConflict as exc:
+        raise Conflict(f"{exc}; reload the case and retry", case_id=exc.stream_id) from None
+    except domain.TransitionRefused as exc:
+        raise Conflict(str(exc), state=exc.state, allowed=exc.allowed) from None
+    except domain.NotYourCase as exc:
+        raise Forbidden(str(exc)) from None
+    except domain.InvalidCommand as exc:
+        raise Unprocessable(str(exc), errors=exc.errors) from None
+
+
+def command(fn):
+    """Run fn(uow) -> (status, body, headers) under the request's Idempotency-Key, in one transaction."""
+    status, body, headers = run_command(
+        uow, principal().actor, request.headers.get("Idempotency-Key"),
+        request_hash(request.method, request.path, request.get_data()), lambda u: problems(lambda: fn(u)))
+    return body, status, headers
+
+
+def visible(case: domain.Case) -> bool:
+    """Who may see a case at all: the office and auditors; a unit its own cases; a channel its channel's."""
+    who = principal()
+    return (who.role in ("office", "auditor") or (who.role == "unit" and case.is_unit_of(who.unit))
+            or (who.role == "channel" and case.channel == who.channel))
+
+
+def load_visible(u: UnitOfWork, case_id: str) -> domain.Case:
+    case = handlers.load_case(u, case_id)
+    if not visible(case):
+        raise handlers.CaseNotFound(case_id)      # 404, not 403: do not reveal that the case exists
+    return case

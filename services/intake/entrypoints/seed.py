@@ -1,0 +1,30 @@
+"""`python -m intake.entrypoints.seed`: record the seed taxonomy and default limits once, so every
+service learns them from events. Run by `zf up` and the compose migrate job after migrations."""
+from __future__ import annotations
+
+from zfcommon import db
+from zfcommon.clock import clock_for
+from zfcommon.settings import Settings
+
+from ..adapters.contacts import load_master_key
+from ..service_layer import handlers
+from ..service_layer.uow import UnitOfWork
+
+
+def main() -> None:
+    settings = Settings.from_env("intake")
+    pool = db.make_pool(settings.database_url, max_size=1, name="intake-seed")
+    pool.open()
+    try:
+        with UnitOfWork(pool, load_master_key(settings.contact_key)) as uow:
+            ctx = handlers.Context(actor="system:seed", correlation_id="seed",
+                                   now=clock_for(settings.clock_file).now())
+            n = handlers.seed_directory(uow, ctx)
+            uow.commit()
+        print(f"directory seeded with {n} events" if n else "directory already seeded")
+    finally:
+        pool.close()
+
+
+if __name__ == "__main__":
+    main()
