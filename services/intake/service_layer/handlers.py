@@ -103,6 +103,10 @@ def change_directory(uow: UnitOfWork, decide, ctx: Context, *args) -> directory_
     """Apply one directory decision (register_unit, add_category, …) to the directory stream."""
     directory = load_directory(uow)
     decided = decide(directory, *args)
+    if directory.version == 0:
+        # The first change records the defaults it was decided against, so replaying the stream
+        # gives the same directory that every service saw before.
+        decided = directory_domain.seed_events() + decided
     _append(uow, {DIRECTORY_STREAM: directory.version}, decided, ctx, DIRECTORY_STREAM)
     for d in decided:
         directory.apply(d.type, d.data)

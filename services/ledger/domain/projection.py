@@ -1,28 +1,144 @@
-"""How each event changes the ledger's view of a case. Pure: returns the new row, or None."""
+"""How each case event changes the ledger's view of a case. Pure: returns the new row, or None.
+
+The same `evolve` projects live events (the consumer) and rebuilds a past state from the stored
+timeline (as-of), so the two can never disagree.
+"""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable, Mapping, Protocol
 
-from zfcommon.events import Event
-
+Row = dict[str, Any]
 RECEIVED = "cn.zhengfeng.case.received.v1"
 PUBLIC_FIELDS = ("channel", "category", "description", "subject_unit", "priority", "location", "anonymous")
+# Lifecycle fields and their values before assignment.
+LIFECYCLE: Mapping[str, Any] = {
+    "lead_unit": None, "cooperating_units": (), "handling_mode": None, "deadline": None,
+    "sign_for_due": None, "assigned_at": None, "accepted_at": None, "sign_for_on_time": None,
+    "last_progress_at": None, "extension_pending": False, "extension_count": 0, "closed_at": None,
+    "closed_on_time": None, "rework_count": 0, "reopen_count": 0, "recheck_selected": None,
+    "recheck_pending": False, "recheck_outcome": None, "satisfaction": None, "visit_count": 0,
+    "merged_into": None, "duplicates": (),
+}
+COLUMNS = ("case_id", "status", *PUBLIC_FIELDS, "received_at", "updated_at", "version", *LIFECYCLE)
 
 
-def timeline_entry(event: Event) -> dict[str, Any]:
+class Change(Protocol):
+    """What evolve reads of an event: a live zfcommon Event and a stored `Recorded` entry both fit."""
+    type: str
+    subject: str
+    time: datetime
+    streamversion: int
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A case_events row read back, in the shape evolve reads."""
+    type: str
+    subject: str
+    time: datetime
+    streamversion: int
+    data: Mapping[str, Any]
+
+
+class UnknownChange(Exception):
+    """A case event type the ledger has no rule for (the consumer dead-letters it)."""
+
+
+def case_type(name: str) -> str:
+    return f"cn.zhengfeng.case.{name}.v1"
+
+
+def _date(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _assigned(row: Row, d: Mapping, at: datetime) -> Row:
+    return {"status": "assigned", "lead_unit": d["lead_unit"], "cooperating_units": list(d["cooperating_units"]),
+            "handling_mode": d["handling_mode"], "deadline": _date(d["deadline"]),
+            "sign_for_due": _date(d["sign_for_due"]), "assigned_at": at}
+
+
+def _reassigned(row: Row, d: Mapping, at: datetime) -> Row:
+    # The new lead unit has not signed for it yet; the previous unit's signature says nothing about it.
+    return {**_assigned(row, d, at), "accepted_at": None, "sign_for_on_time": None}
+
+
+def _reopened(row: Row, d: Mapping) -> Row:
+    return {"status": "in_progress", "deadline": _date(d["new_deadline"]), "reopen_count": row["reopen_count"] + 1}
+
+
+def _absorbed(row: Row, d: Mapping) -> list[str]:
+    duplicate = d["duplicate_case_id"]
+    return row["duplicates"] if duplicate in row["duplicates"] else [*row["duplicates"], duplicate]
+
+
+RULES: dict[str, Callable[[Row, Mapping, datetime], Row]] = {
+    case_type("assigned"): _assigned,
+    case_type("reassigned"): _reassigned,
+    case_type("accepted"): lambda row, d, at: {"status": "in_progress", "accepted_at": at,
+                                               "sign_for_on_time": d["on_time"]},
+    case_type("returned"): lambda row, d, at: {"status": "returned"},
+    case_type("progress_noted"): lambda row, d, at: {"last_progress_at": at},
+    case_type("extension_requested"): lambda row, d, at: {"extension_pending": True},
+    case_type("extension_approved"): lambda row, d, at: {"deadline": _date(d["new_deadline"]),
+                                                         "extension_pending": False,
+                                                         "extension_count": row["extension_count"] + 1},
+    case_type("extension_denied"): lambda row, d, at: {"extension_pending": False},
+    case_type("rectification_reported"): lambda row, d, at: {"status": "rectification_reported"},
+    case_type("dismissal_reported"): lambda row, d, at: {"status": "dismissal_reported"},
+    case_type("closed"): lambda row, d, at: {"status": "closed", "closed_at": at, "closed_on_time": d["on_time"]},
+    case_type("rework_ordered"): lambda row, d, at: {"status": "in_progress", "deadline": _date(d["new_deadline"]),
+                                                     "rework_count": d["rework_count"]},
+    case_type("dismissal_accepted"): lambda row, d, at: {"status": "dismissed",
+                                                         "recheck_selected": d["recheck"]["selected"],
+                                                         "recheck_pending": d["recheck"]["selected"]},
+    case_type("recheck_upheld"): lambda row, d, at: {"status": "dismissed", "recheck_pending": False,
+                                                     "recheck_outcome": "upheld"},
+    case_type("recheck_overturned"): lambda row, d, at: {**_reopened(row, d), "recheck_pending": False,
+                                                         "recheck_outcome": "overturned"},
+    case_type("return_visit_recorded"): lambda row, d, at: {"satisfaction": d["satisfaction"],
+                                                            "visit_count": row["visit_count"] + 1},
+    # A reopened case is no longer signed off: its closing facts would otherwise count it as closed.
+    case_type("rehandling_ordered"): lambda row, d, at: {**_reopened(row, d), "closed_at": None,
+                                                         "closed_on_time": None},
+    case_type("merged"): lambda row, d, at: {"status": "merged", "merged_into": d["into_case_id"]},
+    case_type("duplicate_absorbed"): lambda row, d, at: {"duplicates": _absorbed(row, d)},
+}
+CASE_TYPES = (RECEIVED, *RULES)
+
+
+def timeline_entry(event) -> dict[str, Any]:
     """What the timeline keeps of an event. Sealed complainant data never enters the ledger."""
     data = {k: v for k, v in event.data.items() if k != "complainant"}
     return {"case_id": event.subject, "version": event.streamversion, "event_id": event.id,
             "type": event.type, "time": event.time, "actor": event.actor, "data": data}
 
 
-def evolve(row: dict[str, Any] | None, event: Event) -> dict[str, Any] | None:
-    if event.type == RECEIVED:
-        if row is not None:
-            return None
-        return {"case_id": event.subject, "status": "received", "received_at": event.time,
-                "updated_at": event.time, "version": event.streamversion,
-                **{k: event.data[k] for k in PUBLIC_FIELDS}}
-    if row is None or event.streamversion <= row["version"]:
+def _started(change: Change) -> Row:
+    return {"case_id": change.subject, "status": "received", **{k: change.data[k] for k in PUBLIC_FIELDS},
+            "received_at": change.time, "updated_at": change.time, "version": change.streamversion,
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in LIFECYCLE.items()}}  # rows own their lists
+
+
+def evolve(row: Row | None, change: Change) -> Row | None:
+    """The case after `change`, or None when it changes nothing: a second `received`, a change for a
+    case the ledger never saw received, or one not newer than the row (a redelivery)."""
+    if change.type == RECEIVED:
+        return _started(change) if row is None else None
+    rule = RULES.get(change.type)
+    if rule is None:
+        raise UnknownChange(f"the ledger has no rule for {change.type}")
+    if row is None or change.streamversion <= row["version"]:
         return None
-    return {**row, "updated_at": event.time, "version": event.streamversion}
+    return {**row, **rule(row, change.data, change.time), "updated_at": change.time, "version": change.streamversion}
+
+
+def replay(changes: list[Change]) -> Row | None:
+    """The case after all `changes`, in stream order (None if they never received it)."""
+    row = None
+    for change in sorted(changes, key=lambda c: c.streamversion):
+        row = evolve(row, change) or row
+    return row

@@ -170,6 +170,9 @@ class Stack:
             bootstrap = self.broker.bootstrap
         migrate_all(admin_url, sec["db_passwords"])
         kafka.ensure_topics(bootstrap, all_topics(), cfg.partitions)
+        intake_env = self._env("intake", admin_url, bootstrap, sec)
+        subprocess.run([sys.executable, "-m", "intake.entrypoints.seed"], env=intake_env, check=True,
+                       stdout=subprocess.DEVNULL)
         self.procs = self.plan(admin_url, bootstrap, sec)
         for p in self.procs:
             (self.run_dir() / "metrics" / p.name.split("-")[0]).mkdir(exist_ok=True)
