@@ -28,6 +28,8 @@ from .postgres import LocalPostgres
 from .ports import wait_for_port
 
 CONSUMING = ("ledger", "notify", "audit")
+# Service settings `zf up` hands through unchanged (the rest it sets itself).
+PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH")
 
 
 @dataclass
@@ -42,6 +44,7 @@ class StackConfig:
     workers: int
     partitions: int
     restart: bool = True
+    passthrough: dict[str, str] = field(default_factory=dict)   # service settings given to every process
 
     @classmethod
     def from_env(cls, env=None) -> "StackConfig":
@@ -56,6 +59,7 @@ class StackConfig:
             workers=int(env.get("ZF_WORKERS", "2")),
             partitions=int(env.get("ZF_PARTITIONS", "6")),
             restart=env.get("ZF_RESTART", "1") != "0",
+            passthrough={k: env[k] for k in PASSTHROUGH if env.get(k)},
         )
 
 
@@ -117,6 +121,7 @@ class Stack:
             "ZF_PARTITIONS": str(self.config.partitions),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "PYTHONUNBUFFERED": "1",
+            **self.config.passthrough,
         })
         if service == "intake":
             env["ZF_CONTACT_KEY"] = sec["contact_key"]
