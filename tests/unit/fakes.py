@@ -158,3 +158,159 @@ class UowFactory:
     def __call__(self) -> FakeTransactionalUow:
         self.made.append(FakeTransactionalUow(self.answers))
         return self.made[-1]
+
+
+# --- Case lifecycle: cases built by playing commands as the service plays them -------------------------
+# receive(), then lifecycle.decide() and Case.apply() for every step, so a test's case has a realistic
+# history instead of poked attributes. Dates sit around National Day 2026: Mid-Autumn 09-25…27 and
+# National Day 10-01…07 off, make-up working days Sunday 09-20 and Saturday 10-10.
+import itertools  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
+
+from intake.domain import directory as directory_domain  # noqa: E402
+from intake.domain import lifecycle  # noqa: E402
+from intake.domain.case import Case, NewEvent, receive  # noqa: E402
+from zfcommon.workdays import YearSchedule  # noqa: E402
+
+LEAD_UNIT, COOPERATING_UNIT, OTHER_UNIT, RETIRED_UNIT = "城关镇人民政府", "县市场监管局", "县住建局", "县粮食局"
+OFFICE = lifecycle.Actor("office", None, "office:王主任")
+LEAD = lifecycle.Actor("unit", LEAD_UNIT, "unit:李科长")
+COOPERATING = lifecycle.Actor("unit", COOPERATING_UNIT, "unit:张干事")
+OTHER = lifecycle.Actor("unit", OTHER_UNIT, "unit:赵股长")
+HOTLINE = lifecycle.Actor("channel", None, "channel:12345")
+AUDITOR = lifecycle.Actor("auditor", None, "auditor:县审计局")
+DAY = date(2026, 9, 18)      # a Friday; the next working day is the make-up Sunday 2026-09-20
+# An office-entered 2027 (New Year's Day Friday 01-01 to Sunday 01-03 off), as the State Council would publish it.
+SCHEDULE_2027 = YearSchedule(2027, {date(2027, 1, 1), date(2027, 1, 2), date(2027, 1, 3)}, set())
+
+
+def case_event(name: str) -> str:
+    return f"cn.zhengfeng.case.{name}.v1"
+
+
+def office_directory(*, years: tuple[YearSchedule, ...] = (), **limits: Any) -> directory_domain.Directory:
+    """A directory as an office builds it: the seed events, four units (one retired), then any `limits`
+    (limits / sign_for_days / recheck_ratio / calendar_fallback) and entered calendar `years`."""
+    directory = directory_domain.Directory()
+
+    def play(events: list[NewEvent]) -> None:
+        for event in events:
+            directory.apply(event.type, event.data)
+
+    play(directory_domain.seed_events())
+    for name, kind, active in [(LEAD_UNIT, "township", True), (COOPERATING_UNIT, "government_department", True),
+                               (OTHER_UNIT, "government_department", True),
+                               (RETIRED_UNIT, "government_department", False)]:
+        play(directory_domain.register_unit(directory, {"name": name, "kind": kind, "active": active,
+                                                        "supervising_channel": "县纪委监委"}))
+    if limits:
+        play(directory_domain.set_limits(directory, {
+            "limits": directory.limits, "sign_for_days": directory.sign_for_days,
+            "recheck_ratio": directory.recheck_ratio, "calendar_fallback": directory.calendar_fallback, **limits}))
+    for schedule in years:
+        play(directory_domain.set_calendar_year(directory, schedule))
+    return directory
+
+
+def command_args(command: str, case: Case) -> dict[str, Any]:
+    """Valid arguments for `command` on `case`, as the HTTP schemas would pass them on."""
+    assignment = {"lead_unit": LEAD_UNIT, "cooperating_units": [COOPERATING_UNIT], "handling_mode": "deadline"}
+    return {
+        "assign": assignment,
+        "reassign": {**assignment, "reason": "职能划转，改由城关镇办理"},
+        "merge": {"reason": "同一窗口同一事项重复反映"},
+        "accept": {},
+        "return": {"reason": "该事项不属本单位职责"},
+        "note_progress": {"note": "已约谈窗口负责人，正在整改"},
+        "request_extension": {"reason": "需协调多个部门", "requested_deadline": (case.deadline or DAY) + timedelta(14)},
+        "approve_extension": {},
+        "deny_extension": {"reason": "延期理由不充分"},
+        "report_rectified": {"text": "已整改到位，窗口推行首问负责制",
+                             "attachments": [{"name": "整改照片.jpg", "url": "https://files.example/1.jpg"}]},
+        "report_not_substantiated": {"text": "经调阅监控核查，反映问题不属实", "attachments": []},
+        "close": {"comment": "验收合格，予以销号"},
+        "order_rework": {"reason": "整改不彻底，退回重办"},
+        "accept_dismissal": {"comment": "同意查否"},
+        "record_recheck": {"outcome": "upheld", "findings": "复查确认反映不实"},
+        "record_return_visit": {"satisfaction": "satisfied", "comment": "群众表示满意"},
+        "order_rehandling": {"reason": "群众不满意，重新办理"},
+    }[command]
+
+
+def actor_for(command: str) -> lifecycle.Actor:
+    """Who normally gives `command`: the office, the lead unit, or the hotline for return visits."""
+    return {"office": OFFICE, "lead": LEAD, "unit": LEAD, "visit": HOTLINE}[lifecycle.RULES[command].who]
+
+
+class CaseStory:
+    """One case and the office around it. `decide` asks the domain; `do` also applies what it decided.
+    Events for other streams (a merge target, an accountability record) are kept in `elsewhere`."""
+
+    def __init__(self, case_id: str = "case-1", *, today: date = DAY, directory: Any = None,
+                 channel: str = "hotline", priority: str = "normal", received: bool = True):
+        self.case, self.today = Case(case_id), today
+        self.directory = directory or office_directory()
+        self.elsewhere: list[NewEvent] = []
+        self._ids = (f"accountability-{i}" for i in itertools.count(1))
+        if received:
+            self.play(receive(self.case, ReceiveComplaint(
+                channel=channel, category="推诿扯皮", description="窗口人员推诿扯皮，办证跑了五趟",
+                subject_unit=LEAD_UNIT, priority=priority), None))
+
+    def context(self, actor: lifecycle.Actor, nonce: str = "nonce-1", directory: Any = None) -> lifecycle.Context:
+        return lifecycle.Context(today=self.today, directory=directory or self.directory, actor=actor,
+                                 nonce=nonce, new_id=lambda: next(self._ids))
+
+    def decide(self, command: str, *, actor: lifecycle.Actor | None = None, target: Case | None = None,
+               nonce: str = "nonce-1", directory: Any = None, **args: Any) -> list[NewEvent]:
+        """`args` override command_args(); a merge goes by default into another received case, case-2."""
+        if command == "merge" and target is None:
+            target = CaseStory("case-2", today=self.today, directory=self.directory).case
+        return lifecycle.decide(self.case, command, {**command_args(command, self.case), **args},
+                                self.context(actor or actor_for(command), nonce, directory), target)
+
+    def do(self, command: str, **kw: Any) -> "CaseStory":
+        self.play(self.decide(command, **kw))
+        return self
+
+    def on(self, day: date | str) -> "CaseStory":
+        self.today = day if isinstance(day, date) else date.fromisoformat(day)
+        return self
+
+    def play(self, events: list[NewEvent]) -> None:
+        for event in events:
+            if event.stream in (None, self.case.case_id):
+                self.case.apply(event.type, event.data)
+            else:
+                self.elsewhere.append(event)
+
+
+_ACCEPTED = ["assign", "accept"]
+STORIES: dict[str, list] = {
+    "new": [],
+    "received": [],
+    "assigned": ["assign"],
+    "returned": ["assign", "return"],
+    "in_progress": _ACCEPTED,
+    "extension_pending": [*_ACCEPTED, "request_extension"],
+    "rectification_reported": [*_ACCEPTED, "report_rectified"],
+    "dismissal_reported": [*_ACCEPTED, "report_not_substantiated"],
+    "closed": [*_ACCEPTED, "report_rectified", "close"],
+    "closed_unsatisfied": [*_ACCEPTED, "report_rectified", "close",
+                           ("record_return_visit", {"satisfaction": "unsatisfied"})],
+    # Drawn for re-check (ratio 1.0 at the time of the decision), or not (ratio 0.0).
+    "dismissed": [*_ACCEPTED, "report_not_substantiated",
+                  ("accept_dismissal", {"directory": office_directory(recheck_ratio=1.0)})],
+    "dismissed_unselected": [*_ACCEPTED, "report_not_substantiated",
+                             ("accept_dismissal", {"directory": office_directory(recheck_ratio=0.0)})],
+    "merged": ["merge"],
+}
+
+
+def story(name: str, **kw: Any) -> CaseStory:
+    """A case brought to the situation `name` (a key of STORIES) by its commands, all on the story's day."""
+    s = CaseStory(received=name != "new", **kw)
+    for step in STORIES[name]:
+        command, args = (step, {}) if isinstance(step, str) else step
+        s.do(command, **args)
+    return s

@@ -81,7 +81,7 @@ def seed_events() -> list[NewEvent]:
     events = [NewEvent(PREFIX + "category_added.v1", {"name": c, "group": g})
               for g, names in DEFAULT_CATEGORIES.items() for c in names]
     events.append(NewEvent(PREFIX + "limits_set.v1", {
-        "limits": DEFAULT_LIMITS, "sign_for_days": DEFAULT_SIGN_FOR_DAYS,
+        "limits": {m: dict(p) for m, p in DEFAULT_LIMITS.items()}, "sign_for_days": DEFAULT_SIGN_FOR_DAYS,
         "recheck_ratio": DEFAULT_RECHECK_RATIO, "calendar_fallback": None}))
     return events
 

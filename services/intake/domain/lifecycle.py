@@ -88,13 +88,14 @@ def check(case: Case, command: str, actor: Actor) -> None:
         raise TransitionRefused(case, command, allowed_commands(case), why)
 
 
-def _deadline(ctx: Context, mode: str, priority: str, explicit: date | None) -> tuple[date, dict[str, Any]]:
+def _deadline(ctx: Context, mode: str, priority: str, explicit: date | None,
+              field: str = "deadline") -> tuple[date, dict[str, Any]]:
     if explicit is not None:
         if explicit <= ctx.today:
-            raise InvalidCommand({"deadline": [f"must be after today ({ctx.today.isoformat()})"]})
+            raise InvalidCommand({field: [f"must be after today ({ctx.today.isoformat()})"]})
         return explicit, {"rule": "explicit", "from_date": ctx.today.isoformat(), "working_days": None}
     days = ctx.directory.limits[mode][priority]
-    return _add(ctx, days, "deadline"), {"rule": "limit", "from_date": ctx.today.isoformat(), "working_days": days}
+    return _add(ctx, days, field), {"rule": "limit", "from_date": ctx.today.isoformat(), "working_days": days}
 
 
 def _add(ctx: Context, days: int, field: str) -> date:
@@ -119,7 +120,8 @@ def _assignment(case: Case, args: dict[str, Any], ctx: Context) -> dict[str, Any
 
 
 def _reopen_deadline(case: Case, args: dict[str, Any], ctx: Context) -> str:
-    return _deadline(ctx, case.handling_mode or "deadline", case.priority, args.get("new_deadline"))[0].isoformat()
+    return _deadline(ctx, case.handling_mode or "deadline", case.priority, args.get("new_deadline"),
+                     "new_deadline")[0].isoformat()
 
 
 def _event(name: str, data: dict[str, Any], stream: str | None = None) -> list[NewEvent]:
@@ -142,12 +144,14 @@ def decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target:
     if command == "note_progress":
         return _event("progress_noted", {**unit, "note": args["note"]})
     if command == "request_extension":
-        if args["requested_deadline"] <= (case.deadline or ctx.today):
-            raise InvalidCommand({"requested_deadline": ["must be after the current deadline"]})
+        if args["requested_deadline"] <= max(case.deadline or ctx.today, ctx.today):
+            raise InvalidCommand({"requested_deadline": ["must be after the current deadline and today"]})
         return _event("extension_requested", {**unit, "reason": args["reason"],
                                               "requested_deadline": args["requested_deadline"].isoformat()})
     if command == "approve_extension":
         new = args.get("new_deadline") or case.requested_deadline
+        if new <= max(case.deadline, ctx.today):
+            raise InvalidCommand({"new_deadline": ["must be after the current deadline and today"]})
         return _event("extension_approved", {"previous_deadline": case.deadline.isoformat(),
                                              "new_deadline": new.isoformat(), "comment": args.get("comment")})
     if command == "deny_extension":
