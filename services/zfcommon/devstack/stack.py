@@ -163,7 +163,8 @@ class Stack:
         cfg.home.mkdir(parents=True, exist_ok=True)
         if self.run_dir().exists():
             shutil.rmtree(self.run_dir())
-        (self.run_dir() / "metrics").mkdir(parents=True)
+        for service in SERVICES:
+            (self.run_dir() / "metrics" / service).mkdir(parents=True)
         sec = load_secrets(cfg.home)
         admin_url = cfg.database_url
         if not admin_url:
@@ -180,7 +181,6 @@ class Stack:
                        stdout=subprocess.DEVNULL)
         self.procs = self.plan(admin_url, bootstrap, sec)
         for p in self.procs:
-            (self.run_dir() / "metrics" / p.name.split("-")[0]).mkdir(exist_ok=True)
             p.start()
         for p in self.procs:
             if p.port:
