@@ -27,9 +27,8 @@ def pg(tmp_path_factory) -> LocalPostgres:
     server.stop()
 
 
-@pytest.fixture
-def admin_url(pg) -> str:
-    """A fresh database on the session's server, with every service's migrations applied."""
+def fresh_database(pg: LocalPostgres) -> str:
+    """A new database on the session's server, with every service's migrations applied."""
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg.url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -38,10 +37,19 @@ def admin_url(pg) -> str:
     return url
 
 
+def service_urls(admin: str) -> dict[str, str]:
+    return {s: db.service_url(admin, s, PASSWORDS[s]) for s in SERVICES}
+
+
+@pytest.fixture
+def admin_url(pg) -> str:
+    return fresh_database(pg)
+
+
 @pytest.fixture
 def urls(admin_url) -> dict[str, str]:
     """Each service's own connection URL (its role) for the fresh database."""
-    return {s: db.service_url(admin_url, s, PASSWORDS[s]) for s in SERVICES}
+    return service_urls(admin_url)
 
 
 @pytest.fixture

@@ -6,9 +6,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import requests
@@ -50,16 +51,17 @@ class RunningSystem:
             return False
 
 
-@pytest.fixture(scope="module")
-def system(tmp_path_factory) -> RunningSystem:
-    home = tmp_path_factory.mktemp("zf-home")
+@contextmanager
+def running_system(home: Path, **settings: str) -> Iterator[RunningSystem]:
+    """`zf up` in `home` on free ports, with extra settings (e.g. ZF_CLOCK_FILE); stopped with Ctrl-C."""
     ports = {s: free_port() for s in SERVICES}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}
     env.update({"ZF_HOME": str(home), "ZF_PG_PORT": str(free_port()), "ZF_BROKER_PORT": str(free_port()),
-                "ZF_WORKERS": "2", **{f"ZF_{s.upper()}_PORT": str(p) for s, p in ports.items()}})
+                "ZF_WORKERS": "2", **{f"ZF_{s.upper()}_PORT": str(p) for s, p in ports.items()}, **settings})
     zf = str(Path(sys.executable).parent / "zf")
     log = open(home / "zf-up.log", "wb")
     proc = subprocess.Popen([zf, "up"], env=env, stdout=log, stderr=subprocess.STDOUT)
+    running = None
     try:
         eventually(lambda: (home / "secrets.json").exists() and (home / "run" / "status.json").exists(), timeout=90)
         secret = json.loads((home / "secrets.json").read_text())["jwt_secret"]
@@ -74,8 +76,14 @@ def system(tmp_path_factory) -> RunningSystem:
             proc.kill()
         log.close()
     assert proc.returncode == 0, (home / "zf-up.log").read_text()[-3000:]
-    assert not running.status() or all(
+    assert running is None or all(
         not _alive(v["pid"]) for v in running.status().values() if v.get("pid")), "processes left behind"
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory) -> RunningSystem:
+    with running_system(tmp_path_factory.mktemp("zf-home")) as running:
+        yield running
 
 
 def _alive(pid: int) -> bool:
@@ -86,7 +94,3 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-
-
-def wait_quiet(seconds: float) -> None:
-    time.sleep(seconds)

@@ -1,0 +1,107 @@
+"""Every role against every endpoint of every service: allowed cells are never 401/403, refused
+cells are 403, and no token is 401. Runs on the real PostgreSQL with each service's Flask app."""
+from __future__ import annotations
+
+import pytest
+
+from audit.entrypoints.http import create_app as audit_app
+from intake.domain.lifecycle import RULES
+from intake.entrypoints.http import create_app as intake_app
+from ledger.adapters.repository import apply as ledger_apply
+from ledger.entrypoints.http import create_app as ledger_app
+from notify.entrypoints.http import create_app as notify_app
+from zfcommon import db
+from zfcommon.events import parse_event
+
+from ..conftest import fresh_database, service_urls, settings_for
+from ..support import bearer, complaint
+
+pytestmark = pytest.mark.integration
+
+UNIT = "县自然资源局"
+ROLES = {"office": bearer("office"), "unit": bearer("unit", unit=UNIT), "channel": bearer("channel", channel="hotline"),
+         "auditor": bearer("auditor"), "public": bearer("public")}
+EVERYONE_BUT_PUBLIC = {"office", "auditor", "unit", "channel"}
+WHO = {"office": {"office"}, "lead": {"office", "unit"}, "unit": {"office", "unit"}, "visit": {"office", "channel"}}
+BODIES = {
+    "assign": {"lead_unit": UNIT, "handling_mode": "deadline"},
+    "reassign": {"lead_unit": UNIT, "handling_mode": "deadline", "reason": "改派"},
+    "merge": {"into_case_id": "no-such-case"}, "return": {"reason": "非本单位"}, "note_progress": {"note": "进展"},
+    "request_extension": {"reason": "协调", "requested_deadline": "2030-01-10"},
+    "deny_extension": {"reason": "不同意"}, "report_rectified": {"text": "已整改"},
+    "report_not_substantiated": {"text": "不属实"}, "order_rework": {"reason": "补课"},
+    "record_recheck": {"outcome": "upheld", "findings": "属实查否"},
+    "record_return_visit": {"satisfaction": "satisfied"}, "order_rehandling": {"reason": "重办"},
+}
+
+ROWS = [
+    ("intake", "POST", "/v1/cases", complaint(), {"office", "channel"}),
+    ("intake", "GET", "/v1/cases/{case}", None, EVERYONE_BUT_PUBLIC),
+    ("intake", "GET", "/v1/cases/{case}/complainant", None, {"office"}),
+    *[("intake", "POST", f"/v1/cases/{{case}}/{name.replace('_', '-')}", BODIES.get(name, {}), WHO[rule.who])
+      for name, rule in RULES.items()],
+    ("intake", "GET", "/v1/directory", None, EVERYONE_BUT_PUBLIC),
+    ("intake", "POST", "/v1/directory/units", {"name": "新单位", "kind": "other", "supervising_channel": "纪委"},
+     {"office"}),
+    ("intake", "POST", "/v1/directory/categories", {"name": "新类别", "group": "其他"}, {"office"}),
+    ("intake", "DELETE", "/v1/directory/categories/形式主义", None, {"office"}),
+    ("intake", "PUT", "/v1/directory/limits", {"limits": {m: {"normal": 5, "urgent": 3, "critical": 1} for m in
+                                                         ("immediate", "deadline", "long_term")},
+                                              "sign_for_days": 1, "recheck_ratio": 0.2}, {"office"}),
+    ("intake", "PUT", "/v1/directory/calendar/2027", {"holidays": ["2027-01-01"], "workdays": []}, {"office"}),
+    ("intake", "POST", "/v1/accountability", {"measure": "reminder_talk", "target_kind": "unit", "target": UNIT,
+                                              "unit": UNIT, "basis_cases": ["x"], "reason": "提醒"}, {"office"}),
+    *[("ledger", "GET", path, None, EVERYONE_BUT_PUBLIC) for path in (
+        "/v1/cases", "/v1/cases/{case}", "/v1/cases/{case}/timeline",
+        "/v1/cases/{case}/as-of?at=2030-01-01T00:00:00%2B08:00", "/v1/overdue", "/v1/units/stats",
+        "/v1/cases/export.csv", "/v1/cases/export.xlsx", "/v1/overdue/export.csv", "/v1/overdue/export.xlsx",
+        "/v1/units/stats/export.csv", "/v1/units/stats/export.xlsx")],
+    ("notify", "GET", "/v1/watch/{case}", None, {"office", "auditor"}),
+    ("audit", "GET", "/v1/events", None, {"office", "auditor"}),
+]
+
+
+@pytest.fixture(scope="module")
+def world(pg):
+    urls = service_urls(fresh_database(pg))
+    apps = {"intake": intake_app(settings_for("intake", urls["intake"])),
+            "ledger": ledger_app(settings_for("ledger", urls["ledger"])),
+            "notify": notify_app(settings_for("notify", urls["notify"])),
+            "audit": audit_app(settings_for("audit", urls["audit"]))}
+    clients = {name: app.test_client() for name, app in apps.items()}
+    office = ROLES["office"]
+    clients["intake"].post("/v1/directory/units", json={"name": UNIT, "kind": "government_department",
+                                                        "supervising_channel": "县监察局"}, headers=office)
+    case_id = clients["intake"].post("/v1/cases", json=complaint(), headers=office).json["case_id"]
+    clients["intake"].post(f"/v1/cases/{case_id}/assign", json=BODIES["assign"], headers=office)
+    with db.connect(urls["intake"]) as source, db.connect(urls["ledger"]) as target:
+        for row in source.execute("SELECT payload FROM events ORDER BY position"):
+            ledger_apply(target, parse_event(row["payload"]))
+        target.commit()
+    yield clients, case_id
+    for app in apps.values():
+        app.extensions["zf_pool"].close()
+
+
+def call(client, method: str, path: str, body, headers):
+    return client.open(path, method=method, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("service,method,path,body,allowed", ROWS,
+                         ids=[f"{r[0]} {r[1]} {r[2]}" for r in ROWS])
+def test_every_role_gets_exactly_what_it_may(world, service, method, path, body, allowed, role):
+    clients, case_id = world
+    resp = call(clients[service], method, path.format(case=case_id), body, ROLES[role])
+    if role in allowed:
+        assert resp.status_code not in (401, 403), (resp.status_code, resp.get_data(as_text=True)[:300])
+    else:
+        assert resp.status_code == 403, (resp.status_code, resp.get_data(as_text=True)[:300])
+        assert resp.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize("service,method,path,body,allowed", ROWS, ids=[f"{r[0]} {r[1]} {r[2]}" for r in ROWS])
+def test_no_token_is_unauthorised_everywhere(world, service, method, path, body, allowed):
+    clients, case_id = world
+    resp = call(clients[service], method, path.format(case=case_id), body, {})
+    assert resp.status_code == 401 and resp.content_type == "application/problem+json"
