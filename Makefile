@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: up test unit bench-intake bench clean install
+.PHONY: up test unit bench bench-ledger clean install
 
 install: $(STAMP)
 
@@ -27,6 +27,9 @@ unit: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/intake_load.py
+
+bench-ledger: $(STAMP)
+	$(BIN)/python bench/ledger_queries.py
 
 clean:
 	rm -rf $(VENV) .zf .pytest_cache

@@ -32,9 +32,11 @@ def connect(url: str, **kwargs) -> psycopg.Connection:
 
 def make_pool(url: str, *, min_size: int = 1, max_size: int = 4, name: str = "") -> ConnectionPool:
     # open=False: never connect at import time or in the gunicorn master; the app factory opens it
-    # in each worker after fork. check_connection discards connections a PostgreSQL restart broke.
+    # in each worker after fork. No check query on every checkout (a round trip per request): a
+    # connection a PostgreSQL restart broke fails once, the pool discards it, and the request gets a
+    # 503 with Retry-After (zfcommon.web).
     return ConnectionPool(url, min_size=min_size, max_size=max_size, open=False, name=name or None,
-                          kwargs={"row_factory": dict_row}, check=ConnectionPool.check_connection)
+                          kwargs={"row_factory": dict_row})
 
 
 def service_url(admin_url: str, service: str, password: str) -> str:

@@ -11,7 +11,8 @@ from typing import Callable, Iterable
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
 from prometheus_client.registry import Collector
-from psycopg_pool import ConnectionPool
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from . import logs, metrics
@@ -100,6 +101,15 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
         elif exc.description:
             body["detail"] = exc.description
         return response(exc.code or 500, body)
+
+    @app.errorhandler(psycopg.OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_away(exc: Exception) -> Response:
+        log.warning("database_unavailable", extra={"error": str(exc)[:300]})
+        return response(503, {"type": "https://zhengfeng.example.cn/problems/unavailable",
+                              "title": "Service unavailable", "status": 503,
+                              "detail": "the database is not reachable; nothing was stored, retry shortly"},
+                        headers={"Retry-After": "1"})
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> Response:

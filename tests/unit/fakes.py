@@ -53,8 +53,11 @@ class FakeEventStore:
         self.streams = streams or {}
         self.appends: list[tuple[str, int, list[Event]]] = []
 
-    def load(self, stream_id: str) -> list[Event]:
-        return list(self.streams.get(stream_id, []))
+    def load(self, stream_id: str, after: int = 0) -> list[Event]:
+        return list(self.streams.get(stream_id, []))[after:]
+
+    def version(self, stream_id: str) -> int:
+        return len(self.streams.get(stream_id, []))
 
     def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
         stream = self.streams.setdefault(stream_id, [])

@@ -42,7 +42,7 @@ class TrailPage(Schema):
 
 @blp.route("")
 class Events(MethodView):
-    @blp.arguments(EventQuery, location="query")
+    @blp.arguments(EventQuery, location="query", unknown=None)   # webargs would drop unknown names
     @blp.response(200, TrailPage)
     def get(self, query):
         """Page through the trail in order, optionally for one case (subject)."""

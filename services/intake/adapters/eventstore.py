@@ -21,10 +21,16 @@ class EventStore:
     def __init__(self, conn: psycopg.Connection):
         self.conn = conn
 
-    def load(self, stream_id: str) -> list[Event]:
+    def load(self, stream_id: str, after: int = 0) -> list[Event]:
         rows = self.conn.execute(
-            "SELECT payload FROM events WHERE stream_id = %s ORDER BY version", (stream_id,)).fetchall()
+            "SELECT payload FROM events WHERE stream_id = %s AND version > %s ORDER BY version",
+            (stream_id, after)).fetchall()
         return [parse_event(r["payload"]) for r in rows]
+
+    def version(self, stream_id: str) -> int:
+        """The stream's latest version (0 when empty): one index lookup."""
+        row = self.conn.execute("SELECT max(version) AS v FROM events WHERE stream_id = %s", (stream_id,)).fetchone()
+        return row["v"] or 0
 
     def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
         """Append events after `expected_version`, queueing each for the relay in the same statement.

@@ -119,9 +119,11 @@ class Relay:
     def publish_batch(self) -> int:
         """Publish up to `batch` committed outbox rows; returns how many were acknowledged."""
         conn = self._db()
+        # LIMIT on the outbox first, then the join: otherwise the planner may walk every event ever stored.
         rows = conn.execute(
-            "SELECT o.position, e.stream_id, e.type, e.payload FROM outbox o JOIN events e USING (position)"
-            " ORDER BY o.position LIMIT %s", (self.batch,)).fetchall()
+            "SELECT o.position, e.stream_id, e.type, e.payload"
+            " FROM (SELECT position FROM outbox ORDER BY position LIMIT %s) o JOIN events e USING (position)"
+            " ORDER BY o.position", (self.batch,)).fetchall()
         conn.commit()
         if not rows:
             return 0

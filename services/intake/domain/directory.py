@@ -2,6 +2,7 @@
 entered. One stream ("directory"); every change is an event. Pure."""
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,13 @@ class Directory:
         for event_type, data in history:
             directory.apply(event_type, data)
         return directory
+
+    def extended(self, history: list[tuple[str, dict[str, Any]]]) -> "Directory":
+        """A copy with later events applied (the original stays as it was)."""
+        newer = copy.deepcopy(self)
+        for event_type, data in history:
+            newer.apply(event_type, data)
+        return newer
 
     def apply(self, event_type: str, d: dict[str, Any]) -> None:
         self.version += 1

@@ -2,7 +2,9 @@
 append what it decided — all in the caller's unit of work (one transaction)."""
 from __future__ import annotations
 
+import copy
 import secrets
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,8 +48,32 @@ def load_case(uow: UnitOfWork, case_id: str) -> domain.Case:
     return domain.Case.replay(case_id, [(e.type, e.data) for e in history])
 
 
+class DirectoryCache:
+    """The replayed directory, per process. Every command reads the directory, which rarely changes:
+    a version lookup in the command's own transaction tells whether the copy is current, and only
+    newer events are replayed, so the cache is never stale and the common case costs one query."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.directory = directory_domain.Directory()
+
+    def current(self, uow: UnitOfWork) -> directory_domain.Directory:
+        version = uow.events.version(DIRECTORY_STREAM)
+        with self.lock:
+            if version != self.directory.version:
+                known = self.directory.version if version > self.directory.version else 0
+                history = [(e.type, e.data) for e in uow.events.load(DIRECTORY_STREAM, after=known)]
+                self.directory = (directory_domain.Directory.replay(history) if known == 0
+                                  else self.directory.extended(history))
+            return self.directory
+
+
+DIRECTORIES = DirectoryCache()
+
+
 def load_directory(uow: UnitOfWork) -> directory_domain.Directory:
-    return directory_domain.Directory.replay([(e.type, e.data) for e in uow.events.load(DIRECTORY_STREAM)])
+    """The directory as of the caller's transaction. Shared: callers must not change it."""
+    return DIRECTORIES.current(uow)
 
 
 def _append(uow: UnitOfWork, versions: dict[str, int], decided: list[domain.NewEvent], ctx: Context,
@@ -101,7 +127,7 @@ def record_accountability(uow: UnitOfWork, args: dict[str, Any], ctx: Context) -
 
 def change_directory(uow: UnitOfWork, decide, ctx: Context, *args) -> directory_domain.Directory:
     """Apply one directory decision (register_unit, add_category, …) to the directory stream."""
-    directory = load_directory(uow)
+    directory = copy.deepcopy(load_directory(uow))
     decided = decide(directory, *args)
     if directory.version == 0:
         # The first change records the defaults it was decided against, so replaying the stream

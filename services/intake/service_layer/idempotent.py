@@ -35,12 +35,11 @@ def run_command(uow_factory: Callable[[], UnitOfWork], principal: str, key: str 
     if key is not None and not (1 <= len(key) <= 255):
         raise Unprocessable("Idempotency-Key must be 1 to 255 characters",
                             errors={"Idempotency-Key": ["must be 1 to 255 characters"]})
-    if key:
-        with uow_factory() as uow:
-            stored = uow.idempotency.find(principal, key)
-        if stored:
-            return _replay(stored, digest)
     with uow_factory() as uow:
+        if key:
+            stored = uow.idempotency.find(principal, key)
+            if stored:
+                return _replay(stored, digest)
         status, body, headers = command(uow)
         if key:
             try:

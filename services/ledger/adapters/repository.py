@@ -1,86 +1,103 @@
-"""The ledger's tables: apply a projected row, and the queries behind the API."""
+"""The ledger's tables: the consumer's `apply`, and reading one case, its timeline and the calendar."""
 from __future__ import annotations
 
-import base64
-import json
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, Mapping
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from zfcommon.events import Event
+from zfcommon.events.catalogue import ACCOUNTABILITY_TOPIC, CASE_TOPIC, DIRECTORY_TOPIC
+from zfcommon.workdays import WorkCalendar, YearSchedule
 
-from ..domain import projection
+from ..domain import directory, figures, projection
+from . import unit_figures
+from .cursor import decode_cursor, encode_cursor  # noqa: F401  (its first home; tests/unit/test_cursor.py)
+from .filters import Scope, scoped
 
-COLUMNS = ("case_id", "status", "channel", "category", "description", "subject_unit", "priority",
-           "location", "anonymous", "received_at", "updated_at", "version")
+JSON_COLUMNS = ("location", "contacts", "data")
 
 
-def apply(conn: psycopg.Connection, event: Event) -> None:
-    """Consumer callback: runs inside the consumer's transaction, with the tracking insert."""
+def _upsert(conn: psycopg.Connection, table: str, key: str, row: Mapping[str, Any], version: int) -> None:
+    """Insert or replace a row, unless the stored one comes from a newer version of its stream: a
+    redelivered or replayed older event must never undo a newer one."""
+    row = {**row, "version": version}
+    values = [Jsonb(v) if c in JSON_COLUMNS and v is not None else v for c, v in row.items()]
+    conn.execute(sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {upd}"
+                         " WHERE {t}.version < EXCLUDED.version").format(
+        t=sql.Identifier(table), key=sql.Identifier(key),
+        cols=sql.SQL(", ").join(map(sql.Identifier, row)),
+        vals=sql.SQL(", ").join(sql.Placeholder() * len(row)),
+        upd=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in row if c != key)),
+        values)
+
+
+def _apply_case(conn: psycopg.Connection, event: Event) -> None:
+    # FOR UPDATE: a case's events come on one partition, yet during a consumer-group rebalance the old
+    # owner may still be committing a batch the new owner rereads; the lock makes read-evolve-write
+    # one step, so the version check and the figures' difference are taken from the row being replaced.
     row = conn.execute("SELECT * FROM cases WHERE case_id = %s FOR UPDATE", (event.subject,)).fetchone()
     new = projection.evolve(row, event)
     if new is not None:
-        values = [Jsonb(new[c]) if c == "location" and new[c] is not None else new[c] for c in COLUMNS]
-        conn.execute(
-            sql.SQL("INSERT INTO cases ({cols}) VALUES ({vals}) ON CONFLICT (case_id) DO UPDATE SET {upd}").format(
-                cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-                vals=sql.SQL(", ").join(sql.Placeholder() * len(COLUMNS)),
-                upd=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c))
-                                       for c in COLUMNS if c != "case_id")),
-            values)
+        _upsert(conn, "cases", "case_id", {c: new[c] for c in projection.COLUMNS}, new["version"])
+        unit_figures.add(conn, figures.changes(row, new))
     entry = projection.timeline_entry(event)
     conn.execute("INSERT INTO case_events (case_id, version, event_id, type, time, actor, data)"
                  " VALUES (%(case_id)s, %(version)s, %(event_id)s, %(type)s, %(time)s, %(actor)s, %(data)s)"
                  " ON CONFLICT (case_id, version) DO NOTHING", {**entry, "data": Jsonb(entry["data"])})
 
 
-def get_case(conn: psycopg.Connection, case_id: str) -> dict[str, Any] | None:
-    return conn.execute("SELECT * FROM cases WHERE case_id = %s", (case_id,)).fetchone()
+def _apply_accountability(conn: psycopg.Connection, event: Event) -> None:
+    row = directory.accountability_row(event.subject, event.data, event.time)
+    conn.execute(sql.SQL("INSERT INTO accountability ({}) VALUES ({}) ON CONFLICT (id) DO NOTHING").format(
+        sql.SQL(", ").join(map(sql.Identifier, row)), sql.SQL(", ").join(sql.Placeholder() * len(row))),
+        list(row.values()))
 
 
-def encode_cursor(row: dict[str, Any]) -> str:
-    raw = json.dumps([row["received_at"].isoformat(), row["case_id"]]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
+def _apply_directory(conn: psycopg.Connection, event: Event) -> None:
+    entry = directory.directory_entry(event.type, event.data)
+    _upsert(conn, entry.table, entry.key, entry.row, event.streamversion)
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    """Raises ValueError on a cursor we did not make."""
-    if len(cursor) > 300:
-        raise ValueError("not a cursor from this API")
-    try:
-        received, case_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at = datetime.fromisoformat(received)
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise ValueError("not a cursor from this API") from exc
-    if at.tzinfo is None:
-        raise ValueError("not a cursor from this API")
-    return at, str(case_id)
+APPLY = {CASE_TOPIC: _apply_case, ACCOUNTABILITY_TOPIC: _apply_accountability, DIRECTORY_TOPIC: _apply_directory}
 
 
-def list_cases(conn: psycopg.Connection, *, status: str | None, unit: str | None, limit: int,
-               after: tuple[datetime, str] | None) -> tuple[list[dict[str, Any]], str | None]:
-    """Newest first; keyset paging on (received_at, case_id) so pages stay stable while cases arrive."""
-    where, params = [], []
-    if status:
-        where.append(sql.SQL("status = %s"))
-        params.append(status)
-    if unit:
-        where.append(sql.SQL("subject_unit = %s"))
-        params.append(unit)
-    if after:
-        where.append(sql.SQL("(received_at, case_id) < (%s, %s)"))
-        params += list(after)
-    query = sql.SQL("SELECT * FROM cases {where} ORDER BY received_at DESC, case_id DESC LIMIT %s").format(
-        where=sql.SQL("WHERE ") + sql.SQL(" AND ").join(where) if where else sql.SQL(""))
-    rows = conn.execute(query, [*params, limit + 1]).fetchall()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, (encode_cursor(rows[-1]) if more else None)
+def apply(conn: psycopg.Connection, event: Event) -> None:
+    """Consumer callback: runs inside the consumer's transaction, with the tracking insert."""
+    APPLY[event.topic](conn, event)
 
 
-def timeline(conn: psycopg.Connection, case_id: str) -> list[dict[str, Any]]:
+def get_case(conn: psycopg.Connection, case_id: str, scope: Scope = Scope()) -> dict[str, Any] | None:
+    """The case if it exists and `scope` may see it; None either way, so existence never leaks."""
+    where = scoped(scope).add("case_id = %s", case_id)
+    return conn.execute(sql.SQL("SELECT * FROM cases ") + where.sql(), where.params).fetchone()
+
+
+def timeline(conn: psycopg.Connection, case_id: str, until: datetime | None = None) -> list[dict[str, Any]]:
+    """The case's stored events in stream order, optionally only those at or before `until`."""
     return conn.execute("SELECT version, event_id, type, time, actor, data FROM case_events"
-                        " WHERE case_id = %s ORDER BY version", (case_id,)).fetchall()
+                        " WHERE case_id = %s AND (%s::timestamptz IS NULL OR time <= %s) ORDER BY version",
+                        (case_id, until, until)).fetchall()
+
+
+def recorded(case_id: str, entries: list[dict[str, Any]]) -> list[projection.Recorded]:
+    return [projection.Recorded(type=e["type"], subject=case_id, time=e["time"], streamversion=e["version"],
+                                data=e["data"]) for e in entries]
+
+
+@lru_cache(maxsize=8)
+def _calendar(schedules: tuple[YearSchedule, ...], fallback: str | None) -> WorkCalendar:
+    # One calendar per distinct set of entered years and fallback, kept across requests: it caches each
+    # year's working days, and a newly entered year or a changed fallback makes a new key.
+    return WorkCalendar(schedules, fallback=fallback)
+
+
+def calendar(conn: psycopg.Connection) -> WorkCalendar:
+    """The official calendar: chinese-calendar's years, the years the office entered, and the office's
+    fallback for other years from its limits (none until it sets one: such years are then gaps)."""
+    rows = conn.execute("SELECT year, holidays, workdays FROM calendar_years ORDER BY year").fetchall()
+    limits = conn.execute("SELECT data->>'calendar_fallback' AS fallback FROM limits").fetchone()
+    return _calendar(tuple(directory.schedule(r) for r in rows), limits and limits["fallback"])

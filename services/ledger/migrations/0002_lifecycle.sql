@@ -32,9 +32,11 @@ CREATE INDEX cases_by_channel ON cases (channel, received_at DESC, case_id DESC)
 CREATE INDEX cases_by_cooperating ON cases USING gin (cooperating_units);
 -- Only cases whose deadline is running can be overdue: a small partial index serves the overdue list,
 -- the overdue filter and the per-unit overdue counts, whatever "today" is.
-CREATE INDEX cases_running_by_deadline ON cases (deadline, case_id)
+-- INCLUDE: the per-unit late counts read only these indexes (an index-only scan), never the cases.
+CREATE INDEX cases_running_by_deadline ON cases (deadline, case_id) INCLUDE (lead_unit, channel, received_at)
     WHERE status IN ('assigned', 'in_progress', 'rectification_reported', 'dismissal_reported');
-CREATE INDEX cases_awaiting_sign_for ON cases (sign_for_due) WHERE status = 'assigned';
+CREATE INDEX cases_awaiting_sign_for ON cases (sign_for_due, case_id) INCLUDE (lead_unit, channel, received_at)
+    WHERE status = 'assigned';
 
 -- Text search in descriptions: a trigram index makes ILIKE '%词%' an index search (CJK characters are
 -- word characters for pg_trgm here). Creating an extension needs rights a production migrator may
@@ -57,6 +59,24 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Per lead unit, channel and month received (China time): the sums of each case's figures
+-- (ledger/domain/figures.py), kept by the projection, so unit statistics add up a few rows per unit.
+CREATE TABLE unit_month_figures (
+    lead_unit       text NOT NULL,
+    channel         text NOT NULL,
+    month           date NOT NULL,
+    open            integer NOT NULL DEFAULT 0,
+    closed          integer NOT NULL DEFAULT 0,
+    closed_on_time  integer NOT NULL DEFAULT 0,
+    signed          integer NOT NULL DEFAULT 0,
+    signed_on_time  integer NOT NULL DEFAULT 0,
+    rework_count    integer NOT NULL DEFAULT 0,
+    extension_count integer NOT NULL DEFAULT 0,
+    satisfied       integer NOT NULL DEFAULT 0,
+    visited         integer NOT NULL DEFAULT 0,
+    PRIMARY KEY (lead_unit, channel, month)
+);
 
 -- Accountability measures (问责), one row per record; subject of the event is the record id.
 CREATE TABLE accountability (
@@ -101,4 +121,5 @@ CREATE TABLE calendar_years (
     version  integer NOT NULL
 );
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON accountability, units, categories, limits, calendar_years TO {{role}};
+GRANT SELECT, INSERT, UPDATE, DELETE ON unit_month_figures, accountability, units, categories, limits, calendar_years
+    TO {{role}};

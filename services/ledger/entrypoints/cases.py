@@ -1,0 +1,77 @@
+"""/v1/cases: the ledger's cases, one case, its timeline, its state at a past instant, and exports."""
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from zfcommon.problem import NotFound, Unprocessable
+
+from ..adapters.cursor import decode_cursor
+from ..service_layer import views
+from . import columns
+from .access import pool, reader_scope, today
+from .downloads import export_doc, exported
+from .responses import CaseAsOf, CaseOut, CasePage, Timeline
+from .schemas import IN_QUERY, AsOfQuery, CaseFilter, CaseQuery
+
+blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="The ledger's view of cases (台账)")
+
+
+def visible(view, case_id: str, *args, when: str = ""):
+    """What `view` finds of a case the reader may see; 404 alike for a missing and a hidden case."""
+    with pool().connection() as conn:
+        found = view(conn, case_id, reader_scope(), *args)
+    if found is None:
+        raise NotFound(f"no case {case_id} in the ledger{when}")
+    return found
+
+
+@blp.route("")
+class Cases(MethodView):
+    @blp.arguments(CaseQuery, **IN_QUERY)
+    @blp.response(200, CasePage)
+    def get(self, query):
+        """Cases newest first (keyset paging: follow next_cursor with the same filters)."""
+        scope = reader_scope()
+        try:
+            after = decode_cursor(query["cursor"]) if query.get("cursor") else None
+        except ValueError:
+            raise Unprocessable("cursor is not valid", errors={"cursor": ["not a cursor from this API"]})
+        with pool().connection() as conn:
+            items, next_cursor = views.case_page(conn, query, scope, today(), limit=query["limit"], after=after)
+        return {"items": items, "next_cursor": next_cursor}
+
+
+@blp.route("/export.<any(csv, xlsx):fmt>")
+class CasesExport(MethodView):
+    @blp.arguments(CaseFilter, **IN_QUERY)
+    @blp.doc(**export_doc("Every matching case"))
+    def get(self, query, fmt):
+        """All cases matching the list's filters, newest first, as a spreadsheet."""
+        return exported(fmt, columns.CASES, views.all_cases, query, title="台账", slug="ledger-cases")
+
+
+@blp.route("/<case_id>")
+class Case(MethodView):
+    @blp.response(200, CaseOut)
+    def get(self, case_id):
+        """One case as the ledger projects it, with overdue facts computed for today."""
+        return visible(views.case_detail, case_id, today())
+
+
+@blp.route("/<case_id>/timeline")
+class CaseTimeline(MethodView):
+    @blp.response(200, Timeline)
+    def get(self, case_id):
+        """Every event of the case in order: who did what, when, and what changed."""
+        return {"case_id": case_id, "items": visible(views.case_timeline, case_id)}
+
+
+@blp.route("/<case_id>/as-of")
+class CaseAsOfView(MethodView):
+    @blp.arguments(AsOfQuery, **IN_QUERY)
+    @blp.response(200, CaseAsOf)
+    def get(self, query, case_id):
+        """The case as it stood at `at`, rebuilt from its events up to then."""
+        row = visible(views.case_as_of, case_id, query["at"], when=f" at {query['at'].isoformat()}")
+        return {**row, "as_of": query["at"]}

@@ -1,0 +1,56 @@
+"""Export responses: CSV streamed as rows come from the database, XLSX built then sent."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
+from urllib.parse import quote
+
+from flask import Response, stream_with_context
+from werkzeug.wsgi import FileWrapper
+
+from ..adapters.spreadsheets import csv_chunks, xlsx_file
+from .access import pool, reader_scope, today
+from .columns import Column
+
+FORMATS = ("csv", "xlsx")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def export_doc(what: str) -> dict:
+    """The OpenAPI answer of an export endpoint: `what`, as CSV or XLSX."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    return {"responses": {"200": {"description": f"{what}; CSV: UTF-8 with BOM; XLSX: one sheet; Chinese headers",
+                                  "content": {"text/csv": binary, XLSX: binary}}}}
+
+
+def attachment(name: str, fallback: str) -> str:
+    """Content-Disposition with the Chinese name as RFC 5987 filename* and an ASCII one for old clients."""
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def export(fmt: str, columns: Sequence[Column], rows: Iterable[Mapping], *, title: str, slug: str,
+           day: date) -> Response:
+    """`rows` may hold a database connection open: it is consumed while the response is sent."""
+    headers = [c.header for c in columns]
+    values = ([c.value(r) for c in columns] for r in rows)
+    disposition = attachment(f"{title}-{day:%Y%m%d}.{fmt}", f"{slug}-{day:%Y%m%d}.{fmt}")
+    if fmt == "csv":
+        return Response(stream_with_context(csv_chunks(headers, values)), mimetype="text/csv",
+                        headers={"Content-Disposition": disposition})
+    book = xlsx_file(title, headers, [c.width for c in columns], values)
+    return Response(FileWrapper(book), mimetype=XLSX, direct_passthrough=True,
+                    headers={"Content-Disposition": disposition})
+
+
+def streamed(view: Callable[..., Iterator[dict]], *args) -> Iterator[dict]:
+    """Rows of `view` from a pooled connection held only while the response is being sent."""
+    connections = pool()
+    with connections.connection() as conn:
+        yield from view(conn, *args)
+
+
+def exported(fmt: str, columns: Sequence[Column], view: Callable[..., Iterator[dict]], query: Mapping, *,
+             title: str, slug: str) -> Response:
+    """Every row a reader's `view` yields for `query`, as of today, in `fmt`."""
+    scope, day = reader_scope(), today()
+    return export(fmt, columns, streamed(view, query, scope, day), title=title, slug=slug, day=day)

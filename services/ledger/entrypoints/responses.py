@@ -1,0 +1,107 @@
+"""The ledger API's response schemas (they make its OpenAPI document)."""
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES, PRIORITIES, SATISFACTION
+
+from ..domain.statuses import STATUSES
+
+
+class Location(Schema):
+    address = fields.String(allow_none=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+
+
+class CaseOut(Schema):
+    case_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    channel = fields.String(required=True, validate=validate.OneOf(list(CHANNELS)))
+    category = fields.String(required=True)
+    description = fields.String(required=True)
+    subject_unit = fields.String(required=True)
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    location = fields.Nested(Location, allow_none=True)
+    anonymous = fields.Boolean(required=True)
+    received_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True, metadata={"description": "stream version the view reflects"})
+    lead_unit = fields.String(allow_none=True)
+    cooperating_units = fields.List(fields.String(), required=True)
+    handling_mode = fields.String(allow_none=True, validate=validate.OneOf(HANDLING_MODES))
+    deadline = fields.Date(allow_none=True)
+    sign_for_due = fields.Date(allow_none=True)
+    assigned_at = fields.DateTime(allow_none=True)
+    accepted_at = fields.DateTime(allow_none=True)
+    sign_for_on_time = fields.Boolean(allow_none=True)
+    last_progress_at = fields.DateTime(allow_none=True)
+    extension_pending = fields.Boolean(required=True)
+    extension_count = fields.Integer(required=True)
+    closed_at = fields.DateTime(allow_none=True)
+    closed_on_time = fields.Boolean(allow_none=True)
+    rework_count = fields.Integer(required=True)
+    reopen_count = fields.Integer(required=True)
+    recheck_selected = fields.Boolean(allow_none=True)
+    recheck_pending = fields.Boolean(required=True)
+    recheck_outcome = fields.String(allow_none=True, validate=validate.OneOf(["upheld", "overturned"]))
+    satisfaction = fields.String(allow_none=True, validate=validate.OneOf(SATISFACTION))
+    visit_count = fields.Integer(required=True)
+    merged_into = fields.String(allow_none=True)
+    duplicates = fields.List(fields.String(), required=True)
+    overdue = fields.Boolean(required=True, metadata={"description": "computed at query time"})
+    working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "null: see calendar_gap"})
+    sign_for_overdue = fields.Boolean(required=True)
+    calendar_gap = fields.String(allow_none=True, metadata={"description": "the years the calendar cannot count"})
+
+
+class CaseAsOf(CaseOut):
+    as_of = fields.AwareDateTime(required=True)
+
+
+class CasePage(Schema):
+    items = fields.List(fields.Nested(CaseOut), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class OverduePage(Schema):
+    items = fields.List(fields.Nested(CaseOut), required=True)
+    next_offset = fields.Integer(allow_none=True, required=True)
+
+
+class TimelineEntry(Schema):
+    version = fields.Integer(required=True)
+    type = fields.String(required=True)
+    time = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    data = fields.Dict(required=True, metadata={"description": "the event's data; never complainant data"})
+
+
+class Timeline(Schema):
+    case_id = fields.String(required=True)
+    items = fields.List(fields.Nested(TimelineEntry), required=True)
+
+
+class Rate(Schema):
+    numerator = fields.Integer(required=True)
+    denominator = fields.Integer(required=True)
+    value = fields.Float(allow_none=True, required=True, metadata={"description": "null when denominator is 0"})
+    meaningful = fields.Boolean(required=True, metadata={"description": "denominator >= the minimum base (5)"})
+
+
+class UnitStats(Schema):
+    unit = fields.String(required=True)
+    open = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+    closed = fields.Integer(required=True)
+    sign_for_on_time_rate = fields.Nested(Rate, required=True)
+    closure_on_time_rate = fields.Nested(Rate, required=True)
+    rework_count = fields.Integer(required=True)
+    extension_count = fields.Integer(required=True)
+    satisfaction_rate = fields.Nested(Rate, required=True)
+
+
+class StatsOut(Schema):
+    today = fields.Date(required=True, metadata={"description": "the day overdue and due dates were judged on"})
+    min_rate_base = fields.Integer(required=True)
+    items = fields.List(fields.Nested(UnitStats), required=True)

@@ -1,0 +1,102 @@
+"""The ledger API's query parameters: filters, paging and their checks (422 names the field)."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES
+
+from ..domain.statuses import STATUSES
+
+NAME = validate.Length(min=1, max=200)
+# webargs would silently drop unknown query parameters; unknown=None lets the schemas' Meta refuse them,
+# so a misspelt filter is a 422 instead of a wider result than asked for.
+IN_QUERY = {"location": "query", "unknown": None}
+
+
+class CommaList(fields.List):
+    """A repeatable query parameter that also takes a comma-separated list: ?status=a,b&status=c."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        items = value if isinstance(value, list) else [value]
+        if not all(isinstance(item, str) for item in items):
+            raise ValidationError("not a list of values")
+        split = [part.strip() for item in items for part in item.split(",")]
+        if not all(split):
+            raise ValidationError("an empty value in the list")
+        return super()._deserialize(split, attr, data, **kwargs)
+
+
+def _first_of_month(day: date) -> None:
+    if day.day != 1:
+        raise ValidationError("not the first day of a month")
+
+
+def _last_of_month(day: date) -> None:
+    if (day + timedelta(days=1)).day != 1:
+        raise ValidationError("not the last day of a month")
+
+
+def _ordered(data: dict, first: str, last: str, shown: tuple[str, str] | None = None) -> None:
+    """`last` must not come before `first`; `shown` are their names in the query string."""
+    shown_first, shown_last = shown or (first, last)
+    if data.get(first) and data.get(last) and data[first] > data[last]:
+        raise ValidationError(f"must not be before {shown_first}", field_name=shown_last)
+
+
+class _Strict(Schema):
+    class Meta:
+        unknown = "raise"
+
+
+class OverdueFilter(_Strict):
+    unit = fields.String(validate=NAME, metadata={"description": "lead or cooperating unit"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS))
+    handling_mode = fields.String(validate=validate.OneOf(HANDLING_MODES))
+
+
+class CaseFilter(OverdueFilter):
+    status = CommaList(fields.String(validate=validate.OneOf(STATUSES)),
+                       metadata={"description": "repeat or comma-separate for several"})
+    lead_unit = fields.String(validate=NAME)
+    subject_unit = fields.String(validate=NAME, metadata={"description": "the unit complained about"})
+    category = fields.String(validate=validate.Length(min=1, max=100))
+    overdue = fields.Boolean(metadata={"description": "deadline running and past (docs/LEDGER.md)"})
+    received_from = fields.Date(metadata={"description": "received on or after this day (China time)"})
+    received_to = fields.Date(metadata={"description": "received on or before this day (China time)"})
+    deadline_from = fields.Date()
+    deadline_to = fields.Date()
+    q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "text in the description"})
+
+    @validates_schema
+    def _ranges(self, data, **_):
+        _ordered(data, "received_from", "received_to")
+        _ordered(data, "deadline_from", "deadline_to")
+
+
+class CaseQuery(CaseFilter):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    cursor = fields.String(metadata={"description": "next_cursor of the previous page, same filters"})
+
+
+class OverdueQuery(OverdueFilter):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=100_000))
+
+
+class StatsQuery(_Strict):
+    """Statistics are kept per month received, so a period is whole months: from a month's first day
+    to a month's last day."""
+    received_from = fields.Date(data_key="from", validate=_first_of_month,
+                                metadata={"description": "first day of the first month (China time)"})
+    received_to = fields.Date(data_key="to", validate=_last_of_month,
+                              metadata={"description": "last day of the last month (China time)"})
+
+    @validates_schema
+    def _range(self, data, **_):
+        _ordered(data, "received_from", "received_to", shown=("from", "to"))
+
+
+class AsOfQuery(_Strict):
+    at = fields.AwareDateTime(required=True, format="iso", metadata={"description": "RFC 3339 instant"})

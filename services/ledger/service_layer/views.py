@@ -1,0 +1,96 @@
+"""The ledger's read models: queries plus the facts computed at read time (overdue, working days).
+
+Plain functions over a connection, a Scope and `today` (China's date), so tests can fix the day.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Iterator, Mapping
+
+import psycopg
+
+from zfcommon.workdays import WorkCalendar, local_date
+
+from ..adapters import queries, repository
+from ..adapters.cursor import encode_cursor
+from ..adapters.filters import Scope, case_filters
+from ..domain import overdue, projection, rates
+from ..domain.figures import FIGURES, month_of
+
+Row = dict[str, Any]
+NO_FIGURES = dict.fromkeys(FIGURES, 0)
+
+
+def present(row: Mapping[str, Any], today: date, calendar: WorkCalendar) -> Row:
+    return {**row, **overdue.assess(row, today, calendar)}
+
+
+def case_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date, *, limit: int,
+              after: tuple[datetime, str] | None) -> tuple[list[Row], str | None]:
+    rows = queries.fetch(conn, queries.cases(case_filters(filters, scope, today), statuses=filters.get("status", ()),
+                                             after=after, limit=limit + 1))
+    more, rows = len(rows) > limit, rows[:limit]
+    calendar = repository.calendar(conn)
+    return [present(r, today, calendar) for r in rows], (encode_cursor(rows[-1]) if more else None)
+
+
+def all_cases(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date) -> Iterator[Row]:
+    calendar = repository.calendar(conn)
+    query = queries.cases(case_filters(filters, scope, today), statuses=filters.get("status", ()))
+    for row in queries.stream(conn, query):
+        yield present(row, today, calendar)
+
+
+def case_detail(conn: psycopg.Connection, case_id: str, scope: Scope, today: date) -> Row | None:
+    row = repository.get_case(conn, case_id, scope)
+    return None if row is None else present(row, today, repository.calendar(conn))
+
+
+def case_timeline(conn: psycopg.Connection, case_id: str, scope: Scope) -> list[Row] | None:
+    if repository.get_case(conn, case_id, scope) is None:
+        return None
+    return repository.timeline(conn, case_id)
+
+
+def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetime) -> Row | None:
+    """The case as it stood at `at`: its stored events up to then, folded by the projection's own
+    evolve; overdue is judged on China's date at that instant. Who may see it is decided by the case
+    as it is now, like its timeline."""
+    if repository.get_case(conn, case_id, scope) is None:
+        return None
+    row = projection.replay(repository.recorded(case_id, repository.timeline(conn, case_id, until=at)))
+    return None if row is None else present(row, local_date(at), repository.calendar(conn))
+
+
+def _overdue_filters(filters: Mapping, scope: Scope, today: date):
+    return case_filters({k: filters.get(k) for k in ("unit", "channel", "handling_mode")}, scope, today)
+
+
+def overdue_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date, *, limit: int,
+                 offset: int) -> list[Row]:
+    rows = queries.fetch(conn, queries.overdue(_overdue_filters(filters, scope, today), today,
+                                               limit=limit, offset=offset))
+    calendar = repository.calendar(conn)
+    return [present(r, today, calendar) for r in rows]
+
+
+def all_overdue(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date) -> Iterator[Row]:
+    calendar = repository.calendar(conn)
+    for row in queries.stream(conn, queries.overdue(_overdue_filters(filters, scope, today), today)):
+        yield present(row, today, calendar)
+
+
+def unit_stats(conn: psycopg.Connection, period: Mapping, scope: Scope, today: date,
+               min_base: int = rates.MIN_RATE_BASE) -> list[Row]:
+    """Per lead unit, over the cases received in `period` (whole months): a unit sees only its own row,
+    a channel only figures over its own cases."""
+    first, last = period.get("received_from"), period.get("received_to")
+    cases = case_filters({"received_from": first, "received_to": last, "lead_unit": scope.unit},
+                         Scope(channel=scope.channel), today)
+    sums = {r["unit"]: r for r in queries.fetch(conn, queries.month_sums(
+        unit=scope.unit, channel=scope.channel, first=first and month_of(first), last=last and month_of(last)))}
+    late: dict[str, dict[str, int]] = {}
+    for r in queries.fetch(conn, queries.late_counts(cases, today)):
+        late.setdefault(r["unit"], {})[r["kind"]] = r["n"]
+    return [rates.unit_figures(unit, sums.get(unit, NO_FIGURES), late.get(unit, {}), min_base)
+            for unit in sorted({*sums, *late})]

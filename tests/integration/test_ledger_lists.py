@@ -1,0 +1,122 @@
+"""GET /v1/cases on the real PostgreSQL: every filter, keyset paging, and bad filters."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ..unit.test_ledger_evolve import Story
+from .test_ledger_projection import client, client_on, office, project  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.integration
+CHINA = timezone(timedelta(hours=8))
+
+
+def ids(resp) -> list[str]:
+    assert resp.status_code == 200, resp.json
+    return [c["case_id"] for c in resp.json["items"]]
+
+
+@pytest.fixture
+def ledger(urls):
+    """Five cases, newest first: c5 … c1 (see each line)."""
+    project(urls["ledger"],
+            # assigned to 住建 with 财政 cooperating, deadline 05-20: overdue on 06-03
+            Story("c1", at=datetime(2024, 5, 6, 9, 30, tzinfo=CHINA)).then("assigned", "accepted"),
+            # received late on 05-09 China time (still 05-09 in UTC too), immediate fix due 06-10
+            Story("c2", at=datetime(2024, 5, 9, 23, 30, tzinfo=CHINA), channel="petition", category="吃拿卡要",
+                  description="办证时被索要好处费 100% 属实").add(
+                "assigned", lead_unit="县交通运输局", cooperating_units=[], handling_mode="immediate",
+                deadline="2024-06-10"),
+            # received on 05-10 China time but 05-09 in UTC
+            Story("c3", at=datetime(2024, 5, 10, 7, 0, tzinfo=CHINA), channel="media",
+                  description="医保报销窗口态度冷漠,ABC 系统反复宕机"),
+            # signed off before its deadline passed
+            Story("c4", at=datetime(2024, 5, 12, 10, 0, tzinfo=CHINA)).add("assigned", deadline="2024-05-15")
+            .then("accepted", "rectification_reported", "closed"),
+            # led by 财政 with 住建 cooperating, long term, due 05-31: overdue on 06-03
+            Story("c5", at=datetime(2024, 5, 15, 10, 0, tzinfo=CHINA)).add(
+                "assigned", lead_unit="县财政局", cooperating_units=["县住建局"], handling_mode="long_term",
+                deadline="2024-05-31").add("accepted"))
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({}, ["c5", "c4", "c3", "c2", "c1"]),
+    ({"status": "in_progress"}, ["c5", "c1"]),
+    ({"status": "closed,received"}, ["c4", "c3"]),
+    ({"status": ["closed", "assigned"]}, ["c4", "c2"]),
+    ({"status": "closed,closed"}, ["c4"]),
+    ({"unit": "县住建局"}, ["c5", "c4", "c1"]),
+    ({"unit": "县财政局"}, ["c5", "c4", "c1"]),
+    ({"lead_unit": "县财政局"}, ["c5"]),
+    ({"subject_unit": "县自然资源局", "channel": "media"}, ["c3"]),
+    ({"category": "吃拿卡要"}, ["c2"]),
+    ({"channel": "petition"}, ["c2"]),
+    ({"handling_mode": "long_term"}, ["c5"]),
+    ({"overdue": "true"}, ["c5", "c1"]),
+    ({"overdue": "false"}, ["c4", "c3", "c2"]),
+    ({"received_from": "2024-05-10"}, ["c5", "c4", "c3"]),
+    ({"received_to": "2024-05-09"}, ["c2", "c1"]),
+    ({"received_from": "2024-05-09", "received_to": "2024-05-12"}, ["c4", "c3", "c2"]),
+    ({"deadline_from": "2024-05-20", "deadline_to": "2024-05-31"}, ["c5", "c1"]),
+    ({"deadline_to": "2024-05-15"}, ["c4"]),
+    ({"q": "好处费"}, ["c2"]),
+    ({"q": "abc 系统"}, ["c3"]),
+    ({"q": "100%"}, ["c2"]),
+    ({"q": "%"}, ["c2"]),
+    ({"q": "_"}, []),
+    ({"unit": "县住建局", "overdue": "true", "handling_mode": "deadline"}, ["c1"]),
+], ids=lambda v: repr(v) if isinstance(v, dict) else None)
+def test_filters_select_exactly_the_matching_cases_newest_first(client, office, ledger, params, expected):
+    assert ids(client.get("/v1/cases", query_string=params, headers=office)) == expected
+
+
+@pytest.mark.parametrize("params, expected", [({}, ["c5", "c4", "c3", "c2", "c1"]),
+                                              ({"status": "in_progress,received,closed"}, ["c5", "c4", "c3", "c1"]),
+                                              ({"unit": "县住建局"}, ["c5", "c4", "c1"])])
+def test_pages_follow_the_cursor_without_gaps_or_repeats(client, office, ledger, params, expected):
+    seen, cursor = [], None
+    while True:
+        page = client.get("/v1/cases", query_string={**params, "limit": 2, **({"cursor": cursor} if cursor else {})},
+                          headers=office).json
+        seen += [c["case_id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
+
+
+def test_a_page_does_not_shift_when_new_cases_arrive(urls, client, office, ledger):
+    first = client.get("/v1/cases", query_string={"limit": 2}, headers=office).json
+    project(urls["ledger"], Story("c6", at=datetime(2024, 5, 20, tzinfo=CHINA)))
+    second = client.get("/v1/cases", query_string={"limit": 2, "cursor": first["next_cursor"]}, headers=office)
+    assert ids(second) == ["c3", "c2"]
+
+
+def test_cases_received_at_the_same_instant_are_paged_by_id(urls, client, office):
+    same = datetime(2024, 5, 6, 9, 30, tzinfo=CHINA)
+    project(urls["ledger"], *[Story(f"t{i}", at=same) for i in range(3)])
+    first = client.get("/v1/cases", query_string={"limit": 2}, headers=office).json
+    rest = client.get("/v1/cases", query_string={"limit": 2, "cursor": first["next_cursor"]}, headers=office)
+    assert [c["case_id"] for c in first["items"]] + ids(rest) == ["t2", "t1", "t0"]
+    assert rest.json["next_cursor"] is None
+
+
+def test_a_listed_case_carries_its_overdue_facts(client, office, ledger):
+    items = client.get("/v1/cases", query_string={"overdue": "true"}, headers=office).json["items"]
+    assert [(c["case_id"], c["working_days_overdue"]) for c in items] == [("c5", 1), ("c1", 10)]
+
+
+@pytest.mark.parametrize("params, field", [
+    ({"status": "lost"}, "status"), ({"status": "received,,closed"}, "status"), ({"status": ""}, "status"),
+    ({"channel": "fax"}, "channel"), ({"handling_mode": "someday"}, "handling_mode"),
+    ({"overdue": "perhaps"}, "overdue"), ({"received_from": "2024-13-01"}, "received_from"),
+    ({"received_from": "2024-05-10", "received_to": "2024-05-09"}, "received_to"),
+    ({"deadline_from": "2024-06-01", "deadline_to": "2024-05-01"}, "deadline_to"),
+    ({"q": ""}, "q"), ({"q": "x" * 101}, "q"), ({"limit": 0}, "limit"), ({"limit": 201}, "limit"),
+    ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor"), ({"colour": "red"}, "colour"),
+], ids=lambda v: repr(v) if isinstance(v, dict) else None)
+def test_a_bad_filter_is_a_422_naming_the_field(client, office, params, field):
+    resp = client.get("/v1/cases", query_string=params, headers=office)
+    assert resp.status_code == 422 and resp.content_type == "application/problem+json"
+    assert list(resp.json["errors"]) == [field]
