@@ -135,3 +135,21 @@ def test_metrics_report_publishing_consumption_and_backlog(system):
     assert "zf_http_request_seconds_bucket" in intake
     ledger = requests.get(system.url("ledger", "/metrics"), timeout=5).text
     assert 'zf_events_consumed_total{group="ledger"' in ledger and "zf_consumer_lag" in ledger
+
+
+def test_a_second_make_up_finds_every_earlier_case(tmp_path_factory):
+    from .conftest import running_system
+
+    home = tmp_path_factory.mktemp("zf-restart")
+    with running_system(home) as first:
+        case_id = requests.post(first.url("intake", "/v1/cases"), json=complaint(), headers=first.headers(),
+                                timeout=10).json()["case_id"]
+        eventually(lambda: requests.get(first.url("ledger", f"/v1/cases/{case_id}"), headers=first.headers(),
+                                        timeout=5).status_code == 200, timeout=10)
+    with running_system(home) as second:           # same data folder, everything stopped in between
+        assert requests.get(second.url("ledger", f"/v1/cases/{case_id}"), headers=second.headers(),
+                            timeout=5).status_code == 200
+        assert requests.get(second.url("intake", f"/v1/cases/{case_id}"), headers=second.headers(),
+                            timeout=5).json()["status"] == "received"
+        assert case_id in {e["event"]["subject"] for e in requests.get(
+            second.url("audit", "/v1/events"), headers=second.headers("auditor"), timeout=5).json()["items"]}

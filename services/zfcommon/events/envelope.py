@@ -118,7 +118,7 @@ def new_event(*, service: str, type: str, subject: str, data: dict[str, Any], st
     event = Event(id=str(uuid.uuid4()), source=f"/zhengfeng/{service}", type=type, subject=subject,
                   time=time or datetime.now(timezone.utc), data=data, streamversion=streamversion,
                   correlationid=correlationid, actor=actor)
-    return _check(json.loads(serialize_event(event)))
+    return _check(event.to_dict())
 
 
 def serialize_event(event: Event) -> bytes:
