@@ -27,6 +27,8 @@ class Settings:
     consumer_batch: int = 500
     clock_file: str = ""           # test/demo only: a file holding the simulated "now" (zfcommon.clock)
     min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
+    signing_key: str = ""          # audit only: base64 Ed25519 private key seed (32 bytes) for tree heads
+    log_origin: str = "zhengfeng.example.cn/audit"   # the transparency log's name in its checkpoints
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
@@ -64,6 +66,8 @@ class Settings:
             consumer_batch=integer("ZF_CONSUMER_BATCH", 500),
             clock_file=env.get("ZF_CLOCK_FILE", ""),
             min_rate_base=integer("ZF_MIN_RATE_BASE", 5),
+            signing_key=env.get("ZF_AUDIT_SIGNING_KEY", ""),
+            log_origin=env.get("ZF_LOG_ORIGIN", "zhengfeng.example.cn/audit"),
             ports=ports,
         )
 

@@ -169,4 +169,4 @@ def test_the_verify_command_detects_a_tampered_trail(urls, admin_url, broker, mo
                      " WHERE seq = 2")
         conn.commit()
     assert verify.main() == 1
-    assert "BROKEN at seq 2" in capsys.readouterr().out
+    assert "trail seq 2: hash chain broken" in capsys.readouterr().out

@@ -34,15 +34,20 @@ WORKERS = {
     "notify": ("notify-consumer", "notify.entrypoints.consumer"),
     "audit": ("audit-consumer", "audit.entrypoints.consumer"),
 }
-APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()}}  # compose name -> service
-SECRETS = ("POSTGRES_PASSWORD", "ZF_JWT_SECRET", "ZF_CONTACT_KEY",
+# Further background processes beyond the one per service.
+EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer")}
+APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()},
+                **{w: s for w, (s, _) in EXTRA_WORKERS.items()}}  # compose name -> service
+# Keys only one service may hold.
+OWN_SECRETS = {"intake": {"ZF_CONTACT_KEY"}, "audit": {"ZF_AUDIT_SIGNING_KEY"}}
+SECRETS = ("POSTGRES_PASSWORD", "ZF_JWT_SECRET", "ZF_CONTACT_KEY", "ZF_AUDIT_SIGNING_KEY",
            *(f"ZF_{s.upper()}_DB_PASSWORD" for s in SERVICES))
 # What every service process must be given (Settings.from_env); intake also needs ZF_CONTACT_KEY.
 REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET", "ZF_PARTITIONS",
                      "PROMETHEUS_MULTIPROC_DIR")
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
-OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE"}
+OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -310,7 +315,7 @@ def test_each_service_connects_to_postgres_as_its_own_role(name):
 def test_each_service_process_is_given_every_setting_the_services_read(name):
     own = APP_SERVICES[name]
     env = environment(name)
-    required = set(REQUIRED_SETTINGS) | ({"ZF_CONTACT_KEY"} if own == "intake" else set())
+    required = set(REQUIRED_SETTINGS) | OWN_SECRETS.get(own, set())
     assert required <= {k for k, v in env.items() if v}, f"missing: {sorted(required - set(env))}"
 
     class Recording(dict):
@@ -325,7 +330,8 @@ def test_each_service_process_is_given_every_setting_the_services_read(name):
     recorder = Recording(env)
     settings = Settings.from_env(own, environ=recorder)
     # A variable added to settings.py must be added to the recipe too (or listed here as a default-able knob).
-    unprovided = recorder.read - set(env) - OPTIONAL_TUNING - ({"ZF_CONTACT_KEY"} if own != "intake" else set())
+    others = set().union(*(keys for svc, keys in OWN_SECRETS.items() if svc != own))
+    unprovided = recorder.read - set(env) - OPTIONAL_TUNING - others
     assert not unprovided, f"Settings reads {sorted(unprovided)}, which {name} is not given"
     assert settings.kafka_bootstrap_servers == "kafka:9092"
     assert settings.partitions == 6
@@ -333,11 +339,13 @@ def test_each_service_process_is_given_every_setting_the_services_read(name):
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
-def test_only_intake_holds_the_contact_key(name):
-    if APP_SERVICES[name] == "intake":
-        assert environment(name)["ZF_CONTACT_KEY"] == example_env()["ZF_CONTACT_KEY"]
-    else:
-        assert "ZF_CONTACT_KEY" not in environment(name)
+def test_only_its_service_holds_a_services_own_key(name):
+    for owner, keys in OWN_SECRETS.items():
+        for key in keys:
+            if APP_SERVICES[name] == owner:
+                assert environment(name)[key] == example_env()[key]
+            else:
+                assert key not in environment(name)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -376,9 +384,8 @@ def test_http_service_healthcheck_requests_healthz_on_its_port(name):
     assert "urllib" in command, "the slim image has no curl or wget"
 
 
-@pytest.mark.parametrize("owner", SERVICES)
-def test_worker_runs_its_module_and_the_module_exists(owner):
-    name, module = WORKERS[owner]
+@pytest.mark.parametrize("name,module", [*WORKERS.values(), *((w, m) for w, (_, m) in EXTRA_WORKERS.items())])
+def test_worker_runs_its_module_and_the_module_exists(name, module):
     assert argv(name) == ["python", "-m", module]
     path = module_file(module)
     assert path.is_file(), f"{path.relative_to(ROOT)} does not exist"

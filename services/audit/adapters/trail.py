@@ -7,7 +7,9 @@ import psycopg
 
 from zfcommon.events import Event
 
+from ..domain import merkle
 from ..domain.chain import GENESIS, canonical_bytes, link
+from . import tree
 
 APPEND_LOCK = 7_263_004
 
@@ -19,11 +21,14 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
     last = conn.execute("SELECT seq, hash FROM trail ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last["seq"] + 1, bytes(last["hash"])) if last else (1, GENESIS)
     canonical = canonical_bytes(event.to_dict())
-    conn.execute(
+    inserted = conn.execute(
         "INSERT INTO trail (seq, event_key, topic, subject, type, actor, event_time, event, prev_hash, hash)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_key) DO NOTHING",
         (seq, f"{event.source}#{event.id}", event.topic, event.subject, event.type, event.actor, event.time,
-         canonical.decode("utf-8"), prev, link(prev, canonical)))
+         canonical.decode("utf-8"), prev, link(prev, canonical))).rowcount
+    if inserted:
+        # Leaf seq-1 of the RFC 9162 tree, in the same transaction: trail and tree commit together.
+        tree.append_leaves(conn, seq - 1, [merkle.leaf_hash(canonical)])
 
 
 def page(conn: psycopg.Connection, *, after: int, limit: int, subject: str | None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from zfcommon.settings import Settings
 from zfcommon.web import create_base_app, principal
 
 from ..adapters import trail
+from . import log
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="The accountability trail")
 
@@ -60,4 +61,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_base_app(settings, title="Zhengfeng audit trail",
                                pool=db.make_pool(settings.database_url, max_size=4, name="audit"))
     api.register_blueprint(blp)
+    api.register_blueprint(log.blp)
     return app

@@ -1,6 +1,7 @@
-"""`python -m audit.entrypoints.verify`: recompute the whole hash chain and name the first broken entry.
+"""`python -m audit.entrypoints.verify`: recompute the trail, the Merkle tree and every signed tree
+head from the stored events, and name everything that disagrees (service_layer/verify.py).
 
-Exit status 0 when the trail verifies, 1 when it does not.
+Exit status 0 when the log verifies, 1 when it does not.
 """
 from __future__ import annotations
 
@@ -9,22 +10,30 @@ import sys
 from zfcommon import db
 from zfcommon.settings import Settings
 
-from ..domain.chain import first_break
+from ..service_layer.verify import verify
+
+
+def progress_bar(done: int, total: int) -> None:
+    width = 40
+    filled = width * done // total if total else width
+    sys.stderr.write(f"\rverifying [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+    sys.stderr.flush()
 
 
 def main() -> int:
     settings = Settings.from_env("audit")
     with db.connect(settings.database_url) as conn:
-        with conn.cursor(name="verify") as cur:   # server-side cursor: constant memory
-            cur.itersize = 5000
-            cur.execute("SELECT seq, event, prev_hash, hash FROM trail ORDER BY seq")
-            rows = ((r["seq"], r["event"].encode("utf-8"), bytes(r["prev_hash"]), bytes(r["hash"])) for r in cur)
-            broken = first_break(rows)
+        problems = verify(conn, progress_bar if sys.stderr.isatty() else lambda *_: None)
         total = conn.execute("SELECT count(*) AS n FROM trail").fetchone()["n"]
-    if broken is None:
-        print(f"trail verified: {total} entries chain from genesis")
+        heads = conn.execute("SELECT count(*) AS n FROM tree_heads").fetchone()["n"]
+    if sys.stderr.isatty():
+        sys.stderr.write("\n")
+    if not problems:
+        print(f"log verified: {total} entries, Merkle tree and {heads} signed tree heads recomputed")
         return 0
-    print(f"trail BROKEN at seq {broken} (of {total} entries)")
+    print(f"log BROKEN ({len(problems)} problems):")
+    for p in problems[:100]:
+        print(f"  {p}")
     return 1
 
 

@@ -66,14 +66,17 @@ class StackConfig:
 def load_secrets(home: Path) -> dict:
     """Local secrets, made once and kept under ZF_HOME so a second `make up` finds the same keys."""
     path = home / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    home.mkdir(parents=True, exist_ok=True)
-    data = {"jwt_secret": secrets.token_urlsafe(32),
-            "contact_key": base64.b64encode(secrets.token_bytes(32)).decode(),
-            "db_passwords": {s: secrets.token_urlsafe(18) for s in SERVICES}}
-    path.write_text(json.dumps(data, indent=2))
-    path.chmod(0o600)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    made = {"jwt_secret": lambda: secrets.token_urlsafe(32),
+            "contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+            "signing_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+            "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES}}
+    missing = [k for k in made if k not in data]
+    if missing:            # a new home, or one made before a secret existed: add what is missing
+        home.mkdir(parents=True, exist_ok=True)
+        data.update({k: made[k]() for k in missing})
+        path.write_text(json.dumps(data, indent=2))
+        path.chmod(0o600)
     return data
 
 
@@ -125,6 +128,8 @@ class Stack:
         })
         if service == "intake":
             env["ZF_CONTACT_KEY"] = sec["contact_key"]
+        if service == "audit":
+            env["ZF_AUDIT_SIGNING_KEY"] = sec["signing_key"]
         env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})
         return env
 
@@ -143,6 +148,8 @@ class Stack:
                 procs.append(Proc("intake-relay", [py, "-m", "intake.entrypoints.relay"], env))
             else:
                 procs.append(Proc(f"{service}-consumer", [py, "-m", f"{service}.entrypoints.consumer"], env))
+            if service == "audit":
+                procs.append(Proc("audit-signer", [py, "-m", "audit.entrypoints.signer"], env))
         for p in procs:
             p.log = self.run_dir() / f"{p.name}.log"
         return procs

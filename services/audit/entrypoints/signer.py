@@ -1,0 +1,40 @@
+"""`python -m audit.entrypoints.signer`: signs a tree head at least once a second while the trail
+grows (nothing to sign while it does not)."""
+from __future__ import annotations
+
+import signal
+import threading
+
+import psycopg
+
+from zfcommon import db, logs
+from zfcommon.settings import Settings
+
+from ..adapters import heads
+
+
+def main() -> None:
+    settings = Settings.from_env("audit")
+    logs.configure("audit-signer", settings.log_level)
+    key = heads.load_signing_key(settings.signing_key)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    conn = None
+    while not stop.wait(0.5):
+        try:
+            if conn is None or conn.closed or conn.broken:
+                conn = db.connect(settings.database_url)
+                key_id = heads.register_key(conn, settings.log_origin, key)
+                conn.commit()
+            signed = heads.sign_if_grown(conn, settings.log_origin, key, key_id)
+            conn.commit()
+            if signed:
+                heads.log.info("tree_head_signed", extra={"tree_size": signed["tree_size"]})
+        except psycopg.OperationalError as exc:
+            heads.log.warning("database_unavailable", extra={"error": str(exc)})
+            conn = None
+
+
+if __name__ == "__main__":
+    main()
