@@ -2,13 +2,13 @@
 see shared/CONTRACTS.md): every vector's wantErr must be what our verifier says."""
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
 import pytest
 
-from audit.domain.merkle import ProofError, verify_consistency, verify_inclusion
+from audit.domain.merkle import ProofError
+from audit.domain.vectors import check
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "vectors" / "merkle"
 EXPECTED_COUNT = 196
@@ -16,16 +16,7 @@ FILES = sorted(VECTORS.rglob("*.json"))
 MISSING = f"the Merkle test vectors are missing: expected {VECTORS} (shared/ beside the repository)"
 
 
-def b64(text: str) -> bytes:
-    return base64.b64decode(text, validate=True)
-
-
-def verify(kind: str, v: dict) -> None:
-    proof = [b64(p) for p in v["proof"] or []]      # the Go library writes an empty proof as null
-    if kind == "inclusion":
-        verify_inclusion(b64(v["leafHash"]), v["leafIdx"], v["treeSize"], proof, b64(v["root"]))
-    else:
-        verify_consistency(v["size1"], v["size2"], proof, b64(v["root1"]), b64(v["root2"]))
+verify = check
 
 
 def test_all_reference_vectors_are_there():
@@ -46,3 +37,11 @@ def test_our_verifier_agrees_with_the_reference_vector(path: Path):
     except ProofError as e:
         error = e
     assert (error is not None) == vector["wantErr"], f"{vector['desc']}: wantErr {vector['wantErr']}, got {error!r}"
+
+
+def test_the_vector_cli_agrees_with_every_vector():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, "-m", "audit.entrypoints.check_vectors", str(VECTORS)],
+                         capture_output=True, text=True)
+    assert out.returncode == 0 and f"{EXPECTED_COUNT} of {EXPECTED_COUNT} vectors agree" in out.stdout, out
