@@ -182,3 +182,20 @@ def test_the_directory_is_edited_by_events(client):
     assert client.post("/v1/cases", json=complaint(), headers=OFFICE).status_code == 422   # category retired
     assert client.post("/v1/directory/categories", json={"name": "x", "group": "y"},
                        headers=unit()).status_code == 403
+
+
+def test_erasing_the_complainant_shreds_the_data_key_and_is_recorded(client, admin_url):
+    case_id = new_case(client)
+    resp = client.delete(f"/v1/cases/{case_id}/complainant", json={"reason": "本人申请删除个人信息 PIPL-2026-17"},
+                         headers=OFFICE)
+    assert resp.status_code == 200 and resp.json["erased"] is True
+    seen = client.get(f"/v1/cases/{case_id}/complainant", headers=OFFICE).json
+    assert seen == {"case_id": case_id, "erased": True, "complainant": None}
+    with psycopg.connect(admin_url) as conn:
+        assert conn.execute("SELECT count(*) FROM intake.contact_keys").fetchone()[0] == 0
+        types = [r[0] for r in conn.execute("SELECT type FROM intake.events WHERE stream_id = %s ORDER BY version",
+                                            (case_id,))]
+    assert types == ["cn.zhengfeng.case.received.v1", "cn.zhengfeng.case.complainant_erased.v1"]
+    again = client.delete(f"/v1/cases/{case_id}/complainant", json={"reason": "重复"}, headers=OFFICE)
+    assert again.status_code == 422
+    assert client.delete(f"/v1/cases/{case_id}/complainant", json={"reason": "x"}, headers=unit()).status_code == 403

@@ -38,6 +38,7 @@ ROWS = [
     ("intake", "POST", "/v1/cases", complaint(), {"office", "channel"}),
     ("intake", "GET", "/v1/cases/{case}", None, EVERYONE_BUT_PUBLIC),
     ("intake", "GET", "/v1/cases/{case}/complainant", None, {"office"}),
+    ("intake", "DELETE", "/v1/cases/{case}/complainant", {"reason": "本人申请"}, {"office"}),
     *[("intake", "POST", f"/v1/cases/{{case}}/{name.replace('_', '-')}", BODIES.get(name, {}), WHO[rule.who])
       for name, rule in RULES.items()],
     ("intake", "GET", "/v1/directory", None, EVERYONE_BUT_PUBLIC),

@@ -47,6 +47,10 @@ class ContactVault:
         return {"kid": kid, "nonce": _b64(nonce),
                 "ciphertext": _b64(AESGCM(key).encrypt(nonce, plaintext, case_id.encode()))}
 
+    def destroy(self, kid: str) -> None:
+        """Crypto-shredding: without its data key the sealed data is noise, wherever it was copied."""
+        self.conn.execute("DELETE FROM contact_keys WHERE kid = %s", (kid,))
+
     def open(self, case_id: str, sealed: dict[str, str]) -> dict[str, Any] | None:
         """The complainant data, or None once the data key has been destroyed."""
         row = self.conn.execute("SELECT wrapped FROM contact_keys WHERE kid = %s", (sealed["kid"],)).fetchone()

@@ -142,6 +142,9 @@ class Case:
     def _on_rehandling_ordered(self, d):
         self.status, self.deadline, self.last_satisfaction = "in_progress", _date(d["new_deadline"]), None
 
+    def _on_complainant_erased(self, d):
+        self.facts["complainant_erased"] = True
+
     def _on_merged(self, d):
         self.status, self.merged_into = "merged", d["into_case_id"]
 
@@ -169,3 +172,11 @@ def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any
         "subject_unit": cmd.subject_unit, "priority": cmd.priority, "location": cmd.location,
         "anonymous": cmd.complainant is None, "complainant": sealed_complainant,
     })]
+
+
+def erase_complainant(case: Case, reason: str) -> list[NewEvent]:
+    """PIPL erasure request: only a case that holds sealed complainant data, and only once."""
+    sealed = case.facts.get("complainant")
+    if not sealed or case.facts.get("complainant_erased"):
+        raise InvalidCommand({"complainant": ["this case holds no complainant data to erase"]})
+    return [NewEvent(PREFIX + "complainant_erased.v1", {"kid": sealed["kid"], "reason": reason})]

@@ -14,7 +14,7 @@ from ..domain import case as domain
 from ..domain import lifecycle
 from ..service_layer import handlers
 from .common import command, context, load_visible, problems, uow
-from .schemas import COMMAND_SCHEMAS, CaseAfter, CaseCreated, CaseIn, CaseState, Complainant
+from .schemas import COMMAND_SCHEMAS, CaseAfter, CaseCreated, CaseIn, CaseState, Complainant, ErasureIn
 
 blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Leads and commands on cases")
 IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
@@ -71,6 +71,17 @@ class CaseComplainant(MethodView):
             sealed = case.facts.get("complainant")
             contact = u.contacts.open(case_id, sealed) if sealed else None
         return {"case_id": case_id, "erased": bool(sealed) and contact is None, "complainant": contact}
+
+    @blp.arguments(ErasureIn)
+    @blp.response(200, Complainant)
+    @blp.doc(parameters=[IDEMPOTENCY])
+    def delete(self, body, case_id):
+        """Erase the complainant's personal data on request (PIPL): destroys the case's data key, so the
+        sealed copies in the store, Kafka and the trail can never be opened; the erasure is an event."""
+        require_role(principal(), "office")
+        return command(lambda u: (200, {"case_id": handlers.erase_complainant(u, case_id, body["reason"],
+                                                                              context()).case_id,
+                                        "erased": True, "complainant": None}, {}))
 
 
 def _expected_version() -> int | None:

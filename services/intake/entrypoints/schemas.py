@@ -219,3 +219,7 @@ class DirectoryOut(Schema):
     recheck_ratio = fields.Float(required=True)
     calendar_fallback = fields.String(allow_none=True)
     calendar_years = fields.List(fields.Integer(), required=True)
+
+
+class ErasureIn(_Strict):
+    reason = _text(required=True, metadata={"description": "the request it fulfils, e.g. its reference"})

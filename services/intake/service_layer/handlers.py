@@ -119,6 +119,16 @@ def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str
     return case
 
 
+def erase_complainant(uow: UnitOfWork, case_id: str, reason: str, ctx: Context) -> domain.Case:
+    """Destroy the case's data key and record the erasure, in one transaction."""
+    case = load_case(uow, case_id)
+    decided = domain.erase_complainant(case, reason)
+    uow.contacts.destroy(decided[0].data["kid"])
+    _append(uow, {case.case_id: case.version}, decided, ctx, case.case_id)
+    case.apply(decided[0].type, decided[0].data)
+    return case
+
+
 def record_accountability(uow: UnitOfWork, args: dict[str, Any], ctx: Context) -> str:
     decided = lifecycle.record_accountability(args, ctx.domain_context(load_directory(uow)))
     _append(uow, {}, decided, ctx, decided[0].stream)

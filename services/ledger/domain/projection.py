@@ -106,6 +106,8 @@ RULES: dict[str, Callable[[Row, Mapping, datetime], Row]] = {
                                                          "closed_on_time": None},
     case_type("merged"): lambda row, d, at: {"status": "merged", "merged_into": d["into_case_id"]},
     case_type("duplicate_absorbed"): lambda row, d, at: {"duplicates": _absorbed(row, d)},
+    # The ledger never held the complainant's data; the erasure is on the timeline.
+    case_type("complainant_erased"): lambda row, d, at: {},
 }
 CASE_TYPES = (RECEIVED, *RULES)
 

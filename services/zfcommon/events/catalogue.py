@@ -187,6 +187,13 @@ class MergedData(_Strict):
     reason = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
 
+class ComplainantErasedData(_Strict):
+    """PIPL erasure: the data key `kid` was destroyed, so the sealed complainant data in every copy of
+    the received event (store, Kafka, trail, exports) can no longer be opened."""
+    kid = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = _text(required=True)
+
+
 class DuplicateAbsorbedData(_Strict):
     duplicate_case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
@@ -286,6 +293,8 @@ _TYPES = [
     _case("rehandling_ordered", RehandlingOrderedData(), "After an unsatisfied visit the case reopens (重办)."),
     _case("merged", MergedData(), "The case was merged into another as a duplicate (并单)."),
     _case("duplicate_absorbed", DuplicateAbsorbedData(), "Another case was merged into this one."),
+    _case("complainant_erased", ComplainantErasedData(),
+          "The complainant's personal data was erased on request (crypto-shredding of its data key)."),
     EventType("cn.zhengfeng.accountability.recorded.v1", ACCOUNTABILITY_TOPIC, AccountabilityRecordedData(),
               "An accountability measure was decided (问责); subject is the record id."),
     _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),
