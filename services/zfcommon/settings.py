@@ -1,6 +1,7 @@
 """Configuration. Each service calls `Settings.from_env(<service>)` once; nothing else reads os.environ."""
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass, field
 from typing import Mapping
@@ -75,3 +76,14 @@ class Settings:
     def port(self) -> int:
         return self.ports[self.service]
 
+
+
+def decode_key(encoded: str, variable: str, length: int = 32) -> bytes:
+    """A binary key from its base64 setting; ConfigError naming the variable when it is not one."""
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        raise ConfigError(f"{variable} must be base64") from None
+    if len(raw) != length:
+        raise ConfigError(f"{variable} must be {length} bytes, base64-encoded")
+    return raw

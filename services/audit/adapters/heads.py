@@ -1,7 +1,6 @@
 """Signed tree heads: signing the current tree, and reading heads and keys back."""
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from typing import Any
@@ -9,7 +8,7 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from zfcommon.settings import ConfigError
+from zfcommon.settings import decode_key
 
 from ..domain import checkpoint
 from . import tree
@@ -19,13 +18,8 @@ SIGN_LOCK = 7_263_005
 
 
 def load_signing_key(encoded: str) -> Ed25519PrivateKey:
-    try:
-        seed = base64.b64decode(encoded, validate=True)
-    except ValueError:
-        raise ConfigError("ZF_AUDIT_SIGNING_KEY must be base64") from None
-    if len(seed) != 32:
-        raise ConfigError("ZF_AUDIT_SIGNING_KEY must be a 32-byte Ed25519 seed, base64-encoded")
-    return Ed25519PrivateKey.from_private_bytes(seed)
+    """The Ed25519 private key from its 32-byte seed (ZF_AUDIT_SIGNING_KEY)."""
+    return Ed25519PrivateKey.from_private_bytes(decode_key(encoded, "ZF_AUDIT_SIGNING_KEY"))
 
 
 def register_key(conn: psycopg.Connection, origin: str, key: Ed25519PrivateKey) -> str:

@@ -66,28 +66,27 @@ class Entries(Schema):
             raise ValidationError("end must be ≥ start and at most 999 more", "end")
 
 
+def _latest() -> dict:
+    require_role(principal(), *READERS)
+    with _conn() as conn:
+        h = heads.latest(conn)
+    if h is None:
+        raise NotFound("no tree head has been signed yet")
+    return h
+
+
 @blp.route("/sth")
 class LatestHead(MethodView):
     def get(self):
         """The latest signed tree head."""
-        require_role(principal(), *READERS)
-        with _conn() as conn:
-            h = heads.latest(conn)
-        if h is None:
-            raise NotFound("no tree head has been signed yet")
-        return _head_json(h)
+        return _head_json(_latest())
 
 
 @blp.route("/checkpoint")
 class Checkpoint(MethodView):
     def get(self):
         """The latest signed tree head as a C2SP signed note (text/plain)."""
-        require_role(principal(), *READERS)
-        with _conn() as conn:
-            h = heads.latest(conn)
-        if h is None:
-            raise NotFound("no tree head has been signed yet")
-        return Response(h["checkpoint"], mimetype="text/plain")
+        return Response(_latest()["checkpoint"], mimetype="text/plain")
 
 
 @blp.route("/public-keys")

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from zfcommon.settings import ConfigError
+from zfcommon.settings import decode_key
 
 
 def _b64(b: bytes) -> str:
@@ -22,13 +22,8 @@ def _b64(b: bytes) -> str:
 
 
 def load_master_key(encoded: str) -> AESGCM:
-    try:
-        raw = base64.b64decode(encoded, validate=True)
-    except ValueError:
-        raise ConfigError("ZF_CONTACT_KEY must be base64") from None
-    if len(raw) != 32:
-        raise ConfigError("ZF_CONTACT_KEY must be 32 bytes (AES-256), base64-encoded")
-    return AESGCM(raw)
+    """The AES-256 master key (ZF_CONTACT_KEY) that wraps every case's data key."""
+    return AESGCM(decode_key(encoded, "ZF_CONTACT_KEY"))
 
 
 class ContactVault:
