@@ -125,3 +125,24 @@ def test_a_rotated_key_leaves_old_heads_verifiable(log, urls):
         conn.commit()
         assert len(heads.keys(conn)) == 2
     assert problems(log) == []
+
+
+def test_auditors_replay_by_position_time_case_unit_type_and_actor(log, urls):
+    app = create_app(settings_for("audit", urls["audit"]))
+    client, auditor = app.test_client(), bearer("auditor")
+
+    def replay(**params):
+        return client.get("/v1/events", query_string=params, headers=auditor)
+    everything = replay(limit=1000).json["items"]
+    assert [e["seq"] for e in everything] == list(range(1, 13))
+    assert [e["seq"] for e in replay(after=10).json["items"]] == [11, 12]
+    assert [e["event"]["subject"] for e in replay(subject="case-4").json["items"]] == ["case-4"]
+    assert len(replay(unit="县自然资源局").json["items"]) == 12 and replay(unit="别的单位").json["items"] == []
+    assert len(replay(type="cn.zhengfeng.case.received.v1", actor="office:tester").json["items"]) == 12
+    assert replay(actor="unit:someone").json["items"] == []
+    first_time = everything[0]["event"]["time"]
+    assert len(replay(since=first_time).json["items"]) == 12 and replay(until=first_time).json["items"] == []
+    paged = replay(limit=5).json
+    assert paged["next_after"] == 5
+    assert replay(colour="red").status_code == 422
+    app.extensions["zf_pool"].close()

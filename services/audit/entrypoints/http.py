@@ -26,6 +26,13 @@ class EventQuery(Schema):
                            metadata={"description": "return entries with seq greater than this"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     subject = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "a case id"})
+    unit = fields.String(validate=validate.Length(min=1, max=200),
+                         metadata={"description": "events concerning this unit (lead, cooperating, acting, target)"})
+    type = fields.String(validate=validate.Length(min=1, max=200), metadata={"description": "an event type"})
+    actor = fields.String(validate=validate.Length(min=1, max=200),
+                          metadata={"description": "role:subject — with since/until: who did what in a period"})
+    since = fields.AwareDateTime(metadata={"description": "event time ≥ this (RFC 3339)"})
+    until = fields.AwareDateTime(metadata={"description": "event time < this (RFC 3339)"})
 
 
 class TrailEntry(Schema):
@@ -46,10 +53,12 @@ class Events(MethodView):
     @blp.arguments(EventQuery, location="query", unknown=None)   # webargs would drop unknown names
     @blp.response(200, TrailPage)
     def get(self, query):
-        """Page through the trail in order, optionally for one case (subject)."""
+        """Replay the trail in order from any position (`after`) or time (`since`), filtered by case,
+        unit, type or actor; follow `next_after` for the next page."""
         require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
-            rows = trail.page(conn, after=query["after"], limit=query["limit"], subject=query.get("subject"))
+            rows = trail.page(conn, after=query["after"], limit=query["limit"],
+                              **{k: query.get(k) for k in trail.FILTERS})
         items = [{"seq": r["seq"], "hash": bytes(r["hash"]).hex(), "prev_hash": bytes(r["prev_hash"]).hex(),
                   "recorded_at": r["recorded_at"], "event": json.loads(r["event"])} for r in rows]
         full = len(rows) == query["limit"]
