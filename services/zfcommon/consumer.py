@@ -25,6 +25,19 @@ log = logging.getLogger(__name__)
 Apply = Callable[[psycopg.Connection, Event], None]
 
 
+def apply_once(conn: psycopg.Connection, event: Event, topic: str, apply: Apply) -> bool:
+    """Apply `event` unless this projection already did; the tracking row and the change share the
+    caller's transaction. Returns whether it was applied now."""
+    logs.case_id.set(event.subject)
+    logs.correlation_id.set(event.correlationid)
+    fresh = conn.execute("INSERT INTO processed_events (event_id, topic) VALUES (%s, %s) "
+                         "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                         (f"{event.source}#{event.id}", topic)).fetchone()
+    if fresh:
+        apply(conn, event)
+    return fresh is not None
+
+
 class Unapplicable(Exception):
     """Raised by a projection when an event can never be applied (it goes to the DLQ)."""
 
@@ -60,18 +73,8 @@ class EventConsumer:
         return self.conn
 
     def _apply_all(self, conn: psycopg.Connection, events: list[tuple[object, Event]]) -> list[str]:
-        outcomes = []
-        for record, event in events:
-            logs.case_id.set(event.subject)
-            logs.correlation_id.set(event.correlationid)
-            fresh = conn.execute(
-                "INSERT INTO processed_events (event_id, topic) VALUES (%s, %s) "
-                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
-                (f"{event.source}#{event.id}", record.topic)).fetchone()
-            if fresh:
-                self.apply(conn, event)
-            outcomes.append("applied" if fresh else "duplicate")
-        return outcomes
+        return ["applied" if apply_once(conn, event, record.topic, self.apply) else "duplicate"
+                for record, event in events]
 
     # -- dead letters ------------------------------------------------------------------------------
     def _dead_letter(self, record, reason: str) -> None:

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"bundle verified: {stats['events']} events [{stats['start']}, {stats['end']}) of {stats['origin']},"
           f" {stats['heads_checked']} signed tree heads reproduced, signing keys {', '.join(stats['keys'])}"
-          f" ({'trusted by --key' if trusted else 'taken from the bundle itself: compare them with the published ones'})")
+          f" ({'trusted by --key' if trusted else 'from the bundle itself: compare them with the published ones'})")
     if stats["covered_to"] < stats["end"]:
         print(f"note: events [{stats['covered_to']}, {stats['end']}) are after the last signed head in the bundle:"
               f" they are not covered by a signature")

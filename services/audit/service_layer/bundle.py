@@ -20,6 +20,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import tarfile
 import tempfile
 from contextlib import contextmanager
@@ -64,9 +65,13 @@ def _stream(conn, name: str, query: str, params: tuple) -> Iterator[dict]:
 def export(conn, out: str | os.PathLike, start: int = 0, end: int | None = None) -> dict:
     """Writes the bundle of leaves [start, end) to `out`; returns the manifest. `end` defaults to the
     latest signed head's size, so that by default every exported event is covered by a signature."""
+    from psycopg.pq import TransactionStatus
+
     from ..adapters import heads, tree        # here, not at import: verify_bundle must need no DB driver
-    # One snapshot for trail, tree and heads, so that they agree even while the log grows.
-    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    # One snapshot for trail, tree and heads, so that they agree even while the log grows (only
+    # possible when no transaction is open yet; the transaction is committed at the end).
+    if conn.info.transaction_status == TransactionStatus.IDLE:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
     size = tree.tree_size(conn)
     if end is None:
         latest = heads.latest(conn)
@@ -77,6 +82,14 @@ def export(conn, out: str | os.PathLike, start: int = 0, end: int | None = None)
     as_tar = out.suffix == ".tar"
     work = Path(tempfile.mkdtemp(dir=out.parent, prefix=".bundle-")) if as_tar else out
     work.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write(conn, tree, heads, work, out if as_tar else None, start, end)
+    finally:
+        if as_tar:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _write(conn, tree, heads, work: Path, tar_path: Path | None, start: int, end: int) -> dict:
     sums, count, last = {}, 0, None
 
     f = _Hashed(work / "events.jsonl")
@@ -106,14 +119,15 @@ def export(conn, out: str | os.PathLike, start: int = 0, end: int | None = None)
                 "sha256": sums}
     (work / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
     conn.commit()
-    if as_tar:
-        partial = out.with_name(out.name + ".partial")
-        with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-            for name in ("manifest.json", *FILES):
-                tar.add(work / name, arcname=name)
-                (work / name).unlink()
-        work.rmdir()
-        os.replace(partial, out)             # never a half-written bundle under the final name
+    if tar_path is not None:
+        partial = tar_path.with_name(tar_path.name + ".partial")
+        try:
+            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
+                for name in ("manifest.json", *FILES):
+                    tar.add(work / name, arcname=name)
+            os.replace(partial, tar_path)    # never a half-written bundle under the final name
+        finally:
+            partial.unlink(missing_ok=True)
     return manifest
 
 
@@ -123,7 +137,12 @@ def open_bundle(path: str | os.PathLike) -> Iterator[Callable[[str], IO[bytes]]]
     tar opened from a path can be read side by side (each read seeks to its own offset)."""
     path = Path(path)
     if path.is_dir():
-        yield lambda name: open(path / name, "rb")
+        opened: list[IO[bytes]] = []
+        try:
+            yield lambda name: opened.append(open(path / name, "rb")) or opened[-1]
+        finally:
+            for f in opened:
+                f.close()
         return
     with tarfile.open(path, "r:") as tar:
         def member(name: str) -> IO[bytes]:
