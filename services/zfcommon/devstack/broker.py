@@ -29,8 +29,8 @@ class LocalBroker:
 
     def start(self, timeout: float = 30.0) -> "LocalBroker":
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_dir / f"broker-{self.port}.log", "ab")
-        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.log_dir / f"broker-{self.port}.log", "ab") as out:   # the broker keeps its own copy
+            self.proc = subprocess.Popen(self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for_port(self.port, timeout)
         return self
 

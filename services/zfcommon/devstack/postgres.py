@@ -72,11 +72,12 @@ class LocalPostgres:
 
     def start(self, timeout: float = 30.0) -> "LocalPostgres":
         self._prepare()
-        log = open(self.data_dir.parent / f"postgres-{self.port}.log", "ab")
-        self.proc = subprocess.Popen(
-            [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
-             "-k", str(self.data_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **self._run_as())
+        log = self.data_dir.parent / f"postgres-{self.port}.log"
+        with open(log, "ab") as out:        # the server keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(
+                [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
+                 "-k", str(self.data_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **self._run_as())
         wait_for_port(self.port, timeout)
         deadline = time.monotonic() + timeout
         while True:
@@ -85,7 +86,7 @@ class LocalPostgres:
                 return self
             except psycopg.OperationalError:
                 if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"PostgreSQL did not start; see {log.name}")
+                    raise RuntimeError(f"PostgreSQL did not start; see {log}")
                 time.sleep(0.1)
 
     def stop(self, kill: bool = False) -> None:

@@ -99,9 +99,9 @@ class Proc:
     log: Path | None = None
 
     def start(self) -> None:
-        out = open(self.log, "ab") if self.log else None
-        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        with open(self.log or os.devnull, "ab") as out:   # the child keeps its own copy
+            self.popen = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                          start_new_session=True)
 
 
 @dataclass
