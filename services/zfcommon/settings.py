@@ -30,6 +30,8 @@ class Settings:
     min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
     signing_key: str = ""          # audit only: base64 Ed25519 private key seed (32 bytes) for tree heads
     log_origin: str = "zhengfeng.example.cn/audit"   # the transparency log's name in its checkpoints
+    intake_url: str = ""           # audit only: intake's base URL, for reconciliation
+    reconcile_seconds: int = 300   # audit only: how often the trail is reconciled with intake's store
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
@@ -69,6 +71,8 @@ class Settings:
             min_rate_base=integer("ZF_MIN_RATE_BASE", 5),
             signing_key=env.get("ZF_AUDIT_SIGNING_KEY", ""),
             log_origin=env.get("ZF_LOG_ORIGIN", "zhengfeng.example.cn/audit"),
+            intake_url=env.get("ZF_INTAKE_URL", "") or f"http://127.0.0.1:{ports['intake']}",
+            reconcile_seconds=integer("ZF_RECONCILE_SECONDS", 300),
             ports=ports,
         )
 

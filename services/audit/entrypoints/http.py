@@ -3,17 +3,25 @@ from __future__ import annotations
 
 import json
 
+import requests
+
 from flask import Flask, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
 from zfcommon import db
 from zfcommon.auth import require_role
+from zfcommon.problem import NotFound, Unavailable
 from zfcommon.settings import Settings
 from zfcommon.web import create_base_app, principal
 
 from ..adapters import trail
+from ..service_layer import reconcile
+from ..service_layer.reconcile import run_reconciliation
 from . import log
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="The accountability trail")
@@ -65,10 +73,65 @@ class Events(MethodView):
         return {"items": items, "next_after": rows[-1]["seq"] if full else None}
 
 
+class ReconciliationOut(Schema):
+    ran_at = fields.DateTime()
+    until = fields.DateTime(required=True)
+    streams = fields.Integer(required=True)
+    missing = fields.Integer(required=True, metadata={"description": "events intake holds that the trail lacks"})
+    extra = fields.Integer(required=True, metadata={"description": "events the trail holds that intake does not"})
+    differing = fields.Integer(required=True, metadata={"description": "streams with other events or order"})
+    report = fields.List(fields.Dict(), required=True)
+
+
+recon_blp = Blueprint("reconciliation", __name__, url_prefix="/v1/reconciliation",
+                      description="The trail compared with intake's event store")
+
+
+@recon_blp.route("")
+class Reconciliation(MethodView):
+    @recon_blp.response(200, ReconciliationOut)
+    def get(self):
+        """The latest reconciliation's result."""
+        require_role(principal(), "auditor", "office")
+        with current_app.extensions["zf_pool"].connection() as conn:
+            row = reconcile.latest(conn)
+        if row is None:
+            raise NotFound("no reconciliation has run yet")
+        return row
+
+    @recon_blp.response(200, ReconciliationOut)
+    def post(self):
+        """Compare the trail with intake's event store now (the signer also does it on a schedule)."""
+        require_role(principal(), "auditor", "office")
+        with current_app.extensions["zf_pool"].connection() as conn:
+            try:
+                return run_reconciliation(conn, current_app.extensions["zf_settings"])
+            except requests.RequestException as exc:
+                raise Unavailable(f"intake is not reachable for reconciliation: {type(exc).__name__}") from None
+
+
+class ReconciliationGauges(Collector):
+    def __init__(self, pool):
+        self.pool = pool
+
+    def collect(self):
+        with self.pool.connection(timeout=2) as conn:
+            row = reconcile.latest(conn)
+        if row is None:
+            return
+        for name, help_text in (("missing", "Events intake holds that the trail lacks"),
+                                ("extra", "Events the trail holds that intake does not"),
+                                ("differing", "Streams whose events differ between intake and the trail")):
+            yield GaugeMetricFamily(f"zf_reconcile_{name}", f"{help_text}, at the latest reconciliation",
+                                    value=row[name])
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("audit")
-    app, api = create_base_app(settings, title="Zhengfeng audit trail",
-                               pool=db.make_pool(settings.database_url, max_size=4, name="audit"))
+    pool = db.make_pool(settings.database_url, max_size=4, name="audit")
+    app, api = create_base_app(settings, title="Zhengfeng audit trail", pool=pool,
+                               collectors=lambda: [ReconciliationGauges(pool)])
     api.register_blueprint(blp)
     api.register_blueprint(log.blp)
+    api.register_blueprint(recon_blp)
     return app

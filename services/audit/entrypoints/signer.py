@@ -1,16 +1,20 @@
 """`python -m audit.entrypoints.signer`: signs a tree head at least once a second while the trail
-grows (nothing to sign while it does not)."""
+grows (nothing to sign while it does not), and reconciles the trail with intake's event store every
+ZF_RECONCILE_SECONDS."""
 from __future__ import annotations
 
 import signal
 import threading
+import time
 
 import psycopg
+import requests
 
 from zfcommon import db, logs
 from zfcommon.settings import Settings
 
 from ..adapters import heads
+from ..service_layer.reconcile import run_reconciliation
 
 
 def main() -> None:
@@ -20,7 +24,7 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    conn = None
+    conn, next_reconciliation = None, time.monotonic() + 30
     while not stop.wait(0.5):
         try:
             if conn is None or conn.closed or conn.broken:
@@ -31,9 +35,17 @@ def main() -> None:
             conn.commit()
             if signed:
                 heads.log.info("tree_head_signed", extra={"tree_size": signed["tree_size"]})
+            if time.monotonic() >= next_reconciliation:
+                next_reconciliation = time.monotonic() + settings.reconcile_seconds
+                result = run_reconciliation(conn, settings)
+                level = heads.log.warning if result["missing"] or result["extra"] or result["differing"] else heads.log.info
+                level("reconciled", extra={k: result[k] for k in ("streams", "missing", "extra", "differing")})
         except psycopg.OperationalError as exc:
             heads.log.warning("database_unavailable", extra={"error": str(exc)})
             conn = None
+        except requests.RequestException as exc:      # intake unreachable: try again next round
+            conn.rollback()
+            heads.log.warning("reconciliation_failed", extra={"error": str(exc)[:300]})
 
 
 if __name__ == "__main__":

@@ -58,3 +58,13 @@ class EventStore:
             raise
         for e in events:
             metrics.EVENTS_STORED.labels(e.type).inc()
+
+
+def stream_digests(conn: psycopg.Connection, *, after: str, until: str, limit: int) -> list[dict]:
+    """Per stream, in stream order after `after`: how many events with time < `until` it holds, and the
+    SHA-256 of their ids joined by "," in version order (audit.service_layer.reconcile computes the same)."""
+    return conn.execute(
+        "SELECT stream_id, count(*) AS count,"
+        " encode(sha256(convert_to(string_agg(event_id::text, ',' ORDER BY version), 'UTF8')), 'hex') AS digest"
+        " FROM events WHERE stream_id > %s AND (payload->>'time')::timestamptz < %s::timestamptz"
+        " GROUP BY stream_id ORDER BY stream_id LIMIT %s", (after, until, limit)).fetchall()
