@@ -23,6 +23,7 @@ from .events.catalogue import dlq_topic
 log = logging.getLogger(__name__)
 
 Apply = Callable[[psycopg.Connection, Event], None]
+ApplyBatch = Callable[[psycopg.Connection, list[Event]], None]
 
 
 def apply_once(conn: psycopg.Connection, event: Event, topic: str, apply: Apply) -> bool:
@@ -36,6 +37,21 @@ def apply_once(conn: psycopg.Connection, event: Event, topic: str, apply: Apply)
     if fresh:
         apply(conn, event)
     return fresh is not None
+
+
+def apply_fresh(conn: psycopg.Connection, items: list[tuple[str, Event]], apply_batch: ApplyBatch) -> list[bool]:
+    """Batch form of apply_once: one tracking INSERT for all (topic, event) pairs, then the projection
+    gets only the events it has not seen, in order, in one call. Returns which were applied now."""
+    keys = [f"{e.source}#{e.id}" for _, e in items]
+    fresh = {r["event_id"] for r in conn.execute(
+        "INSERT INTO processed_events (event_id, topic) SELECT * FROM unnest(%s::text[], %s::text[])"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id", (keys, [t for t, _ in items]))}
+    seen, applied = set(), []
+    for key in keys:            # the same event twice in one batch: the first one counts
+        applied.append(key in fresh and key not in seen)
+        seen.add(key)
+    apply_batch(conn, [e for (_, e), new in zip(items, applied) if new])
+    return applied
 
 
 class Unapplicable(Exception):
@@ -54,9 +70,10 @@ def record_epoch(record) -> int:
 
 class EventConsumer:
     def __init__(self, *, group: str, apply: Apply, database_url: str, kafka_consumer: KafkaConsumer,
-                 dlq_producer: KafkaProducer):
+                 dlq_producer: KafkaProducer, apply_batch: ApplyBatch | None = None):
         self.group = group
         self.apply = apply
+        self.apply_batch = apply_batch
         self.database_url = database_url
         self.consumer = kafka_consumer
         self.dlq = dlq_producer
@@ -73,8 +90,11 @@ class EventConsumer:
         return self.conn
 
     def _apply_all(self, conn: psycopg.Connection, events: list[tuple[object, Event]]) -> list[str]:
-        return ["applied" if apply_once(conn, event, record.topic, self.apply) else "duplicate"
-                for record, event in events]
+        if self.apply_batch is not None:
+            done = apply_fresh(conn, [(record.topic, event) for record, event in events], self.apply_batch)
+        else:
+            done = [apply_once(conn, event, record.topic, self.apply) for record, event in events]
+        return ["applied" if d else "duplicate" for d in done]
 
     # -- dead letters ------------------------------------------------------------------------------
     def _dead_letter(self, record, reason: str) -> None:
@@ -200,7 +220,8 @@ class EventConsumer:
         log.info("consumer_stopping", extra={"group": self.group})
 
 
-def run_service_consumer(settings, group: str, topics: list[str], apply: Apply) -> None:
+def run_service_consumer(settings, group: str, topics: list[str], apply: Apply,
+                         apply_batch: ApplyBatch | None = None) -> None:
     """Entry point body for `python -m <service>.entrypoints.consumer`: runs until SIGTERM/SIGINT."""
     import signal
 
@@ -214,7 +235,7 @@ def run_service_consumer(settings, group: str, topics: list[str], apply: Apply) 
     producer = kafka.producer(settings.kafka_bootstrap_servers)
     try:
         EventConsumer(group=group, apply=apply, database_url=settings.database_url, kafka_consumer=kc,
-                      dlq_producer=producer).run(stop)
+                      dlq_producer=producer, apply_batch=apply_batch).run(stop)
     finally:
         kc.close()
         producer.close(timeout=5)

@@ -34,11 +34,11 @@ def event_bytes(case_id: str) -> tuple[str, bytes]:
     return case_id, serialize_event(received(case_id))
 
 
-def make_consumer(url: str, bootstrap: str, apply, group: str = "ledger") -> EventConsumer:
+def make_consumer(url: str, bootstrap: str, apply, group: str = "ledger", apply_batch=None) -> EventConsumer:
     kafka.ensure_topics(bootstrap, all_topics(), 3)
     kc = kafka.consumer(bootstrap, group, [CASE_TOPIC])
     return EventConsumer(group=group, apply=apply, database_url=url, kafka_consumer=kc,
-                         dlq_producer=kafka.producer(bootstrap))
+                         dlq_producer=kafka.producer(bootstrap), apply_batch=apply_batch)
 
 
 def drain(consumer: EventConsumer, rounds: int = 30) -> None:
@@ -105,10 +105,12 @@ def test_a_poison_message_goes_to_the_dlq_with_its_reason_and_the_consumer_goes_
     assert all(dict(r.headers)["zf-origin"].decode().startswith(CASE_TOPIC + "/") for r in dead)
 
 
-def test_audit_chains_each_event_once(urls, broker):
+def test_audit_chains_each_event_once_in_batches(urls, broker):
     kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
-    produce(broker.bootstrap, [event_bytes(f"case-{i}") for i in range(5)])
-    consumer = make_consumer(urls["audit"], broker.bootstrap, trail.apply, group="audit")
+    duplicate = event_bytes("case-0")
+    produce(broker.bootstrap, [duplicate, *[event_bytes(f"case-{i}") for i in range(1, 5)], duplicate])
+    consumer = make_consumer(urls["audit"], broker.bootstrap, trail.apply, group="audit",
+                             apply_batch=trail.apply_batch)
     try:
         drain(consumer)
         consumer.consumer.seek_to_beginning()

@@ -1,6 +1,7 @@
 """The trail table: append (from the consumer) and read (for the API)."""
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import psycopg
@@ -15,21 +16,42 @@ from . import tree
 APPEND_LOCK = 7_263_004
 
 
-def apply(conn: psycopg.Connection, event: Event) -> None:
-    """Consumer callback. The transaction-level advisory lock serialises appenders, so the chain
-    never forks even if several audit consumers run; it is released at commit."""
+def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
+    """Append events to the trail and the Merkle tree in the caller's transaction, with a handful of
+    statements whatever the number of events (the consumer hands over a whole poll's worth).
+
+    The transaction-level advisory lock serialises appenders, so the chain and the tree never fork
+    even if several audit consumers run; it is released at commit. Duplicates never get here: the
+    consumer's tracking table filters them in the same transaction; the unique event_key is the
+    safety net (a violation fails the batch, which is then retried one event at a time)."""
+    if not events:
+        return
     conn.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK,))
     last = conn.execute("SELECT seq, hash FROM trail ORDER BY seq DESC LIMIT 1").fetchone()
-    seq, prev = (last["seq"] + 1, bytes(last["hash"])) if last else (1, GENESIS)
-    canonical = canonical_bytes(event.to_dict())
-    inserted = conn.execute(
+    first, prev = (last["seq"] + 1, bytes(last["hash"])) if last else (1, GENESIS)
+    rows, leaves = [], []
+    for seq, event in enumerate(events, first):
+        canonical = canonical_bytes(event.to_dict())
+        digest = link(prev, canonical)
+        rows.append((seq, f"{event.source}#{event.id}", event.topic, event.subject, event.type, event.actor,
+                     event.time, canonical.decode("utf-8"), prev, digest,
+                     json.dumps(units_of(event.type, event.data))))
+        leaves.append(merkle.leaf_hash(canonical))
+        prev = digest
+    columns = list(zip(*rows))
+    conn.execute(
         "INSERT INTO trail (seq, event_key, topic, subject, type, actor, event_time, event, prev_hash, hash, units)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (event_key) DO NOTHING",
-        (seq, f"{event.source}#{event.id}", event.topic, event.subject, event.type, event.actor, event.time,
-         canonical.decode("utf-8"), prev, link(prev, canonical), units_of(event.type, event.data))).rowcount
-    if inserted:
-        # Leaf seq-1 of the RFC 9162 tree, in the same transaction: trail and tree commit together.
-        tree.append_leaves(conn, seq - 1, [merkle.leaf_hash(canonical)])
+        " SELECT s, k, tp, sb, ty, a, et, ev, ph, h, ARRAY(SELECT jsonb_array_elements_text(u::jsonb))"
+        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
+        " %s::timestamptz[], %s::text[], %s::bytea[], %s::bytea[], %s::text[]) AS r(s, k, tp, sb, ty, a, et, ev, ph, h, u)",
+        [list(c) for c in columns])
+    # Leaves seq-1 … of the RFC 9162 tree, in the same transaction: trail and tree commit together.
+    tree.append_leaves(conn, first - 1, leaves)
+
+
+def apply(conn: psycopg.Connection, event: Event) -> None:
+    """One event (rebuilds and tests); the consumer uses apply_batch."""
+    apply_batch(conn, [event])
 
 
 FILTERS = {
