@@ -10,22 +10,44 @@ Checks, from the trail rows alone (the only input trusted is the canonical event
 """
 from __future__ import annotations
 
+from itertools import zip_longest
 from typing import Callable, Iterator
 
 import psycopg
 
-from ..adapters.tree import Nodes
 from ..domain import checkpoint, merkle
 from ..domain.chain import GENESIS, link
 
 BATCH = 5000
 
 
-def _rows(conn: psycopg.Connection) -> Iterator[dict]:
-    with conn.cursor(name="verify_trail") as cur:    # server-side cursor: constant memory
+def _stream(conn: psycopg.Connection, name: str, query: str, params: tuple = ()) -> Iterator[dict]:
+    with conn.cursor(name=name) as cur:    # server-side cursor: constant memory, sequential reads
         cur.itersize = BATCH
-        cur.execute("SELECT seq, event, prev_hash, hash FROM trail ORDER BY seq")
+        cur.execute(query, params)
         yield from cur
+
+
+def _nodes(conn: psycopg.Connection, level: int) -> Iterator[dict]:
+    return _stream(conn, f"verify_level_{level}", "SELECT idx, hash FROM merkle_nodes WHERE level = %s ORDER BY idx",
+                   (level,))
+
+
+def _compare(level: int, expected: Iterator[bytes], stored: Iterator[dict], problems: list[str]) -> list[bytes]:
+    """Walk the recomputed hashes of one level and its stored rows in lockstep; returns the stored
+    hashes (the next level is recomputed from them, so each level is checked against a checked one)."""
+    kept = []
+    for idx, (want, row) in enumerate(zip_longest(expected, stored)):
+        if row is None:
+            problems.append(f"merkle node ({level}, {idx}) missing")
+            continue
+        if want is None or row["idx"] != idx:
+            problems.append(f"merkle node ({level}, {row['idx']}) is not part of the tree")
+            break
+        if bytes(row["hash"]) != want:
+            problems.append(f"merkle node ({level}, {idx}) differs")
+        kept.append(bytes(row["hash"]))
+    return kept
 
 
 def verify(conn: psycopg.Connection, progress: Callable[[int, int], None] = lambda done, total: None) -> list[str]:
@@ -35,34 +57,35 @@ def verify(conn: psycopg.Connection, progress: Callable[[int, int], None] = lamb
                          " ORDER BY timestamp_ms").fetchall()
     roots_wanted = {h["tree_size"] for h in heads}
     roots: dict[int, bytes] = {0: merkle.EMPTY_ROOT} if 0 in roots_wanted else {}
-    compact, prev, expected_seq, pending = merkle.CompactRange(), GENESIS, 1, []
+    compact, state = merkle.CompactRange(), {"prev": GENESIS, "seq": 1}
 
-    def check_nodes() -> None:
-        stored = Nodes(conn).fetch((level, idx) for level, idx, _ in pending).cache
-        for level, idx, h in pending:
-            if stored.get((level, idx)) != h:
-                problems.append(f"merkle node ({level}, {idx}) {'missing' if (level, idx) not in stored else 'differs'}")
-        pending.clear()
+    def leaves() -> Iterator[bytes]:
+        for row in _stream(conn, "verify_trail", "SELECT seq, event, prev_hash, hash FROM trail ORDER BY seq"):
+            seq, canonical, prev = row["seq"], row["event"].encode("utf-8"), state["prev"]
+            if seq != state["seq"]:
+                problems.append(f"trail seq {state['seq']} expected, found {seq}: a row was removed or inserted")
+            if bytes(row["prev_hash"]) != prev or link(prev, canonical) != bytes(row["hash"]):
+                problems.append(f"trail seq {seq}: hash chain broken (row changed, inserted or reordered)")
+            state.update(prev=bytes(row["hash"]), seq=seq + 1)
+            leaf = merkle.leaf_hash(canonical)
+            compact.append(leaf)
+            if compact.size in roots_wanted:
+                roots[compact.size] = compact.root()
+            if compact.size % BATCH == 0:
+                progress(compact.size, total)
+            yield leaf
 
-    for row in _rows(conn):
-        seq, canonical = row["seq"], row["event"].encode("utf-8")
-        if seq != expected_seq:
-            problems.append(f"trail seq {expected_seq} expected, found {seq}: a row was removed or inserted")
-        if bytes(row["prev_hash"]) != prev or link(prev, canonical) != bytes(row["hash"]):
-            problems.append(f"trail seq {seq}: hash chain broken (row changed, inserted or reordered)")
-        prev, expected_seq = bytes(row["hash"]), seq + 1
-        pending += compact.append(merkle.leaf_hash(canonical))
-        if compact.size in roots_wanted:
-            roots[compact.size] = compact.root()
-        if len(pending) >= 2 * BATCH:
-            check_nodes()
-            progress(compact.size, total)
-    check_nodes()
+    level, below = 0, _compare(0, leaves(), _nodes(conn, 0), problems)
     progress(compact.size, total)
-    stored_count = conn.execute("SELECT count(*) AS n FROM merkle_nodes").fetchone()["n"]
-    expected_count = 2 * compact.size - bin(compact.size).count("1")
-    if stored_count != expected_count:
-        problems.append(f"merkle_nodes holds {stored_count} rows, the trail implies {expected_count}")
+    while len(below) > 1 or level == 0:
+        level += 1
+        parents = (merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2))
+        below = _compare(level, parents, _nodes(conn, level), problems)
+        if not below:
+            break
+    extra = conn.execute("SELECT count(*) AS n FROM merkle_nodes WHERE level > %s", (level,)).fetchone()["n"]
+    if extra:
+        problems.append(f"merkle_nodes holds {extra} rows above the tree's top level {level}")
 
     last_size, last_stamp = -1, -1
     for h in heads:
