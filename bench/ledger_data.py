@@ -14,7 +14,7 @@ from datetime import date, datetime, time as clock, timedelta, timezone
 import psycopg
 
 from ledger.adapters import unit_figures
-from ledger.domain.projection import COLUMNS
+from zfcommon.caseview import COLUMNS
 from zfcommon import db
 
 TODAY = date(2026, 11, 20)

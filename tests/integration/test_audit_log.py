@@ -146,3 +146,32 @@ def test_auditors_replay_by_position_time_case_unit_type_and_actor(log, urls):
     assert paged["next_after"] == 5
     assert replay(colour="red").status_code == 422
     app.extensions["zf_pool"].close()
+
+
+def test_any_case_is_rebuilt_from_the_trail_as_of_any_time(urls):
+    from datetime import timedelta
+
+    from zfcommon.events import new_event
+
+    first = received("case-asof")
+    assigned = new_event(service="intake", type="cn.zhengfeng.case.assigned.v1", subject="case-asof", data={
+        "lead_unit": "县自然资源局", "cooperating_units": [], "handling_mode": "deadline", "deadline": "2030-01-31",
+        "deadline_basis": {"rule": "explicit", "from_date": "2030-01-02", "working_days": None},
+        "sign_for_due": "2030-01-03", "note": None}, streamversion=2, correlationid="c", actor="office:tester",
+        time=first.time + timedelta(hours=1))
+    with db.connect(urls["audit"]) as conn:
+        trail.apply_batch(conn, [first, assigned])
+        conn.commit()
+    app = create_app(settings_for("audit", urls["audit"]))
+    client, auditor = app.test_client(), bearer("auditor")
+
+    def as_of(at):
+        return client.get("/v1/cases/case-asof/as-of", query_string={"at": at.isoformat()}, headers=auditor)
+    before = as_of(first.time + timedelta(minutes=30)).json
+    assert before["case"]["status"] == "received" and before["trail_seqs"] == [1]
+    after = as_of(first.time + timedelta(hours=2)).json
+    assert after["case"]["status"] == "assigned" and after["case"]["lead_unit"] == "县自然资源局"
+    assert as_of(first.time - timedelta(days=1)).status_code == 404
+    assert client.get("/v1/cases/case-asof/as-of", query_string={"at": "2030-01-01T00:00:00+08:00"},
+                      headers=bearer("unit", unit="县自然资源局")).status_code == 403
+    app.extensions["zf_pool"].close()

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from ledger.domain import projection
-from ledger.domain.projection import case_type, evolve, replay
+from zfcommon import caseview
+from zfcommon.caseview import case_type, evolve, replay
 from zfcommon.events import Event, new_event
 from zfcommon.events.catalogue import CASE_TOPIC, CATALOGUE
 
@@ -79,7 +79,7 @@ def story(*names: str, **received: Any) -> Story:
 
 
 def test_every_case_event_in_the_catalogue_has_a_rule():
-    assert {t for t, e in CATALOGUE.items() if e.topic == CASE_TOPIC} == set(projection.CASE_TYPES)
+    assert {t for t, e in CATALOGUE.items() if e.topic == CASE_TOPIC} == set(caseview.CASE_TYPES)
 
 
 def test_a_received_case_starts_with_its_public_fields_and_nothing_assigned():
@@ -94,7 +94,7 @@ def test_a_received_case_starts_with_its_public_fields_and_nothing_assigned():
 def test_the_complainant_never_enters_the_row_or_the_timeline():
     s = story(anonymous=False, complainant=SEALED)
     assert "complainant" not in s.row() and "c2VhbGVk" not in repr(s.row())
-    assert "complainant" not in projection.timeline_entry(s.events[0])["data"]
+    assert "complainant" not in caseview.timeline_entry(s.events[0])["data"]
 
 
 def test_assignment_sets_the_lead_and_cooperating_units_mode_deadline_and_sign_for_due():
@@ -218,8 +218,8 @@ def test_an_event_for_a_case_never_received_changes_nothing():
 
 
 def test_an_event_type_without_a_rule_is_refused():
-    unknown = projection.Recorded(type=case_type("teleported"), subject="case-1", time=START, streamversion=2, data={})
-    with pytest.raises(projection.UnknownChange, match="teleported"):
+    unknown = caseview.Recorded(type=case_type("teleported"), subject="case-1", time=START, streamversion=2, data={})
+    with pytest.raises(caseview.UnknownChange, match="teleported"):
         evolve(story().row(), unknown)
 
 
@@ -231,8 +231,8 @@ def test_replay_folds_events_in_stream_order_whatever_order_they_come_in():
 
 def test_replay_of_stored_timeline_entries_gives_the_live_row():
     s = story("assigned", "accepted", "extension_requested", "extension_approved", "rectification_reported", "closed")
-    stored = [projection.Recorded(type=e["type"], subject="case-1", time=e["time"], streamversion=e["version"],
-                                  data=e["data"]) for e in map(projection.timeline_entry, s.events)]
+    stored = [caseview.Recorded(type=e["type"], subject="case-1", time=e["time"], streamversion=e["version"],
+                                  data=e["data"]) for e in map(caseview.timeline_entry, s.events)]
     assert replay(stored) == s.row()
 
 

@@ -2,7 +2,7 @@
 from dataclasses import replace
 from datetime import timedelta
 
-from ledger.domain import projection
+from zfcommon import caseview
 from notify.domain import watch
 
 from .fakes import RECEIVED_AT, received_event
@@ -16,24 +16,24 @@ def later(version, type="cn.zhengfeng.case.assigned.v1"):
 
 
 def test_ledger_ignores_a_second_received_for_the_same_case():
-    row = projection.evolve(None, received_event())
-    assert projection.evolve(row, received_event()) is None
+    row = caseview.evolve(None, received_event())
+    assert caseview.evolve(row, received_event()) is None
 
 
 def test_ledger_later_event_for_an_unknown_case_changes_nothing():
-    assert projection.evolve(None, later(2)) is None
+    assert caseview.evolve(None, later(2)) is None
 
 
 def test_timeline_entry_records_who_did_what_when():
     event = received_event()
-    entry = projection.timeline_entry(event)
+    entry = caseview.timeline_entry(event)
     assert {k: v for k, v in entry.items() if k != "data"} == {
         "case_id": "case-1", "version": 1, "event_id": event.id, "type": event.type,
         "time": RECEIVED_AT, "actor": "office:li"}
 
 
 def test_timeline_never_contains_the_sealed_complainant():
-    entry = projection.timeline_entry(received_event(anonymous=False, complainant=SEALED))
+    entry = caseview.timeline_entry(received_event(anonymous=False, complainant=SEALED))
     assert "complainant" not in entry["data"]
     assert "c2VhbGVk" not in repr(entry)
     assert entry["data"]["anonymous"] is False

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import requests
-
-from flask import Flask, current_app
+from flask import Flask, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from zfcommon import db
+from zfcommon import caseview, db
 from zfcommon.auth import require_role
 from zfcommon.problem import NotFound, Unavailable
 from zfcommon.settings import Settings
@@ -83,6 +83,35 @@ class ReconciliationOut(Schema):
     report = fields.List(fields.Dict(), required=True)
 
 
+class AsOfQuery(Schema):
+    at = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 instant"})
+
+
+cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Cases rebuilt from the trail")
+
+
+@cases_blp.route("/<case_id>/as-of")
+class CaseAsOf(MethodView):
+    @cases_blp.arguments(AsOfQuery, location="query", unknown=None)
+    def get(self, query, case_id):
+        """A case rebuilt from the trail as of any time, with the same fold the ledger uses
+        (zfcommon.caseview), plus the trail entries it was rebuilt from."""
+        require_role(principal(), "auditor", "office")
+        with current_app.extensions["zf_pool"].connection() as conn:
+            rows = trail.page(conn, after=0, limit=100_000, subject=case_id)
+        events = [json.loads(r["event"]) for r in rows]
+        changes = [caseview.Recorded(type=e["type"], subject=case_id, time=datetime.fromisoformat(e["time"]),
+                                     streamversion=e["streamversion"], data=e["data"])
+                   for e in events if e["type"].startswith("cn.zhengfeng.case.")
+                   and datetime.fromisoformat(e["time"]) <= query["at"]]
+        state = caseview.replay(changes)
+        if state is None:
+            raise NotFound(f"case {case_id} had not been received by {query['at'].isoformat()}")
+        seqs = [r["seq"] for r, e in zip(rows, events) if datetime.fromisoformat(e["time"]) <= query["at"]]
+        case = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in state.items()}
+        return jsonify(as_of=query["at"].isoformat(), case=case, trail_seqs=seqs)
+
+
 recon_blp = Blueprint("reconciliation", __name__, url_prefix="/v1/reconciliation",
                       description="The trail compared with intake's event store")
 
@@ -134,4 +163,5 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(blp)
     api.register_blueprint(log.blp)
     api.register_blueprint(recon_blp)
+    api.register_blueprint(cases_blp)
     return app

@@ -9,11 +9,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
+from zfcommon import caseview
 from zfcommon.events import Event
 from zfcommon.events.catalogue import ACCOUNTABILITY_TOPIC, CASE_TOPIC, DIRECTORY_TOPIC
 from zfcommon.workdays import WorkCalendar, YearSchedule
 
-from ..domain import directory, figures, projection
+from ..domain import directory, figures
 from . import unit_figures
 from .cursor import decode_cursor, encode_cursor  # noqa: F401  (its first home; tests/unit/test_cursor.py)
 from .filters import Scope, scoped
@@ -40,11 +41,11 @@ def _apply_case(conn: psycopg.Connection, event: Event) -> None:
     # owner may still be committing a batch the new owner rereads; the lock makes read-evolve-write
     # one step, so the version check and the figures' difference are taken from the row being replaced.
     row = conn.execute("SELECT * FROM cases WHERE case_id = %s FOR UPDATE", (event.subject,)).fetchone()
-    new = projection.evolve(row, event)
+    new = caseview.evolve(row, event)
     if new is not None:
-        _upsert(conn, "cases", "case_id", {c: new[c] for c in projection.COLUMNS}, new["version"])
+        _upsert(conn, "cases", "case_id", {c: new[c] for c in caseview.COLUMNS}, new["version"])
         unit_figures.add(conn, figures.changes(row, new))
-    entry = projection.timeline_entry(event)
+    entry = caseview.timeline_entry(event)
     conn.execute("INSERT INTO case_events (case_id, version, event_id, type, time, actor, data)"
                  " VALUES (%(case_id)s, %(version)s, %(event_id)s, %(type)s, %(time)s, %(actor)s, %(data)s)"
                  " ON CONFLICT (case_id, version) DO NOTHING", {**entry, "data": Jsonb(entry["data"])})
@@ -83,8 +84,8 @@ def timeline(conn: psycopg.Connection, case_id: str, until: datetime | None = No
                         (case_id, until, until)).fetchall()
 
 
-def recorded(case_id: str, entries: list[dict[str, Any]]) -> list[projection.Recorded]:
-    return [projection.Recorded(type=e["type"], subject=case_id, time=e["time"], streamversion=e["version"],
+def recorded(case_id: str, entries: list[dict[str, Any]]) -> list[caseview.Recorded]:
+    return [caseview.Recorded(type=e["type"], subject=case_id, time=e["time"], streamversion=e["version"],
                                 data=e["data"]) for e in entries]
 
 

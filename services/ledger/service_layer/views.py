@@ -9,12 +9,13 @@ from typing import Any, Iterator, Mapping
 
 import psycopg
 
+from zfcommon import caseview
 from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import queries, repository
 from ..adapters.cursor import encode_cursor
 from ..adapters.filters import Scope, case_filters
-from ..domain import overdue, projection, rates
+from ..domain import overdue, rates
 from ..domain.figures import FIGURES, month_of
 
 Row = dict[str, Any]
@@ -58,7 +59,7 @@ def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetim
     as it is now, like its timeline."""
     if repository.get_case(conn, case_id, scope) is None:
         return None
-    row = projection.replay(repository.recorded(case_id, repository.timeline(conn, case_id, until=at)))
+    row = caseview.replay(repository.recorded(case_id, repository.timeline(conn, case_id, until=at)))
     return None if row is None else present(row, local_date(at), repository.calendar(conn))
 
 

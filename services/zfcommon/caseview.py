@@ -1,7 +1,9 @@
-"""How each case event changes the ledger's view of a case. Pure: returns the new row, or None.
+"""A case as its events say: how each case event changes the view of a case. Pure: returns the new
+row, or None.
 
-The same `evolve` projects live events (the consumer) and rebuilds a past state from the stored
-timeline (as-of), so the two can never disagree.
+One fold for every reader: ledger projects live events with it (its consumer) and rebuilds past
+states from its timeline (as-of); audit rebuilds any case as of any time from the trail. So the
+views can never disagree.
 """
 from __future__ import annotations
 
