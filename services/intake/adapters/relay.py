@@ -50,6 +50,7 @@ class Relay:
         self.conn: psycopg.Connection | None = None
         self.listener: psycopg.Connection | None = None
         self.producer: KafkaProducer | None = None
+        self.admin: KafkaAdminClient | None = None
         self.epoch = 0
         self.last_check = 0.0
 
@@ -76,29 +77,28 @@ class Relay:
 
     def _drop_producer(self) -> None:
         # After a broker failure the idempotent producer's id and sequences may be unknown to the
-        # broker that comes back; a fresh producer starts a clean session.
-        if self.producer is not None:
-            try:
-                self.producer.close(timeout=1)
-            except Exception:  # closing a broken client must not stop the relay
-                pass
-        self.producer = None
+        # broker that comes back; a fresh producer (and admin client) starts a clean session.
+        for client in (self.producer, self.admin):
+            if client is not None:
+                try:
+                    client.close(timeout=1) if client is self.producer else client.close()
+                except Exception:  # closing a broken client must not stop the relay
+                    pass
+        self.producer = self.admin = None
 
     # -- broker epochs ----------------------------------------------------------------------------
     def check_broker(self) -> bool:
         """Detect a broker that lost its log; returns True when it did and everything was requeued."""
         conn = self._db()
-        client = self.admin_factory()
-        try:
-            current = kafka.topic_ids(client, TOPICS)
-            known = conn.execute("SELECT topic_ids FROM relay_state WHERE id = 1").fetchone()["topic_ids"]
-            conn.commit()
-            if known and all(current.get(t) == known.get(t) for t in TOPICS):
-                return False
-            kafka.ensure_topics(self.bootstrap, all_topics(), self.partitions)
-            current = kafka.topic_ids(client, TOPICS)
-        finally:
-            client.close()
+        if self.admin is None:          # kept between checks (one a second); dropped on any broker error
+            self.admin = self.admin_factory()
+        current = kafka.topic_ids(self.admin, TOPICS)
+        known = conn.execute("SELECT topic_ids FROM relay_state WHERE id = 1").fetchone()["topic_ids"]
+        conn.commit()
+        if known and all(current.get(t) == known.get(t) for t in TOPICS):
+            return False
+        kafka.ensure_topics(self.bootstrap, all_topics(), self.partitions)
+        current = kafka.topic_ids(self.admin, TOPICS)
         if not known:
             conn.execute("UPDATE relay_state SET topic_ids = %s WHERE id = 1", (Jsonb(current),))
             conn.commit()
