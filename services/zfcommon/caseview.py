@@ -23,7 +23,7 @@ LIFECYCLE: Mapping[str, Any] = {
     "recheck_pending": False, "recheck_outcome": None, "satisfaction": None, "visit_count": 0,
     "merged_into": None, "duplicates": (),
 }
-COLUMNS = ("case_id", "status", *PUBLIC_FIELDS, "received_at", "updated_at", "version", *LIFECYCLE)
+COLUMNS = ("case_id", "status", *PUBLIC_FIELDS, "origin", "received_at", "updated_at", "version", *LIFECYCLE)
 
 
 class Change(Protocol):
@@ -123,7 +123,7 @@ def timeline_entry(event) -> dict[str, Any]:
 
 def _started(change: Change) -> Row:
     return {"case_id": change.subject, "status": "received", **{k: change.data[k] for k in PUBLIC_FIELDS},
-            "received_at": change.time, "updated_at": change.time, "version": change.streamversion,
+            "origin": change.data.get("origin"), "received_at": change.time, "updated_at": change.time, "version": change.streamversion,
             **{k: list(v) if isinstance(v, tuple) else v for k, v in LIFECYCLE.items()}}  # rows own their lists
 
 

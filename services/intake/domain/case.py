@@ -161,6 +161,7 @@ class ReceiveComplaint:
     priority: str = "normal"
     location: dict[str, Any] | None = None
     complainant: dict[str, Any] | None = None
+    origin: dict[str, Any] | None = None     # catalogue.OriginData: set by channel adapters, not by users
 
 
 def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any] | None) -> list[NewEvent]:
@@ -171,6 +172,7 @@ def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any
         "channel": cmd.channel, "category": cmd.category, "description": cmd.description,
         "subject_unit": cmd.subject_unit, "priority": cmd.priority, "location": cmd.location,
         "anonymous": cmd.complainant is None, "complainant": sealed_complainant,
+        **({"origin": cmd.origin} if cmd.origin else {}),
     })]
 
 

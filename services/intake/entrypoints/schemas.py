@@ -53,6 +53,7 @@ class CaseState(Schema):
     subject_unit = fields.String()
     priority = fields.String()
     anonymous = fields.Boolean()
+    origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
 
 
 class Complainant(Schema):

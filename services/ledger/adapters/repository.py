@@ -19,7 +19,7 @@ from . import unit_figures
 from .cursor import decode_cursor, encode_cursor  # noqa: F401  (its first home; tests/unit/test_cursor.py)
 from .filters import Scope, scoped
 
-JSON_COLUMNS = ("location", "contacts", "data")
+JSON_COLUMNS = ("location", "origin", "contacts", "data")
 
 
 def _upsert(conn: psycopg.Connection, table: str, key: str, row: Mapping[str, Any], version: int) -> None:

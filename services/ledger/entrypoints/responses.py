@@ -24,6 +24,8 @@ class CaseOut(Schema):
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     location = fields.Nested(Location, allow_none=True)
     anonymous = fields.Boolean(required=True)
+    origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: where the lead came "
+                                                                   "from outside Zhengfeng (null: entered here)"})
     received_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     version = fields.Integer(required=True, metadata={"description": "stream version the view reflects"})

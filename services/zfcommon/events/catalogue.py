@@ -45,6 +45,21 @@ class SealedData(_Strict):
     ciphertext = fields.String(required=True)
 
 
+ORIGIN_SYSTEMS = {"hotline": "12345热线工单", "open311": "Open311接口", "inspection": "明察暗访发现",
+                  "monitoring_point": "效能监测点报送", "import": "台账导入", "api": "部门接口"}
+
+
+class OriginData(_Strict):
+    """Where a lead came from outside Zhengfeng, so callbacks and re-imports can find it again:
+    `system` names the source, `ref` its own identifier (hotline order number, Open311 request,
+    inspection finding, import row key), `parent` the larger thing it belongs to (inspection,
+    monitoring point, import batch), `extra` anything the source needs echoed back."""
+    system = fields.String(required=True, validate=validate.OneOf(ORIGIN_SYSTEMS))
+    ref = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    parent = fields.String(allow_none=True, validate=validate.Length(max=200))
+    extra = fields.Dict(keys=fields.String(), allow_none=True)
+
+
 class CaseReceivedData(_Strict):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -54,6 +69,7 @@ class CaseReceivedData(_Strict):
     location = fields.Nested(LocationData, allow_none=True, required=True)
     anonymous = fields.Boolean(required=True)
     complainant = fields.Nested(SealedData, allow_none=True, required=True)
+    origin = fields.Nested(OriginData, allow_none=True)   # absent or null: entered in Zhengfeng itself
 
 
 HANDLING_MODES = {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期整改"}
