@@ -244,7 +244,7 @@ AREAS = [
     ("    of which parse_event (re-validates stored events)", "events/envelope.py", "parse_event"),
     ("  seal complainant (AES-GCM + INSERT)", "adapters/contacts.py", "seal"),
     ("  new_event (build + re-validate)", "events/envelope.py", "new_event"),
-    ("  EventStore.append (INSERT events + outbox)", "adapters/eventstore.py", "append"),
+    ("  EventStore.append (INSERT events + outbox)", "zfcommon/eventstore.py", "append"),
     ("  pool getconn (incl. check query)", "psycopg_pool/pool.py", "getconn"),
     ("  commit", "psycopg/connection.py", "commit"),
     ("psycopg Connection.execute, all statements", "psycopg/connection.py", "execute"),

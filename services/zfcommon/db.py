@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool
 log = logging.getLogger(__name__)
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
+EVENTSTORE_MIGRATIONS = Path(__file__).parent / "migrations_eventstore"
 MIGRATION_LOCK = 7_263_001  # advisory lock id: one migrator at a time
 
 

@@ -6,7 +6,7 @@ import threading
 import psycopg
 import pytest
 
-from intake.adapters.eventstore import ConcurrencyConflict, EventStore
+from zfcommon.eventstore import ConcurrencyConflict, EventStore
 from zfcommon import db
 from zfcommon.events import new_event
 

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from intake.adapters.eventstore import EventStore
-from intake.adapters.relay import Relay
+from zfcommon.eventstore import EventStore
+from zfcommon.relay import Relay
 from zfcommon import db, kafka
 from zfcommon.devstack.ports import free_port
 from zfcommon.devstack.postgres import LocalPostgres

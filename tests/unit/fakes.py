@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from intake.adapters.eventstore import ConcurrencyConflict
+from zfcommon.eventstore import ConcurrencyConflict
 from intake.adapters.idempotency import StoredAnswer
 from intake.domain.case import RECEIVED, ReceiveComplaint
 from zfcommon.events import Event, new_event, serialize_event

@@ -35,7 +35,8 @@ WORKERS = {
     "audit": ("audit-consumer", "audit.entrypoints.consumer"),
 }
 # Further background processes beyond the one per service.
-EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer")}
+EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer"),
+                 "notify-relay": ("notify", "notify.entrypoints.relay")}
 APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()},
                 **{w: s for w, (s, _) in EXTRA_WORKERS.items()}}  # compose name -> service
 # Keys only one service may hold.

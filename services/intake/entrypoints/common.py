@@ -6,7 +6,7 @@ from flask import current_app, request
 from zfcommon import logs
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
 
-from ..adapters.eventstore import ConcurrencyConflict
+from zfcommon.eventstore import ConcurrencyConflict
 from ..domain import case as domain
 from ..service_layer import handlers
 from ..service_layer.idempotent import request_hash, run_command

@@ -10,7 +10,7 @@ from zfcommon.problem import Unprocessable
 from zfcommon.web import principal
 from zfcommon.workdays import YearSchedule
 
-from ..adapters import eventstore
+from zfcommon import eventstore
 from ..domain import directory as domain
 from ..service_layer import handlers
 from .common import command, context, problems, uow

@@ -14,7 +14,7 @@ from zfcommon.events import new_event
 from zfcommon.events.catalogue import DIRECTORY_STREAM
 from zfcommon.workdays import local_date
 
-from ..adapters.eventstore import ConcurrencyConflict
+from zfcommon.eventstore import ConcurrencyConflict
 from ..domain import case as domain
 from ..domain import directory as directory_domain
 from ..domain import lifecycle

@@ -5,7 +5,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg_pool import ConnectionPool
 
 from ..adapters.contacts import ContactVault
-from ..adapters.eventstore import EventStore
+from zfcommon.eventstore import EventStore
 from ..adapters.idempotency import IdempotencyKeys
 
 

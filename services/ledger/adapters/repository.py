@@ -67,8 +67,11 @@ APPLY = {CASE_TOPIC: _apply_case, ACCOUNTABILITY_TOPIC: _apply_accountability, D
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:
-    """Consumer callback: runs inside the consumer's transaction, with the tracking insert."""
-    APPLY[event.topic](conn, event)
+    """Consumer callback: runs inside the consumer's transaction, with the tracking insert. Topics the
+    ledger keeps nothing of (inspections, clients …) are consumed and tracked, not dead-lettered."""
+    handler = APPLY.get(event.topic)
+    if handler is not None:
+        handler(conn, event)
 
 
 def get_case(conn: psycopg.Connection, case_id: str, scope: Scope = Scope()) -> dict[str, Any] | None:

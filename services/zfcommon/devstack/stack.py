@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import kafka
 from ..auth import issue_token
-from ..db import COMMON_MIGRATIONS, migrate, service_url
+from ..db import COMMON_MIGRATIONS, EVENTSTORE_MIGRATIONS, migrate, service_url
 from ..events.catalogue import all_topics
 from ..settings import DEFAULT_PORTS, SERVICES
 from .broker import LocalBroker
@@ -28,6 +28,7 @@ from .postgres import LocalPostgres
 from .ports import wait_for_port
 
 CONSUMING = ("ledger", "notify", "audit")
+PRODUCING = ("intake", "notify")     # services with an event store, an outbox and a relay
 # Service settings `zf up` hands through unchanged (the rest it sets itself).
 PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH")
 
@@ -80,12 +81,18 @@ def load_secrets(home: Path) -> dict:
     return data
 
 
-def migrate_all(admin_url: str, passwords: dict[str, str]) -> None:
+def migration_dirs(service: str) -> list[Path]:
+    """A service's migrations: the shared event store if it writes events, the shared consumer
+    bookkeeping if it consumes, then its own."""
     import importlib.resources as resources
+    return ([EVENTSTORE_MIGRATIONS] if service in PRODUCING else []) + \
+           ([COMMON_MIGRATIONS] if service in CONSUMING else []) + \
+           [Path(str(resources.files(service).joinpath("migrations")))]
+
+
+def migrate_all(admin_url: str, passwords: dict[str, str]) -> None:
     for service in SERVICES:
-        dirs = ([COMMON_MIGRATIONS] if service in CONSUMING else []) + \
-               [Path(str(resources.files(service).joinpath("migrations")))]
-        migrate(admin_url, service, dirs, passwords[service])
+        migrate(admin_url, service, migration_dirs(service), passwords[service])
 
 
 @dataclass
@@ -144,9 +151,9 @@ class Stack:
                 gunicorn, "--bind", f"127.0.0.1:{port}", "--workers", str(self.config.workers),
                 "--config", "python:zfcommon.gunicorn_conf", f"{service}.entrypoints.http:create_app()"],
                 env, port=port))
-            if service == "intake":
-                procs.append(Proc("intake-relay", [py, "-m", "intake.entrypoints.relay"], env))
-            else:
+            if service in PRODUCING:
+                procs.append(Proc(f"{service}-relay", [py, "-m", f"{service}.entrypoints.relay"], env))
+            if service in CONSUMING:
                 procs.append(Proc(f"{service}-consumer", [py, "-m", f"{service}.entrypoints.consumer"], env))
             if service == "audit":
                 procs.append(Proc("audit-signer", [py, "-m", "audit.entrypoints.signer"], env))

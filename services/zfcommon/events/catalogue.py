@@ -325,6 +325,11 @@ CATALOGUE: dict[str, EventType] = {t.type: t for t in _TYPES}
 TOPICS: tuple[str, ...] = tuple(sorted({t.topic for t in _TYPES}))
 
 
+def topics_of(service: str) -> tuple[str, ...]:
+    """The topics a service publishes: they are named <service>.<aggregate>.events."""
+    return tuple(t for t in TOPICS if t.startswith(f"{service}."))
+
+
 def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 

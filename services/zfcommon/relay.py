@@ -26,21 +26,29 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
-from zfcommon import db, kafka, metrics
-from zfcommon.events.catalogue import TOPICS, all_topics, topic_for
+from . import db, kafka, metrics
+from .events.catalogue import all_topics, topic_for, topics_of
+from .settings import SERVICES
 
 log = logging.getLogger(__name__)
 
-RELAY_LOCK = 7_263_002     # advisory lock: one active relay; others wait as hot standbys
-CHANNEL = "intake_outbox"
+RELAY_LOCK = 7_263_002     # advisory lock base: one active relay per service; others wait as hot standbys
 
 
 class Relay:
+    """Publishes one service's event store (intake's cases, notify's escalations …): the service's own
+    outbox, its own advisory lock and wake-up channel, and only the topics its events travel on."""
+
     def __init__(self, *, database_url: str, bootstrap: str, partitions: int, batch: int = 500,
+                 service: str = "intake",
                  producer_factory: Callable[[], KafkaProducer] | None = None,
                  admin_factory: Callable[[], KafkaAdminClient] | None = None,
                  check_interval: float = 1.0):
         self.database_url = database_url
+        self.service = service
+        self.topics = topics_of(service)
+        self.lock = RELAY_LOCK + SERVICES.index(service)
+        self.channel = f"{service}_outbox"      # the outbox trigger notifies <schema>_outbox
         self.bootstrap = bootstrap
         self.partitions = partitions
         self.batch = batch
@@ -59,9 +67,9 @@ class Relay:
         if self.conn is None or self.conn.closed or self.conn.broken:
             self.conn = db.connect(self.database_url)
             self.listener = db.connect(self.database_url, autocommit=True)
-            self.listener.execute(f"LISTEN {CHANNEL}")
+            self.listener.execute(f"LISTEN {self.channel}")
             # Session lock: held for the life of the connection, released by PostgreSQL if we die.
-            while not self.conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (RELAY_LOCK,)).fetchone()["ok"]:
+            while not self.conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (self.lock,)).fetchone()["ok"]:
                 self.conn.commit()
                 log.info("relay_standby_waiting_for_lock")
                 time.sleep(2)
@@ -90,15 +98,17 @@ class Relay:
     def check_broker(self) -> bool:
         """Detect a broker that lost its log; returns True when it did and everything was requeued."""
         conn = self._db()
+        if not self.topics:             # a service with no event types yet publishes nothing
+            return False
         if self.admin is None:          # kept between checks (one a second); dropped on any broker error
             self.admin = self.admin_factory()
-        current = kafka.topic_ids(self.admin, TOPICS)
+        current = kafka.topic_ids(self.admin, self.topics)
         known = conn.execute("SELECT topic_ids FROM relay_state WHERE id = 1").fetchone()["topic_ids"]
         conn.commit()
-        if known and all(current.get(t) == known.get(t) for t in TOPICS):
+        if known and all(current.get(t) == known.get(t) for t in self.topics):
             return False
         kafka.ensure_topics(self.bootstrap, all_topics(), self.partitions)
-        current = kafka.topic_ids(self.admin, TOPICS)
+        current = kafka.topic_ids(self.admin, self.topics)
         if not known:
             conn.execute("UPDATE relay_state SET topic_ids = %s WHERE id = 1", (Jsonb(current),))
             conn.commit()
@@ -174,3 +184,19 @@ class Relay:
             if c is not None and not c.closed:
                 c.close()
         log.info("relay_stopped")
+
+
+def main(service: str) -> None:
+    """`python -m <service>.entrypoints.relay`: the service's outbox relay process."""
+    import signal
+
+    from . import logs
+    from .settings import Settings
+
+    settings = Settings.from_env(service)
+    logs.configure(f"{service}-relay", settings.log_level)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    Relay(database_url=settings.database_url, bootstrap=settings.kafka_bootstrap_servers,
+          partitions=settings.partitions, batch=settings.relay_batch, service=service).run(stop)

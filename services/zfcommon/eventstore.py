@@ -1,11 +1,15 @@
-"""PostgreSQL event store: append with an expected version, load a stream."""
+"""PostgreSQL event store of a service that writes events (intake, notify): append with an expected
+version, load a stream. Tables: zfcommon/migrations_eventstore."""
 from __future__ import annotations
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from zfcommon import metrics
-from zfcommon.events import Event, parse_event
+from datetime import datetime
+from typing import Any, Iterable
+
+from . import metrics
+from .events import Event, new_event, parse_event
 
 
 class ConcurrencyConflict(Exception):
@@ -18,8 +22,19 @@ class ConcurrencyConflict(Exception):
 
 
 class EventStore:
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, service: str = "intake"):
         self.conn = conn
+        self.service = service          # the events' source: /zhengfeng/<service>
+
+    def record(self, stream_id: str, expected_version: int, decided: Iterable[tuple[str, dict[str, Any]]], *,
+               correlation_id: str, actor: str, time: datetime, subject: str | None = None) -> list[Event]:
+        """Build events for what a command decided — (type, data) pairs — and append them."""
+        events = [new_event(service=self.service, type=type_, subject=subject or stream_id, data=data,
+                            streamversion=expected_version + i + 1, correlationid=correlation_id, actor=actor,
+                            time=time)
+                  for i, (type_, data) in enumerate(decided)]
+        self.append(stream_id, expected_version, events)
+        return events
 
     def load(self, stream_id: str, after: int = 0) -> list[Event]:
         rows = self.conn.execute(
