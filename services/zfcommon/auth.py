@@ -23,6 +23,8 @@ class Principal:
     sub: str
     unit: str | None = None
     channel: str | None = None
+    client_id: str | None = None         # set only on tokens exchanged by an API client (POST /v1/token)
+    rate_per_minute: int | None = None   # that client's limit, enforced by zfcommon.ratelimit
 
     @property
     def actor(self) -> str:
@@ -31,7 +33,8 @@ class Principal:
 
 
 def issue_token(secret: str, role: str, sub: str, *, unit: str | None = None, channel: str | None = None,
-                ttl_seconds: int = 30 * 24 * 3600) -> str:
+                ttl_seconds: int = 30 * 24 * 3600, client_id: str | None = None,
+                rate_per_minute: int | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     if role == "unit" and not unit:
@@ -44,6 +47,12 @@ def issue_token(secret: str, role: str, sub: str, *, unit: str | None = None, ch
         claims["unit"] = unit
     if channel:
         claims["channel"] = channel
+    if client_id:
+        if not isinstance(rate_per_minute, int) or rate_per_minute < 1:
+            raise ValueError("a client token carries the client's rate limit")
+        # client_id as in RFC 9068 (JWT access tokens); the limit travels with the token so every
+        # service can enforce it without asking intake.
+        claims.update(client_id=client_id, rate_per_minute=rate_per_minute)
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -58,7 +67,12 @@ def verify_token(secret: str, token: str) -> Principal:
         raise Unauthorized("token has no valid role")
     if role == "unit" and not claims.get("unit") or role == "channel" and not claims.get("channel"):
         raise Unauthorized(f"a {role} token must name its {role}")
-    return Principal(role=role, sub=str(claims["sub"]), unit=claims.get("unit"), channel=claims.get("channel"))
+    client_id, rate = claims.get("client_id"), claims.get("rate_per_minute")
+    if client_id is not None and (not isinstance(client_id, str) or not client_id
+                                  or type(rate) is not int or rate < 1):
+        raise Unauthorized("a client token must name its client and its rate limit")
+    return Principal(role=role, sub=str(claims["sub"]), unit=claims.get("unit"), channel=claims.get("channel"),
+                     client_id=client_id, rate_per_minute=rate if client_id else None)
 
 
 def principal_from_header(secret: str, header: str | None) -> Principal:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
 EVENTSTORE_MIGRATIONS = Path(__file__).parent / "migrations_eventstore"
+WEB_MIGRATIONS = Path(__file__).parent / "migrations_web"   # every service: what zfcommon.web needs (rate limits)
 MIGRATION_LOCK = 7_263_001  # advisory lock id: one migrator at a time
 
 

@@ -15,13 +15,14 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from . import logs, metrics
+from . import logs, metrics, ratelimit
 from .auth import Principal, principal_from_header
 from .problem import Problem, Unavailable, from_problem, response
 from .settings import Settings
 
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json")
+UNAUTHENTICATED = "zf_unauthenticated"   # app.extensions key: /v1/ paths that do their own authentication
 
 
 def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
@@ -61,6 +62,7 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
     app.json.ensure_ascii = False   # Chinese stays readable in responses
     app.extensions["zf_settings"] = settings
     app.extensions["zf_pool"] = pool
+    app.extensions[UNAUTHENTICATED] = set()
     api = Api(app)
     pool.open(wait=False)
 
@@ -71,8 +73,10 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
         g.correlation_id = corr[:200]
         logs.correlation_id.set(g.correlation_id)
         logs.case_id.set(None)
-        if request.path.startswith("/v1/"):
+        if request.path.startswith("/v1/") and request.path not in app.extensions[UNAUTHENTICATED]:
             g.principal = principal_from_header(settings.jwt_secret, request.headers.get("Authorization"))
+            return ratelimit.enforce(pool, g.principal)    # a 429 instead, for a client over its limit
+        return None
 
     @app.after_request
     def _finish(resp: Response) -> Response:
@@ -81,6 +85,7 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
         metrics.HTTP_REQUESTS.labels(settings.service, request.method, route, str(resp.status_code)).inc()
         metrics.HTTP_LATENCY.labels(settings.service, route).observe(elapsed)
         resp.headers["X-Correlation-Id"] = g.get("correlation_id", "")
+        ratelimit.decorate(resp)
         if route not in PUBLIC_PATHS:
             log.info("http_request", extra={"method": request.method, "route": route,
                                             "status": resp.status_code, "ms": round(elapsed * 1000, 2)})
@@ -145,3 +150,9 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
 
 def principal() -> Principal:
     return g.principal
+
+
+def unauthenticated(app: Flask, *paths: str) -> None:
+    """Exempt exact /v1/ paths from bearer authentication: endpoints that authenticate the caller
+    themselves (the token exchange, signed webhooks). Nothing else under /v1/ is reachable without a token."""
+    app.extensions[UNAUTHENTICATED].update(paths)

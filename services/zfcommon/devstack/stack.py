@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .. import kafka
 from ..auth import issue_token
-from ..db import COMMON_MIGRATIONS, EVENTSTORE_MIGRATIONS, migrate, service_url
+from ..db import COMMON_MIGRATIONS, EVENTSTORE_MIGRATIONS, WEB_MIGRATIONS, migrate, service_url
 from ..events.catalogue import all_topics
 from ..settings import DEFAULT_PORTS, SERVICES
 from .broker import LocalBroker
@@ -83,10 +83,10 @@ def load_secrets(home: Path) -> dict:
 
 def migration_dirs(service: str) -> list[Path]:
     """A service's migrations: the shared event store if it writes events, the shared consumer
-    bookkeeping if it consumes, then its own."""
+    bookkeeping if it consumes, what every HTTP service needs (rate limits), then its own."""
     import importlib.resources as resources
     return ([EVENTSTORE_MIGRATIONS] if service in PRODUCING else []) + \
-           ([COMMON_MIGRATIONS] if service in CONSUMING else []) + \
+           ([COMMON_MIGRATIONS] if service in CONSUMING else []) + [WEB_MIGRATIONS] + \
            [Path(str(resources.files(service).joinpath("migrations")))]
 
 
