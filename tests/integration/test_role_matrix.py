@@ -52,6 +52,11 @@ ROWS = [
     ("intake", "PUT", "/v1/directory/calendar/2027", {"holidays": ["2027-01-01"], "workdays": []}, {"office"}),
     ("intake", "POST", "/v1/accountability", {"measure": "reminder_talk", "target_kind": "unit", "target": UNIT,
                                               "unit": UNIT, "basis_cases": ["x"], "reason": "提醒"}, {"office"}),
+    ("intake", "POST", "/v1/clients", {"department": "信息中心", "channel": "hotline"}, {"office"}),
+    ("intake", "GET", "/v1/clients", None, {"office", "auditor"}),
+    ("intake", "GET", "/v1/clients/client-none", None, {"office", "auditor"}),
+    ("intake", "POST", "/v1/clients/client-none/rotate", {"grace_seconds": 0}, {"office"}),
+    ("intake", "POST", "/v1/clients/client-none/revoke", {}, {"office"}),
     *[("ledger", "GET", path, None, EVERYONE_BUT_PUBLIC) for path in (
         "/v1/cases", "/v1/cases/{case}", "/v1/cases/{case}/timeline",
         "/v1/cases/{case}/as-of?at=2030-01-01T00:00:00%2B08:00", "/v1/overdue", "/v1/units/stats",

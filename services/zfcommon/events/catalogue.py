@@ -264,6 +264,29 @@ class CalendarYearData(_Strict):
     workdays = fields.List(fields.Date(), required=True)
 
 
+class ClientRegisteredData(_Strict):
+    """The office issued API access to a department's system, scoped to one unit or one channel. No
+    client event ever holds a key or a key's hash: the trail says who was given access, not the access."""
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    department = _name(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(["unit", "channel"]))
+    unit = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=200))
+    channel = fields.String(required=True, allow_none=True, validate=validate.OneOf(CHANNELS))
+    rate_per_minute = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ClientKeyRotatedData(_Strict):
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    grace_seconds = fields.Integer(required=True, validate=validate.Range(min=0))
+    previous_keys_expire_at = fields.AwareDateTime(required=True, metadata={
+        "description": "until when the keys issued before still work (now when grace_seconds is 0)"})
+
+
+class ClientRevokedData(_Strict):
+    client_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
 @dataclass(frozen=True)
 class EventType:
     type: str
@@ -276,6 +299,7 @@ CASE_TOPIC = "intake.case.events"
 ACCOUNTABILITY_TOPIC = "intake.accountability.events"
 DIRECTORY_TOPIC = "intake.directory.events"
 DIRECTORY_STREAM = "directory"
+CLIENT_TOPIC = "intake.client.events"
 
 
 def _case(name: str, schema: Schema, summary: str) -> EventType:
@@ -320,6 +344,12 @@ _TYPES = [
     _directory("limits_set", LimitsSetData(), "The office set its time limits and re-check ratio."),
     _directory("calendar_year_set", CalendarYearData(),
                "The office entered a year's official holiday schedule (holidays and make-up working days)."),
+    EventType("cn.zhengfeng.client.registered.v1", CLIENT_TOPIC, ClientRegisteredData(),
+              "The office issued an API client to a department (subject: the client id)."),
+    EventType("cn.zhengfeng.client.key_rotated.v1", CLIENT_TOPIC, ClientKeyRotatedData(),
+              "The office issued a client a new key; the earlier keys expire after the grace period."),
+    EventType("cn.zhengfeng.client.revoked.v1", CLIENT_TOPIC, ClientRevokedData(),
+              "The office revoked a client: every key stops at once."),
 ]
 CATALOGUE: dict[str, EventType] = {t.type: t for t in _TYPES}
 TOPICS: tuple[str, ...] = tuple(sorted({t.topic for t in _TYPES}))
