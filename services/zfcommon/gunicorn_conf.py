@@ -4,6 +4,9 @@ from prometheus_client import multiprocess
 accesslog = None          # access lines come from our JSON request log
 graceful_timeout = 10
 timeout = 30
+# gunicorn 27's control socket lives at one path per user (~/.gunicorn/gunicorn.ctl) by default, so
+# every stack on a machine (tests start several) would fight over it; we do not use it.
+control_socket_disable = True
 
 
 def child_exit(server, worker):
