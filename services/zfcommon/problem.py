@@ -48,6 +48,16 @@ class Conflict(Problem):
     status, slug, title = 409, "conflict", "Conflict"
 
 
+class PayloadTooLarge(Problem):
+    """413: the body is over the endpoint's limit (say the limit); nothing was read further."""
+    status, slug, title = 413, "too-large", "Payload too large"
+
+
+class UnsupportedMediaType(Problem):
+    """415: a Content-Type the endpoint does not take (say which it takes)."""
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class Unprocessable(Problem):
     """422: validation failed; extension `errors` maps each bad field to its messages."""
     status, slug, title = 422, "validation", "Validation failed"

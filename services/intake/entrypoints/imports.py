@@ -1,0 +1,157 @@
+"""Ledger import (台账导入) over HTTP: upload an office's CSV or XLSX ledger, dry run first."""
+from __future__ import annotations
+
+import uuid
+
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from zfcommon.auth import require_role
+from zfcommon.problem import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from zfcommon.web import principal
+
+from ..adapters import spreadsheets
+from ..domain import ledger_import
+from ..service_layer import imports
+from ..service_layer.idempotent import request_hash, run_command
+from .common import context, problems, uow
+
+blp = Blueprint("imports", __name__, url_prefix="/v1/imports", description="Ledger import (台账导入)")
+MULTIPART_SLACK = 64 * 1024        # boundaries and part headers around the file
+FILE_DOC = {"type": "string", "format": "binary"}
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "report only; nothing is stored"})
+    skip_invalid = fields.Boolean(load_default=False, metadata={
+        "description": "import the valid rows and report the others (default: any error row refuses the file)"})
+
+
+class ImportRow(Schema):
+    row = fields.Integer(required=True, metadata={"description": "the row number in Excel (header row = 1 "
+                                                                 "unless title rows sit above it)"})
+    serial = fields.String(allow_none=True, metadata={"description": "the row's 序号, if the ledger has one"})
+    status = fields.String(required=True, metadata={"description": "ok | error | duplicate"})
+    key = fields.String(required=True, metadata={"description": "the row's identity (source, unit, description)"})
+    case_id = fields.String(allow_none=True)
+    errors = fields.Dict(metadata={"description": "column header (中文) -> messages; _row: the row as a whole"})
+    duplicate_of_row = fields.Integer(metadata={"description": "an earlier row of this file with the same key"})
+    case = fields.Dict(metadata={"description": "ok rows: the case the row becomes and its events"})
+
+
+class ImportReport(Schema):
+    import_id = fields.String(allow_none=True)
+    dry_run = fields.Boolean()
+    file_sha256 = fields.String()
+    filename = fields.String(allow_none=True)
+    format = fields.String()
+    sheet = fields.String(allow_none=True)
+    header_row = fields.Integer()
+    skip_invalid = fields.Boolean()
+    counts = fields.Dict(metadata={"description": "rows, ok, error, duplicate, imported"})
+    rows = fields.List(fields.Nested(ImportRow))
+
+
+class ImportRecord(ImportReport):
+    actor = fields.String()
+    created_at = fields.DateTime()
+
+
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"a ledger file is at most {spreadsheets.MAX_BYTES // (1024 * 1024)} MiB",
+                           limit=spreadsheets.MAX_BYTES)
+
+
+def _file() -> tuple[bytes, str | None, str | None, str | None]:
+    """(content, file name, declared type, charset) from a multipart form (field `file`) or the raw body."""
+    if request.mimetype == "multipart/form-data":
+        part = request.files.get("file")
+        if part is None:
+            raise Unprocessable("send the ledger in the form field `file`", errors={"file": ["missing"]})
+        return (part.stream.read(spreadsheets.MAX_BYTES + 1), part.filename, part.mimetype,
+                part.mimetype_params.get("charset"))
+    if request.mimetype not in (*spreadsheets.CSV_TYPES, spreadsheets.XLSX_TYPE):
+        raise UnsupportedMediaType(
+            f"send multipart/form-data with a field `file`, or a body of type {spreadsheets.CSV_TYPES[0]} or "
+            f"{spreadsheets.XLSX_TYPE}, not {request.mimetype or 'nothing'}")
+    return request.get_data(), None, request.mimetype, request.mimetype_params.get("charset")
+
+
+def _upload() -> imports.Upload:
+    limit = spreadsheets.MAX_BYTES + MULTIPART_SLACK
+    request.max_content_length = limit        # also bounds a chunked body that announces no length
+    if (request.content_length or 0) > limit:
+        raise _too_large()
+    try:
+        data, filename, declared, charset = _file()
+        if len(data) > spreadsheets.MAX_BYTES:
+            raise _too_large()
+        return imports.Upload(data, spreadsheets.format_of(declared, filename, data[:8]), filename, charset)
+    except RequestEntityTooLarge:
+        raise _too_large() from None
+    except spreadsheets.UnsupportedType as exc:
+        raise UnsupportedMediaType(str(exc)) from None
+
+
+def _run(fn):
+    """Map a file that cannot be imported to 422, naming what is wrong with it."""
+    try:
+        return problems(fn)
+    except spreadsheets.SpreadsheetError as exc:
+        raise Unprocessable(str(exc), errors={"file": [str(exc)]}) from None
+    except ledger_import.HeaderProblem as exc:
+        raise Unprocessable(f"the header row is not the ledger layout: {exc}", errors={"headers": [str(exc)]},
+                            header_row=exc.header_row, missing=exc.missing, unknown=exc.unknown,
+                            duplicated=exc.duplicated, columns=list(ledger_import.COLUMNS),
+                            required=list(ledger_import.REQUIRED)) from None
+    except imports.RowsRefused as exc:
+        raise Unprocessable(str(exc), errors={"rows": [str(exc)]}, **exc.report) from None
+
+
+@blp.route("")
+class Imports(MethodView):
+    @blp.arguments(ImportArgs, location="query")
+    @blp.response(200, ImportReport, description="dry run: the per-row report")
+    @blp.alt_response(201, schema=ImportReport, description="imported: the report with each row's case id")
+    @blp.doc(requestBody={"required": True, "content": {
+        "multipart/form-data": {"schema": {"type": "object", "properties": {"file": FILE_DOC}}},
+        spreadsheets.CSV_TYPES[0]: {"schema": FILE_DOC}, spreadsheets.XLSX_TYPE: {"schema": FILE_DOC}}},
+        parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+    def post(self, args):
+        """Import a spreadsheet ledger (docs/CHANNELS.md "Ledger import"): `dry_run=true` reports every
+        row (ok / error / duplicate) and stores nothing; otherwise the file is imported all-or-nothing
+        (422 with the same report if any row is wrong) or, with `skip_invalid=true`, its valid rows only.
+        Rows imported before, by any file, are reported as duplicates with their case and written again never."""
+        require_role(principal(), "office")
+        upload = _upload()
+        if args["dry_run"]:
+            with uow() as u:
+                return _run(lambda: imports.import_ledger(upload, u, context(), dry_run=True))
+
+        def run(u):
+            report = _run(lambda: imports.import_ledger(upload, u, context(), dry_run=False,
+                                                        skip_invalid=args["skip_invalid"]))
+            return 201, report, {"Location": url_for("imports.Import", import_id=report["import_id"])}
+        status, body, headers = run_command(uow, principal().actor, request.headers.get("Idempotency-Key"),
+                                            request_hash("POST", request.full_path, upload.data), run)
+        return body, status, headers
+
+
+@blp.route("/<import_id>")
+class Import(MethodView):
+    @blp.response(200, ImportRecord)
+    def get(self, import_id):
+        """Who imported which file when, the counts, and each row's status and case."""
+        require_role(principal(), "office", "auditor")
+        try:
+            uuid.UUID(import_id)
+        except ValueError:
+            raise NotFound(f"no import {import_id}") from None
+        with uow() as u:
+            record = imports.get_import(u, import_id)
+        if record is None:
+            raise NotFound(f"no import {import_id}")
+        return record

@@ -1,0 +1,98 @@
+"""Ledger import: read the file, plan every row against the directory and the rows imported before,
+and — unless it is a dry run — write the cases' events, the import record and its row keys in one
+transaction (the caller's unit of work). A file that cannot be read fails before any query."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass, replace
+from typing import Any
+
+from ..adapters import spreadsheets
+from ..adapters.import_records import ImportRecords
+from ..domain import ledger_import
+from .handlers import Context, load_directory
+from .uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    format: str                  # csv | xlsx
+    filename: str | None = None
+    charset: str | None = None   # a CSV's declared charset, if any
+
+
+class RowsRefused(Exception):
+    """Some rows are invalid and the import is all-or-nothing: nothing was written; `report` says why."""
+
+    def __init__(self, report: dict[str, Any]):
+        bad = [str(r["row"]) for r in report["rows"] if r["status"] == "error"]
+        super().__init__(f"{len(bad)} row(s) have errors ({', '.join(bad[:20])}{' …' if len(bad) > 20 else ''});"
+                         " nothing was imported: fix them, or import the valid rows with skip_invalid=true")
+        self.report = report
+
+
+def read_table(upload: Upload) -> tuple[spreadsheets.Sheet, ledger_import.Table]:
+    """The first worksheet laid out as a ledger; a workbook's other sheets (notes, summaries) are ignored."""
+    sheets = [s for s in spreadsheets.read(upload.data, upload.format, upload.charset) if s.rows]
+    if not sheets:
+        raise spreadsheets.SpreadsheetError("the file holds no rows")
+    problem: ledger_import.HeaderProblem | None = None
+    for sheet in sheets:
+        try:
+            table = ledger_import.find_table(sheet.rows)
+        except ledger_import.HeaderProblem as exc:
+            problem = problem or exc
+            continue
+        if not table.rows:
+            raise spreadsheets.SpreadsheetError(f"no data rows under the header (row {table.header_row})")
+        return sheet, table
+    raise problem
+
+
+def import_ledger(upload: Upload, uow: UnitOfWork, ctx: Context, *, dry_run: bool,
+                  skip_invalid: bool = False) -> dict[str, Any]:
+    """The per-row report; for a real import also the import id, with every ok row's case written."""
+    sheet, table = read_table(upload)
+    digest = hashlib.sha256(upload.data).hexdigest()
+    records = ImportRecords(uow.conn)
+    import_id = None if dry_run else str(uuid.uuid4())
+    if import_id:
+        records.lock()
+        ctx = replace(ctx, correlation_id=import_id)     # every event of the import carries its id
+    known = records.known([ledger_import.row_key(cells) for _, cells, _ in table.rows])
+    plans = ledger_import.plan(table, ctx.domain_context(load_directory(uow)), known, lambda: str(uuid.uuid4()),
+                               digest, import_id)
+    report = {"import_id": import_id, "dry_run": dry_run, "file_sha256": digest, "filename": upload.filename,
+              "format": upload.format, "sheet": sheet.name, "header_row": table.header_row,
+              "skip_invalid": skip_invalid, "counts": {**ledger_import.counts(plans), "imported": 0}}
+    if dry_run or (not skip_invalid and report["counts"]["error"]):
+        report["rows"] = [p.report() for p in plans]
+        if dry_run:
+            return report
+        raise RowsRefused(report)
+    by_row = {p.row: p for p in plans}
+    for p in plans:
+        if p.status == "ok":
+            uow.events.record(p.new_case_id, 0, [(e.type, e.data) for e in p.events], correlation_id=import_id,
+                              actor=ctx.actor, time=ctx.now)
+            p.case_id = p.new_case_id
+        elif p.duplicate_of_row is not None:
+            p.case_id = by_row[p.duplicate_of_row].case_id
+    report["counts"]["imported"] = report["counts"]["ok"]
+    report["rows"] = [p.report() for p in plans]
+    records.add({**{k: report[k] for k in ("import_id", "file_sha256", "filename", "format", "sheet",
+                                           "header_row", "skip_invalid", "counts")},
+                 "actor": ctx.actor, "created_at": ctx.now,
+                 "rows": [{k: v for k, v in r.items() if k != "case"} for r in report["rows"]]},
+                [(p.key, p.row, p.case_id) for p in plans if p.status == "ok"])
+    log.info("ledger_imported", extra={"import_id": import_id, **report["counts"]})
+    return report
+
+
+def get_import(uow: UnitOfWork, import_id: str) -> dict[str, Any] | None:
+    return ImportRecords(uow.conn).get(import_id)
