@@ -19,6 +19,20 @@ def complaint(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def hotline_order(**changes: Any) -> dict[str, Any]:
+    """The 12345 hotline's published sample work order (content shortened), with changes; `...` removes a field."""
+    doc = {
+        "工单编号": "SY12345-20261123-000317", "受理时间": "2026-11-23T09:41:07+08:00", "受理渠道": "电话",
+        "诉求类型": "投诉", "来电人": "李某", "联系电话": "13807391234", "是否保密": True,
+        "诉求标题": "县政务服务中心不动产登记窗口推诿", "诉求内容": "窗口工作人员以系统故障为由不予受理。",
+        "事发地址": "邵阳县政务服务中心二楼不动产登记窗口", "经度": 111.2743, "纬度": 26.9890,
+        "建议承办单位": "县自然资源局", "紧急程度": "一般", "办理时限(工作日)": 5,
+        "附件": [{"名称": "受理回执.jpg", "地址": "https://12345.example.gov.cn/files/000317-1.jpg"}],
+    }
+    doc.update(changes)
+    return {k: v for k, v in doc.items() if v is not ...}
+
+
 def bearer(role: str = "office", sub: str = "tester", secret: str = JWT_SECRET, **scope: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(secret, role, sub, **scope)}"}
 

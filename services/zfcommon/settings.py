@@ -32,6 +32,9 @@ class Settings:
     log_origin: str = "zhengfeng.example.cn/audit"   # the transparency log's name in its checkpoints
     intake_url: str = ""           # audit only: intake's base URL, for reconciliation
     reconcile_seconds: int = 300   # audit only: how often the trail is reconciled with intake's store
+    hotline_webhook_secrets: str = ""    # intake only: whsec_ secrets the hotline signs with (several while
+                                         # rotating; spaces or commas between); empty: the webhook answers 503
+    hotline_default_category: str = "办事效率低"   # intake only: category of a work order without a known 问题类别
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
@@ -73,6 +76,8 @@ class Settings:
             log_origin=env.get("ZF_LOG_ORIGIN", "zhengfeng.example.cn/audit"),
             intake_url=env.get("ZF_INTAKE_URL", "") or f"http://127.0.0.1:{ports['intake']}",
             reconcile_seconds=integer("ZF_RECONCILE_SECONDS", 300),
+            hotline_webhook_secrets=env.get("ZF_HOTLINE_WEBHOOK_SECRETS", ""),
+            hotline_default_category=env.get("ZF_HOTLINE_DEFAULT_CATEGORY", "").strip() or "办事效率低",
             ports=ports,
         )
 

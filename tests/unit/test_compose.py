@@ -49,8 +49,9 @@ REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET",
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
 # ZF_INTAKE_URL matters to audit only (compose sets it there); elsewhere its default is never used.
+# ZF_HOTLINE_WEBHOOK_SECRETS may stay empty (no hotline: its webhook answers 503); only intake is given it.
 OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
-                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL"}
+                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -468,6 +469,11 @@ def test_image_runs_as_a_non_root_user():
 def test_image_default_command_prints_the_cli_help():
     cmds = [args for instr, args in dockerfile() if instr == "CMD"]
     assert cmds and exec_form(cmds[-1]) == ["zf", "--help"]
+
+
+def test_only_intake_is_given_the_hotline_webhook_secrets():
+    holders = {APP_SERVICES[n] for n in APP_SERVICES if "ZF_HOTLINE_WEBHOOK_SECRETS" in environment(n)}
+    assert holders == {"intake"}
 
 
 def test_audit_reconciles_with_intake_over_the_compose_network():

@@ -23,23 +23,24 @@ def request_hash(method: str, path: str, body: bytes) -> str:
     return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
 
 
-def _replay(stored: StoredAnswer, digest: str) -> Answer:
+def _replay(stored: StoredAnswer, digest: str, key_name: str = "Idempotency-Key") -> Answer:
     if stored.request_hash != digest:
-        raise Unprocessable("this Idempotency-Key was already used for a different request",
-                            errors={"Idempotency-Key": ["already used for a different request"]})
+        raise Unprocessable(f"this {key_name} was already used for a different request",
+                            errors={key_name: ["already used for a different request"]})
     return stored.status, stored.body, {**stored.headers, "Idempotent-Replayed": "true"}
 
 
 def run_command(uow_factory: Callable[[], UnitOfWork], principal: str, key: str | None, digest: str,
-                command: Callable[[UnitOfWork], Answer]) -> Answer:
+                command: Callable[[UnitOfWork], Answer], key_name: str = "Idempotency-Key") -> Answer:
+    """`key_name` says where the key came from, for errors: a signed webhook's webhook-id is one too."""
     if key is not None and not (1 <= len(key) <= 255):
-        raise Unprocessable("Idempotency-Key must be 1 to 255 characters",
-                            errors={"Idempotency-Key": ["must be 1 to 255 characters"]})
+        raise Unprocessable(f"{key_name} must be 1 to 255 characters",
+                            errors={key_name: ["must be 1 to 255 characters"]})
     with uow_factory() as uow:
         if key:
             stored = uow.idempotency.find(principal, key)
             if stored:
-                return _replay(stored, digest)
+                return _replay(stored, digest, key_name)
         status, body, headers = command(uow)
         if key:
             try:
@@ -48,6 +49,6 @@ def run_command(uow_factory: Callable[[], UnitOfWork], principal: str, key: str 
                 # A concurrent request with this key committed first; ours is rolled back whole.
                 uow.rollback()
                 stored = uow.idempotency.find(principal, key)
-                return _replay(stored, digest)
+                return _replay(stored, digest, key_name)
         uow.commit()
     return status, body, headers

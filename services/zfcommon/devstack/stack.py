@@ -23,6 +23,7 @@ from ..auth import issue_token
 from ..db import COMMON_MIGRATIONS, EVENTSTORE_MIGRATIONS, WEB_MIGRATIONS, migrate, service_url
 from ..events.catalogue import all_topics
 from ..settings import DEFAULT_PORTS, SERVICES
+from ..webhooks import new_secret
 from .broker import LocalBroker
 from .postgres import LocalPostgres
 from .ports import wait_for_port
@@ -30,7 +31,8 @@ from .ports import wait_for_port
 CONSUMING = ("ledger", "notify", "audit")
 PRODUCING = ("intake", "notify")     # services with an event store, an outbox and a relay
 # Service settings `zf up` hands through unchanged (the rest it sets itself).
-PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH")
+PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH",
+               "ZF_HOTLINE_DEFAULT_CATEGORY")
 
 
 @dataclass
@@ -71,7 +73,8 @@ def load_secrets(home: Path) -> dict:
     made = {"jwt_secret": lambda: secrets.token_urlsafe(32),
             "contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "signing_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
-            "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES}}
+            "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES},
+            "hotline_webhook_secret": new_secret}
     missing = [k for k in made if k not in data]
     if missing:            # a new home, or one made before a secret existed: add what is missing
         home.mkdir(parents=True, exist_ok=True)
@@ -135,6 +138,7 @@ class Stack:
         })
         if service == "intake":
             env["ZF_CONTACT_KEY"] = sec["contact_key"]
+            env["ZF_HOTLINE_WEBHOOK_SECRETS"] = sec["hotline_webhook_secret"]
         if service == "audit":
             env["ZF_AUDIT_SIGNING_KEY"] = sec["signing_key"]
         env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})
@@ -252,6 +256,10 @@ def banner(stack: Stack, sec: dict) -> str:
                 ("public", "public-demo", {})]
     for role, sub, scope in examples:
         lines.append(f"  {role:<8} {issue_token(sec['jwt_secret'], role, sub, **scope)}")
+    lines.append("")
+    lines.append(f"12345 hotline webhook: POST http://127.0.0.1:{stack.config.ports['intake']}/v1/hooks/hotline")
+    lines.append(f"  signing secret (Standard Webhooks; also in {stack.config.home / 'secrets.json'}): "
+                 f"{sec['hotline_webhook_secret']}")
     lines.append("")
     lines.append(f"Logs: {stack.run_dir()}/*.log   Data: {stack.config.home}   Stop: Ctrl-C")
     return "\n".join(lines)
