@@ -54,6 +54,8 @@ ROWS = [
     ("intake", "PUT", "/v1/directory/calendar/2027", {"holidays": ["2027-01-01"], "workdays": []}, {"office"}),
     ("intake", "POST", "/v1/accountability", {"measure": "reminder_talk", "target_kind": "unit", "target": UNIT,
                                               "unit": UNIT, "basis_cases": ["x"], "reason": "提醒"}, {"office"}),
+    *[("intake", "POST", f"/v1/imports{query}", None, {"office"}) for query in ("?dry_run=true", "")],
+    ("intake", "GET", "/v1/imports/00000000-0000-0000-0000-000000000000", None, {"office", "auditor"}),
     ("intake", "POST", "/v1/clients", {"department": "信息中心", "channel": "hotline"}, {"office"}),
     ("intake", "GET", "/v1/clients", None, {"office", "auditor"}),
     ("intake", "GET", "/v1/clients/client-none", None, {"office", "auditor"}),
