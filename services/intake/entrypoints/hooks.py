@@ -16,7 +16,8 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from zfcommon import logs, webhooks
-from zfcommon.problem import BadRequest, Problem, Unauthorized, Unavailable, Unprocessable
+from zfcommon.problem import (BadRequest, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
+                              UnsupportedMediaType)
 from zfcommon.settings import ConfigError
 from zfcommon.web import unauthenticated
 
@@ -34,14 +35,6 @@ PRINCIPAL = "hotline-webhook"          # whose webhook-ids the idempotency store
 ACTOR = f"channel:{PRINCIPAL}"         # recorded on the events the hotline causes
 SECRETS = "zf_hotline_secrets"         # app.extensions key: the parsed ZF_HOTLINE_WEBHOOK_SECRETS
 CHINA = ZoneInfo("Asia/Shanghai")      # a 受理时间 without a zone is the hotline's local time
-
-
-class PayloadTooLarge(Problem):
-    status, slug, title = 413, "too-large", "Payload too large"
-
-
-class UnsupportedMediaType(Problem):
-    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
 
 
 class _Order(Schema):
