@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import zipfile
 from pathlib import Path
 
@@ -140,6 +141,26 @@ def test_the_same_ledger_as_a_real_xlsx_imports_and_a_reexport_with_one_new_row_
     resp = raw(client, xlsx(rows), XLSX)
     assert resp.json["counts"] == {"rows": 8, "ok": 1, "error": 0, "duplicate": 7, "imported": 1}
     assert stored(admin_url)[0] == events + 2
+
+
+def test_concurrent_imports_of_one_file_create_each_case_once(urls, tmp_path, client, admin_url):
+    """client: the units and the clock file; the imports run in their own app, three at once."""
+    clock = tmp_path / "now"
+    app = create_app(settings_for("intake", urls["intake"], clock_file=str(clock)))
+    data, answers, barrier = xlsx(sample_rows(fixed=True)), [], threading.Barrier(3)
+
+    def post():
+        c = app.test_client()
+        barrier.wait()
+        answers.append(raw(c, data, XLSX))
+    threads = [threading.Thread(target=post) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    app.extensions["zf_pool"].close()
+    assert sorted(a.json["counts"]["imported"] for a in answers) == [0, 0, 7]
+    assert stored(admin_url) == (22, 3)
 
 
 def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(client, admin_url):

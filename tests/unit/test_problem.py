@@ -8,6 +8,7 @@ from zfcommon import problem
 KINDS = [(problem.Problem, 500, "internal"), (problem.BadRequest, 400, "bad-request"),
          (problem.Unauthorized, 401, "unauthorized"), (problem.Forbidden, 403, "forbidden"),
          (problem.NotFound, 404, "not-found"), (problem.Conflict, 409, "conflict"),
+         (problem.PayloadTooLarge, 413, "too-large"), (problem.UnsupportedMediaType, 415, "unsupported-media-type"),
          (problem.Unprocessable, 422, "validation"), (problem.Unavailable, 503, "unavailable")]
 
 

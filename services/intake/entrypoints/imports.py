@@ -119,7 +119,10 @@ class Imports(MethodView):
     @blp.doc(requestBody={"required": True, "content": {
         "multipart/form-data": {"schema": {"type": "object", "properties": {"file": FILE_DOC}}},
         spreadsheets.CSV_TYPES[0]: {"schema": FILE_DOC}, spreadsheets.XLSX_TYPE: {"schema": FILE_DOC}}},
-        parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+        # A manual parameter list replaces the one flask-smorest derives from ImportArgs: name them all.
+        parameters=[{"in": "query", "name": name, "schema": {"type": "boolean", "default": False},
+                     "description": field.metadata["description"]} for name, field in ImportArgs().fields.items()]
+        + [{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
     def post(self, args):
         """Import a spreadsheet ledger (docs/CHANNELS.md "Ledger import"): `dry_run=true` reports every
         row (ok / error / duplicate) and stores nothing; otherwise the file is imported all-or-nothing
