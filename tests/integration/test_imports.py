@@ -213,7 +213,8 @@ def test_missing_headers_are_named(client):
 
 def test_only_the_office_imports(client):
     for role in (bearer("auditor"), bearer("unit", unit="县教育局"), bearer("channel", channel="hotline")):
-        assert client.post("/v1/imports", data=sample(), headers={**role, "Content-Type": "text/csv"}).status_code == 403
+        resp = client.post("/v1/imports", data=sample(), headers={**role, "Content-Type": "text/csv"})
+        assert resp.status_code == 403
     assert client.get("/v1/imports/not-an-id", headers=OFFICE).status_code == 404
 
 

@@ -137,8 +137,9 @@ def _identity(value: Any) -> str:
 
 def row_key(cells: Mapping[str, Any]) -> str:
     """What makes two rows the same problem: source, subject unit and description, normalised (full-width
-    forms folded, whitespace dropped: it carries no meaning in Chinese text). Progress columns (status, deadline, measures) are left out on purpose: a later export
-    of the same ledger, with rows moved on, still finds the cases it created."""
+    forms folded, whitespace dropped: it carries no meaning in Chinese text). Progress columns (status,
+    deadline, measures) are left out on purpose: a later export of the same ledger, with rows moved on,
+    still finds the cases it created."""
     source = label(cells.get(SOURCE))
     identity = [SOURCES.get(source, source), _identity(cells.get(SUBJECT)), _identity(cells.get(DESCRIPTION))]
     return hashlib.sha256(("ledger-row/v1\n" + json.dumps(identity, ensure_ascii=False)).encode()).hexdigest()
@@ -169,12 +170,16 @@ class RowPlan:
         return out
 
 
+def _add(errors: dict[str, list[str]], column: str, message: str) -> None:
+    errors.setdefault(column, []).append(message)
+
+
 def _required(cells: Mapping[str, Any], errors: dict[str, list[str]], column: str) -> str:
     value = text(cells.get(column))
     if column in REQUIRED and not value:
-        errors.setdefault(column, []).append("required")
+        _add(errors, column, "required")
     elif len(value) > LIMITS.get(column, 10**9):
-        errors.setdefault(column, []).append(f"at most {LIMITS[column]} characters")
+        _add(errors, column, f"at most {LIMITS[column]} characters")
     return value
 
 
@@ -183,29 +188,29 @@ def _check(cells: Mapping[str, Any], unnamed: list[int], ctx: lifecycle.Context)
     errors: dict[str, list[str]] = {}
     v = {c: _required(cells, errors, c) for c in COLUMNS}
     if v[SOURCE] and label(v[SOURCE]) not in SOURCES:
-        errors.setdefault(SOURCE, []).append(f"unknown source {v[SOURCE]!r}; one of: {', '.join(SOURCES)}")
+        _add(errors, SOURCE, f"unknown source {v[SOURCE]!r}; one of: {', '.join(SOURCES)}")
     if v[CATEGORY] and v[CATEGORY] not in ctx.directory.categories:
-        errors.setdefault(CATEGORY, []).append(f"not in the office's category taxonomy: {v[CATEGORY]}")
+        _add(errors, CATEGORY, f"not in the office's category taxonomy: {v[CATEGORY]}")
     if v[STATUS] and label(v[STATUS]) not in STATUSES:
-        errors.setdefault(STATUS, []).append(f"unknown status {v[STATUS]!r}; one of: {', '.join(STATUSES)}")
+        _add(errors, STATUS, f"unknown status {v[STATUS]!r}; one of: {', '.join(STATUSES)}")
     if v[DEADLINE]:
         try:
             v["deadline_date"] = parse_date(cells.get(DEADLINE))
         except ValueError as exc:
-            errors.setdefault(DEADLINE, []).append(str(exc))
+            _add(errors, DEADLINE, str(exc))
     lead = units(v[LEAD])
     v["lead"] = lead[0] if lead else ""
     if len(lead) > 1:
-        errors.setdefault(LEAD, []).append("one lead unit per row; list the others under 配合单位")
+        _add(errors, LEAD, "one lead unit per row; list the others under 配合单位")
     v["cooperating"] = list(dict.fromkeys(units(v[COOPERATING])))
     for column, names in ((LEAD, lead[:1]), (COOPERATING, v["cooperating"])):
         for message in ctx.directory.check_units(column, names).get(column, []):
-            errors.setdefault(column, []).append(message)
+            _add(errors, column, message)
     target = STATUSES.get(label(v[STATUS]))
     if target in ("rectification_reported", "closed") and not v[MEASURES]:
-        errors.setdefault(MEASURES, []).append(f"required when {STATUS} is {v[STATUS]}: it is the rectification report")
+        _add(errors, MEASURES, f"required when {STATUS} is {v[STATUS]}: it is the rectification report")
     if unnamed:
-        errors.setdefault(ROW, []).append(f"values in columns without a header: {', '.join(map(str, unnamed))}")
+        _add(errors, ROW, f"values in columns without a header: {', '.join(map(str, unnamed))}")
     return errors, v
 
 
@@ -213,8 +218,7 @@ def _decide(case_id: str, row: int, v: dict, ctx: lifecycle.Context, origin: dic
     """The row's events, decided by the lifecycle step by step on the case as it grows."""
     case = Case(case_id)
     cmd = ReceiveComplaint(channel=SOURCES.get(label(v[SOURCE]), ""), category=v[CATEGORY],
-                           description=v[DESCRIPTION],
-                           subject_unit=v[SUBJECT], origin=origin)
+                           description=v[DESCRIPTION], subject_unit=v[SUBJECT], origin=origin)
     target = STATUSES[label(v[STATUS])]
     note = f"台账导入（第{row}行）" + (f"。整改措施：{v[MEASURES]}" if v[MEASURES] else "")
     args = {"assign": {"lead_unit": v["lead"], "cooperating_units": v["cooperating"], "handling_mode": "deadline",
@@ -267,9 +271,10 @@ def plan(table: Table, ctx: lifecycle.Context, known: Mapping[str, str], new_id:
             p.events, p.summary = _decide(p.new_case_id, number, v, ctx, origin)
         except InvalidCommand as exc:
             for name, messages in exc.errors.items():
-                p.errors.setdefault(FIELD_COLUMNS.get(name, ROW), []).extend(messages)
-        except DomainError as exc:
-            p.errors.setdefault(STATUS, []).append(str(exc))
+                for message in messages:
+                    _add(p.errors, FIELD_COLUMNS.get(name, ROW), message)
+        except DomainError as exc:       # a refused transition: the status asks for a step it cannot take
+            _add(p.errors, STATUS, str(exc))
         if p.errors:
             p.status, p.events, p.summary, p.new_case_id = "error", [], None, None
     return plans
