@@ -162,6 +162,7 @@ class ReceiveComplaint:
     location: dict[str, Any] | None = None
     complainant: dict[str, Any] | None = None
     origin: dict[str, Any] | None = None     # catalogue.OriginData: set by channel adapters, not by users
+    attachments: list[dict[str, Any]] | None = None   # evidence that came with the lead (catalogue.Evidence)
 
 
 def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any] | None) -> list[NewEvent]:
@@ -173,6 +174,7 @@ def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any
         "subject_unit": cmd.subject_unit, "priority": cmd.priority, "location": cmd.location,
         "anonymous": cmd.complainant is None, "complainant": sealed_complainant,
         **({"origin": cmd.origin} if cmd.origin else {}),
+        **({"attachments": cmd.attachments} if cmd.attachments else {}),
     })]
 
 

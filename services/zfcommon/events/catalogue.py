@@ -70,6 +70,9 @@ class CaseReceivedData(_Strict):
     anonymous = fields.Boolean(required=True)
     complainant = fields.Nested(SealedData, allow_none=True, required=True)
     origin = fields.Nested(OriginData, allow_none=True)   # absent or null: entered in Zhengfeng itself
+    attachments = fields.List(fields.Nested(lambda: Evidence()), validate=validate.Length(max=50),
+                              metadata={"description": "evidence that came with the lead (inspection finding, "
+                                                       "monitoring point submission); absent: none"})
 
 
 HANDLING_MODES = {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期整改"}
@@ -92,6 +95,13 @@ def _text(**kw):
 class Attachment(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class Evidence(Attachment):
+    """A photo, recording or document kept elsewhere: `sha256` of its bytes lets anyone check later
+    that the file is the one recorded; `taken_at` when it was captured."""
+    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), allow_none=True)
+    taken_at = fields.AwareDateTime(allow_none=True)
 
 
 class DeadlineBasis(_Strict):
@@ -282,6 +292,68 @@ class ClientKeyRotatedData(_Strict):
         "description": "until when the keys issued before still work (now when grace_seconds is 0)"})
 
 
+# Inspections (明察暗访) and monitoring points (效能监测点): the office's own sources of leads.
+INSPECTION_MODES = {"announced": "明察", "unannounced": "暗访"}
+POINT_KINDS = {"service_window": "窗口单位", "enterprise": "企业", "project": "重点项目",
+               "community": "村(社区)", "supervisor": "效能监督员", "other": "其他"}
+
+
+class TeamMember(_Strict):
+    name = _name(required=True)
+    role = fields.String(allow_none=True, validate=validate.Length(max=100))
+    organisation = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class InspectionPlannedData(_Strict):
+    title = _name(required=True)
+    mode = fields.String(required=True, validate=validate.OneOf(INSPECTION_MODES))
+    target_units = fields.List(_name(), required=True, validate=validate.Length(min=1, max=200))
+    team = fields.List(fields.Nested(TeamMember), required=True, validate=validate.Length(min=1, max=50))
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    focus = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True)
+    note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
+class LeadData(_Strict):
+    """A problem seen at a unit; `case_id` is the case it was put on the ledger as, in the same transaction."""
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    unit = _name(required=True)
+    category = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    description = _text(required=True)
+    priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
+    location = fields.Nested(LocationData, required=True, allow_none=True)
+    evidence = fields.List(fields.Nested(Evidence), required=True, validate=validate.Length(max=50))
+    observed_on = fields.Date(required=True, allow_none=True)
+
+
+class FindingRecordedData(LeadData):
+    finding_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class InspectionCompletedData(_Strict):
+    summary = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    finding_count = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class ReasonData(_Strict):
+    reason = _text(required=True)
+
+
+class PointRegisteredData(_Strict):
+    name = _name(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(POINT_KINDS))
+    organisation = fields.String(required=True, allow_none=True, validate=validate.Length(max=200))
+    location = fields.Nested(LocationData, required=True, allow_none=True)
+    watched_units = fields.List(_name(), required=True, validate=validate.Length(max=200),
+                                metadata={"description": "units the point reports on; empty: any unit"})
+    note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
+class SubmissionRecordedData(LeadData):
+    submission_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
 class ClientRevokedData(_Strict):
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
     reason = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
@@ -300,6 +372,7 @@ ACCOUNTABILITY_TOPIC = "intake.accountability.events"
 DIRECTORY_TOPIC = "intake.directory.events"
 DIRECTORY_STREAM = "directory"
 CLIENT_TOPIC = "intake.client.events"
+INSPECTION_TOPIC = "intake.inspection.events"
 
 
 def _case(name: str, schema: Schema, summary: str) -> EventType:
@@ -309,6 +382,9 @@ def _case(name: str, schema: Schema, summary: str) -> EventType:
 def _directory(name: str, schema: Schema, summary: str) -> EventType:
     return EventType(f"cn.zhengfeng.directory.{name}.v1", DIRECTORY_TOPIC, schema, summary)
 
+
+def _inspection(name: str, schema: Schema, summary: str) -> EventType:
+    return EventType(f"cn.zhengfeng.{name}.v1", INSPECTION_TOPIC, schema, summary)
 
 _TYPES = [
     _case("received", CaseReceivedData(), "A lead was received from a channel and put on the ledger (受理)."),
@@ -350,6 +426,17 @@ _TYPES = [
               "The office issued a client a new key; the earlier keys expire after the grace period."),
     EventType("cn.zhengfeng.client.revoked.v1", CLIENT_TOPIC, ClientRevokedData(),
               "The office revoked a client: every key stops at once."),
+    _inspection("inspection.planned", InspectionPlannedData(),
+                "The office planned an inspection (明察 announced / 暗访 unannounced); subject: the inspection."),
+    _inspection("inspection.finding_recorded", FindingRecordedData(),
+                "An inspection team found a problem at a target unit; it went on the ledger as case `case_id`."),
+    _inspection("inspection.completed", InspectionCompletedData(), "The inspection is over; no more findings."),
+    _inspection("inspection.cancelled", ReasonData(), "The inspection was called off before any finding."),
+    _inspection("monitoring_point.registered", PointRegisteredData(),
+                "The office appointed an efficiency monitoring point (效能监测点); subject: the point."),
+    _inspection("monitoring_point.submission_recorded", SubmissionRecordedData(),
+                "A monitoring point reported a problem; it went on the ledger as case `case_id`."),
+    _inspection("monitoring_point.deactivated", ReasonData(), "The monitoring point stopped reporting."),
 ]
 CATALOGUE: dict[str, EventType] = {t.type: t for t in _TYPES}
 TOPICS: tuple[str, ...] = tuple(sorted({t.topic for t in _TYPES}))
