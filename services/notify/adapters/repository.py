@@ -7,9 +7,11 @@ import psycopg
 from zfcommon.events import Event
 
 from ..domain import watch
+from . import directory
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:
+    directory.apply(conn, event)        # the office's units (weekly reports, notices)
     row = conn.execute("SELECT * FROM watched_cases WHERE case_id = %s FOR UPDATE", (event.subject,)).fetchone()
     new = watch.evolve(row, event)
     if new is None:
