@@ -7,12 +7,7 @@ office cannot draw again to change the outcome.
 """
 from __future__ import annotations
 
-import hashlib
-
-
-def draw(seed: str) -> float:
-    """A number in [0, 1): the first 8 bytes of SHA-256(seed) as a big-endian integer ÷ 2^64."""
-    return int.from_bytes(hashlib.sha256(seed.encode("utf-8")).digest()[:8], "big") / 2 ** 64
+from zfcommon.draw import draw
 
 
 def recheck_draw(case_id: str, nonce: str, ratio: float) -> dict:
