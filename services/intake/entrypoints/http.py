@@ -11,7 +11,7 @@ from zfcommon.settings import Settings
 from zfcommon.web import create_base_app
 
 from ..adapters.contacts import load_master_key
-from . import cases, clients, directory, hooks, imports, inspections, token
+from . import cases, clients, directory, hooks, imports, inspections, open311, token
 
 
 class OutboxBacklog(Collector):
@@ -35,9 +35,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(cases.blp)
     api.register_blueprint(directory.blp)
     api.register_blueprint(hooks.blp)
-    api.register_blueprint(imports.blp)
     api.register_blueprint(clients.blp)
     api.register_blueprint(inspections.blp)
     api.register_blueprint(inspections.points_blp)
+    api.register_blueprint(imports.blp)
+    api.register_blueprint(open311.blp)
     token.init_app(app, api)
     return app

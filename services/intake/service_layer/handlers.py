@@ -90,8 +90,9 @@ def _append(uow: UnitOfWork, versions: dict[str, int], decided: list[domain.NewE
             for i, d in enumerate(items)])
 
 
-def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context) -> str:
-    case = domain.Case(str(uuid.uuid4()))
+def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context, case_id: str | None = None) -> str:
+    """A new case; `case_id` when the channel already told its client the id (Open311's origin ref)."""
+    case = domain.Case(case_id or str(uuid.uuid4()))
     sealed = uow.contacts.seal(case.case_id, cmd.complainant) if cmd.complainant else None
     directory = load_directory(uow)
     if cmd.category not in directory.categories:

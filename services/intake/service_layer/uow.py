@@ -5,8 +5,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg_pool import ConnectionPool
 
 from ..adapters.contacts import ContactVault
-from zfcommon.eventstore import EventStore
 from ..adapters.idempotency import IdempotencyKeys
+from ..adapters.request_index import IndexedEventStore
 
 
 class UnitOfWork:
@@ -16,7 +16,7 @@ class UnitOfWork:
 
     def __enter__(self) -> "UnitOfWork":
         self.conn = self.pool.getconn()
-        self.events = EventStore(self.conn)
+        self.events = IndexedEventStore(self.conn)     # also keeps the Open311 request index
         self.contacts = ContactVault(self.conn, self.master_key)
         self.idempotency = IdempotencyKeys(self.conn)
         return self
