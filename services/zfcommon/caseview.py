@@ -24,6 +24,18 @@ LIFECYCLE: Mapping[str, Any] = {
     "merged_into": None, "duplicates": (),
 }
 COLUMNS = ("case_id", "status", *PUBLIC_FIELDS, "origin", "received_at", "updated_at", "version", *LIFECYCLE)
+# The statuses the fold gives a case, with the Chinese names people (and the hotline) read.
+STATUS_LABELS: Mapping[str, str] = {
+    "received": "已受理",
+    "assigned": "已交办",
+    "returned": "已退回",
+    "in_progress": "整改中",
+    "rectification_reported": "已报整改",
+    "dismissal_reported": "已报查否",
+    "closed": "已销号",
+    "dismissed": "已查否",
+    "merged": "已并单",
+}
 
 
 class Change(Protocol):

@@ -32,6 +32,11 @@ class Settings:
     log_origin: str = "zhengfeng.example.cn/audit"   # the transparency log's name in its checkpoints
     intake_url: str = ""           # audit only: intake's base URL, for reconciliation
     reconcile_seconds: int = 300   # audit only: how often the trail is reconciled with intake's store
+    hotline_callback_url: str = ""      # notify only: where hotline status callbacks go; empty = off
+    hotline_callback_secrets: str = ""  # notify only: whsec_ secrets signing them (several while rotating)
+    webhook_timeout: float = 15.0       # notify only: seconds an endpoint has to answer a delivery
+    webhook_retry_scale: float = 1.0    # test/demo only: factor on the Standard Webhooks retry schedule
+    webhook_workers: int = 4            # notify only: deliveries the dispatcher sends at once
     hotline_webhook_secrets: str = ""    # intake only: whsec_ secrets the hotline signs with (several while
                                          # rotating; spaces or commas between); empty: the webhook answers 503
     hotline_default_category: str = "办事效率低"   # intake only: category of a work order without a known 问题类别
@@ -58,6 +63,13 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
+        def number(name: str, default: float) -> float:
+            raw = env.get(name, "").strip()
+            try:
+                return float(raw) if raw else default
+            except ValueError:
+                raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
         ports = {s: integer(f"ZF_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()}
         return cls(
             service=service,
@@ -76,6 +88,11 @@ class Settings:
             log_origin=env.get("ZF_LOG_ORIGIN", "zhengfeng.example.cn/audit"),
             intake_url=env.get("ZF_INTAKE_URL", "") or f"http://127.0.0.1:{ports['intake']}",
             reconcile_seconds=integer("ZF_RECONCILE_SECONDS", 300),
+            hotline_callback_url=env.get("ZF_HOTLINE_CALLBACK_URL", "").strip(),
+            hotline_callback_secrets=env.get("ZF_HOTLINE_CALLBACK_SECRETS", ""),
+            webhook_timeout=number("ZF_WEBHOOK_TIMEOUT", 15.0),
+            webhook_retry_scale=number("ZF_WEBHOOK_RETRY_SCALE", 1.0),
+            webhook_workers=integer("ZF_WEBHOOK_WORKERS", 4),
             hotline_webhook_secrets=env.get("ZF_HOTLINE_WEBHOOK_SECRETS", ""),
             hotline_default_category=env.get("ZF_HOTLINE_DEFAULT_CATEGORY", "").strip() or "办事效率低",
             ports=ports,

@@ -80,6 +80,14 @@ ROWS = [
         "/v1/cases/export.csv", "/v1/cases/export.xlsx", "/v1/overdue/export.csv", "/v1/overdue/export.xlsx",
         "/v1/units/stats/export.csv", "/v1/units/stats/export.xlsx")],
     ("notify", "GET", "/v1/watch/{case}", None, {"office", "auditor"}),
+    ("notify", "POST", "/v1/subscriptions", {"unit": UNIT, "url": "https://hooks.example.cn/zf"}, {"office", "unit"}),
+    *[("notify", "GET", f"/v1/subscriptions{path}", None, {"office", "auditor", "unit"})
+      for path in ("", "/sub-none", "/sub-none/deliveries")],
+    *[("notify", "POST", f"/v1/subscriptions/sub-none/{path}", body, {"office", "unit"}) for path, body in (
+        ("rotate-secret", {}), ("disable", None), ("enable", None), ("test", None),
+        ("deliveries/msg-none/redeliver", None))],
+    ("notify", "GET", "/v1/hotline-callbacks", None, {"office", "auditor"}),
+    ("notify", "POST", "/v1/hotline-callbacks/msg-none/redeliver", None, {"office"}),
     ("intake", "GET", "/v1/streams/digests?until=2030-01-01T00:00:00%2B08:00", None, {"office", "auditor"}),
     *[("audit", method, path, None, {"office", "auditor"}) for method, path in (
         ("GET", "/v1/events"), ("GET", "/v1/reconciliation"), ("POST", "/v1/reconciliation"),

@@ -36,7 +36,8 @@ WORKERS = {
 }
 # Further background processes beyond the one per service.
 EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer"),
-                 "notify-relay": ("notify", "notify.entrypoints.relay")}
+                 "notify-relay": ("notify", "notify.entrypoints.relay"),
+                 "notify-dispatcher": ("notify", "notify.entrypoints.dispatcher")}
 APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()},
                 **{w: s for w, (s, _) in EXTRA_WORKERS.items()}}  # compose name -> service
 # Keys only one service may hold.
@@ -51,7 +52,9 @@ REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET",
 # ZF_INTAKE_URL matters to audit only (compose sets it there); elsewhere its default is never used.
 # ZF_HOTLINE_WEBHOOK_SECRETS may stay empty (no hotline: its webhook answers 503); only intake is given it.
 OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
-                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY"}
+                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
+                   "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS", "ZF_WEBHOOK_TIMEOUT",
+                   "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -3,24 +3,31 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from zfcommon.events import Event
 
 from ..domain import watch
 from . import directory
 
+Row = dict[str, Any]
+COLUMNS = ("case_id", "status", "channel", "subject_unit", "priority", "received_at", "version", "lead_unit",
+           "cooperating_units", "origin", "last_report", "view")
+_UPSERT = (f"INSERT INTO watched_cases ({', '.join(COLUMNS)}) VALUES ({', '.join(f'%({c})s' for c in COLUMNS)})"
+           " ON CONFLICT (case_id) DO UPDATE SET "
+           + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in ("case_id", "received_at")))
 
-def apply(conn: psycopg.Connection, event: Event) -> None:
+
+def apply(conn: psycopg.Connection, event: Event) -> tuple[Row | None, Row] | None:
+    """Fold `event` into the watched case; returns the case before and after, or None if unchanged."""
     directory.apply(conn, event)        # the office's units (weekly reports, notices)
     row = conn.execute("SELECT * FROM watched_cases WHERE case_id = %s FOR UPDATE", (event.subject,)).fetchone()
     new = watch.evolve(row, event)
     if new is None:
-        return
-    conn.execute(
-        "INSERT INTO watched_cases (case_id, status, channel, subject_unit, priority, received_at, version)"
-        " VALUES (%(case_id)s, %(status)s, %(channel)s, %(subject_unit)s, %(priority)s, %(received_at)s, %(version)s)"
-        " ON CONFLICT (case_id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version", new)
+        return None
+    conn.execute(_UPSERT, {**new, "origin": new["origin"] and Jsonb(new["origin"]), "view": Jsonb(new["view"])})
+    return row, new
 
 
-def get(conn: psycopg.Connection, case_id: str) -> dict[str, Any] | None:
+def get(conn: psycopg.Connection, case_id: str) -> Row | None:
     return conn.execute("SELECT * FROM watched_cases WHERE case_id = %s", (case_id,)).fetchone()

@@ -1,13 +1,15 @@
-"""`python -m notify.entrypoints.consumer`: keeps notify's projection of cases."""
+"""`python -m notify.entrypoints.consumer`: keeps notify's projection of cases and queues the webhook
+deliveries each case event calls for (sent by `notify.entrypoints.dispatcher`)."""
 from zfcommon.consumer import run_service_consumer
 from zfcommon.events.catalogue import TOPICS
 from zfcommon.settings import Settings
 
-from ..adapters.repository import apply
+from ..service_layer.fanout import applier
 
 
 def main() -> None:
-    run_service_consumer(Settings.from_env("notify"), "notify", list(TOPICS), apply)
+    settings = Settings.from_env("notify")
+    run_service_consumer(settings, "notify", list(TOPICS), applier(hotline_on=bool(settings.hotline_callback_url)))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from zfcommon.settings import Settings
 from zfcommon.web import create_base_app, principal
 
 from ..adapters import repository
+from . import subscriptions
 
 blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases notify is watching")
 
@@ -25,6 +26,9 @@ class Watched(Schema):
     priority = fields.String(required=True)
     received_at = fields.DateTime(required=True)
     version = fields.Integer(required=True)
+    lead_unit = fields.String(allow_none=True)
+    cooperating_units = fields.List(fields.String())
+    origin = fields.Dict(allow_none=True, metadata={"description": "the source system's own reference"})
 
 
 @blp.route("/<case_id>")
@@ -45,4 +49,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app, api = create_base_app(settings, title="Zhengfeng notify",
                                pool=db.make_pool(settings.database_url, max_size=4, name="notify"))
     api.register_blueprint(blp)
+    api.register_blueprint(subscriptions.blp)
+    api.register_blueprint(subscriptions.callbacks)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from psycopg_pool import ConnectionPool
 
 from zfcommon.eventstore import EventStore
+from zfcommon.idempotency import IdempotencyKeys
 
 
 class UnitOfWork:
@@ -14,6 +15,7 @@ class UnitOfWork:
     def __enter__(self) -> "UnitOfWork":
         self.conn = self.pool.getconn()
         self.events = EventStore(self.conn, service="notify")
+        self.idempotency = IdempotencyKeys(self.conn)      # API commands' Idempotency-Key answers
         return self
 
     def __exit__(self, *exc) -> None:
@@ -25,3 +27,6 @@ class UnitOfWork:
 
     def commit(self) -> None:
         self.conn.commit()
+
+    def rollback(self) -> None:
+        self.conn.rollback()

@@ -1,0 +1,46 @@
+"""Fan-out in the consumer's transaction: each case event updates the watched case and queues one
+message per matching endpoint. The tracking row (processed_events) commits with both, so an event
+is queued exactly once however often Kafka redelivers it; the dispatcher sends the messages later.
+
+The rebuild (`notify.entrypoints.rebuild`) folds past events with repository.apply alone: replaying
+the trail must not send years of webhooks again.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+import psycopg
+
+from zfcommon.events import Event
+from zfcommon.events.envelope import CONTENT_TYPE as CLOUDEVENT
+
+from ..adapters import deliveries, repository, subscriptions
+from ..domain import hotline, webhooks
+
+HOTLINE = "hotline"       # the endpoint name in hotline webhook-ids
+
+
+def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool) -> None:
+    change = repository.apply(conn, event)
+    if change is None:
+        return
+    before, after = change
+    now = datetime.now(timezone.utc)
+    key = webhooks.event_key(event)
+    common = {"case_id": event.subject, "event_id": key, "event_type": event.type, "created_at": now}
+    units = webhooks.recipients(before, after)
+    if units:
+        body = webhooks.event_body(event)
+        for sub_id in subscriptions.matching(conn, units, event.type):
+            deliveries.enqueue(conn, {**common, "id": webhooks.message_id(sub_id, key), "subscription_id": sub_id,
+                                      "content_type": CLOUDEVENT, "body": body})
+    callback = hotline.callback(before, after, event) if hotline_on else None
+    if callback:
+        deliveries.enqueue(conn, {**common, "id": webhooks.message_id(HOTLINE, key), "subscription_id": None,
+                                  "content_type": hotline.CONTENT_TYPE, "body": callback})
+
+
+def applier(hotline_on: bool) -> Callable[[psycopg.Connection, Event], None]:
+    """The consumer's apply function."""
+    return lambda conn, event: on_event(conn, event, hotline_on=hotline_on)

@@ -1,0 +1,96 @@
+"""Idempotency-Key handling around any command (draft-ietf-httpapi-idempotency-key-header), for every
+service that takes POSTs (intake, notify).
+
+A retry with the same key and the same request gets the first answer and writes nothing; the same key
+with a different request is refused with 422. The answer is stored in the command's own transaction
+(table `idempotency_keys` in the service's schema), so an answer exists exactly when the effects do.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol, TypeVar
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from .problem import Unprocessable
+
+Answer = tuple[int, Any, dict[str, str]]
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    request_hash: str
+    status: int
+    body: Any
+    headers: dict[str, str]
+
+
+class IdempotencyKeys:
+    """Idempotency-Key records: the first answer to (principal, key), stored with the command's effects."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    def find(self, principal: str, key: str) -> StoredAnswer | None:
+        row = self.conn.execute(
+            "SELECT request_hash, status, body, headers FROM idempotency_keys WHERE principal = %s AND key = %s",
+            (principal, key)).fetchone()
+        return StoredAnswer(**row) if row else None
+
+    def remember(self, principal: str, key: str, answer: StoredAnswer) -> None:
+        """Raises UniqueViolation when a concurrent request with the same key committed first; the
+        insert waits for that transaction, so the caller can then read its answer."""
+        self.conn.execute(
+            "INSERT INTO idempotency_keys (principal, key, request_hash, status, body, headers)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (principal, key, answer.request_hash, answer.status, Jsonb(answer.body), Jsonb(answer.headers)))
+
+
+class UnitOfWork(Protocol):
+    """What run_command needs of a service's unit of work: one transaction, entered as a context."""
+    idempotency: IdempotencyKeys
+
+    def __enter__(self) -> Any: ...
+    def __exit__(self, *exc: Any) -> Any: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+U = TypeVar("U", bound=UnitOfWork)
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    return hashlib.sha256(b"\n".join([method.encode(), path.encode(), body])).hexdigest()
+
+
+def _replay(stored: StoredAnswer, digest: str, key_name: str = "Idempotency-Key") -> Answer:
+    if stored.request_hash != digest:
+        raise Unprocessable(f"this {key_name} was already used for a different request",
+                            errors={key_name: ["already used for a different request"]})
+    return stored.status, stored.body, {**stored.headers, "Idempotent-Replayed": "true"}
+
+
+def run_command(uow_factory: Callable[[], U], principal: str, key: str | None, digest: str,
+                command: Callable[[U], Answer], key_name: str = "Idempotency-Key") -> Answer:
+    """`key_name` says where the key came from, for errors: a signed webhook's webhook-id is one too."""
+    if key is not None and not (1 <= len(key) <= 255):
+        raise Unprocessable(f"{key_name} must be 1 to 255 characters",
+                            errors={key_name: ["must be 1 to 255 characters"]})
+    with uow_factory() as uow:
+        if key:
+            stored = uow.idempotency.find(principal, key)
+            if stored:
+                return _replay(stored, digest, key_name)
+        status, body, headers = command(uow)
+        if key:
+            try:
+                uow.idempotency.remember(principal, key, StoredAnswer(digest, status, body, headers))
+            except psycopg.errors.UniqueViolation:
+                # A concurrent request with this key committed first; ours is rolled back whole.
+                uow.rollback()
+                stored = uow.idempotency.find(principal, key)
+                return _replay(stored, digest, key_name)
+        uow.commit()
+    return status, body, headers
