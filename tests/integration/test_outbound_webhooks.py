@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from intake.entrypoints.http import create_app as intake_app
-from notify.entrypoints.dispatcher import Dispatcher
+from notify.entrypoints.dispatcher import dispatcher as make_dispatcher
 from notify.entrypoints.http import create_app as notify_app
 from notify.service_layer.dispatch import Config
 from notify.service_layer.fanout import applier
@@ -174,8 +174,9 @@ def world(urls, broker, tmp_path):
     stop = threading.Event()
     relay = Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, batch=100)
     consumer = make_consumer(urls["notify"], broker.bootstrap, applier(hotline_on=True), group="notify")
-    dispatcher = Dispatcher(urls["notify"], Config(timeout=TIMEOUT, scale=SCALE, hotline_url=receiver.url("/hotline"),
-                                                   hotline_secrets=(HOTLINE_SECRET,)), workers=2)
+    config = Config(timeout=TIMEOUT, scale=SCALE, hotline_url=receiver.url("/hotline"),
+                    hotline_secrets=(HOTLINE_SECRET,))
+    dispatcher = make_dispatcher(urls["notify"], config, workers=2)
     receiver.secrets["/hotline"] = [HOTLINE_SECRET]
     threads = [threading.Thread(target=part.run, args=(stop,), daemon=True) for part in (relay, consumer, dispatcher)]
     for t in threads:

@@ -50,7 +50,7 @@ class SubscriptionQuery(_Strict):
     unit = fields.String(validate=validate.Length(min=1, max=200))
 
 
-class Attempt(Schema):
+class DeliveryAttempt(Schema):
     attempted_at = fields.DateTime(required=True)
     status_code = fields.Integer(allow_none=True, metadata={"description": "null: no HTTP answer"})
     duration_ms = fields.Integer(required=True)
@@ -72,7 +72,7 @@ class Delivery(Schema):
     last_error = fields.String(allow_none=True)
     created_at = fields.DateTime(required=True)
     delivered_at = fields.DateTime(allow_none=True)
-    attempts_log = fields.List(fields.Nested(Attempt), data_key="log")
+    attempts_log = fields.List(fields.Nested(DeliveryAttempt), data_key="log")
 
 
 class DeliveryQuery(_Strict):
