@@ -199,3 +199,15 @@ def test_erasing_the_complainant_shreds_the_data_key_and_is_recorded(client, adm
     again = client.delete(f"/v1/cases/{case_id}/complainant", json={"reason": "重复"}, headers=OFFICE)
     assert again.status_code == 422
     assert client.delete(f"/v1/cases/{case_id}/complainant", json={"reason": "x"}, headers=unit()).status_code == 403
+
+
+def test_a_command_retried_with_its_idempotency_key_gets_the_same_answer_and_changes_nothing(client):
+    case_id = new_case(client)
+    body = {"lead_unit": LEAD, "handling_mode": "deadline"}
+    headers = {**OFFICE, "Idempotency-Key": "assign-once"}
+    first = client.post(f"/v1/cases/{case_id}/assign", json=body, headers=headers)
+    again = client.post(f"/v1/cases/{case_id}/assign", json=body, headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json == again.json and again.headers["Idempotent-Replayed"] == "true"
+    assert first.headers["ETag"] == again.headers["ETag"] == '"2"'
+    assert date.fromisoformat(first.json["deadline"]) > date(2026, 11, 23)

@@ -104,7 +104,7 @@ def _command_view(name: str):
             load_visible(u, case_id)
             case = handlers.run_case_command(u, case_id, name, args, context(), expected)
             return 200, after(case), {"ETag": f'"{case.version}"'}
-        return command(run)
+        return command(run, CaseAfter())
     view.__name__ = view.__qualname__ = f"command_{name}"
     view.__doc__ = f"Command `{name}` (docs/STATE-MACHINE.md)."
     return view

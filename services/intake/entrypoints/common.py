@@ -1,7 +1,10 @@
 """What intake's blueprints share: the unit of work, the command context, error mapping."""
 from __future__ import annotations
 
+import json
+
 from flask import current_app, request
+from marshmallow import Schema
 
 from zfcommon import logs
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
@@ -40,12 +43,22 @@ def problems(fn):
         raise Unprocessable(str(exc), errors=exc.errors) from None
 
 
-def command(fn):
-    """Run fn(uow) -> (status, body, headers) under the request's Idempotency-Key, in one transaction."""
+def command(fn, schema: Schema | None = None):
+    """Run fn(uow) -> (status, body, headers) under the request's Idempotency-Key, in one transaction.
+
+    With `schema`, the body is dumped to its wire form before it is stored, so the first answer and a
+    replay are the same JSON (a stored answer holds no dates to dump again); the view's own response
+    schema must then not dump it a second time, hence a ready Response."""
+    def run(u):
+        status, body, headers = problems(lambda: fn(u))
+        return status, schema.dump(body) if schema is not None else body, headers
     status, body, headers = run_command(
         uow, principal().actor, request.headers.get("Idempotency-Key"),
-        request_hash(request.method, request.path, request.get_data()), lambda u: problems(lambda: fn(u)))
-    return body, status, headers
+        request_hash(request.method, request.path, request.get_data()), run)
+    if schema is None:
+        return body, status, headers
+    return current_app.response_class(json.dumps(body, ensure_ascii=False), status, headers,
+                                      mimetype="application/json")
 
 
 def visible(case: domain.Case) -> bool:
