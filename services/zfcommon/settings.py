@@ -30,8 +30,11 @@ class Settings:
     min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
     signing_key: str = ""          # audit only: base64 Ed25519 private key seed (32 bytes) for tree heads
     log_origin: str = "zhengfeng.example.cn/audit"   # the transparency log's name in its checkpoints
-    intake_url: str = ""           # audit only: intake's base URL, for reconciliation
+    intake_url: str = ""           # audit: intake's base URL, for reconciliation; notify: for the complainant
+                                   # identity an exposure's redaction removes (docs/EXPOSURE.md)
+    public_url: str = ""           # notify only: the public site's base URL in feed links; empty: the request's
     reconcile_seconds: int = 300   # audit only: how often the trail is reconciled with intake's store
+    ledger_url: str = ""           # notify only: ledger's base URL, for the bulletins' unit figures
     hotline_callback_url: str = ""      # notify only: where hotline status callbacks go; empty = off
     hotline_callback_secrets: str = ""  # notify only: whsec_ secrets signing them (several while rotating)
     webhook_timeout: float = 15.0       # notify only: seconds an endpoint has to answer a delivery
@@ -40,6 +43,24 @@ class Settings:
     hotline_webhook_secrets: str = ""    # intake only: whsec_ secrets the hotline signs with (several while
                                          # rotating; spaces or commas between); empty: the webhook answers 503
     hotline_default_category: str = "办事效率低"   # intake only: category of a work order without a known 问题类别
+    escalation_seconds: float = 5.0     # notify only: how often the scheduler looks for escalation steps due
+    # notify only, notices (docs/NOTICES.md): SMTP for email, an HTTP gateway for SMS; empty host/URL: the
+    # channel is not configured and its notices are kept as not_configured.
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    mail_from: str = ""                 # the notices' From address
+    sms_url: str = ""
+    sms_token: str = ""                 # Bearer token for the gateway
+    sms_provider: str = "generic-json"
+    sms_reply_secrets: str = ""         # whsec_ secrets the gateway signs SMS replies with; empty: replies 503
+    notice_office: str = "正风办"        # signs emails and is the SMS signature (签名)
+    notice_retry_schedule: str = "60,300,1800,7200,21600"   # seconds to wait after each failed attempt
+    notice_timeout: float = 15.0        # seconds the SMTP server or the gateway has to answer
+    notice_workers: int = 2             # notices the sender sends at once
+    case_link: str = ""                 # a case's page for people, with {case_id}; empty: ledger's /v1/cases/{case_id}
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
@@ -88,6 +109,8 @@ class Settings:
             log_origin=env.get("ZF_LOG_ORIGIN", "zhengfeng.example.cn/audit"),
             intake_url=env.get("ZF_INTAKE_URL", "") or f"http://127.0.0.1:{ports['intake']}",
             reconcile_seconds=integer("ZF_RECONCILE_SECONDS", 300),
+            public_url=env.get("ZF_PUBLIC_URL", "").strip().rstrip("/"),
+            ledger_url=env.get("ZF_LEDGER_URL", "") or f"http://127.0.0.1:{ports['ledger']}",
             hotline_callback_url=env.get("ZF_HOTLINE_CALLBACK_URL", "").strip(),
             hotline_callback_secrets=env.get("ZF_HOTLINE_CALLBACK_SECRETS", ""),
             webhook_timeout=number("ZF_WEBHOOK_TIMEOUT", 15.0),
@@ -95,6 +118,22 @@ class Settings:
             webhook_workers=integer("ZF_WEBHOOK_WORKERS", 4),
             hotline_webhook_secrets=env.get("ZF_HOTLINE_WEBHOOK_SECRETS", ""),
             hotline_default_category=env.get("ZF_HOTLINE_DEFAULT_CATEGORY", "").strip() or "办事效率低",
+            escalation_seconds=number("ZF_ESCALATION_SECONDS", 5.0),
+            smtp_host=env.get("ZF_SMTP_HOST", "").strip(),
+            smtp_port=integer("ZF_SMTP_PORT", 25),
+            smtp_user=env.get("ZF_SMTP_USER", ""),
+            smtp_password=env.get("ZF_SMTP_PASSWORD", ""),
+            smtp_starttls=env.get("ZF_SMTP_STARTTLS", "").strip().lower() in ("1", "true", "yes", "on"),
+            mail_from=env.get("ZF_MAIL_FROM", "").strip(),
+            sms_url=env.get("ZF_SMS_URL", "").strip(),
+            sms_token=env.get("ZF_SMS_TOKEN", ""),
+            sms_provider=env.get("ZF_SMS_PROVIDER", "").strip() or "generic-json",
+            sms_reply_secrets=env.get("ZF_SMS_REPLY_SECRETS", ""),
+            notice_office=env.get("ZF_NOTICE_OFFICE", "").strip() or "正风办",
+            notice_retry_schedule=env.get("ZF_NOTICE_RETRY_SCHEDULE", "").strip() or "60,300,1800,7200,21600",
+            notice_timeout=number("ZF_NOTICE_TIMEOUT", 15.0),
+            notice_workers=integer("ZF_NOTICE_WORKERS", 2),
+            case_link=env.get("ZF_CASE_LINK", "").strip(),
             ports=ports,
         )
 

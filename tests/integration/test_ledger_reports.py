@@ -8,6 +8,7 @@ import pytest
 from ledger.adapters import unit_figures
 from zfcommon import db
 
+from ..support import bearer
 from ..unit.test_ledger_evolve import START, Story
 from .test_ledger_lists import ids
 from .test_ledger_projection import client, client_on, office, project  # noqa: F401  (fixtures)
@@ -135,11 +136,12 @@ def test_unit_stats_follow_the_documented_definitions(client, office, figures):
     assert (body["today"], body["min_rate_base"]) == ("2024-06-03", 5)
     housing = next(r for r in body["items"] if r["unit"] == HOUSING)
     assert housing == {
-        "unit": HOUSING, "open": 4, "overdue": 2, "closed": 3,          # open h3-h6; overdue h3 h4; closed h1 h2 h7
+        "unit": HOUSING, "received": 7, "open": 4, "overdue": 2, "closed": 3,   # open h3-h6; overdue h3 h4; closed h1 h2 h7
         "sign_for_on_time_rate": rate(4, 6, 0.6667, True),              # signed h1 h2 h3 h6 h7, h4 past due
         "closure_on_time_rate": rate(2, 5, 0.4, True),                  # on time h1 h7 / closed 3 + overdue 2
         "rework_count": 1, "extension_count": 1,
-        "satisfaction_rate": rate(2, 3, 0.6667, False)}                 # h1 satisfied, h2 basically / 3 visits
+        "satisfaction_rate": rate(2, 3, 0.6667, False),                 # h1 satisfied, h2 basically / 3 visits
+        "unsatisfied": 1, "dismissed": 0, "recheck_upheld": 0, "recheck_overturned": 0}     # h7 unsatisfied
 
 
 def test_a_rate_over_too_few_cases_is_flagged_and_an_empty_one_has_no_value(client, office, figures):
@@ -161,6 +163,19 @@ def test_a_stats_period_is_whole_months_in_order(client, office, period, field):
     resp = client.get("/v1/units/stats", query_string=period, headers=office)
     assert resp.status_code == 422 and list(resp.json["errors"]) == [field]
     assert client.get("/v1/units/stats", query_string={"to": "2024-02-29"}, headers=office).status_code == 200
+
+
+def test_unit_stats_count_dismissals_and_recheck_outcomes_and_filter_by_channel(urls, client, office):
+    dismissed = ("dismissal_reported", "dismissal_accepted")
+    project(urls["ledger"], running("d1", "2024-05-20", *dismissed),
+            running("d2", "2024-05-20", *dismissed, "recheck_upheld"),
+            running("d3", "2024-05-20", *dismissed, "recheck_overturned", channel="petition"), running("d4", "2024-05-20"))
+    row = client.get("/v1/units/stats", headers=office).json["items"][0]
+    assert (row["received"], row["dismissed"], row["recheck_upheld"], row["recheck_overturned"]) == (4, 2, 1, 1)
+    petition = client.get("/v1/units/stats", query_string={"channel": "petition"}, headers=office).json["items"]
+    assert [(r["received"], r["recheck_overturned"], r["open"]) for r in petition] == [(1, 1, 1)]
+    hotline_token = bearer("channel", channel="hotline")
+    assert client.get("/v1/units/stats", query_string={"channel": "petition"}, headers=hotline_token).json["items"] == []
 
 
 def test_a_reassignment_moves_the_cases_figures_to_the_new_lead_unit(urls, client, office):

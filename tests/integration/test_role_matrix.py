@@ -80,6 +80,18 @@ ROWS = [
         "/v1/cases/export.csv", "/v1/cases/export.xlsx", "/v1/overdue/export.csv", "/v1/overdue/export.xlsx",
         "/v1/units/stats/export.csv", "/v1/units/stats/export.xlsx")],
     ("notify", "GET", "/v1/watch/{case}", None, {"office", "auditor"}),
+    # Bulletins and disclosures: the office writes; published ones are for everyone (drafts answer 404).
+    *[("notify", "GET", path, None, set(ROLES)) for path in (
+        "/v1/bulletins", "/v1/bulletins/2024-05", "/v1/bulletins/2024-05.pdf", "/v1/disclosures",
+        "/v1/disclosures/2024-Q1", "/v1/disclosures/2024-Q1.xlsx")],
+    ("notify", "GET", "/v1/bulletins/rules", None, {"office", "auditor"}),
+    ("notify", "PUT", "/v1/bulletins/rules", {"base": 100, "min_cases": 3, "deductions": dict.fromkeys(
+        ("overdue", "late_sign_for", "weekly_missed", "criticism", "accountability", "recheck_overturned",
+         "unsatisfied", "rework"), 1)}, {"office"}),
+    *[("notify", "POST", path, body, {"office"}) for path, body in (
+        ("/v1/bulletins", {"month": "2024-05"}), ("/v1/bulletins/2024-05/redraft", {}),
+        ("/v1/bulletins/2024-05/review", {"decision": "approved"}), ("/v1/bulletins/2024-05/publish", None),
+        ("/v1/disclosures", {"quarter": "2024-Q1"}), ("/v1/disclosures/2024-Q1/publish", None))],
     ("notify", "POST", "/v1/subscriptions", {"unit": UNIT, "url": "https://hooks.example.cn/zf"}, {"office", "unit"}),
     *[("notify", "GET", f"/v1/subscriptions{path}", None, {"office", "auditor", "unit"})
       for path in ("", "/sub-none", "/sub-none/deliveries")],

@@ -37,7 +37,8 @@ WORKERS = {
 # Further background processes beyond the one per service.
 EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer"),
                  "notify-relay": ("notify", "notify.entrypoints.relay"),
-                 "notify-dispatcher": ("notify", "notify.entrypoints.dispatcher")}
+                 "notify-dispatcher": ("notify", "notify.entrypoints.dispatcher"),
+                 "notify-scheduler": ("notify", "notify.entrypoints.scheduler")}
 APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()},
                 **{w: s for w, (s, _) in EXTRA_WORKERS.items()}}  # compose name -> service
 # Keys only one service may hold.
@@ -50,11 +51,12 @@ REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET",
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
 # ZF_INTAKE_URL matters to audit only (compose sets it there); elsewhere its default is never used.
+# ZF_LEDGER_URL matters to notify only (compose sets it there), for the bulletins' figures.
 # ZF_HOTLINE_WEBHOOK_SECRETS may stay empty (no hotline: its webhook answers 503); only intake is given it.
 OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
-                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
+                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_LEDGER_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
                    "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS", "ZF_WEBHOOK_TIMEOUT",
-                   "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS"}
+                   "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -481,3 +483,8 @@ def test_only_intake_is_given_the_hotline_webhook_secrets():
 
 def test_audit_reconciles_with_intake_over_the_compose_network():
     assert environment("audit-signer")["ZF_INTAKE_URL"] == "http://intake:8001"
+
+
+def test_notify_takes_the_bulletins_figures_from_the_ledger_over_the_compose_network():
+    assert {environment(n).get("ZF_LEDGER_URL") for n in APP_SERVICES if APP_SERVICES[n] == "notify"} == {
+        "http://ledger:8002"}

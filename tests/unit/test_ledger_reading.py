@@ -18,7 +18,7 @@ from ledger.entrypoints.downloads import attachment
 from ledger.entrypoints.schemas import CaseQuery
 from zfcommon.auth import Principal
 from zfcommon.problem import Forbidden
-from zfcommon.workdays import WorkCalendar
+from zfcommon.workdays import WorkCalendar, YearSchedule
 
 from .test_ledger_evolve import Story, story
 
@@ -93,7 +93,7 @@ def test_an_entered_calendar_year_round_trips_to_the_calendars_schedule():
     data = {"year": 2027, "holidays": ["2027-01-01"], "workdays": ["2027-02-06"]}
     entry = directory.directory_entry("cn.zhengfeng.directory.calendar_year_set.v1", data)
     assert entry.row == {"year": 2027, "holidays": [date(2027, 1, 1)], "workdays": [date(2027, 2, 6)]}
-    assert directory.schedule(entry.row).to_dict() == data
+    assert YearSchedule.from_row(entry.row).to_dict() == data
 
 
 @pytest.mark.parametrize("who, scope", [(Principal("office", "o"), Scope()), (Principal("auditor", "a"), Scope()),
@@ -153,8 +153,9 @@ def test_a_reassignment_moves_the_figures_between_units():
     before, after = case("assigned", "accepted"), case("assigned", "accepted", "reassigned")
     moved = figures.changes(before, after)
     assert moved[("县住建局", "hotline", date(2024, 5, 1))] == {**dict.fromkeys(figures.FIGURES, 0), "open": -1,
-                                                              "signed": -1, "signed_on_time": -1}
-    assert moved[("县交通运输局", "hotline", date(2024, 5, 1))] == {**dict.fromkeys(figures.FIGURES, 0), "open": 1}
+                                                              "signed": -1, "signed_on_time": -1, "received": -1}
+    assert moved[("县交通运输局", "hotline", date(2024, 5, 1))] == {**dict.fromkeys(figures.FIGURES, 0), "open": 1,
+                                                                "received": 1}
 
 
 def test_an_event_that_changes_no_figure_changes_no_row():

@@ -15,10 +15,10 @@ from zfcommon.workdays import local_date
 from .statuses import OPEN
 
 FIGURES = ("open", "closed", "closed_on_time", "signed", "signed_on_time", "rework_count", "extension_count",
-           "satisfied", "visited")
+           "satisfied", "visited", "received", "dismissed", "recheck_upheld", "recheck_overturned")
 Key = tuple[str, str, date]      # lead unit, channel, first day of the month received (China time)
 READS = ("lead_unit", "channel", "received_at", "status", "accepted_at", "sign_for_on_time", "closed_on_time",
-         "rework_count", "extension_count", "satisfaction")   # the case fields `figures` reads
+         "rework_count", "extension_count", "satisfaction", "recheck_outcome")   # the case fields `figures` reads
 
 
 def month_of(day: date) -> date:
@@ -41,6 +41,12 @@ def figures(row: Mapping[str, Any] | None) -> tuple[Key, dict[str, int]] | None:
         "extension_count": row["extension_count"],
         "satisfied": int(row["satisfaction"] in ("satisfied", "basically_satisfied")),
         "visited": int(row["satisfaction"] is not None),
+        # The monthly bulletin's figures: every case with a lead unit was received once; dismissed is
+        # the status now (an overturned dismissal is running again); a re-check's latest outcome.
+        "received": 1,
+        "dismissed": int(row["status"] == "dismissed"),
+        "recheck_upheld": int(row["recheck_outcome"] == "upheld"),
+        "recheck_overturned": int(row["recheck_outcome"] == "overturned"),
     }
 
 

@@ -21,10 +21,13 @@ def unit_figures(unit: str, sums: Mapping[str, int], late: Mapping[str, int],
     overdue = late.get("overdue", 0)
     return {
         "unit": unit,
-        "open": sums["open"], "overdue": overdue, "closed": sums["closed"],
+        "received": sums["received"], "open": sums["open"], "overdue": overdue, "closed": sums["closed"],
         "sign_for_on_time_rate": rate(sums["signed_on_time"], sums["signed"] + late.get("sign_for_pending", 0),
                                       min_base),
         "closure_on_time_rate": rate(sums["closed_on_time"], sums["closed"] + overdue, min_base),
         "rework_count": sums["rework_count"], "extension_count": sums["extension_count"],
         "satisfaction_rate": rate(sums["satisfied"], sums["visited"], min_base),
+        "unsatisfied": sums["visited"] - sums["satisfied"],
+        "dismissed": sums["dismissed"], "recheck_upheld": sums["recheck_upheld"],
+        "recheck_overturned": sums["recheck_overturned"],
     }

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES, PRIORITIES, SATISFACTION
+from zfcommon.escalationview import HistoryEntry, LadderOut
+from zfcommon.events.catalogue import CHANNELS, ESCALATION_STEPS, HANDLING_MODES, PRIORITIES, SATISFACTION
 
 from ..domain.statuses import STATUSES
 
@@ -55,6 +56,15 @@ class CaseOut(Schema):
     working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "null: see calendar_gap"})
     sign_for_overdue = fields.Boolean(required=True)
     calendar_gap = fields.String(allow_none=True, metadata={"description": "the years the calendar cannot count"})
+    escalation_step = fields.String(allow_none=True, validate=validate.OneOf(ESCALATION_STEPS), metadata={
+        "description": "the highest step of the escalation ladders still running (null: none is)"})
+    escalation_ladders = fields.List(fields.Nested(LadderOut), metadata={
+        "description": "the deadline and sign-for ladders notify climbed on the case (not on as-of views)"})
+
+
+class CaseDetail(CaseOut):
+    escalation_history = fields.List(fields.Nested(HistoryEntry), required=True, metadata={
+        "description": "every escalation step and stop in order (notify's stream of the case)"})
 
 
 class CaseAsOf(CaseOut):
@@ -93,6 +103,7 @@ class Rate(Schema):
 
 class UnitStats(Schema):
     unit = fields.String(required=True)
+    received = fields.Integer(required=True, metadata={"description": "cases it leads received in the period"})
     open = fields.Integer(required=True)
     overdue = fields.Integer(required=True)
     closed = fields.Integer(required=True)
@@ -101,6 +112,11 @@ class UnitStats(Schema):
     rework_count = fields.Integer(required=True)
     extension_count = fields.Integer(required=True)
     satisfaction_rate = fields.Nested(Rate, required=True)
+    unsatisfied = fields.Integer(required=True, metadata={"description": "cases whose latest visit was unsatisfied"})
+    dismissed = fields.Integer(required=True, metadata={"description": "cases dismissed (查否) now"})
+    recheck_upheld = fields.Integer(required=True, metadata={"description": "dismissals a re-check upheld"})
+    recheck_overturned = fields.Integer(required=True,
+                                        metadata={"description": "dismissals a re-check found substantiated"})
 
 
 class StatsOut(Schema):

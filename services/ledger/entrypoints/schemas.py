@@ -92,6 +92,9 @@ class StatsQuery(_Strict):
                                 metadata={"description": "first day of the first month (China time)"})
     received_to = fields.Date(data_key="to", validate=_last_of_month,
                               metadata={"description": "last day of the last month (China time)"})
+    channel = fields.String(validate=validate.OneOf(CHANNELS),
+                            metadata={"description": "only cases received through this channel (e.g. the "
+                                                     "hotline's quarterly figures)"})
 
     @validates_schema
     def _range(self, data, **_):

@@ -12,7 +12,7 @@ import psycopg
 from zfcommon import caseview
 from zfcommon.workdays import WorkCalendar, local_date
 
-from ..adapters import queries, repository
+from ..adapters import escalations, queries, repository
 from ..adapters.cursor import encode_cursor
 from ..adapters.filters import Scope, case_filters
 from ..domain import overdue, rates
@@ -32,7 +32,8 @@ def case_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: d
                                              after=after, limit=limit + 1))
     more, rows = len(rows) > limit, rows[:limit]
     calendar = repository.calendar(conn)
-    return [present(r, today, calendar) for r in rows], (encode_cursor(rows[-1]) if more else None)
+    return ([present(r, today, calendar) for r in escalations.with_ladders(conn, rows)],
+            (encode_cursor(rows[-1]) if more else None))
 
 
 def all_cases(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date) -> Iterator[Row]:
@@ -44,7 +45,7 @@ def all_cases(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: d
 
 def case_detail(conn: psycopg.Connection, case_id: str, scope: Scope, today: date) -> Row | None:
     row = repository.get_case(conn, case_id, scope)
-    return None if row is None else present(row, today, repository.calendar(conn))
+    return None if row is None else present(escalations.detail(conn, row), today, repository.calendar(conn))
 
 
 def case_timeline(conn: psycopg.Connection, case_id: str, scope: Scope) -> list[Row] | None:
@@ -72,24 +73,28 @@ def overdue_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today
     rows = queries.fetch(conn, queries.overdue(_overdue_filters(filters, scope, today), today,
                                                limit=limit, offset=offset))
     calendar = repository.calendar(conn)
-    return [present(r, today, calendar) for r in rows]
+    return [present(r, today, calendar) for r in escalations.with_ladders(conn, rows)]
 
 
 def all_overdue(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date) -> Iterator[Row]:
     calendar = repository.calendar(conn)
-    for row in queries.stream(conn, queries.overdue(_overdue_filters(filters, scope, today), today)):
+    rows = queries.stream(conn, queries.overdue(_overdue_filters(filters, scope, today), today))
+    for row in escalations.stream_with_ladders(conn, rows):
         yield present(row, today, calendar)
 
 
 def unit_stats(conn: psycopg.Connection, period: Mapping, scope: Scope, today: date,
                min_base: int = rates.MIN_RATE_BASE) -> list[Row]:
-    """Per lead unit, over the cases received in `period` (whole months): a unit sees only its own row,
-    a channel only figures over its own cases."""
+    """Per lead unit, over the cases received in `period` (whole months, optionally one `channel`): a unit
+    sees only its own row, a channel only figures over its own cases."""
     first, last = period.get("received_from"), period.get("received_to")
+    channel = scope.channel or period.get("channel")
+    if channel != period.get("channel", channel):
+        return []       # a channel asking for another channel's cases: there are none it may see
     cases = case_filters({"received_from": first, "received_to": last, "lead_unit": scope.unit},
-                         Scope(channel=scope.channel), today)
+                         Scope(channel=channel), today)
     sums = {r["unit"]: r for r in queries.fetch(conn, queries.month_sums(
-        unit=scope.unit, channel=scope.channel, first=first and month_of(first), last=last and month_of(last)))}
+        unit=scope.unit, channel=channel, first=first and month_of(first), last=last and month_of(last)))}
     late: dict[str, dict[str, int]] = {}
     for r in queries.fetch(conn, queries.late_counts(cases, today)):
         late.setdefault(r["unit"], {})[r["kind"]] = r["n"]

@@ -8,7 +8,7 @@ from psycopg.types.json import Jsonb
 from zfcommon.events import Event
 
 from ..domain import watch
-from . import directory
+from . import bulletin_projection, directory, escalations, exposures, reports
 
 Row = dict[str, Any]
 COLUMNS = ("case_id", "status", "channel", "subject_unit", "priority", "received_at", "version", "lead_unit",
@@ -20,7 +20,11 @@ _UPSERT = (f"INSERT INTO watched_cases ({', '.join(COLUMNS)}) VALUES ({', '.join
 
 def apply(conn: psycopg.Connection, event: Event) -> tuple[Row | None, Row] | None:
     """Fold `event` into the watched case; returns the case before and after, or None if unchanged."""
+    escalations.apply(conn, event)      # escalation ladders: their events, the calendar, cases to look at again
     directory.apply(conn, event)        # the office's units (weekly reports, notices)
+    reports.apply(conn, event)          # weekly reports, missed weeks, spot checks
+    bulletin_projection.apply(conn, event)  # bulletins, disclosures, scoring rules, criticism and missed reports
+    exposures.apply(conn, event)        # exposures of typical cases; publications the public page lists
     row = conn.execute("SELECT * FROM watched_cases WHERE case_id = %s FOR UPDATE", (event.subject,)).fetchone()
     new = watch.evolve(row, event)
     if new is None:

@@ -13,7 +13,7 @@ from zfcommon.settings import Settings
 from zfcommon.web import create_base_app, principal
 
 from ..adapters import repository
-from . import subscriptions
+from . import bulletins, disclosures, escalations, exposures, notices, public, reports, subscriptions
 
 blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases notify is watching")
 
@@ -51,4 +51,15 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(blp)
     api.register_blueprint(subscriptions.blp)
     api.register_blueprint(subscriptions.callbacks)
+    api.register_blueprint(escalations.config_blp)
+    api.register_blueprint(escalations.blp)
+    api.register_blueprint(bulletins.blp)
+    api.register_blueprint(disclosures.blp)
+    api.register_blueprint(reports.blp)
+    api.register_blueprint(reports.spot_blp)
+    api.register_blueprint(reports.config_blp)
+    api.register_blueprint(notices.blp)
+    api.register_blueprint(notices.replies)
+    api.register_blueprint(exposures.blp)
+    app.register_blueprint(public.blp)      # /public/: no token, read-only (docs/EXPOSURE.md)
     return app

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 # Channels through which a lead arrives (DOMAIN.md point 1).
 CHANNELS = {
@@ -106,8 +106,9 @@ class Evidence(Attachment):
 
 class DeadlineBasis(_Strict):
     """How a deadline was set, so anyone can recompute it: `limit` = working days from the office's
-    limits for the mode and priority, counted from `from_date`; `explicit` = given by the office."""
-    rule = fields.String(required=True, validate=validate.OneOf(["limit", "explicit"]))
+    limits for the mode and priority, counted from `from_date`; `explicit` = given by the office;
+    `recorded` = taken from the office's earlier ledger by an import, so it may lie in the past."""
+    rule = fields.String(required=True, validate=validate.OneOf(["limit", "explicit", "recorded"]))
     from_date = fields.Date(required=True)
     working_days = fields.Integer(allow_none=True, required=True, validate=validate.Range(min=1, max=1000))
 
@@ -165,7 +166,8 @@ class ReportData(UnitActionData):
 
 class CaseClosedData(_Strict):
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
-    on_time = fields.Boolean(required=True)
+    # null: signed off in an earlier ledger after a recorded deadline had passed; when is not known.
+    on_time = fields.Boolean(required=True, allow_none=True)
 
 
 class ReworkOrderedData(_Strict):
@@ -359,6 +361,416 @@ class ClientRevokedData(_Strict):
     reason = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
 
 
+# Escalation (notify, DOMAIN.md point 5): the ladder a late case climbs, step by step. docs/ESCALATION.md.
+LADDERS = {"deadline": "整改期限", "sign_for": "签收时限"}
+ESCALATION_STEPS = {"reminder": "到期提醒", "supervision_letter": "督办函", "admonishment_talk": "约谈",
+                    "bulletin_criticism": "通报批评", "accountability_proposal": "提请问责"}
+STOP_REASONS = {"rectification_reported": "已报整改", "dismissal_reported": "已报查否", "closed": "已销号",
+                "dismissed": "已查否", "merged": "已并单", "returned": "已退回", "accepted": "已签收",
+                "new_deadline": "期限已变更", "reassigned": "已改派"}
+
+
+def _step(**kw):
+    return fields.String(validate=validate.OneOf(ESCALATION_STEPS), **kw)
+
+
+class StepIssuedData(_Strict):
+    """notify issued an escalation step because its threshold was crossed (stream and subject: the case)."""
+    ladder = fields.String(required=True, validate=validate.OneOf(LADDERS))
+    step = _step(required=True)
+    round = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "which run of this ladder on the case: a new deadline or sign-for date starts the next"})
+    unit = _name(required=True, metadata={"description": "the lead unit the step is addressed to"})
+    due = fields.Date(required=True, metadata={"description": "the deadline or sign-for date the ladder counts from"})
+    working_days_overdue = fields.Integer(required=True, metadata={
+        "description": "working days past `due` on the day the step was issued; <= 0 before it"})
+    handling_mode = fields.String(required=True, validate=validate.OneOf(HANDLING_MODES))
+    threshold = fields.Integer(required=True, metadata={
+        "description": "the configured threshold on the working-days-overdue scale (a reminder's is minus its "
+                       "lead time)"})
+    crossed_on = fields.Date(required=True, metadata={
+        "description": "the day the threshold was crossed (earlier than the event's time after an outage)"})
+
+
+class EscalationStoppedData(_Strict):
+    """The case left the state its ladder runs in, or its date or unit changed: the round is over."""
+    ladder = fields.String(required=True, validate=validate.OneOf(LADDERS))
+    round = fields.Integer(required=True, validate=validate.Range(min=1))
+    reason = fields.String(required=True, validate=validate.OneOf(STOP_REASONS))
+    last_step = _step(required=True)
+
+
+class Rungs(_Strict):
+    """One ladder's thresholds in working days: the reminder's lead time before the due date, then the
+    working days overdue at which each step is issued (each at least the one before)."""
+    reminder = fields.Integer(required=True, validate=validate.Range(min=0, max=250))
+    supervision_letter = fields.Integer(required=True, validate=validate.Range(min=1, max=250))
+    admonishment_talk = fields.Integer(required=True, validate=validate.Range(min=1, max=250))
+    bulletin_criticism = fields.Integer(required=True, validate=validate.Range(min=1, max=250))
+    accountability_proposal = fields.Integer(required=True, validate=validate.Range(min=1, max=250))
+
+    @validates_schema
+    def _climbs(self, data: dict, **_: Any) -> None:
+        steps = [s for s in list(ESCALATION_STEPS)[1:] if isinstance(data.get(s), int)]
+        for lower, higher in zip(steps, steps[1:]):
+            if data[higher] < data[lower]:
+                raise ValidationError(f"must be at least {lower} ({data[lower]})", higher)
+
+
+class DeadlineRungs(_Strict):
+    immediate = fields.Nested(Rungs, required=True)
+    deadline = fields.Nested(Rungs, required=True)
+    long_term = fields.Nested(Rungs, required=True)
+
+
+class EscalationConfigData(_Strict):
+    """The office's escalation thresholds: per handling mode for the deadline ladder, one sign-for ladder."""
+    deadline = fields.Nested(DeadlineRungs, required=True)
+    sign_for = fields.Nested(Rungs, required=True)
+
+
+# Publications (notify, DOMAIN.md points 5-7): the monthly bulletin (月通报) and the quarterly disclosure
+# of hotline figures (seed 001). docs/BULLETINS.md.
+PUBLICATION_TOPIC = "notify.publication.events"
+BULLETIN_RULES_STREAM = "bulletin-rules"
+# What an assessment score deducts points for (扣减年度考核分值, seed 001), per occurrence in the month.
+DEDUCTIONS = {"overdue": "超期未办结", "late_sign_for": "超时签收或逾期未签收", "weekly_missed": "未按时报送周报告",
+              "criticism": "通报批评", "accountability": "问责", "recheck_overturned": "查否经复查被推翻",
+              "unsatisfied": "回访不满意", "rework": "退回重办"}
+REVIEW_DECISIONS = {"approved": "审核通过", "changes_requested": "退回修改"}
+MONTH_FORMAT = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
+QUARTER_FORMAT = validate.Regexp(r"^\d{4}-Q[1-4]$", error="a quarter as YYYY-Qn")
+
+
+def _count(**kw):
+    return fields.Integer(required=True, validate=validate.Range(min=0), **kw)
+
+
+# Points deducted per occurrence of each kind (0: not deducted), one field per DEDUCTIONS key.
+DeductionPoints = _Strict.from_dict(
+    {name: fields.Float(required=True, validate=validate.Range(min=0, max=100)) for name in DEDUCTIONS},
+    name="DeductionPoints")
+
+
+class BulletinRulesData(_Strict):
+    base = fields.Float(required=True, validate=validate.Range(min=1, max=1000),
+                        metadata={"description": "the score a unit starts the month from"})
+    min_cases = fields.Integer(required=True, validate=validate.Range(min=0, max=100000), metadata={
+        "description": "units that received fewer cases in the month are listed but not ranked"})
+    deductions = fields.Nested(DeductionPoints, required=True)
+
+
+class RateData(_Strict):
+    numerator = _count()
+    denominator = _count()
+    value = fields.Float(required=True, allow_none=True)
+    meaningful = fields.Boolean(required=True)
+
+
+class PublishedFigures(_Strict):
+    """A unit's (or all units') figures as the ledger gave them (docs/LEDGER.md "Unit statistics")."""
+    received = _count()
+    open = _count()
+    closed = _count()
+    overdue = _count()
+    unsatisfied = _count()
+    sign_for_on_time_rate = fields.Nested(RateData, required=True)
+    closure_on_time_rate = fields.Nested(RateData, required=True)
+    satisfaction_rate = fields.Nested(RateData, required=True)
+
+
+class BulletinFigures(PublishedFigures):
+    late_sign_for = _count()
+    rework_count = _count()
+    extension_count = _count()
+    dismissed = _count()
+    recheck_upheld = _count()
+    recheck_overturned = _count()
+    weekly_missed = _count()
+    criticisms = _count()
+    accountability = _count()
+
+
+class DeductionLine(_Strict):
+    rule = fields.String(required=True, validate=validate.OneOf(DEDUCTIONS))
+    count = _count()
+    points = fields.Float(required=True)
+    total = fields.Float(required=True)
+
+
+class BulletinUnitRow(BulletinFigures):
+    unit = _name(required=True)
+    deductions = fields.List(fields.Nested(DeductionLine), required=True)
+    score = fields.Float(required=True)
+    ranked = fields.Boolean(required=True, metadata={"description": "false: fewer cases than min_cases"})
+    rank = fields.Integer(required=True, allow_none=True)
+
+
+class CriticismEntry(_Strict):
+    unit = _name(required=True)
+    source = fields.String(required=True, validate=validate.OneOf(["escalation", "accountability"]))
+    kind = fields.String(required=True, metadata={"description": "the escalation step or accountability measure"})
+    day = fields.Date(required=True)
+    case_ids = fields.List(fields.String(), required=True)
+    working_days_overdue = fields.Integer(allow_none=True)
+
+
+class TypicalCase(_Strict):
+    """Only what may be shown publicly: never anything of the complainant."""
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    unit = fields.String(required=True, allow_none=True, metadata={"description": "the lead unit"})
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    status = fields.String(required=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=4000),
+                         metadata={"description": "the description after redaction, or the office's wording"})
+
+
+class BulletinDraftedData(_Strict):
+    """The whole bulletin as drafted: the ledger's figures as they were then, so a replay shows the same."""
+    month = fields.String(required=True, validate=MONTH_FORMAT)
+    judged_on = fields.Date(required=True, metadata={"description": "the ledger's day overdue was judged on"})
+    min_rate_base = fields.Integer(required=True, metadata={"description": "the ledger's minimum base of a rate"})
+    rules = fields.Nested(BulletinRulesData, required=True)
+    units = fields.List(fields.Nested(BulletinUnitRow), required=True)
+    totals = fields.Nested(BulletinFigures, required=True)
+    criticism = fields.List(fields.Nested(CriticismEntry), required=True)
+    typical_cases = fields.List(fields.Nested(TypicalCase), required=True)
+    note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
+class BulletinReviewedData(_Strict):
+    month = fields.String(required=True, validate=MONTH_FORMAT)
+    revision = fields.Integer(required=True, metadata={"description": "the stream version of the draft reviewed"})
+    decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
+    comments = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
+class PublishedData(_Strict):
+    revision = fields.Integer(required=True, metadata={"description": "the stream version of the draft published"})
+    title = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    digest = fields.String(required=True, metadata={"description": "SHA-256 of the draft's data (canonical JSON)"})
+
+
+class BulletinPublishedData(PublishedData):
+    month = fields.String(required=True, validate=MONTH_FORMAT)
+
+
+class DisclosureUnitRow(PublishedFigures):
+    unit = _name(required=True)
+
+
+class DisclosureDraftedData(_Strict):
+    quarter = fields.String(required=True, validate=QUARTER_FORMAT)
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    due = fields.Date(required=True, metadata={"description": "5 working days after the quarter (seed 001)"})
+    judged_on = fields.Date(required=True)
+    min_rate_base = fields.Integer(required=True)
+    totals = fields.Nested(PublishedFigures, required=True)
+    units = fields.List(fields.Nested(DisclosureUnitRow), required=True)
+
+
+class DisclosurePublishedData(PublishedData):
+    quarter = fields.String(required=True, validate=QUARTER_FORMAT)
+    due = fields.Date(required=True)
+    published_on = fields.Date(required=True, metadata={"description": "the day in China it was published"})
+    on_time = fields.Boolean(required=True)
+
+
+# Public exposure of typical cases (典型案例公开曝光, DOMAIN.md point 7), stream exposure-<id>: the office
+# selects a case, redacts the text to publish, a second office user approves, it is published, and it
+# may be withdrawn. Nothing of the complainant is ever taken from the case. docs/EXPOSURE.md.
+EXPOSURE_FIELDS = ("title", "category", "text", "lesson")
+# What the redaction removes, by kind (notify.domain.redaction), with the names people read.
+REDACTION_KINDS = {
+    "mobile": "手机号码", "landline": "固定电话", "id_card": "身份证号", "long_number": "长数字串（证件或银行卡号）",
+    "email": "电子邮箱", "im_account": "微信/QQ账号", "dwelling": "门牌/房号", "name": "姓名",
+    "complainant_name": "投诉人姓名", "complainant_phone": "投诉人电话", "complainant_email": "投诉人邮箱",
+    "complainant_address": "投诉人地址", "marked": "办公室标记内容", "address_detail": "详细地址",
+}
+
+
+class ExposedCase(_Strict):
+    """The case's public facts as notify's projection had them when it was selected: never the complainant."""
+    category = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
+    unit = _name(required=True, metadata={"description": "the lead unit, or the unit complained about"})
+    status = fields.String(required=True)
+    received_on = fields.Date(required=True)
+
+
+class ExposurePublic(_Strict):
+    """Exactly what the public page and feeds show of an exposure, after redaction."""
+    title = fields.String(required=True, validate=validate.Length(min=1, max=400))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=400),
+                             metadata={"description": "the kind of typical case (典型问题类别)"})
+    unit = _name(required=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=40000))
+    lesson = fields.String(required=True, allow_none=True, validate=validate.Length(max=8000),
+                           metadata={"description": "the office's comment or lesson (警示/点评)"})
+
+
+class ExposureSelectedData(_Strict):
+    """The office's wording as entered (internal; only the redacted version is ever published)."""
+    exposure_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    lesson = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    case = fields.Nested(ExposedCase, required=True)
+
+
+class Removal(_Strict):
+    field = fields.String(required=True, validate=validate.OneOf(EXPOSURE_FIELDS))
+    kind = fields.String(required=True, validate=validate.OneOf(REDACTION_KINDS))
+    count = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+class ExposureRedactedData(_Strict):
+    """The redacted text (never what was removed: only how many of each kind)."""
+    exposure_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    public = fields.Nested(ExposurePublic, required=True)
+    removed = fields.List(fields.Nested(Removal), required=True)
+    complainant_checked = fields.Boolean(required=True, metadata={
+        "description": "intake's record of the complainant was matched too (false: intake did not answer)"})
+
+
+class ExposureApprovedData(_Strict):
+    exposure_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    revision = fields.Integer(required=True, metadata={"description": "the stream version of the redaction approved"})
+    redacted_by = fields.String(required=True, metadata={"description": "who redacted it (never the approver)"})
+
+
+class ExposurePublishedData(_Strict):
+    exposure_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    revision = fields.Integer(required=True, metadata={"description": "the stream version of the redaction published"})
+    public = fields.Nested(ExposurePublic, required=True)
+    digest = fields.String(required=True, metadata={"description": "SHA-256 of `public` (canonical JSON)"})
+
+
+class ExposureWithdrawnData(_Strict):
+    exposure_id = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+    was_published = fields.Boolean(required=True)
+
+# Weekly reports (notify, DOMAIN.md point 6, seed 002): 周报告 and 零报告, missed reports and their
+# escalation, the monthly spot checks of zero reports (零报告抽查). docs/REPORTS.md.
+REPORT_TOPIC = "notify.report.events"
+REPORTING_CONFIG_STREAM = "reporting-config"
+SPOT_CHECK_STREAM = "spot-checks"
+WEEK_FORMAT = validate.Regexp(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$", error="an ISO week as YYYY-Www")
+DUE_RULES = {"week_end": "本周最后一个工作日", "next_week": "下周第一个工作日"}
+SPOT_CHECK_FINDINGS = {"confirmed_nothing": "核实无问题", "problems_found": "发现问题"}
+
+
+class ProgressItem(_Strict):
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    note = _text(required=True)
+
+
+class SelfFoundItem(_Strict):
+    description = _text(required=True)
+    category = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=100))
+
+
+class WeeklyFiledData(_Strict):
+    """A unit's weekly report (周报告): progress on its cases and problems it found itself; or a zero
+    report (零报告) listing nothing. A second filing for the week is a correction naming the one it replaces."""
+    unit = _name(required=True)
+    week = fields.String(required=True, validate=WEEK_FORMAT)
+    zero = fields.Boolean(required=True)
+    progress = fields.List(fields.Nested(ProgressItem), required=True)
+    self_found = fields.List(fields.Nested(SelfFoundItem), required=True)
+    note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    due = fields.Date(required=True, allow_none=True, metadata={
+        "description": "the week's due date; null: the calendar lacked the year when it was filed"})
+    filed_on = fields.Date(required=True, metadata={"description": "the day in China it was filed"})
+    late = fields.Boolean(required=True, allow_none=True, metadata={
+        "description": "first filed after `due` (a correction keeps the first filing's); null: due unknown"})
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    corrects = fields.String(required=True, allow_none=True, metadata={
+        "description": "the id of the filing this one replaces; null: the first filing"})
+
+    @validates_schema
+    def _zero_lists_nothing(self, data: dict, **_: Any) -> None:
+        listed = bool(data.get("progress") or data.get("self_found"))
+        if data.get("zero") is True and listed:
+            raise ValidationError("a zero report lists no progress and no self-found problem", "zero")
+        if data.get("zero") is False and not listed:
+            raise ValidationError("a weekly report lists progress or a self-found problem (or is a zero report)",
+                                  "zero")
+
+
+class WeeklyMissedData(_Strict):
+    unit = _name(required=True)
+    week = fields.String(required=True, validate=WEEK_FORMAT)
+    due = fields.Date(required=True)
+    flagged_on = fields.Date(required=True, metadata={
+        "description": "the first working day after `due`, when the miss counts (earlier than the event's time "
+                       "after an outage)"})
+
+
+class ReportEscalatedData(_Strict):
+    """Consecutive missed weeks reached a step's threshold (stream and subject: weekly-<unit>)."""
+    unit = _name(required=True)
+    week = fields.String(required=True, validate=WEEK_FORMAT, metadata={"description": "the missed week that did"})
+    step = _step(required=True)
+    consecutive_missed = fields.Integer(required=True, validate=validate.Range(min=1))
+    threshold = fields.Integer(required=True, validate=validate.Range(min=1))
+
+
+# Consecutive missed weeks at which each step is issued (null: the step is not used).
+MissRungs = _Strict.from_dict(
+    {step: fields.Integer(required=True, allow_none=True, validate=validate.Range(min=1, max=52))
+     for step in ESCALATION_STEPS}, name="MissRungs")
+
+
+class ReportingConfigData(_Strict):
+    """The office's weekly-report rules (subject: reporting-config)."""
+    start_week = fields.String(required=True, validate=WEEK_FORMAT, metadata={
+        "description": "the first week units report for (a unit joining later: from its first Monday)"})
+    due_rule = fields.String(required=True, validate=validate.OneOf(DUE_RULES))
+    escalation = fields.Nested(MissRungs, required=True)
+    spot_check_ratio = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+
+    @validates_schema
+    def _climbs(self, data: dict, **_: Any) -> None:
+        rungs = data.get("escalation") or {}
+        used = [(s, rungs[s]) for s in ESCALATION_STEPS if isinstance(rungs.get(s), int)]
+        for (lower, low), (higher, high) in zip(used, used[1:]):
+            if high < low:
+                raise ValidationError({higher: [f"must be at least {lower} ({low})"]}, "escalation")
+
+
+class SpotCheckDraw(_Strict):
+    unit = _name(required=True)
+    draw = fields.Float(required=True, metadata={"description": "SHA-256(seed:unit), first 8 bytes ÷ 2^64"})
+    selected = fields.Boolean(required=True, metadata={"description": "draw < ratio"})
+
+
+class SpotCheckDrawnData(_Strict):
+    """The month's zero reporters drawn for spot checks, with every input to recompute the draw."""
+    month = fields.String(required=True, validate=MONTH_FORMAT)
+    ratio = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+    nonce = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    seed = fields.String(required=True, metadata={
+        "description": "month:nonce:SHA-256 of the sorted candidates joined by newlines"})
+    weeks = fields.List(fields.String(validate=WEEK_FORMAT), required=True, metadata={
+        "description": "the weeks of the month (their Thursday in it)"})
+    candidates = fields.List(_name(), required=True, metadata={
+        "description": "units with a zero report for one of the weeks, sorted"})
+    draws = fields.List(fields.Nested(SpotCheckDraw), required=True)
+    selected = fields.List(_name(), required=True)
+
+
+class SpotCheckRecordedData(_Strict):
+    month = fields.String(required=True, validate=MONTH_FORMAT)
+    unit = _name(required=True)
+    finding = fields.String(required=True, validate=validate.OneOf(SPOT_CHECK_FINDINGS))
+    note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
 @dataclass(frozen=True)
 class EventType:
     type: str
@@ -373,6 +785,8 @@ DIRECTORY_TOPIC = "intake.directory.events"
 DIRECTORY_STREAM = "directory"
 CLIENT_TOPIC = "intake.client.events"
 INSPECTION_TOPIC = "intake.inspection.events"
+ESCALATION_TOPIC = "notify.escalation.events"
+ESCALATION_CONFIG_STREAM = "escalation-config"
 
 
 def _case(name: str, schema: Schema, summary: str) -> EventType:
@@ -385,6 +799,7 @@ def _directory(name: str, schema: Schema, summary: str) -> EventType:
 
 def _inspection(name: str, schema: Schema, summary: str) -> EventType:
     return EventType(f"cn.zhengfeng.{name}.v1", INSPECTION_TOPIC, schema, summary)
+
 
 _TYPES = [
     _case("received", CaseReceivedData(), "A lead was received from a channel and put on the ledger (受理)."),
@@ -437,6 +852,46 @@ _TYPES = [
     _inspection("monitoring_point.submission_recorded", SubmissionRecordedData(),
                 "A monitoring point reported a problem; it went on the ledger as case `case_id`."),
     _inspection("monitoring_point.deactivated", ReasonData(), "The monitoring point stopped reporting."),
+    EventType("cn.zhengfeng.escalation.step_issued.v1", ESCALATION_TOPIC, StepIssuedData(),
+              "notify issued an escalation step (提醒, 督办函, 约谈, 通报批评, 提请问责): its threshold was crossed."),
+    EventType("cn.zhengfeng.escalation.stopped.v1", ESCALATION_TOPIC, EscalationStoppedData(),
+              "A case's escalation ladder stopped: reported, closed, signed for, or given a new date or unit."),
+    EventType("cn.zhengfeng.escalation.config_set.v1", ESCALATION_TOPIC, EscalationConfigData(),
+              "The office set the escalation thresholds (subject: escalation-config)."),
+    EventType("cn.zhengfeng.bulletin.rules_set.v1", PUBLICATION_TOPIC, BulletinRulesData(),
+              "The office set the assessment score's base, deductions and minimum cases (subject: bulletin-rules)."),
+    EventType("cn.zhengfeng.bulletin.drafted.v1", PUBLICATION_TOPIC, BulletinDraftedData(),
+              "A monthly bulletin (月通报) was drafted or redrafted with the figures as they were then."),
+    EventType("cn.zhengfeng.bulletin.reviewed.v1", PUBLICATION_TOPIC, BulletinReviewedData(),
+              "The office reviewed a bulletin draft: approved, or sent back with comments."),
+    EventType("cn.zhengfeng.bulletin.published.v1", PUBLICATION_TOPIC, BulletinPublishedData(),
+              "An approved monthly bulletin was published (everyone may read it now)."),
+    EventType("cn.zhengfeng.disclosure.drafted.v1", PUBLICATION_TOPIC, DisclosureDraftedData(),
+              "The quarter's hotline handling figures were drafted for public disclosure."),
+    EventType("cn.zhengfeng.disclosure.published.v1", PUBLICATION_TOPIC, DisclosurePublishedData(),
+              "The quarter's hotline handling figures were published (seed 001: within 5 working days)."),
+    EventType("cn.zhengfeng.exposure.selected.v1", PUBLICATION_TOPIC, ExposureSelectedData(),
+              "The office selected a case for public exposure as a typical case (典型案例曝光)."),
+    EventType("cn.zhengfeng.exposure.redacted.v1", PUBLICATION_TOPIC, ExposureRedactedData(),
+              "The text to publish was redacted: personal data, the complainant's identity and marked phrases removed."),
+    EventType("cn.zhengfeng.exposure.approved.v1", PUBLICATION_TOPIC, ExposureApprovedData(),
+              "A second office user approved the redacted text (four eyes)."),
+    EventType("cn.zhengfeng.exposure.published.v1", PUBLICATION_TOPIC, ExposurePublishedData(),
+              "The approved exposure was published on the public page and feeds, exactly as `public` says."),
+    EventType("cn.zhengfeng.exposure.withdrawn.v1", PUBLICATION_TOPIC, ExposureWithdrawnData(),
+              "The exposure was withdrawn: it leaves the public page and feeds."),
+    EventType("cn.zhengfeng.report.weekly_filed.v1", REPORT_TOPIC, WeeklyFiledData(),
+              "A unit filed its weekly report (周报告) or a zero report (零报告), or corrected it (subject: weekly-<unit>)."),
+    EventType("cn.zhengfeng.report.weekly_missed.v1", REPORT_TOPIC, WeeklyMissedData(),
+              "A unit's weekly report was not in by its due date: flagged once, the next working day."),
+    EventType("cn.zhengfeng.report.escalated.v1", REPORT_TOPIC, ReportEscalatedData(),
+              "Consecutive missed weekly reports reached a step (提醒, 督办函, 约谈, 通报批评, 提请问责)."),
+    EventType("cn.zhengfeng.report.config_set.v1", REPORT_TOPIC, ReportingConfigData(),
+              "The weekly-report rules were set: first week, due rule, escalation, spot-check ratio."),
+    EventType("cn.zhengfeng.report.spot_check_drawn.v1", REPORT_TOPIC, SpotCheckDrawnData(),
+              "A month's zero reporters were drawn for spot checks (零报告抽查), reproducibly (subject: spot-checks)."),
+    EventType("cn.zhengfeng.report.spot_check_recorded.v1", REPORT_TOPIC, SpotCheckRecordedData(),
+              "The office recorded what the spot check of a drawn unit found."),
 ]
 CATALOGUE: dict[str, EventType] = {t.type: t for t in _TYPES}
 TOPICS: tuple[str, ...] = tuple(sorted({t.topic for t in _TYPES}))

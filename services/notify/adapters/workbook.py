@@ -1,0 +1,77 @@
+"""A bulletin's or a disclosure's data as an XLSX workbook (openpyxl): the same table as the HTML, numbers
+as numbers (a rate as its value in percent format), Chinese headers, and the bulletin's other parts on
+their own sheets. A text that starts like a formula is stored as text, never run."""
+from __future__ import annotations
+
+import io
+from typing import Any, Iterable, Mapping, Sequence
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from zfcommon.events.catalogue import CHANNELS, DEDUCTIONS, ESCALATION_STEPS, MEASURES
+
+from ..domain import publication
+from . import columns
+
+BOLD = Font(bold=True)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _sheet(book: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],
+           formats: Mapping[int, str] | None = None) -> None:
+    sheet = book.create_sheet(title)
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = BOLD
+    for row in rows:
+        sheet.append(list(row))
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"
+            if cell.column in (formats or {}) and isinstance(cell.value, (int, float)):
+                cell.number_format = formats[cell.column]
+    for i, header in enumerate(headers, 1):
+        sheet.column_dimensions[get_column_letter(i)].width = max(8, 2 * len(header) + 2)
+    sheet.freeze_panes = "A2"
+
+
+def _table(book: Workbook, title: str, table: tuple[columns.Column, ...], units: list[Mapping[str, Any]],
+           totals: Mapping[str, Any]) -> None:
+    def row(r: Mapping[str, Any]) -> list[Any]:
+        return [columns.NOT_RANKED if c.kind == "rank" and not r["ranked"] else
+                "—" if c.kind == "rate" and columns.value(c, r) is None else columns.value(c, r) for c in table]
+    total = ["合计" if i == 0 else None if c.kind in ("text", "rank", "points") else columns.value(c, totals)
+             for i, c in enumerate(table)]
+    percent = {i: "0.0%" for i, c in enumerate(table, 1) if c.kind == "rate"}
+    _sheet(book, title, [c.header for c in table], [*map(row, units), total], percent)
+
+
+def xlsx(kind: str, record: Mapping[str, Any]) -> bytes:
+    data = record["data"]
+    book = Workbook()
+    book.remove(book.active)
+    heading = publication.title(kind, record["key"])
+    if kind == "disclosure":
+        _table(book, "各单位办理情况", columns.DISCLOSURE, data["units"], data["totals"])
+    else:
+        _table(book, "考核得分与排名", columns.BULLETIN, data["units"], data["totals"])
+        _sheet(book, "扣分明细", ["单位", "扣分事项", "次数（件）", "每次扣分", "扣分"],
+               [[u["unit"], DEDUCTIONS[d["rule"]], d["count"], d["points"], d["total"]]
+                for u in data["units"] for d in u["deductions"]])
+        kinds = {**MEASURES, **ESCALATION_STEPS}
+        _sheet(book, "通报批评", ["单位", "事由", "日期", "涉及案件", "超期工作日"],
+               [[c["unit"], kinds.get(c["kind"], c["kind"]), c["day"], "、".join(c["case_ids"]),
+                 c["working_days_overdue"]] for c in data["criticism"]])
+        _sheet(book, "典型案例", ["案件编号", "问题类别", "牵头单位", "来源渠道", "情况"],
+               [[c["case_id"], c["category"], c["unit"], CHANNELS.get(c["channel"], c["channel"]), c["text"]]
+                for c in data["typical_cases"]])
+        rules = data["rules"]
+        _sheet(book, "评分规则", ["项目", "分值"],
+               [["基础分", rules["base"]], ["参与排名的最少受理件数", rules["min_cases"]],
+                *[[f"{DEDUCTIONS[k]}（每次/件扣分）", v] for k, v in rules["deductions"].items()]])
+    book.properties.title = heading
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

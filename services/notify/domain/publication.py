@@ -1,0 +1,84 @@
+"""The life of a publication, a monthly bulletin or a quarterly disclosure: its states, what may be done
+in each, and the fold of its events into what readers see. Pure.
+
+A bulletin is drafted (its data snapshot taken), reviewed by the office (approved, or sent back with
+comments, after which it is redrafted), and published only once approved. A disclosure is simpler:
+drafted, redrafted at will, published. Publishing ends both: a published text is never changed.
+The stream is `bulletin-<YYYY-MM>` or `disclosure-<YYYY>-Q<n>`; each decision is taken on the stream's
+state folded from its events and appended at its version, so two racing offices cannot both publish.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Mapping
+
+Row = dict[str, Any]
+PREFIX = "cn.zhengfeng."
+STATES = {"drafted": "待审核", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
+KINDS = ("bulletin", "disclosure")
+# What may be done in each state (None: nothing was drafted yet).
+ALLOWED = {
+    "bulletin": {None: ("draft",), "drafted": ("redraft", "review"), "changes_requested": ("redraft",),
+                 "approved": ("redraft", "publish"), "published": ()},
+    "disclosure": {None: ("draft",), "drafted": ("draft", "publish"), "published": ()},
+}
+
+
+class Refused(Exception):
+    """The action does not fit the publication's state (an HTTP 409 naming the state)."""
+
+    def __init__(self, kind: str, key: str, state: str | None, action: str):
+        self.state, self.allowed = state or "none", list(ALLOWED[kind][state])
+        what = f"{kind} {key}"
+        super().__init__(f"{what} has not been drafted" if state is None else
+                         f"{what} is {self.state}; {action} is not possible now"
+                         + (f" (possible: {', '.join(self.allowed)})" if self.allowed else ""))
+
+
+def stream(kind: str, key: str) -> str:
+    return f"{kind}-{key}"
+
+
+def check(kind: str, key: str, state: str | None, action: str) -> None:
+    if action not in ALLOWED[kind][state]:
+        raise Refused(kind, key, state, action)
+
+
+def title(kind: str, key: str) -> str:
+    """The publication's Chinese title, as the published event and every rendering give it."""
+    if kind == "bulletin":
+        year, month = key.split("-")
+        return f"{year}年{int(month)}月作风建设工作通报"
+    year, quarter = key.split("-Q")
+    return f"{year}年第{quarter}季度12345热线群众诉求办理情况公布"
+
+
+def digest(data: Mapping[str, Any]) -> str:
+    """SHA-256 of the draft's data in the canonical JSON form of docs/CANONICAL.md: a published
+    bulletin names exactly what was approved, and anyone holding the data can check it."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def evolve(row: Row | None, kind: str, key: str, event_type: str, data: Mapping[str, Any], *, version: int,
+           time: datetime, actor: str) -> Row | None:
+    """The publication after one of its events, or None when the event is not newer than the row
+    (a redelivery, or our own event coming back after the command already applied it)."""
+    if row is not None and version <= row["version"]:
+        return None
+    name = event_type.removeprefix(f"{PREFIX}{kind}.").rsplit(".", 1)[0]
+    row = dict(row or {"key": key, "reviews": [], "published_at": None, "published_by": None, "digest": None,
+                       "on_time": None})
+    row["version"] = version
+    if name == "drafted":
+        row.update(state="drafted", revision=version, data=dict(data), drafted_at=time, drafted_by=actor)
+    elif name == "reviewed":
+        row["reviews"] = [*row["reviews"], {"revision": data["revision"], "decision": data["decision"],
+                                            "comments": data["comments"], "by": actor, "at": time.isoformat()}]
+        row["state"] = "approved" if data["decision"] == "approved" else "changes_requested"
+    elif name == "published":
+        row.update(state="published", published_at=time, published_by=actor, digest=data["digest"],
+                   on_time=data.get("on_time"))
+    return row

@@ -1,0 +1,120 @@
+"""What the bulletin and disclosure endpoints share: who sees what, the command wrapper, error mapping
+and the rendered files.
+
+Drafts are read by the office and auditors only; a published bulletin or disclosure by every role,
+the public included. To anyone else a draft does not exist (404), as a case a unit may not see.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+from urllib.parse import quote
+
+from flask import Response, current_app, request, url_for
+
+from zfcommon import logs
+from zfcommon.auth import require_role
+from zfcommon.clock import clock_for
+from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.idempotency import request_hash, run_command
+from zfcommon.problem import Conflict, NotFound, Unavailable, Unprocessable
+from zfcommon.web import principal
+
+from ..adapters import bulletin_projection as tables
+from ..adapters import render, workbook
+from ..adapters.figures_client import LedgerClient, LedgerUnavailable
+from ..domain import publication
+from ..service_layer import bulletins as handlers
+from ..service_layer.uow import UnitOfWork
+from .bulletin_schemas import Publication
+
+IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
+INSIDERS = ("office", "auditor")
+KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$")}
+FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+NAMES = {"bulletin": ("月通报", "bulletin"), "disclosure": ("热线办理情况公布", "disclosure")}
+FILES_DOC = {"responses": {"200": {"description": "the rendering (HTML, PDF or XLSX), in Chinese",
+                                   "content": {t.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+                                               for t in FORMATS.values()}}}}
+
+
+def context() -> handlers.Context:
+    return handlers.Context(actor=principal().actor, correlation_id=logs.correlation_id.get() or "",
+                            now=clock_for(current_app.extensions["zf_settings"].clock_file).now())
+
+
+def ledger() -> LedgerClient:
+    settings = current_app.extensions["zf_settings"]
+    if "zf_ledger" not in current_app.extensions:
+        current_app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, settings.jwt_secret)
+    return current_app.extensions["zf_ledger"]
+
+
+def problems(fn: Callable[[], Any]) -> Any:
+    """Map the domain's and the adapters' errors to problem+json (409 names the state)."""
+    try:
+        return fn()
+    except publication.Refused as exc:
+        raise Conflict(str(exc), state=exc.state, allowed=exc.allowed) from None
+    except ConcurrencyConflict as exc:
+        raise Conflict(f"{exc.stream_id} changed meanwhile; reload it and retry", state="changed") from None
+    except handlers.NotFound as exc:
+        raise NotFound(str(exc)) from None
+    except handlers.Invalid as exc:
+        raise Unprocessable(str(exc), errors=exc.errors) from None
+    except LedgerUnavailable as exc:
+        raise Unavailable(f"{exc}; nothing was stored, retry shortly") from None
+    except render.FontMissing as exc:
+        raise Unavailable(str(exc)) from None
+
+
+def command(fn: Callable[[UnitOfWork], tuple[int, dict]]) -> tuple[dict, int, dict]:
+    """Office only: fn(uow) -> (status, body already dumped), in one transaction under the request's
+    Idempotency-Key (a retry with the same key answers the first answer, storing nothing again)."""
+    require_role(principal(), "office")
+    pool = current_app.extensions["zf_pool"]
+
+    def run(u: UnitOfWork) -> tuple[int, dict, dict]:
+        status, body = problems(lambda: fn(u))
+        return status, body, {}
+    status, body, headers = run_command(lambda: UnitOfWork(pool), principal().actor,
+                                        request.headers.get("Idempotency-Key"),
+                                        request_hash(request.method, request.path, request.get_data()), run)
+    return body, status, headers
+
+
+def publication_command(kind: str, fn: Callable[[UnitOfWork], dict], status: int = 200):
+    return command(lambda u: (status, Publication().dump(shown(kind, fn(u)))))
+
+
+def links(kind: str, key: str) -> dict[str, str]:
+    return {fmt: url_for(f"{kind}s.{kind.title()}File", key=key, fmt=fmt) for fmt in FORMATS}
+
+
+def shown(kind: str, row: dict) -> dict:
+    """The row as the API shows it; outsiders are not told who drafted or reviewed it."""
+    out = {**row, "id": row["key"], "title": publication.title(kind, row["key"]), "links": links(kind, row["key"])}
+    if principal().role not in INSIDERS:
+        for name in ("drafted_by", "reviews", "published_by", "version", "revision"):
+            out.pop(name, None)
+    return out
+
+
+def visible(kind: str, key: str) -> dict:
+    if KEYS[kind].match(key):
+        with current_app.extensions["zf_pool"].connection() as conn:
+            row = tables.get(conn, kind, key)
+        if row is not None and (row["state"] == "published" or principal().role in INSIDERS):
+            return row
+    raise NotFound(f"no {kind} {key}")
+
+
+def rendered(kind: str, key: str, fmt: str) -> Response:
+    row = visible(kind, key)
+    body = problems(lambda: {"html": render.html, "pdf": render.pdf, "xlsx": workbook.xlsx}[fmt](kind, row))
+    name, slug = NAMES[kind]
+    # The Chinese name as RFC 5987 filename*, an ASCII one for old clients.
+    disposition = (f"inline; filename=\"{slug}-{key}.{fmt}\"; "
+                   f"filename*=UTF-8''{quote(f'{name}-{key}.{fmt}', safe='')}")
+    return Response(body, content_type=FORMATS[fmt], headers={"Content-Disposition": disposition})

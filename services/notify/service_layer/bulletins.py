@@ -1,0 +1,171 @@
+"""Commands on monthly bulletins, quarterly disclosures and the scoring rules, each in one unit of work.
+
+A decision is taken on the state folded from the publication's own stream and appended at the
+version it was read at: a second office publishing at the same moment gets ConcurrencyConflict
+(409) instead of a second publication. The events are applied to notify's tables in the same
+transaction, so the office reads its draft at once; when they come back from Kafka the projection
+sees their versions already applied and changes nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Callable
+
+from zfcommon import officecalendar
+from zfcommon.events.catalogue import BULLETIN_RULES_STREAM
+from zfcommon.workdays import CalendarGap, WorkCalendar, local_date
+
+from ..adapters import bulletin_projection as tables
+from ..adapters.figures_client import LedgerClient
+from ..domain import bulletin, disclosure, publication
+from .uow import UnitOfWork
+
+Row = dict[str, Any]
+TYPE = "cn.zhengfeng.{kind}.{name}.v1"
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: str
+    correlation_id: str
+    now: datetime
+
+
+class NotFound(Exception):
+    """Nothing was drafted under that key."""
+
+
+class Invalid(Exception):
+    """A request that cannot be carried out as asked (422 naming the fields)."""
+
+    def __init__(self, message: str, errors: dict[str, Any]):
+        super().__init__(message)
+        self.errors = errors
+
+
+def _record(uow: UnitOfWork, stream: str, version: int, event_type: str, data: Row, ctx: Context) -> None:
+    for event in uow.events.record(stream, version, [(event_type, data)], correlation_id=ctx.correlation_id,
+                                   actor=ctx.actor, time=ctx.now, subject=stream):
+        tables.apply(uow.conn, event)
+
+
+def _current(uow: UnitOfWork, kind: str, key: str) -> tuple[Row | None, int]:
+    """The publication as its stream in notify's event store has it, and the stream's version."""
+    row = None
+    for e in uow.events.load(publication.stream(kind, key)):
+        row = publication.evolve(row, kind, key, e.type, e.data, version=e.streamversion, time=e.time,
+                                 actor=e.actor) or row
+    return row, row["version"] if row else 0
+
+
+def _decide(uow: UnitOfWork, kind: str, key: str, action: str, ctx: Context,
+            decide: Callable[[Row | None], tuple[str, Row]]) -> Row:
+    row, version = _current(uow, kind, key)
+    if row is None and action != "draft":
+        raise NotFound(f"no {kind} {key}")
+    publication.check(kind, key, row and row["state"], action)
+    name, data = decide(row)
+    _record(uow, publication.stream(kind, key), version, TYPE.format(kind=kind, name=name), data, ctx)
+    return tables.get(uow.conn, kind, key)
+
+
+def set_rules(uow: UnitOfWork, rules: Row, ctx: Context) -> tuple[Row, int]:
+    """Record the office's rules; returns them with the rules stream's new version."""
+    _record(uow, BULLETIN_RULES_STREAM, uow.events.version(BULLETIN_RULES_STREAM),
+            "cn.zhengfeng.bulletin.rules_set.v1", rules, ctx)
+    return tables.rules(uow.conn)
+
+
+def _ended(what: str, key: str, last: date, ctx: Context) -> None:
+    if last >= local_date(ctx.now):
+        raise Invalid(f"{key} is not over yet", {what: [f"covers a whole {what}; {key} ends on {last.isoformat()}"]})
+
+
+def _typical(ledger: LedgerClient, picks: list[Row]) -> list[Row]:
+    found, errors = [], {}
+    for i, pick in enumerate(picks):
+        case = ledger.case(pick["case_id"])
+        if case is None:
+            errors[str(i)] = {"case_id": [f"no case {pick['case_id']} on the ledger"]}
+        else:
+            found.append(bulletin.typical_case(case, pick.get("text")))
+    if errors:
+        raise Invalid("typical cases not found", {"typical_cases": errors})
+    return found
+
+
+def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, month: str, body: Row, ctx: Context, *,
+                   redraft: bool = False) -> Row:
+    """Take the month's snapshot now: the ledger's figures, notify's marks, the rules in force and the
+    typical cases the office picked (on a redraft without picks, the previous draft's stay)."""
+    def snapshot(row: Row | None) -> tuple[str, Row]:
+        first, last = bulletin.period(month)
+        _ended("month", month, last, ctx)
+        stats = ledger.unit_stats(first, last)
+        picks = body.get("typical_cases")
+        typical = _typical(ledger, picks) if picks is not None else (row["data"]["typical_cases"] if row else [])
+        note = body["note"] if "note" in body else (row["data"]["note"] if row else None)
+        return "drafted", bulletin.assemble(
+            month=month, judged_on=date.fromisoformat(stats["today"]), stats=stats["items"],
+            min_base=stats["min_rate_base"], marks=tables.month_marks(uow.conn, first),
+            rules=tables.rules(uow.conn)[0], typical_cases=typical, note=note)
+    return _decide(uow, "bulletin", month, "redraft" if redraft else "draft", ctx, snapshot)
+
+
+def review_bulletin(uow: UnitOfWork, month: str, decision: str, comments: str | None, ctx: Context) -> Row:
+    return _decide(uow, "bulletin", month, "review", ctx, lambda row: ("reviewed", {
+        "month": month, "revision": row["revision"], "decision": decision, "comments": comments}))
+
+
+def publish_bulletin(uow: UnitOfWork, month: str, ctx: Context) -> Row:
+    return _decide(uow, "bulletin", month, "publish", ctx, lambda row: ("published", {
+        "month": month, "revision": row["revision"], "title": publication.title("bulletin", month),
+        "digest": publication.digest(row["data"])}))
+
+
+def draft_disclosure(uow: UnitOfWork, ledger: LedgerClient, quarter: str, ctx: Context) -> Row:
+    """The quarter's hotline figures as the ledger has them now, with the due date on the office's
+    calendar; drafting again before publication takes a new snapshot."""
+    def snapshot(row: Row | None) -> tuple[str, Row]:
+        first, last = disclosure.period(quarter)
+        _ended("quarter", quarter, last, ctx)
+        try:
+            due = disclosure.due(quarter, officecalendar.calendar(uow.conn))
+        except CalendarGap as gap:
+            raise Invalid(str(gap), {"quarter": [str(gap)]}) from None
+        stats = ledger.unit_stats(first, last, channel=disclosure.CHANNEL)
+        totals, units = disclosure.figures(stats["items"], stats["min_rate_base"])
+        return "drafted", {"quarter": quarter, "channel": disclosure.CHANNEL, "due": due.isoformat(),
+                           "judged_on": stats["today"], "min_rate_base": stats["min_rate_base"],
+                           "totals": totals, "units": units}
+    return _decide(uow, "disclosure", quarter, "draft", ctx, snapshot)
+
+
+def publish_disclosure(uow: UnitOfWork, quarter: str, ctx: Context) -> Row:
+    def published(row: Row) -> tuple[str, Row]:
+        due, today = date.fromisoformat(row["data"]["due"]), local_date(ctx.now)
+        return "published", {"quarter": quarter, "revision": row["revision"], "title": publication.title("disclosure", quarter),
+                             "digest": publication.digest(row["data"]), "due": due.isoformat(),
+                             "published_on": today.isoformat(), "on_time": today <= due}
+    return _decide(uow, "disclosure", quarter, "publish", ctx, published)
+
+
+def disclosure_overview(rows: list[Row], today: date, calendar: WorkCalendar) -> list[Row]:
+    """Every quarter from the earliest one drafted (or the last one ended, if none was) to the last one
+    ended, newest first: its state, due date, and whether it was published on time or is overdue."""
+    by_key = {r["key"]: r for r in rows}
+    last_ended = disclosure.previous(disclosure.quarter_of(today))
+    quarter, out = min([last_ended, *by_key]), []
+    while quarter <= last_ended or quarter in by_key:
+        row = by_key.get(quarter)
+        try:
+            due, gap = (date.fromisoformat(row["due"]) if row else disclosure.due(quarter, calendar)), None
+        except CalendarGap as exc:
+            due, gap = None, str(exc)
+        published_on = row and row["published_at"] and local_date(row["published_at"])
+        out.append({"quarter": quarter, "state": row["state"] if row else "not_drafted", "due": due,
+                    "calendar_gap": gap, "published_at": row and row["published_at"],
+                    **disclosure.timeliness(due, published_on or None, today)})
+        quarter = disclosure.following(quarter)
+    return out[::-1]
