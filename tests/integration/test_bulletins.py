@@ -213,7 +213,8 @@ def same_figures_everywhere(client, body: dict) -> None:
     fonts = {str(f.get_object()["/BaseFont"]) for p in reader.pages for f in p["/Resources"]["/Font"].values()}
     assert fonts and all("Noto-Sans-CJK-SC" in f for f in fonts), fonts
     assert "2024年5月作风建设工作通报" in text
-    sheet = load_workbook(io.BytesIO(client.get("/v1/bulletins/2024-05.xlsx", headers=bearer("public")).data))["考核得分与排名"]
+    book = load_workbook(io.BytesIO(client.get("/v1/bulletins/2024-05.xlsx", headers=bearer("public")).data))
+    sheet = book["考核得分与排名"]
     rows = list(sheet.iter_rows(values_only=True))
     headers = rows[0]
     assert headers[:3] == ("排名", "单位", "受理")

@@ -54,7 +54,8 @@ def test_late_sign_fors_are_the_misses_of_the_ledgers_sign_for_rate():
 
 def test_a_unit_with_only_marks_is_listed_with_zero_cases():
     data = bulletin.assemble(month="2026-05", judged_on=date(2026, 6, 3), stats=[], min_base=5,
-                             marks={"县教育局": Marks(weekly_missed=2)}, rules=DEFAULT_RULES, typical_cases=[], note=None)
+                             marks={"县教育局": Marks(weekly_missed=2)}, rules=DEFAULT_RULES, typical_cases=[],
+                             note=None)
     (row,) = data["units"]
     assert (row["unit"], row["received"], row["weekly_missed"], row["score"], row["ranked"]) == (
         "县教育局", 0, 2, 96.0, False)
@@ -78,7 +79,8 @@ def test_the_assembled_bulletin_is_a_valid_drafted_event_with_totals_over_all_un
                  "case_ids": ["c1"], "working_days_overdue": 12}
     data = bulletin.assemble(
         month="2026-05", judged_on=date(2026, 6, 3), min_base=5, rules=DEFAULT_RULES, note="请对照整改",
-        stats=[stats("甲", 6, overdue=1, closure_on_time_rate=rate(5, 6)), stats("乙", 2, closure_on_time_rate=rate(0, 2))],
+        stats=[stats("甲", 6, overdue=1, closure_on_time_rate=rate(5, 6)),
+               stats("乙", 2, closure_on_time_rate=rate(0, 2))],
         marks={"乙": Marks(criticisms=1, entries=[criticism])},
         typical_cases=[{"case_id": "c1", "category": "推诿扯皮", "unit": "乙", "channel": "hotline",
                         "status": "closed", "text": "窗口推诿"}])
@@ -107,7 +109,8 @@ def test_a_bulletin_criticism_counts_in_the_month_its_threshold_was_crossed():
     found = marks.mark(marks.STEP_ISSUED, "case-1", ISSUED, datetime(2026, 6, 2, tzinfo=timezone.utc))
     assert (found["kind"], found["unit"], found["month"]) == ("criticism", "县住建局", date(2026, 5, 1))
     assert found["entry"]["case_ids"] == ["case-1"]
-    assert marks.mark(marks.STEP_ISSUED, "case-1", {**ISSUED, "step": "supervision_letter"}, datetime.now(timezone.utc)) is None
+    letter = {**ISSUED, "step": "supervision_letter"}
+    assert marks.mark(marks.STEP_ISSUED, "case-1", letter, datetime.now(timezone.utc)) is None
 
 
 def test_an_accountability_record_counts_in_its_month_in_china_and_never_names_the_person():
@@ -120,7 +123,8 @@ def test_an_accountability_record_counts_in_its_month_in_china_and_never_names_t
 
 def test_a_missed_weekly_report_counts_in_the_month_of_its_weeks_thursday():
     data = {"unit": "县教育局", "week": "2026-W22", "flagged_on": "2026-06-01"}    # Mon 25 May – Sun 31 May
-    assert marks.mark(marks.WEEKLY_MISSED, "weekly-县教育局", data, datetime.now(timezone.utc))["month"] == date(2026, 5, 1)
+    found = marks.mark(marks.WEEKLY_MISSED, "weekly-县教育局", data, datetime.now(timezone.utc))
+    assert found["month"] == date(2026, 5, 1)
     assert marks.week_month("2026-W27", date(2026, 7, 6)) == date(2026, 7, 1)   # Mon 29 Jun, Thu 2 Jul
 
 

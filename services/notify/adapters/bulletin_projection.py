@@ -33,7 +33,8 @@ def _kind(event_type: str) -> str | None:
     return None
 
 
-_UPSERT = sql.SQL("INSERT INTO publications ({cols}) VALUES ({vals}) ON CONFLICT (kind, key) DO UPDATE SET {sets}").format(
+_UPSERT = sql.SQL("INSERT INTO publications ({cols}) VALUES ({vals})"
+                  " ON CONFLICT (kind, key) DO UPDATE SET {sets}").format(
     cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), vals=sql.SQL(", ").join(map(sql.Placeholder, COLUMNS)),
     sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS[2:]))
 
@@ -55,7 +56,8 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
     elif event.type == RULES_SET:
         conn.execute("INSERT INTO bulletin_rules (rules, version, set_at, set_by) VALUES (%s, %s, %s, %s)"
                      " ON CONFLICT (singleton) DO UPDATE SET rules = EXCLUDED.rules, version = EXCLUDED.version,"
-                     " set_at = EXCLUDED.set_at, set_by = EXCLUDED.set_by WHERE bulletin_rules.version < EXCLUDED.version",
+                     " set_at = EXCLUDED.set_at, set_by = EXCLUDED.set_by"
+                     " WHERE bulletin_rules.version < EXCLUDED.version",
                      (Jsonb(event.data), event.streamversion, event.time, event.actor))
     elif event.type in marks.TYPES and (found := marks.mark(event.type, event.subject, event.data, event.time)):
         conn.execute("INSERT INTO bulletin_marks (event_id, kind, unit, month, entry) VALUES (%s, %s, %s, %s, %s)"

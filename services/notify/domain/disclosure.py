@@ -60,7 +60,8 @@ def ended(quarter: str, today: date) -> bool:
 
 def figures(stats: list[Mapping[str, Any]], min_base: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The totals and the per-unit rows (catalogue.PublishedFigures) from the ledger's rows."""
-    rows = [{"unit": r["unit"], **{k: r[k] for k in (*FIGURES, *RATES)}} for r in sorted(stats, key=lambda r: r["unit"])]
+    rows = [{"unit": r["unit"], **{k: r[k] for k in (*FIGURES, *RATES)}}
+            for r in sorted(stats, key=lambda r: r["unit"])]
     return totals(rows, min_base, FIGURES), rows
 
 

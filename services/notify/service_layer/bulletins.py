@@ -145,9 +145,9 @@ def draft_disclosure(uow: UnitOfWork, ledger: LedgerClient, quarter: str, ctx: C
 def publish_disclosure(uow: UnitOfWork, quarter: str, ctx: Context) -> Row:
     def published(row: Row) -> tuple[str, Row]:
         due, today = date.fromisoformat(row["data"]["due"]), local_date(ctx.now)
-        return "published", {"quarter": quarter, "revision": row["revision"], "title": publication.title("disclosure", quarter),
-                             "digest": publication.digest(row["data"]), "due": due.isoformat(),
-                             "published_on": today.isoformat(), "on_time": today <= due}
+        return "published", {"quarter": quarter, "revision": row["revision"],
+                             "title": publication.title("disclosure", quarter), "digest": publication.digest(row["data"]),
+                             "due": due.isoformat(), "published_on": today.isoformat(), "on_time": today <= due}
     return _decide(uow, "disclosure", quarter, "publish", ctx, published)
 
 
