@@ -1,0 +1,294 @@
+"""Finding and removing personal data in text that is to be published (举报人保护, DOMAIN.md point 7). Pure.
+
+`scan` finds what looks like personal data; `redact` replaces it, together with what the office
+marked and the complainant's own identity (when notify could learn it from intake), by a mask that
+says what was removed. Masks contain no digits and no name, so redacting again changes nothing and
+scanning a redacted text finds nothing: a publish re-check that finds something means personal data
+is really there.
+
+What the patterns find: Chinese mobile numbers (also with +86 and spaces or hyphens between the
+digits), landline numbers with an area code, ID card numbers (18 digits whose ISO 7064 MOD 11-2
+check digit is right), any other run of 15 to 19 digits (an ID with a typo, a bank card), e-mail
+addresses, WeChat/QQ accounts after their label, room and flat numbers, and names after the words a
+complaint introduces its author with (来电人, 举报人, 投诉人, 本人, 市民 ...). Full-width digits and
+letters are read as their ASCII forms. A bare name without such a word cannot be told from other
+words by a pattern: the complainant's own name is matched exactly from intake's record, and the
+office reads the preview and marks anything else.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+from zfcommon.events.catalogue import REDACTION_KINDS
+
+# Kinds of personal data with the mask that replaces each; their Chinese names are the catalogue's.
+MASKS = {
+    "mobile": "〔电话已隐去〕", "landline": "〔电话已隐去〕", "id_card": "〔身份证号已隐去〕",
+    "long_number": "〔号码已隐去〕", "email": "〔邮箱已隐去〕", "im_account": "〔账号已隐去〕",
+    "dwelling": "〔门牌已隐去〕", "name": "某某", "complainant_name": "某某",
+    "complainant_phone": "〔电话已隐去〕", "complainant_email": "〔邮箱已隐去〕",
+    "complainant_address": "〔地址已隐去〕", "marked": "〔已隐去〕", "address_detail": "〔详细地址已隐去〕",
+}
+LABELS = REDACTION_KINDS
+# Masks over office marks win over pattern masks where they overlap; the complainant's identity first.
+_PRIORITY = {"complainant_name": 0, "complainant_phone": 0, "complainant_email": 0, "complainant_address": 0,
+             "marked": 1, "address_detail": 1}
+
+# One character for one: positions stay the same, so spans found on the folded text fit the original.
+_FOLD = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                       **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+                       **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+                       "＠": "@", "．": ".", "－": "-", "—": "-", "–": "-", "\u3000": " ", "＋": "+",
+                       "（": "(", "）": ")", "＿": "_", "：": ":"})
+_SEP = r"[ \-]?"          # what people put between digit groups: 138 0739 1234, 138-0739-1234
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+
+_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    ("email", re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")),
+    ("mobile", re.compile(rf"(?<![0-9])(?:\+?86{_SEP})?1[3-9](?:{_SEP}[0-9]){{9}}(?![0-9])")),
+    ("landline", re.compile(rf"(?<![0-9])(?:\(0[0-9]{{2,3}}\)|0[0-9]{{2,3}}){_SEP}[2-9][0-9]{{6,7}}(?![0-9])")),
+    ("long_number", re.compile(rf"(?<![0-9A-Za-z])[0-9](?:{_SEP}[0-9]){{13,17}}(?:{_SEP}[0-9Xx])(?![0-9A-Za-z])")),
+    ("im_account", re.compile(r"(?:微信号?|QQ号?|qq号?|WeChat|wechat)\s*[:是为]?\s*(?P<value>[A-Za-z0-9_\-]{5,20})")),
+    ("dwelling", re.compile(r"(?:[0-9]+\s*(?:号楼|栋|幢|座)\s*)?(?:[0-9]+\s*单元\s*)?[0-9]+\s*(?:室|号房)")),
+]
+# The words a complaint names its author after. After a strong one a name follows unless a verb does
+# (投诉人反映); after a weak one only what starts with a common surname and ends soon is taken for a
+# name (本人李某, 市民王女士; not 本人多次, 市民服务中心). 被举报人/被投诉人 name the accused, not the author.
+_STRONG = ("来电人", "来电者", "举报人", "投诉人", "反映人", "信访人", "来信人", "来访人", "求助人", "诉求人",
+           "联系人", "当事人", "申请人", "姓名", "本人叫", "我叫")
+_WEAK = ("本人", "市民", "群众", "居民", "村民")
+_NAME = re.compile(rf"(?<!被)(?P<label>{'|'.join(_STRONG + _WEAK)})\s*[:是为]?\s*(?P<value>[{_HAN}]{{1,6}})")
+_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕"
+                "丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱"
+                "严覃武戴莫孔向汤欧阳司上诸葛")
+# What may follow a name (the name ends there), or begin words after a label that are no name.
+_STOPS = ("反映", "来电", "来信", "来访", "投诉", "举报", "诉称", "称", "说", "讲", "表示", "希望", "要求", "认为",
+          "于", "在", "向", "到", "因", "为", "的", "是", "曾", "多次", "已", "家", "住", "现", "从", "对", "被",
+          "将", "也", "都", "和", "与", "及", "等", "系", "今", "昨", "去", "电话", "手机", "联系", "身份",
+          "所", "不", "没", "未", "一", "两", "几", "多", "近", "每", "经", "前", "后", "又", "还", "就",
+          "再", "并", "而", "但", "或", "以", "如", "即", "由", "把", "给", "让", "叫", "使", "跟", "替", "拨",
+          "致", "通", "提", "请", "问", "打", "个", "人", "们", "某", "本", "自", "该", "此", "其")
+# A stop at the start means no name follows, unless it is also a surname (投诉人于某, 举报人向女士).
+_START_STOPS = tuple(w for w in _STOPS if w not in _SURNAMES) + ("某",)
+_STREET = re.compile(r"(?:大道|路|街|巷|道|弄|胡同|村|社区)")
+# Where someone lives, after the words that introduce a home: kept to street level.
+_HOME = re.compile(r"(?:家住|住在|住址|家庭住址|居住在|居住于|现住)\s*[:是为]?\s*"
+                   r"(?P<value>(?!某)[^\s，。；、,.;:!?！？()〔〕]{2,60})")
+_DIGIT = re.compile(r"[0-9]")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Personal data found at text[start:end] (of one field of a publication)."""
+    kind: str
+    start: int
+    end: int
+    value: str
+    field: str = "text"
+
+    @property
+    def masked(self) -> str:
+        """The value as a message may show it: enough to find it, not enough to read it."""
+        return masked(self.value)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What intake knows of a complainant (GET /v1/cases/{id}/complainant). Used to redact and check
+    only; never stored, never put on an event."""
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    @classmethod
+    def of(cls, contact: Mapping[str, object] | None) -> "Identity":
+        contact = contact or {}
+        return cls(**{k: (str(contact[k]).strip() or None) if contact.get(k) else None
+                      for k in ("name", "phone", "email", "address")})
+
+
+@dataclass(frozen=True)
+class Marks:
+    """What the office marked for removal: phrases anywhere, spans of the text (code points, end
+    excluded), and addresses to cut back to street level."""
+    phrases: tuple[str, ...] = ()
+    spans: tuple[tuple[int, int], ...] = ()
+    addresses: tuple[str, ...] = ()
+
+
+def masked(value: str) -> str:
+    """13807391234 -> 138＊＊＊＊＊＊34, 李小明 -> 李＊＊: enough to find it in the text, not to read it."""
+    if len(value) >= 7:
+        return value[:3] + "＊" * (len(value) - 5) + value[-2:]
+    return value[:1] + "＊" * (len(value) - 1)
+
+
+def id_card_valid(number: str) -> bool:
+    """ISO 7064 MOD 11-2, as GB 11643-1999 defines the 18th character of a citizen ID number."""
+    if not re.fullmatch(r"[0-9]{17}[0-9Xx]", number):
+        return False
+    weights = [pow(2, 17 - i, 11) for i in range(17)]
+    check = (12 - sum(int(d) * w for d, w in zip(number, weights)) % 11) % 11
+    return number[17].upper() == ("X" if check == 10 else str(check))
+
+
+def _digits(text: str) -> str:
+    return "".join(_DIGIT.findall(text))
+
+
+def _name_end(text: str, start: int, run: str, weak: bool) -> int | None:
+    """Where the name that begins `run` (at text[start:]) ends, or None when the words are no name."""
+    if len(run) < 2 or run.startswith(_START_STOPS) or weak and run[0] not in _SURNAMES:
+        return None
+    for n in range(2, min(len(run), 4) + 1):
+        rest = text[start + n:]
+        if not rest or not re.match(f"[{_HAN}]", rest) or rest.startswith(_STOPS):
+            return start + n
+    # Nothing tells where it ends: after a strong label take the longest usual name; a weak label
+    # was no label at all.
+    return None if weak else start + min(len(run), 3)
+
+
+def _pattern_findings(text: str, field: str) -> list[Finding]:
+    folded = text.translate(_FOLD)
+    found: list[Finding] = []
+    for kind, pattern in _PATTERNS:
+        for m in pattern.finditer(folded):
+            start, end = m.span("value") if "value" in pattern.groupindex else m.span()
+            valid_id = kind == "long_number" and id_card_valid(re.sub(r"[ \-]", "", m.group()))
+            found.append(Finding("id_card" if valid_id else kind, start, end, text[start:end], field))
+    for m in _HOME.finditer(folded):
+        if (detail := _street_level(text, *m.span("value"), field)).end > detail.start:
+            found.append(detail)
+    for m in _NAME.finditer(folded):
+        start = m.start("value")
+        end = _name_end(folded, start, m.group("value"), m.group("label") in _WEAK)
+        if end is not None:
+            found.append(Finding("name", start, end, text[start:end], field))
+    return found
+
+
+def _flexible(value: str, between: str) -> str:
+    return between.join(re.escape(c) for c in value)
+
+
+People = Identity | Iterable[Identity] | None
+
+
+def _people(who: People) -> list[Identity]:
+    return [] if who is None else [who] if isinstance(who, Identity) else list(who)
+
+
+def _identity_findings(text: str, who: Identity, field: str) -> list[Finding]:
+    folded = text.translate(_FOLD)
+    patterns: list[tuple[str, str]] = []
+    if who.name and (name := re.sub(r"\s+", "", who.name)) and set(name) != {"某"}:
+        patterns.append(("complainant_name", _flexible(name, r"\s*")))
+    if who.phone and len(digits := _digits(who.phone.translate(_FOLD))) >= 5:
+        # The number however it is written: with or without +86, spaces or hyphens between digits.
+        local = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+        patterns.append(("complainant_phone", rf"(?<![0-9])(?:\+?86{_SEP})?{_flexible(local, _SEP)}(?![0-9])"))
+    if who.email:
+        patterns.append(("complainant_email", re.escape(who.email.translate(_FOLD))))
+    if who.address and (address := re.sub(r"\s+", "", who.address)):
+        patterns.append(("complainant_address", _flexible(address, r"\s*")))
+    return [Finding(kind, m.start(), m.end(), text[m.start():m.end()], field)
+            for kind, pattern in patterns for m in re.finditer(pattern, folded, re.IGNORECASE) if m.end() > m.start()]
+
+
+def scan(text: str, who: People = None, field: str = "text") -> list[Finding]:
+    """Everything in `text` that looks like personal data, or is a complainant's (`who`: one identity
+    or several, a case's and its merged duplicates'), in text order (overlapping findings merged)."""
+    return _merged(_pattern_findings(text, field) + [f for person in _people(who)
+                                                      for f in _identity_findings(text, person, field)])
+
+
+def _merged(found: Iterable[Finding]) -> list[Finding]:
+    out: list[Finding] = []
+    for f in sorted(found, key=lambda f: (f.start, _PRIORITY.get(f.kind, 9), -f.end)):
+        if out and f.start < out[-1].end:
+            last = out[-1]
+            if f.end > last.end:
+                kind = last.kind if _PRIORITY.get(last.kind, 9) <= _PRIORITY.get(f.kind, 9) else f.kind
+                out[-1] = Finding(kind, last.start, f.end, last.value + f.value[last.end - f.start:], last.field)
+            continue
+        out.append(f)
+    return out
+
+
+def _street_level(text: str, start: int, end: int, field: str) -> Finding:
+    """The part of an address below street level (house number, building, flat); the whole address
+    when no street, road, lane, village or community names its street level."""
+    streets = list(_STREET.finditer(text, start, end))
+    cut = streets[-1].end() if streets else start
+    return Finding("address_detail", cut, end, text[cut:end], field)
+
+
+class MarkNotFound(ValueError):
+    """A phrase or address the office marked is nowhere in the text: a typo, or the wrong text."""
+
+    def __init__(self, what: str, index: int, value: str):
+        super().__init__(f"{what}[{index}] is not in the text: {value!r}")
+        self.what, self.index = what, index
+
+
+def _mark_findings(fields: Mapping[str, str], marks: Marks) -> dict[str, list[Finding]]:
+    found: dict[str, list[Finding]] = {name: [] for name in fields}
+    for what, values in (("remove", marks.phrases), ("addresses", marks.addresses)):
+        for i, value in enumerate(values):
+            hits = [(name, m.start(), m.end()) for name, text in fields.items()
+                    for m in re.finditer(re.escape(value), text)] if value else []
+            if not hits:
+                raise MarkNotFound(what, i, value)
+            for name, start, end in hits:
+                found[name].append(Finding("marked", start, end, value, name) if what == "remove"
+                                   else _street_level(fields[name], start, end, name))
+    text = fields.get("text", "")
+    for i, (start, end) in enumerate(marks.spans):
+        if not 0 <= start < end <= len(text):
+            raise MarkNotFound("spans", i, f"{start}-{end} of {len(text)} characters")
+        found["text"].append(Finding("marked", start, end, text[start:end], "text"))
+    return found
+
+
+def _apply(text: str, findings: Sequence[Finding]) -> str:
+    for f in sorted(findings, key=lambda f: f.start, reverse=True):
+        text = text[:f.start] + MASKS[f.kind] + text[f.end:]
+    return text
+
+
+@dataclass(frozen=True)
+class Redacted:
+    fields: dict[str, str]
+    removed: list[dict[str, object]]        # [{field, kind, count}], never the removed text itself
+
+
+def redact(fields: Mapping[str, str | None], who: People = None, marks: Marks = Marks()) -> Redacted:
+    """Each field with the office's marks, the complainant's identity and everything `scan` finds
+    replaced by masks. Runs until nothing is found (a removal can never join two pieces into new
+    personal data), so redact(redact(x)) == redact(x) and scan(redact(x)) == []."""
+    present, who = {k: v for k, v in fields.items() if v}, _people(who)
+    counts: dict[tuple[str, str], int] = {}
+    first = _mark_findings(present, marks)
+    out = dict(present)
+    for _ in range(5):
+        changed = False
+        for name, text in out.items():
+            found = _merged([*first.get(name, []), *scan(text, who, name)])
+            for f in found:
+                counts[(name, f.kind)] = counts.get((name, f.kind), 0) + 1
+            if found:
+                out[name], changed = _apply(text, found), True
+        first = {}
+        if not changed:
+            break
+    return Redacted({k: out.get(k) if fields[k] else fields[k] for k in fields},
+                    [{"field": f, "kind": k, "count": n} for (f, k), n in sorted(counts.items())])
+
+
+def remaining(fields: Mapping[str, str | None], who: People = None) -> list[Finding]:
+    """Personal data still in the fields of a publication (the check before publishing)."""
+    return [f for name, text in fields.items() if text for f in scan(text, who, name)]

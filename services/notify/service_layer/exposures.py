@@ -1,0 +1,181 @@
+"""Commands on public exposures of typical cases, each in one unit of work.
+
+A decision is taken on the state folded from the exposure's own stream and appended at the version it
+was read at: a racing second approval or publication gets ConcurrencyConflict (409) instead of a
+second event. The events are applied to notify's tables in the same transaction, so the office reads
+its preview at once; when they come back from Kafka the projection sees their versions already
+applied and changes nothing.
+
+The case's facts come from notify's own projection of cases, which never holds the complainant. The
+complainant's identity is asked of intake when the text is redacted and again when it is published,
+used to find it in the text, and dropped: no table, event or log line receives it.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Callable, Mapping
+
+from zfcommon.events.catalogue import EXPOSURE_FIELDS, validate_data
+from zfcommon.workdays import local_date
+
+from ..adapters import exposures as tables
+from ..adapters import repository
+from ..adapters.complainants import ComplainantClient, IntakeUnavailable
+from ..domain import exposure, redaction
+from ..domain.redaction import Finding
+from .uow import UnitOfWork
+
+Row = dict[str, Any]
+TYPE = "cn.zhengfeng.exposure.{name}.v1"
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: str
+    correlation_id: str
+    now: datetime
+
+
+class NotFound(Exception):
+    pass
+
+
+class Invalid(Exception):
+    """A request that cannot be carried out as asked (422 naming the fields)."""
+
+    def __init__(self, message: str, errors: dict[str, Any]):
+        super().__init__(message)
+        self.errors = errors
+
+
+class AlreadyExposed(Exception):
+    """The case already has an exposure that is not withdrawn (409 naming it)."""
+
+    def __init__(self, case_id: str, row: Row):
+        super().__init__(f"case {case_id} is already exposed as {row['id']} ({row['state']}); withdraw it first")
+        self.exposure_id, self.state = row["id"], row["state"]
+
+
+class RevisionMismatch(Exception):
+    def __init__(self, expected: int, actual: int | None):
+        super().__init__(f"the redaction approved was revision {expected}, the current one is {actual}; "
+                         "read the preview again")
+        self.actual = actual
+
+
+class PersonalDataRemains(Exception):
+    """The publish check found personal data in the text (422 naming each finding, masked)."""
+
+    def __init__(self, found: list[Finding]):
+        self.findings = found
+        super().__init__("personal data remains in the text: "
+                         + "; ".join(f"{f.field}: {redaction.LABELS[f.kind]} {f.masked}" for f in found))
+
+
+def _record(uow: UnitOfWork, exposure_id: str, version: int, name: str, data: Row, ctx: Context) -> Row:
+    event_type = TYPE.format(name=name)
+    if errors := validate_data(event_type, data):
+        raise Invalid("the exposure does not fit the catalogue after redaction", errors)
+    stream = exposure.stream(exposure_id)
+    for event in uow.events.record(stream, version, [(event_type, data)], correlation_id=ctx.correlation_id,
+                                   actor=ctx.actor, time=ctx.now, subject=stream):
+        tables.apply(uow.conn, event)
+    return tables.get(uow.conn, exposure_id)
+
+
+def _current(uow: UnitOfWork, exposure_id: str, action: str) -> Row:
+    """The exposure as its stream in notify's event store has it, checked for `action`."""
+    row = exposure.replay(uow.events.load(exposure.stream(exposure_id)))
+    if row is None:
+        raise NotFound(f"no exposure {exposure_id}")
+    exposure.check(row, action)
+    return row
+
+
+def _case_view(uow: UnitOfWork, case_id: str) -> Row:
+    watched = repository.get(uow.conn, case_id)
+    if watched is None or watched.get("view") is None:
+        raise Invalid(f"notify has not seen case {case_id}", {"case_id": [f"no case {case_id} (or not seen yet)"]})
+    return watched["view"]
+
+
+def _complainants(intake: ComplainantClient, case_id: str, view: Mapping[str, Any]) -> list[redaction.Identity]:
+    """The complainants of the case and of the duplicates merged into it: the text may quote them all."""
+    return intake.identities([case_id, *view.get("duplicates", ())])
+
+
+def select(uow: UnitOfWork, body: Row, ctx: Context, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> Row:
+    """Select a case as a typical case to expose: its public facts from notify's projection, the
+    office's title, category and lesson. Nothing is public yet."""
+    case_id = body["case_id"]
+    view = _case_view(uow, case_id)
+    tables.lock_case(uow.conn, case_id)
+    if (active := tables.active_for_case(uow.conn, case_id)) is not None:
+        raise AlreadyExposed(case_id, active)
+    exposure_id = new_id()
+    facts = {"category": view["category"], "channel": view["channel"],
+             "unit": view["lead_unit"] or view["subject_unit"], "status": view["status"],
+             "received_on": local_date(datetime.fromisoformat(view["received_at"])).isoformat()}
+    return _record(uow, exposure_id, 0, "selected", {
+        "exposure_id": exposure_id, "case_id": case_id, "title": body["title"],
+        "category": body.get("category") or view["category"], "lesson": body.get("lesson"), "case": facts}, ctx)
+
+
+def _marks(body: Mapping[str, Any]) -> redaction.Marks:
+    return redaction.Marks(phrases=tuple(body.get("remove", ())), addresses=tuple(body.get("addresses", ())),
+                           spans=tuple((s["start"], s["end"]) for s in body.get("spans", ())))
+
+
+def redact(uow: UnitOfWork, intake: ComplainantClient, exposure_id: str, body: Row, ctx: Context) -> Row:
+    """Redact the text to publish (the case's description unless the office wrote its own) and the
+    title, category and lesson: the office's marks, the complainant's identity as intake has it, and
+    everything the scanner finds. If intake does not answer, the draft is redacted without it and
+    says so; publishing will ask again and refuses without it."""
+    row = _current(uow, exposure_id, "redact")
+    view = _case_view(uow, row["case_id"])
+    fields = {"title": body.get("title") or row["title"], "category": body.get("category") or row["category"],
+              "text": body.get("text") or view["description"],
+              "lesson": body["lesson"] if "lesson" in body else row["lesson"]}
+    try:
+        people, checked = _complainants(intake, row["case_id"], view), True
+    except IntakeUnavailable:
+        people, checked = [], False
+    try:
+        out = redaction.redact(fields, people, _marks(body))
+    except redaction.MarkNotFound as exc:
+        raise Invalid(str(exc), {exc.what: {str(exc.index): ["not in the title, category, text or lesson"]}}) from None
+    public = {"unit": row["case"]["unit"], **{f: out.fields[f] for f in EXPOSURE_FIELDS}}
+    return _record(uow, exposure_id, row["version"], "redacted", {
+        "exposure_id": exposure_id, "public": public, "removed": out.removed, "complainant_checked": checked}, ctx)
+
+
+def approve(uow: UnitOfWork, exposure_id: str, ctx: Context, revision: int | None = None) -> Row:
+    """A second office user approves the redacted text as it stands (`revision`: the one they read)."""
+    row = _current(uow, exposure_id, "approve")
+    exposure.check_approver(row, ctx.actor)
+    if revision is not None and revision != row["revision"]:
+        raise RevisionMismatch(revision, row["revision"])
+    return _record(uow, exposure_id, row["version"], "approved", {
+        "exposure_id": exposure_id, "revision": row["revision"], "redacted_by": row["redacted_by"]}, ctx)
+
+
+def publish(uow: UnitOfWork, intake: ComplainantClient, exposure_id: str, ctx: Context) -> Row:
+    """Publish the approved text after checking it once more for personal data, the complainant's
+    identity included (asked of intake now: IntakeUnavailable if it does not answer)."""
+    row = _current(uow, exposure_id, "publish")
+    public = row["draft"]
+    found = redaction.remaining({f: public[f] for f in EXPOSURE_FIELDS},
+                                _complainants(intake, row["case_id"], _case_view(uow, row["case_id"])))
+    if found:
+        raise PersonalDataRemains(found)
+    return _record(uow, exposure_id, row["version"], "published", {
+        "exposure_id": exposure_id, "case_id": row["case_id"], "revision": row["approved_revision"],
+        "public": public, "digest": exposure.digest(public)}, ctx)
+
+
+def withdraw(uow: UnitOfWork, exposure_id: str, reason: str, ctx: Context) -> Row:
+    row = _current(uow, exposure_id, "withdraw")
+    return _record(uow, exposure_id, row["version"], "withdrawn", {
+        "exposure_id": exposure_id, "reason": reason, "was_published": row["state"] == "published"}, ctx)
