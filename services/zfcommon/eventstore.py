@@ -83,3 +83,22 @@ def stream_digests(conn: psycopg.Connection, *, after: str, until: str, limit: i
         " encode(sha256(convert_to(string_agg(event_id::text, ',' ORDER BY version), 'UTF8')), 'hex') AS digest"
         " FROM events WHERE stream_id > %s AND (payload->>'time')::timestamptz < %s::timestamptz"
         " GROUP BY stream_id ORDER BY stream_id LIMIT %s", (after, until, limit)).fetchall()
+
+
+def restore(conn: psycopg.Connection, event: Event, service: str) -> bool:
+    """Put an event `service` wrote back into its own store when the store lacks it (stream: the
+    event's subject, as notify names its streams). Live, this is a no-op: the event came from there.
+    After a rebuild into an empty database it gives the service back the history its decisions are
+    made from, so nothing is decided twice. No outbox row: the event was published long ago. Events of
+    other services are left alone. False when another event holds its place (store and trail diverged)."""
+    if event.source != f"/zhengfeng/{service}":
+        return True
+    restored = conn.execute(
+        "INSERT INTO events (event_id, stream_id, version, type, payload) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING RETURNING position",
+        (event.id, event.subject, event.streamversion, event.type, Jsonb(event.to_dict()))).fetchone()
+    if restored is not None:
+        return True
+    stored = conn.execute("SELECT event_id FROM events WHERE stream_id = %s AND version = %s",
+                          (event.subject, event.streamversion)).fetchone()
+    return stored is None or str(stored["event_id"]) == event.id

@@ -28,11 +28,14 @@ from psycopg.types.json import Jsonb
 
 from . import db, kafka, metrics
 from .events.catalogue import all_topics, topic_for, topics_of
-from .settings import SERVICES
 
 log = logging.getLogger(__name__)
 
-RELAY_LOCK = 7_263_002     # advisory lock base: one active relay per service; others wait as hot standbys
+# Advisory lock per service: one active relay each; others wait as hot standbys. Every service shares
+# one database, so the ids must differ from every other advisory lock in the system (db.MIGRATION_LOCK
+# 7_263_001, audit's APPEND_LOCK 7_263_004 and SIGN_LOCK 7_263_005): notify's relay once took
+# 7_263_004 and, holding it for its whole life, stopped audit from appending anything.
+RELAY_LOCKS = {"intake": 7_263_002, "notify": 7_263_006}
 
 
 class Relay:
@@ -47,7 +50,7 @@ class Relay:
         self.database_url = database_url
         self.service = service
         self.topics = topics_of(service)
-        self.lock = RELAY_LOCK + SERVICES.index(service)
+        self.lock = RELAY_LOCKS[service]
         self.channel = f"{service}_outbox"      # the outbox trigger notifies <schema>_outbox
         self.bootstrap = bootstrap
         self.partitions = partitions

@@ -70,6 +70,14 @@ class YearSchedule:
         return {"year": self.year, "holidays": sorted(d.isoformat() for d in self.holidays),
                 "workdays": sorted(d.isoformat() for d in self.workdays)}
 
+    def as_row(self) -> dict:
+        """The schedule as a projection keeps it (calendar_years: year, holidays, workdays)."""
+        return {"year": self.year, "holidays": sorted(self.holidays), "workdays": sorted(self.workdays)}
+
+    @classmethod
+    def from_row(cls, row) -> YearSchedule:
+        return cls(row["year"], frozenset(row["holidays"]), frozenset(row["workdays"]))
+
     @classmethod
     def from_dict(cls, data: dict) -> YearSchedule:
         try:

@@ -11,7 +11,10 @@ from audit.entrypoints.http import create_app as audit_app
 from intake.entrypoints.http import create_app as intake_app
 from ledger.adapters.repository import apply as ledger_apply
 from notify.adapters.repository import apply as notify_apply
+from notify.service_layer import escalate
+from notify.service_layer.uow import UnitOfWork
 from zfcommon import db
+from zfcommon.clock import FileClock
 from zfcommon.consumer import apply_once
 from zfcommon.events import parse_event
 from zfcommon.rebuild import events_from_trail, rebuild
@@ -78,3 +81,81 @@ def test_projections_rebuilt_from_the_trail_equal_the_live_ones(pg):
         server.shutdown()
         app.extensions["zf_pool"].close()
     assert JWT_SECRET
+
+
+class Delivery:
+    """What the consumers would do: each new event of intake's and notify's stores into ledger,
+    notify and the trail, in the order of each store."""
+
+    def __init__(self, urls: dict[str, str]):
+        self.urls, self.after = urls, {"intake": 0, "notify": 0}
+
+    def __call__(self) -> None:
+        for source in self.after:
+            with db.connect(self.urls[source]) as conn:
+                rows = conn.execute("SELECT position, payload FROM events WHERE position > %s ORDER BY position",
+                                    (self.after[source],)).fetchall()
+            if rows:
+                self.after[source] = rows[-1]["position"]
+            events = [parse_event(r["payload"]) for r in rows]
+            for service, apply in (("ledger", ledger_apply), ("notify", notify_apply), ("audit", trail.apply)):
+                with db.connect(self.urls[service]) as conn:
+                    for e in events:
+                        apply_once(conn, e, e.topic, apply)
+                    conn.commit()
+
+
+def escalate_on(url: str, clock_file, day: str) -> int:
+    clock_file.write_text(f"{day}T09:00:00+08:00")
+    pool = db.make_pool(url, max_size=1)
+    pool.open()
+    try:
+        with UnitOfWork(pool) as uow:
+            return escalate.run_once(uow, FileClock(str(clock_file)))
+    finally:
+        pool.close()
+
+
+def test_escalation_ladders_rebuilt_from_the_trail_equal_the_live_ones_and_nothing_is_issued_again(pg, tmp_path):
+    live = service_urls(fresh_database(pg))
+    clock_file = tmp_path / "now"
+    clock_file.write_text("2026-11-02T09:00:00+08:00")           # deadlines 11-23, sign-for 11-03
+    intake = intake_app(settings_for("intake", live["intake"], clock_file=str(clock_file)))
+    client = intake.test_client()
+    play_some_casework(client)
+    deliver = Delivery(live)
+    deliver()
+    assert escalate_on(live["notify"], clock_file, "2026-11-30") > 0
+    deliver()
+    with db.connect(live["intake"]) as conn:
+        accepted = conn.execute("SELECT stream_id FROM events WHERE type = 'cn.zhengfeng.case.accepted.v1'"
+                                " ORDER BY position LIMIT 1").fetchone()["stream_id"]
+    client.post(f"/v1/cases/{accepted}/report-rectified", json={"text": "已整改"}, headers=bearer("unit", unit=UNIT))
+    intake.extensions["zf_pool"].close()
+    deliver()
+    assert escalate_on(live["notify"], clock_file, "2026-12-31") > 0
+    deliver()
+    with db.connect(live["ledger"]) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM escalation_history WHERE kind = 'stop'").fetchone()["n"] == 1
+
+    app = audit_app(settings_for("audit", live["audit"]))
+    server = make_server("127.0.0.1", 0, app)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    token = bearer("auditor")["Authorization"].split()[1]
+    try:
+        empty = service_urls(fresh_database(pg))
+        trail_url = f"http://127.0.0.1:{server.server_port}"
+        rebuild(empty["ledger"], ledger_apply, events_from_trail(trail_url, token))
+        rebuild(empty["notify"], notify_apply, events_from_trail(trail_url, token))
+    finally:
+        server.shutdown()
+        app.extensions["zf_pool"].close()
+    for service, tables in {"ledger": ("cases", "escalation_ladders", "escalation_history"),
+                            "notify": ("watched_cases", "escalation_ladders", "escalation_history", "calendar_years",
+                                       "limits")}.items():
+        for table in tables:
+            assert snapshot(empty[service], table) == snapshot(live[service], table), f"{service}.{table}"
+    # notify's own decisions are back in its store, so the rebuilt scheduler issues nothing twice.
+    stored = "(SELECT event_id, stream_id, version, type, payload FROM events) AS own"
+    assert snapshot(empty["notify"], stored) == snapshot(live["notify"], stored)
+    assert escalate_on(empty["notify"], clock_file, "2026-12-31") == 0

@@ -9,6 +9,7 @@ from intake.domain.lifecycle import RULES
 from intake.entrypoints.http import create_app as intake_app
 from ledger.adapters.repository import apply as ledger_apply
 from ledger.entrypoints.http import create_app as ledger_app
+from notify.domain.ladder import DEFAULT_CONFIG as DEFAULT_ESCALATION
 from notify.entrypoints.http import create_app as notify_app
 from zfcommon import db
 from zfcommon.events import parse_event
@@ -80,6 +81,10 @@ ROWS = [
         "/v1/cases/export.csv", "/v1/cases/export.xlsx", "/v1/overdue/export.csv", "/v1/overdue/export.xlsx",
         "/v1/units/stats/export.csv", "/v1/units/stats/export.xlsx")],
     ("notify", "GET", "/v1/watch/{case}", None, {"office", "auditor"}),
+    ("notify", "GET", "/v1/escalation/config", None, {"office", "auditor"}),
+    ("notify", "PUT", "/v1/escalation/config", DEFAULT_ESCALATION, {"office"}),
+    ("notify", "GET", "/v1/escalations", None, {"office", "auditor", "unit"}),
+    ("notify", "GET", "/v1/escalations/{case}", None, {"office", "auditor", "unit"}),
     # Bulletins and disclosures: the office writes; published ones are for everyone (drafts answer 404).
     *[("notify", "GET", path, None, set(ROLES)) for path in (
         "/v1/bulletins", "/v1/bulletins/2024-05", "/v1/bulletins/2024-05.pdf", "/v1/disclosures",

@@ -2,20 +2,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, Mapping
 
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from zfcommon import caseview
+from zfcommon import caseview, officecalendar
 from zfcommon.events import Event
-from zfcommon.events.catalogue import ACCOUNTABILITY_TOPIC, CASE_TOPIC, DIRECTORY_TOPIC
-from zfcommon.workdays import WorkCalendar, YearSchedule
+from zfcommon.events.catalogue import ACCOUNTABILITY_TOPIC, CASE_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC
 
 from ..domain import directory, figures
-from . import unit_figures
+from . import escalations, unit_figures
 from .cursor import decode_cursor, encode_cursor  # noqa: F401  (its first home; tests/unit/test_cursor.py)
 from .filters import Scope, scoped
 
@@ -63,7 +61,8 @@ def _apply_directory(conn: psycopg.Connection, event: Event) -> None:
     _upsert(conn, entry.table, entry.key, entry.row, event.streamversion)
 
 
-APPLY = {CASE_TOPIC: _apply_case, ACCOUNTABILITY_TOPIC: _apply_accountability, DIRECTORY_TOPIC: _apply_directory}
+APPLY = {CASE_TOPIC: _apply_case, ACCOUNTABILITY_TOPIC: _apply_accountability, DIRECTORY_TOPIC: _apply_directory,
+         ESCALATION_TOPIC: escalations.apply}
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:
@@ -92,16 +91,5 @@ def recorded(case_id: str, entries: list[dict[str, Any]]) -> list[caseview.Recor
                                 data=e["data"]) for e in entries]
 
 
-@lru_cache(maxsize=8)
-def _calendar(schedules: tuple[YearSchedule, ...], fallback: str | None) -> WorkCalendar:
-    # One calendar per distinct set of entered years and fallback, kept across requests: it caches each
-    # year's working days, and a newly entered year or a changed fallback makes a new key.
-    return WorkCalendar(schedules, fallback=fallback)
-
-
-def calendar(conn: psycopg.Connection) -> WorkCalendar:
-    """The official calendar: chinese-calendar's years, the years the office entered, and the office's
-    fallback for other years from its limits (none until it sets one: such years are then gaps)."""
-    rows = conn.execute("SELECT year, holidays, workdays FROM calendar_years ORDER BY year").fetchall()
-    limits = conn.execute("SELECT data->>'calendar_fallback' AS fallback FROM limits").fetchone()
-    return _calendar(tuple(directory.schedule(r) for r in rows), limits and limits["fallback"])
+# The office's calendar from the directory tables (shared with notify: zfcommon.officecalendar).
+calendar = officecalendar.calendar

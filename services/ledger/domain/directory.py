@@ -31,9 +31,7 @@ def _category(active: bool):
 def _calendar_year(data: dict) -> Entry:
     # Validate as the WorkCalendar will read it (a make-up day on a weekday, a date in another year):
     # a schedule the calendar would refuse must be refused here, not at every later query.
-    schedule = YearSchedule.from_dict(data)
-    return Entry("calendar_years", "year", {"year": schedule.year, "holidays": sorted(schedule.holidays),
-                                            "workdays": sorted(schedule.workdays)})
+    return Entry("calendar_years", "year", YearSchedule.from_dict(data).as_row())
 
 
 ENTRIES = {
@@ -53,9 +51,4 @@ def directory_entry(event_type: str, data: dict) -> Entry:
 def accountability_row(subject: str, data: dict, time: datetime) -> dict[str, Any]:
     return {"id": subject, **{k: data[k] for k in ("measure", "target_kind", "target", "unit", "basis_cases",
                                                     "decided_by", "reason")}, "time": time}
-
-
-def schedule(row: dict[str, Any]) -> YearSchedule:
-    """The calendar_years row back as the calendar's schedule."""
-    return YearSchedule(row["year"], frozenset(row["holidays"]), frozenset(row["workdays"]))
 

@@ -11,7 +11,7 @@ from ..service_layer import views
 from . import columns
 from .access import pool, reader_scope, today
 from .downloads import export_doc, exported
-from .responses import CaseAsOf, CaseOut, CasePage, Timeline
+from .responses import CaseAsOf, CaseDetail, CasePage, Timeline
 from .schemas import IN_QUERY, AsOfQuery, CaseFilter, CaseQuery
 
 blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="The ledger's view of cases (台账)")
@@ -53,9 +53,9 @@ class CasesExport(MethodView):
 
 @blp.route("/<case_id>")
 class Case(MethodView):
-    @blp.response(200, CaseOut)
+    @blp.response(200, CaseDetail)
     def get(self, case_id):
-        """One case as the ledger projects it, with overdue facts computed for today."""
+        """One case as the ledger projects it, with overdue facts computed for today and its escalations."""
         return visible(views.case_detail, case_id, today())
 
 

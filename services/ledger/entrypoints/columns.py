@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES, SATISFACTION
+from zfcommon.events.catalogue import CHANNELS, ESCALATION_STEPS, HANDLING_MODES, SATISFACTION
 from zfcommon.workdays import SHANGHAI
 
 from ..domain.statuses import STATUS_LABELS
@@ -72,10 +72,12 @@ CASES = (
     Column("重办次数", 8, _text("rework_count")),
     Column("满意度", 10, _label(SATISFACTION, "satisfaction")),
 )
-_BY_HEADER = {c.header: c for c in CASES}
+# The overdue list also shows how far each case has escalated (notify's ladder, docs/ESCALATION.md).
+ESCALATION_STEP = Column("督办层级", 10, _label(ESCALATION_STEPS, "escalation_step"))
+_BY_HEADER = {c.header: c for c in (*CASES, ESCALATION_STEP)}
 OVERDUE = tuple(_BY_HEADER[h] for h in (
     "案件编号", "状态", "牵头单位", "配合单位", "处置方式", "整改时限", "超期工作日", "签收时限", "签收超期",
-    "来源渠道", "问题类别", "问题描述", "受理时间"))
+    "督办层级", "来源渠道", "问题类别", "问题描述", "受理时间"))
 UNIT_STATS = (
     Column("单位", 24, _text("unit")),
     Column("在办", 8, _text("open")),

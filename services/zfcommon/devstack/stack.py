@@ -33,7 +33,7 @@ PRODUCING = ("intake", "notify")     # services with an event store, an outbox a
 # Service settings `zf up` hands through unchanged (the rest it sets itself).
 PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH",
                "ZF_HOTLINE_DEFAULT_CATEGORY", "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS",
-               "ZF_WEBHOOK_TIMEOUT", "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS")
+               "ZF_WEBHOOK_TIMEOUT", "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS")
 
 
 @dataclass
@@ -164,6 +164,7 @@ class Stack:
                 procs.append(Proc("audit-signer", [py, "-m", "audit.entrypoints.signer"], env))
             if service == "notify":
                 procs.append(Proc("notify-dispatcher", [py, "-m", "notify.entrypoints.dispatcher"], env))
+                procs.append(Proc("notify-scheduler", [py, "-m", "notify.entrypoints.scheduler"], env))
         for p in procs:
             p.log = self.run_dir() / f"{p.name}.log"
         return procs

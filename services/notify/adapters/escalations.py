@@ -1,0 +1,86 @@
+"""notify's escalation tables: the consumer's part (`apply`), the scheduler's bookkeeping and the reads
+behind /v1/escalations. Migration 0010 describes the tables."""
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from zfcommon import escalationview, eventstore, officecalendar
+from zfcommon.events import Event
+from zfcommon.events.catalogue import CASE_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC
+
+from ..domain import ladder
+
+log = logging.getLogger(__name__)
+Row = dict[str, Any]
+
+
+# -- the consumer ----------------------------------------------------------------------------------
+def apply(conn: psycopg.Connection, event: Event) -> None:
+    """In the consumer's (or the rebuild's) transaction: a case event makes the scheduler look at the
+    case again, a directory event may change the calendar, an escalation event is projected."""
+    if event.topic == CASE_TOPIC:
+        conn.execute("INSERT INTO escalation_checks (case_id, seen_version) VALUES (%s, %s) ON CONFLICT (case_id)"
+                     " DO UPDATE SET seen_version = greatest(escalation_checks.seen_version, EXCLUDED.seen_version)",
+                     (event.subject, event.streamversion))
+    elif event.topic == DIRECTORY_TOPIC:
+        officecalendar.apply(conn, event)
+    elif event.topic == ESCALATION_TOPIC:
+        # notify's own decision back into its store if a rebuild left it empty (a no-op live), so the
+        # scheduler decides from the same history and issues nothing twice.
+        if not eventstore.restore(conn, event, "notify"):
+            log.warning("escalation_stream_diverged", extra={"case_id": event.subject, "event_id": event.id})
+        escalationview.apply(conn, event)
+
+
+# -- the scheduler -------------------------------------------------------------------------------
+def due(conn: psycopg.Connection, today: date, basis: str, limit: int, skip: list[str] = ()) -> list[str]:
+    """Cases to decide on now: changed since the scheduler last looked, or waiting on the clock and
+    either due today or decided with other thresholds or another calendar. Each half reads its own
+    partial index; `skip` leaves out cases that failed earlier in the same pass."""
+    rows = conn.execute(
+        "(SELECT case_id FROM escalation_checks WHERE checked_version < seen_version"
+        " AND case_id <> ALL(%(skip)s) LIMIT %(limit)s)"
+        " UNION (SELECT case_id FROM escalation_checks WHERE NOT settled"
+        " AND (next_check <= %(today)s OR basis IS DISTINCT FROM %(basis)s) AND case_id <> ALL(%(skip)s)"
+        " LIMIT %(limit)s) LIMIT %(limit)s",
+        {"today": today, "basis": basis, "limit": limit, "skip": list(skip)}).fetchall()
+    return [r["case_id"] for r in rows]
+
+
+def watched(conn: psycopg.Connection, case_id: str) -> Row:
+    """The case as notify projects it (view: None when notify has no view of it) and the latest case
+    version the consumer applied, read in one statement: they commit together."""
+    return conn.execute("SELECT c.seen_version, w.view FROM escalation_checks c"
+                        " LEFT JOIN watched_cases w USING (case_id) WHERE c.case_id = %s", (case_id,)).fetchone()
+
+
+def checked(conn: psycopg.Connection, case_id: str, seen_version: int, basis: str, decision: ladder.Decision,
+            at: datetime) -> None:
+    conn.execute("UPDATE escalation_checks SET checked_version = greatest(checked_version, %s), basis = %s,"
+                 " next_check = %s, gap = %s, settled = %s, checked_at = %s WHERE case_id = %s",
+                 (seen_version, basis, decision.next_check, decision.gap, decision.settled, at, case_id))
+
+
+# -- the API ---------------------------------------------------------------------------------------
+FILTERS = {"unit": "unit = %s", "step": "step = %s", "ladder": "ladder = %s", "state": "state = %s"}
+
+
+def ladders(conn: psycopg.Connection, filters: dict[str, Any], *, limit: int, offset: int) -> list[Row]:
+    """Ladders most recently changed first, filtered on unit, current step, ladder and state."""
+    given = [(FILTERS[k], v) for k, v in filters.items() if k in FILTERS and v is not None]
+    where = sql.SQL(" AND ").join(sql.SQL(c) for c, _ in given) if given else sql.SQL("true")
+    return conn.execute(sql.SQL("SELECT * FROM escalation_ladders WHERE {} ORDER BY updated_at DESC, case_id, ladder"
+                                " LIMIT %s OFFSET %s").format(where),
+                        [v for _, v in given] + [limit, offset]).fetchall()
+
+
+def of_case(conn: psycopg.Connection, case_id: str) -> tuple[list[Row], list[Row], Row | None]:
+    """A case's ladders, its escalation history in order, and the scheduler's last look at it."""
+    check = conn.execute("SELECT next_check, gap, checked_at FROM escalation_checks WHERE case_id = %s",
+                         (case_id,)).fetchone()
+    return (*escalationview.of_case(conn, case_id), check)

@@ -1,0 +1,154 @@
+"""/v1/escalation/config (the office's thresholds) and /v1/escalations (the ladders notify climbs)."""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from zfcommon import logs
+from zfcommon.auth import require_role
+from zfcommon.clock import clock_for
+from zfcommon.escalationview import HistoryEntry, LadderOut
+from zfcommon.events.catalogue import ESCALATION_STEPS, LADDERS, EscalationConfigData
+from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
+from zfcommon.web import principal
+
+from ..adapters import escalations, repository
+from ..domain import watch
+from ..service_layer import escalate
+from ..service_layer.uow import UnitOfWork
+
+config_blp = Blueprint("escalation_config", __name__, url_prefix="/v1/escalation",
+                       description="The office's escalation thresholds (docs/ESCALATION.md)")
+blp = Blueprint("escalations", __name__, url_prefix="/v1/escalations",
+                description="Escalation ladders: reminders, 督办函, 约谈, 通报批评, 提请问责")
+IF_MATCH = {"in": "header", "name": "If-Match", "schema": {"type": "string"},
+            "description": "the thresholds' version the change was decided on; 409 if they changed since"}
+READERS = ("office", "auditor", "unit")
+
+
+class ConfigOut(Schema):
+    config = fields.Nested(EscalationConfigData, required=True)
+    version = fields.Integer(required=True, metadata={"description": "0: the defaults, never changed"})
+    set_by = fields.String(allow_none=True, required=True)
+    set_at = fields.DateTime(allow_none=True, required=True)
+
+
+class LadderQuery(Schema):
+    unit = fields.String()
+    step = fields.String(validate=validate.OneOf(ESCALATION_STEPS))
+    ladder = fields.String(validate=validate.OneOf(LADDERS))
+    state = fields.String(validate=validate.OneOf(["running", "stopped"]))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class LadderPage(Schema):
+    items = fields.List(fields.Nested(LadderOut), required=True)
+    next_offset = fields.Integer(allow_none=True, required=True)
+
+
+class CaseEscalation(Schema):
+    case_id = fields.String(required=True)
+    status = fields.String(required=True)
+    lead_unit = fields.String(allow_none=True)
+    paused = fields.Boolean(required=True, metadata={"description": "an extension request awaits the office"})
+    next_check = fields.Date(allow_none=True, metadata={"description": "the next day a threshold is crossed"})
+    calendar_gap = fields.String(allow_none=True, metadata={"description": "a year the calendar lacks, named"})
+    ladders = fields.List(fields.Nested(LadderOut), required=True)
+    history = fields.List(fields.Nested(HistoryEntry), required=True)
+
+
+def _uow() -> UnitOfWork:
+    return UnitOfWork(current_app.extensions["zf_pool"])
+
+
+def _thresholds_out(t: escalate.Thresholds) -> tuple[dict, int, dict]:
+    return ({"config": t.config, "version": t.version, "set_by": t.set_by, "set_at": t.set_at}, 200,
+            {"ETag": f'"{t.version}"'})
+
+
+def _expected_version() -> int | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip().strip('"'))
+    except ValueError:
+        raise Unprocessable("If-Match must be a version", errors={"If-Match": ["not a version"]}) from None
+
+
+@config_blp.route("/config")
+class Thresholds(MethodView):
+    @config_blp.response(200, ConfigOut)
+    def get(self):
+        """The thresholds in force: working days before the due date for the reminder, working days
+        overdue for each later step; per handling mode for deadlines, one ladder for signing for."""
+        require_role(principal(), "office", "auditor")
+        with _uow() as uow:
+            return _thresholds_out(escalate.thresholds(uow))
+
+    @config_blp.arguments(EscalationConfigData)
+    @config_blp.response(200, ConfigOut)
+    @config_blp.doc(parameters=[IF_MATCH])
+    def put(self, body):
+        """Set every threshold at once (recorded as an event: the trail shows who changed what). Steps
+        already issued stand; the new thresholds decide the steps still to come."""
+        who = principal()
+        require_role(who, "office")
+        expected = _expected_version()
+        with _uow() as uow:
+            try:
+                done = escalate.set_thresholds(uow, body, actor=who.actor, expected_version=expected,
+                                               correlation_id=logs.correlation_id.get() or "",
+                                               now=clock_for(current_app.extensions["zf_settings"].clock_file).now())
+            except escalate.VersionMismatch as exc:
+                raise Conflict(str(exc), version=exc.actual) from None
+            except ConcurrencyConflict:
+                raise Conflict("the thresholds changed meanwhile; reload and retry") from None
+        return _thresholds_out(done)
+
+
+def _unit_scope(asked: str | None) -> str | None:
+    """The unit whose ladders the reader may list: a unit only its own."""
+    who = principal()
+    require_role(who, *READERS)
+    if who.role != "unit":
+        return asked
+    if asked is not None and asked != who.unit:
+        raise Forbidden(f"a unit sees only its own escalations ({who.unit})")
+    return who.unit
+
+
+@blp.route("")
+class Ladders(MethodView):
+    @blp.arguments(LadderQuery, location="query")
+    @blp.response(200, LadderPage)
+    def get(self, query):
+        """Ladders most recently changed first, by lead unit, current step, ladder and state."""
+        filters = {**query, "unit": _unit_scope(query.get("unit"))}
+        with current_app.extensions["zf_pool"].connection() as conn:
+            rows = escalations.ladders(conn, filters, limit=query["limit"] + 1, offset=query["offset"])
+        more = len(rows) > query["limit"]
+        return {"items": rows[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
+
+
+@blp.route("/<case_id>")
+class CaseLadders(MethodView):
+    @blp.response(200, CaseEscalation)
+    def get(self, case_id):
+        """One case's ladders, every step and stop in order, and when the scheduler looks again."""
+        who = principal()
+        require_role(who, *READERS)
+        with current_app.extensions["zf_pool"].connection() as conn:
+            case = repository.get(conn, case_id)
+            if case is None or (who.role == "unit" and who.unit not in watch.units(case)):
+                raise NotFound(f"notify has not seen case {case_id}")     # alike for hidden: existence never leaks
+            ladders, history, check = escalations.of_case(conn, case_id)
+        view = case["view"] or {}
+        return {"case_id": case_id, "status": case["status"], "lead_unit": case["lead_unit"],
+                "paused": bool(view.get("extension_pending")) and case["status"] in ("assigned", "in_progress"),
+                "next_check": check and check["next_check"], "calendar_gap": check and check["gap"],
+                "ladders": ladders, "history": history}

@@ -1,0 +1,55 @@
+"""`python -m notify.entrypoints.scheduler`: issues escalation steps as the clock crosses their
+thresholds (docs/ESCALATION.md), every ZF_ESCALATION_SECONDS, until SIGTERM/SIGINT.
+
+Safe to kill at any moment and to run twice: each case is decided and appended in one transaction at
+the stream version it was decided on (notify.service_layer.escalate), so a killed pass leaves nothing
+half done and a second scheduler's duplicate decision fails on the store's unique index.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+import psycopg
+from prometheus_client import Counter
+from psycopg_pool import PoolTimeout
+
+from zfcommon import db, logs
+from zfcommon.clock import Clock, clock_for
+from zfcommon.settings import Settings
+
+from ..service_layer import escalate
+from ..service_layer.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+APPENDED = Counter("zf_escalation_events_total", "Escalation events the scheduler appended (steps and stops)")
+
+
+def run(database_url: str, clock: Clock, interval: float, stop: threading.Event) -> None:
+    pool = db.make_pool(database_url, max_size=1, name="notify-scheduler")
+    pool.open()
+    log.info("escalation_scheduler_started", extra={"interval": interval})
+    try:
+        while not stop.is_set():
+            try:
+                with UnitOfWork(pool) as uow:
+                    APPENDED.inc(escalate.run_once(uow, clock))
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                log.warning("database_unavailable", extra={"error": str(exc)[:300]})
+            stop.wait(interval)
+    finally:
+        pool.close()
+
+
+def main() -> None:
+    settings = Settings.from_env("notify")
+    logs.configure("notify-scheduler", settings.log_level)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    run(settings.database_url, clock_for(settings.clock_file), settings.escalation_seconds, stop)
+
+
+if __name__ == "__main__":
+    main()

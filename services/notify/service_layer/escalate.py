@@ -1,0 +1,141 @@
+"""Deciding escalation steps and setting the thresholds: notify's escalation commands.
+
+Each case is decided in its own transaction: its escalation stream is loaded from notify's event
+store, the decision (notify/domain/ladder.py) is appended at the version it was made on, and the
+scheduler's bookkeeping row commits with it. Another scheduler (or this one restarted after a
+kill -9) that decided on the same version fails on the store's UNIQUE (stream, version) index, rolls
+back and decides again on the history as it now is: a step is never issued twice, and since every
+crossed step is issued in order, none is skipped.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Mapping
+
+from zfcommon import officecalendar
+from zfcommon.clock import Clock
+from zfcommon.events.catalogue import ESCALATION_CONFIG_STREAM
+from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.workdays import WorkCalendar, local_date
+
+from ..adapters import escalations
+from ..domain import ladder
+from .uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+ACTOR = "notify:escalation"       # how the scheduler appears on the trail
+ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    config: dict[str, Any]
+    version: int                  # the config stream's version (0: the defaults)
+    set_by: str | None = None
+    set_at: datetime | None = None
+
+
+class VersionMismatch(Exception):
+    def __init__(self, expected: int, actual: int):
+        super().__init__(f"the escalation thresholds are at version {actual}, not {expected}")
+        self.actual = actual
+
+
+def thresholds(uow: UnitOfWork) -> Thresholds:
+    history = uow.events.load(ESCALATION_CONFIG_STREAM)
+    if not history:
+        return Thresholds(ladder.DEFAULT_CONFIG, 0)
+    last = history[-1]
+    return Thresholds(ladder.current_config((e.type, e.data) for e in history), last.streamversion, last.actor,
+                      last.time)
+
+
+def set_thresholds(uow: UnitOfWork, config: Mapping[str, Any], *, actor: str, correlation_id: str, now: datetime,
+                   expected_version: int | None = None) -> Thresholds:
+    """Record new thresholds (validated by the catalogue's schema on the way in). The same thresholds
+    again record nothing. ConcurrencyConflict when another change got in first."""
+    current = thresholds(uow)
+    if expected_version is not None and expected_version != current.version:
+        raise VersionMismatch(expected_version, current.version)
+    if dict(config) == current.config:
+        return current
+    uow.events.record(ESCALATION_CONFIG_STREAM, current.version, [(ladder.CONFIG_SET, dict(config))],
+                      correlation_id=correlation_id, actor=actor, time=now)
+    uow.commit()
+    return Thresholds(dict(config), current.version + 1, actor, now)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What every decision of one pass is made with."""
+    today: date
+    now: datetime
+    config: Mapping[str, Any]
+    calendar: WorkCalendar
+    key: str                      # changes whenever the thresholds or the calendar may have
+
+
+def basis(uow: UnitOfWork, clock: Clock) -> Basis:
+    now = clock.now()
+    config = thresholds(uow)
+    return Basis(local_date(now), now, config.config, officecalendar.calendar(uow.conn),
+                 f"thresholds:{config.version}/calendar:{officecalendar.version(uow.conn)}")
+
+
+def decide_case(uow: UnitOfWork, case_id: str, on: Basis) -> int:
+    """Decide one case and commit; returns how many events were appended. Retries on a conflict."""
+    for _ in range(ATTEMPTS):
+        try:
+            return _decide_once(uow, case_id, on)
+        except ConcurrencyConflict:
+            uow.conn.rollback()
+            log.info("escalation_conflict_deciding_again", extra={"case_id": case_id})
+    raise ConcurrencyConflict(case_id, -1)
+
+
+def _decide_once(uow: UnitOfWork, case_id: str, on: Basis) -> int:
+    row = escalations.watched(uow.conn, case_id)
+    if row is None:
+        return 0
+    if row["view"] is None:
+        # A case event for a case notify never saw received, or a row from before views: nothing to count.
+        escalations.checked(uow.conn, case_id, row["seen_version"], on.key, ladder.Decision(), on.now)
+        uow.commit()
+        return 0
+    history = uow.events.load(case_id)
+    version = history[-1].streamversion if history else 0
+    decision = ladder.decide(ladder.fold((e.type, e.data) for e in history), ladder.Case.from_view(row["view"]),
+                             on.config, on.calendar, on.today)
+    events = uow.events.record(case_id, version, [change.event() for change in decision.changes],
+                               correlation_id=str(uuid.uuid4()), actor=ACTOR, time=on.now)
+    escalations.checked(uow.conn, case_id, row["seen_version"], on.key, decision, on.now)
+    uow.commit()
+    for e in events:
+        log.info("escalation_" + ("step_issued" if e.type == ladder.STEP_ISSUED else "stopped"),
+                 extra={"case_id": case_id, "ladder": e.data["ladder"], "step": e.data.get("step"),
+                        "reason": e.data.get("reason")})
+    if decision.gap:
+        log.warning("escalation_calendar_gap", extra={"case_id": case_id, "gap": decision.gap})
+    return len(events)
+
+
+def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200) -> int:
+    """One pass over every case due now; returns how many events were appended. A case whose
+    decision fails is logged and left for the next pass: one bad case never stops the others."""
+    on = basis(uow, clock)
+    appended, failed = 0, []
+    while True:
+        cases = escalations.due(uow.conn, on.today, on.key, batch, failed)
+        uow.conn.rollback()            # end the read's transaction before deciding case by case
+        for case_id in cases:
+            try:
+                appended += decide_case(uow, case_id, on)
+            except Exception:
+                uow.conn.rollback()
+                failed.append(case_id)
+                log.exception("escalation_decision_failed", extra={"case_id": case_id})
+        if len(cases) < batch:
+            return appended
