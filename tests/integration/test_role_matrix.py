@@ -97,6 +97,13 @@ ROWS = [
         ("/v1/bulletins", {"month": "2024-05"}), ("/v1/bulletins/2024-05/redraft", {}),
         ("/v1/bulletins/2024-05/review", {"decision": "approved"}), ("/v1/bulletins/2024-05/publish", None),
         ("/v1/disclosures", {"quarter": "2024-Q1"}), ("/v1/disclosures/2024-Q1/publish", None))],
+    # Exposures of typical cases: the office acts, auditors read; everyone reads /public/ without a token.
+    *[("notify", "GET", path, None, {"office", "auditor"}) for path in (
+        "/v1/exposures", "/v1/exposures/exp-none", "/v1/exposures/exp-none/preview")],
+    *[("notify", "POST", path, body, {"office"}) for path, body in (
+        ("/v1/exposures", {"case_id": "no-such-case", "title": "典型案例"}), ("/v1/exposures/exp-none/redaction", {}),
+        ("/v1/exposures/exp-none/approve", {}), ("/v1/exposures/exp-none/publish", None),
+        ("/v1/exposures/exp-none/withdraw", {"reason": "撤回"}))],
     ("notify", "POST", "/v1/subscriptions", {"unit": UNIT, "url": "https://hooks.example.cn/zf"}, {"office", "unit"}),
     *[("notify", "GET", f"/v1/subscriptions{path}", None, {"office", "auditor", "unit"})
       for path in ("", "/sub-none", "/sub-none/deliveries")],
@@ -105,6 +112,11 @@ ROWS = [
         ("deliveries/msg-none/redeliver", None))],
     ("notify", "GET", "/v1/hotline-callbacks", None, {"office", "auditor"}),
     ("notify", "POST", "/v1/hotline-callbacks/msg-none/redeliver", None, {"office"}),
+    ("notify", "GET", "/v1/notices", None, {"office", "auditor", "unit"}),
+    ("notify", "GET", "/v1/notices/1", None, {"office", "auditor", "unit"}),
+    ("notify", "POST", "/v1/notices/1/retry", None, {"office"}),
+    # POST /v1/sms/replies has no row: the SMS gateway's Standard Webhooks signature opens it, not a role
+    # (tests/integration/test_notices.py::test_a_satisfaction_reply_is_recorded_on_intake_once_…).
     ("intake", "GET", "/v1/streams/digests?until=2030-01-01T00:00:00%2B08:00", None, {"office", "auditor"}),
     *[("audit", method, path, None, {"office", "auditor"}) for method, path in (
         ("GET", "/v1/events"), ("GET", "/v1/reconciliation"), ("POST", "/v1/reconciliation"),

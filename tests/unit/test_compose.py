@@ -38,7 +38,8 @@ WORKERS = {
 EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer"),
                  "notify-relay": ("notify", "notify.entrypoints.relay"),
                  "notify-dispatcher": ("notify", "notify.entrypoints.dispatcher"),
-                 "notify-scheduler": ("notify", "notify.entrypoints.scheduler")}
+                 "notify-scheduler": ("notify", "notify.entrypoints.scheduler"),
+                 "notify-sender": ("notify", "notify.entrypoints.sender")}
 APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()},
                 **{w: s for w, (s, _) in EXTRA_WORKERS.items()}}  # compose name -> service
 # Keys only one service may hold.
@@ -50,13 +51,20 @@ REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET",
                      "PROMETHEUS_MULTIPROC_DIR")
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
-# ZF_INTAKE_URL matters to audit only (compose sets it there); elsewhere its default is never used.
+# ZF_INTAKE_URL matters to audit (reconciliation) and notify (notices, exposures); compose sets it for both.
 # ZF_LEDGER_URL matters to notify only (compose sets it there), for the bulletins' figures.
 # ZF_HOTLINE_WEBHOOK_SECRETS may stay empty (no hotline: its webhook answers 503); only intake is given it.
 OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
                    "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_LEDGER_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
                    "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS", "ZF_WEBHOOK_TIMEOUT",
-                   "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS"}
+                   "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS",
+                   # notices: read by every service's Settings, given to notify only (empty: not configured)
+                   "ZF_SMTP_HOST", "ZF_SMTP_PORT", "ZF_SMTP_USER", "ZF_SMTP_PASSWORD", "ZF_SMTP_STARTTLS",
+                   "ZF_MAIL_FROM", "ZF_SMS_URL", "ZF_SMS_TOKEN", "ZF_SMS_PROVIDER", "ZF_SMS_REPLY_SECRETS",
+                   "ZF_NOTICE_OFFICE", "ZF_NOTICE_RETRY_SCHEDULE", "ZF_NOTICE_TIMEOUT", "ZF_NOTICE_WORKERS",
+                   "ZF_CASE_LINK",
+                   # the public site's address in /public/ feed links: empty, the request's own (notify only)
+                   "ZF_PUBLIC_URL"}
 
 
 # --------------------------------------------------------------------------------------------------

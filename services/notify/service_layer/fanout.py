@@ -17,12 +17,14 @@ from zfcommon.events.envelope import CONTENT_TYPE as CLOUDEVENT
 
 from ..adapters import deliveries, repository, subscriptions
 from ..domain import hotline, webhooks
+from . import notices
 
 HOTLINE = "hotline"       # the endpoint name in hotline webhook-ids
 
 
 def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool) -> None:
     change = repository.apply(conn, event)
+    notices.on_event(conn, event, change)      # email/SMS notices to units and hotline complainants
     if change is None:
         return
     before, after = change

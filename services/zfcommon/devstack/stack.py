@@ -33,7 +33,12 @@ PRODUCING = ("intake", "notify")     # services with an event store, an outbox a
 # Service settings `zf up` hands through unchanged (the rest it sets itself).
 PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH",
                "ZF_HOTLINE_DEFAULT_CATEGORY", "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS",
-               "ZF_WEBHOOK_TIMEOUT", "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS")
+               "ZF_WEBHOOK_TIMEOUT", "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS",
+               # notices (docs/NOTICES.md): unset, email and SMS are "not configured" and notices wait
+               "ZF_SMTP_HOST", "ZF_SMTP_PORT", "ZF_SMTP_USER", "ZF_SMTP_PASSWORD", "ZF_SMTP_STARTTLS", "ZF_MAIL_FROM",
+               "ZF_SMS_URL", "ZF_SMS_TOKEN", "ZF_SMS_PROVIDER", "ZF_NOTICE_OFFICE", "ZF_NOTICE_RETRY_SCHEDULE",
+               "ZF_NOTICE_TIMEOUT", "ZF_NOTICE_WORKERS", "ZF_CASE_LINK",
+               "ZF_PUBLIC_URL")     # the public site's address in feed links (docs/EXPOSURE.md)
 
 
 @dataclass
@@ -75,7 +80,7 @@ def load_secrets(home: Path) -> dict:
             "contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "signing_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES},
-            "hotline_webhook_secret": new_secret}
+            "hotline_webhook_secret": new_secret, "sms_reply_secret": new_secret}
     missing = [k for k in made if k not in data]
     if missing:            # a new home, or one made before a secret existed: add what is missing
         home.mkdir(parents=True, exist_ok=True)
@@ -142,6 +147,8 @@ class Stack:
             env["ZF_HOTLINE_WEBHOOK_SECRETS"] = sec["hotline_webhook_secret"]
         if service == "audit":
             env["ZF_AUDIT_SIGNING_KEY"] = sec["signing_key"]
+        if service == "notify":
+            env["ZF_SMS_REPLY_SECRETS"] = sec["sms_reply_secret"]
         env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})
         return env
 
@@ -165,6 +172,7 @@ class Stack:
             if service == "notify":
                 procs.append(Proc("notify-dispatcher", [py, "-m", "notify.entrypoints.dispatcher"], env))
                 procs.append(Proc("notify-scheduler", [py, "-m", "notify.entrypoints.scheduler"], env))
+                procs.append(Proc("notify-sender", [py, "-m", "notify.entrypoints.sender"], env))
         for p in procs:
             p.log = self.run_dir() / f"{p.name}.log"
         return procs
@@ -264,6 +272,8 @@ def banner(stack: Stack, sec: dict) -> str:
     lines.append(f"12345 hotline webhook: POST http://127.0.0.1:{stack.config.ports['intake']}/v1/hooks/hotline")
     lines.append(f"  signing secret (Standard Webhooks; also in {stack.config.home / 'secrets.json'}): "
                  f"{sec['hotline_webhook_secret']}")
+    lines.append(f"SMS replies (gateway webhook): POST http://127.0.0.1:{stack.config.ports['notify']}/v1/sms/replies")
+    lines.append(f"  signing secret: {sec['sms_reply_secret']}")
     lines.append("")
     lines.append(f"Logs: {stack.run_dir()}/*.log   Data: {stack.config.home}   Stop: Ctrl-C")
     return "\n".join(lines)

@@ -1,0 +1,44 @@
+"""Notices as people read them: one Jinja2 template per kind in notify/templates/notices/, each with
+three blocks — `subject` and `email` for the email, `sms` for the short text (the gateway adds the
+office's 【签名】 in front). Plain text, so no autoescaping: nothing here is ever shown as HTML.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Mapping
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from ..domain import notices
+from .columns import cn_date
+
+_env = Environment(loader=PackageLoader("notify", "templates"), autoescape=False, trim_blocks=True,
+                   lstrip_blocks=True, undefined=StrictUndefined, keep_trailing_newline=True)
+_env.filters["cn_date"] = lambda v: "" if v in (None, "") else cn_date(v)
+
+
+@dataclass(frozen=True)
+class Text:
+    subject: str
+    email: str
+    sms: str
+    segments: int           # SMS parts of the text as it reaches the phone, signature included
+
+
+def _block(template, name: str, context: Mapping[str, Any]) -> str:
+    return "".join(template.blocks[name](template.new_context(dict(context)))).strip()
+
+
+def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str, today: date) -> Text:
+    """The notice of `kind` for `context` (domain.notices.decide's). `case_link` is a format string
+    with {case_id}; `office` signs emails and SMS."""
+    case_id = context.get("case_id")
+    full = {"link": None, "order_no": None, **context, "title": notices.KINDS[kind].title, "office": office,
+            "today": today, "short_id": (case_id or "")[:8]}
+    if case_id and case_link:
+        full["link"] = case_link.format(case_id=case_id)
+    template = _env.get_template(f"notices/{kind}.txt")
+    sms = _block(template, "sms", full)
+    return Text(_block(template, "subject", full), _block(template, "email", full) + "\n", sms,
+                notices.sms_segments(f"【{office}】{sms}"))

@@ -1,0 +1,156 @@
+"""Notices: queued by the consumer, sent again at the office's request, and a complainant's SMS reply
+turned into a return visit on intake (docs/NOTICES.md). Sending is notice_sending.py.
+
+Queueing runs in the consumer's transaction (service_layer.fanout), beside the tracking row of the
+event, so an event queues its notices exactly once however often Kafka redelivers it; the UNIQUE
+(event_id, recipient, kind) index is the second guard. The rebuild from the trail does not come here:
+replaying history must not send years of notices again.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import psycopg
+
+from zfcommon import caseview
+from zfcommon.events import Event
+
+from ..adapters import directory, repository
+from ..adapters import notices as store
+from ..adapters.intake_client import IntakeClient
+from ..domain import notices
+from ..domain.webhooks import event_key
+
+log = logging.getLogger(__name__)
+Row = dict[str, Any]
+Change = tuple[Row | None, Row] | None
+
+
+class NotRetryable(Exception):
+    def __init__(self, status: str):
+        super().__init__(f"a notice that is {status} cannot be sent again "
+                         f"(only one that is {', '.join(notices.RETRYABLE)})")
+        self.status = status
+
+
+# -- queueing (the consumer) ---------------------------------------------------------------------
+UNREACHABLE = {"unknown": "the unit is not in the directory", "inactive": "the unit is inactive in the directory",
+               "no_contact": "the directory lists no email or phone for the unit's contacts"}
+# Directory and case events travel on different topics, so notify may see a case assigned to a unit
+# before it sees the unit registered or given contacts. A notice that found nobody is addressed again
+# when the unit's entry arrives, if it is that recent.
+LATE_ADDRESS_WINDOW = timedelta(days=1)
+
+
+def on_event(conn: psycopg.Connection, event: Event, change: Change, now: datetime | None = None) -> int:
+    """Queue the notices `event` calls for; `change` is the watched case before and after it
+    (repository.apply's answer). Returns how many were queued."""
+    now = now or datetime.now(timezone.utc)
+    if event.type == notices.ERASED:
+        skipped = store.skip_complainant(conn, event.subject, "the complainant's data was erased", now)
+        if skipped:
+            log.info("notices_skipped_on_erasure", extra={"case_id": event.subject, "count": skipped})
+        return 0
+    if event.type in directory.UNIT_TYPES:
+        return _address_late(conn, event.data["name"], now)
+    if event.type in caseview.CASE_TYPES:
+        if change is None:
+            return 0                        # a redelivery, an older event, or a case notify never saw
+        before, after = change
+    else:
+        before, after = None, (repository.get(conn, event.subject) if event.type == notices.STEP_ISSUED else None)
+    return sum(store.queue(conn, row) for wanted in notices.decide(event, before, after)
+               for row in _addressed(conn, wanted, event_key(event), event.type, now))
+
+
+def _addressed(conn: psycopg.Connection, wanted: notices.Wanted, event_id: str, event_type: str,
+               now: datetime) -> list[Row]:
+    """One row per recipient. A unit nobody can be told about still gets a row, skipped with the
+    reason, so the office sees whom a notice could not reach."""
+    base = {"kind": wanted.kind, "case_id": wanted.case_id, "event_id": event_id, "event_type": event_type,
+            "context": wanted.context, "now": now, "status": "queued", "last_error": None, "masked_to": None,
+            "unit": wanted.unit, "contact_name": None}
+    if wanted.unit is None:
+        return [{**base, "channel": "sms", "audience": notices.COMPLAINANT, "recipient": notices.COMPLAINANT_RECIPIENT}]
+    unit = directory.unit(conn, wanted.unit)
+    addresses = notices.unit_addresses(wanted.kind, unit["contacts"]) if unit and unit["active"] else []
+    if not addresses:
+        why = "unknown" if unit is None else "inactive" if not unit["active"] else "no_contact"
+        return [{**base, "channel": "email", "audience": notices.UNIT, "recipient": unreachable(wanted.unit),
+                 "status": "skipped", "last_error": UNREACHABLE[why]}]
+    return [{**base, "channel": a.channel, "audience": notices.UNIT, "recipient": a.recipient,
+             "masked_to": a.recipient, "contact_name": a.name} for a in addresses]
+
+
+def unreachable(unit: str) -> str:
+    """The recipient key of a unit's notice that found nobody to go to."""
+    return f"unit:{unit}"
+
+
+def _address_late(conn: psycopg.Connection, unit: str, now: datetime) -> int:
+    queued = 0
+    for missed in store.unreachable(conn, unreachable(unit), [UNREACHABLE["unknown"], UNREACHABLE["no_contact"]],
+                                    now - LATE_ADDRESS_WINDOW):
+        wanted = notices.Wanted(missed["kind"], unit, missed["case_id"], missed["context"])
+        rows = [r for r in _addressed(conn, wanted, missed["event_id"], missed["event_type"], now)
+                if r["status"] == "queued"]
+        queued += sum(store.queue(conn, r) for r in rows)
+        if rows:
+            store.update(conn, missed["id"], last_error="addressed when the unit's directory entry arrived",
+                         updated_at=now)
+    return queued
+
+
+# -- the office sends one again ----------------------------------------------------------------------
+def retry(conn: psycopg.Connection, notice_id: int, now: datetime) -> Row | None:
+    """Queue a failed, not configured or unknown notice again from the start of the schedule; None
+    when there is no such notice. The caller commits."""
+    row = store.get(conn, notice_id, lock=True)
+    if row is None:
+        return None
+    if row["status"] not in notices.RETRYABLE:
+        raise NotRetryable(row["status"])
+    store.update(conn, notice_id, status="queued", attempts=0, next_attempt_at=now, updated_at=now)
+    return store.get(conn, notice_id)
+
+
+# -- a complainant's reply -----------------------------------------------------------------------------
+def handle_reply(conn: psycopg.Connection, intake: IntakeClient, webhook_id: str, sender: str, text: str,
+                 ext: str | None, now: datetime) -> Row:
+    """Turn one SMS reply into a return visit on intake (as the hotline would record it), once.
+
+    The reply must carry the visit request's code (the gateway's extension, or typed in the text),
+    a rating, and come from the number the request went to: intake is asked for that number now,
+    and it is compared here, never kept. The visit request is locked while intake records the
+    rating, so two replies at once record one visit. IntakeUnavailable propagates: the gateway
+    should deliver the reply again. The caller commits.
+    """
+    done = store.reply(conn, webhook_id)
+    if done is not None:
+        return done
+    parsed = notices.parse_reply(text, ext)
+    notice = store.get(conn, parsed.notice_id, lock=True) if parsed.notice_id is not None else None
+    row = {"webhook_id": webhook_id, "received_at": now, "notice_id": None, "case_id": None,
+           "satisfaction": parsed.satisfaction}
+    if notice is None or notice["kind"] != "visit_request" or notice["status"] != "sent":
+        return store.record_reply(conn, {**row, "outcome": "unknown_code"})
+    row.update(notice_id=notice["id"], case_id=notice["case_id"])
+    if notice["replied_at"] is not None:
+        return store.record_reply(conn, {**row, "outcome": "already_rated"})
+    if parsed.satisfaction is None:
+        return store.record_reply(conn, {**row, "outcome": "unreadable"})
+    complainant = intake.complainant(notice["case_id"])
+    if complainant.erased or not complainant.phone:
+        return store.record_reply(conn, {**row, "outcome": "erased" if complainant.erased else "unknown_case"})
+    if notices.normalise_phone(sender) != notices.normalise_phone(complainant.phone):
+        return store.record_reply(conn, {**row, "outcome": "not_the_complainant"})
+    answer = intake.record_return_visit(notice["case_id"], parsed.satisfaction, "短信回访回复",
+                                        idempotency_key=f"sms-reply-{webhook_id}")
+    outcome = {200: "recorded", 404: "unknown_case"}.get(answer.status, "refused")
+    if outcome == "recorded":
+        store.update(conn, notice["id"], replied_at=now, updated_at=now)
+    log.info("sms_reply", extra={"case_id": notice["case_id"], "outcome": outcome, "notice": notice["id"],
+                                 "intake_status": answer.status})
+    return store.record_reply(conn, {**row, "outcome": outcome})

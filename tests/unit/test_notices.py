@@ -1,0 +1,258 @@
+"""Notices, the pure parts and the texts: which notices an event causes and for whom, how a unit is
+reached, masking, SMS length, retries, reading a reply, and every template rendered in Chinese."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.policy import default as default_policy
+
+import pytest
+
+from notify.adapters import mailer, notice_text
+from notify.domain import notices
+from zfcommon.events import new_event
+
+from .test_ledger_evolve import SEALED, Story
+from .test_webhook_delivery import fold
+
+ORDER = {"system": "hotline", "ref": "SY12345-20261123-000317", "parent": None, "extra": None}
+LEAD, HELPER = "县住建局", "县财政局"
+
+
+def decided(story: Story) -> list[list[tuple[str, str | None]]]:
+    """For each event of the story: (kind, unit) of every notice it causes."""
+    return [[(w.kind, w.unit) for w in notices.decide(e, before, after)]
+            for e, (before, after) in zip(story.events, fold(story))]
+
+
+def hotline_story(**received) -> Story:
+    return Story(origin=ORDER, anonymous=False, complainant=SEALED, **received)
+
+
+def other_event(type_: str, subject: str, data: dict):
+    return new_event(service="notify", type=type_, subject=subject, data=data, streamversion=1, correlationid="c",
+                     actor="notify:escalation", time=datetime(2026, 12, 15, 1, tzinfo=timezone.utc))
+
+
+# --------------------------------------------------------------------------------------------------
+# Which notices an event causes
+# --------------------------------------------------------------------------------------------------
+
+def test_a_hotline_complainant_hears_of_receipt_first_assignment_and_closure_with_a_visit_request():
+    story = hotline_story().then("assigned", "accepted", "reassigned", "accepted", "rectification_reported", "closed")
+    assert decided(story) == [
+        [("complainant_received", None)],
+        [("case_assigned", LEAD), ("case_assigned", HELPER), ("complainant_assigned", None)],
+        [],
+        [("case_assigned", "县交通运输局")],                    # a reassignment is not news to the complainant
+        [], [],
+        [("complainant_closed", None), ("visit_request", None)]]
+
+
+@pytest.mark.parametrize("received", [
+    {"origin": None, "anonymous": False, "complainant": SEALED},                      # not a hotline work order
+    {"origin": {**ORDER, "system": "open311"}, "anonymous": False, "complainant": SEALED},
+    {"origin": ORDER, "anonymous": True, "complainant": None},                         # anonymous caller
+])
+def test_nobody_but_a_named_hotline_caller_gets_complainant_notices(received):
+    story = Story(**received).then("assigned", "accepted", "rectification_reported", "closed")
+    kinds = [k for per_event in decided(story) for k, _ in per_event]
+    assert not [k for k in kinds if notices.KINDS[k].audience == notices.COMPLAINANT]
+    assert kinds == ["case_assigned", "case_assigned"]
+
+
+def test_the_lead_unit_hears_of_rework_rehandling_and_extension_decisions():
+    story = Story().then("assigned", "accepted", "rectification_reported", "rework_ordered", "extension_requested",
+                         "extension_denied", "extension_requested", "extension_approved")
+    assert [d for d in decided(story)[4:] if d] == [[("rework_ordered", LEAD)], [("extension_denied", LEAD)],
+                                                    [("extension_approved", LEAD)]]
+    rework = notices.decide(story.events[4], *fold(story)[4])[0]
+    assert rework.context["reason"] == "整改不彻底" and rework.context["deadline"] == "2024-06-14"
+    assert rework.case_id == "case-1" and rework.context["unit"] == LEAD
+
+
+def test_a_redelivered_or_foreign_event_causes_nothing():
+    story = Story().then("assigned")
+    assert notices.decide(story.last, None, None) == []
+    accountability = other_event("cn.zhengfeng.directory.unit_registered.v1", "directory", {
+        "name": LEAD, "kind": "government_department", "supervising_channel": "县监察局", "contacts": [], "active": True})
+    assert notices.decide(accountability, None, None) == []
+
+
+@pytest.mark.parametrize("step", ["reminder", "supervision_letter", "admonishment_talk", "bulletin_criticism",
+                                  "accountability_proposal"])
+def test_each_escalation_step_is_a_notice_to_the_unit_it_names(step):
+    case = fold(Story().then("assigned"))[-1][1]
+    event = other_event(notices.STEP_ISSUED, "case-1", {
+        "ladder": "deadline", "step": step, "round": 1, "unit": LEAD, "due": "2024-05-20", "working_days_overdue": 6,
+        "handling_mode": "deadline", "threshold": 5, "crossed_on": "2024-05-28"})
+    [wanted] = notices.decide(event, None, case)
+    assert (wanted.kind, wanted.unit, wanted.case_id) == (f"escalation_{step}", LEAD, "case-1")
+    assert wanted.context["overdue_days"] == 6 and wanted.context["what"] == "办结"
+    assert wanted.context["category"] == "推诿扯皮"
+
+
+def test_missed_weekly_reports_and_their_escalations_go_to_the_unit():
+    missed = other_event(notices.WEEKLY_MISSED, f"weekly-{LEAD}", {
+        "unit": LEAD, "week": "2026-W48", "due": "2026-11-27", "flagged_on": "2026-11-30"})
+    escalated = other_event(notices.WEEKLY_ESCALATED, f"weekly-{LEAD}", {
+        "unit": LEAD, "week": "2026-W49", "step": "supervision_letter", "consecutive_missed": 2, "threshold": 2})
+    [m] = notices.decide(missed, None, None)
+    [e] = notices.decide(escalated, None, None)
+    assert (m.kind, m.unit, m.case_id, m.context["week_label"]) == ("weekly_missed", LEAD, None, "2026年第48周")
+    assert (e.kind, e.context["step"], e.context["consecutive_missed"]) == ("weekly_escalated", "督办函", 2)
+
+
+def test_no_notice_context_holds_the_complainant():
+    story = hotline_story().then("assigned", "accepted", "rectification_reported", "closed")
+    for event, (before, after) in zip(story.events, fold(story)):
+        for wanted in notices.decide(event, before, after):
+            assert SEALED["ciphertext"] not in repr(wanted.context) and "complainant" not in wanted.context
+
+
+# --------------------------------------------------------------------------------------------------
+# Reaching a unit
+# --------------------------------------------------------------------------------------------------
+
+CONTACTS = [{"name": "王科长", "role": "联络员", "phone": "0739-1234567", "email": "wang@zjj.example.gov.cn"},
+            {"name": "李主任", "role": None, "phone": "13900001111", "email": None},
+            {"name": "王科长(重复)", "role": None, "phone": "07391234567", "email": "WANG@zjj.example.gov.cn"},
+            {"name": "无联系方式", "role": None, "phone": None, "email": None}]
+
+
+def test_a_unit_gets_email_at_every_address_and_sms_too_when_it_cannot_wait():
+    urgent = notices.unit_addresses("escalation_supervision_letter", CONTACTS)
+    assert [(a.channel, a.recipient, a.name) for a in urgent] == [
+        ("email", "wang@zjj.example.gov.cn", "王科长"), ("sms", "0739-1234567", "王科长"), ("sms", "13900001111", "李主任")]
+    calm = notices.unit_addresses("extension_approved", CONTACTS)
+    assert [(a.channel, a.recipient) for a in calm] == [("email", "wang@zjj.example.gov.cn"), ("sms", "13900001111")]
+    assert notices.unit_addresses("case_assigned", []) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# Phones, SMS length, retries
+# --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("phone, masked", [("13807391234", "138****1234"), ("+86 138-0739-1234", "138****1234"),
+                                           ("008613807391234", "138****1234"), ("１３８０７３９１２３４", "138****1234"),
+                                           ("12345", "****"), ("", "****")])
+def test_a_number_is_shown_masked(phone, masked):
+    assert notices.mask_phone(phone) == masked
+
+
+def test_numbers_compare_equal_however_they_are_written():
+    assert notices.normalise_phone("+86 138 0739 1234") == notices.normalise_phone("13807391234") == "13807391234"
+
+
+def test_sms_parts_are_70_chinese_characters_or_160_latin_ones():
+    assert notices.sms_segments("中" * 70) == 1 and notices.sms_segments("中" * 71) == 2
+    assert notices.sms_segments("中" * 134) == 2 and notices.sms_segments("中" * 135) == 3
+    assert notices.sms_segments("a" * 160) == 1 and notices.sms_segments("a" * 161) == 2
+    assert notices.sms_segments("😀" * 35) == 1 and notices.sms_segments("😀" * 36) == 2
+
+
+def test_retries_follow_the_schedule_then_give_up_and_a_refusal_is_final():
+    schedule = (1.0, 5.0)
+    assert notices.verdict(True, False, 1, schedule) == notices.Verdict("sent")
+    assert notices.verdict(False, False, 1, schedule) == notices.Verdict("queued", 1.0)
+    assert notices.verdict(False, False, 2, schedule) == notices.Verdict("queued", 5.0)
+    assert notices.verdict(False, False, 3, schedule) == notices.Verdict("failed")
+    assert notices.verdict(False, True, 1, schedule) == notices.Verdict("failed")
+
+
+def test_the_schedule_setting_is_seconds_between_commas():
+    assert notices.parse_schedule("60, 300,1800") == (60.0, 300.0, 1800.0)
+    assert notices.parse_schedule("0.2 0.2") == (0.2, 0.2)
+    for bad in ("a,b", "-1", "nan"):
+        with pytest.raises(ValueError):
+            notices.parse_schedule(bad)
+
+
+# --------------------------------------------------------------------------------------------------
+# Replies to the visit request
+# --------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, ext, expected", [
+    ("1", "0042", ("satisfied", 42)), ("１", "0042", ("satisfied", 42)), (" 2 ", "42", ("basically_satisfied", 42)),
+    ("3 不满意", "0042", ("unsatisfied", 42)), ("1 0042", None, ("satisfied", 42)), ("0042 3", "", ("unsatisfied", 42)),
+    ("满意", "7", ("satisfied", 7)), ("基本满意", "7", ("basically_satisfied", 7)), ("很不满意！", "7", ("unsatisfied", 7)),
+    ("好的", "7", (None, 7)), ("1", None, ("satisfied", None)), ("5", "x1", (None, None)),
+    ("1", "9" * 19, ("satisfied", None)),
+])
+def test_a_reply_is_read_by_its_digit_or_word_and_its_code(text, ext, expected):
+    reply = notices.parse_reply(text, ext)
+    assert (reply.satisfaction, reply.notice_id) == expected
+
+
+def test_the_reply_code_is_the_visit_requests_own_id():
+    assert notices.reply_code(42) == "0042" and notices.parse_reply("1", notices.reply_code(123456)).notice_id == 123456
+
+
+# --------------------------------------------------------------------------------------------------
+# The texts
+# --------------------------------------------------------------------------------------------------
+
+CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "category": "推诿扯皮", "subject_unit": "县自然资源局",
+           "summary": "不动产登记窗口以系统故障为由推诿", "lead_unit": LEAD, "unit": LEAD, "deadline": "2026-12-14",
+           "handling_mode": "限期整改", "order_no": "SY12345-20261123-000317", "reassigned": False, "note": None,
+           "sign_for_due": "2026-11-25", "reason": "整改不到位", "rework_count": 1, "previous_deadline": "2026-12-01",
+           "comment": None, "step": "督办函", "ladder": "整改期限", "due": "2026-12-14", "overdue_days": 12, "round": 1,
+           "sign_for": False, "what": "办结", "week": "2026-W48", "week_label": "2026年第48周",
+           "consecutive_missed": 3}
+
+
+def render(kind: str, **changes):
+    return notice_text.render(kind, {**CONTEXT, **changes}, office="正风办",
+                              case_link="https://zf.example.gov.cn/cases/{case_id}", today=date(2026, 11, 23))
+
+
+@pytest.mark.parametrize("kind", list(notices.KINDS))
+def test_every_notice_renders_in_chinese_and_its_sms_fits_one_part(kind):
+    text = render(kind)
+    assert text.subject and text.email.strip() and text.sms
+    assert "{{" not in text.email + text.sms and "None" not in text.email + text.sms
+    assert text.segments == 1, f"{kind}: 【正风办】{text.sms} is {len(text.sms) + 5} characters"
+    if notices.KINDS[kind].audience == notices.UNIT:
+        assert text.email.startswith(LEAD + "：") or "督  办  函" in text.email or "约 谈 通 知" in text.email
+        assert "正风办\n2026年11月23日" in text.email
+    else:
+        assert "SY12345-20261123-000317" in text.sms and text.email.strip() == text.sms
+
+
+def test_the_assignment_email_names_case_unit_deadlines_and_the_link():
+    text = render("case_assigned")
+    assert text.subject == "【交办通知】推诿扯皮（案件3f2a9c1d）"
+    for part in ("案件编号：3f2a9c1d-1111-2222-3333-444455556666", "牵头单位：县住建局", "签收时限：2026年11月25日前",
+                 "办结时限：2026年12月14日前", "（限期整改）", "https://zf.example.gov.cn/cases/3f2a9c1d-1111-2222-3333-444455556666"):
+        assert part in text.email, part
+    cooperating = render("case_assigned", unit=HELPER)
+    assert cooperating.email.startswith(HELPER) and "你单位为配合单位" in cooperating.email
+    assert "配合办理" in cooperating.sms
+
+
+def test_an_escalation_email_names_the_step_and_the_overdue_working_days():
+    letter = render("escalation_supervision_letter", sign_for=True, what="签收")
+    assert letter.subject == "【督办函】案件3f2a9c1d超期未签收"
+    assert "已超过签收时限12个工作日仍未签收" in letter.email and "签收时限：2026年12月14日" in letter.email
+    reminder = render("escalation_reminder", overdue_days=-2)
+    assert "距办结时限还有2个工作日" in reminder.email
+
+
+def test_a_missing_fact_is_an_error_not_a_blank():
+    with pytest.raises(Exception, match="deadline"):
+        notice_text.render("rework_ordered", {k: v for k, v in CONTEXT.items() if k != "deadline"}, office="正风办",
+                           case_link="", today=date(2026, 11, 23))
+
+
+def test_the_email_carries_chinese_in_encoded_headers_and_a_base64_utf8_body():
+    config = mailer.MailConfig("127.0.0.1", sender="notices@zf.example.gov.cn", sender_name="正风办")
+    text = render("case_assigned")
+    raw = mailer.build(config, "wang@zjj.example.gov.cn", text.subject, text.email,
+                       mailer.message_id(42, config.sender)).as_bytes()
+    assert raw.isascii()                       # any SMTP server takes it, with or without SMTPUTF8
+    parsed = message_from_bytes(raw, policy=default_policy)
+    assert str(make_header(decode_header(parsed["Subject"]))) == text.subject
+    assert parsed["From"].addresses[0].display_name == "正风办"
+    assert parsed["Message-ID"] == "<zf-notice-42@zf.example.gov.cn>"
+    assert parsed.get_content() == text.email and parsed.get_content_charset() == "utf-8"
