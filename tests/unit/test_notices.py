@@ -72,6 +72,14 @@ def test_the_lead_unit_hears_of_rework_rehandling_and_extension_decisions():
     assert rework.case_id == "case-1" and rework.context["unit"] == LEAD
 
 
+def test_a_case_imported_with_its_history_notifies_nobody_until_something_new_happens():
+    imported = {"system": "import", "ref": "row-7", "parent": "imp-1", "extra": None}
+    at = datetime(2026, 11, 23, 2, tzinfo=timezone.utc)
+    story = Story(origin=imported, at=at).add("assigned", at=at).add("accepted", at=at)
+    story.add("extension_requested").add("extension_approved")
+    assert decided(story) == [[], [], [], [], [("extension_approved", LEAD)]]
+
+
 def test_a_redelivered_or_foreign_event_causes_nothing():
     story = Story().then("assigned")
     assert notices.decide(story.last, None, None) == []

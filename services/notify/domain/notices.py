@@ -93,7 +93,15 @@ def _to_units(kind: str, units: Iterable[str], case_id: str | None, context: dic
     return [Wanted(kind, u, case_id, {**context, "unit": u}) for u in dict.fromkeys(units) if u]
 
 
+def _imported_history(event: Event, after: Mapping[str, Any]) -> bool:
+    """A case an import brings over from an earlier ledger arrives with its history (assigned, closed …)
+    in one transaction, every event at the time of its receipt: that history is news to nobody."""
+    return ((after.get("origin") or {}).get("system") == "import") and event.time == after["received_at"]
+
+
 def _case_notices(event: Event, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> list[Wanted]:
+    if _imported_history(event, after):
+        return []
     ctx = {**case_context(after, event.subject), "order_no": hotline.order_number(after)}
     lead, data, name = after["lead_unit"], event.data, event.type.split(".")[3]
     out: list[Wanted] = []
