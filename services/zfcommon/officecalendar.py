@@ -17,7 +17,6 @@ from .workdays import WorkCalendar, YearSchedule
 
 YEAR_SET = "cn.zhengfeng.directory.calendar_year_set.v1"
 LIMITS_SET = "cn.zhengfeng.directory.limits_set.v1"
-TYPES = (YEAR_SET, LIMITS_SET)
 
 
 @lru_cache(maxsize=8)

@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import logs, metrics, ratelimit
 from .auth import Principal, principal_from_header
-from .problem import Problem, Unavailable, from_problem, response
+from .problem import Problem, Unavailable, Unprocessable, from_problem, response
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -150,6 +150,18 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
 
 def principal() -> Principal:
     return g.principal
+
+
+def expected_version() -> int | None:
+    """The version an `If-Match: "<n>"` header says a command was decided on (None without one); a
+    422 naming the header when it holds no version."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    try:
+        return int(raw.strip().strip('"'))
+    except ValueError:
+        raise Unprocessable("If-Match must be a version", errors={"If-Match": ["not a version"]}) from None
 
 
 def unauthenticated(app: Flask, *paths: str) -> None:

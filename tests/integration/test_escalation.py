@@ -210,6 +210,9 @@ def test_cases_climb_the_ladder_stop_when_rectified_restart_when_extended_and_sh
                                     headers=OFFICE).json["items"]
     assert {i["case_id"] for i in listed} == {w.cases["X"], w.cases["S"]}     # S signed late, then sat on it
     assert w.client["notify"].get("/v1/escalations", query_string={"unit": "县教育局"}, headers=LEAD).status_code == 403
+    other = bearer("unit", unit="县教育局")
+    assert w.client["notify"].get(f"/v1/escalations/{w.cases['X']}", headers=other).status_code == 404
+    assert w.client["notify"].get("/v1/escalations", headers=other).json["items"] == []
 
     # On Kafka, in the ledger's case view and overdue list, and in the audit trail.
     total = w.escalation_count()

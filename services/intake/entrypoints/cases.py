@@ -1,14 +1,14 @@
 """Leads and lifecycle commands on cases."""
 from __future__ import annotations
 
-from flask import request, url_for
+from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from zfcommon import logs
 from zfcommon.auth import require_role
-from zfcommon.problem import Forbidden, Unprocessable
-from zfcommon.web import principal
+from zfcommon.problem import Forbidden
+from zfcommon.web import expected_version as _expected_version, principal
 
 from ..domain import case as domain
 from ..domain import lifecycle
@@ -82,16 +82,6 @@ class CaseComplainant(MethodView):
         return command(lambda u: (200, {"case_id": handlers.erase_complainant(u, case_id, body["reason"],
                                                                               context()).case_id,
                                         "erased": True, "complainant": None}, {}))
-
-
-def _expected_version() -> int | None:
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    try:
-        return int(raw.strip().strip('"'))
-    except ValueError:
-        raise Unprocessable("If-Match must be a case version", errors={"If-Match": ["not a version"]}) from None
 
 
 def _command_view(name: str):

@@ -1,7 +1,7 @@
 """/v1/escalation/config (the office's thresholds) and /v1/escalations (the ladders notify climbs)."""
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -12,8 +12,8 @@ from zfcommon.clock import clock_for
 from zfcommon.escalationview import HistoryEntry, LadderOut
 from zfcommon.events.catalogue import ESCALATION_STEPS, LADDERS, EscalationConfigData
 from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
-from zfcommon.web import principal
+from zfcommon.problem import Conflict, Forbidden, NotFound
+from zfcommon.web import expected_version, principal
 
 from ..adapters import escalations, repository
 from ..domain import watch
@@ -70,16 +70,6 @@ def _thresholds_out(t: escalate.Thresholds) -> tuple[dict, int, dict]:
             {"ETag": f'"{t.version}"'})
 
 
-def _expected_version() -> int | None:
-    raw = request.headers.get("If-Match")
-    if raw is None:
-        return None
-    try:
-        return int(raw.strip().strip('"'))
-    except ValueError:
-        raise Unprocessable("If-Match must be a version", errors={"If-Match": ["not a version"]}) from None
-
-
 @config_blp.route("/config")
 class Thresholds(MethodView):
     @config_blp.response(200, ConfigOut)
@@ -98,7 +88,7 @@ class Thresholds(MethodView):
         already issued stand; the new thresholds decide the steps still to come."""
         who = principal()
         require_role(who, "office")
-        expected = _expected_version()
+        expected = expected_version()
         with _uow() as uow:
             try:
                 done = escalate.set_thresholds(uow, body, actor=who.actor, expected_version=expected,
