@@ -104,6 +104,17 @@ ROWS = [
         ("/v1/exposures", {"case_id": "no-such-case", "title": "典型案例"}), ("/v1/exposures/exp-none/redaction", {}),
         ("/v1/exposures/exp-none/approve", {}), ("/v1/exposures/exp-none/publish", None),
         ("/v1/exposures/exp-none/withdraw", {"reason": "撤回"}))],
+    # Weekly reports: units file their own (the office on their behalf) and read their own; spot checks are the office's.
+    ("notify", "POST", "/v1/weekly-reports", {"unit": UNIT, "week": "2026-W01", "zero": True}, {"office", "unit"}),
+    *[("notify", "GET", path, None, {"office", "auditor", "unit"}) for path in (
+        "/v1/weekly-reports", "/v1/weekly-reports/overview", "/v1/weekly-reports/escalations",
+        f"/v1/weekly-reports/{UNIT}/2026-W01", "/v1/reporting/config")],
+    ("notify", "PUT", "/v1/reporting/config", {"due_rule": "week_end", "spot_check_ratio": 0.2, "escalation": {
+        "reminder": 1, "supervision_letter": 2, "admonishment_talk": None, "bulletin_criticism": 3,
+        "accountability_proposal": None}}, {"office"}),
+    ("notify", "POST", "/v1/spot-checks", {"month": "2026-01"}, {"office"}),
+    ("notify", "GET", "/v1/spot-checks", None, {"office", "auditor"}),
+    ("notify", "POST", "/v1/spot-checks/2026-01/results", {"unit": UNIT, "finding": "confirmed_nothing"}, {"office"}),
     ("notify", "POST", "/v1/subscriptions", {"unit": UNIT, "url": "https://hooks.example.cn/zf"}, {"office", "unit"}),
     *[("notify", "GET", f"/v1/subscriptions{path}", None, {"office", "auditor", "unit"})
       for path in ("", "/sub-none", "/sub-none/deliveries")],

@@ -1,6 +1,6 @@
-"""The office's units in notify, kept from the directory events (migration 0015): the units that must
-file weekly reports, and their contacts for notices. The calendar and limits are kept beside them by
-zfcommon.officecalendar (adapters/escalations.py)."""
+"""The office's units in notify, kept from the directory events (migrations 0015, 0016): the units that
+must file weekly reports, and their contacts for notices. The calendar and limits are kept beside them
+by zfcommon.officecalendar (adapters/escalations.py)."""
 from __future__ import annotations
 
 from typing import Any
@@ -16,17 +16,21 @@ UNIT_TYPES = ("cn.zhengfeng.directory.unit_registered.v1", "cn.zhengfeng.directo
 
 def apply(conn: psycopg.Connection, event: Event) -> None:
     """Upsert the unit of a unit event (other events are ignored). `registered_at` is set once, by the
-    first event seen for the unit; the version guard keeps a replayed older change from winning."""
+    first event seen for the unit; `active_since` when it becomes active (joins, or is reactivated),
+    NULL while inactive. The version guard keeps a replayed older change from winning."""
     if event.type not in UNIT_TYPES:
         return
     d = event.data
     conn.execute(
-        "INSERT INTO units (name, kind, supervising_channel, contacts, active, registered_at, version)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind,"
-        " supervising_channel = EXCLUDED.supervising_channel, contacts = EXCLUDED.contacts,"
-        " active = EXCLUDED.active, version = EXCLUDED.version WHERE units.version < EXCLUDED.version",
-        (d["name"], d["kind"], d["supervising_channel"], Jsonb(d["contacts"]), d["active"], event.time,
-         event.streamversion))
+        "INSERT INTO units (name, kind, supervising_channel, contacts, active, registered_at, active_since, version)"
+        " VALUES (%(name)s, %(kind)s, %(channel)s, %(contacts)s, %(active)s, %(time)s,"
+        " CASE WHEN %(active)s THEN %(time)s::timestamptz END, %(version)s) ON CONFLICT (name) DO UPDATE"
+        " SET kind = EXCLUDED.kind, supervising_channel = EXCLUDED.supervising_channel,"
+        " contacts = EXCLUDED.contacts, active = EXCLUDED.active, version = EXCLUDED.version,"
+        " active_since = CASE WHEN NOT EXCLUDED.active THEN NULL WHEN units.active THEN units.active_since"
+        " ELSE EXCLUDED.active_since END WHERE units.version < EXCLUDED.version",
+        {"name": d["name"], "kind": d["kind"], "channel": d["supervising_channel"], "contacts": Jsonb(d["contacts"]),
+         "active": d["active"], "time": event.time, "version": event.streamversion})
 
 
 def unit(conn: psycopg.Connection, name: str) -> Row | None:

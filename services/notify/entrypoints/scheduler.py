@@ -1,5 +1,6 @@
 """`python -m notify.entrypoints.scheduler`: issues escalation steps as the clock crosses their
-thresholds (docs/ESCALATION.md), every ZF_ESCALATION_SECONDS, until SIGTERM/SIGINT.
+thresholds (docs/ESCALATION.md), flags missed weekly reports and draws the monthly spot checks
+(docs/REPORTS.md), every ZF_ESCALATION_SECONDS, until SIGTERM/SIGINT.
 
 Safe to kill at any moment and to run twice: each case is decided and appended in one transaction at
 the stream version it was decided on (notify.service_layer.escalate), so a killed pass leaves nothing
@@ -19,11 +20,12 @@ from zfcommon import db, logs
 from zfcommon.clock import Clock, clock_for
 from zfcommon.settings import Settings
 
-from ..service_layer import escalate
+from ..service_layer import escalate, reports
 from ..service_layer.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 APPENDED = Counter("zf_escalation_events_total", "Escalation events the scheduler appended (steps and stops)")
+REPORTED = Counter("zf_report_events_total", "Report events the scheduler appended (missed weeks, steps, draws)")
 
 
 def run(database_url: str, clock: Clock, interval: float, stop: threading.Event) -> None:
@@ -35,6 +37,8 @@ def run(database_url: str, clock: Clock, interval: float, stop: threading.Event)
             try:
                 with UnitOfWork(pool) as uow:
                     APPENDED.inc(escalate.run_once(uow, clock))
+                with UnitOfWork(pool) as uow:
+                    REPORTED.inc(reports.run_once(uow, clock))
             except (psycopg.OperationalError, PoolTimeout) as exc:
                 log.warning("database_unavailable", extra={"error": str(exc)[:300]})
             stop.wait(interval)

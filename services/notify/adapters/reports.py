@@ -1,0 +1,162 @@
+"""notify's weekly-report tables (migration 0016): the consumer's part (`apply`, also run by the command
+that appended the events, so reads see them at once), the scheduler's bookkeeping and the reads
+behind /v1/weekly-reports and /v1/spot-checks."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from zfcommon import eventstore
+from zfcommon.events import Event
+
+from ..domain import reports
+from ..domain.reports import Week
+
+log = logging.getLogger(__name__)
+Row = dict[str, Any]
+
+
+# -- the consumer ----------------------------------------------------------------------------------
+def apply(conn: psycopg.Connection, event: Event) -> None:
+    """Fold one report event into the tables (other events are ignored); every write is idempotent. A
+    report event from notify's own store is first put back there if the store lacks it (a rebuild)."""
+    if event.type not in reports.TYPES:
+        return
+    if not eventstore.restore(conn, event, "notify"):
+        log.warning("report_stream_diverged", extra={"stream": event.subject, "event_id": event.id})
+    handler = _PROJECT.get(event.type)
+    if handler is not None:
+        handler(conn, event)
+
+
+def _filed(conn: psycopg.Connection, event: Event) -> None:
+    d = event.data
+    conn.execute(
+        "INSERT INTO weekly_reports (unit, week, week_start, status, id, revision, progress, self_found, note, due,"
+        " late, filed_on, first_filed_at, filed_at, filed_by, version) VALUES (%(unit)s, %(week)s, %(start)s,"
+        " %(status)s, %(id)s, %(revision)s, %(progress)s, %(self_found)s, %(note)s, %(due)s, %(late)s,"
+        " %(filed_on)s, %(time)s, %(time)s, %(actor)s, %(version)s) ON CONFLICT (unit, week) DO UPDATE SET"
+        " status = EXCLUDED.status, id = EXCLUDED.id, revision = EXCLUDED.revision, progress = EXCLUDED.progress,"
+        " self_found = EXCLUDED.self_found, note = EXCLUDED.note, due = EXCLUDED.due, late = EXCLUDED.late,"
+        " filed_on = EXCLUDED.filed_on, filed_at = EXCLUDED.filed_at, filed_by = EXCLUDED.filed_by,"
+        " first_filed_at = coalesce(weekly_reports.first_filed_at, EXCLUDED.first_filed_at),"
+        " version = EXCLUDED.version WHERE weekly_reports.version < EXCLUDED.version",
+        {"unit": d["unit"], "week": d["week"], "start": Week.parse(d["week"]).monday,
+         "status": "zero" if d["zero"] else "filed", "id": event.id, "revision": d["revision"],
+         "progress": Jsonb(d["progress"]), "self_found": Jsonb(d["self_found"]), "note": d["note"], "due": d["due"],
+         "late": d["late"], "filed_on": d["filed_on"], "time": event.time, "actor": event.actor,
+         "version": event.streamversion})
+
+
+def _missed(conn: psycopg.Connection, event: Event) -> None:
+    # A week is flagged only while nothing is filed for it, so the row is new; on a replay it exists.
+    d = event.data
+    conn.execute("INSERT INTO weekly_reports (unit, week, week_start, status, due, flagged_on, version)"
+                 " VALUES (%s, %s, %s, 'missing', %s, %s, %s) ON CONFLICT (unit, week) DO NOTHING",
+                 (d["unit"], d["week"], Week.parse(d["week"]).monday, d["due"], d["flagged_on"],
+                  event.streamversion))
+
+
+def _escalated(conn: psycopg.Connection, event: Event) -> None:
+    d = event.data
+    conn.execute("INSERT INTO weekly_escalations (unit, version, week, step, consecutive_missed, threshold, event_id,"
+                 " time) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                 (d["unit"], event.streamversion, d["week"], d["step"], d["consecutive_missed"], d["threshold"],
+                  event.id, event.time))
+
+
+def _drawn(conn: psycopg.Connection, event: Event) -> None:
+    d = event.data
+    conn.execute("INSERT INTO spot_checks (month, ratio, nonce, seed, weeks, candidates, draws, selected, drawn_at,"
+                 " drawn_by, event_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                 (d["month"], d["ratio"], d["nonce"], d["seed"], Jsonb(d["weeks"]), Jsonb(d["candidates"]),
+                  Jsonb(d["draws"]), Jsonb(d["selected"]), event.time, event.actor, event.id))
+
+
+def _recorded(conn: psycopg.Connection, event: Event) -> None:
+    d = event.data
+    conn.execute("INSERT INTO spot_check_results (month, unit, finding, note, recorded_at, recorded_by, event_id)"
+                 " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                 (d["month"], d["unit"], d["finding"], d["note"], event.time, event.actor, event.id))
+
+
+# The rules (config_set) are read from notify's store, the authority, not projected.
+_PROJECT = {reports.FILED: _filed, reports.MISSED: _missed, reports.ESCALATED: _escalated,
+            reports.SPOT_CHECK_DRAWN: _drawn, reports.SPOT_CHECK_RECORDED: _recorded}
+
+
+# -- the scheduler -------------------------------------------------------------------------------
+def units_to_check(conn: psycopg.Connection, through: Week, basis: str) -> list[Row]:
+    """Active units not yet decided through `through`, or decided with other rules or another calendar."""
+    return conn.execute(
+        "SELECT u.name, u.active_since FROM units u LEFT JOIN weekly_checks c ON c.unit = u.name"
+        " WHERE u.active AND (c.unit IS NULL OR c.checked_week < %s OR c.basis <> %s) ORDER BY u.name",
+        (str(through), basis)).fetchall()
+
+
+def checked(conn: psycopg.Connection, unit: str, through: Week, basis: str, at: datetime) -> None:
+    conn.execute("INSERT INTO weekly_checks (unit, checked_week, basis, checked_at) VALUES (%s, %s, %s, %s)"
+                 " ON CONFLICT (unit) DO UPDATE SET checked_week = EXCLUDED.checked_week, basis = EXCLUDED.basis,"
+                 " checked_at = EXCLUDED.checked_at", (unit, str(through), basis, at))
+
+
+def zero_reporters(conn: psycopg.Connection, weeks: list[Week]) -> list[str]:
+    """Units whose report (as last corrected) for one of `weeks` is a zero report."""
+    rows = conn.execute("SELECT DISTINCT unit FROM weekly_reports WHERE status = 'zero' AND week = ANY(%s)"
+                        " ORDER BY unit", ([str(w) for w in weeks],)).fetchall()
+    return [r["unit"] for r in rows]
+
+
+# -- the API ---------------------------------------------------------------------------------------
+STATUS_FILTERS = {"filed": "status = 'filed'", "zero": "status = 'zero'", "missing": "status = 'missing'",
+                  "late": "late"}
+
+
+def listed(conn: psycopg.Connection, *, unit: str | None, week: str | None, status: str | None, limit: int,
+           offset: int) -> list[Row]:
+    """Reports and flags, newest week first, filtered on unit, week and status (late: filed late)."""
+    where = [sql.SQL("true")]
+    params: list[Any] = []
+    for column, value in (("unit", unit), ("week", week)):
+        if value is not None:
+            where.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
+            params.append(value)
+    if status is not None:
+        where.append(sql.SQL(STATUS_FILTERS[status]))
+    return conn.execute(sql.SQL("SELECT * FROM weekly_reports WHERE {} ORDER BY week_start DESC, unit"
+                                " LIMIT %s OFFSET %s").format(sql.SQL(" AND ").join(where)),
+                        [*params, limit, offset]).fetchall()
+
+
+def one(conn: psycopg.Connection, unit: str, week: str) -> Row | None:
+    return conn.execute("SELECT * FROM weekly_reports WHERE unit = %s AND week = %s", (unit, week)).fetchone()
+
+
+def of_week(conn: psycopg.Connection, week: str) -> dict[str, Row]:
+    return {r["unit"]: r for r in conn.execute("SELECT * FROM weekly_reports WHERE week = %s", (week,))}
+
+
+def units_since(conn: psycopg.Connection) -> list[Row]:
+    """Every unit with since when it is active (None: inactive)."""
+    return conn.execute("SELECT name, active, active_since FROM units ORDER BY name").fetchall()
+
+
+def escalations_of(conn: psycopg.Connection, unit: str | None) -> list[Row]:
+    return conn.execute("SELECT * FROM weekly_escalations WHERE %(unit)s::text IS NULL OR unit = %(unit)s"
+                        " ORDER BY time DESC, unit, version DESC", {"unit": unit}).fetchall()
+
+
+def spot_checks(conn: psycopg.Connection, month: str | None) -> list[Row]:
+    """Draws newest month first, each with the findings recorded so far."""
+    draws = conn.execute("SELECT * FROM spot_checks WHERE %(m)s::text IS NULL OR month = %(m)s ORDER BY month DESC",
+                         {"m": month}).fetchall()
+    results: dict[str, list[Row]] = {}
+    for r in conn.execute("SELECT * FROM spot_check_results WHERE month = ANY(%s) ORDER BY unit",
+                          ([d["month"] for d in draws],)):
+        results.setdefault(r["month"], []).append(r)
+    return [{**d, "results": results.get(d["month"], [])} for d in draws]

@@ -1,0 +1,384 @@
+"""/v1/weekly-reports (周报告, 零报告, missed weeks), /v1/spot-checks (零报告抽查) and /v1/reporting/config.
+docs/REPORTS.md has the rules."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from zfcommon import officecalendar
+from zfcommon.auth import Principal, require_role
+from zfcommon.clock import clock_for
+from zfcommon.events.catalogue import (DUE_RULES, ESCALATION_STEPS, MONTH_FORMAT, SPOT_CHECK_FINDINGS, WEEK_FORMAT,
+                                       ReportingConfigData, SpotCheckDraw)
+from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.idempotency import request_hash, run_command
+from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
+from zfcommon.web import principal
+from zfcommon.workdays import CalendarGap, local_date
+
+from ..adapters import reports as tables
+from ..domain import reports
+from ..domain.reports import Week
+from ..service_layer import reports as handlers
+from ..service_layer.uow import UnitOfWork
+
+blp = Blueprint("weekly_reports", __name__, url_prefix="/v1/weekly-reports",
+                description="Weekly reports (周报告) and zero reports (零报告) of units; missed weeks and their escalation")
+spot_blp = Blueprint("spot_checks", __name__, url_prefix="/v1/spot-checks",
+                     description="Monthly spot checks of zero reporters (零报告抽查), drawn reproducibly")
+config_blp = Blueprint("reporting_config", __name__, url_prefix="/v1/reporting",
+                       description="The weekly-report rules: first week, due rule, escalation, spot-check ratio")
+IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
+READERS = ("office", "auditor", "unit")
+STATUSES = ("filed", "zero", "missing", "late")
+
+
+# -- schemas ---------------------------------------------------------------------------------------
+class ProgressIn(Schema):
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    note = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class SelfFoundIn(Schema):
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    category = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
+
+
+class ReportIn(Schema):
+    unit = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "the unit filed for: a unit's token files for its own (may be left out); the office names it"})
+    week = fields.String(required=True, validate=WEEK_FORMAT, metadata={"description": "ISO week, e.g. 2026-W48"})
+    zero = fields.Boolean(required=True, metadata={"description": "a zero report (零报告): nothing to report"})
+    progress = fields.List(fields.Nested(ProgressIn), load_default=list, validate=validate.Length(max=200))
+    self_found = fields.List(fields.Nested(SelfFoundIn), load_default=list, validate=validate.Length(max=200))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    corrects = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "to correct the week's report: the `id` of the filing it replaces (409 if not the latest)"})
+
+
+class ReportOut(Schema):
+    unit = fields.String(required=True)
+    week = fields.String(required=True)
+    week_start = fields.Date(required=True)
+    status = fields.String(required=True, metadata={"description": "filed | zero | missing"})
+    id = fields.String(allow_none=True, metadata={"description": "the latest filing's id (what a correction names)"})
+    revision = fields.Integer(required=True, metadata={"description": "filings so far: 1, then 2 after a correction"})
+    progress = fields.List(fields.Nested(ProgressIn), required=True)
+    self_found = fields.List(fields.Nested(SelfFoundIn), required=True)
+    note = fields.String(allow_none=True)
+    due = fields.Date(allow_none=True)
+    late = fields.Boolean(allow_none=True)
+    filed_on = fields.Date(allow_none=True)
+    first_filed_at = fields.DateTime(allow_none=True)
+    filed_at = fields.DateTime(allow_none=True)
+    filed_by = fields.String(allow_none=True)
+    flagged_on = fields.Date(allow_none=True, metadata={"description": "the day the week was flagged as missed"})
+
+
+class ReportQuery(Schema):
+    unit = fields.String()
+    week = fields.String(validate=WEEK_FORMAT)
+    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "late: filed after the due date"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ReportPage(Schema):
+    items = fields.List(fields.Nested(ReportOut), required=True)
+    next_offset = fields.Integer(allow_none=True, required=True)
+
+
+class OverviewQuery(Schema):
+    week = fields.String(validate=WEEK_FORMAT, metadata={"description": "default: this week"})
+
+
+class OverviewRow(Schema):
+    unit = fields.String(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "filed | zero | missing (flagged) | outstanding (nothing yet, not flagged) | not_required"})
+    late = fields.Boolean(allow_none=True)
+    id = fields.String(allow_none=True)
+    revision = fields.Integer(allow_none=True)
+    filed_at = fields.DateTime(allow_none=True)
+    flagged_on = fields.Date(allow_none=True)
+
+
+class WeekOverviewOut(Schema):
+    week = fields.String(required=True)
+    due = fields.Date(allow_none=True, required=True, metadata={"description": "null: the calendar lacks the year"})
+    flag_day = fields.Date(allow_none=True, required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    units = fields.List(fields.Nested(OverviewRow), required=True)
+
+
+class WeeklyEscalationQuery(Schema):
+    unit = fields.String()
+
+
+class WeeklyEscalationOut(Schema):
+    unit = fields.String(required=True)
+    week = fields.String(required=True)
+    step = fields.String(required=True, validate=validate.OneOf(ESCALATION_STEPS))
+    consecutive_missed = fields.Integer(required=True)
+    threshold = fields.Integer(required=True)
+    event_id = fields.String(required=True)
+    time = fields.DateTime(required=True)
+
+
+class SpotCheckDrawIn(Schema):
+    month = fields.String(required=True, validate=MONTH_FORMAT)
+
+
+class SpotCheckQuery(Schema):
+    month = fields.String(validate=MONTH_FORMAT)
+
+
+class SpotCheckResultIn(Schema):
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    finding = fields.String(required=True, validate=validate.OneOf(SPOT_CHECK_FINDINGS))
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+
+
+class SpotCheckResultOut(Schema):
+    unit = fields.String(required=True)
+    finding = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    recorded_at = fields.DateTime(required=True)
+    recorded_by = fields.String(required=True)
+
+
+class SpotCheckOut(Schema):
+    month = fields.String(required=True)
+    ratio = fields.Float(required=True)
+    nonce = fields.String(required=True)
+    seed = fields.String(required=True, metadata={"description": "month:nonce:SHA-256(sorted candidates, one a line)"})
+    weeks = fields.List(fields.String(), required=True)
+    candidates = fields.List(fields.String(), required=True)
+    draws = fields.List(fields.Nested(SpotCheckDraw), required=True)
+    selected = fields.List(fields.String(), required=True)
+    drawn_at = fields.DateTime(required=True)
+    drawn_by = fields.String(required=True)
+    event_id = fields.String(required=True)
+    results = fields.List(fields.Nested(SpotCheckResultOut), required=True)
+
+
+class ReportingConfigIn(ReportingConfigData):
+    start_week = fields.String(validate=WEEK_FORMAT, metadata={"description": "default: the one in force"})
+
+
+class ReportingConfigOut(Schema):
+    config = fields.Nested(ReportingConfigData, required=True, metadata={
+        "description": f"due_rule: {', '.join(DUE_RULES)}; start_week null until the scheduler first runs"})
+    version = fields.Integer(required=True, metadata={"description": "0: the defaults, never recorded"})
+    set_by = fields.String(allow_none=True, required=True)
+    set_at = fields.DateTime(allow_none=True, required=True)
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+def _now() -> datetime:
+    return clock_for(current_app.extensions["zf_settings"].clock_file).now()
+
+
+def _problems(fn: Callable[[], Any]) -> Any:
+    try:
+        return fn()
+    except reports.Invalid as exc:
+        raise Unprocessable(str(exc), errors=exc.errors) from None
+    except reports.Refused as exc:
+        raise Conflict(str(exc), **exc.details) from None
+    except ConcurrencyConflict:
+        raise Conflict("others kept changing this at the same moment; try again") from None
+
+
+def _command(fn: Callable[[UnitOfWork], tuple[int, Any]]):
+    """fn(uow) in one transaction under the request's Idempotency-Key (zfcommon.idempotency)."""
+    pool = current_app.extensions["zf_pool"]
+    status, body, headers = run_command(
+        lambda: UnitOfWork(pool), principal().actor, request.headers.get("Idempotency-Key"),
+        request_hash(request.method, request.path, request.get_data()),
+        lambda u: (*_problems(lambda: fn(u)), {}))
+    return body, status, headers
+
+
+def _read(fn: Callable[[UnitOfWork], Any]) -> Any:
+    with UnitOfWork(current_app.extensions["zf_pool"]) as uow:
+        return _problems(lambda: fn(uow))
+
+
+def _scope(who: Principal, unit: str | None) -> str | None:
+    """The unit a reader may see: a unit's token only its own."""
+    if who.role != "unit":
+        return unit
+    if unit is not None and unit != who.unit:
+        raise Forbidden(f"a unit sees only its own weekly reports ({who.unit})")
+    return who.unit
+
+
+def _out(row: dict | None) -> dict:
+    return ReportOut().dump(row)
+
+
+# -- weekly reports --------------------------------------------------------------------------------
+@blp.route("")
+class Reports(MethodView):
+    @blp.arguments(ReportIn)
+    @blp.alt_response(201, schema=ReportOut, description="filed (or corrected)")
+    @blp.doc(parameters=[IDEMPOTENCY])
+    def post(self, body):
+        """File a unit's weekly report, or its zero report (零报告); a second filing for the week corrects
+        it and names the filing it replaces (`corrects`). A future week is refused; a late one is marked late."""
+        who = principal()
+        require_role(who, "office", "unit")
+        unit = _scope(who, body.get("unit"))
+        if unit is None:
+            raise Unprocessable("name the unit filed for", errors={"unit": ["required when the office files"]})
+        return _command(lambda u: (201, _out(handlers.file_report(u, unit, body, actor=who.actor, now=_now()))))
+
+    @blp.arguments(ReportQuery, location="query")
+    @blp.response(200, ReportPage)
+    def get(self, query):
+        """Reports and missed weeks, newest week first: all of them for the office and auditors, a
+        unit's own for a unit; filtered on unit, week and status (filed, zero, missing, late)."""
+        who = principal()
+        require_role(who, *READERS)
+        unit = _scope(who, query.get("unit"))
+        rows = _read(lambda u: tables.listed(u.conn, unit=unit, week=query.get("week"), status=query.get("status"),
+                                             limit=query["limit"] + 1, offset=query["offset"]))
+        more = len(rows) > query["limit"]
+        return {"items": rows[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
+
+
+@blp.route("/overview")
+class WeekOverview(MethodView):
+    @blp.arguments(OverviewQuery, location="query")
+    @blp.response(200, WeekOverviewOut)
+    def get(self, query):
+        """One week, unit by unit: filed, zero, missing, outstanding or not required, and whether late."""
+        who = principal()
+        require_role(who, *READERS)
+        only = _scope(who, None)
+        return _read(lambda u: _overview(u, query.get("week"), only))
+
+
+def _overview(uow: UnitOfWork, week_text: str | None, only: str | None) -> dict:
+    now = _now()
+    try:
+        week = Week.parse(week_text) if week_text else Week.of(local_date(now))
+    except ValueError as exc:
+        raise reports.Invalid({"week": [str(exc)]}) from None
+    config = handlers.rules(uow).config
+    calendar = officecalendar.calendar(uow.conn)
+    due = handlers.due(week, config["due_rule"], calendar)
+    try:
+        flag_day = due and calendar.next_working_day(due)
+    except CalendarGap:
+        flag_day = None
+    start = Week.parse(config["start_week"]) if config["start_week"] else None
+    rows = tables.of_week(uow.conn, str(week))
+    units = []
+    for unit in tables.units_since(uow.conn):
+        name = unit["name"]
+        if only is not None and name != only:
+            continue
+        row = rows.get(name)
+        required = bool(unit["active"] and start is not None and week >= start
+                        and week >= reports.first_week(local_date(unit["active_since"])))
+        if row is None and not unit["active"]:
+            continue
+        units.append({"unit": name, "status": reports.status(row, required), "late": row and row["late"],
+                      "id": row and row["id"], "revision": row and row["revision"],
+                      "filed_at": row and row["filed_at"], "flagged_on": row and row["flagged_on"]})
+    counts = {s: sum(1 for u in units if u["status"] == s)
+              for s in ("filed", "zero", "missing", "outstanding", "not_required")}
+    counts["late"] = sum(1 for u in units if u["late"])
+    return {"week": str(week), "due": due, "flag_day": flag_day, "counts": counts, "units": units}
+
+
+@blp.route("/escalations")
+class Escalations(MethodView):
+    @blp.arguments(WeeklyEscalationQuery, location="query")
+    @blp.response(200, WeeklyEscalationOut(many=True))
+    def get(self, query):
+        """Steps earned by consecutive missed weeks (提醒, 督办函, 约谈, 通报批评, 提请问责), newest first."""
+        who = principal()
+        require_role(who, *READERS)
+        unit = _scope(who, query.get("unit"))
+        return _read(lambda u: tables.escalations_of(u.conn, unit))
+
+
+@blp.route("/<unit>/<week>")
+class One(MethodView):
+    @blp.response(200, ReportOut)
+    def get(self, unit, week):
+        """A unit's report (or flag) for one week."""
+        who = principal()
+        require_role(who, *READERS)
+        _scope(who, unit)
+        row = _read(lambda u: tables.one(u.conn, unit, week))
+        if row is None:
+            raise NotFound(f"nothing filed or flagged for {unit} in {week}")
+        return row
+
+
+# -- spot checks -----------------------------------------------------------------------------------
+@spot_blp.route("")
+class SpotChecks(MethodView):
+    @spot_blp.arguments(SpotCheckDrawIn)
+    @spot_blp.alt_response(201, schema=SpotCheckOut, description="drawn")
+    @spot_blp.doc(parameters=[IDEMPOTENCY])
+    def post(self, body):
+        """Draw a month's zero reporters for spot checks now (the scheduler does it on the first working
+        day after the month's reports were all due). Once per month: 409 after."""
+        who = principal()
+        require_role(who, "office")
+        return _command(lambda u: (201, SpotCheckOut().dump(
+            handlers.draw_spot_check(u, body["month"], actor=who.actor, now=_now()))))
+
+    @spot_blp.arguments(SpotCheckQuery, location="query")
+    @spot_blp.response(200, SpotCheckOut(many=True))
+    def get(self, query):
+        """The draws, newest month first, with the inputs to recompute them and the findings so far."""
+        require_role(principal(), "office", "auditor")
+        return _read(lambda u: tables.spot_checks(u.conn, query.get("month")))
+
+
+@spot_blp.route("/<month>/results")
+class SpotCheckResults(MethodView):
+    @spot_blp.arguments(SpotCheckResultIn)
+    @spot_blp.alt_response(201, schema=SpotCheckOut, description="recorded")
+    @spot_blp.doc(parameters=[IDEMPOTENCY])
+    def post(self, body, month):
+        """Record what the spot check of a drawn unit found: confirmed_nothing or problems_found. Once."""
+        who = principal()
+        require_role(who, "office")
+        return _command(lambda u: (201, SpotCheckOut().dump(
+            handlers.record_spot_check(u, month, body, actor=who.actor, now=_now()))))
+
+
+# -- the rules -------------------------------------------------------------------------------------
+def _rules_out(rules: handlers.Rules) -> dict:
+    return {"config": rules.config, "version": rules.version, "set_by": rules.set_by, "set_at": rules.set_at}
+
+
+@config_blp.route("/config")
+class Config(MethodView):
+    @config_blp.response(200, ReportingConfigOut)
+    def get(self):
+        """The rules in force: the first week, the due rule, the escalation of repeated misses, the ratio."""
+        require_role(principal(), *READERS)
+        return _read(lambda u: _rules_out(handlers.rules(u)))
+
+    @config_blp.arguments(ReportingConfigIn)
+    @config_blp.alt_response(200, schema=ReportingConfigOut)
+    @config_blp.doc(parameters=[IDEMPOTENCY])
+    def put(self, body):
+        """Set the rules (recorded as an event; the same rules again record nothing)."""
+        who = principal()
+        require_role(who, "office")
+        return _command(lambda u: (200, ReportingConfigOut().dump(
+            _rules_out(handlers.set_rules(u, body, actor=who.actor, now=_now())))))
