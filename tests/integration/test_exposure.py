@@ -15,6 +15,7 @@ import re
 import threading
 import time
 import unicodedata
+from datetime import datetime, timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -24,6 +25,8 @@ from werkzeug.serving import make_server
 from audit.adapters import trail
 from audit.entrypoints.http import create_app as audit_app
 from intake.entrypoints.http import create_app as intake_app
+from ledger.adapters.repository import apply as ledger_apply
+from ledger.entrypoints.http import create_app as ledger_app
 from notify.adapters.repository import apply as notify_apply
 from notify.entrypoints.http import create_app as notify_app
 from zfcommon import db, kafka, webhooks
@@ -31,6 +34,7 @@ from zfcommon.consumer import EventConsumer
 from zfcommon.events.catalogue import PUBLICATION_TOPIC, TOPICS
 from zfcommon.rebuild import events_from_trail, rebuild
 from zfcommon.relay import Relay
+from zfcommon.workdays import SHANGHAI
 
 from ..conftest import fresh_database, service_urls, settings_for
 from ..support import bearer, complaint, eventually, hotline_order, read_topic
@@ -60,13 +64,15 @@ class Pipeline:
         self.urls, self.bootstrap = urls, bootstrap
         self.intake = Served(intake_app(settings_for("intake", urls["intake"], hotline_webhook_secrets=HOTLINE_SECRET)))
         self.audit = Served(audit_app(settings_for("audit", urls["audit"])))
+        self.ledger = Served(ledger_app(settings_for("ledger", urls["ledger"])))
         self.notify_app = notify_app(settings_for("notify", urls["notify"], intake_url=self.intake.url))
         self.notify = self.notify_app.test_client()
         self.stop = threading.Event()
         self.consumers = [
             EventConsumer(group=g, apply=a, database_url=urls[g], apply_batch=b, dlq_producer=kafka.producer(bootstrap),
                           kafka_consumer=kafka.consumer(bootstrap, g, list(TOPICS)))
-            for g, a, b in (("notify", notify_apply, None), ("audit", trail.apply, trail.apply_batch))]
+            for g, a, b in (("notify", notify_apply, None), ("ledger", ledger_apply, None),
+                            ("audit", trail.apply, trail.apply_batch))]
         relays = [Relay(database_url=urls[s], bootstrap=bootstrap, partitions=3, service=s, check_interval=0.5)
                   for s in ("intake", "notify")]
         self.threads = [threading.Thread(target=w.run, args=(self.stop,), daemon=True)
@@ -82,8 +88,8 @@ class Pipeline:
         for c in self.consumers:
             c.consumer.close()
             c.dlq.close()
-        self.intake.close()
-        self.audit.close()
+        for served in (self.intake, self.audit, self.ledger):
+            served.close()
         self.notify_app.extensions["zf_pool"].close()
 
     def receive(self, **overrides) -> str:
@@ -101,6 +107,8 @@ class Pipeline:
 
     def _seen(self, case_id: str) -> str:
         eventually(lambda: self.notify.get(f"/v1/watch/{case_id}", headers=AUDITOR).status_code == 200, timeout=30)
+        eventually(lambda: requests.get(f"{self.ledger.url}/v1/cases/{case_id}", headers=AUDITOR, timeout=5).ok,
+                   timeout=30)
         self.cases.append(case_id)
         return case_id
 
@@ -263,19 +271,44 @@ DESCRIPTIONS = [
 ]
 
 
-def test_no_personal_data_of_a_complainant_appears_on_any_public_output(pipeline, urls, pg):
+def publish_bulletin(pipeline: Pipeline, tmp_path, case_ids: list[str]) -> None:
+    """The month's bulletin drafted once the month is over (a file clock a month on), approved and
+    published; notify's projection lists it when its published event comes back from the broker."""
+    today = datetime.now(SHANGHAI)
+    month, later_on = today.strftime("%Y-%m"), (today + timedelta(days=40)).strftime("%Y-%m-28T09:00:00+08:00")
+    clock = tmp_path / "clock"
+    clock.write_text(later_on)
+    later = notify_app(settings_for("notify", pipeline.urls["notify"], clock_file=str(clock),
+                                    ledger_url=pipeline.ledger.url))
+    try:
+        client = later.test_client()
+        r = client.post("/v1/bulletins", json={"month": month, "typical_cases": [{"case_id": c} for c in case_ids]},
+                        headers=ALICE)
+        assert r.status_code == 201, r.get_json()
+        for step, body, who in (("review", {"decision": "approved"}, BOB), ("publish", {}, ALICE)):
+            assert client.post(f"/v1/bulletins/{month}/{step}", json=body, headers=who).status_code == 200
+    finally:
+        later.extensions["zf_pool"].close()
+    eventually(lambda: f"/public/bulletins/{month}.html" in pipeline.notify.get("/public/").get_data(as_text=True),
+               timeout=30)
+
+
+def receive_quoting_cases(pipeline: Pipeline) -> list[tuple[str, dict[str, str]]]:
+    """Cases whose descriptions quote their complainants, through POST /v1/cases and the hotline webhook."""
     cases = []
     for person, text in zip(PEOPLE, DESCRIPTIONS):
-        description = text.format(**person)
-        case_id = pipeline.receive(description=description, category="推诿扯皮",
+        case_id = pipeline.receive(description=text.format(**person), category="推诿扯皮",
                                    complainant={"name": person["name"], "phone": person["phone"].replace(" ", ""),
                                                 "email": person["email"], "address": "塘渡口镇建设路18号"})
         cases.append((case_id, person))
-    hotline_person = {"name": "赵志强", "phone": "13607398888"}
     hotline_case = pipeline.receive_hotline_order(
         工单编号="SY12345-20261123-000901", 来电人="赵志强", 联系电话="13607398888",
         诉求内容="赵志强来电反映：县医保局窗口办事拖沓，请回电13607398888。")
-    cases.append((hotline_case, hotline_person))
+    return [*cases, (hotline_case, {"name": "赵志强", "phone": "13607398888"})]
+
+
+def test_no_personal_data_of_a_complainant_appears_on_any_public_output(pipeline, urls, pg):
+    cases = receive_quoting_cases(pipeline)
 
     # While intake cannot be asked, a redaction is a draft that says so; publishing asks intake again
     # and refuses while the complainant's bare name is still in the text.
@@ -322,6 +355,21 @@ def test_no_personal_data_of_a_complainant_appears_on_any_public_output(pipeline
     finally:
         rebuilt.extensions["zf_pool"].close()
     assert again == outputs
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a bulletin's typical cases are redacted by the scanner's patterns only: notify.service_layer.bulletins."
+    "_typical does not ask intake for the complainant's identity (as exposures do), so a bare name in the "
+    "description (李建国多次前往) is published; pass ComplainantClient.identities(...) to redaction.redact there"))
+def test_a_published_bulletin_shows_nothing_of_the_complainants_of_its_typical_cases(pipeline, tmp_path):
+    cases = receive_quoting_cases(pipeline)
+    publish_bulletin(pipeline, tmp_path, [case_id for case_id, _ in cases])
+    outputs = pipeline.public_outputs()
+    bulletin = [p for p in outputs if p.startswith("/public/bulletins/")]
+    assert bulletin, "the published bulletin is listed and its page followed"
+    assert "典型案例" in outputs[bulletin[0]]
+    for _, person in cases:
+        assert_nothing_of(person, outputs)
 
 
 def _trail_has_every_event(urls: dict[str, str]) -> bool:

@@ -13,7 +13,6 @@ used to find it in the text, and dropped: no table, event or log line receives i
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
@@ -25,29 +24,15 @@ from ..adapters import repository
 from ..adapters.complainants import ComplainantClient, IntakeUnavailable
 from ..domain import exposure, redaction
 from ..domain.redaction import Finding
+from .bulletins import Context, Invalid   # notify's command context; 422 naming the fields
 from .uow import UnitOfWork
 
 Row = dict[str, Any]
 TYPE = "cn.zhengfeng.exposure.{name}.v1"
 
 
-@dataclass(frozen=True)
-class Context:
-    actor: str
-    correlation_id: str
-    now: datetime
-
-
 class NotFound(Exception):
     pass
-
-
-class Invalid(Exception):
-    """A request that cannot be carried out as asked (422 naming the fields)."""
-
-    def __init__(self, message: str, errors: dict[str, Any]):
-        super().__init__(message)
-        self.errors = errors
 
 
 class AlreadyExposed(Exception):
