@@ -257,6 +257,34 @@ def test_bad_requests_store_nothing(pipeline):
     assert [i["id"] for i in listed["items"]] == [exp["id"]] and listed["next_offset"] is None
 
 
+def test_two_offices_at_once_select_a_case_once_and_publish_it_once(pipeline):
+    case_id = pipeline.receive(description="窗口推诿")
+
+    def race(method, path, body, headers) -> list[int]:
+        barrier, codes = threading.Barrier(2), []
+
+        def one():
+            client = pipeline.notify_app.test_client()
+            barrier.wait()
+            codes.append(getattr(client, method)(path, json=body, headers=headers).status_code)
+        threads = [threading.Thread(target=one) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        return sorted(codes)
+
+    assert race("post", "/v1/exposures", {"case_id": case_id, "title": "典型"}, ALICE) == [201, 409]
+    [exp] = pipeline.notify.get("/v1/exposures", headers=AUDITOR).get_json()["items"]
+    pipeline.post(f"/v1/exposures/{exp['id']}/redaction", {})
+    pipeline.post(f"/v1/exposures/{exp['id']}/approve", headers=BOB)
+    assert race("post", f"/v1/exposures/{exp['id']}/publish", {}, ALICE) == [200, 409]
+    with db.connect(pipeline.urls["notify"]) as conn:
+        types = [r["type"] for r in conn.execute("SELECT type FROM events WHERE stream_id = %s ORDER BY version",
+                                                 (f"exposure-{exp['id']}",))]
+    assert [t.split(".")[3] for t in types] == ["selected", "redacted", "approved", "published"]
+
+
 # Complainants as real complaints quote them: name, mobile (with separators), ID number, e-mail in the text.
 PEOPLE = [
     {"name": "李建国", "phone": "13807391234", "email": "lijianguo@example.com", "id": ID_X},
