@@ -35,14 +35,15 @@ from notify.service_layer.notice_sending import Channels, Config
 from zfcommon import db, kafka
 from zfcommon.consumer import EventConsumer
 from zfcommon.devstack.ports import free_port
-from zfcommon.eventstore import EventStore
 from zfcommon.events.catalogue import TOPICS, all_topics
+from zfcommon.eventstore import EventStore
 from zfcommon.relay import Relay
 from zfcommon.settings import Settings
 from zfcommon.webhooks import new_secret, sign
 
 from ..conftest import JWT_SECRET, settings_for
 from ..support import bearer, eventually, hotline_order
+from .test_hotline_webhook import deliver
 
 pytestmark = pytest.mark.integration
 
@@ -172,11 +173,8 @@ class World:
 
     def hotline_case(self, phone: str = PHONE) -> str:
         """A case opened the way the 12345 hotline opens one: its signed work order."""
-        body = json.dumps(hotline_order(**{"工单编号": f"SY12345-20261123-{uuid.uuid4().int % 1000000:06d}",
-                                           "联系电话": phone}), ensure_ascii=False).encode()
-        signed = sign([INBOUND_SECRET], f"msg_{uuid.uuid4().hex}", int(datetime.fromisoformat(NOW).timestamp()),
-                      body).as_dict()
-        resp = self.intake.post("/v1/hooks/hotline", data=body, headers={**signed, "Content-Type": "application/json"})
+        order = hotline_order(**{"工单编号": f"SY12345-20261123-{uuid.uuid4().int % 1000000:06d}", "联系电话": phone})
+        resp = deliver(self.intake, order, secrets=(INBOUND_SECRET,), at=datetime.fromisoformat(NOW).timestamp())
         assert resp.status_code == 201, resp.json
         return resp.json["case_id"]
 

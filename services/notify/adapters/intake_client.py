@@ -59,8 +59,8 @@ class IntakeClient:
         if resp.status_code != 200:
             raise IntakeUnavailable(f"intake answered {resp.status_code} for the complainant")
         doc = resp.json()
-        contact = doc.get("complainant") or {}
-        return Complainant(True, bool(doc.get("erased")), (contact.get("phone") or None) if not doc.get("erased") else None)
+        erased = bool(doc.get("erased"))
+        return Complainant(True, erased, None if erased else ((doc.get("complainant") or {}).get("phone") or None))
 
     def record_return_visit(self, case_id: str, satisfaction: str, comment: str, idempotency_key: str) -> Answer:
         """The rating as the hotline would record it; 200, or intake's 404/409/422 problem as it came."""

@@ -11,9 +11,9 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
-from datetime import datetime, timezone
 
 from ..domain.notices import Outcome
 

@@ -23,7 +23,8 @@ def queue(conn: psycopg.Connection, row: Row) -> bool:
         " event_type, context, status, last_error, next_attempt_at, created_at, updated_at)"
         " VALUES (%(kind)s, %(channel)s, %(audience)s, %(unit)s, %(contact_name)s, %(recipient)s, %(masked_to)s,"
         " %(case_id)s, %(event_id)s, %(event_type)s, %(context)s, %(status)s, %(last_error)s,"
-        " CASE WHEN %(status)s = 'queued' THEN %(now)s::timestamptz END, %(now)s, %(now)s) ON CONFLICT (event_id, recipient, kind) DO NOTHING RETURNING id",
+        " CASE WHEN %(status)s = 'queued' THEN %(now)s::timestamptz END, %(now)s, %(now)s)"
+        " ON CONFLICT (event_id, recipient, kind) DO NOTHING RETURNING id",
         {**row, "context": Jsonb(row["context"])}).fetchone() is not None
 
 

@@ -157,8 +157,9 @@ def _weekly_missed(event: Event, _: Any) -> list[Wanted]:
 def _weekly_escalated(event: Event, _: Any) -> list[Wanted]:
     d = event.data
     step = "提醒" if d["step"] == "reminder" else ESCALATION_STEPS[d["step"]]
-    return _to_units("weekly_escalated", [d["unit"]], None, {"week": d["week"], "week_label": week_label(d["week"]),
-                                                             "step": step, "consecutive_missed": d["consecutive_missed"]})
+    return _to_units("weekly_escalated", [d["unit"]], None,
+                     {"week": d["week"], "week_label": week_label(d["week"]), "step": step,
+                      "consecutive_missed": d["consecutive_missed"]})
 
 
 NOT_CASE_EVENTS = {STEP_ISSUED: _step_issued, WEEKLY_MISSED: _weekly_missed, WEEKLY_ESCALATED: _weekly_escalated}

@@ -151,8 +151,9 @@ class ReplyIn(Schema):
 
 
 class ReplyAnswer(Schema):
-    outcome = fields.String(required=True, metadata={"description": "recorded, already_rated, unreadable, "
-                                                     "unknown_code, not_the_complainant, erased, unknown_case, refused"})
+    outcome = fields.String(required=True, metadata={
+        "description": "recorded, already_rated, unreadable, unknown_code, not_the_complainant, erased, unknown_case, "
+                       "refused"})
     case_id = fields.String(allow_none=True)
     satisfaction = fields.String(allow_none=True)
 
