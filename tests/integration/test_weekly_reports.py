@@ -5,7 +5,6 @@ draw; the events on Kafka and in the audit trail; a rebuild from the trail equal
 flags nothing again."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
@@ -186,11 +185,11 @@ def test_filed_zero_and_missing_flagged_once_on_kafka_in_the_trail_and_rebuilt(w
     clock.set("2026-11-30T09:00:00+08:00")                   # Monday: the next working day
     deciding_in_step(monkeypatch)
     with caplog.at_level(logging.INFO, logger="notify.service_layer.reports"):
-        assert racing_passes(urls["notify"], clock) == 2      # the flag and the first step, once
+        assert racing_passes(urls["notify"], clock) == 1      # the flag, once
     assert "report_conflict_deciding_again" in caplog.messages   # the loser's append failed; it decided again
     monkeypatch.undo()
     assert scheduler_pass(urls["notify"], clock) == 0         # a restarted scheduler: nothing again
-    assert stream_types(urls["notify"], f"weekly-{SILENT}") == [MISSED, "cn.zhengfeng.report.escalated.v1"]
+    assert stream_types(urls["notify"], f"weekly-{SILENT}") == [MISSED]
     assert stream_types(urls["notify"], f"weekly-{FILER}") == ["cn.zhengfeng.report.weekly_filed.v1"]
 
     overview = client.get("/v1/weekly-reports/overview?week=2026-W48", headers=OFFICE).json
@@ -198,8 +197,7 @@ def test_filed_zero_and_missing_flagged_once_on_kafka_in_the_trail_and_rebuilt(w
     assert (overview["due"], overview["flag_day"]) == ("2026-11-27", "2026-11-30")
     missing = client.get("/v1/weekly-reports?status=missing", headers=OFFICE).json["items"]
     assert [(m["unit"], m["flagged_on"]) for m in missing] == [(SILENT, "2026-11-30")]
-    steps = client.get("/v1/weekly-reports/escalations", headers=OFFICE).json
-    assert [(s["unit"], s["step"], s["consecutive_missed"]) for s in steps] == [(SILENT, "reminder", 1)]
+    assert client.get("/v1/weekly-reports/escalations", headers=OFFICE).json == []   # one miss: the flag only
     own = client.get("/v1/weekly-reports", headers=bearer("unit", unit=ZERO)).json["items"]
     assert [r["unit"] for r in own] == [ZERO]
     assert client.get(f"/v1/weekly-reports?unit={FILER}", headers=bearer("unit", unit=ZERO)).status_code == 403
@@ -295,15 +293,24 @@ def test_after_an_outage_every_missed_week_is_flagged_once_in_order_and_escalate
         decided.setdefault(r["stream_id"].removeprefix("weekly-"), []).append(
             (r["type"].split(".")[-2], r["data"]["week"], r["data"].get("step") or r["data"].get("flagged_on")))
     assert decided[SILENT] == [
-        ("weekly_missed", "2026-W48", "2026-11-30"), ("escalated", "2026-W48", "reminder"),
+        ("weekly_missed", "2026-W48", "2026-11-30"),
         ("weekly_missed", "2026-W49", "2026-12-07"), ("escalated", "2026-W49", "supervision_letter"),
         ("weekly_missed", "2026-W50", "2026-12-14"), ("escalated", "2026-W50", "bulletin_criticism")]
     # FILER's late W49 report (filed during the outage, so first in its stream) breaks its run.
     assert decided[FILER] == [
-        ("weekly_filed", "2026-W49", None),
-        ("weekly_missed", "2026-W48", "2026-11-30"), ("escalated", "2026-W48", "reminder"),
-        ("weekly_missed", "2026-W50", "2026-12-14"), ("escalated", "2026-W50", "reminder")]
+        ("weekly_filed", "2026-W49", None), ("weekly_missed", "2026-W48", "2026-11-30"),
+        ("weekly_missed", "2026-W50", "2026-12-14")]
     with db.connect(urls["notify"]) as conn:
         drawn = conn.execute("SELECT month, candidates, selected FROM spot_checks").fetchall()
     assert [(d["month"], d["candidates"]) for d in drawn] == [("2026-11", [])]     # nobody filed a zero report
-    assert json.dumps(decided, ensure_ascii=False)
+    notify = notify_app(settings_for("notify", urls["notify"], clock_file=str(clock.path)))
+    try:
+        steps = notify.test_client().get(f"/v1/weekly-reports/escalations?unit={SILENT}", headers=OFFICE).json
+        overview = notify.test_client().get("/v1/weekly-reports/overview", headers=bearer("unit", unit=FILER)).json
+    finally:
+        notify.extensions["zf_pool"].close()
+    assert [(s["step"], s["consecutive_missed"], s["threshold"]) for s in steps] == [
+        ("bulletin_criticism", 3, 3), ("supervision_letter", 2, 2)]
+    assert (overview["week"], overview["units"]) == ("2026-W51", [{   # a unit sees only its own row
+        "unit": FILER, "status": "outstanding", "late": None, "id": None, "revision": None, "filed_at": None,
+        "flagged_on": None}])

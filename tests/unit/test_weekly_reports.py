@@ -115,8 +115,8 @@ TODAY = d("2026-11-27")
 
 
 def body(**changes):
-    return {"week": "2026-W48", "zero": False, "progress": [], "self_found": [{"description": "窗口推诿", "category": None}],
-            "note": None, **changes}
+    return {"week": "2026-W48", "zero": False, "progress": [],
+            "self_found": [{"description": "窗口推诿", "category": None}], "note": None, **changes}
 
 
 @pytest.mark.parametrize("changes,field", [

@@ -29,10 +29,12 @@ TYPES = (FILED, MISSED, ESCALATED, CONFIG_SET, SPOT_CHECK_DRAWN, SPOT_CHECK_RECO
 STEPS = tuple(ESCALATION_STEPS)
 
 # Until the office sets its own (PUT /v1/reporting/config). `start_week` None: the scheduler records
-# these with the week it first runs in. The seeds name the ladder, never its thresholds.
+# these with the week it first runs in. The seeds name the ladder, never its thresholds. No reminder
+# step by default: the missed-week flag is the reminder (notify's notices send 催报 on it), so the
+# ladder starts with a supervision letter for a second miss in a row.
 DEFAULT_CONFIG: dict[str, Any] = {
     "start_week": None, "due_rule": "week_end",
-    "escalation": {"reminder": 1, "supervision_letter": 2, "admonishment_talk": None, "bulletin_criticism": 3,
+    "escalation": {"reminder": None, "supervision_letter": 2, "admonishment_talk": None, "bulletin_criticism": 3,
                    "accountability_proposal": None},
     "spot_check_ratio": 0.2,
 }
@@ -241,7 +243,8 @@ def streak(missed: Mapping[str, Any], week: Week, first: Week) -> list[Week]:
     return run
 
 
-def escalation(rungs: Mapping[str, int | None], run: list[Week], issued: Mapping[str, list[str]]) -> list[tuple[str, int]]:
+def escalation(rungs: Mapping[str, int | None], run: list[Week],
+               issued: Mapping[str, list[str]]) -> list[tuple[str, int]]:
     """The steps the run has now earned and not yet been issued, in ladder order with their thresholds:
     every step whose threshold of consecutive misses is reached, each once per run (like the case
     ladders: a step is the fact that its threshold was crossed, however late it is noticed)."""
@@ -277,16 +280,6 @@ def status(row: Mapping[str, Any] | None, required: bool) -> str:
     if row is not None:
         return row["status"]
     return "outstanding" if required else "not_required"
-
-
-# -- configuration ---------------------------------------------------------------------------------
-def current_config(events: Iterable[tuple[str, Mapping[str, Any]]]) -> dict[str, Any]:
-    """The rules the office (or the scheduler's first pass) set last, or the defaults."""
-    config = DEFAULT_CONFIG
-    for type_, data in events:
-        if type_ == CONFIG_SET:
-            config = dict(data)
-    return config
 
 
 # -- spot checks -----------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from flask import current_app, request
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -16,7 +16,6 @@ from zfcommon.clock import clock_for
 from zfcommon.events.catalogue import (DUE_RULES, ESCALATION_STEPS, MONTH_FORMAT, SPOT_CHECK_FINDINGS, WEEK_FORMAT,
                                        ReportingConfigData, SpotCheckDraw)
 from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.idempotency import request_hash, run_command
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
 from zfcommon.web import principal
 from zfcommon.workdays import CalendarGap, local_date
@@ -26,6 +25,7 @@ from ..domain import reports
 from ..domain.reports import Week
 from ..service_layer import reports as handlers
 from ..service_layer.uow import UnitOfWork
+from .commands import idempotent
 
 blp = Blueprint("weekly_reports", __name__, url_prefix="/v1/weekly-reports",
                 description="Weekly reports (周报告) and zero reports (零报告) of units; missed weeks and their escalation")
@@ -83,7 +83,8 @@ class ReportOut(Schema):
 class ReportQuery(Schema):
     unit = fields.String()
     week = fields.String(validate=WEEK_FORMAT)
-    status = fields.String(validate=validate.OneOf(STATUSES), metadata={"description": "late: filed after the due date"})
+    status = fields.String(validate=validate.OneOf(STATUSES),
+                           metadata={"description": "late: filed after the due date"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -196,13 +197,8 @@ def _problems(fn: Callable[[], Any]) -> Any:
 
 
 def _command(fn: Callable[[UnitOfWork], tuple[int, Any]]):
-    """fn(uow) in one transaction under the request's Idempotency-Key (zfcommon.idempotency)."""
-    pool = current_app.extensions["zf_pool"]
-    status, body, headers = run_command(
-        lambda: UnitOfWork(pool), principal().actor, request.headers.get("Idempotency-Key"),
-        request_hash(request.method, request.path, request.get_data()),
-        lambda u: (*_problems(lambda: fn(u)), {}))
-    return body, status, headers
+    """fn(uow) -> (status, body) as an idempotent command, its refusals as problems."""
+    return idempotent(lambda u: (*_problems(lambda: fn(u)), {}))
 
 
 def _read(fn: Callable[[UnitOfWork], Any]) -> Any:

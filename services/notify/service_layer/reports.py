@@ -58,7 +58,8 @@ def _append(uow: UnitOfWork, stream: str, version: int, decided: list[tuple[str,
         events = uow.events.record(stream, version, decided, correlation_id=correlation_id or str(uuid.uuid4()),
                                    actor=actor, time=now)
     except InvalidEvent as exc:
-        raise Invalid({k: v if isinstance(v, list) else [str(v)] for k, v in exc.errors.get("data", exc.errors).items()})
+        errors = exc.errors.get("data", exc.errors)
+        raise Invalid({k: v if isinstance(v, list) else [str(v)] for k, v in errors.items()}) from None
     for event in events:
         tables.apply(uow.conn, event)
     return events
@@ -74,11 +75,12 @@ class Rules:
 
 
 def rules(uow: UnitOfWork) -> Rules:
+    """The rules set last (every event of the stream sets them whole), or the defaults."""
     history = uow.events.load(REPORTING_CONFIG_STREAM)
     if not history:
         return Rules(dict(reports.DEFAULT_CONFIG), 0)
     last = history[-1]
-    return Rules(reports.current_config((e.type, e.data) for e in history), last.streamversion, last.actor, last.time)
+    return Rules(dict(last.data), last.streamversion, last.actor, last.time)
 
 
 def set_rules(uow: UnitOfWork, body: Mapping[str, Any], *, actor: str, now: datetime,
