@@ -106,7 +106,7 @@ def test_the_planned_events_are_valid_catalogue_events_with_the_import_origin():
     assert received["origin"]["system"] == "import" and received["origin"]["ref"] == p.key
     assert received["origin"]["parent"] == "imp-1"
     assert received["origin"]["extra"]["remarks"] == "暗访组第3组" and received["origin"]["extra"]["row"] == 2
-    assert assigned["deadline"] == "2026-12-15" and assigned["deadline_basis"]["rule"] == "explicit"
+    assert assigned["deadline"] == "2026-12-15" and assigned["deadline_basis"]["rule"] == "recorded"
     assert assigned["cooperating_units"] == ["县政务服务中心", "县公安局"]
     assert p.events[3].data["text"] == "约谈"
 
@@ -172,10 +172,23 @@ def test_units_must_be_active_in_the_directory_and_the_lead_is_one_unit():
 
 
 def test_the_lifecycle_objections_come_with_the_other_errors_in_one_pass():
-    p = one(整改时限="2026-11-01", 问题类别="迟到早退")
-    assert p.errors["整改时限"] == ["must be after today (2026-11-23)"]
+    p = one(配合单位="县自然资源局", 问题类别="迟到早退")
+    assert p.errors["配合单位"] == ["the lead unit cannot also cooperate"]
     assert "问题类别" in p.errors and p.events == [] and p.new_case_id is None
-    assert one(配合单位="县自然资源局").errors == {"配合单位": ["the lead unit cannot also cooperate"]}
+
+
+def test_a_passed_deadline_from_the_old_ledger_is_recorded_and_the_case_is_overdue_at_once():
+    p = one(整改时限="2026-11-01", 整改状态="整改中")
+    assert p.status == "ok"
+    assigned = next(e for e in p.events if e.type.endswith(".assigned.v1"))
+    assert assigned.data["deadline"] == "2026-11-01" and assigned.data["deadline_basis"]["rule"] == "recorded"
+
+
+def test_a_closure_after_a_passed_recorded_deadline_is_closed_with_unknown_timeliness():
+    late = one(整改时限="2026-11-01", 整改状态="已销号", 整改措施="已整改到位")
+    assert next(e for e in late.events if e.type.endswith(".closed.v1")).data["on_time"] is None
+    timely = one(整改时限="2026-12-31", 整改状态="已销号", 整改措施="已整改到位")
+    assert next(e for e in timely.events if e.type.endswith(".closed.v1")).data["on_time"] is True
 
 
 def test_a_rectified_row_needs_its_measures_as_the_report():

@@ -222,9 +222,9 @@ def _decide(case_id: str, row: int, v: dict, ctx: lifecycle.Context, origin: dic
     target = STATUSES[label(v[STATUS])]
     note = f"台账导入（第{row}行）" + (f"。整改措施：{v[MEASURES]}" if v[MEASURES] else "")
     args = {"assign": {"lead_unit": v["lead"], "cooperating_units": v["cooperating"], "handling_mode": "deadline",
-                       "deadline": v["deadline_date"], "note": note},
+                       "deadline": v["deadline_date"], "note": note, "recorded": True},
             "accept": {}, "report_rectified": {"text": v[MEASURES]},
-            "close": {"comment": f"台账导入：原台账整改状态为{v[STATUS]}"}}
+            "close": {"comment": f"台账导入：原台账整改状态为{v[STATUS]}", "recorded": True}}
     decided = receive(case, cmd, None)
     for event in decided:
         case.apply(event.type, event.data)

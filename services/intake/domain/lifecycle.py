@@ -89,7 +89,9 @@ def check(case: Case, command: str, actor: Actor) -> None:
 
 
 def _deadline(ctx: Context, mode: str, priority: str, explicit: date | None,
-              field: str = "deadline") -> tuple[date, dict[str, Any]]:
+              field: str = "deadline", recorded: bool = False) -> tuple[date, dict[str, Any]]:
+    if explicit is not None and recorded:     # an earlier ledger's deadline (import): it may have passed
+        return explicit, {"rule": "recorded", "from_date": ctx.today.isoformat(), "working_days": None}
     if explicit is not None:
         if explicit <= ctx.today:
             raise InvalidCommand({field: [f"must be after today ({ctx.today.isoformat()})"]})
@@ -112,7 +114,8 @@ def _assignment(case: Case, args: dict[str, Any], ctx: Context) -> dict[str, Any
         errors.setdefault("cooperating_units", []).append("the lead unit cannot also cooperate")
     if errors:
         raise InvalidCommand(errors)
-    deadline, basis = _deadline(ctx, args["handling_mode"], case.priority, args.get("deadline"))
+    deadline, basis = _deadline(ctx, args["handling_mode"], case.priority, args.get("deadline"),
+                                recorded=args.get("recorded", False))
     return {"lead_unit": args["lead_unit"], "cooperating_units": list(args.get("cooperating_units", [])),
             "handling_mode": args["handling_mode"], "deadline": deadline.isoformat(), "deadline_basis": basis,
             "sign_for_due": _add(ctx, ctx.directory.sign_for_days, "sign_for_due").isoformat(),
@@ -160,7 +163,10 @@ def decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target:
         name = "rectification_reported" if command == "report_rectified" else "dismissal_reported"
         return _event(name, {**unit, "text": args["text"], "attachments": args.get("attachments", [])})
     if command == "close":
-        return _event("closed", {"comment": args.get("comment"), "on_time": ctx.today <= case.deadline})
+        on_time = ctx.today <= case.deadline
+        # An import signs off what an earlier ledger closed: after a passed deadline, when is unknown.
+        return _event("closed", {"comment": args.get("comment"),
+                                 "on_time": None if args.get("recorded") and not on_time else on_time})
     if command == "order_rework":
         return _event("rework_ordered", {"reason": args["reason"], "new_deadline": _reopen_deadline(case, args, ctx),
                                          "rework_count": case.rework_count + 1})
