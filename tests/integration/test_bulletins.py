@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from audit.adapters import trail
 from audit.entrypoints.http import create_app as audit_app
+from intake.entrypoints.http import create_app as intake_app
 from ledger.entrypoints.http import create_app as ledger_app
 from notify.adapters.repository import apply as notify_apply
 from notify.entrypoints.http import create_app as notify_app
@@ -87,13 +88,18 @@ def world(urls, broker, tmp_path):
         conn.commit()
     ledger = ledger_app(settings_for("ledger", urls["ledger"]), today=lambda: TODAY)
     ledger_url, server = serve(ledger)
+    # intake is asked for the typical cases' complainants (to mask them); these cases never went
+    # through it, so it knows none.
+    intake = intake_app(settings_for("intake", urls["intake"]))
+    intake_url, intake_server = serve(intake)
     clock = tmp_path / "clock"
     clock.write_text("2024-06-03T10:00:00+08:00")
     notify = notify_app(settings_for("notify", urls["notify"], broker.bootstrap, ledger_url=ledger_url,
-                                     clock_file=str(clock)))
+                                     intake_url=intake_url, clock_file=str(clock)))
     yield notify.test_client(), ledger.test_client()
     server.shutdown()
-    for app in (notify, ledger):
+    intake_server.shutdown()
+    for app in (notify, ledger, intake):
         app.extensions["zf_pool"].close()
 
 

@@ -307,7 +307,7 @@ def publish_bulletin(pipeline: Pipeline, tmp_path, case_ids: list[str]) -> None:
     clock = tmp_path / "clock"
     clock.write_text(later_on)
     later = notify_app(settings_for("notify", pipeline.urls["notify"], clock_file=str(clock),
-                                    ledger_url=pipeline.ledger.url))
+                                    ledger_url=pipeline.ledger.url, intake_url=pipeline.intake.url))
     try:
         client = later.test_client()
         r = client.post("/v1/bulletins", json={"month": month, "typical_cases": [{"case_id": c} for c in case_ids]},
@@ -385,10 +385,6 @@ def test_no_personal_data_of_a_complainant_appears_on_any_public_output(pipeline
     assert again == outputs
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a bulletin's typical cases are redacted by the scanner's patterns only: notify.service_layer.bulletins."
-    "_typical does not ask intake for the complainant's identity (as exposures do), so a bare name in the "
-    "description (李建国多次前往) is published; pass ComplainantClient.identities(...) to redaction.redact there"))
 def test_a_published_bulletin_shows_nothing_of_the_complainants_of_its_typical_cases(pipeline, tmp_path):
     cases = receive_quoting_cases(pipeline)
     publish_bulletin(pipeline, tmp_path, [case_id for case_id, _ in cases])

@@ -124,10 +124,11 @@ def assemble(*, month: str, judged_on: date, stats: list[Mapping[str, Any]], min
             "typical_cases": typical_cases, "note": note}
 
 
-def typical_case(case: Mapping[str, Any], wording: str | None) -> Row:
+def typical_case(case: Mapping[str, Any], wording: str | None, who: redaction.People = None) -> Row:
     """A typical case as the bulletin shows it: only public-safe fields of the ledger's case (which
-    never holds the complainant), the description or the office's wording with whatever looks like
-    personal data masked (domain/redaction.py); the office's review reads the rest."""
-    text = redaction.redact({"text": wording or case["description"]}).fields["text"]
+    never holds the complainant), the description or the office's wording with the complainants'
+    identities (`who`, asked of intake) and whatever looks like personal data masked
+    (domain/redaction.py); the office's review reads the rest."""
+    text = redaction.redact({"text": wording or case["description"]}, who).fields["text"]
     return {"case_id": case["case_id"], "category": case["category"], "unit": case.get("lead_unit"),
             "channel": case["channel"], "status": case["status"], "text": text}

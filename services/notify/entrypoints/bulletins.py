@@ -13,8 +13,8 @@ from zfcommon.web import principal
 from ..adapters import bulletin_projection as tables
 from ..service_layer import bulletins as handlers
 from .bulletin_schemas import DraftIn, Publication, PublicationList, RedraftIn, ReviewIn, RulesOut
-from .publishing import (FILES_DOC, IDEMPOTENCY, INSIDERS, command, context, ledger, publication_command, rendered,
-                         shown, visible)
+from .publishing import (FILES_DOC, IDEMPOTENCY, INSIDERS, command, complainants, context, ledger,
+                         publication_command, rendered, shown, visible)
 
 blp = Blueprint("bulletins", __name__, url_prefix="/v1/bulletins",
                 description="Monthly bulletins (月通报): unit figures, assessment scores and ranking")
@@ -35,7 +35,7 @@ class Bulletins(MethodView):
     def post(self, body):
         """Draft the bulletin of a month that is over; its figures are taken now and kept in the draft."""
         return publication_command(
-            "bulletin", lambda u: handlers.draft_bulletin(u, ledger(), body["month"], body, context()), 201)
+            "bulletin", lambda u: handlers.draft_bulletin(u, ledger(), complainants(), body["month"], body, context()), 201)
 
 
 @blp.route("/rules")
@@ -79,7 +79,7 @@ class BulletinFile(MethodView):
 @blp.doc(parameters=[IDEMPOTENCY])
 def redraft(body, key):
     """Take the figures again (typical cases and note as given, else the previous draft's); review again."""
-    return publication_command("bulletin", lambda u: handlers.draft_bulletin(u, ledger(), key, body, context(),
+    return publication_command("bulletin", lambda u: handlers.draft_bulletin(u, ledger(), complainants(), key, body, context(),
                                                                              redraft=True))
 
 

@@ -20,11 +20,12 @@ from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unproce
 from zfcommon.web import principal
 
 from ..adapters import exposures as tables
-from ..adapters.complainants import ComplainantClient, IntakeUnavailable
+from ..adapters.complainants import IntakeUnavailable
 from ..domain import exposure
 from ..service_layer import exposures as handlers
 from ..service_layer.uow import UnitOfWork
 from . import public
+from .publishing import complainants
 
 blp = Blueprint("exposures", __name__, url_prefix="/v1/exposures",
                 description="Public exposure of typical cases (典型案例曝光): select, redact, approve, publish, withdraw")
@@ -131,11 +132,7 @@ def _shown(row: dict) -> dict:
                            if row["state"] == "published" else None)}
 
 
-def _intake() -> ComplainantClient:
-    if "zf_complainants" not in current_app.extensions:
-        settings = current_app.extensions["zf_settings"]
-        current_app.extensions["zf_complainants"] = ComplainantClient(settings.intake_url, settings.jwt_secret)
-    return current_app.extensions["zf_complainants"]
+_intake = complainants
 
 
 def _context() -> handlers.Context:

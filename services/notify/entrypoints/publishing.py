@@ -10,23 +10,24 @@ import re
 from typing import Any, Callable
 from urllib.parse import quote
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, url_for
 
 from zfcommon import logs
 from zfcommon.auth import require_role
 from zfcommon.clock import clock_for
 from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.idempotency import request_hash, run_command
 from zfcommon.problem import Conflict, NotFound, Unavailable, Unprocessable
 from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
 from ..adapters import render, workbook
+from ..adapters.complainants import ComplainantClient, IntakeUnavailable
 from ..adapters.figures_client import LedgerClient, LedgerUnavailable
 from ..domain import publication
 from ..service_layer import bulletins as handlers
 from ..service_layer.uow import UnitOfWork
 from .bulletin_schemas import Publication
+from .commands import idempotent
 
 IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 INSIDERS = ("office", "auditor")
@@ -51,6 +52,14 @@ def ledger() -> LedgerClient:
     return current_app.extensions["zf_ledger"]
 
 
+def complainants() -> ComplainantClient:
+    """intake, asked for complainants' identities only to mask them in what notify publishes."""
+    settings = current_app.extensions["zf_settings"]
+    if "zf_complainants" not in current_app.extensions:
+        current_app.extensions["zf_complainants"] = ComplainantClient(settings.intake_url, settings.jwt_secret)
+    return current_app.extensions["zf_complainants"]
+
+
 def problems(fn: Callable[[], Any]) -> Any:
     """Map the domain's and the adapters' errors to problem+json (409 names the state)."""
     try:
@@ -65,6 +74,8 @@ def problems(fn: Callable[[], Any]) -> Any:
         raise Unprocessable(str(exc), errors=exc.errors) from None
     except LedgerUnavailable as exc:
         raise Unavailable(f"{exc}; nothing was stored, retry shortly") from None
+    except IntakeUnavailable as exc:
+        raise Unavailable(f"{exc}; the complainants cannot be masked, nothing was stored") from None
     except render.FontMissing as exc:
         raise Unavailable(str(exc)) from None
 
@@ -73,15 +84,11 @@ def command(fn: Callable[[UnitOfWork], tuple[int, dict]]) -> tuple[dict, int, di
     """Office only: fn(uow) -> (status, body already dumped), in one transaction under the request's
     Idempotency-Key (a retry with the same key answers the first answer, storing nothing again)."""
     require_role(principal(), "office")
-    pool = current_app.extensions["zf_pool"]
 
     def run(u: UnitOfWork) -> tuple[int, dict, dict]:
         status, body = problems(lambda: fn(u))
         return status, body, {}
-    status, body, headers = run_command(lambda: UnitOfWork(pool), principal().actor,
-                                        request.headers.get("Idempotency-Key"),
-                                        request_hash(request.method, request.path, request.get_data()), run)
-    return body, status, headers
+    return idempotent(run)
 
 
 def publication_command(kind: str, fn: Callable[[UnitOfWork], dict], status: int = 200):

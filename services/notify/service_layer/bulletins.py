@@ -17,6 +17,7 @@ from zfcommon.events.catalogue import BULLETIN_RULES_STREAM
 from zfcommon.workdays import CalendarGap, WorkCalendar, local_date
 
 from ..adapters import bulletin_projection as tables
+from ..adapters.complainants import ComplainantClient
 from ..adapters.figures_client import LedgerClient
 from ..domain import bulletin, disclosure, publication
 from .uow import UnitOfWork
@@ -82,21 +83,23 @@ def _ended(what: str, key: str, last: date, ctx: Context) -> None:
         raise Invalid(f"{key} is not over yet", {what: [f"covers a whole {what}; {key} ends on {last.isoformat()}"]})
 
 
-def _typical(ledger: LedgerClient, picks: list[Row]) -> list[Row]:
+def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) -> list[Row]:
     found, errors = [], {}
     for i, pick in enumerate(picks):
         case = ledger.case(pick["case_id"])
         if case is None:
             errors[str(i)] = {"case_id": [f"no case {pick['case_id']} on the ledger"]}
         else:
-            found.append(bulletin.typical_case(case, pick.get("text")))
+            # The text may quote the complainant of the case or of a duplicate merged into it by name.
+            who = intake.identities([case["case_id"], *case.get("duplicates", ())])
+            found.append(bulletin.typical_case(case, pick.get("text"), who))
     if errors:
         raise Invalid("typical cases not found", {"typical_cases": errors})
     return found
 
 
-def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, month: str, body: Row, ctx: Context, *,
-                   redraft: bool = False) -> Row:
+def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, month: str, body: Row,
+                   ctx: Context, *, redraft: bool = False) -> Row:
     """Take the month's snapshot now: the ledger's figures, notify's marks, the rules in force and the
     typical cases the office picked (on a redraft without picks, the previous draft's stay)."""
     def snapshot(row: Row | None) -> tuple[str, Row]:
@@ -104,7 +107,7 @@ def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, month: str, body: Row,
         _ended("month", month, last, ctx)
         stats = ledger.unit_stats(first, last)
         picks = body.get("typical_cases")
-        typical = _typical(ledger, picks) if picks is not None else (row["data"]["typical_cases"] if row else [])
+        typical = _typical(ledger, intake, picks) if picks is not None else (row["data"]["typical_cases"] if row else [])
         note = body["note"] if "note" in body else (row["data"]["note"] if row else None)
         return "drafted", bulletin.assemble(
             month=month, judged_on=date.fromisoformat(stats["today"]), stats=stats["items"],
