@@ -2,6 +2,7 @@
 batch as the consumer does. The fixtures here serve the other ledger integration tests too."""
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, timezone
 from typing import Iterable
 
@@ -12,7 +13,8 @@ from ledger.adapters import repository
 from ledger.entrypoints.http import create_app
 from zfcommon import db
 from zfcommon.events import Event, new_event
-from zfcommon.events.catalogue import CASE_TOPIC, CATALOGUE
+from zfcommon.events.catalogue import (ACCOUNTABILITY_TOPIC, CASE_TOPIC, CATALOGUE, DIRECTORY_TOPIC,
+                                       ESCALATION_TOPIC)
 
 from ..conftest import settings_for
 from ..support import bearer
@@ -108,9 +110,14 @@ def test_the_timeline_is_stored_without_the_complainant(urls, admin_url):
     assert "c2VhbGVk" not in dump and "complainant" not in dump and "县住建局" in dump
 
 
-def test_the_ledger_applies_every_type_of_its_topics():
-    handled = set(repository.APPLY)
-    assert {e.topic for e in CATALOGUE.values()} == handled and CASE_TOPIC in handled
+def test_the_ledger_keeps_cases_accountability_directory_and_escalations_and_passes_over_the_rest(urls):
+    assert set(repository.APPLY) == {CASE_TOPIC, ACCOUNTABILITY_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC}
+    others = sorted({e.topic for e in CATALOGUE.values()} - set(repository.APPLY))
+    assert others, "inspections, clients, reports and publications travel on topics the ledger keeps nothing of"
+    # Applying is dispatched on the event's topic alone: one of theirs goes through and changes nothing.
+    report = dataclasses.replace(story("assigned").events[0], type="cn.zhengfeng.report.weekly_filed.v1")
+    project(urls["ledger"], report)      # consumed, not dead-lettered, and nothing kept
+    assert stored(urls["ledger"], report.subject) is None
 
 
 def test_accountability_records_are_kept_once_each(urls):
