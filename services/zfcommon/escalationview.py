@@ -8,6 +8,7 @@ version, so a redelivered or replayed older event never undoes a newer one.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterable
 
 import psycopg
@@ -60,6 +61,24 @@ def of_case(conn: psycopg.Connection, case_id: str) -> tuple[list[Row], list[Row
     history = conn.execute("SELECT * FROM escalation_history WHERE case_id = %s ORDER BY version",
                            (case_id,)).fetchall()
     return ladders, history
+
+
+def as_of(history: Iterable[Row], at: datetime) -> tuple[list[Row], list[Row]]:
+    """A case's ladders and history as they stood at `at`, folded from its history rows the way
+    `apply` keeps the ladders (each ladder's latest round; a stop ends that round only)."""
+    seen = [h for h in history if h["time"] <= at]
+    ladders: dict[str, Row] = {}
+    for h in seen:
+        if h["kind"] == "step":
+            ladders[h["ladder"]] = {
+                "case_id": h["case_id"], "ladder": h["ladder"], "round": h["round"], "state": "running",
+                "step": h["step"], "unit": h["unit"], "due": h["due"], "handling_mode": h["handling_mode"],
+                "working_days_overdue": h["working_days_overdue"], "stop_reason": None, "updated_at": h["time"],
+                "version": h["version"]}
+        elif h["ladder"] in ladders and ladders[h["ladder"]]["round"] == h["round"]:
+            ladders[h["ladder"]].update(state="stopped", stop_reason=h["reason"], updated_at=h["time"],
+                                        version=h["version"])
+    return [ladders[k] for k in sorted(ladders)], seen
 
 
 def ladders_of(conn: psycopg.Connection, case_ids: Iterable[str]) -> dict[str, list[Row]]:

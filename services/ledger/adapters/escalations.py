@@ -2,6 +2,7 @@
 keeps the tables), and the ladder facts the case views show."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Iterable, Iterator
 
 import psycopg
@@ -33,7 +34,9 @@ def stream_with_ladders(conn: psycopg.Connection, rows: Iterable[Row], chunk: in
     yield from with_ladders(conn, batch)
 
 
-def detail(conn: psycopg.Connection, row: Row) -> Row:
-    """One case with its ladders and every escalation step and stop in order."""
+def detail(conn: psycopg.Connection, row: Row, at: datetime | None = None) -> Row:
+    """One case with its ladders and every escalation step and stop in order (as they stood at `at`)."""
     ladders, history = escalationview.of_case(conn, row["case_id"])
+    if at is not None:
+        ladders, history = escalationview.as_of(history, at)
     return {**row, **_facts(ladders), "escalation_history": history}

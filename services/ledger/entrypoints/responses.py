@@ -67,7 +67,8 @@ class CaseDetail(CaseOut):
         "description": "every escalation step and stop in order (notify's stream of the case)"})
 
 
-class CaseAsOf(CaseOut):
+class CaseAsOf(CaseDetail):
+    """The case, its ladders and its escalation history as they stood then."""
     as_of = fields.AwareDateTime(required=True)
 
 

@@ -61,7 +61,8 @@ def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetim
     if repository.get_case(conn, case_id, scope) is None:
         return None
     row = caseview.replay(repository.recorded(case_id, repository.timeline(conn, case_id, until=at)))
-    return None if row is None else present(row, local_date(at), repository.calendar(conn))
+    return None if row is None else present(escalations.detail(conn, row, at), local_date(at),
+                                            repository.calendar(conn))
 
 
 def _overdue_filters(filters: Mapping, scope: Scope, today: date):
