@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
@@ -15,7 +15,6 @@ from zfcommon.auth import require_role
 from zfcommon.clock import clock_for
 from zfcommon.events.catalogue import REDACTION_KINDS, ExposedCase, ExposurePublic
 from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.idempotency import request_hash, run_command
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from zfcommon.web import principal
 
@@ -25,6 +24,7 @@ from ..domain import exposure
 from ..service_layer import exposures as handlers
 from ..service_layer.uow import UnitOfWork
 from . import public
+from .commands import idempotent
 from .publishing import complainants
 
 blp = Blueprint("exposures", __name__, url_prefix="/v1/exposures",
@@ -170,16 +170,12 @@ def _problems(fn: Callable[[], Any]) -> Any:
 def _command(fn: Callable[[UnitOfWork], dict], status: int = 200) -> tuple[dict, int, dict]:
     """Office only: fn(uow) -> the exposure, in one transaction under the request's Idempotency-Key."""
     require_role(principal(), "office")
-    pool = current_app.extensions["zf_pool"]
 
     def run(u: UnitOfWork) -> tuple[int, dict, dict]:
         row = _problems(lambda: fn(u))
         headers = {"Location": url_for("exposures.One", exposure_id=row["id"])} if status == 201 else {}
         return status, ExposureOut().dump(_shown(row)), headers
-    status, body, headers = run_command(lambda: UnitOfWork(pool), principal().actor,
-                                        request.headers.get("Idempotency-Key"),
-                                        request_hash(request.method, request.path, request.get_data()), run)
-    return body, status, headers
+    return idempotent(run)
 
 
 def _read(exposure_id: str) -> dict:

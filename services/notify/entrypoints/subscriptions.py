@@ -5,18 +5,17 @@ from datetime import datetime, timezone
 from typing import Callable
 
 import psycopg
-from flask import current_app, request, url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from zfcommon.auth import require_role
-from zfcommon.idempotency import request_hash, run_command
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
 from zfcommon.web import principal
 
 from ..adapters import deliveries, subscriptions
 from ..service_layer import subscriptions as handlers
-from ..service_layer.uow import UnitOfWork
+from .commands import idempotent
 from .webhook_schemas import (Delivery, DeliveryQuery, RotateIn, Subscription, SubscriptionIn, SubscriptionQuery,
                               SubscriptionWithSecret)
 
@@ -49,11 +48,7 @@ def _problems(fn):
 def _command(fn: Callable[[psycopg.Connection], tuple[int, dict, dict]]):
     """Run fn(conn) in one transaction under the request's Idempotency-Key (zfcommon.idempotency);
     bodies are dumped before they are stored, so a replay answers the same JSON."""
-    pool = current_app.extensions["zf_pool"]
-    status, body, headers = run_command(
-        lambda: UnitOfWork(pool), principal().actor, request.headers.get("Idempotency-Key"),
-        request_hash(request.method, request.path, request.get_data()), lambda u: _problems(lambda: fn(u.conn)))
-    return body, status, headers
+    return idempotent(lambda u: _problems(lambda: fn(u.conn)))
 
 
 def _read(fn):
