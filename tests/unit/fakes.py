@@ -10,7 +10,7 @@ from typing import Any
 import psycopg
 
 from zfcommon.eventstore import ConcurrencyConflict
-from intake.adapters.idempotency import StoredAnswer
+from zfcommon.idempotency import StoredAnswer
 from intake.domain.case import RECEIVED, ReceiveComplaint
 from zfcommon.events import Event, new_event, serialize_event
 

@@ -1,8 +1,8 @@
 """Idempotency-Key handling: a retry gets the first answer; a reused key for another request is refused."""
 import pytest
 
-from intake.adapters.idempotency import StoredAnswer
-from intake.service_layer.idempotent import request_hash, run_command
+from zfcommon.idempotency import StoredAnswer
+from zfcommon.idempotency import request_hash, run_command
 from zfcommon.problem import Unprocessable
 
 from .fakes import UowFactory

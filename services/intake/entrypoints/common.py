@@ -12,7 +12,7 @@ from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
 from zfcommon.eventstore import ConcurrencyConflict
 from ..domain import case as domain
 from ..service_layer import handlers
-from ..service_layer.idempotent import request_hash, run_command
+from zfcommon.idempotency import request_hash, run_command
 from ..service_layer.uow import UnitOfWork
 from zfcommon.web import principal
 

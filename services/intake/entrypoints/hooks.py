@@ -24,7 +24,7 @@ from zfcommon.web import unauthenticated
 from ..domain import hotline
 from ..service_layer import handlers
 from ..service_layer import hotline as service
-from ..service_layer.idempotent import request_hash, run_command
+from zfcommon.idempotency import request_hash, run_command
 from .common import problems, uow
 
 blp = Blueprint("hooks", __name__, url_prefix="/v1/hooks",

@@ -16,7 +16,7 @@ from zfcommon.web import principal
 from ..adapters import spreadsheets
 from ..domain import ledger_import
 from ..service_layer import imports
-from ..service_layer.idempotent import request_hash, run_command
+from zfcommon.idempotency import request_hash, run_command
 from .common import context, problems, uow
 
 blp = Blueprint("imports", __name__, url_prefix="/v1/imports", description="Ledger import (台账导入)")

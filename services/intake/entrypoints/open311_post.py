@@ -15,7 +15,7 @@ from ..domain import case as domain
 from ..domain import open311, open311_submission
 from ..domain.open311 import Open311Error
 from ..service_layer import handlers
-from ..service_layer.idempotent import request_hash, run_command
+from zfcommon.idempotency import request_hash, run_command
 from .common import uow
 from .open311_format import Refused, checked, render
 
