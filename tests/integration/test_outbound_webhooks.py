@@ -271,7 +271,9 @@ def test_a_failing_endpoint_is_retried_on_the_schedule_then_dead_lettered_and_ca
         assert tries[i].at - tries[i - 1].at >= RETRY_SCHEDULE[i] * SCALE * 0.8 - 0.01
     assert tries[-1].at - tries[0].at >= sum(RETRY_SCHEDULE) * SCALE * 0.8 - 0.1
     stopped = world.subscription(sub["id"])
-    assert (stopped["disabled_reason"], stopped["owner_notice"]) == ("failing", "due")
+    assert (stopped["disabled_reason"], stopped["owner_notice"]) == ("failing", "sent")
+    told = world.notify.get("/v1/notices?kind=webhook_disabled", headers=OFFICE).json   # told another way
+    assert [(n["unit"], n["kind"]) for n in told] == [(LEAD, "webhook_disabled")]
     [dead] = world.deliveries(sub["id"])
     assert dead["status"] == "dead" and dead["attempts"] == len(RETRY_SCHEDULE)
     assert [a["status_code"] for a in dead["log"]] == [500] * len(RETRY_SCHEDULE)

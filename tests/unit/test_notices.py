@@ -207,7 +207,7 @@ CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "category": "推�
            "sign_for_due": "2026-11-25", "reason": "整改不到位", "rework_count": 1, "previous_deadline": "2026-12-01",
            "comment": None, "step": "督办函", "ladder": "整改期限", "due": "2026-12-14", "overdue_days": 12, "round": 1,
            "sign_for": False, "what": "办结", "week": "2026-W48", "week_label": "2026年第48周",
-           "consecutive_missed": 3}
+           "consecutive_missed": 3, "url": "https://hooks.example.gov.cn/zf", "disabled_on": "2026-11-23"}
 
 
 def render(kind: str, **changes):

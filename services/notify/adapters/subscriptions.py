@@ -62,16 +62,11 @@ def enable(conn: psycopg.Connection, sub_id: str, now: datetime) -> Row:
 
 def disable(conn: psycopg.Connection, sub_id: str, reason: str, now: datetime) -> Row:
     """Inactive: nothing new is queued for it and its pending messages wait. When deliveries disabled
-    it (gone, failing), its owner is due a notice another way (`notices_due`)."""
+    it (gone, failing), its owner is due a notice another way (service_layer.notices.webhook_disabled)."""
     return conn.execute(
         "UPDATE subscriptions SET active = false, disabled_reason = %s, disabled_at = %s,"
         " owner_notice = CASE WHEN %s = 'manual' THEN NULL ELSE 'due' END"
         f" WHERE id = %s RETURNING {', '.join(PUBLIC)}", (reason, now, reason, sub_id)).fetchone()
-
-
-def notices_due(conn: psycopg.Connection) -> list[Row]:
-    """The hook for telling owners another way: subscriptions disabled by failures, owner not yet told."""
-    return conn.execute(f"{_SELECT} WHERE owner_notice = 'due' ORDER BY disabled_at").fetchall()
 
 
 def notice_sent(conn: psycopg.Connection, sub_id: str) -> None:

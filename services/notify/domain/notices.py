@@ -47,6 +47,7 @@ KINDS: dict[str, Kind] = {
         "bulletin_criticism": "通报批评", "accountability_proposal": "提请问责告知"}.items()},
     "weekly_missed": Kind(UNIT, "周报告催报通知", urgent=True),
     "weekly_escalated": Kind(UNIT, "周报告督办通知", urgent=True),
+    "webhook_disabled": Kind(UNIT, "接口推送停用通知"),
     "complainant_received": Kind(COMPLAINANT, "受理告知"),
     "complainant_assigned": Kind(COMPLAINANT, "办理告知"),
     "complainant_closed": Kind(COMPLAINANT, "办结告知"),

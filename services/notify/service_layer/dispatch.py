@@ -19,6 +19,7 @@ from zfcommon.settings import ConfigError, Settings
 from zfcommon.webhooks import parse_secrets, sign
 
 from ..adapters import deliveries, sender, subscriptions
+from . import notices
 from ..domain import webhooks
 
 log = logging.getLogger(__name__)
@@ -84,8 +85,8 @@ def deliver_one(conn: psycopg.Connection, config: Config, post: Post = sender.po
 
 
 def _endpoint_failed(conn: psycopg.Connection, due: dict, outcome: str, now: datetime) -> None:
-    """Gone (410) or out of attempts: a subscription is disabled and its owner is due a notice
-    (subscriptions.notices_due is the hook); the hotline's endpoint is the office's setting, so its
+    """Gone (410) or out of attempts: a subscription is disabled and its unit is told by email in the
+    same transaction (notices.webhook_disabled); the hotline's endpoint is the office's setting, so its
     failures are logged for the office, and the callbacks stay listed for redelivery."""
     if due["subscription_id"] is None:
         log.error("hotline_callback_dead_lettered", extra={"delivery": due["id"], "reason": outcome})
@@ -93,3 +94,4 @@ def _endpoint_failed(conn: psycopg.Connection, due: dict, outcome: str, now: dat
     sub = subscriptions.disable(conn, due["subscription_id"], "gone" if outcome == "gone" else "failing", now)
     log.warning("webhook_subscription_disabled", extra={"subscription": sub["id"], "unit": sub["unit"],
                                                         "reason": sub["disabled_reason"], "delivery": due["id"]})
+    notices.webhook_disabled(conn, sub, now)

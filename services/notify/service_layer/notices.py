@@ -17,7 +17,7 @@ import psycopg
 from zfcommon import caseview
 from zfcommon.events import Event
 
-from ..adapters import directory, repository
+from ..adapters import directory, repository, subscriptions
 from ..adapters import notices as store
 from ..adapters.intake_client import IntakeClient
 from ..domain import notices
@@ -82,6 +82,18 @@ def _addressed(conn: psycopg.Connection, wanted: notices.Wanted, event_id: str, 
                  "status": "skipped", "last_error": UNREACHABLE[why]}]
     return [{**base, "channel": a.channel, "audience": notices.UNIT, "recipient": a.recipient,
              "masked_to": a.recipient, "contact_name": a.name} for a in addresses]
+
+
+def webhook_disabled(conn: psycopg.Connection, sub: Row, now: datetime) -> int:
+    """Tell a unit, by email, that deliveries disabled its webhook subscription (the spec's "tell its
+    owner another way"); once per disabling, then the subscription's owner notice is sent."""
+    wanted = notices.Wanted("webhook_disabled", sub["unit"], None, {
+        "unit": sub["unit"], "url": sub["url"], "reason": sub["disabled_reason"],
+        "disabled_on": sub["disabled_at"].date().isoformat()})
+    key = f"webhook-disabled:{sub['id']}:{sub['disabled_at'].isoformat()}"
+    queued = sum(store.queue(conn, row) for row in _addressed(conn, wanted, key, "webhook.disabled", now))
+    subscriptions.notice_sent(conn, sub["id"])
+    return queued
 
 
 def unreachable(unit: str) -> str:
