@@ -84,6 +84,16 @@ def principal_from_header(secret: str, header: str | None) -> Principal:
     return verify_token(secret, token.strip())
 
 
+# Channels whose tokens each stand for one source (a monitoring point's token has the point id as its
+# subject): such a token sees only the cases its own source submitted (origin.parent), not the channel's.
+PER_SOURCE_CHANNELS = ("monitoring_point",)
+
+
+def own_source(principal: Principal) -> str | None:
+    """The source a channel token is confined to within its channel, or None."""
+    return principal.sub if principal.role == "channel" and principal.channel in PER_SOURCE_CHANNELS else None
+
+
 def require_role(principal: Principal, *roles: str) -> None:
     if principal.role not in roles:
         raise Forbidden(f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")

@@ -298,6 +298,9 @@ def test_a_monitoring_point_submits_with_its_own_token_and_each_submission_is_a_
     other = bearer("channel", sub="monitoring-point-other", channel="monitoring_point")
     problem(client.post(f"/v1/monitoring-points/{pid}/submissions", json=finding_body(), headers=other), 403)
     problem(client.get(f"/v1/monitoring-points/{pid}", headers=other), 403)
+    # A point reads the cases it submitted, not the other points' cases on the same channel.
+    assert client.get(f"/v1/cases/{resp.json['case_id']}", headers=own).status_code == 200
+    problem(client.get(f"/v1/cases/{resp.json['case_id']}", headers=other), 404)
     problem(client.get("/v1/monitoring-points", headers=bearer("unit", unit=TARGETS[0])), 403)
     assert [p["point_id"] for p in client.get("/v1/monitoring-points", headers=bearer("auditor")).json["items"]] == [pid]
 

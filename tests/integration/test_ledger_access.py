@@ -87,3 +87,13 @@ def test_the_public_may_read_nothing_on_the_ledger(client, ledger, path):
 @pytest.mark.parametrize("path", EVERY_ENDPOINT)
 def test_every_ledger_endpoint_wants_a_token(client, ledger, path):
     assert client.get(path).status_code == 401
+
+
+def test_a_monitoring_point_reads_only_the_cases_it_submitted_not_its_channels(client, urls):
+    point = {"system": "monitoring_point", "ref": "s-1"}
+    project(urls["ledger"], Story("p1", channel="monitoring_point", origin={**point, "parent": "point-a"}),
+            Story("p2", channel="monitoring_point", origin={**point, "ref": "s-2", "parent": "point-b"}))
+    own = bearer("channel", sub="point-a", channel="monitoring_point")
+    assert ids(client.get("/v1/cases", headers=own)) == ["p1"]
+    assert client.get("/v1/cases/p2", headers=own).status_code == 404
+    assert sorted(ids(client.get("/v1/cases", headers=bearer("channel", channel="hotline")))) == []

@@ -98,7 +98,9 @@ def test_an_entered_calendar_year_round_trips_to_the_calendars_schedule():
 
 @pytest.mark.parametrize("who, scope", [(Principal("office", "o"), Scope()), (Principal("auditor", "a"), Scope()),
                                         (Principal("unit", "u", unit="县住建局"), Scope(unit="县住建局")),
-                                        (Principal("channel", "c", channel="hotline"), Scope(channel="hotline"))])
+                                        (Principal("channel", "c", channel="hotline"), Scope(channel="hotline")),
+                                        (Principal("channel", "point-a", channel="monitoring_point"),
+                                         Scope(channel="monitoring_point", source="point-a"))])
 def test_each_reader_role_gets_its_scope(who, scope):
     assert scope_for(who) == scope
 

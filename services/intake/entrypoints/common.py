@@ -7,14 +7,15 @@ from flask import current_app, request
 from marshmallow import Schema
 
 from zfcommon import logs
-from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
-
+from zfcommon.auth import own_source
 from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.idempotency import request_hash, run_command
+from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
+from zfcommon.web import principal
+
 from ..domain import case as domain
 from ..service_layer import handlers
-from zfcommon.idempotency import request_hash, run_command
 from ..service_layer.uow import UnitOfWork
-from zfcommon.web import principal
 
 
 def uow() -> UnitOfWork:
@@ -64,8 +65,10 @@ def command(fn, schema: Schema | None = None):
 def visible(case: domain.Case) -> bool:
     """Who may see a case at all: the office and auditors; a unit its own cases; a channel its channel's."""
     who = principal()
+    source = own_source(who)
     return (who.role in ("office", "auditor") or (who.role == "unit" and case.is_unit_of(who.unit))
-            or (who.role == "channel" and case.channel == who.channel))
+            or (who.role == "channel" and case.channel == who.channel
+                and (source is None or (case.facts.get("origin") or {}).get("parent") == source)))
 
 
 def load_visible(u: UnitOfWork, case_id: str) -> domain.Case:

@@ -18,6 +18,7 @@ class Scope:
     or those that came in through one channel."""
     unit: str | None = None
     channel: str | None = None
+    source: str | None = None          # within the channel, only the cases this source submitted
 
 
 def _in(column: str, values: tuple[str, ...]) -> sql.Composable:
@@ -58,6 +59,8 @@ def scoped(scope: Scope) -> Where:
         involving(where, scope.unit)
     if scope.channel is not None:
         where.add("channel = %s", scope.channel)
+    if scope.source is not None:
+        where.add("origin->>'parent' = %s", scope.source)
     return where
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from flask import current_app
 from psycopg_pool import ConnectionPool
 
-from zfcommon.auth import Principal
+from zfcommon.auth import Principal, own_source
 from zfcommon.problem import Forbidden
 from zfcommon.web import principal
 
@@ -23,7 +23,7 @@ def scope_for(who: Principal) -> Scope:
     if who.role == "unit":
         return Scope(unit=who.unit)
     if who.role == "channel":
-        return Scope(channel=who.channel)
+        return Scope(channel=who.channel, source=own_source(who))
     return Scope()
 
 
