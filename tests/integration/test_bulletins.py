@@ -35,6 +35,7 @@ pytestmark = pytest.mark.integration
 HOUSING, FINANCE, TRANSPORT = "县住建局", "县财政局", "县交通运输局"
 TODAY = date(2024, 6, 3)
 OFFICE = bearer("office")
+REVIEWER = bearer("office", sub="office-reviewer")     # four eyes: not whoever drafted
 MARCH = datetime(2024, 3, 5, 2, tzinfo=timezone.utc)
 
 
@@ -155,8 +156,10 @@ def test_a_bulletin_is_drafted_reviewed_published_and_rebuilt_from_the_trail(pg,
     redrafted = client.post("/v1/bulletins/2024-05/redraft", json={"note": "请各单位对照整改。"}, headers=OFFICE)
     assert (redrafted.json["state"], redrafted.json["revision"]) == ("drafted", 3)
     assert by_unit(redrafted.json)[HOUSING]["received"] == 5 and redrafted.json["data"]["typical_cases"] == [typical]
+    own = client.post("/v1/bulletins/2024-05/review", json={"decision": "approved"}, headers=OFFICE)
+    assert own.status_code == 403 and "four-eyes" in own.json["detail"]      # the drafter may not approve
     approved = client.post("/v1/bulletins/2024-05/review", json={"decision": "approved", "comments": "同意"},
-                           headers=OFFICE)
+                           headers=REVIEWER)
     assert approved.json["state"] == "approved"
     published = client.post("/v1/bulletins/2024-05/publish", headers=OFFICE)
     assert published.status_code == 200 and published.json["state"] == "published"

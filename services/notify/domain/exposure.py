@@ -13,8 +13,11 @@ import hashlib
 import json
 from typing import Any, Mapping
 
+from . import publication
+
 Row = dict[str, Any]
 PREFIX = "cn.zhengfeng.exposure."
+SameReviewer = publication.SameReviewer
 STATES = {"selected": "已选定", "redacted": "已脱敏待审核", "approved": "已审核", "published": "已发布",
           "withdrawn": "已撤回"}
 ALLOWED: dict[str, tuple[str, ...]] = {
@@ -35,13 +38,6 @@ class Refused(Exception):
                          + (f" (possible: {', '.join(self.allowed)})" if self.allowed else ""))
 
 
-class SameReviewer(Exception):
-    """Four eyes: the office user who redacted the text may not approve it (HTTP 403)."""
-
-    def __init__(self, actor: str):
-        super().__init__(f"{actor} redacted this text; another office user must approve it (four-eyes rule)")
-
-
 def stream(exposure_id: str) -> str:
     return f"exposure-{exposure_id}"
 
@@ -53,7 +49,7 @@ def check(row: Row, action: str) -> None:
 
 def check_approver(row: Row, actor: str) -> None:
     if actor == row["redacted_by"]:
-        raise SameReviewer(actor)
+        raise SameReviewer(actor, "redacted this text")
 
 
 def digest(public: Mapping[str, Any]) -> str:

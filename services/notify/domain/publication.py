@@ -26,6 +26,19 @@ ALLOWED = {
 }
 
 
+class SameReviewer(Exception):
+    """Four eyes: whoever prepared a text (drafted a bulletin, redacted an exposure) may not approve it
+    (HTTP 403)."""
+
+    def __init__(self, actor: str, did: str):
+        super().__init__(f"{actor} {did}; another office user must approve it (four-eyes rule)")
+
+
+def check_reviewer(row: Row, actor: str, decision: str) -> None:
+    if decision == "approved" and actor == row["drafted_by"]:
+        raise SameReviewer(actor, "drafted this bulletin")
+
+
 class Refused(Exception):
     """The action does not fit the publication's state (an HTTP 409 naming the state)."""
 

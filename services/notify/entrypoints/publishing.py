@@ -16,7 +16,7 @@ from zfcommon import logs
 from zfcommon.auth import require_role
 from zfcommon.clock import clock_for
 from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.problem import Conflict, NotFound, Unavailable, Unprocessable
+from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
@@ -66,6 +66,8 @@ def problems(fn: Callable[[], Any]) -> Any:
         return fn()
     except publication.Refused as exc:
         raise Conflict(str(exc), state=exc.state, allowed=exc.allowed) from None
+    except publication.SameReviewer as exc:
+        raise Forbidden(str(exc)) from None
     except ConcurrencyConflict as exc:
         raise Conflict(f"{exc.stream_id} changed meanwhile; reload it and retry", state="changed") from None
     except handlers.NotFound as exc:

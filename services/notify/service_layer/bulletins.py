@@ -117,8 +117,10 @@ def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantCli
 
 
 def review_bulletin(uow: UnitOfWork, month: str, decision: str, comments: str | None, ctx: Context) -> Row:
-    return _decide(uow, "bulletin", month, "review", ctx, lambda row: ("reviewed", {
-        "month": month, "revision": row["revision"], "decision": decision, "comments": comments}))
+    def review(row: Row) -> tuple[str, Row]:
+        publication.check_reviewer(row, ctx.actor, decision)
+        return "reviewed", {"month": month, "revision": row["revision"], "decision": decision, "comments": comments}
+    return _decide(uow, "bulletin", month, "review", ctx, review)
 
 
 def publish_bulletin(uow: UnitOfWork, month: str, ctx: Context) -> Row:
