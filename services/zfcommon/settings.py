@@ -33,7 +33,8 @@ class Settings:
     intake_url: str = ""           # audit: intake's base URL, for reconciliation; notify: for the complainant
                                    # identity an exposure's redaction removes (docs/EXPOSURE.md)
     public_url: str = ""           # notify only: the public site's base URL in feed links; empty: the request's
-    reconcile_seconds: int = 300   # audit only: how often the trail is reconciled with intake's store
+    reconcile_seconds: int = 300   # audit only: how often the trail is reconciled with the event stores
+    notify_url: str = ""           # audit only: notify's base URL, to reconcile the trail with notify's store
     ledger_url: str = ""           # notify only: ledger's base URL, for the bulletins' unit figures
     hotline_callback_url: str = ""      # notify only: where hotline status callbacks go; empty = off
     hotline_callback_secrets: str = ""  # notify only: whsec_ secrets signing them (several while rotating)
@@ -109,6 +110,7 @@ class Settings:
             log_origin=env.get("ZF_LOG_ORIGIN", "zhengfeng.example.cn/audit"),
             intake_url=env.get("ZF_INTAKE_URL", "") or f"http://127.0.0.1:{ports['intake']}",
             reconcile_seconds=integer("ZF_RECONCILE_SECONDS", 300),
+            notify_url=env.get("ZF_NOTIFY_URL", "") or f"http://127.0.0.1:{ports['notify']}",
             public_url=env.get("ZF_PUBLIC_URL", "").strip().rstrip("/"),
             ledger_url=env.get("ZF_LEDGER_URL", "") or f"http://127.0.0.1:{ports['ledger']}",
             hotline_callback_url=env.get("ZF_HOTLINE_CALLBACK_URL", "").strip(),

@@ -128,7 +128,8 @@ ROWS = [
     ("notify", "POST", "/v1/notices/1/retry", None, {"office"}),
     # POST /v1/sms/replies has no row: the SMS gateway's Standard Webhooks signature opens it, not a role
     # (tests/integration/test_notices.py::test_a_satisfaction_reply_is_recorded_on_intake_once_…).
-    ("intake", "GET", "/v1/streams/digests?until=2030-01-01T00:00:00%2B08:00", None, {"office", "auditor"}),
+    *[(svc, "GET", "/v1/streams/digests?until=2030-01-01T00:00:00%2B08:00", None, {"office", "auditor"})
+      for svc in ("intake", "notify")],
     *[("audit", method, path, None, {"office", "auditor"}) for method, path in (
         ("GET", "/v1/events"), ("GET", "/v1/reconciliation"), ("POST", "/v1/reconciliation"),
         ("GET", "/v1/log/sth"), ("GET", "/v1/log/checkpoint"), ("GET", "/v1/log/public-keys"),

@@ -52,10 +52,11 @@ REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET",
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
 # ZF_INTAKE_URL matters to audit (reconciliation) and notify (notices, exposures); compose sets it for both.
+# ZF_NOTIFY_URL matters to audit only (reconciliation with notify's store); compose sets it there.
 # ZF_LEDGER_URL matters to notify only (compose sets it there), for the bulletins' figures.
 # ZF_HOTLINE_WEBHOOK_SECRETS may stay empty (no hotline: its webhook answers 503); only intake is given it.
 OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
-                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_LEDGER_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
+                   "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_NOTIFY_URL", "ZF_LEDGER_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
                    "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS", "ZF_WEBHOOK_TIMEOUT",
                    "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS",
                    # notices: read by every service's Settings, given to notify only (empty: not configured)
@@ -489,8 +490,9 @@ def test_only_intake_is_given_the_hotline_webhook_secrets():
     assert holders == {"intake"}
 
 
-def test_audit_reconciles_with_intake_over_the_compose_network():
+def test_audit_reconciles_with_intake_and_notify_over_the_compose_network():
     assert environment("audit-signer")["ZF_INTAKE_URL"] == "http://intake:8001"
+    assert environment("audit-signer")["ZF_NOTIFY_URL"] == "http://notify:8003"
 
 
 def test_notify_takes_the_bulletins_figures_from_the_ledger_over_the_compose_network():

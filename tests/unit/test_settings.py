@@ -55,3 +55,9 @@ def test_environ_argument_is_the_only_source(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://from-process-env")
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         Settings.from_env("intake", _without("DATABASE_URL"))
+
+
+def test_audit_finds_the_event_stores_it_reconciles_with_from_their_ports_or_urls():
+    settings = Settings.from_env("audit", {**ENV, "ZF_NOTIFY_PORT": "9103"})
+    assert (settings.intake_url, settings.notify_url) == ("http://127.0.0.1:8001", "http://127.0.0.1:9103")
+    assert Settings.from_env("audit", {**ENV, "ZF_NOTIFY_URL": "http://notify:8003"}).notify_url == "http://notify:8003"

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import requests
 from flask import Flask, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -73,14 +72,27 @@ class Events(MethodView):
         return {"items": items, "next_after": rows[-1]["seq"] if full else None}
 
 
-class ReconciliationOut(Schema):
+class SourceReconciliation(Schema):
+    source = fields.String(required=True, metadata={"description": "the event store: intake or notify"})
     ran_at = fields.DateTime()
     until = fields.DateTime(required=True)
     streams = fields.Integer(required=True)
-    missing = fields.Integer(required=True, metadata={"description": "events intake holds that the trail lacks"})
-    extra = fields.Integer(required=True, metadata={"description": "events the trail holds that intake does not"})
+    missing = fields.Integer(required=True, metadata={"description": "events the source holds that the trail lacks"})
+    extra = fields.Integer(required=True, metadata={"description": "events the trail holds that the source does not"})
     differing = fields.Integer(required=True, metadata={"description": "streams with other events or order"})
-    report = fields.List(fields.Dict(), required=True)
+    report = fields.List(fields.Dict(), required=True,
+                         metadata={"description": "{stream, <source>: its count, trail: the trail's count}"})
+    error = fields.String(allow_none=True, metadata={"description": "set when the source was not reachable"})
+
+
+class ReconciliationOut(Schema):
+    streams = fields.Integer(required=True, metadata={"description": "totals over the reachable sources"})
+    missing = fields.Integer(required=True)
+    extra = fields.Integer(required=True)
+    differing = fields.Integer(required=True)
+    unreachable = fields.List(fields.String(), required=True,
+                              metadata={"description": "sources whose latest reconciliation could not reach them"})
+    sources = fields.List(fields.Nested(SourceReconciliation), required=True)
 
 
 class AsOfQuery(Schema):
@@ -113,30 +125,32 @@ class CaseAsOf(MethodView):
 
 
 recon_blp = Blueprint("reconciliation", __name__, url_prefix="/v1/reconciliation",
-                      description="The trail compared with intake's event store")
+                      description="The trail compared with the event stores of intake and notify")
 
 
 @recon_blp.route("")
 class Reconciliation(MethodView):
     @recon_blp.response(200, ReconciliationOut)
     def get(self):
-        """The latest reconciliation's result."""
+        """The latest reconciliation's result of each source (intake, notify), with totals."""
         require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
-            row = reconcile.latest(conn)
-        if row is None:
+            rows = reconcile.latest(conn)
+        if not rows:
             raise NotFound("no reconciliation has run yet")
-        return row
+        return reconcile.summary(rows)
 
     @recon_blp.response(200, ReconciliationOut)
     def post(self):
-        """Compare the trail with intake's event store now (the signer also does it on a schedule)."""
+        """Compare the trail with every source's event store now (the signer also does it on a
+        schedule). A source that cannot be reached is listed in `unreachable`; 503 when none can."""
         require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
-            try:
-                return run_reconciliation(conn, current_app.extensions["zf_settings"])
-            except requests.RequestException as exc:
-                raise Unavailable(f"intake is not reachable for reconciliation: {type(exc).__name__}") from None
+            result = run_reconciliation(conn, current_app.extensions["zf_settings"])
+        if len(result["unreachable"]) == len(result["sources"]):
+            raise Unavailable("no event store is reachable for reconciliation: "
+                              + "; ".join(r["error"] for r in result["sources"]))
+        return result
 
 
 class ReconciliationGauges(Collector):
@@ -145,14 +159,23 @@ class ReconciliationGauges(Collector):
 
     def collect(self):
         with self.pool.connection(timeout=2) as conn:
-            row = reconcile.latest(conn)
-        if row is None:
+            rows = reconcile.latest(conn)
+        if not rows:
             return
-        for name, help_text in (("missing", "Events intake holds that the trail lacks"),
-                                ("extra", "Events the trail holds that intake does not"),
-                                ("differing", "Streams whose events differ between intake and the trail")):
-            yield GaugeMetricFamily(f"zf_reconcile_{name}", f"{help_text}, at the latest reconciliation",
-                                    value=row[name])
+        for name, help_text in (("missing", "Events a source's store holds that the trail lacks"),
+                                ("extra", "Events of a source the trail holds that its store does not"),
+                                ("differing", "Streams whose events differ between a source's store and the trail")):
+            gauge = GaugeMetricFamily(f"zf_reconcile_{name}", f"{help_text}, at the latest reconciliation",
+                                      labels=["source"])
+            for row in rows:
+                if not row["error"]:
+                    gauge.add_metric([row["source"]], row[name])
+            yield gauge
+        gauge = GaugeMetricFamily("zf_reconcile_unreachable",
+                                  "1 when the latest reconciliation could not reach the source", labels=["source"])
+        for row in rows:
+            gauge.add_metric([row["source"]], 1 if row["error"] else 0)
+        yield gauge
 
 
 def create_app(settings: Settings | None = None) -> Flask:

@@ -1,6 +1,6 @@
 """`python -m audit.entrypoints.signer`: signs a tree head at least once a second while the trail
-grows (nothing to sign while it does not), and reconciles the trail with intake's event store every
-ZF_RECONCILE_SECONDS."""
+grows (nothing to sign while it does not), and reconciles the trail with the event stores of intake
+and notify every ZF_RECONCILE_SECONDS."""
 from __future__ import annotations
 
 import signal
@@ -8,7 +8,6 @@ import threading
 import time
 
 import psycopg
-import requests
 
 from zfcommon import db, logs
 from zfcommon.settings import Settings
@@ -37,15 +36,18 @@ def main() -> None:
                 heads.log.info("tree_head_signed", extra={"tree_size": signed["tree_size"]})
             if time.monotonic() >= next_reconciliation:
                 next_reconciliation = time.monotonic() + settings.reconcile_seconds
-                result = run_reconciliation(conn, settings)
-                level = heads.log.warning if result["missing"] or result["extra"] or result["differing"] else heads.log.info
-                level("reconciled", extra={k: result[k] for k in ("streams", "missing", "extra", "differing")})
+                for result in run_reconciliation(conn, settings)["sources"]:
+                    if result["error"]:          # that store is unreachable: the others were reconciled
+                        heads.log.warning("reconciliation_failed", extra={"source": result["source"],
+                                                                         "error": result["error"]})
+                        continue
+                    level = heads.log.warning if result["missing"] or result["extra"] or result["differing"] \
+                        else heads.log.info
+                    level("reconciled", extra={k: result[k] for k in
+                                               ("source", "streams", "missing", "extra", "differing")})
         except psycopg.OperationalError as exc:
             heads.log.warning("database_unavailable", extra={"error": str(exc)})
             conn = None
-        except requests.RequestException as exc:      # intake unreachable: try again next round
-            conn.rollback()
-            heads.log.warning("reconciliation_failed", extra={"error": str(exc)[:300]})
 
 
 if __name__ == "__main__":

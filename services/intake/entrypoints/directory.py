@@ -3,14 +3,12 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from zfcommon.auth import require_role
 from zfcommon.problem import Unprocessable
 from zfcommon.web import principal
 from zfcommon.workdays import YearSchedule
 
-from zfcommon import eventstore
 from ..domain import directory as domain
 from ..service_layer import handlers
 from .common import command, context, problems, uow
@@ -87,23 +85,6 @@ def set_calendar_year(body, year):
     except ValueError as exc:
         raise Unprocessable(str(exc), errors={"holidays": [str(exc)]}) from None
     return _change(domain.set_calendar_year, schedule)
-
-
-class DigestQuery(Schema):
-    until = fields.AwareDateTime(required=True, metadata={"description": "only events with time before this"})
-    after = fields.String(load_default="", metadata={"description": "the last stream id of the previous page"})
-    limit = fields.Integer(load_default=1000, validate=validate.Range(min=1, max=5000))
-
-
-@blp.route("/streams/digests", methods=["GET"])
-@blp.arguments(DigestQuery, location="query", unknown=None)
-def stream_digests(query):
-    """Per stream: event count and SHA-256 of the event ids in order — for audit's reconciliation."""
-    require_role(principal(), "auditor", "office")
-    with uow() as u:
-        rows = eventstore.stream_digests(u.conn, after=query["after"], until=query["until"].isoformat(),
-                                         limit=query["limit"])
-    return {"streams": rows, "next_after": rows[-1]["stream_id"] if len(rows) == query["limit"] else None}
 
 
 @blp.route("/accountability", methods=["POST"])

@@ -8,6 +8,7 @@ from prometheus_client.registry import Collector
 from zfcommon import db
 from zfcommon.clock import clock_for
 from zfcommon.settings import Settings
+from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app
 
 from ..adapters.contacts import load_master_key
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["zf_clock"] = clock_for(settings.clock_file)
     api.register_blueprint(cases.blp)
     api.register_blueprint(directory.blp)
+    api.register_blueprint(digests_blueprint())   # GET /v1/streams/digests, for audit's reconciliation
     api.register_blueprint(hooks.blp)
     api.register_blueprint(clients.blp)
     api.register_blueprint(inspections.blp)

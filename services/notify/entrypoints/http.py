@@ -10,6 +10,7 @@ from zfcommon import db
 from zfcommon.auth import require_role
 from zfcommon.problem import NotFound
 from zfcommon.settings import Settings
+from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app, principal
 
 from ..adapters import repository
@@ -61,5 +62,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(notices.blp)
     api.register_blueprint(notices.replies)
     api.register_blueprint(exposures.blp)
+    api.register_blueprint(digests_blueprint())   # GET /v1/streams/digests, for audit's reconciliation
     app.register_blueprint(public.blp)      # /public/: no token, read-only (docs/EXPOSURE.md)
     return app
