@@ -269,7 +269,7 @@ def test_a_month_of_casework_gives_the_hand_computed_ledger(tmp_path_factory):
     home = tmp_path_factory.mktemp("zf-month")
     clock = home / "clock"
     clock.write_text("2026-11-02T09:00:00+08:00")
-    with running_system(home, ZF_CLOCK_FILE=str(clock)) as system:
+    with running_system(home, ZF_CLOCK_FILE=str(clock), ZF_ESCALATION_SECONDS="1") as system:
         month = Month(system, clock)
         play(month)
         eventually(lambda: settled(month), timeout=60, interval=1)
@@ -282,6 +282,19 @@ def test_a_month_of_casework_gives_the_hand_computed_ledger(tmp_path_factory):
         assert [(by_id[o["case_id"]], o["working_days_overdue"]) for o in overdue if o["overdue"]] == \
             [("A4", 15), ("E1", 3), ("B4", 1)]
         assert sorted(by_id[o["case_id"]] for o in overdue if o["sign_for_overdue"]) == ["A6", "C4"]
+
+        # notify's scheduler has caught up with the month: A4 (立行立改, 15 working days overdue) is at the
+        # last step of its ladder, E1 (立行立改 again after the bad visit, 3 overdue) at the admonishment
+        # talk; the ledger shows the steps on the cases and the units got their notices.
+        def step(name: str) -> str | None:
+            return requests.get(system.url("ledger", f"/v1/cases/{month.cases[name]}"), headers=month.office,
+                                timeout=10).json()["escalation_step"]
+        eventually(lambda: (step("A4"), step("E1")) == ("accountability_proposal", "admonishment_talk"),
+                   timeout=60, interval=1)
+        told = requests.get(system.url("notify", "/v1/notices"), params={"case_id": month.cases["A4"]},
+                            headers=month.office, timeout=10).json()
+        kinds = {n["kind"] for n in told}
+        assert {"case_assigned", "escalation_supervision_letter", "escalation_accountability_proposal"} <= kinds
 
         mine = requests.get(system.url("ledger", "/v1/units/stats"), headers=system.headers("unit", unit=C),
                             timeout=10).json()["items"]
