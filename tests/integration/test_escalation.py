@@ -197,10 +197,13 @@ def test_cases_climb_the_ladder_stop_when_rectified_restart_when_extended_and_sh
                                    ("deadline", 1, "stopped:rectification_reported")]
     assert w.notify_steps("Z")[3:] == [("deadline", 2, "reminder")]             # 12-15, before the new 12-18
 
-    # notify's API: one case, and the list by unit, step and ladder.
-    x = w.client["notify"].get(f"/v1/escalations/{w.cases['X']}", headers=LEAD).json
-    assert [(l["ladder"], l["state"], l["step"]) for l in x["ladders"]] == [
-        ("deadline", "running", "accountability_proposal")]
+    # notify's API: one case, and the list by unit, step and ladder. Its projection learns the steps from
+    # its own events coming back through the broker, a moment after the store has them.
+    def ladder_of_x() -> dict:
+        return w.client["notify"].get(f"/v1/escalations/{w.cases['X']}", headers=LEAD).json
+    eventually(lambda: [(l["ladder"], l["state"], l["step"]) for l in ladder_of_x()["ladders"]] == [
+        ("deadline", "running", "accountability_proposal")], timeout=20)
+    x = ladder_of_x()
     assert [(h["step"], h["threshold"], h["crossed_on"]) for h in x["history"]][1:] == [
         ("supervision_letter", 5, "2026-11-30"), ("admonishment_talk", 10, "2026-12-07"),
         ("bulletin_criticism", 15, "2026-12-14"), ("accountability_proposal", 20, "2026-12-21")]
