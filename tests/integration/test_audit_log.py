@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit.adapters import heads, trail
 from audit.domain import checkpoint, merkle
@@ -174,4 +175,41 @@ def test_any_case_is_rebuilt_from_the_trail_as_of_any_time(urls):
     assert as_of(first.time - timedelta(days=1)).status_code == 404
     assert client.get("/v1/cases/case-asof/as-of", query_string={"at": "2030-01-01T00:00:00+08:00"},
                       headers=bearer("unit", unit="县自然资源局")).status_code == 403
+    app.extensions["zf_pool"].close()
+
+
+def test_every_signed_head_is_served_by_size_so_any_two_historical_heads_can_be_proved_consistent(log, urls):
+    """An auditor who never polled /sth fetches two old heads, checks their signatures with the published
+    key, and checks the consistency proof between them: the verifiers used are the ones the reference
+    vectors pin (merkle.verify_consistency) and Ed25519 itself, not the server's word."""
+    app = create_app(settings_for("audit", urls["audit"]))
+    client, auditor = app.test_client(), bearer("auditor")
+    [key] = client.get("/v1/log/public-keys", headers=auditor).json["keys"]
+    public = base64.b64decode(key["public_key"])
+
+    first = client.get("/v1/log/checkpoints", query_string={"limit": 2}, headers=auditor).json
+    assert [h["tree_size"] for h in first["items"]] == [5, 10] and first["next_after"] == 10
+    rest = client.get("/v1/log/checkpoints", query_string={"after": 10, "limit": 2}, headers=auditor).json
+    assert [h["tree_size"] for h in rest["items"]] == [12] and rest["next_after"] is None
+
+    note = client.get("/v1/log/checkpoints/5", headers={**auditor, "Accept": "text/plain"})
+    assert note.mimetype == "text/plain"
+    old = checkpoint.verify(note.get_data(as_text=True), {checkpoint.key_hash(ORIGIN, public): public})
+    newer = client.get("/v1/log/checkpoints/10", headers=auditor).json
+    assert newer == first["items"][1] and newer["key_id"] == key["key_id"]
+    root10 = base64.b64decode(newer["sha256_root_hash"])
+    body = checkpoint.TreeHead(ORIGIN, 10, root10, newer["timestamp"]).body()
+    Ed25519PublicKey.from_public_bytes(public).verify(base64.b64decode(newer["tree_head_signature"]), body.encode())
+    assert newer["checkpoint"].startswith(body + "\n— ")
+
+    proof = [base64.b64decode(p) for p in client.get(
+        "/v1/log/sth-consistency", query_string={"first": old.tree_size, "second": 10}, headers=auditor).json["consistency"]]
+    merkle.verify_consistency(old.tree_size, 10, proof, old.root, root10)
+    with pytest.raises(merkle.ProofError):
+        merkle.verify_consistency(old.tree_size, 10, proof, old.root, merkle.leaf_hash(b"another log"))
+
+    missing = client.get("/v1/log/checkpoints/7", headers=auditor)
+    assert missing.status_code == 404 and missing.json["code"] == "log.checkpoint_not_found"
+    assert client.get("/v1/log/checkpoints", query_string={"limit": 0}, headers=auditor).status_code == 422
+    assert client.get("/v1/log/checkpoints/5", headers=bearer("unit", unit="县自然资源局")).status_code == 403
     app.extensions["zf_pool"].close()

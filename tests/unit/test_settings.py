@@ -61,3 +61,11 @@ def test_audit_finds_the_event_stores_it_reconciles_with_from_their_ports_or_url
     settings = Settings.from_env("audit", {**ENV, "ZF_NOTIFY_PORT": "9103"})
     assert (settings.intake_url, settings.notify_url) == ("http://127.0.0.1:8001", "http://127.0.0.1:9103")
     assert Settings.from_env("audit", {**ENV, "ZF_NOTIFY_URL": "http://notify:8003"}).notify_url == "http://notify:8003"
+
+
+def test_offline_tools_need_only_the_database_url():
+    settings = Settings.from_env("audit", {"DATABASE_URL": "postgresql://audit@db/zf"}, database_only=True)
+    assert (settings.database_url, settings.kafka_bootstrap_servers, settings.jwt_secret) == \
+        ("postgresql://audit@db/zf", "", "")
+    with pytest.raises(ConfigError, match="DATABASE_URL is not set"):
+        Settings.from_env("audit", {}, database_only=True)

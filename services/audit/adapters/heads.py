@@ -57,5 +57,11 @@ def at_size(conn: psycopg.Connection, size: int) -> dict[str, Any] | None:
                         (size,)).fetchone()
 
 
+def page(conn: psycopg.Connection, after: int, limit: int) -> list[dict[str, Any]]:
+    """Signed heads by tree size, the sizes above `after` (one per size: the first signed)."""
+    return conn.execute("SELECT DISTINCT ON (tree_size) * FROM tree_heads WHERE tree_size > %s"
+                        " ORDER BY tree_size, timestamp_ms LIMIT %s", (after, limit)).fetchall()
+
+
 def keys(conn: psycopg.Connection) -> list[dict[str, Any]]:
     return conn.execute("SELECT key_id, origin, public_key, first_used FROM signing_keys ORDER BY first_used").fetchall()

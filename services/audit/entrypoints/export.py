@@ -1,6 +1,8 @@
 """`python -m audit.entrypoints.export --out FILE [--start N] [--end N]`: write an audit bundle
 (service_layer/bundle.py) of leaves [start, end) for offline verification. FILE ending in .tar gives
 one uncompressed tar; any other path is a directory. --end defaults to the latest signed head's size.
+Needs only DATABASE_URL (the audit database): no broker, no token secret, no running service.
+GET /v1/log/export streams the same bundle over HTTP.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", type=int, default=0, help="first leaf index (0-based)")
     parser.add_argument("--end", type=int, default=None, help="leaf index after the last one exported")
     args = parser.parse_args(argv)
-    settings = Settings.from_env("audit")
+    settings = Settings.from_env("audit", database_only=True)
     with db.connect(settings.database_url) as conn:
         try:
             manifest = export(conn, args.out, args.start, args.end)

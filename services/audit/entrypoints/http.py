@@ -21,7 +21,7 @@ from zfcommon.web import create_base_app, principal
 from ..adapters import trail
 from ..service_layer import reconcile
 from ..service_layer.reconcile import run_reconciliation
-from . import log
+from . import bundles, log
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="The accountability trail")
 
@@ -185,6 +185,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                collectors=lambda: [ReconciliationGauges(pool)])
     api.register_blueprint(blp)
     api.register_blueprint(log.blp)
+    api.register_blueprint(bundles.blp)
     api.register_blueprint(recon_blp)
     api.register_blueprint(cases_blp)
     return app

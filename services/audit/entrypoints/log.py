@@ -5,7 +5,7 @@ import base64
 import binascii
 import json
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
@@ -66,6 +66,21 @@ class Entries(Schema):
             raise ValidationError("end must be ≥ start and at most 999 more", "end")
 
 
+class CheckpointPage(Schema):
+    class Meta:
+        unknown = "raise"
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "list the heads of tree sizes greater than this"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+def _signed(h: dict) -> Response | dict:
+    """A head as JSON, or as its C2SP signed note when the client asks for text/plain."""
+    if request.accept_mimetypes.best_match(["application/json", "text/plain"]) == "text/plain":
+        return Response(h["checkpoint"], mimetype="text/plain")
+    return _head_json(h)
+
+
 def _latest() -> dict:
     require_role(principal(), *READERS)
     with _conn() as conn:
@@ -87,6 +102,30 @@ class Checkpoint(MethodView):
     def get(self):
         """The latest signed tree head as a C2SP signed note (text/plain)."""
         return Response(_latest()["checkpoint"], mimetype="text/plain")
+
+
+@blp.route("/checkpoints")
+class Checkpoints(MethodView):
+    @blp.arguments(CheckpointPage, **Q)
+    def get(self, q):
+        """Every signed tree head by tree size, oldest first (paged: follow `next_after`)."""
+        require_role(principal(), *READERS)
+        with _conn() as conn:
+            rows = heads.page(conn, q["after"], q["limit"])
+        return {"items": [_head_json(h) for h in rows],
+                "next_after": rows[-1]["tree_size"] if len(rows) == q["limit"] else None}
+
+
+@blp.route("/checkpoints/<int:size>")
+class CheckpointBySize(MethodView):
+    def get(self, size):
+        """The head signed for a tree size: JSON, or the C2SP signed note with `Accept: text/plain`."""
+        require_role(principal(), *READERS)
+        with _conn() as conn:
+            h = heads.at_size(conn, size)
+        if h is None:
+            raise NotFound(f"没有为树大小 {size} 签名的树头", code="log.checkpoint_not_found", tree_size=size)
+        return _signed(h)
 
 
 @blp.route("/public-keys")

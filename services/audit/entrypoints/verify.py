@@ -1,7 +1,7 @@
 """`python -m audit.entrypoints.verify`: recompute the trail, the Merkle tree and every signed tree
 head from the stored events, and name everything that disagrees (service_layer/verify.py).
 
-Exit status 0 when the log verifies, 1 when it does not.
+Needs only DATABASE_URL (the audit database). Exit status 0 when the log verifies, 1 when it does not.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def progress_bar(done: int, total: int) -> None:
 
 
 def main() -> int:
-    settings = Settings.from_env("audit")
+    settings = Settings.from_env("audit", database_only=True)
     with db.connect(settings.database_url) as conn:
         problems = verify(conn, progress_bar if sys.stderr.isatty() else lambda *_: None)
         total = conn.execute("SELECT count(*) AS n FROM trail").fetchone()["n"]

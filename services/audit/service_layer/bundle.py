@@ -7,9 +7,11 @@ A bundle is an uncompressed .tar (or, when the path is not *.tar, a directory) h
 - keys.json: every signing key (a rotated key still verifies the heads it signed);
 - manifest.json: format, origin, start, end, count, the latest included head, the frontier of the tree
   before `start` (the hashes of merkle.frontier(start): with them, the exported leaves reproduce the
-  root of every head of size >= start), and the sha256 of the other three files.
+  root of every head of size >= start), and the sha256 of the other three files. It is the tar's
+  last member: the sums are computed while the other files stream.
 Uncompressed tar because its members can be read side by side (the verifier walks events and heads
-together) and streamed: export and verification both use constant memory, whatever the log's size.
+together) and streamed: export (to a file, or over HTTP as GET /v1/log/export) and verification both
+use constant memory, whatever the log's size.
 
 The manifest and keys.json are NOT signed: trust comes only from the signed heads, and only if the
 auditor compares the keys with ones obtained elsewhere (verify_bundle's `trusted`; the CLI's --key).
@@ -20,12 +22,11 @@ import base64
 import hashlib
 import json
 import os
-import shutil
 import tarfile
-import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Callable, Iterator
+from typing import IO, Callable, Iterable, Iterator
 
 from ..domain import checkpoint, merkle
 from ..domain.chain import canonical_bytes
@@ -33,6 +34,7 @@ from ..domain.chain import canonical_bytes
 FORMAT = "zhengfeng-audit-bundle/1"
 FILES = ("events.jsonl", "heads.jsonl", "keys.json")    # hashed in the manifest, written before it
 BATCH = 5000
+CHUNK = 64 * 1024
 Progress = Callable[[int, int], None]
 
 
@@ -40,19 +42,10 @@ def _b64(b: bytes) -> str:
     return base64.b64encode(bytes(b)).decode()
 
 
-class _Hashed:
-    """A binary file that hashes what is written to it (one pass: no re-reading large files)."""
-
-    def __init__(self, path: Path):
-        self.file, self.sha = open(path, "wb"), hashlib.sha256()
-
-    def write(self, data: bytes) -> None:
-        self.file.write(data)
-        self.sha.update(data)
-
-    def close(self) -> str:
-        self.file.close()
-        return self.sha.hexdigest()
+class RangeRefused(ValueError):
+    def __init__(self, start: int, end: int, size: int):
+        super().__init__(f"cannot export [{start}, {end}) from a log of {size} entries")
+        self.start, self.end, self.size = start, end, size
 
 
 def _stream(conn, name: str, query: str, params: tuple) -> Iterator[dict]:
@@ -62,73 +55,130 @@ def _stream(conn, name: str, query: str, params: tuple) -> Iterator[dict]:
         yield from cur
 
 
+def _chunked(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Pieces joined into chunks of about CHUNK bytes: few writes, little memory."""
+    buf = bytearray()
+    for piece in pieces:
+        buf += piece
+        if len(buf) >= CHUNK:
+            yield bytes(buf)
+            buf.clear()
+    if buf:
+        yield bytes(buf)
+
+
+def _hashed(sums: dict[str, str], name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The chunks as they are, their sha256 put in `sums` once the last one has been read."""
+    sha = hashlib.sha256()
+    for chunk in chunks:
+        sha.update(chunk)
+        yield chunk
+    sums[name] = sha.hexdigest()
+
+
+class Export:
+    """The bundle of leaves [start, end), read from one snapshot of the database so that trail, tree and
+    heads agree while the log grows. `end` defaults to the latest signed head's size, so that by
+    default every exported event is covered by a signature. RangeRefused for a range the log lacks.
+
+    `files()` gives each file as (name, size, chunks) and `tar()` the tar stream's bytes: every size is
+    known before its bytes are read (an SQL sum for the events, a first pass over the heads), so the
+    tar is written as it is read, never held whole, on disk or in memory. manifest.json comes last:
+    it holds the sha256 of the other files, computed while they stream (`manifest` is set then)."""
+
+    def __init__(self, conn, start: int = 0, end: int | None = None):
+        from psycopg.pq import TransactionStatus
+
+        from ..adapters import heads, tree        # here, not at import: verify_bundle must need no DB driver
+        if conn.info.transaction_status == TransactionStatus.IDLE:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        size = tree.tree_size(conn)
+        if end is None:
+            latest = heads.latest(conn)
+            end = latest["tree_size"] if latest else size
+        if not 0 <= start <= end <= size:
+            raise RangeRefused(start, end, size)
+        self.conn, self.start, self.end, self.manifest = conn, start, end, None
+        self._heads, self._tree = heads, tree
+
+    def _head_lines(self) -> Iterator[bytes]:
+        for h in _stream(self.conn, "bundle_heads", "SELECT * FROM tree_heads WHERE tree_size <= %s"
+                         " ORDER BY timestamp_ms", (self.end,)):
+            yield json.dumps(_head(h), ensure_ascii=False).encode("utf-8") + b"\n"
+
+    def files(self) -> Iterator[tuple[str, int, Iterable[bytes]]]:
+        conn, start, end, sums = self.conn, self.start, self.end, {}
+        # The bytes psycopg sends for each event are its UTF-8 encoding: count those, plus the newline.
+        sized = conn.execute("SELECT count(*) AS n, coalesce(sum(octet_length(convert_to(event, 'UTF8')) + 1), 0)"
+                             " AS bytes FROM trail WHERE seq > %s AND seq <= %s", (start, end)).fetchone()
+        events = (r["event"].encode("utf-8") + b"\n" for r in _stream(
+            conn, "bundle_events", "SELECT event FROM trail WHERE seq > %s AND seq <= %s ORDER BY seq", (start, end)))
+        yield "events.jsonl", sized["bytes"], _hashed(sums, "events.jsonl", _chunked(events))
+        heads_size = sum(map(len, self._head_lines()))         # a first pass: the size goes first
+        last = conn.execute("SELECT * FROM tree_heads WHERE tree_size <= %s ORDER BY timestamp_ms DESC LIMIT 1",
+                            (end,)).fetchone()
+        last = last and _head(last)
+        yield "heads.jsonl", heads_size, _hashed(sums, "heads.jsonl", _chunked(self._head_lines()))
+        keys = json.dumps([{"key_id": k["key_id"], "origin": k["origin"], "public_key": _b64(k["public_key"])}
+                           for k in self._heads.keys(conn)], indent=1, ensure_ascii=False).encode("utf-8")
+        yield "keys.json", len(keys), _hashed(sums, "keys.json", [keys])
+        positions = merkle.frontier(start)
+        nodes = self._tree.Nodes(conn).fetch(positions)
+        self.manifest = {"format": FORMAT, "origin": last["checkpoint"].split("\n", 1)[0] if last else None,
+                         "start": start, "end": end, "count": sized["n"], "latest_head": last,
+                         "frontier": [{"level": lv, "index": i, "hash": _b64(nodes(lv, i))} for lv, i in positions],
+                         "sha256": sums}
+        text = json.dumps(self.manifest, indent=1, ensure_ascii=False).encode("utf-8")
+        yield "manifest.json", len(text), [text]
+
+    def tar(self) -> Iterator[bytes]:
+        """The bundle as an uncompressed POSIX (pax) tar, chunk by chunk."""
+        total, stamp = 0, int(time.time())
+        for name, size, chunks in self.files():
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = size, stamp, 0o644
+            header = info.tobuf(tarfile.PAX_FORMAT, tarfile.ENCODING, "surrogateescape")
+            yield header
+            written = 0
+            for chunk in chunks:
+                written += len(chunk)
+                yield chunk
+            if written != size:      # the member's header is sent: a wrong size would corrupt the tar
+                raise RuntimeError(f"{name}: {written} bytes read, {size} announced")
+            padding = -size % tarfile.BLOCKSIZE
+            yield tarfile.NUL * padding
+            total += len(header) + size + padding
+        end = 2 * tarfile.BLOCKSIZE     # two empty blocks end the archive; it fills its last record
+        yield tarfile.NUL * (end + -(total + end) % tarfile.RECORDSIZE)
+
+
+def _head(h) -> dict:
+    return {"tree_size": h["tree_size"], "timestamp_ms": h["timestamp_ms"], "root": _b64(h["root"]),
+            "key_id": h["key_id"], "checkpoint": h["checkpoint"]}
+
+
 def export(conn, out: str | os.PathLike, start: int = 0, end: int | None = None) -> dict:
-    """Writes the bundle of leaves [start, end) to `out`; returns the manifest. `end` defaults to the
-    latest signed head's size, so that by default every exported event is covered by a signature."""
-    from psycopg.pq import TransactionStatus
-
-    from ..adapters import heads, tree        # here, not at import: verify_bundle must need no DB driver
-    # One snapshot for trail, tree and heads, so that they agree even while the log grows (only
-    # possible when no transaction is open yet; the transaction is committed at the end).
-    if conn.info.transaction_status == TransactionStatus.IDLE:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-    size = tree.tree_size(conn)
-    if end is None:
-        latest = heads.latest(conn)
-        end = latest["tree_size"] if latest else size
-    if not 0 <= start <= end <= size:
-        raise ValueError(f"cannot export [{start}, {end}) from a log of {size} entries")
-    out = Path(out)
-    as_tar = out.suffix == ".tar"
-    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=".bundle-")) if as_tar else out
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        return _write(conn, tree, heads, work, out if as_tar else None, start, end)
-    finally:
-        if as_tar:
-            shutil.rmtree(work, ignore_errors=True)
-
-
-def _write(conn, tree, heads, work: Path, tar_path: Path | None, start: int, end: int) -> dict:
-    sums, count, last = {}, 0, None
-
-    f = _Hashed(work / "events.jsonl")
-    for row in _stream(conn, "bundle_events", "SELECT event FROM trail WHERE seq > %s AND seq <= %s ORDER BY seq",
-                       (start, end)):
-        f.write(row["event"].encode("utf-8") + b"\n")
-        count += 1
-    sums["events.jsonl"] = f.close()
-    f = _Hashed(work / "heads.jsonl")
-    for h in _stream(conn, "bundle_heads", "SELECT * FROM tree_heads WHERE tree_size <= %s ORDER BY timestamp_ms",
-                     (end,)):
-        last = {"tree_size": h["tree_size"], "timestamp_ms": h["timestamp_ms"], "root": _b64(h["root"]),
-                "key_id": h["key_id"], "checkpoint": h["checkpoint"]}
-        f.write(json.dumps(last, ensure_ascii=False).encode("utf-8") + b"\n")
-    sums["heads.jsonl"] = f.close()
-    keys = [{"key_id": k["key_id"], "origin": k["origin"], "public_key": _b64(k["public_key"])}
-            for k in heads.keys(conn)]
-    f = _Hashed(work / "keys.json")
-    f.write(json.dumps(keys, indent=1, ensure_ascii=False).encode("utf-8"))
-    sums["keys.json"] = f.close()
-
-    positions = merkle.frontier(start)
-    nodes = tree.Nodes(conn).fetch(positions)
-    manifest = {"format": FORMAT, "origin": last["checkpoint"].split("\n", 1)[0] if last else None,
-                "start": start, "end": end, "count": count, "latest_head": last,
-                "frontier": [{"level": lv, "index": i, "hash": _b64(nodes(lv, i))} for lv, i in positions],
-                "sha256": sums}
-    (work / "manifest.json").write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
-    conn.commit()
-    if tar_path is not None:
-        partial = tar_path.with_name(tar_path.name + ".partial")
+    """Writes the bundle of leaves [start, end) to `out` (a .tar file, or else a directory); returns
+    the manifest. A tar is written under a temporary name and renamed when complete: never a
+    half-written bundle under the final name."""
+    bundle, out = Export(conn, start, end), Path(out)
+    if out.suffix == ".tar":
+        partial = out.with_name(out.name + ".partial")
         try:
-            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as tar:
-                for name in ("manifest.json", *FILES):
-                    tar.add(work / name, arcname=name)
-            os.replace(partial, tar_path)    # never a half-written bundle under the final name
+            with open(partial, "wb") as f:
+                for chunk in bundle.tar():
+                    f.write(chunk)
+            os.replace(partial, out)
         finally:
             partial.unlink(missing_ok=True)
-    return manifest
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, _, chunks in bundle.files():
+            with open(out / name, "wb") as f:
+                for chunk in chunks:
+                    f.write(chunk)
+    conn.commit()
+    return bundle.manifest
 
 
 @contextmanager

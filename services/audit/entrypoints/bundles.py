@@ -1,0 +1,65 @@
+"""GET /v1/log/export: the audit bundle of `python -m audit.entrypoints.export`, streamed over HTTP as a
+tar, for auditors who have no database access. `python -m audit.entrypoints.verify_bundle` checks it.
+
+The range is checked before the first byte is sent (a bad one is a 422 problem, not a broken tar);
+then the bundle is read from one REPEATABLE READ snapshot on a connection held until the response is
+closed, and written to the client as it is read: memory stays constant whatever the log's size.
+"""
+from __future__ import annotations
+
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from zfcommon.auth import require_role
+from zfcommon.problem import Unprocessable
+from zfcommon.web import principal
+
+from ..service_layer.bundle import Export, RangeRefused
+
+blp = Blueprint("bundles", __name__, url_prefix="/v1/log", description="The log as an offline audit bundle")
+READERS = ("auditor", "office")
+
+
+class ExportQuery(Schema):
+    class Meta:
+        unknown = "raise"
+    start = fields.Integer(load_default=0, validate=validate.Range(min=0),
+                           metadata={"description": "first leaf index (0-based)"})
+    end = fields.Integer(validate=validate.Range(min=0), metadata={
+        "description": "leaf index after the last one; default: the latest signed head's size"})
+
+
+@blp.route("/export")
+class LogExport(MethodView):
+    @blp.arguments(ExportQuery, location="query", unknown=None)
+    @blp.doc(responses={"200": {"description": "the bundle (uncompressed tar: events.jsonl, heads.jsonl, keys.json,"
+                                               " manifest.json), streamed",
+                                "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}}})
+    def get(self, query):
+        """The bundle of leaves [start, end) as a tar, streamed; verify it offline with verify_bundle."""
+        require_role(principal(), *READERS)
+        pool = current_app.extensions["zf_pool"]
+        conn = pool.getconn()
+        try:
+            bundle = Export(conn, query["start"], query.get("end"))
+        except RangeRefused as exc:
+            pool.putconn(conn)
+            raise Unprocessable(f"无法导出区间 [{exc.start}, {exc.end})：日志目前共有 {exc.size} 条记录",
+                                code="log.export_range_refused", tree_size=exc.size,
+                                errors={"end" if exc.end > exc.size else "start": [str(exc)]}) from None
+        except BaseException:
+            pool.putconn(conn)
+            raise
+
+        def release() -> None:
+            # Called when the server closes the response, however it ended (sent, or the client left).
+            try:
+                conn.rollback()
+            finally:
+                pool.putconn(conn)
+        response = Response(bundle.tar(), mimetype="application/x-tar", headers={
+            "Content-Disposition": f'attachment; filename="zhengfeng-audit-{bundle.start}-{bundle.end}.tar"'})
+        response.call_on_close(release)
+        return response
