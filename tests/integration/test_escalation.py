@@ -403,3 +403,40 @@ def test_a_case_reaching_notify_late_is_checked_at_once_and_the_clock_wakes_it_o
             assert escalate.run_once(uow, clock) == 1                 # the reminder
     finally:
         pool.close()
+
+
+def test_an_imported_backlog_climbs_from_the_import_and_no_earlier_bulletin_counts_it(urls, tmp_path):
+    """Imported on Tuesday 1 December 2026 from an old ledger whose deadline was 15 October: the ladder
+    starts at the import, so its bulletin criticism falls in December (15 working days on: the 22nd),
+    and November's bulletin, drafted from the same marks, holds nothing of it."""
+    from datetime import date, datetime, timezone
+
+    from notify.adapters import bulletin_projection
+    imported = datetime(2026, 12, 1, 1, 30, tzinfo=timezone.utc)
+    story = Story("backlog", at=imported, origin={"system": "import", "ref": "row-key", "parent": "import-1",
+                                                  "extra": {"deadline": "2026-10-15"}}).add(
+        "assigned", at=imported, lead_unit=UNIT, deadline="2026-10-15", sign_for_due="2026-12-02",
+        deadline_basis={"rule": "recorded", "from_date": "2026-12-01", "working_days": None}).add("accepted", unit=UNIT)
+    with db.connect(urls["notify"]) as conn:
+        for event in story.events:
+            apply_once(conn, event, event.topic, notify.apply)
+        conn.commit()
+    (tmp_path / "now").write_text("2026-12-31T09:00:00+08:00")
+    pool = db.make_pool(urls["notify"], max_size=1)
+    pool.open()
+    try:
+        with UnitOfWork(pool) as uow:
+            assert escalate.run_once(uow, FileClock(str(tmp_path / "now"))) == 5
+            issued = uow.events.load("backlog")
+            uow.conn.rollback()
+        assert min(e.data["crossed_on"] for e in issued) == "2026-12-01"
+        assert {e.data["due"] for e in issued} == {"2026-12-01"}
+        with db.connect(urls["notify"]) as conn:
+            for event in issued:                    # as notify's consumer applies them when they come back
+                apply_once(conn, event, event.topic, notify.apply)
+            conn.commit()
+            assert bulletin_projection.month_marks(conn, date(2026, 11, 1)) == {}
+            december = bulletin_projection.month_marks(conn, date(2026, 12, 1))[UNIT]
+            assert december.criticisms == 1 and december.entries[0]["day"] == "2026-12-22"
+    finally:
+        pool.close()

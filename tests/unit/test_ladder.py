@@ -179,6 +179,40 @@ def test_reassignment_to_another_unit_stops_the_round_as_reassigned():
     assert decision.changes[0] == Stop("deadline", 1, "reassigned", "supervision_letter")
 
 
+# -- cases the unit had only since an import or a reassignment --------------------------------------
+# A backlog imported on Tuesday 1 December 2026 whose old ledger recorded a deadline of 15 October.
+IMPORTED = replace(CASE, deadline=D("2026-10-15"), since=D("2026-12-01"))
+
+
+def test_an_imported_backlog_is_counted_from_the_import_not_from_its_recorded_deadline():
+    decision = on("2026-12-01", IMPORTED)
+    assert decision.changes == (Issue("deadline", "reminder", 1, UNIT, D("2026-12-01"), 0, "deadline", -3,
+                                      D("2026-12-01")),)
+    assert decision.next_check == D("2026-12-08")          # the supervision letter: 5 working days on
+
+
+def test_no_step_of_an_imported_case_is_dated_before_the_import_however_late_notify_looks():
+    history = climbed(IMPORTED, "2026-12-31")
+    crossed = {data["step"]: data["crossed_on"] for _, data in history}
+    assert crossed == {"reminder": "2026-12-01", "supervision_letter": "2026-12-08",
+                       "admonishment_talk": "2026-12-15", "bulletin_criticism": "2026-12-22",
+                       "accountability_proposal": "2026-12-29"}
+
+
+def test_a_reminder_whose_lead_time_reaches_back_before_the_assignment_is_dated_on_the_assignment_day():
+    fresh = replace(CASE, deadline=D("2026-11-04"), since=D("2026-11-03"))
+    assert [d["crossed_on"] for _, d in events(on("2026-11-03", fresh))] == ["2026-11-03"]
+
+
+def test_the_day_the_unit_got_the_case_is_its_assignment_in_china_time():
+    view = {"status": "assigned", "lead_unit": UNIT, "handling_mode": "deadline", "deadline": "2026-10-15",
+            "sign_for_due": "2026-12-02", "accepted_at": None, "extension_pending": False,
+            "received_at": "2026-11-30T16:30:00+00:00", "assigned_at": "2026-11-30T16:30:00+00:00"}
+    case = Case.from_view(view)
+    assert case.since == D("2026-12-01") and case.due("deadline") == D("2026-12-01")
+    assert case.due("sign_for") == D("2026-12-02")
+
+
 # -- the sign-for ladder -------------------------------------------------------------------------
 def test_an_unsigned_case_gets_a_sign_for_reminder_on_its_sign_for_day():
     assert steps(on("2026-11-03", UNSIGNED)) == [("sign_for", "reminder")]

@@ -18,11 +18,11 @@ again on the new history.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Iterable, Mapping
 
 from zfcommon.events.catalogue import ESCALATION_STEPS, LADDERS
-from zfcommon.workdays import CalendarGap, WorkCalendar
+from zfcommon.workdays import CalendarGap, WorkCalendar, local_date
 
 STEPS = tuple(ESCALATION_STEPS)
 STEP_ISSUED = "cn.zhengfeng.escalation.step_issued.v1"
@@ -100,9 +100,15 @@ def _day(value: Any) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
+def _china_day(value: Any) -> date | None:
+    return local_date(datetime.fromisoformat(value) if isinstance(value, str) else value) if value else None
+
+
 @dataclass(frozen=True)
 class Case:
-    """What the ladders read of a case (notify's zfcommon.caseview row)."""
+    """What the ladders read of a case (notify's zfcommon.caseview row). `since` is the day (China
+    time) the lead unit was given the case: its assignment or reassignment, which for a case brought in
+    by a ledger import is the import, whatever dates the old ledger recorded."""
     status: str
     lead_unit: str | None
     handling_mode: str | None
@@ -110,15 +116,22 @@ class Case:
     sign_for_due: date | None
     accepted: bool
     extension_pending: bool
+    since: date | None = None
 
     @classmethod
     def from_view(cls, view: Mapping[str, Any]) -> Case:
         return cls(status=view["status"], lead_unit=view["lead_unit"], handling_mode=view["handling_mode"],
                    deadline=_day(view["deadline"]), sign_for_due=_day(view["sign_for_due"]),
-                   accepted=view["accepted_at"] is not None, extension_pending=bool(view["extension_pending"]))
+                   accepted=view["accepted_at"] is not None, extension_pending=bool(view["extension_pending"]),
+                   since=_china_day(view.get("assigned_at") or view.get("received_at")))
 
     def due(self, ladder: str) -> date | None:
-        return self.sign_for_due if ladder == "sign_for" else self.deadline
+        """The date the ladder counts from: the deadline or sign-for date, but never a day before the
+        lead unit had the case. An imported backlog whose recorded deadline has long passed is counted
+        from the import: the unit is chased from then on, and no step is dated before the case existed
+        here (nor counted against the unit in an earlier month's bulletin)."""
+        due = self.sign_for_due if ladder == "sign_for" else self.deadline
+        return max(due, self.since) if due and self.since else due
 
     def runs(self, ladder: str) -> bool:
         if self.lead_unit is None or self.handling_mode is None or self.due(ladder) is None:
@@ -218,7 +231,8 @@ def _ladder(ladder: str, current: Round, case: Case, config: Mapping[str, Any], 
     try:
         overdue = working_days_overdue(calendar, due, today)
         for step, threshold in rungs(config, ladder, case.handling_mode)[issued:]:
-            crossed = crossing_day(calendar, due, threshold)
+            # A reminder's lead time may reach back before the unit had the case: it is crossed then.
+            crossed = max(crossing_day(calendar, due, threshold), case.since or date.min)
             if overdue < threshold:
                 return Decision(tuple(changes), next_check=crossed)
             changes.append(Issue(ladder, step, number, unit, due, overdue, case.handling_mode, threshold, crossed))

@@ -381,7 +381,9 @@ class StepIssuedData(_Strict):
     round = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
         "description": "which run of this ladder on the case: a new deadline or sign-for date starts the next"})
     unit = _name(required=True, metadata={"description": "the lead unit the step is addressed to"})
-    due = fields.Date(required=True, metadata={"description": "the deadline or sign-for date the ladder counts from"})
+    due = fields.Date(required=True, metadata={
+        "description": "the date the ladder counts from: the deadline or sign-for date, or the day the lead unit "
+                       "got the case (an import, a reassignment) when that is later"})
     working_days_overdue = fields.Integer(required=True, metadata={
         "description": "working days past `due` on the day the step was issued; <= 0 before it"})
     handling_mode = fields.String(required=True, validate=validate.OneOf(HANDLING_MODES))
