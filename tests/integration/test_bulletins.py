@@ -23,6 +23,7 @@ from zfcommon import db
 from zfcommon.consumer import apply_once
 from zfcommon.events import new_event, parse_event
 from zfcommon.events.catalogue import PUBLICATION_TOPIC
+from zfcommon.eventstore import EventStore
 from zfcommon.rebuild import events_from_trail, rebuild
 from zfcommon.relay import Relay
 
@@ -274,3 +275,68 @@ def test_a_bulletin_needs_a_month_that_is_over_and_typical_cases_the_ledger_has(
     assert client.get("/v1/bulletins/2024-05", headers=OFFICE).status_code == 404
     assert client.post("/v1/bulletins/2024-04/publish", headers=OFFICE).status_code == 404
     assert client.post("/v1/bulletins", json={"month": "2024-5"}, headers=OFFICE).status_code == 422
+
+
+def approve_and_publish(client, path: str) -> dict:
+    assert client.post(f"{path}/review", json={"decision": "approved"}, headers=REVIEWER).status_code == 200
+    published = client.post(f"{path}/publish", headers=OFFICE)
+    assert published.status_code == 200, published.json
+    return published.json
+
+
+def deliver_own_events(urls: dict, *streams: str) -> None:
+    """notify's own events of these streams applied as its consumer applies them when they come back."""
+    with db.connect(urls["notify"]) as conn:
+        for stream in streams:
+            for event in EventStore(conn, service="notify").load(stream):
+                apply_once(conn, event, event.topic, notify_apply)
+        conn.commit()
+
+
+def test_published_bulletins_are_numbered_documents_and_interim_reports_count_their_own(urls, world):
+    """文号 are given at publication, one sequence per kind and year (GB/T 9704: 〔year〕, no padding);
+    an interim report over any period up to today is drafted, reviewed and published like a bulletin,
+    says it is interim in every form and counts the marks of its own days."""
+    client, _ = world
+    for month in ("2024-05", "2024-04"):
+        assert client.post("/v1/bulletins", json={"month": month}, headers=OFFICE).status_code == 201
+    may = approve_and_publish(client, "/v1/bulletins/2024-05")
+    april = approve_and_publish(client, "/v1/bulletins/2024-04")
+    assert may["document"] == {"number": "正风办通〔2024〕1号", "year": 2024, "sequence": 1, "issuer": "正风办",
+                               "issued_on": "2024-06-03"}
+    assert april["document"]["number"] == "正风办通〔2024〕2号"
+    assert client.get("/v1/bulletins/2024-05", headers=bearer("public")).json["document"] == may["document"]
+
+    future = client.post("/v1/interim-reports", json={"from": "2024-05-20", "to": "2024-06-04"}, headers=OFFICE)
+    assert future.status_code == 422 and future.json["code"] == "interim.period_not_over"
+    assert list(future.json["errors"]) == ["to"]
+    backwards = client.post("/v1/interim-reports", json={"from": "2024-05-20", "to": "2024-05-19"}, headers=OFFICE)
+    assert backwards.status_code == 422 and list(backwards.json["errors"]) == ["to"]
+    draft = client.post("/v1/interim-reports", json={"from": "2024-05-20", "to": "2024-06-03", "note": "专项行动阶段小结"},
+                        headers=OFFICE)
+    assert draft.status_code == 201, draft.json
+    key = draft.json["id"]
+    assert (key, draft.json["kind"], draft.json["title"]) == (
+        "2024-05-20_2024-06-03", "interim", "2024年5月20日至6月3日作风建设工作阶段性通报")
+    assert (draft.json["data"]["from"], draft.json["data"]["to"], draft.json["document"]) == (
+        "2024-05-20", "2024-06-03", None)
+    housing = by_unit(draft.json)[HOUSING]      # the criticism and the accountability of 24 May are in the period,
+    assert (housing["criticisms"], housing["accountability"]) == (1, 1)
+    assert FINANCE not in by_unit(draft.json)   # the week missed (2024-W20, Thursday 16 May) is not
+    assert client.get(f"/v1/interim-reports/{key}", headers=bearer("public")).status_code == 404
+    interim = approve_and_publish(client, f"/v1/interim-reports/{key}")
+    assert interim["document"]["number"] == "正风办阶段通〔2024〕1号"
+    assert [b["id"] for b in client.get("/v1/bulletins", headers=OFFICE).json["items"]] == ["2024-05", "2024-04"]
+    assert [i["id"] for i in client.get("/v1/interim-reports", headers=bearer("public")).json["items"]] == [key]
+
+    pdf = client.get(f"/v1/interim-reports/{key}.pdf", headers=bearer("public"))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages).replace("\n", "")
+    assert "正风办阶段通〔2024〕1号" in text and "阶段性（中期）通报" in text
+    deliver_own_events(urls, "bulletin-2024-05", f"interim-{key}")
+    index = client.get("/public/").get_data(as_text=True)
+    assert "正风办通〔2024〕1号" in index and "正风办阶段通〔2024〕1号" in index and "阶段性通报" in index
+    page = client.get(f"/public/interim-reports/{key}.html")
+    assert page.status_code == 200 and "正风办阶段通〔2024〕1号" in page.get_data(as_text=True)
+    monthly = client.get("/public/bulletins/2024-05.html").get_data(as_text=True)
+    assert "正风办通〔2024〕1号" in monthly and "2024年6月3日" in monthly
+    assert client.get("/public/interim-reports/2024-05-01_2024-05-02.html").status_code == 404

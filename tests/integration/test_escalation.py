@@ -435,8 +435,8 @@ def test_an_imported_backlog_climbs_from_the_import_and_no_earlier_bulletin_coun
             for event in issued:                    # as notify's consumer applies them when they come back
                 apply_once(conn, event, event.topic, notify.apply)
             conn.commit()
-            assert bulletin_projection.month_marks(conn, date(2026, 11, 1)) == {}
-            december = bulletin_projection.month_marks(conn, date(2026, 12, 1))[UNIT]
+            assert bulletin_projection.period_marks(conn, date(2026, 11, 1), date(2026, 11, 30)) == {}
+            december = bulletin_projection.period_marks(conn, date(2026, 12, 1), date(2026, 12, 31))[UNIT]
             assert december.criticisms == 1 and december.entries[0]["day"] == "2026-12-22"
     finally:
         pool.close()

@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from notify.domain import bulletin, disclosure, marks, publication
+from notify.domain import bulletin, disclosure, document, marks, publication
 from notify.domain.bulletin import DEFAULT_RULES, Marks
 from notify.service_layer.bulletins import disclosure_overview
 from zfcommon.events.catalogue import DEDUCTIONS, validate_data
@@ -53,7 +53,7 @@ def test_late_sign_fors_are_the_misses_of_the_ledgers_sign_for_rate():
 
 
 def test_a_unit_with_only_marks_is_listed_with_zero_cases():
-    data = bulletin.assemble(month="2026-05", judged_on=date(2026, 6, 3), stats=[], min_base=5,
+    data = bulletin.assemble(period={"month": "2026-05"}, judged_on=date(2026, 6, 3), stats=[], min_base=5,
                              marks={"县教育局": Marks(weekly_missed=2)}, rules=DEFAULT_RULES, typical_cases=[],
                              note=None)
     (row,) = data["units"]
@@ -77,17 +77,53 @@ def test_units_below_the_minimum_case_count_are_listed_after_the_ranked_but_not_
 def test_the_assembled_bulletin_is_a_valid_drafted_event_with_totals_over_all_units():
     criticism = {"unit": "乙", "source": "escalation", "kind": "bulletin_criticism", "day": "2026-05-20",
                  "case_ids": ["c1"], "working_days_overdue": 12}
+    marked = {"乙": Marks(criticisms=1, entries=[criticism])}
     data = bulletin.assemble(
-        month="2026-05", judged_on=date(2026, 6, 3), min_base=5, rules=DEFAULT_RULES, note="请对照整改",
+        period={"month": "2026-05"}, judged_on=date(2026, 6, 3), min_base=5, rules=DEFAULT_RULES, note="请对照整改",
         stats=[stats("甲", 6, overdue=1, closure_on_time_rate=rate(5, 6)),
                stats("乙", 2, closure_on_time_rate=rate(0, 2))],
-        marks={"乙": Marks(criticisms=1, entries=[criticism])},
-        typical_cases=[{"case_id": "c1", "category": "推诿扯皮", "unit": "乙", "channel": "hotline",
-                        "status": "closed", "text": "窗口推诿"}])
+        marks=marked, case_numbers={"c1": "ZF-2026-000123"},
+        typical_cases=[{"case_id": "c1", "case_number": "ZF-2026-000123", "category": "推诿扯皮", "unit": "乙",
+                        "unit_role": "lead_unit", "channel": "hotline", "status": "closed", "text": "窗口推诿"}])
     assert validate_data("cn.zhengfeng.bulletin.drafted.v1", data) == {}
     assert (data["totals"]["received"], data["totals"]["closure_on_time_rate"]) == (8, rate(5, 8))
     assert [(u["unit"], u["rank"], u["score"]) for u in data["units"]] == [("甲", 1, 98.0), ("乙", None, 95.0)]
-    assert data["criticism"] == [criticism]
+    assert data["criticism"] == [{**criticism, "case_numbers": ["ZF-2026-000123"]}]
+    assert bulletin.case_ids(marked) == {"c1"}
+    interim = {**{k: v for k, v in data.items() if k != "month"}, "from": "2026-11-02", "to": "2026-11-15"}
+    assert validate_data("cn.zhengfeng.interim.drafted.v1", interim) == {}
+    assert validate_data("cn.zhengfeng.interim.drafted.v1", data) != {}       # a month is not a period
+
+
+def test_a_typical_case_names_the_unit_responsible_never_unassigned_as_a_unit():
+    case = {"case_id": "3f9a2c41-0000-4000-8000-000000000001", "category": "推诿扯皮", "lead_unit": None,
+            "subject_unit": "县自然资源局", "channel": "hotline", "status": "received", "description": "窗口推诿"}
+    shown = bulletin.typical_case(case, None)
+    assert (shown["unit"], shown["unit_role"], shown["case_number"]) == ("县自然资源局", "subject_unit", None)
+    assigned = bulletin.typical_case({**case, "lead_unit": "县住建局", "case_number": "ZF-2026-000123"}, None)
+    assert (assigned["unit"], assigned["unit_role"], assigned["case_number"]) == ("县住建局", "lead_unit",
+                                                                                  "ZF-2026-000123")
+
+
+def test_a_case_is_named_by_its_human_number_else_by_the_start_of_its_id():
+    assert document.case_label("3f9a2c41-0000-4000-8000-000000000001", "ZF-2026-000123") == "ZF-2026-000123"
+    assert document.case_label("3f9a2c41-0000-4000-8000-000000000001", None) == "3f9a2c41"
+
+
+@pytest.mark.parametrize("pattern, number", [
+    ("{office}通〔{year}〕{seq}号", "正风办通〔2026〕7号"),            # GB/T 9704: no padding, no 第
+    ("邵正风发〔{year}〕{seq}号", "邵正风发〔2026〕7号"),
+])
+def test_a_document_number_follows_the_offices_pattern(pattern, number):
+    office = document.Office("邵阳县正风肃纪办公室", "正风办", {"bulletin": document.check_pattern(pattern)})
+    assert office.issue("bulletin", date(2026, 12, 3), 7) == {
+        "number": number, "year": 2026, "sequence": 7, "issuer": "邵阳县正风肃纪办公室", "issued_on": "2026-12-03"}
+
+
+@pytest.mark.parametrize("pattern", ["正风办通〔{year}〕号", "通〔{year}〕{seq}号{unit}", "通〔{year}〕{seq号", "{0}{year}{seq}"])
+def test_a_pattern_without_year_and_sequence_or_with_other_fields_is_refused(pattern):
+    with pytest.raises(document.BadPattern):
+        document.check_pattern(pattern)
 
 
 def test_personal_data_in_a_typical_cases_text_is_masked():
@@ -124,8 +160,8 @@ def test_an_accountability_record_counts_in_its_month_in_china_and_never_names_t
 def test_a_missed_weekly_report_counts_in_the_month_of_its_weeks_thursday():
     data = {"unit": "县教育局", "week": "2026-W22", "flagged_on": "2026-06-01"}    # Mon 25 May – Sun 31 May
     found = marks.mark(marks.WEEKLY_MISSED, "weekly-县教育局", data, datetime.now(timezone.utc))
-    assert found["month"] == date(2026, 5, 1)
-    assert marks.week_month("2026-W27", date(2026, 7, 6)) == date(2026, 7, 1)   # Mon 29 Jun, Thu 2 Jul
+    assert (found["day"], found["month"]) == (date(2026, 5, 28), date(2026, 5, 1))
+    assert marks.week_thursday("2026-W27", date(2026, 7, 6)) == date(2026, 7, 2)   # Mon 29 Jun, Thu 2 Jul
 
 
 def fold(kind: str, *steps: tuple[str, dict]) -> dict | None:
@@ -165,6 +201,23 @@ def test_an_event_not_newer_than_the_row_changes_nothing():
     row = fold("bulletin", DRAFT)
     assert publication.evolve(row, "bulletin", "2026-05", "cn.zhengfeng.bulletin.drafted.v1", {}, version=1,
                               time=NOW, actor="a") is None
+
+
+def test_an_interim_report_is_named_by_its_period_and_reviewed_like_a_bulletin():
+    key = publication.interim_key(date(2026, 11, 2), date(2026, 11, 15))
+    assert key == "2026-11-02_2026-11-15" and publication.interim_period(key) == (date(2026, 11, 2), date(2026, 11, 15))
+    assert publication.title("interim", key) == "2026年11月2日至11月15日作风建设工作阶段性通报"
+    assert publication.title("interim", "2026-12-21_2027-01-08") == "2026年12月21日至2027年1月8日作风建设工作阶段性通报"
+    assert publication.ALLOWED["interim"] == publication.ALLOWED["bulletin"]
+    assert publication.period_fields("interim", key) == {"from": "2026-11-02", "to": "2026-11-15"}
+
+
+def test_publishing_records_the_document_number_and_issuer():
+    approved = fold("bulletin", DRAFT, ("reviewed", {"revision": 1, "decision": "approved", "comments": None}))
+    doc = {"number": "正风办通〔2026〕1号", "year": 2026, "sequence": 1, "issuer": "正风办", "issued_on": "2026-06-02"}
+    published = publication.evolve(approved, "bulletin", "2026-05", "cn.zhengfeng.bulletin.published.v1",
+                                   {"digest": "d", "document": doc}, version=3, time=NOW, actor="office:li")
+    assert (published["state"], published["document"]) == ("published", doc)
 
 
 def test_the_digest_is_over_the_canonical_json():

@@ -65,7 +65,9 @@ OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "Z
                    "ZF_NOTICE_OFFICE", "ZF_NOTICE_RETRY_SCHEDULE", "ZF_NOTICE_TIMEOUT", "ZF_NOTICE_WORKERS",
                    "ZF_CASE_LINK",
                    # the public site's address in /public/ feed links: empty, the request's own (notify only)
-                   "ZF_PUBLIC_URL"}
+                   "ZF_PUBLIC_URL",
+                   # bulletins as formal documents: issuer and 文号 patterns, with defaults (notify only)
+                   "ZF_OFFICE_NAME", "ZF_BULLETIN_NUMBER", "ZF_INTERIM_NUMBER"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any, Iterator, Sequence
 import psycopg
 from psycopg import sql
 
-from ..domain.figures import FIGURES
+from ..domain.figures import FIGURES, READS
 from .filters import Where, overdue_clause, sign_for_overdue_clause
 
 Query = tuple[sql.Composable, list[Any]]
@@ -72,6 +72,14 @@ def month_sums(*, unit: str | None, channel: str | None, first: date | None, las
     query = (sql.SQL("SELECT lead_unit AS unit, {} FROM unit_month_figures ").format(sums) + where.sql()
              + sql.SQL(" GROUP BY lead_unit HAVING {} > 0").format(any_figure))
     return query, where.params
+
+
+def case_figures(where: Where) -> Query:
+    """What domain/figures.py reads of each case `where` selects that has a lead unit: a period that is
+    not whole months is summed from its cases, by the same rule the monthly sums are kept with."""
+    columns = sql.SQL(", ").join(map(sql.Identifier, READS))
+    return sql.SQL("SELECT {} FROM cases ").format(columns) + where.copy().add("lead_unit IS NOT NULL").sql(), \
+        list(where.params)
 
 
 def late_counts(where: Where, today: date) -> Query:

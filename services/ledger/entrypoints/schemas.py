@@ -28,16 +28,6 @@ class CommaList(fields.List):
         return super()._deserialize(split, attr, data, **kwargs)
 
 
-def _first_of_month(day: date) -> None:
-    if day.day != 1:
-        raise ValidationError("not the first day of a month")
-
-
-def _last_of_month(day: date) -> None:
-    if (day + timedelta(days=1)).day != 1:
-        raise ValidationError("not the last day of a month")
-
-
 def _ordered(data: dict, first: str, last: str, shown: tuple[str, str] | None = None) -> None:
     """`last` must not come before `first`; `shown` are their names in the query string."""
     shown_first, shown_last = shown or (first, last)
@@ -86,12 +76,12 @@ class OverdueQuery(OverdueFilter):
 
 
 class StatsQuery(_Strict):
-    """Statistics are kept per month received, so a period is whole months: from a month's first day
-    to a month's last day."""
-    received_from = fields.Date(data_key="from", validate=_first_of_month,
-                                metadata={"description": "first day of the first month (China time)"})
-    received_to = fields.Date(data_key="to", validate=_last_of_month,
-                              metadata={"description": "last day of the last month (China time)"})
+    """Statistics are kept per month received: whole months are read from those sums; any other period
+    (an interim report's) is counted from its cases, with the same definitions."""
+    received_from = fields.Date(data_key="from", metadata={
+        "description": "first day received (China time); a month's first day reads the monthly sums"})
+    received_to = fields.Date(data_key="to", metadata={
+        "description": "last day received (China time); a month's last day reads the monthly sums"})
     channel = fields.String(validate=validate.OneOf(CHANNELS),
                             metadata={"description": "only cases received through this channel (e.g. the "
                                                      "hotline's quarterly figures)"})

@@ -20,14 +20,14 @@ from ..domain.bulletin import DEFAULT_RULES, Marks
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
 RULES_SET = "cn.zhengfeng.bulletin.rules_set.v1"
-KINDS = ("bulletin", "disclosure")
 COLUMNS = ("kind", "key", "state", "version", "revision", "data", "drafted_at", "drafted_by", "reviews", "published_at",
-           "published_by", "digest", "on_time")
-JSON = ("data", "reviews")
+           "published_by", "digest", "on_time", "document")
+JSON = ("data", "reviews", "document")
+NUMBERING_LOCK = "publication-numbers:{kind}"
 
 
 def _kind(event_type: str) -> str | None:
-    for kind in KINDS:
+    for kind in publication.KINDS:
         if event_type.startswith(f"{publication.PREFIX}{kind}.") and event_type != RULES_SET:
             return kind
     return None
@@ -52,7 +52,8 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
         new = publication.evolve(row, kind, key, event.type, event.data, version=event.streamversion,
                                  time=event.time, actor=event.actor)
         if new is not None:
-            conn.execute(_UPSERT, {**new, "kind": kind, **{c: Jsonb(new[c]) for c in JSON}})
+            jsons = {c: None if new[c] is None else Jsonb(new[c]) for c in JSON}
+            conn.execute(_UPSERT, {**new, "kind": kind, **jsons})
     elif event.type == RULES_SET:
         conn.execute("INSERT INTO bulletin_rules (rules, version, set_at, set_by) VALUES (%s, %s, %s, %s)"
                      " ON CONFLICT (singleton) DO UPDATE SET rules = EXCLUDED.rules, version = EXCLUDED.version,"
@@ -60,9 +61,9 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
                      " WHERE bulletin_rules.version < EXCLUDED.version",
                      (Jsonb(event.data), event.streamversion, event.time, event.actor))
     elif event.type in marks.TYPES and (found := marks.mark(event.type, event.subject, event.data, event.time)):
-        conn.execute("INSERT INTO bulletin_marks (event_id, kind, unit, month, entry) VALUES (%s, %s, %s, %s, %s)"
-                     " ON CONFLICT (event_id) DO NOTHING",
-                     (str(event.id), found["kind"], found["unit"], found["month"], Jsonb(found["entry"])))
+        conn.execute("INSERT INTO bulletin_marks (event_id, kind, unit, day, month, entry)"
+                     " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (event_id) DO NOTHING",
+                     (str(event.id), found["kind"], found["unit"], found["day"], found["month"], Jsonb(found["entry"])))
 
 
 def get(conn: psycopg.Connection, kind: str, key: str) -> Row | None:
@@ -83,10 +84,11 @@ def rules(conn: psycopg.Connection) -> tuple[Row, int]:
     return (row["rules"], row["version"]) if row else (DEFAULT_RULES, 0)
 
 
-def month_marks(conn: psycopg.Connection, month: date) -> dict[str, Marks]:
+def period_marks(conn: psycopg.Connection, first: date, last: date) -> dict[str, Marks]:
+    """What notify counted against each unit on the days from `first` to `last`."""
     found: dict[str, Marks] = {}
-    for r in conn.execute("SELECT kind, unit, entry FROM bulletin_marks WHERE month = %s ORDER BY event_id",
-                          (month,)):
+    for r in conn.execute("SELECT kind, unit, entry FROM bulletin_marks WHERE day BETWEEN %s AND %s"
+                          " ORDER BY event_id", (first, last)):
         m = found.setdefault(r["unit"], Marks())
         if r["kind"] == "weekly_missed":
             m.weekly_missed += 1
@@ -95,3 +97,14 @@ def month_marks(conn: psycopg.Connection, month: date) -> dict[str, Marks]:
             m.accountability += r["kind"] == "accountability"
             m.entries.append(r["entry"])
     return found
+
+
+def next_sequence(conn: psycopg.Connection, kind: str, year: int) -> int:
+    """The next document sequence number of `kind` in `year`. Takes a lock held until the transaction
+    ends, so two publications committing at once cannot take the same number: the second waits, then
+    reads the first's committed row (each statement sees what committed before it began)."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (NUMBERING_LOCK.format(kind=kind),))
+    row = conn.execute("SELECT coalesce(max((document->>'sequence')::int), 0) AS last FROM publications"
+                       " WHERE kind = %s AND document IS NOT NULL AND (document->>'year')::int = %s",
+                       (kind, year)).fetchone()
+    return row["last"] + 1

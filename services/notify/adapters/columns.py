@@ -8,6 +8,8 @@ from typing import Any, Mapping
 
 from zfcommon.workdays import SHANGHAI
 
+from ..domain.document import case_label
+
 Row = Mapping[str, Any]
 
 
@@ -33,7 +35,7 @@ DISCLOSURE = (
     Column("按时办结率", "closure_on_time_rate", "rate"), Column("满意率", "satisfaction_rate", "rate"),
     Column("不满意", "unsatisfied"),
 )
-COLUMNS = {"bulletin": BULLETIN, "disclosure": DISCLOSURE}
+COLUMNS = {"bulletin": BULLETIN, "interim": BULLETIN, "disclosure": DISCLOSURE}
 NOT_RANKED = "不排名"
 
 
@@ -75,6 +77,12 @@ def text(column: Column, row: Row) -> str:
     if column.kind == "points":
         return points_text(value(column, row))
     return str(row.get(column.key, ""))
+
+
+def case_labels(entry: Row) -> list[str]:
+    """The cases a criticism entry names, by their human numbers where it recorded them."""
+    numbers = entry.get("case_numbers") or [None] * len(entry["case_ids"])
+    return [case_label(c, n) for c, n in zip(entry["case_ids"], numbers)]
 
 
 def cells(columns: tuple[Column, ...], row: Row) -> list[str]:

@@ -23,9 +23,8 @@ _UPSERT = sql.SQL("INSERT INTO exposures ({cols}) VALUES ({vals}) ON CONFLICT (i
     cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
     vals=sql.SQL(", ").join(sql.Placeholder(c) for c in COLUMNS),
     sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]))
-# The published events of the other publications the public page lists: (kind, the data field with its key).
-PUBLISHED = {"cn.zhengfeng.bulletin.published.v1": ("bulletin", "month"),
-             "cn.zhengfeng.disclosure.published.v1": ("disclosure", "quarter")}
+# The published events of the other publications the public page lists, and their kinds.
+PUBLISHED = {f"cn.zhengfeng.{kind}.published.v1": kind for kind in ("bulletin", "interim", "disclosure")}
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:
@@ -39,10 +38,11 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
         if new is not None:
             conn.execute(_UPSERT, {**new, **{c: Jsonb(new[c]) for c in JSON}})
     elif event.type in PUBLISHED:
-        kind, field = PUBLISHED[event.type]
-        conn.execute("INSERT INTO public_publications (stream, kind, key, title, digest, published_at)"
-                     " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (stream) DO NOTHING",
-                     (event.subject, kind, event.data[field], event.data["title"], event.data["digest"], event.time))
+        kind = PUBLISHED[event.type]      # the stream is <kind>-<key>
+        conn.execute("INSERT INTO public_publications (stream, kind, key, title, digest, published_at,"
+                     " document_number) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (stream) DO NOTHING",
+                     (event.subject, kind, event.subject.removeprefix(f"{kind}-"), event.data["title"],
+                      event.data["digest"], event.time, (event.data.get("document") or {}).get("number")))
 
 
 def get(conn: psycopg.Connection, exposure_id: str) -> Row | None:

@@ -31,7 +31,7 @@ from matplotlib.font_manager import FontProperties  # noqa: E402
 from zfcommon.caseview import STATUS_LABELS  # noqa: E402
 from zfcommon.events.catalogue import CHANNELS, DEDUCTIONS, ESCALATION_STEPS, MEASURES  # noqa: E402
 
-from ..domain import bulletin, disclosure, publication  # noqa: E402
+from ..domain import bulletin, disclosure, document, publication  # noqa: E402
 from . import columns  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Micro Hei",
@@ -85,51 +85,62 @@ def _subset_font(chars: set[str], folder: Path) -> Path:
     return out
 
 
-def _chart(title: str, labels: list[str], series: Mapping[str, list[float]], font: Path) -> str:
-    """A horizontal bar chart as a PNG data URI; several series are grouped per label."""
+def figure(labels: list[str], series: Mapping[str, list[float]], font: Path) -> Figure:
+    """A horizontal bar chart, several series grouped per label, each bar labelled with its value. The
+    value axis starts at 0 and never collapses: with every value 0 it still runs to 1."""
     prop = FontProperties(fname=str(font))
-    fig = Figure(figsize=(9, 1.4 + 0.34 * len(labels) * max(1, len(series) / 1.5)), dpi=110)
+    fig = Figure(figsize=(9, 1.1 + 0.34 * len(labels) * max(1, len(series) / 1.5)), dpi=110)
     ax = fig.subplots()
     height = 0.8 / len(series)
     for i, (name, values) in enumerate(series.items()):
-        ax.barh([y + i * height for y in range(len(labels))], values, height, label=name)
+        bars = ax.barh([y + i * height for y in range(len(labels))], values, height, label=name)
+        ax.bar_label(bars, labels=[f"{v:g}" for v in values], padding=2, fontsize=8)
     ax.set_yticks([y + height * (len(series) - 1) / 2 for y in range(len(labels))], labels, fontproperties=prop)
     ax.invert_yaxis()
-    ax.set_title(title, fontproperties=prop)
+    top = max((v for values in series.values() for v in values), default=0)
+    ax.set_xlim(0, top * 1.12 if top > 0 else 1)
     if len(series) > 1:
         ax.legend(prop=prop, loc="lower right")
     fig.tight_layout()
+    return fig
+
+
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
-def _charts(kind: str, data: Mapping[str, Any], font: Path) -> list[str]:
+def charts(kind: str, data: Mapping[str, Any], font: Path) -> list[dict[str, str | None]]:
+    """Each chart's {title, src}: src None when there is nothing to show (no unit, or every count 0):
+    the page then says 本期无数据 in the chart's place instead of drawing an empty axis."""
     units = data["units"]
-    if not units:
-        return []
     labels = [u["unit"] for u in units]
     counts = {"受理": [u["received"] for u in units], "办结": [u["closed"] for u in units],
               "超期": [u["overdue"] for u in units]}
-    if kind == "disclosure":
-        return [_chart("各单位热线诉求办理情况（件）", labels, counts, font)]
-    return [_chart("各单位考核得分", labels, {"得分": [u["score"] for u in units]}, font),
-            _chart("各单位案件办理情况（件）", labels, counts, font)]
+    wanted = [("各单位热线诉求办理情况（件）", counts)] if kind == "disclosure" else [
+        ("各单位考核得分", {"得分": [u["score"] for u in units]}), ("各单位案件办理情况（件）", counts)]
+    return [{"title": title, "src": _png(figure(labels, series, font))
+             if any(v for values in series.values() for v in values) else None} for title, series in wanted]
 
 
-CHART_TEXT = "各单位考核得分案件办理情况热线诉求（件）受理办结超期"
+CHART_TEXT = "受理办结超期得分0123456789.本期无数据"
+PERIODS = {"bulletin": bulletin.month_period, "interim": publication.interim_period, "disclosure": disclosure.period}
+TEMPLATES = {"bulletin": "bulletin.html", "interim": "bulletin.html", "disclosure": "disclosure.html"}
+UNIT_ROLES = {"lead_unit": "牵头单位", "subject_unit": "被反映单位"}
 
 
-def _page(kind: str, record: Mapping[str, Any], charts: list[str], font_family: str) -> str:
+def _page(kind: str, record: Mapping[str, Any], charts: list[dict], font_family: str) -> str:
     table = columns.COLUMNS[kind]
-    period = bulletin.period(record["key"]) if kind == "bulletin" else disclosure.period(record["key"])
-    return _env.get_template(f"{kind}.html").render(
-        title=publication.title(kind, record["key"]), record=record, period=period, charts=charts,
-        font_family=font_family, landscape=kind == "bulletin",
+    return _env.get_template(TEMPLATES[kind]).render(
+        title=publication.title(kind, record["key"]), record=record, period=PERIODS[kind](record["key"]),
+        charts=charts, font_family=font_family, landscape=kind != "disclosure", interim=kind == "interim",
+        term="本期" if kind == "interim" else "本月",
         columns=[c.header for c in table], unit_cells=lambda r: columns.cells(table, r),
         total_cells=lambda t: columns.total_cells(table, t), min_base=record["data"]["min_rate_base"],
         states=publication.STATES, deductions=DEDUCTIONS, measures={**MEASURES, **ESCALATION_STEPS},
-        channels=CHANNELS, statuses=STATUS_LABELS)
+        channels=CHANNELS, statuses=STATUS_LABELS, unit_roles=UNIT_ROLES, case_label=document.case_label,
+        case_labels=columns.case_labels)
 
 
 def _rendered(kind: str, record: Mapping[str, Any], folder: Path, font_family: str) -> tuple[str, Path]:
@@ -137,7 +148,7 @@ def _rendered(kind: str, record: Mapping[str, Any], folder: Path, font_family: s
     # then draw the charts and render the page for real.
     chars = set(_page(kind, record, [], font_family)) | set(CHART_TEXT)
     font = _subset_font(chars, folder)
-    return _page(kind, record, _charts(kind, record["data"], font), font_family), font
+    return _page(kind, record, charts(kind, record["data"], font), font_family), font
 
 
 def html(kind: str, record: Mapping[str, Any]) -> str:

@@ -12,7 +12,8 @@ from openpyxl.utils import get_column_letter
 
 from zfcommon.events.catalogue import CHANNELS, DEDUCTIONS, ESCALATION_STEPS, MEASURES
 
-from ..domain import publication
+from ..domain import bulletin, publication
+from ..domain.document import case_label
 from . import columns
 
 BOLD = Font(bold=True)
@@ -48,6 +49,20 @@ def _table(book: Workbook, title: str, table: tuple[columns.Column, ...], units:
     _sheet(book, title, [c.header for c in table], [*map(row, units), total], percent)
 
 
+def _document_sheet(book: Workbook, kind: str, record: Mapping[str, Any], heading: str) -> None:
+    """The document's particulars first: what it is (an interim report says so), its number, issuer,
+    issue date and period — a draft says it has no number yet."""
+    doc, data = record.get("document"), record["data"]
+    first, last = (publication.interim_period(record["key"]) if kind == "interim"
+                   else bulletin.month_period(record["key"]))
+    kind_name = "阶段性通报（中期，非月度通报）" if kind == "interim" else "月度通报"
+    _sheet(book, "文件信息", ["项目", "内容"], [
+        ["类型", kind_name], ["标题", heading], ["文号", doc["number"] if doc else "发布时编定（草稿）"],
+        ["发文机关", doc["issuer"] if doc else ""], ["发布日期", columns.cn_date(doc["issued_on"]) if doc else ""],
+        ["统计期", f"{columns.cn_date(first)}至{columns.cn_date(last)}"], ["数据截至", columns.cn_date(data["judged_on"])],
+        ["状态", publication.STATES[record["state"]]]])
+
+
 def xlsx(kind: str, record: Mapping[str, Any]) -> bytes:
     data = record["data"]
     book = Workbook()
@@ -56,17 +71,18 @@ def xlsx(kind: str, record: Mapping[str, Any]) -> bytes:
     if kind == "disclosure":
         _table(book, "各单位办理情况", columns.DISCLOSURE, data["units"], data["totals"])
     else:
+        _document_sheet(book, kind, record, heading)
         _table(book, "考核得分与排名", columns.BULLETIN, data["units"], data["totals"])
         _sheet(book, "扣分明细", ["单位", "扣分事项", "次数（件）", "每次扣分", "扣分"],
                [[u["unit"], DEDUCTIONS[d["rule"]], d["count"], d["points"], d["total"]]
                 for u in data["units"] for d in u["deductions"]])
         kinds = {**MEASURES, **ESCALATION_STEPS}
         _sheet(book, "通报批评", ["单位", "事由", "日期", "涉及案件", "超期工作日"],
-               [[c["unit"], kinds.get(c["kind"], c["kind"]), c["day"], "、".join(c["case_ids"]),
+               [[c["unit"], kinds.get(c["kind"], c["kind"]), c["day"], "、".join(columns.case_labels(c)),
                  c["working_days_overdue"]] for c in data["criticism"]])
-        _sheet(book, "典型案例", ["案件编号", "问题类别", "牵头单位", "来源渠道", "情况"],
-               [[c["case_id"], c["category"], c["unit"], CHANNELS.get(c["channel"], c["channel"]), c["text"]]
-                for c in data["typical_cases"]])
+        _sheet(book, "典型案例", ["案件编号", "问题类别", "责任单位", "来源渠道", "情况"],
+               [[case_label(c["case_id"], c.get("case_number")), c["category"], c["unit"],
+                 CHANNELS.get(c["channel"], c["channel"]), c["text"]] for c in data["typical_cases"]])
         rules = data["rules"]
         _sheet(book, "评分规则", ["项目", "分值"],
                [["基础分", rules["base"]], ["参与排名的最少受理件数", rules["min_cases"]],

@@ -43,7 +43,7 @@ class Marks:
     entries: list[Row] = field(default_factory=list)     # the criticism list's entries (CriticismEntry)
 
 
-def period(month: str) -> tuple[date, date]:
+def month_period(month: str) -> tuple[date, date]:
     """The first and last day of a month given as YYYY-MM."""
     first = date.fromisoformat(f"{month}-01")
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
@@ -107,19 +107,23 @@ def totals(rows: Iterable[Mapping[str, Any]], min_base: int, counts: tuple[str, 
     return summed
 
 
-def assemble(*, month: str, judged_on: date, stats: list[Mapping[str, Any]], min_base: int,
+def assemble(*, period: Row, judged_on: date, stats: list[Mapping[str, Any]], min_base: int,
              marks: Mapping[str, Marks], rules: Mapping[str, Any], typical_cases: list[Row],
-             note: str | None) -> Row:
-    """The bulletin's data as the drafted event stores it (catalogue.BulletinDraftedData)."""
+             note: str | None, case_numbers: Mapping[str, str | None] | None = None) -> Row:
+    """The bulletin's data as the drafted event stores it: `period` is {"month"} for a monthly bulletin
+    (catalogue.BulletinDraftedData), {"from", "to"} for an interim report (InterimDraftedData).
+    `case_numbers` names the cases of the criticism list by their human numbers where they have one."""
+    numbers = case_numbers or {}
     by_unit = {r["unit"]: r for r in stats}
     rows = []
     for unit in sorted({*by_unit, *marks}):
         figures = unit_figures(by_unit.get(unit), marks.get(unit, Marks()))
         lines, points = score(figures, rules)
         rows.append({"unit": unit, **figures, "deductions": lines, "score": points})
-    criticism = sorted((e for m in marks.values() for e in m.entries),
+    criticism = sorted(({**e, "case_numbers": [numbers.get(c) for c in e["case_ids"]]}
+                        for m in marks.values() for e in m.entries),
                        key=lambda e: (e["day"], e["unit"], e["source"], e["case_ids"]))
-    return {"month": month, "judged_on": judged_on.isoformat(), "min_rate_base": min_base, "rules": dict(rules),
+    return {**period, "judged_on": judged_on.isoformat(), "min_rate_base": min_base, "rules": dict(rules),
             "units": rank(rows, rules["min_cases"]), "totals": totals(rows, min_base), "criticism": criticism,
             "typical_cases": typical_cases, "note": note}
 
@@ -128,7 +132,15 @@ def typical_case(case: Mapping[str, Any], wording: str | None, who: redaction.Pe
     """A typical case as the bulletin shows it: only public-safe fields of the ledger's case (which
     never holds the complainant), the description or the office's wording with the complainants'
     identities (`who`, asked of intake) and whatever looks like personal data masked
-    (domain/redaction.py); the office's review reads the rest."""
+    (domain/redaction.py); the office's review reads the rest. The unit named is the one responsible:
+    the lead unit, or, while the case is not assigned yet, the unit it is about (被反映单位)."""
     text = redaction.redact({"text": wording or case["description"]}, who).fields["text"]
-    return {"case_id": case["case_id"], "category": case["category"], "unit": case.get("lead_unit"),
+    lead = case.get("lead_unit")
+    return {"case_id": case["case_id"], "case_number": case.get("case_number"), "category": case["category"],
+            "unit": lead or case["subject_unit"], "unit_role": "lead_unit" if lead else "subject_unit",
             "channel": case["channel"], "status": case["status"], "text": text}
+
+
+def case_ids(marks: Mapping[str, Marks]) -> set[str]:
+    """Every case the criticism list of these marks names."""
+    return {c for m in marks.values() for e in m.entries for c in e["case_ids"]}

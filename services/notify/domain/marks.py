@@ -4,8 +4,8 @@
   threshold was crossed;
 - an accountability record (问责): counted in the month it was decided (China time); only the unit,
   the measure and the basis cases are kept — never the person it names;
-- a missed weekly report (周报告, seed 002): counted in the month holding the ISO week's Thursday
-  (the ISO rule for which year a week belongs to, applied to months), so a week is counted once.
+- a missed weekly report (周报告, seed 002): counted on the ISO week's Thursday, so in the month
+  holding it (the ISO rule for which year a week belongs to, applied to months): a week counts once.
 """
 from __future__ import annotations
 
@@ -20,30 +20,35 @@ WEEKLY_MISSED = "cn.zhengfeng.report.weekly_missed.v1"
 TYPES = (STEP_ISSUED, ACCOUNTABILITY, WEEKLY_MISSED)
 
 
-def week_month(week: str, fallback: date) -> date:
-    """The first day of the month holding the Thursday of ISO week `week` ("2026-W48")."""
+def week_thursday(week: str, fallback: date) -> date:
+    """The Thursday of ISO week `week` ("2026-W48"): the day a missed week counts on."""
     try:
         year, number = week.split("-W")
-        thursday = date.fromisocalendar(int(year), int(number), 4)
+        return date.fromisocalendar(int(year), int(number), 4)
     except ValueError:
-        thursday = fallback
-    return thursday.replace(day=1)
+        return fallback
 
 
 def mark(event_type: str, subject: str, data: Mapping[str, Any], time: datetime) -> dict[str, Any] | None:
-    """{kind, unit, month, entry} for an event that counts against a unit, else None."""
+    """{kind, unit, day, month, entry} for an event that counts against a unit, else None: `day` is the
+    day it counts on (a report over any period counts the marks of its days), `month` that day's month."""
+    found = _mark(event_type, subject, data, time)
+    return found and {**found, "month": found["day"].replace(day=1)}
+
+
+def _mark(event_type: str, subject: str, data: Mapping[str, Any], time: datetime) -> dict[str, Any] | None:
     if event_type == STEP_ISSUED and data["step"] == "bulletin_criticism":
         day = date.fromisoformat(str(data["crossed_on"]))
-        return {"kind": "criticism", "unit": data["unit"], "month": day.replace(day=1), "entry": {
+        return {"kind": "criticism", "unit": data["unit"], "day": day, "entry": {
             "unit": data["unit"], "source": "escalation", "kind": "bulletin_criticism", "day": day.isoformat(),
             "case_ids": [subject], "working_days_overdue": data["working_days_overdue"]}}
     if event_type == ACCOUNTABILITY:
         day = local_date(time)
-        return {"kind": "accountability", "unit": data["unit"], "month": day.replace(day=1), "entry": {
+        return {"kind": "accountability", "unit": data["unit"], "day": day, "entry": {
             "unit": data["unit"], "source": "accountability", "kind": data["measure"], "day": day.isoformat(),
             "case_ids": sorted(data["basis_cases"]), "working_days_overdue": None}}
     if event_type == WEEKLY_MISSED:
         flagged = date.fromisoformat(str(data.get("flagged_on") or local_date(time)))
-        return {"kind": "weekly_missed", "unit": data["unit"], "month": week_month(data["week"], flagged),
+        return {"kind": "weekly_missed", "unit": data["unit"], "day": week_thursday(data["week"], flagged),
                 "entry": {"week": data["week"], "flagged_on": flagged.isoformat()}}
     return None

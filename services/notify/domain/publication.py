@@ -1,29 +1,30 @@
 """The life of a publication, a monthly bulletin or a quarterly disclosure: its states, what may be done
 in each, and the fold of its events into what readers see. Pure.
 
-A bulletin is drafted (its data snapshot taken), reviewed by the office (approved, or sent back with
-comments, after which it is redrafted), and published only once approved. A disclosure is simpler:
+A bulletin, monthly or interim (over any period), is drafted (its data snapshot taken), reviewed by
+the office (approved, or sent back with comments, after which it is redrafted), and published only
+once approved; publishing gives it its document number (domain/document.py). A disclosure is simpler:
 drafted, redrafted at will, published. Publishing ends both: a published text is never changed.
-The stream is `bulletin-<YYYY-MM>` or `disclosure-<YYYY>-Q<n>`; each decision is taken on the stream's
+The stream is `bulletin-<YYYY-MM>`, `interim-<first day>_<last day>` or `disclosure-<YYYY>-Q<n>`; each decision is taken on the stream's
 state folded from its events and appended at its version, so two racing offices cannot both publish.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Mapping
 
 Row = dict[str, Any]
 PREFIX = "cn.zhengfeng."
 STATES = {"drafted": "待审核", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
-KINDS = ("bulletin", "disclosure")
+KINDS = ("bulletin", "disclosure", "interim")
+# The monthly bulletin and the interim report over any period (阶段性通报) share one lifecycle.
+REVIEWED = {None: ("draft",), "drafted": ("redraft", "review"), "changes_requested": ("redraft",),
+            "approved": ("redraft", "publish"), "published": ()}
 # What may be done in each state (None: nothing was drafted yet).
-ALLOWED = {
-    "bulletin": {None: ("draft",), "drafted": ("redraft", "review"), "changes_requested": ("redraft",),
-                 "approved": ("redraft", "publish"), "published": ()},
-    "disclosure": {None: ("draft",), "drafted": ("draft", "publish"), "published": ()},
-}
+ALLOWED = {"bulletin": REVIEWED, "interim": REVIEWED,
+           "disclosure": {None: ("draft",), "drafted": ("draft", "publish"), "published": ()}}
 
 
 class SameReviewer(Exception):
@@ -36,7 +37,7 @@ class SameReviewer(Exception):
 
 def check_reviewer(row: Row, actor: str, decision: str) -> None:
     if decision == "approved" and actor == row["drafted_by"]:
-        raise SameReviewer(actor, "drafted this bulletin")
+        raise SameReviewer(actor, "drafted this text")
 
 
 class Refused(Exception):
@@ -64,8 +65,31 @@ def title(kind: str, key: str) -> str:
     if kind == "bulletin":
         year, month = key.split("-")
         return f"{year}年{int(month)}月作风建设工作通报"
+    if kind == "interim":
+        first, last = interim_period(key)
+        ending = f"{last.month}月{last.day}日" if last.year == first.year else f"{last.year}年{last.month}月{last.day}日"
+        return f"{first.year}年{first.month}月{first.day}日至{ending}作风建设工作阶段性通报"
     year, quarter = key.split("-Q")
     return f"{year}年第{quarter}季度12345热线群众诉求办理情况公布"
+
+
+def interim_key(first: date, last: date) -> str:
+    return f"{first.isoformat()}_{last.isoformat()}"
+
+
+def period_fields(kind: str, key: str) -> Row:
+    """How a bulletin's events name what they are about: its month, or an interim report's first and
+    last day."""
+    if kind == "interim":
+        first, last = interim_period(key)
+        return {"from": first.isoformat(), "to": last.isoformat()}
+    return {"month": key}
+
+
+def interim_period(key: str) -> tuple[date, date]:
+    """The first and last day of an interim report's key (ValueError when it is not one)."""
+    first, last = key.split("_")
+    return date.fromisoformat(first), date.fromisoformat(last)
 
 
 def digest(data: Mapping[str, Any]) -> str:
@@ -83,7 +107,7 @@ def evolve(row: Row | None, kind: str, key: str, event_type: str, data: Mapping[
         return None
     name = event_type.removeprefix(f"{PREFIX}{kind}.").rsplit(".", 1)[0]
     row = dict(row or {"key": key, "reviews": [], "published_at": None, "published_by": None, "digest": None,
-                       "on_time": None})
+                       "on_time": None, "document": None})
     row["version"] = version
     if name == "drafted":
         row.update(state="drafted", revision=version, data=dict(data), drafted_at=time, drafted_by=actor)
@@ -93,5 +117,5 @@ def evolve(row: Row | None, kind: str, key: str, event_type: str, data: Mapping[
         row["state"] = "approved" if data["decision"] == "approved" else "changes_requested"
     elif name == "published":
         row.update(state="published", published_at=time, published_by=actor, digest=data["digest"],
-                   on_time=data.get("on_time"))
+                   on_time=data.get("on_time"), document=data.get("document"))
     return row

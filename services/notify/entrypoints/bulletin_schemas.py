@@ -1,9 +1,12 @@
 """Request and response bodies of /v1/bulletins and /v1/disclosures."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from zfcommon.events.catalogue import MONTH_FORMAT, QUARTER_FORMAT, REVIEW_DECISIONS, BulletinRulesData
+
+
+MAX_INTERIM_DAYS = 366
 
 
 class _Strict(Schema):
@@ -25,6 +28,19 @@ class RedraftIn(_Strict):
 
 class DraftIn(RedraftIn):
     month = fields.String(required=True, validate=MONTH_FORMAT)
+
+
+class InterimDraftIn(RedraftIn):
+    start = fields.Date(required=True, data_key="from", metadata={"description": "the period's first day"})
+    end = fields.Date(required=True, data_key="to", metadata={
+        "description": "its last day: today at the latest (a period so far); at most 366 days after `from`"})
+
+    @validates_schema
+    def _period(self, data, **_):
+        if data["end"] < data["start"]:
+            raise ValidationError("统计期的最后一天不能早于第一天", "to")
+        if (data["end"] - data["start"]).days >= MAX_INTERIM_DAYS:
+            raise ValidationError(f"统计期最长 {MAX_INTERIM_DAYS} 天", "to")
 
 
 class ReviewIn(_Strict):
@@ -51,8 +67,18 @@ class Links(Schema):
     xlsx = fields.String()
 
 
+class Document(Schema):
+    number = fields.String(metadata={"description": "文号"})
+    year = fields.Integer()
+    sequence = fields.Integer()
+    issuer = fields.String(metadata={"description": "the issuing office (发文机关)"})
+    issued_on = fields.String(metadata={"description": "the issue date (China), YYYY-MM-DD"})
+
+
 class PublicationSummary(Schema):
     id = fields.String(required=True)
+    kind = fields.String(required=True, metadata={
+        "description": "bulletin (月通报) | interim (阶段性通报, over any period) | disclosure (quarterly)"})
     title = fields.String(required=True)
     state = fields.String(required=True, metadata={"description": "drafted | changes_requested | approved | published"})
     version = fields.Integer()
@@ -63,11 +89,14 @@ class PublicationSummary(Schema):
     published_at = fields.DateTime(allow_none=True)
     digest = fields.String(allow_none=True, metadata={"description": "SHA-256 of the published data"})
     on_time = fields.Boolean(allow_none=True)
+    document = fields.Nested(Document, allow_none=True, metadata={
+        "description": "once published: its number (文号), issuer and issue date (bulletins and interim reports)"})
     links = fields.Nested(Links)
 
 
 class Publication(PublicationSummary):
-    data = fields.Dict(required=True, metadata={"description": "catalogue BulletinDraftedData / DisclosureDraftedData"})
+    data = fields.Dict(required=True, metadata={
+        "description": "catalogue BulletinDraftedData / InterimDraftedData / DisclosureDraftedData"})
 
 
 class PublicationList(Schema):

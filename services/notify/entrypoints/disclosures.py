@@ -55,7 +55,7 @@ class Disclosure(MethodView):
 
 
 @blp.route("/<key>.<any(html, pdf, xlsx):fmt>")
-class DisclosureFile(MethodView):
+class File(MethodView):
     @blp.doc(**FILES_DOC)
     def get(self, key, fmt):
         """The disclosure as an HTML page, a PDF or an XLSX workbook."""

@@ -14,7 +14,7 @@ from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app, principal
 
 from ..adapters import repository
-from . import bulletins, disclosures, escalations, exposures, notices, public, reports, subscriptions
+from . import bulletins, disclosures, escalations, exposures, interims, notices, public, publishing, reports, subscriptions
 
 blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases notify is watching")
 
@@ -54,7 +54,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(subscriptions.callbacks)
     api.register_blueprint(escalations.config_blp)
     api.register_blueprint(escalations.blp)
+    app.extensions["zf_office"] = publishing.make_office(settings)     # a bad 文号 pattern stops the start
     api.register_blueprint(bulletins.blp)
+    api.register_blueprint(interims.blp)
     api.register_blueprint(disclosures.blp)
     api.register_blueprint(reports.blp)
     api.register_blueprint(reports.spot_blp)

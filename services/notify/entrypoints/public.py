@@ -11,7 +11,6 @@ feed readers and proxies ask cheaply.
 from __future__ import annotations
 
 import hashlib
-import re
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
@@ -24,12 +23,12 @@ from ..adapters.columns import cn_date
 
 blp = Blueprint("public", __name__, url_prefix="/public")
 SITE = "正风台账 · 公开信息"
-DESCRIPTION = "典型案例曝光、月度工作通报和12345热线群众诉求办理情况公布"
+DESCRIPTION = "典型案例曝光、月度工作通报、阶段性通报和12345热线群众诉求办理情况公布"
 AUTHOR = "正风办"
 FEED_SIZE = 50
 SUMMARY_CHARS = 120
-KINDS = {"bulletin": "月通报", "disclosure": "热线办理情况公布"}
-KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$")}
+KINDS = {"bulletin": "月通报", "interim": "阶段性通报", "disclosure": "热线办理情况公布"}
+PATHS = {"bulletins": "bulletin", "interim-reports": "interim", "disclosures": "disclosure"}   # /public/<path>/
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)     # the feeds' `updated` before anything was published
 _env = Environment(loader=PackageLoader("notify", "templates"), autoescape=select_autoescape(["html"]))
@@ -65,7 +64,8 @@ def _body_text(public: Mapping[str, Any]) -> str:
 
 
 def _links(row: Mapping[str, Any]) -> dict[str, str]:
-    return {fmt: url_for("public.publication_file", kind=row["kind"], key=row["key"], fmt=fmt) for fmt in FORMATS}
+    path = next(p for p, kind in PATHS.items() if kind == row["kind"])
+    return {fmt: url_for("public.publication_file", path=path, key=row["key"], fmt=fmt) for fmt in FORMATS}
 
 
 def _cached(body: str | bytes, content_type: str, status: int = 200) -> Response:
@@ -144,12 +144,13 @@ def feed_atom() -> Response:
     return _cached(feeds.atom(_feed()), "application/atom+xml; charset=utf-8")
 
 
-@blp.get("/<any(bulletin, disclosure):kind>s/<key>.<any(html, pdf):fmt>")
-def publication_file(kind: str, key: str, fmt: str) -> Response:
-    """A published bulletin or disclosure as HTML or PDF, rendered as /v1/bulletins renders it for readers
-    with a token: here for everyone, once published."""
+@blp.get("/<any(bulletins, \"interim-reports\", disclosures):path>/<key>.<any(html, pdf):fmt>")
+def publication_file(path: str, key: str, fmt: str) -> Response:
+    """A published bulletin, interim report or disclosure as HTML or PDF, rendered as /v1/ renders it for
+    readers with a token: here for everyone, once published."""
+    kind = PATHS[path]
     with current_app.extensions["zf_pool"].connection() as conn:
-        listed = tables.publication(conn, kind, key) if KEYS[kind].match(key) else None
+        listed = tables.publication(conn, kind, key)
         if listed is None:
             return _error(404, "未找到该内容", f"没有已发布的{KINDS[kind]} {key}。")
         from ..adapters import bulletin_projection        # the bulletins feature's own tables

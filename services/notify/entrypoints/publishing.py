@@ -17,13 +17,14 @@ from zfcommon.auth import require_role
 from zfcommon.clock import clock_for
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
+from zfcommon.settings import ConfigError, Settings
 from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
 from ..adapters import render, workbook
 from ..adapters.complainants import ComplainantClient, IntakeUnavailable
 from ..adapters.figures_client import LedgerClient, LedgerUnavailable
-from ..domain import publication
+from ..domain import document, publication
 from ..service_layer import bulletins as handlers
 from ..service_layer.uow import UnitOfWork
 from .bulletin_schemas import Publication
@@ -31,10 +32,13 @@ from .commands import idempotent
 
 IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 INSIDERS = ("office", "auditor")
-KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$")}
+KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$"),
+        "interim": re.compile(r"^\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$")}
+BLUEPRINTS = {"bulletin": "bulletins", "disclosure": "disclosures", "interim": "interims"}
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-NAMES = {"bulletin": ("月通报", "bulletin"), "disclosure": ("热线办理情况公布", "disclosure")}
+NAMES = {"bulletin": ("月通报", "bulletin"), "disclosure": ("热线办理情况公布", "disclosure"),
+         "interim": ("阶段性通报", "interim-report")}
 FILES_DOC = {"responses": {"200": {"description": "the rendering (HTML, PDF or XLSX), in Chinese",
                                    "content": {t.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
                                                for t in FORMATS.values()}}}}
@@ -50,6 +54,24 @@ def ledger() -> LedgerClient:
     if "zf_ledger" not in current_app.extensions:
         current_app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, settings.jwt_secret)
     return current_app.extensions["zf_ledger"]
+
+
+def office() -> document.Office:
+    """Who issues the publications and how they are numbered (made and checked by create_app)."""
+    return current_app.extensions["zf_office"]
+
+
+def make_office(settings: Settings) -> document.Office:
+    """ConfigError naming the variable whose 文号 pattern is not one."""
+    patterns = {"bulletin": ("ZF_BULLETIN_NUMBER", settings.bulletin_number),
+                "interim": ("ZF_INTERIM_NUMBER", settings.interim_number)}
+    checked = {}
+    for kind, (variable, pattern) in patterns.items():
+        try:
+            checked[kind] = document.check_pattern(pattern)
+        except document.BadPattern as exc:
+            raise ConfigError(f"{variable}: {exc}") from None
+    return document.Office(settings.office_name or settings.notice_office, settings.notice_office, checked)
 
 
 def complainants() -> ComplainantClient:
@@ -73,7 +95,7 @@ def problems(fn: Callable[[], Any]) -> Any:
     except handlers.NotFound as exc:
         raise NotFound(str(exc)) from None
     except handlers.Invalid as exc:
-        raise Unprocessable(str(exc), errors=exc.errors) from None
+        raise Unprocessable(str(exc), errors=exc.errors, **({"code": exc.code} if exc.code else {})) from None
     except LedgerUnavailable as exc:
         raise Unavailable(f"{exc}; nothing was stored, retry shortly") from None
     except IntakeUnavailable as exc:
@@ -98,12 +120,13 @@ def publication_command(kind: str, fn: Callable[[UnitOfWork], dict], status: int
 
 
 def links(kind: str, key: str) -> dict[str, str]:
-    return {fmt: url_for(f"{kind}s.{kind.title()}File", key=key, fmt=fmt) for fmt in FORMATS}
+    return {fmt: url_for(f"{BLUEPRINTS[kind]}.File", key=key, fmt=fmt) for fmt in FORMATS}
 
 
 def shown(kind: str, row: dict) -> dict:
     """The row as the API shows it; outsiders are not told who drafted or reviewed it."""
-    out = {**row, "id": row["key"], "title": publication.title(kind, row["key"]), "links": links(kind, row["key"])}
+    out = {**row, "id": row["key"], "kind": kind, "title": publication.title(kind, row["key"]),
+           "links": links(kind, row["key"])}
     if principal().role not in INSIDERS:
         for name in ("drafted_by", "reviews", "published_by", "version", "revision"):
             out.pop(name, None)

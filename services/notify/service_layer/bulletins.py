@@ -1,4 +1,5 @@
-"""Commands on monthly bulletins, quarterly disclosures and the scoring rules, each in one unit of work.
+"""Commands on monthly bulletins, interim reports, quarterly disclosures and the scoring rules, each in
+one unit of work.
 
 A decision is taken on the state folded from the publication's own stream and appended at the
 version it was read at: a second office publishing at the same moment gets ConcurrencyConflict
@@ -19,7 +20,7 @@ from zfcommon.workdays import CalendarGap, WorkCalendar, local_date
 from ..adapters import bulletin_projection as tables
 from ..adapters.complainants import ComplainantClient
 from ..adapters.figures_client import LedgerClient
-from ..domain import bulletin, disclosure, publication
+from ..domain import bulletin, disclosure, document, publication
 from .uow import UnitOfWork
 
 Row = dict[str, Any]
@@ -38,11 +39,11 @@ class NotFound(Exception):
 
 
 class Invalid(Exception):
-    """A request that cannot be carried out as asked (422 naming the fields)."""
+    """A request that cannot be carried out as asked (422 naming the fields, with a machine `code`)."""
 
-    def __init__(self, message: str, errors: dict[str, Any]):
+    def __init__(self, message: str, errors: dict[str, Any], code: str | None = None):
         super().__init__(message)
-        self.errors = errors
+        self.errors, self.code = errors, code
 
 
 def _record(uow: UnitOfWork, stream: str, version: int, event_type: str, data: Row, ctx: Context) -> None:
@@ -98,35 +99,70 @@ def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) 
     return found
 
 
+def _case_numbers(ledger: LedgerClient, case_ids: set[str]) -> dict[str, str | None]:
+    """The human numbers (工单编号) of the cases a criticism list names, as the ledger's case views hold
+    them: one question per case, and a criticism list is a few dozen cases at most."""
+    return {case_id: (ledger.case(case_id) or {}).get("case_number") for case_id in sorted(case_ids)}
+
+
+def _snapshot(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, kind: str, key: str,
+              first: date, last: date, body: Row, row: Row | None) -> Row:
+    """The figures of the cases received from `first` to `last` as the ledger has them now, notify's
+    marks of those days, the rules in force and the typical cases the office picked (on a redraft
+    without picks, the previous draft's stay)."""
+    stats = ledger.unit_stats(first, last)
+    picks = body.get("typical_cases")
+    typical = _typical(ledger, intake, picks) if picks is not None else (row["data"]["typical_cases"] if row else [])
+    note = body["note"] if "note" in body else (row["data"]["note"] if row else None)
+    marks = tables.period_marks(uow.conn, first, last)
+    return bulletin.assemble(
+        period=publication.period_fields(kind, key), judged_on=date.fromisoformat(stats["today"]),
+        stats=stats["items"], min_base=stats["min_rate_base"], marks=marks, rules=tables.rules(uow.conn)[0],
+        typical_cases=typical, note=note, case_numbers=_case_numbers(ledger, bulletin.case_ids(marks)))
+
+
 def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, month: str, body: Row,
                    ctx: Context, *, redraft: bool = False) -> Row:
-    """Take the month's snapshot now: the ledger's figures, notify's marks, the rules in force and the
-    typical cases the office picked (on a redraft without picks, the previous draft's stay)."""
+    """Take the snapshot of a month that is over."""
     def snapshot(row: Row | None) -> tuple[str, Row]:
-        first, last = bulletin.period(month)
+        first, last = bulletin.month_period(month)
         _ended("month", month, last, ctx)
-        stats = ledger.unit_stats(first, last)
-        picks = body.get("typical_cases")
-        typical = _typical(ledger, intake, picks) if picks is not None else (row["data"]["typical_cases"] if row else [])
-        note = body["note"] if "note" in body else (row["data"]["note"] if row else None)
-        return "drafted", bulletin.assemble(
-            month=month, judged_on=date.fromisoformat(stats["today"]), stats=stats["items"],
-            min_base=stats["min_rate_base"], marks=tables.month_marks(uow.conn, first),
-            rules=tables.rules(uow.conn)[0], typical_cases=typical, note=note)
+        return "drafted", _snapshot(uow, ledger, intake, "bulletin", month, first, last, body, row)
     return _decide(uow, "bulletin", month, "redraft" if redraft else "draft", ctx, snapshot)
 
 
-def review_bulletin(uow: UnitOfWork, month: str, decision: str, comments: str | None, ctx: Context) -> Row:
+def draft_interim(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, key: str, body: Row,
+                  ctx: Context, *, redraft: bool = False) -> Row:
+    """Take the snapshot of any period up to today (a campaign fortnight, a quarter so far)."""
+    first, last = publication.interim_period(key)
+
+    def snapshot(row: Row | None) -> tuple[str, Row]:
+        today = local_date(ctx.now)
+        if last > today:
+            raise Invalid(f"阶段性通报的统计期不能晚于今天（{today.isoformat()}）",
+                          {"to": [f"不能晚于今天（{today.isoformat()}）"]}, code="interim.period_not_over")
+        return "drafted", _snapshot(uow, ledger, intake, "interim", key, first, last, body, row)
+    return _decide(uow, "interim", key, "redraft" if redraft else "draft", ctx, snapshot)
+
+
+def review_bulletin(uow: UnitOfWork, kind: str, key: str, decision: str, comments: str | None, ctx: Context) -> Row:
     def review(row: Row) -> tuple[str, Row]:
         publication.check_reviewer(row, ctx.actor, decision)
-        return "reviewed", {"month": month, "revision": row["revision"], "decision": decision, "comments": comments}
-    return _decide(uow, "bulletin", month, "review", ctx, review)
+        return "reviewed", {**publication.period_fields(kind, key), "revision": row["revision"],
+                            "decision": decision, "comments": comments}
+    return _decide(uow, kind, key, "review", ctx, review)
 
 
-def publish_bulletin(uow: UnitOfWork, month: str, ctx: Context) -> Row:
-    return _decide(uow, "bulletin", month, "publish", ctx, lambda row: ("published", {
-        "month": month, "revision": row["revision"], "title": publication.title("bulletin", month),
-        "digest": publication.digest(row["data"])}))
+def publish_bulletin(uow: UnitOfWork, kind: str, key: str, ctx: Context, office: document.Office) -> Row:
+    """Publish an approved bulletin or interim report: it gets the next number of its kind in the year
+    of its issue date (domain/document.py), recorded in the published event."""
+    def published(row: Row) -> tuple[str, Row]:
+        day = local_date(ctx.now)
+        return "published", {
+            **publication.period_fields(kind, key), "revision": row["revision"], "title": publication.title(kind, key),
+            "digest": publication.digest(row["data"]),
+            "document": office.issue(kind, day, tables.next_sequence(uow.conn, kind, day.year))}
+    return _decide(uow, kind, key, "publish", ctx, published)
 
 
 def draft_disclosure(uow: UnitOfWork, ledger: LedgerClient, quarter: str, ctx: Context) -> Row:

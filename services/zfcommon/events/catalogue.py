@@ -514,23 +514,28 @@ class CriticismEntry(_Strict):
     kind = fields.String(required=True, metadata={"description": "the escalation step or accountability measure"})
     day = fields.Date(required=True)
     case_ids = fields.List(fields.String(), required=True)
+    case_numbers = fields.List(fields.String(allow_none=True), metadata={
+        "description": "each case's human number (工单编号), null where it has none; absent before numbers"})
     working_days_overdue = fields.Integer(allow_none=True)
 
 
 class TypicalCase(_Strict):
     """Only what may be shown publicly: never anything of the complainant."""
     case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    case_number = fields.String(allow_none=True, metadata={"description": "its human number (工单编号), if any"})
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    unit = fields.String(required=True, allow_none=True, metadata={"description": "the lead unit"})
+    unit = fields.String(required=True, allow_none=True, metadata={
+        "description": "the unit responsible: the lead unit, or the subject unit while not assigned"})
+    unit_role = fields.String(validate=validate.OneOf(["lead_unit", "subject_unit"]), metadata={
+        "description": "which of the two `unit` is (absent in drafts before it was recorded: the lead unit)"})
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     status = fields.String(required=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=4000),
                          metadata={"description": "the description after redaction, or the office's wording"})
 
 
-class BulletinDraftedData(_Strict):
+class _BulletinBody(_Strict):
     """The whole bulletin as drafted: the ledger's figures as they were then, so a replay shows the same."""
-    month = fields.String(required=True, validate=MONTH_FORMAT)
     judged_on = fields.Date(required=True, metadata={"description": "the ledger's day overdue was judged on"})
     min_rate_base = fields.Integer(required=True, metadata={"description": "the ledger's minimum base of a rate"})
     rules = fields.Nested(BulletinRulesData, required=True)
@@ -541,11 +546,31 @@ class BulletinDraftedData(_Strict):
     note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
 
 
-class BulletinReviewedData(_Strict):
+class _Month(_Strict):
     month = fields.String(required=True, validate=MONTH_FORMAT)
+
+
+class _Period(_Strict):
+    """An interim report's period (阶段性通报): any run of whole days, e.g. a campaign fortnight."""
+    start = fields.Date(required=True, data_key="from", metadata={"description": "its first day"})
+    end = fields.Date(required=True, data_key="to", metadata={"description": "its last day"})
+
+
+class _Review(_Strict):
     revision = fields.Integer(required=True, metadata={"description": "the stream version of the draft reviewed"})
     decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
     comments = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
+class DocumentData(_Strict):
+    """A published bulletin as a formal document (docs/BULLETINS.md "Document number")."""
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                           metadata={"description": "文号, from the office's pattern, e.g. 正风办通〔2026〕3号"})
+    year = fields.Integer(required=True, metadata={"description": "the year its sequence counts in"})
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                           metadata={"description": "the issuing office (发文机关)"})
+    issued_on = fields.Date(required=True, metadata={"description": "the issue date (China)"})
 
 
 class PublishedData(_Strict):
@@ -554,8 +579,33 @@ class PublishedData(_Strict):
     digest = fields.String(required=True, metadata={"description": "SHA-256 of the draft's data (canonical JSON)"})
 
 
-class BulletinPublishedData(PublishedData):
-    month = fields.String(required=True, validate=MONTH_FORMAT)
+class _Numbered(PublishedData):
+    document = fields.Nested(DocumentData, metadata={
+        "description": "its number, issuer and date (absent in what was published before numbering)"})
+
+
+class BulletinDraftedData(_Month, _BulletinBody):
+    pass
+
+
+class BulletinReviewedData(_Month, _Review):
+    pass
+
+
+class BulletinPublishedData(_Month, _Numbered):
+    pass
+
+
+class InterimDraftedData(_Period, _BulletinBody):
+    """An interim report over any period, drafted like a monthly bulletin and marked as interim."""
+
+
+class InterimReviewedData(_Period, _Review):
+    pass
+
+
+class InterimPublishedData(_Period, _Numbered):
+    pass
 
 
 class DisclosureUnitRow(PublishedFigures):
@@ -867,7 +917,13 @@ _TYPES = [
     EventType("cn.zhengfeng.bulletin.reviewed.v1", PUBLICATION_TOPIC, BulletinReviewedData(),
               "The office reviewed a bulletin draft: approved, or sent back with comments."),
     EventType("cn.zhengfeng.bulletin.published.v1", PUBLICATION_TOPIC, BulletinPublishedData(),
-              "An approved monthly bulletin was published (everyone may read it now)."),
+              "An approved monthly bulletin was published with its document number (everyone may read it now)."),
+    EventType("cn.zhengfeng.interim.drafted.v1", PUBLICATION_TOPIC, InterimDraftedData(),
+              "An interim report (阶段性通报) over any period was drafted or redrafted with the figures as they were then."),
+    EventType("cn.zhengfeng.interim.reviewed.v1", PUBLICATION_TOPIC, InterimReviewedData(),
+              "The office reviewed an interim report's draft: approved, or sent back with comments."),
+    EventType("cn.zhengfeng.interim.published.v1", PUBLICATION_TOPIC, InterimPublishedData(),
+              "An approved interim report was published with its own document number."),
     EventType("cn.zhengfeng.disclosure.drafted.v1", PUBLICATION_TOPIC, DisclosureDraftedData(),
               "The quarter's hotline handling figures were drafted for public disclosure."),
     EventType("cn.zhengfeng.disclosure.published.v1", PUBLICATION_TOPIC, DisclosurePublishedData(),
