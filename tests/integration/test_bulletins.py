@@ -340,3 +340,37 @@ def test_published_bulletins_are_numbered_documents_and_interim_reports_count_th
     monthly = client.get("/public/bulletins/2024-05.html").get_data(as_text=True)
     assert "正风办通〔2024〕1号" in monthly and "2024年6月3日" in monthly
     assert client.get("/public/interim-reports/2024-05-01_2024-05-02.html").status_code == 404
+
+
+def test_two_bulletins_published_at_once_never_share_a_number(urls, world):
+    """The first publication holds the numbering lock until it commits; the second waits, then counts it."""
+    from notify.entrypoints.publishing import make_office
+    from notify.service_layer import bulletins as handlers
+    from notify.service_layer.uow import UnitOfWork
+
+    client, _ = world
+    for month in ("2024-05", "2024-04"):
+        assert client.post("/v1/bulletins", json={"month": month}, headers=OFFICE).status_code == 201
+        assert client.post(f"/v1/bulletins/{month}/review", json={"decision": "approved"},
+                           headers=REVIEWER).status_code == 200
+    office = make_office(settings_for("notify", urls["notify"]))
+    ctx = handlers.Context(actor="office:tester", correlation_id="c", now=datetime(2024, 6, 3, 2, tzinfo=timezone.utc))
+    pool = db.make_pool(urls["notify"], max_size=2)
+    pool.open()
+    numbers: dict[str, str] = {}
+
+    def publish(month: str, uow: UnitOfWork) -> None:
+        numbers[month] = handlers.publish_bulletin(uow, "bulletin", month, ctx, office)["document"]["number"]
+
+    try:
+        with UnitOfWork(pool) as first, UnitOfWork(pool) as second:
+            publish("2024-05", first)                   # not committed yet
+            racing = threading.Thread(target=lambda: (publish("2024-04", second), second.commit()))
+            racing.start()
+            racing.join(1.0)
+            assert racing.is_alive(), "the second publication must wait for the first to commit"
+            first.commit()
+            racing.join(10)
+    finally:
+        pool.close()
+    assert numbers == {"2024-05": "正风办通〔2024〕1号", "2024-04": "正风办通〔2024〕2号"}
