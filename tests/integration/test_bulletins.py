@@ -324,6 +324,7 @@ def test_published_bulletins_are_numbered_documents_and_interim_reports_count_th
     assert (housing["criticisms"], housing["accountability"]) == (1, 1)
     assert FINANCE not in by_unit(draft.json)   # the week missed (2024-W20, Thursday 16 May) is not
     assert client.get(f"/v1/interim-reports/{key}", headers=bearer("public")).status_code == 404
+    assert client.post("/v1/interim-reports/not-a-period/redraft", json={}, headers=OFFICE).status_code == 404
     interim = approve_and_publish(client, f"/v1/interim-reports/{key}")
     assert interim["document"]["number"] == "正风办阶段通〔2024〕1号"
     assert [b["id"] for b in client.get("/v1/bulletins", headers=OFFICE).json["items"]] == ["2024-05", "2024-04"]

@@ -90,6 +90,9 @@ class Export:
         from psycopg.pq import TransactionStatus
 
         from ..adapters import heads, tree        # here, not at import: verify_bundle must need no DB driver
+        # One snapshot for trail, tree and heads, and for both passes over the heads: the sizes announced
+        # first must be the bytes sent later (only possible when no transaction is open yet; the caller
+        # ends it: export() commits, the HTTP route rolls back when the response closes).
         if conn.info.transaction_status == TransactionStatus.IDLE:
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         size = tree.tree_size(conn)

@@ -101,7 +101,7 @@ def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) 
 
 def _case_numbers(ledger: LedgerClient, case_ids: set[str]) -> dict[str, str | None]:
     """The human numbers (工单编号) of the cases a criticism list names, as the ledger's case views hold
-    them: one question per case, and a criticism list is a few dozen cases at most."""
+    them: one question per case named, when the office drafts (the ledger has no lookup by many ids)."""
     return {case_id: (ledger.case(case_id) or {}).get("case_number") for case_id in sorted(case_ids)}
 
 
@@ -134,7 +134,10 @@ def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantCli
 def draft_interim(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, key: str, body: Row,
                   ctx: Context, *, redraft: bool = False) -> Row:
     """Take the snapshot of any period up to today (a campaign fortnight, a quarter so far)."""
-    first, last = publication.interim_period(key)
+    try:
+        first, last = publication.interim_period(key)
+    except ValueError:
+        raise NotFound(f"no interim report {key}") from None
 
     def snapshot(row: Row | None) -> tuple[str, Row]:
         today = local_date(ctx.now)
