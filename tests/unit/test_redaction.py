@@ -1,5 +1,5 @@
 """The personal-data scanner and redactor that stands between a case and anything published
-(notify.domain.redaction): each kind of personal data, the office's marks, the complainant's own
+(zfcommon.redaction): each kind of personal data, the office's marks, the complainant's own
 identity, and the two properties the publish check relies on — redacting twice changes nothing, and
 nothing is found in a redacted text."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from notify.domain.redaction import (MASKS, Identity, MarkNotFound, Marks, id_card_valid, masked, redact, remaining,
+from zfcommon.redaction import (MASKS, Identity, MarkNotFound, Marks, id_card_valid, masked, redact, remaining,
                                      scan)
 
 

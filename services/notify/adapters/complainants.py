@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from zfcommon.auth import issue_token
 
-from ..domain.redaction import Identity
+from zfcommon.redaction import Identity
 from .intake_client import IntakeClient, IntakeUnavailable
 
 __all__ = ["ComplainantClient", "IntakeUnavailable"]

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
-from . import redaction
+from zfcommon import redaction
 
 Row = dict[str, Any]
 
@@ -128,7 +128,7 @@ def typical_case(case: Mapping[str, Any], wording: str | None, who: redaction.Pe
     """A typical case as the bulletin shows it: only public-safe fields of the ledger's case (which
     never holds the complainant), the description or the office's wording with the complainants'
     identities (`who`, asked of intake) and whatever looks like personal data masked
-    (domain/redaction.py); the office's review reads the rest."""
+    (zfcommon/redaction.py); the office's review reads the rest."""
     text = redaction.redact({"text": wording or case["description"]}, who).fields["text"]
     return {"case_id": case["case_id"], "category": case["category"], "unit": case.get("lead_unit"),
             "channel": case["channel"], "status": case["status"], "text": text}

@@ -16,14 +16,15 @@ import uuid
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from zfcommon import redaction
 from zfcommon.events.catalogue import EXPOSURE_FIELDS, validate_data
+from zfcommon.redaction import Finding
 from zfcommon.workdays import local_date
 
 from ..adapters import exposures as tables
 from ..adapters import repository
 from ..adapters.complainants import ComplainantClient, IntakeUnavailable
-from ..domain import exposure, redaction
-from ..domain.redaction import Finding
+from ..domain import exposure
 from .bulletins import Context, Invalid   # notify's command context; 422 naming the fields
 from .uow import UnitOfWork
 

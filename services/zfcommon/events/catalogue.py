@@ -581,7 +581,7 @@ class DisclosurePublishedData(PublishedData):
 # selects a case, redacts the text to publish, a second office user approves, it is published, and it
 # may be withdrawn. Nothing of the complainant is ever taken from the case. docs/EXPOSURE.md.
 EXPOSURE_FIELDS = ("title", "category", "text", "lesson")
-# What the redaction removes, by kind (notify.domain.redaction), with the names people read.
+# What the redaction removes, by kind (zfcommon.redaction), with the names people read.
 REDACTION_KINDS = {
     "mobile": "手机号码", "landline": "固定电话", "id_card": "身份证号", "long_number": "长数字串（证件或银行卡号）",
     "email": "电子邮箱", "im_account": "微信/QQ账号", "dwelling": "门牌/房号", "name": "姓名",
