@@ -586,7 +586,8 @@ REDACTION_KINDS = {
     "mobile": "手机号码", "landline": "固定电话", "id_card": "身份证号", "long_number": "长数字串（证件或银行卡号）",
     "email": "电子邮箱", "im_account": "微信/QQ账号", "dwelling": "门牌/房号", "name": "姓名",
     "complainant_name": "投诉人姓名", "complainant_phone": "投诉人电话", "complainant_email": "投诉人邮箱",
-    "complainant_address": "投诉人地址", "marked": "办公室标记内容", "address_detail": "详细地址",
+    "complainant_address": "投诉人地址", "complainant_id": "投诉人身份证号", "marked": "办公室标记内容",
+    "address_detail": "详细地址",
 }
 
 
