@@ -250,7 +250,8 @@ def test_a_request_becomes_a_case_on_the_clients_channel_with_the_submitter_seal
     assert origin["extra"]["attributes"] == {"evidence": ["photo", "audio"], "window": "不动产登记窗口",
                                              "occurred_at": "2026-11-20T10:30:00+08:00"}
     assert origin["extra"]["address_id"] == "ADDR-77"
-    sealed = env.http.get(f"/v1/cases/{case_id}/complainant", headers=OFFICE).json["complainant"]
+    sealed = env.http.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"},
+                           headers=OFFICE).json["complainant"]
     assert sealed["name"] == "王小明" and sealed["email"] == SUBMITTER["email"]
     assert sealed["device_id"] == "device-7f3e2a" and sealed["account_id"] == "acct-5521"
     with psycopg.connect(env.urls["intake"]) as conn:
