@@ -260,6 +260,17 @@ def _street_level(text: str, start: int, end: int, field: str) -> Finding:
     return Finding("address_detail", cut, end, text[cut:end], field)
 
 
+def street_level(address: str | None) -> str | None:
+    """An address as the public may read it: through the last street, road, lane, village or community
+    (the exposures' rule); with none of those, up to its first house, building or flat number. None
+    when nothing is left."""
+    if not address:
+        return None
+    cut = _street_level(address, 0, len(address), "address").start or (
+        m.start() if (m := _DIGIT.search(address.translate(_FOLD))) else len(address))
+    return address[:cut].rstrip(" ,，、-") or None
+
+
 class MarkNotFound(ValueError):
     """A phrase or address the office marked is nowhere in the text: a typo, or the wrong text."""
 

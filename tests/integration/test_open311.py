@@ -399,7 +399,7 @@ def test_a_request_is_readable_at_once_as_an_array_of_one(env):
     assert record["service_request_id"] == case_id and record["status"] == "open"
     assert record["service_code"] == code_of(env.o311) and record["service_name"] == CATEGORY
     assert record["requested_datetime"] == record["updated_datetime"] == "2026-11-23T09:00:00+08:00"
-    assert (record["lat"], record["long"], record["address"]) == (26.989, 111.2743, "县政务服务中心二楼")
+    assert (record["lat"], record["long"], record["address"]) == (26.989, 111.274, "县政务服务中心二楼")
     assert (record["address_id"], record["media_url"]) == ("ADDR-9", "https://img.example.cn/2.jpg")
     assert record["status_notes"] == "已受理,待交办" and record["agency_responsible"] is None
     assert record["description"] is None and record["expected_datetime"] is None

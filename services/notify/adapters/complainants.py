@@ -17,17 +17,10 @@ SUB = "notify-exposures"
 
 
 class ComplainantClient(IntakeClient):
-    def identity(self, case_id: str) -> Identity:
+    def identity(self, case_id: str, reason: str) -> Identity:
         """The case's complainant (empty when anonymous, erased, or the case is unknown to intake)."""
-        token = issue_token(self.jwt_secret, "office", SUB, ttl_seconds=300)
-        resp = self._call("GET", f"/v1/cases/{quote(case_id, safe='')}/complainant", token)
-        if resp.status_code == 404:
-            return Identity()
-        if resp.status_code != 200:
-            # Never the body: it could hold the contact details.
-            raise IntakeUnavailable(f"intake answered {resp.status_code} for the complainant of case {case_id}")
-        doc = resp.json()
-        return Identity() if doc.get("erased") else Identity.of(doc.get("complainant"))
+        doc = self.reveal(case_id, reason, SUB)
+        return Identity() if doc is None or doc.get("erased") else Identity.of(doc.get("complainant"))
 
-    def identities(self, case_ids: Iterable[str]) -> list[Identity]:
-        return [self.identity(c) for c in dict.fromkeys(case_ids)]
+    def identities(self, case_ids: Iterable[str], reason: str) -> list[Identity]:
+        return [self.identity(c, reason) for c in dict.fromkeys(case_ids)]
