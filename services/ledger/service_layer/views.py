@@ -92,7 +92,7 @@ def all_overdue(conn: psycopg.Connection, filters: Mapping, scope: Scope, today:
 def unit_stats(conn: psycopg.Connection, period: Mapping, scope: Scope, today: date,
                min_base: int = rates.MIN_RATE_BASE) -> list[Row]:
     """Per lead unit, over the cases received in `period` (whole months, optionally one `channel`): a unit
-    sees only its own row, a channel only figures over its own cases."""
+    sees only its own row, a channel reading its whole channel figures over its channel's cases."""
     first, last = period.get("received_from"), period.get("received_to")
     channel = scope.channel or period.get("channel")
     if channel != period.get("channel", channel):

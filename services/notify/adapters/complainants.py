@@ -1,15 +1,13 @@
-"""The complainant's identity from intake (`GET /v1/cases/{id}/complainant`, office only), asked for at
-the moment an exposure is redacted or published and used only to find it in the text: it is never
-stored, logged or put on an event. The transport (short-lived office token, errors) is the notices'
-intake client's."""
+"""The complainant's identity from intake (`POST /v1/cases/{id}/complainant/reveal`, office only, recorded
+there with the purpose as its reason), asked for at the moment an exposure is redacted or published or a
+bulletin drafted, and used only to find it in the text: it is never stored, logged or put on an event of
+notify's. The transport (short-lived office token, errors) is the notices' intake client's."""
 from __future__ import annotations
 
 from typing import Iterable
-from urllib.parse import quote
-
-from zfcommon.auth import issue_token
 
 from zfcommon.redaction import Identity
+
 from .intake_client import IntakeClient, IntakeUnavailable
 
 __all__ = ["ComplainantClient", "IntakeUnavailable"]
