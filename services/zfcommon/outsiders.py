@@ -26,7 +26,6 @@ from typing import Any, Iterator, Mapping
 from .redaction import People, redact
 
 RECEIVED = "cn.zhengfeng.case.received.v1"
-SUMMARY_CORRECTED = "cn.zhengfeng.case.summary_corrected.v1"
 
 
 def _case(name: str) -> str:
