@@ -333,3 +333,21 @@ def test_open311_public_reads_tell_where_to_street_level_only(world):
     assert (record["address"], record["lat"], record["long"]) == ("邵阳县宝庆中路", 26.989, 111.274)
     office = world.intake.get(f"/v1/cases/{case_id}", headers=OFFICE).json
     assert office["location"]["address"] == "邵阳县宝庆中路88号3栋2单元501室"
+
+
+def test_reveals_at_the_same_moment_are_each_recorded(world):
+    case_id = world.intake.post("/v1/cases", json=complaint(), headers=OFFICE).json["case_id"]
+    answers: list[int] = []
+
+    def reveal_five_times():
+        client = world.intake.application.test_client()
+        for _ in range(5):
+            answers.append(client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"},
+                                       headers=OFFICE).status_code)
+    threads = [threading.Thread(target=reveal_five_times) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    recorded = world.intake.get(f"/v1/cases/{case_id}/complainant/reveals", headers=AUDITOR).json["items"]
+    assert answers == [200] * 15 and len(recorded) == 15      # a lost race to append is simply tried again

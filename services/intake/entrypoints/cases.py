@@ -80,7 +80,7 @@ class CaseComplainant(MethodView):
                                         "erased": True, "complainant": None}, {}))
 
 
-REVEAL_RETRIES = 3
+REVEAL_RETRIES = 5
 
 
 @blp.route("/<case_id>/complainant/reveal")
@@ -94,16 +94,20 @@ class ComplainantReveal(MethodView):
         on the record."""
         require_role(principal(), "office")
         logs.case_id.set(case_id)
-        for attempt in range(REVEAL_RETRIES):
-            with uow() as u:
-                try:
-                    answer = problems(lambda: handlers.reveal_complainant(u, case_id, body["reason"], context()))
-                except ConcurrencyConflict:
-                    if attempt == REVEAL_RETRIES - 1:   # a reveal depends on no state: only a race to append
-                        raise
-                    continue
-                u.commit()
-                return answer
+
+        def reveal():
+            for attempt in range(REVEAL_RETRIES):
+                with uow() as u:
+                    try:
+                        answer = handlers.reveal_complainant(u, case_id, body["reason"], context())
+                    except ConcurrencyConflict:
+                        # A reveal depends on no state: losing the race to append is only tried again.
+                        if attempt == REVEAL_RETRIES - 1:
+                            raise
+                        continue
+                    u.commit()
+                    return answer
+        return problems(reveal)
 
 
 @blp.route("/<case_id>/complainant/reveals")
