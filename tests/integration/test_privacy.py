@@ -198,6 +198,8 @@ def unit_reads(w: World, case_id: str) -> dict[str, str]:
     get(w.notify, "/v1/weekly-reports")
     refused = w.intake.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "想知道是谁"}, headers=UNIT)
     texts["reveal (refused)"] = f"{refused.status_code} {refused.get_data(as_text=True)}"
+    watch = w.notify.get(f"/v1/watch/{case_id}", headers=UNIT)
+    texts["watch (refused)"] = f"{watch.status_code} {watch.get_data(as_text=True)}"
     return texts
 
 
@@ -206,7 +208,7 @@ def test_a_unit_reads_no_part_of_a_quoted_name_phone_or_id_by_any_endpoint(world
     texts = unit_reads(world, case_id)
     leaks = {where: found for where, text in texts.items() if (found := no_identity_in(text))}
     assert leaks == {}
-    assert texts["reveal (refused)"].startswith("403")
+    assert texts["reveal (refused)"].startswith("403") and texts["watch (refused)"].startswith("403")
     # It read something real: the case, masked, on every path.
     case = world.ledger.get(f"/v1/cases/{case_id}", headers=UNIT).json
     assert case["description"] == case["summary"] and "来信人某某反映" in case["summary"]
