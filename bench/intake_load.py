@@ -136,8 +136,8 @@ def discover(args) -> System:
     intake = _hostport(args.intake, "intake") if args.intake else Target("intake", "127.0.0.1", port_of("intake-http"))
     ledger = _hostport(args.ledger, "ledger") if args.ledger else Target("ledger", "127.0.0.1", port_of("ledger-http"))
     admin = args.database_url
-    if not admin and status.get("postgres", {}).get("port"):
-        admin = f"postgresql://postgres@127.0.0.1:{status['postgres']['port']}/postgres"
+    if not admin and status.get("postgres", {}).get("admin_url"):
+        admin = status["postgres"]["admin_url"]
     if not admin:
         print("intake_load: the stack uses an external PostgreSQL (DATABASE_URL); pass --database-url "
               "with an administrator's URL of that server for the anchor", file=sys.stderr)

@@ -42,7 +42,7 @@ APP_NAME = "bench-profile"
 def stack_env(home: Path) -> dict:
     status = json.loads((home / "run" / "status.json").read_text())
     secrets = json.loads((home / "secrets.json").read_text())
-    admin = f"postgresql://postgres@127.0.0.1:{status['postgres']['port']}/postgres"
+    admin = status["postgres"]["admin_url"]
     return {"admin": admin, "status": status, "secrets": secrets}
 
 

@@ -32,7 +32,7 @@ def fresh_database(pg: LocalPostgres) -> str:
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg.url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
-    url = pg.url.rsplit("/", 1)[0] + f"/{name}"
+    url = pg.admin_url(name)
     migrate_all(url, PASSWORDS)
     return url
 

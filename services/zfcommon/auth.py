@@ -84,14 +84,46 @@ def principal_from_header(secret: str, header: str | None) -> Principal:
     return verify_token(secret, token.strip())
 
 
-# Channels whose tokens each stand for one source (a monitoring point's token has the point id as its
-# subject): such a token sees only the cases its own source submitted (origin.parent), not the channel's.
+# Which of its channel's cases a channel token reads: its own submissions (DOMAIN.md), and what "own"
+# means depends on what stands behind the channel (docs/CHANNELS.md "What a channel token reads"):
+# - the 12345 hotline is one platform: every hotline case is one of its work orders (pushed by its
+#   webhook, or keyed in by the office from it), it already holds every order's text and hears every
+#   status change by callback, so any token of the hotline channel reads the whole channel;
+# - a monitoring point's token has the point id as its subject and reads the cases its point submitted
+#   (origin.parent), not the other points';
+# - on every other channel several systems submit side by side (each county department's petition
+#   system is a `petition` API client), so a token reads only the cases it submitted itself: those
+#   whose received event it recorded (its actor).
+WHOLE_CHANNELS = ("hotline",)
 PER_SOURCE_CHANNELS = ("monitoring_point",)
 
 
-def own_source(principal: Principal) -> str | None:
-    """The source a channel token is confined to within its channel, or None."""
-    return principal.sub if principal.role == "channel" and principal.channel in PER_SOURCE_CHANNELS else None
+@dataclass(frozen=True)
+class ChannelReach:
+    """The cases a channel token may read: its channel's, narrowed to one source or one submitter."""
+    channel: str
+    source: str | None = None       # origin.parent of the case
+    submitter: str | None = None    # the actor that recorded the case's receipt
+
+    @property
+    def whole_channel(self) -> bool:
+        return self.source is None and self.submitter is None
+
+    def covers(self, channel: str | None, origin: dict | None, received_by: str | None) -> bool:
+        return (channel == self.channel
+                and (self.source is None or (origin or {}).get("parent") == self.source)
+                and (self.submitter is None or received_by == self.submitter))
+
+
+def channel_reach(principal: Principal) -> ChannelReach | None:
+    """What a channel token may read; None for any other role."""
+    if principal.role != "channel":
+        return None
+    if principal.channel in WHOLE_CHANNELS:
+        return ChannelReach(principal.channel)
+    if principal.channel in PER_SOURCE_CHANNELS:
+        return ChannelReach(principal.channel, source=principal.sub)
+    return ChannelReach(principal.channel, submitter=principal.actor)
 
 
 def require_role(principal: Principal, *roles: str) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, Protocol
 
+from . import outsiders
+
 Row = dict[str, Any]
 RECEIVED = "cn.zhengfeng.case.received.v1"
 PUBLIC_FIELDS = ("channel", "category", "description", "subject_unit", "priority", "location", "anonymous")
@@ -23,7 +25,10 @@ LIFECYCLE: Mapping[str, Any] = {
     "recheck_pending": False, "recheck_outcome": None, "satisfaction": None, "visit_count": 0,
     "merged_into": None, "duplicates": (),
 }
-COLUMNS = ("case_id", "status", *PUBLIC_FIELDS, "origin", "received_at", "updated_at", "version", *LIFECYCLE)
+# summary: what units, channels and the public read as the description; redacted: the received event's
+# masks of the location and origin (zfcommon.outsiders); received_by: who recorded the receipt.
+COLUMNS = ("case_id", "status", *PUBLIC_FIELDS, "summary", "redacted", "received_by", "origin", "received_at",
+           "updated_at", "version", *LIFECYCLE)
 # The statuses the fold gives a case, with the Chinese names people (and the hotline) read.
 STATUS_LABELS: Mapping[str, str] = {
     "received": "已受理",
@@ -44,6 +49,7 @@ class Change(Protocol):
     subject: str
     time: datetime
     streamversion: int
+    actor: str
     data: Mapping[str, Any]
 
 
@@ -54,6 +60,7 @@ class Recorded:
     subject: str
     time: datetime
     streamversion: int
+    actor: str
     data: Mapping[str, Any]
 
 
@@ -122,6 +129,7 @@ RULES: dict[str, Callable[[Row, Mapping, datetime], Row]] = {
     case_type("duplicate_absorbed"): lambda row, d, at: {"duplicates": _absorbed(row, d)},
     # The ledger never held the complainant's data; the erasure is on the timeline.
     case_type("complainant_erased"): lambda row, d, at: {},
+    case_type("summary_corrected"): lambda row, d, at: {"summary": d["summary"]},
 }
 CASE_TYPES = (RECEIVED, *RULES)
 
@@ -134,8 +142,11 @@ def timeline_entry(event) -> dict[str, Any]:
 
 
 def _started(change: Change) -> Row:
+    masks = outsiders.masks_of(RECEIVED, change.data)
     return {"case_id": change.subject, "status": "received", **{k: change.data[k] for k in PUBLIC_FIELDS},
-            "origin": change.data.get("origin"), "received_at": change.time, "updated_at": change.time, "version": change.streamversion,
+            "summary": outsiders.summary_of(change.data), "redacted": masks, "received_by": change.actor,
+            "origin": change.data.get("origin"), "received_at": change.time, "updated_at": change.time,
+            "version": change.streamversion,
             **{k: list(v) if isinstance(v, tuple) else v for k, v in LIFECYCLE.items()}}  # rows own their lists
 
 

@@ -42,8 +42,14 @@ def make_pool(url: str, *, min_size: int = 1, max_size: int = 4, name: str = "")
 
 
 def service_url(admin_url: str, service: str, password: str) -> str:
-    """The URL a service uses: same server and database as the admin URL, the service's own role."""
+    """The URL a service uses: same server and database as the admin URL, the service's own role.
+
+    A service always connects over TCP and proves its password (scram-sha-256): an administrator
+    reaching a local server through its Unix socket (a host that is a folder, as under `zf up` and
+    the tests) gives its services the loopback address on the same port."""
     params = conninfo_to_dict(admin_url)
+    if str(params.get("host", "")).startswith("/"):
+        params["host"] = "127.0.0.1"
     params.update(user=role_name(service), password=password)
     return make_conninfo(**params)
 

@@ -88,10 +88,11 @@ def test_a_complaint_order_opens_a_hotline_case_that_carries_the_order_number(cl
 
 def test_the_caller_is_sealed_and_only_the_office_reads_it_with_the_confidentiality_flag(client):
     case_id = deliver(client).json["case_id"]
-    seen = client.get(f"/v1/cases/{case_id}/complainant", headers=bearer()).json
+    seen = client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"}, headers=bearer()).json
     assert seen["complainant"] == {"name": "李某", "phone": "13807391234", "confidential": True}
     hotline = bearer("channel", channel="hotline")
-    assert client.get(f"/v1/cases/{case_id}/complainant", headers=hotline).status_code == 403
+    assert client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"},
+                       headers=hotline).status_code == 403
 
 
 def test_a_request_signed_by_the_reference_sdk_is_accepted(client):

@@ -42,9 +42,10 @@ def test_the_complainant_is_sealed_in_the_store_and_only_the_office_reads_it(cli
     with psycopg.connect(admin_url) as conn:
         stored = conn.execute("SELECT payload::text FROM intake.events").fetchone()[0]
     assert "13807391234" not in stored and "李某" not in stored
-    seen = client.get(f"/v1/cases/{case_id}/complainant", headers=bearer()).json
+    seen = client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"}, headers=bearer()).json
     assert seen["complainant"]["phone"] == "13807391234"
-    assert client.get(f"/v1/cases/{case_id}/complainant", headers=bearer("auditor")).status_code == 403
+    assert client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"},
+                       headers=bearer("auditor")).status_code == 403
 
 
 def test_an_anonymous_complaint_is_welcome(client):

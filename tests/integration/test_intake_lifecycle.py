@@ -60,14 +60,15 @@ def test_assignment_computes_the_deadline_in_working_days(client):
                                            "handling_mode": "deadline"})
     # 15 working days from Monday 2026-11-23 (no holidays in between) and 1 working day to sign for it.
     assert after["deadline"] == "2026-12-14" and after["sign_for_due"] == "2026-11-24"
-    assert after["status"] == "assigned" and set(after["allowed_commands"]) == {"reassign", "merge", "accept", "return"}
+    assert after["status"] == "assigned" and set(after["allowed_commands"]) == {"reassign", "merge", "accept", "return",
+                                                                                       "correct_summary"}
 
 
 def test_a_refused_transition_names_the_state_and_the_allowed_commands(client):
     case_id = new_case(client)
     resp = client.post(f"/v1/cases/{case_id}/close", json={}, headers=OFFICE)
     assert resp.status_code == 409 and resp.content_type == "application/problem+json"
-    assert resp.json["state"] == "received" and resp.json["allowed"] == ["assign", "merge"]
+    assert resp.json["state"] == "received" and resp.json["allowed"] == ["assign", "merge", "correct_summary"]
 
 
 def test_the_whole_way_from_receipt_to_sign_off(client):
@@ -83,7 +84,7 @@ def test_the_whole_way_from_receipt_to_sign_off(client):
     assert do(client, case_id, "order-rework", {"reason": "证据不足"})["rework_count"] == 1
     do(client, case_id, "report-rectified", {"text": "补充了整改证据"}, headers=unit())
     closed = do(client, case_id, "close", {"comment": "整改到位"})
-    assert closed["status"] == "closed" and closed["allowed_commands"] == ["record_return_visit"]
+    assert closed["status"] == "closed" and closed["allowed_commands"] == ["record_return_visit", "correct_summary"]
     do(client, case_id, "record-return-visit", {"satisfaction": "unsatisfied"},
        headers=bearer("channel", channel="hotline"))
     reopened = do(client, case_id, "order-rehandling", {"reason": "群众不满意"})
@@ -104,7 +105,8 @@ def test_a_unit_never_receives_the_complainant(client):
     case_id = assigned_case(client)
     seen = client.get(f"/v1/cases/{case_id}", headers=unit()).get_data(as_text=True)
     assert "13807391234" not in seen and "李某" not in seen and "complainant" not in seen
-    assert client.get(f"/v1/cases/{case_id}/complainant", headers=unit()).status_code == 403
+    assert client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"},
+                       headers=unit()).status_code == 403
 
 
 def test_an_unknown_unit_or_past_deadline_is_a_validation_error(client):
@@ -189,8 +191,8 @@ def test_erasing_the_complainant_shreds_the_data_key_and_is_recorded(client, adm
     resp = client.delete(f"/v1/cases/{case_id}/complainant", json={"reason": "本人申请删除个人信息 PIPL-2026-17"},
                          headers=OFFICE)
     assert resp.status_code == 200 and resp.json["erased"] is True
-    seen = client.get(f"/v1/cases/{case_id}/complainant", headers=OFFICE).json
-    assert seen == {"case_id": case_id, "erased": True, "complainant": None}
+    seen = client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"}, headers=OFFICE).json
+    assert (seen["erased"], seen["complainant"], seen["outcome"]) == (True, None, "erased")
     with psycopg.connect(admin_url) as conn:
         assert conn.execute("SELECT count(*) FROM intake.contact_keys").fetchone()[0] == 0
         types = [r[0] for r in conn.execute("SELECT type FROM intake.events WHERE stream_id = %s ORDER BY version",

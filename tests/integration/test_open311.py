@@ -250,7 +250,8 @@ def test_a_request_becomes_a_case_on_the_clients_channel_with_the_submitter_seal
     assert origin["extra"]["attributes"] == {"evidence": ["photo", "audio"], "window": "不动产登记窗口",
                                              "occurred_at": "2026-11-20T10:30:00+08:00"}
     assert origin["extra"]["address_id"] == "ADDR-77"
-    sealed = env.http.get(f"/v1/cases/{case_id}/complainant", headers=OFFICE).json["complainant"]
+    sealed = env.http.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"},
+                           headers=OFFICE).json["complainant"]
     assert sealed["name"] == "王小明" and sealed["email"] == SUBMITTER["email"]
     assert sealed["device_id"] == "device-7f3e2a" and sealed["account_id"] == "acct-5521"
     with psycopg.connect(env.urls["intake"]) as conn:
@@ -398,7 +399,7 @@ def test_a_request_is_readable_at_once_as_an_array_of_one(env):
     assert record["service_request_id"] == case_id and record["status"] == "open"
     assert record["service_code"] == code_of(env.o311) and record["service_name"] == CATEGORY
     assert record["requested_datetime"] == record["updated_datetime"] == "2026-11-23T09:00:00+08:00"
-    assert (record["lat"], record["long"], record["address"]) == (26.989, 111.2743, "县政务服务中心二楼")
+    assert (record["lat"], record["long"], record["address"]) == (26.989, 111.274, "县政务服务中心二楼")
     assert (record["address_id"], record["media_url"]) == ("ADDR-9", "https://img.example.cn/2.jpg")
     assert record["status_notes"] == "已受理,待交办" and record["agency_responsible"] is None
     assert record["description"] is None and record["expected_datetime"] is None

@@ -33,7 +33,13 @@ def play_some_casework(client) -> None:
     client.post("/v1/directory/units", json={"name": UNIT, "kind": "government_department",
                                              "supervising_channel": "县监察局"}, headers=office)
     for i in range(6):
-        case_id = client.post("/v1/cases", json=complaint(description=f"第{i}件"), headers=office).json["case_id"]
+        # Texts that quote the complainant: the masks, the summary and its correction are rebuilt too.
+        case_id = client.post("/v1/cases", json=complaint(description=f"第{i}件，来电人李建国，电话13807391234",
+                                                          complainant={"name": "李建国", "phone": "13807391234"}),
+                              headers=office).json["case_id"]
+        if i == 1:
+            client.post(f"/v1/cases/{case_id}/correct-summary", json={"summary": "第1件"}, headers=office)
+            client.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "核实"}, headers=office)
         client.post(f"/v1/cases/{case_id}/assign", json={"lead_unit": UNIT, "handling_mode": "deadline"},
                     headers=office)
         if i % 2:

@@ -33,6 +33,7 @@ BODIES = {
     "report_not_substantiated": {"text": "不属实"}, "order_rework": {"reason": "补课"},
     "record_recheck": {"outcome": "upheld", "findings": "属实查否"},
     "record_return_visit": {"satisfaction": "satisfied"}, "order_rehandling": {"reason": "重办"},
+    "correct_summary": {"summary": "反映窗口推诿"},
 }
 
 ROWS = [
@@ -40,7 +41,8 @@ ROWS = [
     # POST /v1/hooks/hotline has no row: no role opens it, a Standard Webhooks signature does
     # (tests/integration/test_hotline_webhook.py::test_the_hook_is_signature_gated_not_token_gated).
     ("intake", "GET", "/v1/cases/{case}", None, EVERYONE_BUT_PUBLIC),
-    ("intake", "GET", "/v1/cases/{case}/complainant", None, {"office"}),
+    ("intake", "POST", "/v1/cases/{case}/complainant/reveal", {"reason": "回访核实"}, {"office"}),
+    ("intake", "GET", "/v1/cases/{case}/complainant/reveals", None, {"office", "auditor"}),
     ("intake", "DELETE", "/v1/cases/{case}/complainant", {"reason": "本人申请"}, {"office"}),
     *[("intake", "POST", f"/v1/cases/{{case}}/{name.replace('_', '-')}", BODIES.get(name, {}), WHO[rule.who])
       for name, rule in RULES.items()],

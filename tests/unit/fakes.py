@@ -168,11 +168,13 @@ class UowFactory:
 # history instead of poked attributes. Dates sit around National Day 2026: Mid-Autumn 09-25…27 and
 # National Day 10-01…07 off, make-up working days Sunday 09-20 and Saturday 10-10.
 import itertools  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 
 from intake.domain import directory as directory_domain  # noqa: E402
 from intake.domain import lifecycle  # noqa: E402
 from intake.domain.case import Case, NewEvent, receive  # noqa: E402
+from zfcommon.redaction import Identity  # noqa: E402
 from zfcommon.workdays import YearSchedule  # noqa: E402
 
 LEAD_UNIT, COOPERATING_UNIT, OTHER_UNIT, RETIRED_UNIT = "城关镇人民政府", "县市场监管局", "县住建局", "县粮食局"
@@ -237,6 +239,7 @@ def command_args(command: str, case: Case) -> dict[str, Any]:
         "record_recheck": {"outcome": "upheld", "findings": "复查确认反映不实"},
         "record_return_visit": {"satisfaction": "satisfied", "comment": "群众表示满意"},
         "order_rehandling": {"reason": "群众不满意，重新办理"},
+        "correct_summary": {"summary": "反映县自然资源局窗口推诿扯皮，办证多次往返"},
     }[command]
 
 
@@ -265,12 +268,15 @@ class CaseStory:
                                  nonce=nonce, new_id=lambda: next(self._ids))
 
     def decide(self, command: str, *, actor: lifecycle.Actor | None = None, target: Case | None = None,
-               nonce: str = "nonce-1", directory: Any = None, **args: Any) -> list[NewEvent]:
-        """`args` override command_args(); a merge goes by default into another received case, case-2."""
+               nonce: str = "nonce-1", directory: Any = None, identity: Identity | None = None,
+               **args: Any) -> list[NewEvent]:
+        """`args` override command_args(); a merge goes by default into another received case, case-2;
+        `identity`: the complainant intake would open from the sealed record."""
         if command == "merge" and target is None:
             target = CaseStory("case-2", today=self.today, directory=self.directory).case
         return lifecycle.decide(self.case, command, {**command_args(command, self.case), **args},
-                                self.context(actor or actor_for(command), nonce, directory), target)
+                                replace(self.context(actor or actor_for(command), nonce, directory), identity=identity),
+                                target)
 
     def do(self, command: str, **kw: Any) -> "CaseStory":
         self.play(self.decide(command, **kw))

@@ -16,7 +16,21 @@ def test_receive_decides_one_received_event_with_the_commands_fields():
     assert event.data == {"channel": "petition", "category": "吃拿卡要", "description": "办证时被索要好处费",
                           "subject_unit": "某区市场监管局", "priority": "urgent",
                           "location": {"address": "人民路1号", "lat": None, "lon": None},
-                          "anonymous": True, "complainant": None}
+                          "anonymous": True, "complainant": None, "summary": "办证时被索要好处费"}
+
+
+def test_receipt_masks_the_complainants_identity_in_the_summary_and_free_text_while_it_is_in_clear():
+    cmd = complaint(description="来信人欧阳明远反映：县住建局推诿。电话139 0739 5678，欧阳先生希望尽快办理。",
+                    complainant={"name": "欧阳明远", "phone": "13907395678"},
+                    location={"address": "宝庆中路88号3栋2单元501室（欧阳明远家）", "lat": None, "lon": None},
+                    origin={"system": "open311", "ref": "c1", "parent": "client-1",
+                            "extra": {"attributes": {"window": "明远反映的不动产窗口"}}})
+    [event] = receive(Case("c1"), cmd, SEALED)
+    assert event.data["description"] == cmd.description            # the office's, as received
+    assert event.data["summary"] == "来信人某某反映：县住建局推诿。电话〔电话已隐去〕，某某先生希望尽快办理。"
+    assert event.data["redacted"] == {"location.address": "宝庆中路88号〔门牌已隐去〕（某某家）",
+                                      "origin.extra.attributes.window": "某某反映的不动产窗口"}
+    assert validate_data(RECEIVED, event.data) == {}
 
 
 def test_priority_defaults_to_normal():

@@ -10,7 +10,7 @@ import pytest
 
 from notify.adapters import feeds
 from notify.domain import exposure
-from notify.domain.redaction import MASKS
+from zfcommon.redaction import MASKS
 from zfcommon.events.catalogue import REDACTION_KINDS
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)

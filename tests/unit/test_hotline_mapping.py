@@ -37,6 +37,11 @@ def test_the_caller_is_handed_over_for_sealing_with_the_confidentiality_flag():
     assert command(是否保密=...).complainant["confidential"] is True, "unsaid means confidential"
 
 
+def test_the_callers_id_number_is_sealed_with_the_rest():
+    assert command(证件号码="43052219900307715X").complainant["id_number"] == "43052219900307715X"
+    assert "id_number" not in command(证件号码="  ").complainant
+
+
 def test_an_order_without_caller_or_phone_is_anonymous():
     assert command(来电人=None, 联系电话="").complainant is None
 

@@ -41,6 +41,7 @@ DATA: dict[str, dict[str, Any]] = {
     "rehandling_ordered": {"reason": "群众不满意", "new_deadline": "2024-06-21"},
     "merged": {"into_case_id": "case-0", "reason": None},
     "duplicate_absorbed": {"duplicate_case_id": "case-9"},
+    "summary_corrected": {"summary": "反映不动产登记窗口推诿"},
 }
 DATA["reassigned"] = {**DATA["assigned"], "lead_unit": "县交通运输局", "cooperating_units": [],
                       "reason": "职责调整", "previous_lead_unit": "县住建局"}
@@ -218,7 +219,8 @@ def test_an_event_for_a_case_never_received_changes_nothing():
 
 
 def test_an_event_type_without_a_rule_is_refused():
-    unknown = caseview.Recorded(type=case_type("teleported"), subject="case-1", time=START, streamversion=2, data={})
+    unknown = caseview.Recorded(type=case_type("teleported"), subject="case-1", time=START, streamversion=2,
+                                  actor="office:li", data={})
     with pytest.raises(caseview.UnknownChange, match="teleported"):
         evolve(story().row(), unknown)
 
@@ -232,9 +234,19 @@ def test_replay_folds_events_in_stream_order_whatever_order_they_come_in():
 def test_replay_of_stored_timeline_entries_gives_the_live_row():
     s = story("assigned", "accepted", "extension_requested", "extension_approved", "rectification_reported", "closed")
     stored = [caseview.Recorded(type=e["type"], subject="case-1", time=e["time"], streamversion=e["version"],
-                                  data=e["data"]) for e in map(caseview.timeline_entry, s.events)]
+                                  actor=e["actor"], data=e["data"]) for e in map(caseview.timeline_entry, s.events)]
     assert replay(stored) == s.row()
 
 
 def test_replay_without_a_received_event_is_nothing():
     assert replay(story("assigned").events[1:]) is None
+
+
+def test_a_summary_correction_changes_only_what_outsiders_read():
+    before, after = story("assigned").row(), story("assigned", "summary_corrected").row()
+    assert {k for k in after if after[k] != before[k]} == {"summary", "updated_at", "version"}
+    assert after["summary"] == "反映不动产登记窗口推诿" and after["description"] == before["description"]
+
+
+def test_the_view_keeps_who_recorded_the_receipt():
+    assert Story("c").row()["received_by"] == "office:li"

@@ -96,11 +96,15 @@ def test_an_entered_calendar_year_round_trips_to_the_calendars_schedule():
     assert YearSchedule.from_row(entry.row).to_dict() == data
 
 
-@pytest.mark.parametrize("who, scope", [(Principal("office", "o"), Scope()), (Principal("auditor", "a"), Scope()),
-                                        (Principal("unit", "u", unit="县住建局"), Scope(unit="县住建局")),
-                                        (Principal("channel", "c", channel="hotline"), Scope(channel="hotline")),
-                                        (Principal("channel", "point-a", channel="monitoring_point"),
-                                         Scope(channel="monitoring_point", source="point-a"))])
+@pytest.mark.parametrize("who, scope", [
+    (Principal("office", "o"), Scope()), (Principal("auditor", "a"), Scope()),
+    (Principal("unit", "u", unit="县住建局"), Scope(unit="县住建局", full_text=False)),
+    (Principal("channel", "c", channel="hotline"), Scope(channel="hotline", full_text=False)),
+    (Principal("channel", "point-a", channel="monitoring_point"),
+     Scope(channel="monitoring_point", source="point-a", full_text=False)),
+    (Principal("channel", "client-7", channel="petition", client_id="client-7", rate_per_minute=60),
+     Scope(channel="petition", submitter="channel:client-7", full_text=False))],
+    ids=["office", "auditor", "unit", "hotline platform", "monitoring point", "petition system"])
 def test_each_reader_role_gets_its_scope(who, scope):
     assert scope_for(who) == scope
 

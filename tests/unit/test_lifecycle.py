@@ -8,6 +8,7 @@ import pytest
 from intake.domain import lifecycle
 from intake.domain.case import Case, InvalidCommand, NotYourCase, TransitionRefused
 from zfcommon.events.catalogue import CHANNELS, validate_data
+from zfcommon.redaction import Identity
 
 from .fakes import (AUDITOR, COOPERATING, COOPERATING_UNIT, DAY, HOTLINE, LEAD, LEAD_UNIT, OFFICE, OTHER,
                     OTHER_UNIT, RETIRED_UNIT, SCHEDULE_2027, CaseStory, case_event, office_directory, story)
@@ -33,6 +34,8 @@ SPEC = {
     "record_recheck": (("dismissed",), "office"),
     "record_return_visit": (("closed",), "visit"),
     "order_rehandling": (("closed",), "office"),
+    "correct_summary": (("received", "assigned", "returned", "in_progress", "rectification_reported",
+                         "dismissal_reported", "closed", "dismissed", "merged"), "office"),
 }
 STATUSES = ("new", "received", "assigned", "returned", "in_progress", "rectification_reported",
             "dismissal_reported", "closed", "dismissed", "merged")
@@ -58,6 +61,7 @@ OUTCOME = {
     "record_recheck": (["recheck_upheld"], "dismissed"),
     "record_return_visit": (["return_visit_recorded"], "closed"),
     "order_rehandling": (["rehandling_ordered"], "in_progress"),
+    "correct_summary": (["summary_corrected"], None),      # None: the status stays as it was
 }
 IN_PROGRESS = {"reassign", "note_progress", "request_extension", "report_rectified", "report_not_substantiated"}
 EXTENSION_PENDING = IN_PROGRESS - {"request_extension"} | {"approve_extension", "deny_extension"}
@@ -76,6 +80,8 @@ ALLOWED_IN = {
     "dismissed_unselected": set(),
     "merged": set(),
 }
+# The office may correct the summary outsiders read in every state of a case that exists.
+ALLOWED_IN = {name: allowed | ({"correct_summary"} if name != "new" else set()) for name, allowed in ALLOWED_IN.items()}
 
 
 def commands_of(who: str) -> list[str]:
@@ -106,12 +112,13 @@ def test_allowed_commands_in_each_situation(name):
                          ids=lambda v: v)
 def test_command_is_allowed_in_each_of_its_states(command, state):
     s = story(GUARDED.get(command, state))
+    status_before = s.case.status
     events = s.decide(command)
     names, status_after = OUTCOME[command]
     assert [e.type for e in events] == [case_event(n) for n in names]
     assert schema_errors(events) == {}
     s.play(events)
-    assert s.case.status == status_after
+    assert s.case.status == (status_after or status_before)
 
 
 @pytest.mark.parametrize("command,status", [(c, s) for c, (states, _) in SPEC.items()
@@ -176,7 +183,7 @@ def test_return_visit_is_only_for_hotline_cases(channel):
     s = story("closed", channel=channel)
     with pytest.raises(TransitionRefused, match="return visits are for hotline cases") as refused:
         s.decide("record_return_visit")
-    assert (refused.value.state, refused.value.allowed) == ("closed", [])
+    assert (refused.value.state, refused.value.allowed) == ("closed", ["correct_summary"])
 
 
 # --- Deadlines ----------------------------------------------------------------------------------------
@@ -310,7 +317,7 @@ def test_second_extension_request_is_refused_while_one_is_pending():
     with pytest.raises(TransitionRefused, match="an extension request is already pending") as refused:
         s.decide("request_extension")
     assert refused.value.state == "in_progress"
-    assert set(refused.value.allowed) == EXTENSION_PENDING
+    assert set(refused.value.allowed) == ALLOWED_IN["extension_pending"]
 
 
 @pytest.mark.parametrize("requested", ["2026-10-15", "2026-10-14"])
@@ -361,7 +368,7 @@ def test_unsatisfied_return_visit_allows_rehandling_with_a_new_deadline():
     s.do("order_rehandling")
     assert (s.case.status, s.case.deadline) == ("in_progress", D("2026-11-10"))
     s.do("report_rectified").do("close")
-    assert set(lifecycle.allowed_commands(s.case)) == {"record_return_visit"}   # the old rating no longer counts
+    assert set(lifecycle.allowed_commands(s.case)) == ALLOWED_IN["closed"]   # the old rating no longer counts
 
 
 @pytest.mark.parametrize("satisfaction", ["satisfied", "basically_satisfied"])
@@ -369,7 +376,7 @@ def test_rehandling_is_refused_after_a_satisfied_return_visit(satisfaction):
     s = story("closed").do("record_return_visit", satisfaction=satisfaction)
     with pytest.raises(TransitionRefused, match="re-handling follows an unsatisfied return visit") as refused:
         s.decide("order_rehandling")
-    assert (refused.value.state, refused.value.allowed) == ("closed", ["record_return_visit"])
+    assert (refused.value.state, refused.value.allowed) == ("closed", ["record_return_visit", "correct_summary"])
 
 
 @pytest.mark.parametrize("command,situation_name,args", [
@@ -445,5 +452,43 @@ def test_a_hotline_case_from_receipt_through_rework_and_rehandling_to_its_second
         events = s.on(today).decide(command, **args)
         assert schema_errors(events) == {}, command
         s.play(events)
-        assert (s.case.status, set(lifecycle.allowed_commands(s.case))) == (status, allowed), (today, command)
+        assert (s.case.status, set(lifecycle.allowed_commands(s.case))) == (status, allowed | {"correct_summary"}), \
+            (today, command)
     assert (s.case.version, s.case.rework_count, s.case.deadline) == (1 + len(HAPPY_PATH), 1, D("2026-12-04"))
+
+
+# --- What outsiders read (docs/PRIVACY.md) -------------------------------------------------------------
+
+OUYANG = Identity(name="欧阳明远", phone="13907395678")
+
+
+def test_a_commands_free_text_is_masked_for_outsiders_with_the_complainants_identity():
+    [assigned] = story("received").decide("assign", identity=OUYANG, note="请与来信人欧阳明远（139-0739-5678）核实")
+    assert assigned.data["note"] == "请与来信人欧阳明远（139-0739-5678）核实"        # the office's own words
+    assert assigned.data["redacted"] == {"note": "请与来信人某某（〔电话已隐去〕）核实"}
+    assert schema_errors([assigned]) == {}
+
+
+def test_free_text_with_nothing_to_mask_carries_no_masks():
+    [noted] = story("in_progress").decide("note_progress", identity=OUYANG)
+    assert "redacted" not in noted.data
+
+
+def test_the_office_corrects_the_summary_outsiders_read_in_any_state():
+    for name in ("received", "closed", "merged"):
+        [corrected] = story(name).decide("correct_summary", summary="反映窗口推诿，多次往返")
+        assert (corrected.type, corrected.data) == (case_event("summary_corrected"), {"summary": "反映窗口推诿，多次往返"})
+
+
+@pytest.mark.parametrize("summary, why", [("欧阳先生反映窗口推诿", "含有投诉人姓名：欧＊"),
+                                          ("来电13907395678反映", "含有投诉人电话：139＊＊＊＊＊＊78"),
+                                          ("投诉人张三丰反映", "含有姓名：张＊＊")])
+def test_a_corrected_summary_that_shows_the_complainant_or_personal_data_is_refused(summary, why):
+    with pytest.raises(InvalidCommand) as refused:
+        story("assigned").decide("correct_summary", identity=OUYANG, summary=summary)
+    assert refused.value.errors == {"summary": [why]} and refused.value.code == "case.summary_not_masked"
+
+
+def test_only_the_office_corrects_the_summary():
+    with pytest.raises(NotYourCase):
+        story("assigned").decide("correct_summary", actor=LEAD)

@@ -70,6 +70,15 @@ def test_the_record_has_every_spec_field_and_no_description():
     assert rec["description"] is None and rec["zipcode"] is None and rec["long"] == 111.2
 
 
+@pytest.mark.parametrize("address, public", [("邵阳县宝庆中路88号3栋2单元501室", "邵阳县宝庆中路"),
+                                             ("阳光小区5栋2单元501室", "阳光小区"), ("县政务服务中心二楼", "县政务服务中心二楼"),
+                                             ("3栋501室", None)])
+def test_the_public_reads_where_it_happened_to_street_level_only(address, public):
+    view = caseview.replay([received_event("case-1", location={"address": address, "lat": 26.98912, "lon": 111.27436})])
+    rec = record(index_row(view))
+    assert (rec["address"], rec["lat"], rec["long"]) == (public, 26.989, 111.274)
+
+
 def test_a_merged_case_points_to_the_case_it_joined():
     rec = record(index_row(view_after(Change("merged", 2, {"into_case_id": "case-9", "reason": None}))))
     assert "case-9" in rec["status_notes"] and rec["status"] == "closed"

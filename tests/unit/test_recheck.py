@@ -80,7 +80,7 @@ def test_drawn_dismissal_waits_for_its_recheck_and_an_undrawn_one_is_final():
     assert (undrawn.case.status, undrawn.case.recheck_pending) == ("dismissed", False)
     with pytest.raises(TransitionRefused, match="not drawn for re-check") as refused:
         undrawn.decide("record_recheck")
-    assert (refused.value.state, refused.value.allowed) == ("dismissed", [])
+    assert (refused.value.state, refused.value.allowed) == ("dismissed", ["correct_summary"])
 
 
 # --- Recording the re-check ---------------------------------------------------------------------------

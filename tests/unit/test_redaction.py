@@ -1,5 +1,5 @@
 """The personal-data scanner and redactor that stands between a case and anything published
-(notify.domain.redaction): each kind of personal data, the office's marks, the complainant's own
+(zfcommon.redaction): each kind of personal data, the office's marks, the complainant's own
 identity, and the two properties the publish check relies on — redacting twice changes nothing, and
 nothing is found in a redacted text."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from notify.domain.redaction import (MASKS, Identity, MarkNotFound, Marks, id_card_valid, masked, redact, remaining,
+from zfcommon.redaction import (MASKS, Identity, MarkNotFound, Marks, id_card_valid, masked, redact, remaining,
                                      scan)
 
 
@@ -131,6 +131,40 @@ def test_an_identity_from_a_contact_record():
     assert Identity.of(None) == Identity()
 
 
+OUYANG = Identity(name="欧阳明远", phone="13907395678", id_number=ID_DIGIT)
+
+
+@pytest.mark.parametrize("text", ["来信人欧阳明远反映", "欧阳 明远", "欧阳先生多次来电", "明远说窗口推诿", "欧 阳 明 远"])
+def test_the_complainants_name_is_found_in_parts_too(text):
+    out = text_of(text, OUYANG)
+    assert "欧阳" not in out and "明远" not in out and "某某" in out
+
+
+def test_a_one_character_surname_alone_is_masked_only_before_a_form_of_address():
+    who = Identity(name="李建国")
+    assert text_of("李先生说，李女士、李某也来过；李子树下", who) == "某某先生说，某某女士、某某某也来过；李子树下"
+    assert text_of("建国多次来访", who) == "某某多次来访"
+
+
+def test_a_latin_name_is_found_word_by_word():
+    assert text_of("John Smith and Mr. smith", Identity(name="John Smith")) == "某某 and Mr. 某某"
+
+
+@pytest.mark.parametrize("written", [ID_DIGIT, ID_DIGIT[:6] + " " + ID_DIGIT[6:14] + " " + ID_DIGIT[14:],
+                                     "-".join(ID_DIGIT[i:i + 6] for i in range(0, 18, 6))])
+def test_the_complainants_id_number_is_found_however_it_is_spaced(written):
+    assert kinds(f"身份证{written}。", OUYANG) == [("complainant_id", written)]
+    assert text_of(f"身份证{written}。", OUYANG) == "身份证〔身份证号已隐去〕。"
+
+
+def test_the_complainants_id_number_is_found_even_with_a_wrong_check_digit():
+    assert kinds(f"证件{ID_WRONG}", Identity(id_number=ID_WRONG)) == [("complainant_id", ID_WRONG)]
+
+
+def test_an_id_number_from_a_contact_record():
+    assert Identity.of({"name": "欧阳明远", "id_number": f" {ID_X} "}).id_number == ID_X
+
+
 def test_a_bare_name_is_found_only_from_the_identity():
     assert scan("李建国多次到窗口办理") == []
     assert kinds("李建国多次到窗口办理", Identity(name="李建国")) == [("complainant_name", "李建国")]
@@ -176,7 +210,7 @@ def test_masks_hold_nothing_a_scan_would_find():
         assert scan(f"投诉人{mask}反映，电话{mask}，家住{mask}") == []
 
 
-PIECES = ["投诉人", "本人", "市民", "举报人：", "被举报人", "李某", "王小明", "张三", "某某", "反映", "称", "，", "。",
+PIECES = ["投诉人", "本人", "市民", "举报人：", "被举报人", "李某", "王小明", "张三", "某某", "欧阳", "明远", "先生", "反映", "称", "，", "。",
           "电话", "138", "0739", "1234", "-", " ", "+86", "@", "li", ".com", "example", "X", ID_X, "微信号", "QQ",
           "wx_2026", "家住", "建设路", "18号", "3栋", "501室", "１", "２", "〔已隐去〕", "窗口", "（", "）", "0"]
 
@@ -185,7 +219,8 @@ PIECES = ["投诉人", "本人", "市民", "举报人：", "被举报人", "李�
 def test_redacting_twice_changes_nothing_and_leaves_nothing_to_find(seed):
     rng = random.Random(seed)
     text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 30)))
-    who = Identity(name=rng.choice([None, "李某", "王小明"]), phone=rng.choice([None, "13807391234", "0739-1234"]))
+    who = Identity(name=rng.choice([None, "李某", "王小明", "欧阳明远"]), phone=rng.choice([None, "13807391234", "0739-1234"]),
+                   id_number=rng.choice([None, ID_X]))
     once = redact({"text": text}, who).fields["text"]
     assert redact({"text": once}, who).fields["text"] == once
     assert scan(once, who) == [], (text, once)

@@ -113,7 +113,7 @@ class CaseAsOf(MethodView):
             rows = trail.page(conn, after=0, limit=100_000, subject=case_id)
         events = [json.loads(r["event"]) for r in rows]
         changes = [caseview.Recorded(type=e["type"], subject=case_id, time=datetime.fromisoformat(e["time"]),
-                                     streamversion=e["streamversion"], data=e["data"])
+                                     streamversion=e["streamversion"], actor=e.get("actor", ""), data=e["data"])
                    for e in events if e["type"].startswith("cn.zhengfeng.case.")
                    and datetime.fromisoformat(e["time"]) <= query["at"]]
         state = caseview.replay(changes)

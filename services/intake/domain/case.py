@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from zfcommon import outsiders
+from zfcommon.redaction import Identity
+
 PREFIX = "cn.zhengfeng.case."
 OPEN = ("received", "assigned", "returned", "in_progress", "rectification_reported", "dismissal_reported")
 TERMINAL = ("closed", "dismissed", "merged")
@@ -25,11 +28,12 @@ class TransitionRefused(DomainError):
 
 
 class InvalidCommand(DomainError):
-    """422: a command whose content is wrong (unknown unit, a deadline in the past …); `errors` per field."""
+    """422: a command whose content is wrong (unknown unit, a deadline in the past …); `errors` per field,
+    optionally a zh-CN `detail` and a stable `code` for the problem."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None, code: str | None = None):
+        super().__init__(detail or "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors, self.code = errors, code
 
 
 class NotYourCase(DomainError):
@@ -67,11 +71,12 @@ class Case:
     dismissal_count: int = 0
     last_satisfaction: str | None = None
     merged_into: str | None = None
+    received_by: str | None = None          # the actor that recorded the receipt (its submitter)
     facts: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def replay(cls, case_id: str, history: list[tuple[str, dict[str, Any]]]) -> "Case":
-        case = cls(case_id)
+    def replay(cls, case_id: str, history: list[tuple[str, dict[str, Any]]], received_by: str | None = None) -> "Case":
+        case = cls(case_id, received_by=received_by)
         for event_type, data in history:
             case.apply(event_type, data)
         return case
@@ -145,6 +150,9 @@ class Case:
     def _on_complainant_erased(self, d):
         self.facts["complainant_erased"] = True
 
+    def _on_summary_corrected(self, d):
+        self.facts["summary"] = d["summary"]
+
     def _on_merged(self, d):
         self.status, self.merged_into = "merged", d["into_case_id"]
 
@@ -166,16 +174,17 @@ class ReceiveComplaint:
 
 
 def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any] | None) -> list[NewEvent]:
-    """A lead goes on the ledger. Anonymous leads are welcome; a complainant's identity travels sealed."""
+    """A lead goes on the ledger. Anonymous leads are welcome; a complainant's identity travels sealed,
+    and is masked here, while it is in clear, in the summary and free text others read (outsiders)."""
     if case.exists:
         raise TransitionRefused(case, "receive", [])
-    return [NewEvent(RECEIVED, {
+    return [NewEvent(RECEIVED, outsiders.with_masks(RECEIVED, {
         "channel": cmd.channel, "category": cmd.category, "description": cmd.description,
         "subject_unit": cmd.subject_unit, "priority": cmd.priority, "location": cmd.location,
         "anonymous": cmd.complainant is None, "complainant": sealed_complainant,
         **({"origin": cmd.origin} if cmd.origin else {}),
         **({"attachments": cmd.attachments} if cmd.attachments else {}),
-    })]
+    }, Identity.of(cmd.complainant)))]
 
 
 def erase_complainant(case: Case, reason: str) -> list[NewEvent]:

@@ -46,6 +46,7 @@ class WorkOrder:
     intake_channel: str | None = None   # 受理渠道: 电话, 网站, 微信 … (how the hotline heard of it)
     caller: str | None = None           # 来电人
     phone: str | None = None            # 联系电话
+    id_number: str | None = None        # 证件号码 (the caller's ID number, when the hotline took it)
     confidential: bool = True           # 是否保密: the identity never leaves the office
     address: str | None = None          # 事发地址
     lat: float | None = None            # 纬度
@@ -85,7 +86,7 @@ def to_command(order: WorkOrder, taxonomy: Mapping[str, str], default_category: 
     """The lead a complaint or report work order becomes."""
     text, cut_from = description(order)
     chosen = category(order, taxonomy, default_category)
-    identity = {k: v for k, v in (("name", order.caller), ("phone", order.phone)) if v}
+    identity = {k: v for k, v in (("name", order.caller), ("phone", order.phone), ("id_number", order.id_number)) if v}
     location = {"address": order.address, "lat": order.lat, "lon": order.lon}
     extra: dict[str, Any] = {
         "received_at": order.received_at.isoformat(),

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable
 
+from zfcommon import outsiders, redaction
+from zfcommon.events.catalogue import REDACTION_KINDS
 from zfcommon.workdays import CalendarGap
 
-from .case import Case, InvalidCommand, NewEvent, NotYourCase, TransitionRefused
+from .case import OPEN, TERMINAL, Case, InvalidCommand, NewEvent, NotYourCase, TransitionRefused
 from .directory import Directory
 from .recheck import recheck_draw
 
@@ -33,6 +35,7 @@ class Context:
     actor: Actor
     nonce: str = ""                       # randomness for the re-check draw
     new_id: Callable[[], str] = lambda: ""  # ids of new streams (accountability records)
+    identity: redaction.Identity | None = None   # the case's complainant, opened to mask free text; never stored
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,8 @@ RULES: dict[str, Rule] = {
                                 "return visits are for hotline cases"),
     "order_rehandling": Rule(("closed",), "office", lambda c: c.last_satisfaction == "unsatisfied",
                              "re-handling follows an unsatisfied return visit"),
+    # What units, channels and the public read of the lead, in every state (docs/PRIVACY.md).
+    "correct_summary": Rule(OPEN + TERMINAL, "office"),
 }
 
 
@@ -132,8 +137,24 @@ def _event(name: str, data: dict[str, Any], stream: str | None = None) -> list[N
 
 
 def decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target: Case | None = None) -> list[NewEvent]:
-    """The events that `command` with `args` produces on `case`; raises a DomainError otherwise."""
+    """The events that `command` with `args` produces on `case`, their free text masked for outsiders
+    with the complainant's identity (zfcommon.outsiders); raises a DomainError otherwise."""
     check(case, command, ctx.actor)
+    return [NewEvent(e.type, outsiders.with_masks(e.type, e.data, ctx.identity), e.stream)
+            if e.type.startswith(CASE) else e for e in _decide(case, command, args, ctx, target)]
+
+
+def checked_summary(text: str, identity: redaction.Identity | None) -> str:
+    """A summary the office wrote: it must hold neither the complainant's identity nor personal data the
+    patterns find, or it would show outsiders what the masking hides (422 naming what, masked)."""
+    found = redaction.scan(text, identity)
+    if found:
+        raise InvalidCommand({"summary": [f"含有{REDACTION_KINDS[f.kind]}：{f.masked}" for f in found]},
+                             detail="摘要中仍有投诉人身份或个人信息，请删除后再提交", code="case.summary_not_masked")
+    return text
+
+
+def _decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target: Case | None) -> list[NewEvent]:
     unit = {"unit": ctx.actor.unit or case.lead_unit}
     if command == "assign":
         return _event("assigned", _assignment(case, args, ctx))
@@ -188,6 +209,8 @@ def decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target:
     if command == "order_rehandling":
         return _event("rehandling_ordered", {"reason": args["reason"],
                                              "new_deadline": _reopen_deadline(case, args, ctx)})
+    if command == "correct_summary":
+        return _event("summary_corrected", {"summary": checked_summary(args["summary"], ctx.identity)})
     if command == "merge":
         if target is None or not target.exists or target.status == "merged" or target.case_id == case.case_id:
             raise InvalidCommand({"into_case_id": ["must name another case that is not merged itself"]})

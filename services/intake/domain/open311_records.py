@@ -3,7 +3,9 @@ GeoReport record, and the GET requests query. Pure.
 
 The public record says where a case stands, never who raised it or what they wrote: submitter fields
 stay sealed, and the description is withheld too, because a complaint about named officials often
-identifies the person who made it (举报人保护).
+identifies the person who made it (举报人保护). Where it happened is told to street level only: the
+address is cut as exposures cut addresses (zfcommon.redaction.street_level) and the coordinates are
+rounded to 3 decimals (about 100 m), so a flat or a house cannot be read from it.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
 
+from zfcommon.redaction import street_level
 from zfcommon.workdays import SHANGHAI
 
 from .case import TERMINAL
@@ -18,6 +21,7 @@ from .open311 import SERVICE_NOTICE, Form, Open311Error, parse_datetime, present
 
 WINDOW = timedelta(days=90)
 MAX_RESULTS = 1000
+PUBLIC_DECIMALS = 3       # about 100 m: the street, not the house
 STATUSES = ("open", "closed")
 NOTES = {
     "received": "已受理,待交办",
@@ -62,8 +66,12 @@ def record(row: Mapping[str, Any]) -> dict[str, Any]:
             "service_code": row["service_code"], "description": None, "agency_responsible": row["lead_unit"],
             "service_notice": SERVICE_NOTICE, "requested_datetime": w3c(row["requested_at"]),
             "updated_datetime": w3c(row["updated_at"]), "expected_datetime": expected(row["deadline"]),
-            "address": row["address"], "address_id": row["address_id"], "zipcode": None,
-            "lat": row["lat"], "long": row["lon"], "media_url": row["media_url"]}
+            "address": street_level(row["address"]), "address_id": row["address_id"], "zipcode": None,
+            "lat": _coarse(row["lat"]), "long": _coarse(row["lon"]), "media_url": row["media_url"]}
+
+
+def _coarse(degrees: float | None) -> float | None:
+    return None if degrees is None else round(degrees, PUBLIC_DECIMALS)
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,18 @@ from flask import url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from zfcommon import logs
+from zfcommon import logs, outsiders
 from zfcommon.auth import require_role
+from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.problem import Forbidden
 from zfcommon.web import expected_version as _expected_version, principal
 
 from ..domain import case as domain
 from ..domain import lifecycle
 from ..service_layer import handlers
-from .common import command, context, load_visible, problems, uow
-from .schemas import COMMAND_SCHEMAS, CaseAfter, CaseCreated, CaseIn, CaseState, Complainant, ErasureIn
+from .common import command, context, load_visible, problems, reads_full_text, uow
+from .schemas import (COMMAND_SCHEMAS, CaseAfter, CaseCreated, CaseIn, CaseState, Complainant, ErasureIn, RevealIn,
+                      Reveals, Revealed)
 
 blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Leads and commands on cases")
 IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
@@ -52,26 +54,20 @@ class Cases(MethodView):
 class Case(MethodView):
     @blp.response(200, CaseState)
     def get(self, case_id):
-        """The case as its events say now (read-your-writes; the ledger has the full projection)."""
-        require_role(principal(), "office", "auditor", "unit", "channel")
+        """The case as its events say now (read-your-writes; the ledger has the full projection). Units
+        and channels read its free text masked: the summary as its description (docs/PRIVACY.md)."""
+        who = principal()
+        require_role(who, "office", "auditor", "unit", "channel")
         with uow() as u:
             case = problems(lambda: load_visible(u, case_id))
-        facts = {k: v for k, v in case.facts.items() if k in CaseState._declared_fields}
+        facts = {**case.facts, "summary": outsiders.summary_of(case.facts)}
+        shown = facts if reads_full_text(who) else outsiders.event_data(outsiders.RECEIVED, facts)
+        facts = {k: v for k, v in shown.items() if k in CaseState._declared_fields}
         return {**facts, **after(case)}, 200, {"ETag": f'"{case.version}"'}
 
 
 @blp.route("/<case_id>/complainant")
 class CaseComplainant(MethodView):
-    @blp.response(200, Complainant)
-    def get(self, case_id):
-        """The complainant's identity and contact, unsealed: office only."""
-        require_role(principal(), "office")
-        with uow() as u:
-            case = problems(lambda: handlers.load_case(u, case_id))
-            sealed = case.facts.get("complainant")
-            contact = u.contacts.open(case_id, sealed) if sealed else None
-        return {"case_id": case_id, "erased": bool(sealed) and contact is None, "complainant": contact}
-
     @blp.arguments(ErasureIn)
     @blp.response(200, Complainant)
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -82,6 +78,46 @@ class CaseComplainant(MethodView):
         return command(lambda u: (200, {"case_id": handlers.erase_complainant(u, case_id, body["reason"],
                                                                               context()).case_id,
                                         "erased": True, "complainant": None}, {}))
+
+
+REVEAL_RETRIES = 5
+
+
+@blp.route("/<case_id>/complainant/reveal")
+class ComplainantReveal(MethodView):
+    @blp.arguments(RevealIn)
+    @blp.response(200, Revealed)
+    def post(self, body, case_id):
+        """Reveal the complainant (office only): the sealed identity and contact, unsealed, and a
+        `cn.zhengfeng.complainant.revealed.v1` event saying who, when and why, committed together.
+        No Idempotency-Key: an answer that holds the identity is never stored, so each call is a reveal
+        on the record."""
+        require_role(principal(), "office")
+        logs.case_id.set(case_id)
+
+        def reveal():
+            for attempt in range(REVEAL_RETRIES):
+                with uow() as u:
+                    try:
+                        answer = handlers.reveal_complainant(u, case_id, body["reason"], context())
+                    except ConcurrencyConflict:
+                        # A reveal depends on no state: losing the race to append is only tried again.
+                        if attempt == REVEAL_RETRIES - 1:
+                            raise
+                        continue
+                    u.commit()
+                    return answer
+        return problems(reveal)
+
+
+@blp.route("/<case_id>/complainant/reveals")
+class ComplainantReveals(MethodView):
+    @blp.response(200, Reveals)
+    def get(self, case_id):
+        """Who revealed the complainant, when and why (office, auditor): never the data itself."""
+        require_role(principal(), "office", "auditor")
+        with uow() as u:
+            return {"case_id": case_id, "items": problems(lambda: handlers.reveals(u, case_id))}
 
 
 def _command_view(name: str):

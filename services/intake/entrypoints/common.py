@@ -7,7 +7,7 @@ from flask import current_app, request
 from marshmallow import Schema
 
 from zfcommon import logs
-from zfcommon.auth import own_source
+from zfcommon.auth import Principal, channel_reach
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.idempotency import request_hash, run_command
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
@@ -41,7 +41,7 @@ def problems(fn):
     except domain.NotYourCase as exc:
         raise Forbidden(str(exc)) from None
     except domain.InvalidCommand as exc:
-        raise Unprocessable(str(exc), errors=exc.errors) from None
+        raise Unprocessable(str(exc), errors=exc.errors, **({"code": exc.code} if exc.code else {})) from None
 
 
 def command(fn, schema: Schema | None = None):
@@ -63,12 +63,17 @@ def command(fn, schema: Schema | None = None):
 
 
 def visible(case: domain.Case) -> bool:
-    """Who may see a case at all: the office and auditors; a unit its own cases; a channel its channel's."""
+    """Who may see a case at all: the office and auditors; a unit its own cases; a channel its own
+    submissions (zfcommon.auth.channel_reach)."""
     who = principal()
-    source = own_source(who)
+    reach = channel_reach(who)
     return (who.role in ("office", "auditor") or (who.role == "unit" and case.is_unit_of(who.unit))
-            or (who.role == "channel" and case.channel == who.channel
-                and (source is None or (case.facts.get("origin") or {}).get("parent") == source)))
+            or (reach is not None and reach.covers(case.channel, case.facts.get("origin"), case.received_by)))
+
+
+def reads_full_text(who: Principal) -> bool:
+    """The office and auditors read what complainants wrote as they wrote it; everyone else masked."""
+    return who.role in ("office", "auditor")
 
 
 def load_visible(u: UnitOfWork, case_id: str) -> domain.Case:

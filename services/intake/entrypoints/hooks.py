@@ -62,6 +62,7 @@ class WorkOrderIn(OrderHead):
     intake_channel = _optional(50, data_key="受理渠道")
     caller = _optional(100, data_key="来电人")
     phone = _optional(50, data_key="联系电话")     # sealed as given: hotlines write numbers many ways
+    id_number = _optional(30, data_key="证件号码")  # sealed as given; masked wherever the text quotes it
     confidential = fields.Boolean(data_key="是否保密", load_default=True)
     title = _optional(200, data_key="诉求标题")
     content = fields.String(data_key="诉求内容", required=True, validate=validate.Length(min=1))
@@ -80,7 +81,7 @@ class WorkOrderIn(OrderHead):
 
     @post_load
     def _order(self, data, **_):
-        blank = {k: None for k in ("intake_channel", "caller", "phone", "title", "address", "category")
+        blank = {k: None for k in ("intake_channel", "caller", "phone", "id_number", "title", "address", "category")
                  if not (data.get(k) or "").strip()}
         return hotline.WorkOrder(**{**data, **blank,
                                     "attachments": tuple(hotline.Attachment(**a) for a in data["attachments"])})

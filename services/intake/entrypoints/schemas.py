@@ -1,7 +1,8 @@
 """HTTP request and response schemas (marshmallow); the OpenAPI document is generated from them."""
 from marshmallow import Schema, fields, validate
 
-from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES, MEASURES, PRIORITIES, SATISFACTION, UNIT_KINDS
+from zfcommon.events.catalogue import (CHANNELS, HANDLING_MODES, MEASURES, PRIORITIES, REVEAL_OUTCOMES, SATISFACTION,
+                                       UNIT_KINDS)
 
 
 class _Strict(Schema):
@@ -21,6 +22,9 @@ class ComplainantIn(_Strict):
     phone = fields.String(validate=validate.Regexp(r"^\+?[0-9][0-9 \-]{4,30}$"), allow_none=True)
     email = fields.Email(allow_none=True)
     address = fields.String(validate=validate.Length(max=500), allow_none=True)
+    id_number = fields.String(validate=validate.Regexp(r"^[0-9]{15}$|^[0-9]{17}[0-9Xx]$",
+                                                       error="身份证号应为15位数字，或17位数字加一位数字或X"),
+                              allow_none=True, metadata={"description": "居民身份证号码 (15 or 18 characters)"})
     confidential = fields.Boolean(load_default=True)
 
 
@@ -53,6 +57,9 @@ class CaseState(Schema):
     subject_unit = fields.String()
     priority = fields.String()
     anonymous = fields.Boolean()
+    description = fields.String(metadata={"description": "office and auditors: as received; others: the summary"})
+    summary = fields.String(metadata={"description": "what units, channels and the public read (docs/PRIVACY.md)"})
+    location = fields.Dict(allow_none=True, metadata={"description": "others read its address masked"})
     origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
 
 
@@ -60,6 +67,30 @@ class Complainant(Schema):
     case_id = fields.String(required=True)
     erased = fields.Boolean(required=True)
     complainant = fields.Dict(allow_none=True)
+
+
+class RevealIn(_Strict):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500), metadata={
+        "description": "why the office looks at the complainant (e.g. 回访核实诉求); recorded with who and when"})
+
+
+class Revealed(Complainant):
+    outcome = fields.String(required=True, validate=validate.OneOf(list(REVEAL_OUTCOMES)), metadata={
+        "description": "revealed; erased (the data key was destroyed); anonymous (no complainant)"})
+    revealed_at = fields.AwareDateTime(required=True)
+    revealed_by = fields.String(required=True)
+
+
+class Reveal(Schema):
+    time = fields.AwareDateTime(required=True)
+    actor = fields.String(required=True)
+    reason = fields.String(required=True)
+    outcome = fields.String(required=True)
+
+
+class Reveals(Schema):
+    case_id = fields.String(required=True)
+    items = fields.List(fields.Nested(Reveal), required=True)
 
 
 class Empty(_Strict):
@@ -136,6 +167,12 @@ class ReturnVisitIn(_Strict):
     comment = fields.String(validate=validate.Length(max=4000))
 
 
+class SummaryIn(_Strict):
+    summary = _text(required=True, metadata={
+        "description": "what units, channels and the public read of the lead; refused (422) while it holds the "
+                       "complainant's identity or other personal data"})
+
+
 class MergeIn(_Strict):
     into_case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     reason = fields.String(validate=validate.Length(max=4000))
@@ -146,7 +183,7 @@ COMMAND_SCHEMAS = {
     "note_progress": NoteIn, "request_extension": ExtensionRequestIn, "approve_extension": ExtensionApproveIn,
     "deny_extension": ReasonIn, "report_rectified": ReportIn, "report_not_substantiated": ReportIn,
     "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "record_recheck": RecheckIn,
-    "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn,
+    "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn, "correct_summary": SummaryIn,
 }
 
 

@@ -11,10 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from zfcommon.events import new_event
-from zfcommon.events.catalogue import DIRECTORY_STREAM
+from zfcommon.events.catalogue import COMPLAINANT_STREAM, DIRECTORY_STREAM
+from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.redaction import Identity
 from zfcommon.workdays import local_date
 
-from zfcommon.eventstore import ConcurrencyConflict
 from ..domain import case as domain
 from ..domain import directory as directory_domain
 from ..domain import lifecycle
@@ -29,10 +30,11 @@ class Context:
     role: str = "office"
     unit: str | None = None
 
-    def domain_context(self, directory: directory_domain.Directory) -> lifecycle.Context:
+    def domain_context(self, directory: directory_domain.Directory,
+                       identity: Identity | None = None) -> lifecycle.Context:
         return lifecycle.Context(today=local_date(self.now), directory=directory,
                                  actor=lifecycle.Actor(self.role, self.unit, self.actor),
-                                 nonce=secrets.token_hex(16), new_id=lambda: str(uuid.uuid4()))
+                                 nonce=secrets.token_hex(16), new_id=lambda: str(uuid.uuid4()), identity=identity)
 
 
 class CaseNotFound(Exception):
@@ -45,7 +47,14 @@ def load_case(uow: UnitOfWork, case_id: str) -> domain.Case:
     history = uow.events.load(case_id)
     if not history:
         raise CaseNotFound(case_id)
-    return domain.Case.replay(case_id, [(e.type, e.data) for e in history])
+    return domain.Case.replay(case_id, [(e.type, e.data) for e in history], received_by=history[0].actor)
+
+
+def complainant_identity(uow: UnitOfWork, case: domain.Case) -> Identity | None:
+    """The case's complainant, opened from its sealed record to mask free text others will read; None
+    for an anonymous case, an empty identity once the record was erased. Used and dropped."""
+    sealed = case.facts.get("complainant")
+    return Identity.of(uow.contacts.open(case.case_id, sealed)) if sealed else None
 
 
 class DirectoryCache:
@@ -111,7 +120,8 @@ def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str
     if command == "merge":
         target = domain.Case.replay(args["into_case_id"], [(e.type, e.data) for e in
                                                            uow.events.load(args["into_case_id"])])
-    decided = lifecycle.decide(case, command, args, ctx.domain_context(load_directory(uow)), target)
+    decided = lifecycle.decide(case, command, args,
+                               ctx.domain_context(load_directory(uow), complainant_identity(uow, case)), target)
     versions = {case.case_id: case.version, **({target.case_id: target.version} if target else {})}
     _append(uow, versions, decided, ctx, case.case_id)
     for d in decided:
@@ -128,6 +138,30 @@ def erase_complainant(uow: UnitOfWork, case_id: str, reason: str, ctx: Context) 
     _append(uow, {case.case_id: case.version}, decided, ctx, case.case_id)
     case.apply(decided[0].type, decided[0].data)
     return case
+
+
+REVEALED = "cn.zhengfeng.complainant.revealed.v1"
+
+
+def reveal_complainant(uow: UnitOfWork, case_id: str, reason: str, ctx: Context) -> dict[str, Any]:
+    """Open the case's sealed complainant record and record that it was opened — who (the actor), when,
+    why — in the same transaction: no answer without its record. The event holds no personal data."""
+    case = load_case(uow, case_id)
+    sealed = case.facts.get("complainant")
+    contact = uow.contacts.open(case_id, sealed) if sealed else None
+    outcome = "anonymous" if not sealed else "revealed" if contact is not None else "erased"
+    stream = COMPLAINANT_STREAM.format(case_id=case_id)
+    event = domain.NewEvent(REVEALED, {"case_id": case_id, "reason": reason, "outcome": outcome}, stream)
+    _append(uow, {stream: uow.events.version(stream)}, [event], ctx, stream)
+    return {"case_id": case_id, "erased": outcome == "erased", "complainant": contact, "outcome": outcome,
+            "revealed_at": ctx.now, "revealed_by": ctx.actor}
+
+
+def reveals(uow: UnitOfWork, case_id: str) -> list[dict[str, Any]]:
+    """Every reveal of the case's complainant record, oldest first: who, when, why — never the data."""
+    load_case(uow, case_id)
+    return [{"time": e.time, "actor": e.actor, "reason": e.data["reason"], "outcome": e.data["outcome"]}
+            for e in uow.events.load(COMPLAINANT_STREAM.format(case_id=case_id))]
 
 
 def record_accountability(uow: UnitOfWork, args: dict[str, Any], ctx: Context) -> str:

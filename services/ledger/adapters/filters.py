@@ -15,10 +15,13 @@ from ..domain.statuses import AWAITING_SIGN_FOR, DEADLINE_RUNNING
 @dataclass(frozen=True)
 class Scope:
     """The cases a principal may see: every case (no field set), a unit's (lead or cooperating unit),
-    or those that came in through one channel."""
+    or those that came in through one channel (zfcommon.auth.channel_reach); and whether it reads what
+    complainants wrote as written (the office, auditors) or masked (zfcommon.outsiders)."""
     unit: str | None = None
     channel: str | None = None
     source: str | None = None          # within the channel, only the cases this source submitted
+    submitter: str | None = None       # within the channel, only the cases this actor submitted
+    full_text: bool = True
 
 
 def _in(column: str, values: tuple[str, ...]) -> sql.Composable:
@@ -61,6 +64,8 @@ def scoped(scope: Scope) -> Where:
         where.add("channel = %s", scope.channel)
     if scope.source is not None:
         where.add("origin->>'parent' = %s", scope.source)
+    if scope.submitter is not None:
+        where.add("received_by = %s", scope.submitter)
     return where
 
 
@@ -106,5 +111,8 @@ def case_filters(filters: Mapping[str, Any], scope: Scope, today: date) -> Where
     if filters.get("deadline_to"):
         where.add("deadline <= %s", filters["deadline_to"])
     if filters.get("q"):
-        where.add("description ILIKE %s", _contains(filters["q"]))
+        # Outsiders search only what they may read: a match on the description would tell them that a
+        # masked name is there (an oracle).
+        column = "description" if scope.full_text else "summary"
+        where.add(sql.SQL("{} ILIKE %s").format(sql.Identifier(column)), _contains(filters["q"]))
     return where

@@ -17,7 +17,7 @@ from . import escalations, unit_figures
 from .cursor import decode_cursor, encode_cursor  # noqa: F401  (its first home; tests/unit/test_cursor.py)
 from .filters import Scope, scoped
 
-JSON_COLUMNS = ("location", "origin", "contacts", "data")
+JSON_COLUMNS = ("location", "origin", "redacted", "contacts", "data")
 
 
 def _upsert(conn: psycopg.Connection, table: str, key: str, row: Mapping[str, Any], version: int) -> None:
@@ -88,7 +88,7 @@ def timeline(conn: psycopg.Connection, case_id: str, until: datetime | None = No
 
 def recorded(case_id: str, entries: list[dict[str, Any]]) -> list[caseview.Recorded]:
     return [caseview.Recorded(type=e["type"], subject=case_id, time=e["time"], streamversion=e["version"],
-                                data=e["data"]) for e in entries]
+                              actor=e["actor"], data=e["data"]) for e in entries]
 
 
 # The office's calendar from the directory tables (shared with notify: zfcommon.officecalendar).

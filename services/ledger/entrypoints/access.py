@@ -6,7 +6,7 @@ from datetime import date
 from flask import current_app
 from psycopg_pool import ConnectionPool
 
-from zfcommon.auth import Principal, own_source
+from zfcommon.auth import Principal, channel_reach
 from zfcommon.problem import Forbidden
 from zfcommon.web import principal
 
@@ -16,14 +16,16 @@ READERS = ("office", "auditor", "unit", "channel")
 
 
 def scope_for(who: Principal) -> Scope:
-    """office and auditor see every case; a unit the cases it leads or cooperates on; a channel the
-    cases it brought in. The public reads nothing here."""
+    """office and auditor see every case as written; a unit the cases it leads or cooperates on, a
+    channel its own submissions (zfcommon.auth.channel_reach), both with free text masked. The public
+    reads nothing here."""
     if who.role not in READERS:
         raise Forbidden(f"role {who.role!r} may not read the ledger; allowed: {', '.join(READERS)}")
     if who.role == "unit":
-        return Scope(unit=who.unit)
-    if who.role == "channel":
-        return Scope(channel=who.channel, source=own_source(who))
+        return Scope(unit=who.unit, full_text=False)
+    reach = channel_reach(who)
+    if reach is not None:
+        return Scope(channel=reach.channel, source=reach.source, submitter=reach.submitter, full_text=False)
     return Scope()
 
 

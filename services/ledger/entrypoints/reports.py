@@ -5,6 +5,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from zfcommon.problem import Forbidden
+
 from ..service_layer import views
 from . import columns
 from .access import pool, reader_scope, today
@@ -44,6 +46,11 @@ def _min_base() -> int:
 
 def _stats(query) -> list[dict]:
     scope = reader_scope()
+    if scope.source is not None or scope.submitter is not None:
+        # The figures are kept per channel: they cannot be narrowed to one system's submissions, and a
+        # system may not read beyond those (zfcommon.auth.channel_reach).
+        raise Forbidden("单位统计按渠道汇总，本令牌只能查阅本系统报送的案件，不能查阅全渠道统计",
+                        code="ledger.stats_channel_wide_only")
     with pool().connection() as conn:
         return views.unit_stats(conn, query, scope, today(), _min_base())
 

@@ -20,7 +20,11 @@ class CaseOut(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     channel = fields.String(required=True, validate=validate.OneOf(list(CHANNELS)))
     category = fields.String(required=True)
-    description = fields.String(required=True)
+    description = fields.String(required=True, metadata={
+        "description": "office and auditors: as received; units and channels: the summary (docs/PRIVACY.md)"})
+    summary = fields.String(required=True, metadata={
+        "description": "the description with the complainant's identity and personal data masked, or as the "
+                       "office corrected it: what units and channels read"})
     subject_unit = fields.String(required=True)
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     location = fields.Nested(Location, allow_none=True)
@@ -87,7 +91,9 @@ class TimelineEntry(Schema):
     type = fields.String(required=True)
     time = fields.DateTime(required=True)
     actor = fields.String(required=True)
-    data = fields.Dict(required=True, metadata={"description": "the event's data; never complainant data"})
+    data = fields.Dict(required=True, metadata={
+        "description": "the event's data, never the sealed complainant; units and channels read its free text "
+                       "masked (zfcommon.outsiders): the received description is the summary"})
 
 
 class Timeline(Schema):

@@ -9,7 +9,7 @@ from typing import Any, Iterator, Mapping
 
 import psycopg
 
-from zfcommon import caseview
+from zfcommon import caseview, outsiders
 from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import escalations, queries, repository
@@ -22,8 +22,10 @@ Row = dict[str, Any]
 NO_FIGURES = dict.fromkeys(FIGURES, 0)
 
 
-def present(row: Mapping[str, Any], today: date, calendar: WorkCalendar) -> Row:
-    return {**row, **overdue.assess(row, today, calendar)}
+def present(row: Mapping[str, Any], today: date, calendar: WorkCalendar, scope: Scope) -> Row:
+    """The row with its overdue facts for `today`, and its free text as the reader may read it."""
+    shown = {**row, "summary": outsiders.summary_of(row)} if scope.full_text else outsiders.case_row(row)
+    return {**shown, **overdue.assess(row, today, calendar)}
 
 
 def case_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date, *, limit: int,
@@ -32,7 +34,7 @@ def case_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: d
                                              after=after, limit=limit + 1))
     more, rows = len(rows) > limit, rows[:limit]
     calendar = repository.calendar(conn)
-    return ([present(r, today, calendar) for r in escalations.with_ladders(conn, rows)],
+    return ([present(r, today, calendar, scope) for r in escalations.with_ladders(conn, rows)],
             (encode_cursor(rows[-1]) if more else None))
 
 
@@ -40,18 +42,21 @@ def all_cases(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: d
     calendar = repository.calendar(conn)
     query = queries.cases(case_filters(filters, scope, today), statuses=filters.get("status", ()))
     for row in queries.stream(conn, query):
-        yield present(row, today, calendar)
+        yield present(row, today, calendar, scope)
 
 
 def case_detail(conn: psycopg.Connection, case_id: str, scope: Scope, today: date) -> Row | None:
     row = repository.get_case(conn, case_id, scope)
-    return None if row is None else present(escalations.detail(conn, row), today, repository.calendar(conn))
+    return None if row is None else present(escalations.detail(conn, row), today, repository.calendar(conn), scope)
 
 
 def case_timeline(conn: psycopg.Connection, case_id: str, scope: Scope) -> list[Row] | None:
+    """The case's events; outsiders read each one's data masked (zfcommon.outsiders.event_data)."""
     if repository.get_case(conn, case_id, scope) is None:
         return None
-    return repository.timeline(conn, case_id)
+    entries = repository.timeline(conn, case_id)
+    return entries if scope.full_text else [{**e, "data": outsiders.event_data(e["type"], e["data"])}
+                                            for e in entries]
 
 
 def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetime) -> Row | None:
@@ -62,7 +67,7 @@ def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetim
         return None
     row = caseview.replay(repository.recorded(case_id, repository.timeline(conn, case_id, until=at)))
     return None if row is None else present(escalations.detail(conn, row, at), local_date(at),
-                                            repository.calendar(conn))
+                                            repository.calendar(conn), scope)
 
 
 def _overdue_filters(filters: Mapping, scope: Scope, today: date):
@@ -74,14 +79,14 @@ def overdue_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today
     rows = queries.fetch(conn, queries.overdue(_overdue_filters(filters, scope, today), today,
                                                limit=limit, offset=offset))
     calendar = repository.calendar(conn)
-    return [present(r, today, calendar) for r in escalations.with_ladders(conn, rows)]
+    return [present(r, today, calendar, scope) for r in escalations.with_ladders(conn, rows)]
 
 
 def all_overdue(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date) -> Iterator[Row]:
     calendar = repository.calendar(conn)
     rows = queries.stream(conn, queries.overdue(_overdue_filters(filters, scope, today), today))
     for row in escalations.stream_with_ladders(conn, rows):
-        yield present(row, today, calendar)
+        yield present(row, today, calendar, scope)
 
 
 def _whole_months(first: date | None, last: date | None) -> bool:
@@ -101,8 +106,8 @@ def _counted(conn: psycopg.Connection, cases: Where) -> dict[str, Row]:
 def unit_stats(conn: psycopg.Connection, period: Mapping, scope: Scope, today: date,
                min_base: int = rates.MIN_RATE_BASE) -> list[Row]:
     """Per lead unit, over the cases received in `period` (any days, optionally one `channel`): a unit
-    sees only its own row, a channel only figures over its own cases. Whole months read the monthly
-    sums; another period counts its cases (a few seconds for a hundred thousand)."""
+    sees only its own row, a channel reading its whole channel figures over its channel's cases. Whole
+    months read the monthly sums; another period counts its cases (a few seconds for a hundred thousand)."""
     first, last = period.get("received_from"), period.get("received_to")
     channel = scope.channel or period.get("channel")
     if channel != period.get("channel", channel):

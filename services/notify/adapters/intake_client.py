@@ -1,6 +1,7 @@
-"""intake over HTTP, for notices: the complainant's phone at send time (`GET /v1/cases/{id}/complainant`,
-office token) and a rating replied by SMS (`POST /v1/cases/{id}/record-return-visit`, the hotline's
-channel token). Tokens are minted per call with the shared JWT secret and live five minutes.
+"""intake over HTTP, for notices: the complainant's phone at send time (`POST /v1/cases/{id}/complainant/reveal`,
+office token: every such read is a recorded reveal, with notify's purpose as its reason) and a rating
+replied by SMS (`POST /v1/cases/{id}/record-return-visit`, the hotline's channel token). Tokens are
+minted per call with the shared JWT secret and live five minutes.
 
 The number is returned to the caller and nowhere else: never logged, never stored by notify.
 """
@@ -51,14 +52,23 @@ class IntakeClient:
             raise IntakeUnavailable(f"intake answered {resp.status_code} to {method} {path.split('/')[-1]}")
         return resp
 
-    def complainant(self, case_id: str) -> Complainant:
-        token = issue_token(self.jwt_secret, "office", SUB, ttl_seconds=300)
-        resp = self._call("GET", f"/v1/cases/{quote(case_id, safe='')}/complainant", token)
+    def reveal(self, case_id: str, reason: str, sub: str = SUB) -> dict[str, Any] | None:
+        """The case's complainant record as intake reveals it (recorded there: who, when, `reason`), or
+        None when intake has no such case."""
+        token = issue_token(self.jwt_secret, "office", sub, ttl_seconds=300)
+        resp = self._call("POST", f"/v1/cases/{quote(case_id, safe='')}/complainant/reveal", token,
+                          json={"reason": reason})
         if resp.status_code == 404:
-            return Complainant(False, False, None)
+            return None
         if resp.status_code != 200:
-            raise IntakeUnavailable(f"intake answered {resp.status_code} for the complainant")
-        doc = resp.json()
+            # Never the body: it could hold the contact details.
+            raise IntakeUnavailable(f"intake answered {resp.status_code} for the complainant of case {case_id}")
+        return resp.json()
+
+    def complainant(self, case_id: str, reason: str) -> Complainant:
+        doc = self.reveal(case_id, reason)
+        if doc is None:
+            return Complainant(False, False, None)
         erased = bool(doc.get("erased"))
         return Complainant(True, erased, None if erased else ((doc.get("complainant") or {}).get("phone") or None))
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
-from . import redaction
+from zfcommon import redaction
 
 Row = dict[str, Any]
 
@@ -132,7 +132,7 @@ def typical_case(case: Mapping[str, Any], wording: str | None, who: redaction.Pe
     """A typical case as the bulletin shows it: only public-safe fields of the ledger's case (which
     never holds the complainant), the description or the office's wording with the complainants'
     identities (`who`, asked of intake) and whatever looks like personal data masked
-    (domain/redaction.py); the office's review reads the rest. The unit named is the one responsible:
+    (zfcommon/redaction.py); the office's review reads the rest. The unit named is the one responsible:
     the lead unit, or, while the case is not assigned yet, the unit it is about (被反映单位)."""
     text = redaction.redact({"text": wording or case["description"]}, who).fields["text"]
     lead = case.get("lead_unit")

@@ -1,6 +1,7 @@
 """Status callbacks to the 12345 hotline, pure: when a case that came from a hotline work order
 changes status, the hotline hears it in its own terms (Chinese field names, as its work orders are
-written, keyed by its own order number 工单编号). docs/CHANNELS.md shows the body.
+written, keyed by its own order number 工单编号). docs/CHANNELS.md shows the body. The result and the
+office's comment are masked as every outsider reads them (zfcommon.outsiders, docs/PRIVACY.md).
 """
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from zfcommon import outsiders
 from zfcommon.caseview import STATUS_LABELS
 from zfcommon.events import Event
 from zfcommon.workdays import SHANGHAI
@@ -48,5 +50,5 @@ def callback(before: dict[str, Any] | None, after: dict[str, Any], event: Event)
             "变更时间": _local(event.time), "承办单位": after["lead_unit"], "是否办结": finished}
     if finished:
         body["办理结果"] = _result(after)
-        body["办结意见"] = event.data.get(VERDICT_FIELDS.get(event.type, ""))
+        body["办结意见"] = outsiders.event_data(event.type, event.data).get(VERDICT_FIELDS.get(event.type, ""))
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from zfcommon import caseview
+from zfcommon import caseview, outsiders
 from zfcommon.events import Event
 from zfcommon.events.catalogue import ESCALATION_STEPS, HANDLING_MODES, LADDERS, SATISFACTION
 
@@ -78,9 +78,10 @@ def _excerpt(text: str | None, length: int = 60) -> str:
 
 def case_context(case: Mapping[str, Any] | None, case_id: str | None) -> dict[str, Any]:
     """What every case notice's template may name: never the complainant (the view holds nothing of
-    them) and only an excerpt of the lead's description."""
+    them) and only an excerpt of the lead's summary, as units read it (zfcommon.outsiders)."""
     view = (case or {}).get("view") or {}
-    return {"case_id": case_id, "category": view.get("category"), "summary": _excerpt(view.get("description")),
+    summary = outsiders.summary_of(view) if view.get("description") else None
+    return {"case_id": case_id, "category": view.get("category"), "summary": _excerpt(summary),
             "subject_unit": view.get("subject_unit"), "lead_unit": view.get("lead_unit"),
             "deadline": view.get("deadline"), "handling_mode": HANDLING_MODES.get(view.get("handling_mode") or "")}
 
@@ -104,7 +105,8 @@ def _case_notices(event: Event, before: Mapping[str, Any] | None, after: Mapping
     if _imported_history(event, after):
         return []
     ctx = {**case_context(after, event.subject), "order_no": hotline.order_number(after)}
-    lead, data, name = after["lead_unit"], event.data, event.type.split(".")[3]
+    # Units read the event's free text as outsiders do: masked (notes, reasons, comments).
+    lead, data, name = after["lead_unit"], outsiders.event_data(event.type, event.data), event.type.split(".")[3]
     out: list[Wanted] = []
     if name in ("assigned", "reassigned"):
         out += _to_units("case_assigned", [lead, *after["cooperating_units"]], event.subject,

@@ -2,14 +2,15 @@
 
 The case itself is folded by zfcommon.caseview (the one fold ledger and audit use), kept whole in
 `view`; the columns beside it are what notify queries: status, units, origin (the hotline's order
-number) and the text of the last report (what the hotline hears as the result when a case closes).
+number) and the text of the last report, masked as outsiders read it (what the hotline hears as the
+result when a case closes).
 """
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from zfcommon import caseview
+from zfcommon import caseview, outsiders
 from zfcommon.events import Event
 
 RECEIVED = caseview.RECEIVED
@@ -36,7 +37,8 @@ def evolve(row: dict[str, Any] | None, event: Event) -> dict[str, Any] | None:
     if view is None:
         return None
     view = {k: _plain(v) for k, v in view.items()}
-    last_report = event.data["text"] if event.type in REPORTS else (row or {}).get("last_report")
+    last_report = (outsiders.event_data(event.type, event.data)["text"] if event.type in REPORTS
+                   else (row or {}).get("last_report"))
     return {"case_id": view["case_id"], "status": view["status"], "channel": view["channel"],
             "subject_unit": view["subject_unit"], "priority": view["priority"],
             "received_at": row["received_at"] if row else event.time, "version": view["version"],

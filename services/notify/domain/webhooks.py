@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
-from zfcommon import caseview
+from zfcommon import caseview, outsiders
 from zfcommon.events import Event
 from zfcommon.webhooks import RETRY_SCHEDULE
 
@@ -54,10 +54,11 @@ def _body(document: dict[str, Any]) -> str:
 
 
 def event_body(event: Event) -> str:
-    """The event as a structured CloudEvent, less the sealed complainant data: a unit never gets it,
-    even encrypted (erasure could not reach a copy outside Zhengfeng)."""
+    """The event as a structured CloudEvent with its data as outsiders read it (zfcommon.outsiders): never
+    the sealed complainant data, even encrypted (erasure could not reach a copy outside Zhengfeng), and
+    every free text masked, the received description replaced by the summary."""
     document = event.to_dict()
-    document["data"] = {k: v for k, v in event.data.items() if k != "complainant"}
+    document["data"] = outsiders.event_data(event.type, event.data)
     return _body(document)
 
 

@@ -92,7 +92,7 @@ def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) 
             errors[str(i)] = {"case_id": [f"no case {pick['case_id']} on the ledger"]}
         else:
             # The text may quote the complainant of the case or of a duplicate merged into it by name.
-            who = intake.identities([case["case_id"], *case.get("duplicates", ())])
+            who = intake.identities([case["case_id"], *case.get("duplicates", ())], "通报典型案例脱敏：核对举报人信息")
             found.append(bulletin.typical_case(case, pick.get("text"), who))
     if errors:
         raise Invalid("typical cases not found", {"typical_cases": errors})

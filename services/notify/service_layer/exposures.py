@@ -16,14 +16,15 @@ import uuid
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from zfcommon import redaction
 from zfcommon.events.catalogue import EXPOSURE_FIELDS, validate_data
+from zfcommon.redaction import Finding
 from zfcommon.workdays import local_date
 
 from ..adapters import exposures as tables
 from ..adapters import repository
 from ..adapters.complainants import ComplainantClient, IntakeUnavailable
-from ..domain import exposure, redaction
-from ..domain.redaction import Finding
+from ..domain import exposure
 from .bulletins import Context, Invalid   # notify's command context; 422 naming the fields
 from .uow import UnitOfWork
 
@@ -86,9 +87,11 @@ def _case_view(uow: UnitOfWork, case_id: str) -> Row:
     return watched["view"]
 
 
-def _complainants(intake: ComplainantClient, case_id: str, view: Mapping[str, Any]) -> list[redaction.Identity]:
-    """The complainants of the case and of the duplicates merged into it: the text may quote them all."""
-    return intake.identities([case_id, *view.get("duplicates", ())])
+def _complainants(intake: ComplainantClient, case_id: str, view: Mapping[str, Any],
+                  reason: str) -> list[redaction.Identity]:
+    """The complainants of the case and of the duplicates merged into it: the text may quote them all.
+    Each is a reveal recorded by intake with `reason`."""
+    return intake.identities([case_id, *view.get("duplicates", ())], reason)
 
 
 def select(uow: UnitOfWork, body: Row, ctx: Context, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> Row:
@@ -124,7 +127,7 @@ def redact(uow: UnitOfWork, intake: ComplainantClient, exposure_id: str, body: R
               "text": body.get("text") or view["description"],
               "lesson": body["lesson"] if "lesson" in body else row["lesson"]}
     try:
-        people, checked = _complainants(intake, row["case_id"], view), True
+        people, checked = _complainants(intake, row["case_id"], view, "典型案例曝光脱敏：核对举报人信息"), True
     except IntakeUnavailable:
         people, checked = [], False
     try:
@@ -152,7 +155,8 @@ def publish(uow: UnitOfWork, intake: ComplainantClient, exposure_id: str, ctx: C
     row = _current(uow, exposure_id, "publish")
     public = row["draft"]
     found = redaction.remaining({f: public[f] for f in EXPOSURE_FIELDS},
-                                _complainants(intake, row["case_id"], _case_view(uow, row["case_id"])))
+                                _complainants(intake, row["case_id"], _case_view(uow, row["case_id"]),
+                                              "典型案例曝光发布前：核对举报人信息"))
     if found:
         raise PersonalDataRemains(found)
     return _record(uow, exposure_id, row["version"], "published", {

@@ -96,7 +96,7 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
     to = notice["recipient"]
     if notice["audience"] == notices.COMPLAINANT:
         try:
-            to, why_not = _complainant_phone(channels.intake, notice["case_id"])
+            to, why_not = _complainant_phone(channels.intake, notice["case_id"], notice["kind"])
         except IntakeUnavailable as exc:
             return _after_attempt(conn, notice, None, now, config, Outcome(False, error=str(exc)))
         if why_not:
@@ -113,9 +113,9 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
     return _after_attempt(conn, notice, attempt_id, now, config, outcome)
 
 
-def _complainant_phone(intake: IntakeClient, case_id: str) -> tuple[str | None, str | None]:
-    """(phone, None), or (None, why no SMS can go)."""
-    found = intake.complainant(case_id)
+def _complainant_phone(intake: IntakeClient, case_id: str, kind: str) -> tuple[str | None, str | None]:
+    """(phone, None), or (None, why no SMS can go). Each ask is a reveal intake records."""
+    found = intake.complainant(case_id, f"向投诉人发送短信：{notices.KINDS[kind].title}")
     if not found.found:
         return None, "intake has no such case"
     if found.erased:

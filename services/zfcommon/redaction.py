@@ -1,4 +1,5 @@
-"""Finding and removing personal data in text that is to be published (举报人保护, DOMAIN.md point 7). Pure.
+"""Finding and removing personal data in text that is published, or read by anyone but the office
+(举报人保护, DOMAIN.md point 7). Pure.
 
 `scan` finds what looks like personal data; `redact` replaces it, together with what the office
 marked and the complainant's own identity (when notify could learn it from intake), by a mask that
@@ -13,7 +14,10 @@ addresses, WeChat/QQ accounts after their label, room and flat numbers, and name
 complaint introduces its author with (来电人, 举报人, 投诉人, 本人, 市民 ...). Full-width digits and
 letters are read as their ASCII forms. A bare name without such a word cannot be told from other
 words by a pattern: the complainant's own name is matched exactly from intake's record, and the
-office reads the preview and marks anything else.
+office reads the preview and marks anything else. The complainant's name is matched in parts too:
+a compound surname (欧阳) or a given name of two or more characters (明远) wherever it stands, a
+one-character surname before a form of address (欧阳先生, 李女士, 王某); their ID number however it is
+spaced, as their phone number.
 """
 from __future__ import annotations
 
@@ -28,13 +32,13 @@ MASKS = {
     "mobile": "〔电话已隐去〕", "landline": "〔电话已隐去〕", "id_card": "〔身份证号已隐去〕",
     "long_number": "〔号码已隐去〕", "email": "〔邮箱已隐去〕", "im_account": "〔账号已隐去〕",
     "dwelling": "〔门牌已隐去〕", "name": "某某", "complainant_name": "某某",
-    "complainant_phone": "〔电话已隐去〕", "complainant_email": "〔邮箱已隐去〕",
+    "complainant_phone": "〔电话已隐去〕", "complainant_email": "〔邮箱已隐去〕", "complainant_id": "〔身份证号已隐去〕",
     "complainant_address": "〔地址已隐去〕", "marked": "〔已隐去〕", "address_detail": "〔详细地址已隐去〕",
 }
 LABELS = REDACTION_KINDS
 # Masks over office marks win over pattern masks where they overlap; the complainant's identity first.
 _PRIORITY = {"complainant_name": 0, "complainant_phone": 0, "complainant_email": 0, "complainant_address": 0,
-             "marked": 1, "address_detail": 1}
+             "complainant_id": 0, "marked": 1, "address_detail": 1}
 
 # One character for one: positions stay the same, so spans found on the folded text fit the original.
 _FOLD = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
@@ -72,6 +76,13 @@ _STOPS = ("反映", "来电", "来信", "来访", "投诉", "举报", "诉称", 
           "致", "通", "提", "请", "问", "打", "个", "人", "们", "某", "本", "自", "该", "此", "其")
 # A stop at the start means no name follows, unless it is also a surname (投诉人于某, 举报人向女士).
 _START_STOPS = tuple(w for w in _STOPS if w not in _SURNAMES) + ("某",)
+# Two-character surnames: the name's first two characters, matched on their own wherever they stand.
+_COMPOUND_SURNAMES = ("欧阳", "司马", "诸葛", "上官", "东方", "皇甫", "令狐", "慕容", "司徒", "夏侯", "尉迟", "公孙",
+                      "长孙", "宇文", "轩辕", "端木", "独孤", "南宫", "西门", "呼延", "百里", "申屠", "太史", "闻人",
+                      "澹台", "公冶", "宗政", "濮阳", "淳于", "单于", "仲孙", "钟离", "万俟", "司空", "第五")
+# Forms of address after a surname that point at the person (李先生, 王女士, 张某).
+_ADDRESS_FORMS = ("先生", "女士", "小姐", "老师", "师傅", "同志", "大爷", "大妈", "大姐", "大哥", "阿姨", "老人",
+                  "老伯", "某", "姓")
 _STREET = re.compile(r"(?:大道|路|街|巷|道|弄|胡同|村|社区)")
 # Where someone lives, after the words that introduce a home: kept to street level.
 _HOME = re.compile(r"(?:家住|住在|住址|家庭住址|居住在|居住于|现住)\s*[:是为]?\s*"
@@ -96,18 +107,19 @@ class Finding:
 
 @dataclass(frozen=True)
 class Identity:
-    """What intake knows of a complainant (GET /v1/cases/{id}/complainant). Used to redact and check
-    only; never stored, never put on an event."""
+    """What intake knows of a complainant (its sealed contact record). Used to redact and check only;
+    never stored, never put on an event."""
     name: str | None = None
     phone: str | None = None
     email: str | None = None
     address: str | None = None
+    id_number: str | None = None
 
     @classmethod
     def of(cls, contact: Mapping[str, object] | None) -> "Identity":
         contact = contact or {}
         return cls(**{k: (str(contact[k]).strip() or None) if contact.get(k) else None
-                      for k in ("name", "phone", "email", "address")})
+                      for k in ("name", "phone", "email", "address", "id_number")})
 
 
 @dataclass(frozen=True)
@@ -182,15 +194,36 @@ def _people(who: People) -> list[Identity]:
     return [] if who is None else [who] if isinstance(who, Identity) else list(who)
 
 
+def _name_patterns(name: str, words: list[str]) -> list[str]:
+    """The name (`words`: as written, with its spaces), and the parts of it that point at the person
+    on their own. A Chinese name: a compound surname or a given name of two characters or more
+    anywhere, a one-character surname only before a form of address. Any other name: each of its
+    words of three letters or more."""
+    parts = [_flexible(name, r"\s*")]
+    if not re.fullmatch(f"[{_HAN}]+", name):
+        return parts + [rf"\b{re.escape(w)}\b" for w in words if len(w) >= 3 and len(words) > 1]
+    surname = next((s for s in _COMPOUND_SURNAMES if name.startswith(s) and len(name) > len(s)), name[:1])
+    given = name[len(surname):]
+    if len(surname) >= 2:
+        parts.append(_flexible(surname, r"\s*"))
+    elif given:
+        parts.append(rf"{re.escape(surname)}(?=\s*(?:{'|'.join(_ADDRESS_FORMS)}))")
+    if len(given) >= 2 and set(given) != {"某"}:
+        parts.append(_flexible(given, r"\s*"))
+    return parts
+
+
 def _identity_findings(text: str, who: Identity, field: str) -> list[Finding]:
     folded = text.translate(_FOLD)
     patterns: list[tuple[str, str]] = []
     if who.name and (name := re.sub(r"\s+", "", who.name)) and set(name) != {"某"}:
-        patterns.append(("complainant_name", _flexible(name, r"\s*")))
+        patterns += [("complainant_name", p) for p in _name_patterns(name, who.name.split())]
     if who.phone and len(digits := _digits(who.phone.translate(_FOLD))) >= 5:
         # The number however it is written: with or without +86, spaces or hyphens between digits.
         local = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
         patterns.append(("complainant_phone", rf"(?<![0-9])(?:\+?86{_SEP})?{_flexible(local, _SEP)}(?![0-9])"))
+    if who.id_number and len(number := re.sub(r"[^0-9Xx]", "", who.id_number.translate(_FOLD))) >= 6:
+        patterns.append(("complainant_id", rf"(?<![0-9A-Za-z]){_flexible(number, _SEP)}(?![0-9A-Za-z])"))
     if who.email:
         patterns.append(("complainant_email", re.escape(who.email.translate(_FOLD))))
     if who.address and (address := re.sub(r"\s+", "", who.address)):
@@ -225,6 +258,17 @@ def _street_level(text: str, start: int, end: int, field: str) -> Finding:
     streets = list(_STREET.finditer(text, start, end))
     cut = streets[-1].end() if streets else start
     return Finding("address_detail", cut, end, text[cut:end], field)
+
+
+def street_level(address: str | None) -> str | None:
+    """An address as the public may read it: through the last street, road, lane, village or community
+    (the exposures' rule); with none of those, up to its first house, building or flat number. None
+    when nothing is left."""
+    if not address:
+        return None
+    cut = _street_level(address, 0, len(address), "address").start or (
+        m.start() if (m := _DIGIT.search(address.translate(_FOLD))) else len(address))
+    return address[:cut].rstrip(" ,，、-") or None
 
 
 class MarkNotFound(ValueError):
