@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 
 from zfcommon import logs, outsiders
 from zfcommon.auth import require_role
-from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.problem import Forbidden
 from zfcommon.web import expected_version as _expected_version, principal
 
@@ -80,9 +79,6 @@ class CaseComplainant(MethodView):
                                         "erased": True, "complainant": None}, {}))
 
 
-REVEAL_RETRIES = 5
-
-
 @blp.route("/<case_id>/complainant/reveal")
 class ComplainantReveal(MethodView):
     @blp.arguments(RevealIn)
@@ -96,17 +92,10 @@ class ComplainantReveal(MethodView):
         logs.case_id.set(case_id)
 
         def reveal():
-            for attempt in range(REVEAL_RETRIES):
-                with uow() as u:
-                    try:
-                        answer = handlers.reveal_complainant(u, case_id, body["reason"], context())
-                    except ConcurrencyConflict:
-                        # A reveal depends on no state: losing the race to append is only tried again.
-                        if attempt == REVEAL_RETRIES - 1:
-                            raise
-                        continue
-                    u.commit()
-                    return answer
+            with uow() as u:
+                answer = handlers.reveal_complainant(u, case_id, body["reason"], context())
+                u.commit()
+                return answer
         return problems(reveal)
 
 

@@ -151,6 +151,9 @@ def reveal_complainant(uow: UnitOfWork, case_id: str, reason: str, ctx: Context)
     contact = uow.contacts.open(case_id, sealed) if sealed else None
     outcome = "anonymous" if not sealed else "revealed" if contact is not None else "erased"
     stream = COMPLAINANT_STREAM.format(case_id=case_id)
+    # Reveals depend on no state, so two at once must both be recorded, never one refused: they queue
+    # on a lock of the reveal stream (held to the end of the transaction) before reading its version.
+    uow.conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (stream,))
     event = domain.NewEvent(REVEALED, {"case_id": case_id, "reason": reason, "outcome": outcome}, stream)
     _append(uow, {stream: uow.events.version(stream)}, [event], ctx, stream)
     return {"case_id": case_id, "erased": outcome == "erased", "complainant": contact, "outcome": outcome,
