@@ -211,3 +211,16 @@ def test_a_command_retried_with_its_idempotency_key_gets_the_same_answer_and_cha
     assert first.json == again.json and again.headers["Idempotent-Replayed"] == "true"
     assert first.headers["ETag"] == again.headers["ETag"] == '"2"'
     assert date.fromisoformat(first.json["deadline"]) > date(2026, 11, 23)
+
+
+def test_reading_a_case_shows_its_assignment_and_what_may_be_done_next(client):
+    case_id = assigned_case(client, deadline="2026-12-31")
+    seen = client.get(f"/v1/cases/{case_id}", headers=unit())
+    assert seen.status_code == 200 and seen.headers["ETag"] == '"2"'
+    assert {k: seen.json[k] for k in ("status", "lead_unit", "cooperating_units", "handling_mode", "deadline",
+                                      "sign_for_due", "extension_pending", "rework_count", "recheck_pending")} == {
+        "status": "assigned", "lead_unit": LEAD, "cooperating_units": [HELPER], "handling_mode": "deadline",
+        "deadline": "2026-12-31", "sign_for_due": "2026-11-24", "extension_pending": False, "rework_count": 0,
+        "recheck_pending": False}
+    assert set(seen.json["allowed_commands"]) == {"reassign", "merge", "accept", "return"}
+    assert seen.json["channel"] == "hotline" and seen.json["category"] == "推诿扯皮"

@@ -43,12 +43,6 @@ class CaseCreated(Schema):
     version = fields.Integer(required=True)
 
 
-class CaseState(Schema):
-    """The write side's view of a case, read straight from its events (no projection lag)."""
-    case_id = fields.String(required=True)
-    status = fields.String(required=True)
-    version = fields.Integer(required=True)
-    channel = fields.String()
     category = fields.String()
     subject_unit = fields.String()
     priority = fields.String()
@@ -163,6 +157,17 @@ class CaseAfter(Schema):
     rework_count = fields.Integer()
     recheck_pending = fields.Boolean()
     allowed_commands = fields.List(fields.String(), required=True)
+
+
+class CaseState(CaseAfter):
+    """The write side's view of a case, read straight from its events (no projection lag): what it was
+    received as, where it stands, and the commands allowed now."""
+    channel = fields.String()
+    category = fields.String()
+    subject_unit = fields.String()
+    priority = fields.String()
+    anonymous = fields.Boolean()
+    origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
 
 
 class AccountabilityIn(_Strict):
