@@ -224,3 +224,14 @@ def test_reading_a_case_shows_its_assignment_and_what_may_be_done_next(client):
         "recheck_pending": False}
     assert set(seen.json["allowed_commands"]) == {"reassign", "merge", "accept", "return"}
     assert seen.json["channel"] == "hotline" and seen.json["category"] == "推诿扯皮"
+
+
+@pytest.mark.parametrize("schedule, field", [
+    ({"holidays": ["2027-01-01"], "workdays": ["2027-01-11"]}, "workdays"),    # a Monday is no make-up day
+    ({"holidays": ["2028-01-01"], "workdays": []}, "holidays"),
+    ({"holidays": [], "workdays": []}, "holidays"),                            # an official year has holidays
+], ids=["weekday-make-up-day", "holiday-of-another-year", "no-holidays"])
+def test_an_entered_calendar_year_that_cannot_be_official_is_refused_naming_its_field(client, schedule, field):
+    resp = client.put("/v1/directory/calendar/2027", json=schedule, headers=OFFICE)
+    assert resp.status_code == 422 and list(resp.json["errors"]) == [field], resp.json
+    assert client.get("/v1/directory", headers=OFFICE).json["calendar_years"] == []
