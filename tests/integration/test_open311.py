@@ -490,6 +490,19 @@ def test_listing_filters_by_ids_service_status_and_window(env):
                              start_date="", end_date="")) == ids(env.o311.both("requests"))
 
 
+def test_a_records_own_requested_datetime_is_inside_a_window_that_ends_or_starts_there(env):
+    env.clock.write_text("2026-11-23T09:00:00.654321+08:00")
+    case_id = submitted_id(env)
+    [record] = env.o311.get(f"requests/{case_id}").doc
+    at = record["requested_datetime"]
+    assert at == "2026-11-23T09:00:00+08:00"
+    ids = lambda answer: [r["service_request_id"] for r in answer.doc]      # noqa: E731
+    assert ids(env.o311.both("requests", end_date=at)) == [case_id]         # both bounds are inclusive
+    assert ids(env.o311.both("requests", start_date=at)) == [case_id]
+    assert ids(env.o311.both("requests", start_date=at, end_date=at)) == [case_id]
+    assert ids(env.o311.both("requests", end_date="2026-11-23T08:59:59+08:00")) == []
+
+
 @pytest.mark.parametrize("params, named", [
     ({"start_date": "2026-01-01T00:00:00+08:00", "end_date": "2026-04-02T00:00:00+08:00"}, "end_date"),
     ({"start_date": "2026-06-01", "end_date": "2026-05-01"}, "end_date"),

@@ -47,10 +47,10 @@ class RequestIndex:
     def search(self, q: Query) -> list[dict[str, Any]]:
         """Newest first, at most the spec's 1000."""
         return self.conn.execute(
-            SELECT + " WHERE requested_at BETWEEN %(start)s AND %(end)s AND status = ANY(%(statuses)s)"
+            SELECT + " WHERE requested_at >= %(since)s AND requested_at < %(until)s AND status = ANY(%(statuses)s)"
                      " AND (cardinality(%(codes)s::text[]) = 0 OR service_code = ANY(%(codes)s))"
                      " ORDER BY requested_at DESC, service_request_id LIMIT %(limit)s",
-            {"start": q.start, "end": q.end, "statuses": list(q.statuses), "codes": list(q.codes),
+            {"since": q.since, "until": q.until, "statuses": list(q.statuses), "codes": list(q.codes),
              "limit": MAX_RESULTS}).fetchall()
 
 

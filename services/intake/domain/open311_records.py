@@ -75,6 +75,18 @@ class Query:
     end: datetime | None = None
     statuses: tuple[str, ...] = STATUSES
 
+    # Records show requested_datetime to the second, while a case is received some microseconds into
+    # it: both bounds hold their whole second, so a record's own time given back as end_date (or
+    # start_date) finds it — the spec's bounds are inclusive as people read them.
+    @property
+    def since(self) -> datetime:
+        return self.start.replace(microsecond=0)
+
+    @property
+    def until(self) -> datetime:
+        """The first instant after the window (exclusive)."""
+        return self.end.replace(microsecond=0) + timedelta(seconds=1)
+
 
 def _listed(form: Form, name: str) -> tuple[str, ...]:
     # "can be declared multiple times, comma delimited": both, in any mix.
