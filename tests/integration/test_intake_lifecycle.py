@@ -235,3 +235,30 @@ def test_an_entered_calendar_year_that_cannot_be_official_is_refused_naming_its_
     resp = client.put("/v1/directory/calendar/2027", json=schedule, headers=OFFICE)
     assert resp.status_code == 422 and list(resp.json["errors"]) == [field], resp.json
     assert client.get("/v1/directory", headers=OFFICE).json["calendar_years"] == []
+
+
+def test_the_documented_field_names_are_accepted_findings_for_a_dismissal_and_comment_for_a_denial(client):
+    case_id = assigned_case(client)
+    do(client, case_id, "accept", headers=unit())
+    do(client, case_id, "request-extension", {"reason": "需协调", "requested_deadline": "2026-12-31"}, headers=unit())
+    assert do(client, case_id, "deny-extension", {"comment": "理由不充分"})["extension_pending"] is False
+    do(client, case_id, "request-extension", {"reason": "仍需协调", "requested_deadline": "2026-12-31"}, headers=unit())
+    do(client, case_id, "deny-extension", {"reason": "仍不充分"})                  # the older name still works
+    both = client.post(f"/v1/cases/{case_id}/report-not-substantiated", json={"findings": "a", "text": "b"},
+                       headers=unit())
+    neither = client.post(f"/v1/cases/{case_id}/report-not-substantiated", json={}, headers=unit())
+    assert both.status_code == neither.status_code == 422
+    assert list(both.json["errors"]) == list(neither.json["errors"]) == ["findings"]
+    reported = do(client, case_id, "report-not-substantiated", {"findings": "经核查反映问题不属实"}, headers=unit())
+    assert reported["status"] == "dismissal_reported"
+    timeline = [e["data"] for e in client_events(client, case_id)]
+    assert timeline[-1]["text"] == "经核查反映问题不属实"
+    assert [d["reason"] for d in timeline if set(d) == {"reason"}] == ["理由不充分", "仍不充分"]
+
+
+def client_events(client, case_id):
+    """The case's stored events, read the way audit and the ledger get them (the store's payloads)."""
+    pool = client.application.extensions["zf_pool"]
+    with pool.connection() as conn:
+        return [r["payload"] for r in conn.execute(
+            "SELECT payload FROM events WHERE stream_id = %s ORDER BY version", (case_id,))]

@@ -1,5 +1,5 @@
 """HTTP request and response schemas (marshmallow); the OpenAPI document is generated from them."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES, MEASURES, PRIORITIES, SATISFACTION, UNIT_KINDS
 
@@ -7,6 +7,28 @@ from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES, MEASURES, PRIORI
 class _Strict(Schema):
     class Meta:
         unknown = "raise"
+
+
+class _OneOfTwoNames(_Strict):
+    """One field a command takes under two names: the documented one (docs/STATE-MACHINE.md) and the
+    name the API took before. Exactly one must be given; the command reads it under `STORED`, the
+    name its event records it under."""
+    DOCUMENTED: str
+    STORED: str
+
+    @validates_schema
+    def _exactly_one(self, data, **_):
+        given = [n for n in (self.DOCUMENTED, self.STORED) if n in data]
+        if not given:
+            raise ValidationError(f"必须填写（旧字段名 {self.STORED} 亦可）", self.DOCUMENTED)
+        if len(given) == 2:
+            raise ValidationError(f"{self.DOCUMENTED} 与 {self.STORED} 是同一项，只填其一", self.DOCUMENTED)
+
+    @post_load
+    def _stored_name(self, data, **_):
+        if self.DOCUMENTED in data:
+            data[self.STORED] = data.pop(self.DOCUMENTED)
+        return data
 
 
 class LocationIn(_Strict):
@@ -101,11 +123,26 @@ class ExtensionRequestIn(_Strict):
 
 class ExtensionApproveIn(_Strict):
     new_deadline = fields.Date(metadata={"description": "default: the requested date"})
-    comment = fields.String(validate=validate.Length(max=4000))
+    comment = fields.String(validate=validate.Length(max=4000), metadata={"description": "the office's words"})
+
+
+class ExtensionDenyIn(_OneOfTwoNames):
+    """Both extension decisions take the office's words as `comment`; a denial must give them."""
+    DOCUMENTED, STORED = "comment", "reason"
+    comment = _text(metadata={"description": "why the extension is refused"})
+    reason = _text(metadata={"description": "older name of `comment`"})
 
 
 class ReportIn(_Strict):
     text = _text(required=True)
+    attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=50))
+
+
+class DismissalReportIn(_OneOfTwoNames):
+    """查否: the unit's findings (`text` is the older name)."""
+    DOCUMENTED, STORED = "findings", "text"
+    findings = _text(metadata={"description": "what the unit's check found (查否意见)"})
+    text = _text(metadata={"description": "older name of `findings`"})
     attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=50))
 
 
@@ -138,7 +175,7 @@ class MergeIn(_Strict):
 COMMAND_SCHEMAS = {
     "assign": AssignIn, "reassign": ReassignIn, "merge": MergeIn, "accept": Empty, "return": ReasonIn,
     "note_progress": NoteIn, "request_extension": ExtensionRequestIn, "approve_extension": ExtensionApproveIn,
-    "deny_extension": ReasonIn, "report_rectified": ReportIn, "report_not_substantiated": ReportIn,
+    "deny_extension": ExtensionDenyIn, "report_rectified": ReportIn, "report_not_substantiated": DismissalReportIn,
     "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "record_recheck": RecheckIn,
     "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn,
 }
