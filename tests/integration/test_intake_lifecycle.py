@@ -262,3 +262,49 @@ def client_events(client, case_id):
     with pool.connection() as conn:
         return [r["payload"] for r in conn.execute(
             "SELECT payload FROM events WHERE stream_id = %s ORDER BY version", (case_id,))]
+
+
+def dismissed_case(client, ratio: float, **received) -> str:
+    client.put("/v1/directory/limits", json={"limits": {m: {"normal": 5, "urgent": 3, "critical": 1}
+                                                        for m in ("immediate", "deadline", "long_term")},
+                                             "sign_for_days": 1, "recheck_ratio": ratio}, headers=OFFICE)
+    case_id = new_case(client, **received)
+    do(client, case_id, "assign", {"lead_unit": LEAD, "handling_mode": "deadline"})
+    do(client, case_id, "accept", headers=unit())
+    do(client, case_id, "report-not-substantiated", {"findings": "经核查反映问题不属实"}, headers=unit())
+    return case_id
+
+
+def test_the_office_chooses_a_dismissal_for_recheck_beside_the_random_draw(client):
+    case_id = dismissed_case(client, 0.0)
+    settled = do(client, case_id, "accept-dismissal", {})
+    assert settled["recheck_pending"] is False and settled["recheck_basis"] is None
+    assert "choose_recheck" in settled["allowed_commands"]
+    assert client.post(f"/v1/cases/{case_id}/choose-recheck", json={"reason": "x"},
+                       headers=unit()).status_code == 403
+    assert client.post(f"/v1/cases/{case_id}/choose-recheck", json={}, headers=OFFICE).status_code == 422
+    chosen = do(client, case_id, "choose-recheck", {"reason": "群众回访不满意，决定复查"})
+    assert (chosen["recheck_pending"], chosen["recheck_basis"]) == (True, "chosen")
+    assert client.get(f"/v1/cases/{case_id}", headers=OFFICE).json["recheck_basis"] == "chosen"
+    refused = client.post(f"/v1/cases/{case_id}/choose-recheck", json={"reason": "再选一次"}, headers=OFFICE)
+    assert refused.status_code == 409 and refused.json["state"] == "dismissed"
+    do(client, case_id, "record-recheck", {"outcome": "upheld", "findings": "复查确认不属实"})
+    [event] = [e for e in client_events(client, case_id) if e["type"] == "cn.zhengfeng.case.recheck_chosen.v1"]
+    assert event["data"] == {"reason": "群众回访不满意，决定复查", "chosen_by": "office:tester"}
+    assert event["actor"] == "office:tester"
+
+
+@pytest.mark.parametrize("channel", ["petition", "supervisor"])
+def test_any_handled_case_takes_a_rating_whatever_its_channel(client, channel):
+    case_id = dismissed_case(client, 0.0, channel=channel)
+    dismissed = do(client, case_id, "accept-dismissal", {})
+    assert "record_return_visit" in dismissed["allowed_commands"]
+    do(client, case_id, "record-return-visit", {"satisfaction": "unsatisfied", "comment": "对查否结论有异议"})
+    closed = new_case(client, channel=channel)
+    do(client, closed, "assign", {"lead_unit": LEAD, "handling_mode": "deadline"})
+    do(client, closed, "accept", headers=unit())
+    do(client, closed, "report-rectified", {"text": "已整改"}, headers=unit())
+    do(client, closed, "close", {})
+    rated = do(client, closed, "record-return-visit", {"satisfaction": "satisfied"},
+               headers=bearer("channel", channel=channel))
+    assert rated["status"] == "closed"

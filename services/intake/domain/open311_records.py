@@ -42,7 +42,8 @@ def index_row(view: Mapping[str, Any]) -> dict[str, Any]:
             "service_code": service_code(view["category"]), "lead_unit": view["lead_unit"],
             "requested_at": view["received_at"], "updated_at": view["updated_at"], "deadline": view["deadline"],
             "address": location.get("address"), "lat": location.get("lat"), "lon": location.get("lon"),
-            "address_id": extra.get("address_id"), "media_url": extra.get("media_url"), "version": view["version"]}
+            "address_id": extra.get("address_id"), "media_url": extra.get("media_url"), "version": view["version"],
+            "case_number": view.get("case_number")}
 
 
 def w3c(at: datetime) -> str:
@@ -55,7 +56,7 @@ def expected(deadline: date | None) -> str | None:
 
 
 def record(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The GeoReport v2 record of an index row, every field of the spec in its order."""
+    """The GeoReport v2 record of an index row, every field of the spec in its order, then the case number."""
     note = NOTES.get(row["case_status"])
     return {"service_request_id": row["service_request_id"], "status": row["status"],
             "status_notes": note.format(**row) if note else None, "service_name": row["category"],
@@ -63,7 +64,8 @@ def record(row: Mapping[str, Any]) -> dict[str, Any]:
             "service_notice": SERVICE_NOTICE, "requested_datetime": w3c(row["requested_at"]),
             "updated_datetime": w3c(row["updated_at"]), "expected_datetime": expected(row["deadline"]),
             "address": row["address"], "address_id": row["address_id"], "zipcode": None,
-            "lat": row["lat"], "long": row["lon"], "media_url": row["media_url"]}
+            "lat": row["lat"], "long": row["lon"], "media_url": row["media_url"],
+            "case_number": row["case_number"]}     # our extension, after the spec's fields (docs/OPEN311.md)
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,8 @@ class CaseIn(_Strict):
 
 
 class CaseCreated(Schema):
-    case_id = fields.String(required=True)
+    case_id = fields.String(required=True, metadata={"description": "the API's id of the case (UUID)"})
+    case_number = fields.String(required=True, metadata={"description": "the human number, e.g. ZF-2026-000123"})
     status = fields.String(required=True)
     version = fields.Integer(required=True)
 
@@ -162,6 +163,10 @@ class RecheckIn(_Strict):
     measure = fields.String(validate=validate.OneOf(list(MEASURES)))
 
 
+class RecheckChoiceIn(_Strict):
+    reason = _text(required=True, metadata={"description": "why the office chooses this dismissal for re-check"})
+
+
 class ReturnVisitIn(_Strict):
     satisfaction = fields.String(required=True, validate=validate.OneOf(list(SATISFACTION)))
     comment = fields.String(validate=validate.Length(max=4000))
@@ -176,13 +181,17 @@ COMMAND_SCHEMAS = {
     "assign": AssignIn, "reassign": ReassignIn, "merge": MergeIn, "accept": Empty, "return": ReasonIn,
     "note_progress": NoteIn, "request_extension": ExtensionRequestIn, "approve_extension": ExtensionApproveIn,
     "deny_extension": ExtensionDenyIn, "report_rectified": ReportIn, "report_not_substantiated": DismissalReportIn,
-    "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "record_recheck": RecheckIn,
+    "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "choose_recheck": RecheckChoiceIn,
+    "record_recheck": RecheckIn,
     "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn,
 }
 
 
 class CaseAfter(Schema):
     case_id = fields.String(required=True)
+    case_number = fields.String(allow_none=True, metadata={
+        "description": "the human number (案件编号), e.g. ZF-2026-000123; null only for a case received before "
+                       "numbers existed and not numbered yet"})
     status = fields.String(required=True)
     version = fields.Integer(required=True)
     lead_unit = fields.String(allow_none=True)
@@ -193,6 +202,8 @@ class CaseAfter(Schema):
     extension_pending = fields.Boolean()
     rework_count = fields.Integer()
     recheck_pending = fields.Boolean()
+    recheck_basis = fields.String(allow_none=True, metadata={
+        "description": "why the dismissal is to be re-checked: draw (the random draw) or chosen (by the office)"})
     allowed_commands = fields.List(fields.String(), required=True)
 
 

@@ -48,10 +48,12 @@ def case_detail(conn: psycopg.Connection, case_id: str, scope: Scope, today: dat
     return None if row is None else present(escalations.detail(conn, row), today, repository.calendar(conn))
 
 
-def case_timeline(conn: psycopg.Connection, case_id: str, scope: Scope) -> list[Row] | None:
-    if repository.get_case(conn, case_id, scope) is None:
+def case_timeline(conn: psycopg.Connection, case_id: str, scope: Scope) -> tuple[str | None, list[Row]] | None:
+    """The case's number and its events, or None when the reader may not see it."""
+    case = repository.get_case(conn, case_id, scope)
+    if case is None:
         return None
-    return repository.timeline(conn, case_id)
+    return case["case_number"], repository.timeline(conn, case_id)
 
 
 def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetime) -> Row | None:

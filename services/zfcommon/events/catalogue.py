@@ -60,7 +60,19 @@ class OriginData(_Strict):
     extra = fields.Dict(keys=fields.String(), allow_none=True)
 
 
+# A case's human number (案件编号): the office's prefix, the receipt's year in China, the year's serial.
+CASE_NUMBER = validate.Regexp(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{4}-[0-9]{6,}$",
+                              error="a case number such as ZF-2026-000123")
+
+
+def case_number_field(**kw) -> fields.String:
+    return fields.String(validate=CASE_NUMBER, metadata={"description": "the human case number (案件编号), "
+                                                                         "e.g. ZF-2026-000123"}, **kw)
+
+
 class CaseReceivedData(_Strict):
+    # Absent only on cases received before numbers existed: a case.numbered event gives them theirs.
+    case_number = case_number_field()
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000))
@@ -190,6 +202,12 @@ class DismissalAcceptedData(_Strict):
     recheck = fields.Nested(RecheckDraw, required=True)
 
 
+class RecheckChosenData(_Strict):
+    """The office chose a dismissed case for re-check itself (beside the random draw, which did not pick it)."""
+    reason = _text(required=True, metadata={"description": "why the office chose it"})
+    chosen_by = _name(required=True, metadata={"description": "who chose it (the acting principal)"})
+
+
 class RecheckUpheldData(_Strict):
     findings = _text(required=True)
 
@@ -220,6 +238,11 @@ class ComplainantErasedData(_Strict):
     the received event (store, Kafka, trail, exports) can no longer be opened."""
     kid = fields.String(required=True, validate=validate.Length(min=1, max=100))
     reason = _text(required=True)
+
+
+class CaseNumberedData(_Strict):
+    """A number for a case received before case numbers existed (one-off, in receipt order)."""
+    case_number = case_number_field(required=True)
 
 
 class DuplicateAbsorbedData(_Strict):
@@ -320,6 +343,7 @@ class InspectionPlannedData(_Strict):
 class LeadData(_Strict):
     """A problem seen at a unit; `case_id` is the case it was put on the ledger as, in the same transaction."""
     case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    case_number = case_number_field()      # absent on findings recorded before case numbers
     unit = _name(required=True)
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = _text(required=True)
@@ -817,6 +841,8 @@ _TYPES = [
     _case("rework_ordered", ReworkOrderedData(), "The office sent the report back to redo (退回重办/补课)."),
     _case("dismissal_accepted", DismissalAcceptedData(),
           "The office accepted the dismissal; the re-check draw is recorded with its inputs."),
+    _case("recheck_chosen", RecheckChosenData(),
+          "The office chose the dismissed case for re-check (复查) itself, beside the random draw: who, and why."),
     _case("recheck_upheld", RecheckUpheldData(), "The re-check confirmed the dismissal (复查属实查否)."),
     _case("recheck_overturned", RecheckOverturnedData(),
           "The re-check found the lead substantiated: the case reopens with a new deadline."),
@@ -826,6 +852,8 @@ _TYPES = [
     _case("duplicate_absorbed", DuplicateAbsorbedData(), "Another case was merged into this one."),
     _case("complainant_erased", ComplainantErasedData(),
           "The complainant's personal data was erased on request (crypto-shredding of its data key)."),
+    _case("numbered", CaseNumberedData(),
+          "A case received before case numbers existed was given its number (案件编号), once."),
     EventType("cn.zhengfeng.accountability.recorded.v1", ACCOUNTABILITY_TOPIC, AccountabilityRecordedData(),
               "An accountability measure was decided (问责); subject is the record id."),
     _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),
