@@ -53,11 +53,18 @@ def _body(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def event_body(event: Event) -> str:
-    """The event as a structured CloudEvent, less the sealed complainant data: a unit never gets it,
-    even encrypted (erasure could not reach a copy outside Zhengfeng)."""
+# The case's number (案件编号) on every message about a case: a CloudEvents extension attribute, whose
+# names are lower-case letters and digits only, hence `casenumber` for the API's `case_number`.
+CASE_NUMBER_ATTRIBUTE = "casenumber"
+
+
+def event_body(event: Event, case_number: str | None) -> str:
+    """The event as a structured CloudEvent with the case's number, less the sealed complainant data: a
+    unit never gets it, even encrypted (erasure could not reach a copy outside Zhengfeng)."""
     document = event.to_dict()
     document["data"] = {k: v for k, v in event.data.items() if k != "complainant"}
+    if case_number:
+        document[CASE_NUMBER_ATTRIBUTE] = case_number
     return _body(document)
 
 
