@@ -130,5 +130,6 @@ def typical_case(case: Mapping[str, Any], wording: str | None, who: redaction.Pe
     identities (`who`, asked of intake) and whatever looks like personal data masked
     (domain/redaction.py); the office's review reads the rest."""
     text = redaction.redact({"text": wording or case["description"]}, who).fields["text"]
-    return {"case_id": case["case_id"], "category": case["category"], "unit": case.get("lead_unit"),
+    return {"case_id": case["case_id"], "case_number": case.get("case_number"), "category": case["category"],
+            "unit": case.get("lead_unit"),
             "channel": case["channel"], "status": case["status"], "text": text}

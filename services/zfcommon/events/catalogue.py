@@ -542,6 +542,7 @@ class CriticismEntry(_Strict):
 class TypicalCase(_Strict):
     """Only what may be shown publicly: never anything of the complainant."""
     case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    case_number = case_number_field(allow_none=True)     # absent on bulletins drafted before case numbers
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
     unit = fields.String(required=True, allow_none=True, metadata={"description": "the lead unit"})
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
@@ -621,6 +622,7 @@ class ExposedCase(_Strict):
     unit = _name(required=True, metadata={"description": "the lead unit, or the unit complained about"})
     status = fields.String(required=True)
     received_on = fields.Date(required=True)
+    case_number = case_number_field(allow_none=True)     # absent on exposures selected before case numbers
 
 
 class ExposurePublic(_Strict):
@@ -632,6 +634,9 @@ class ExposurePublic(_Strict):
     text = fields.String(required=True, validate=validate.Length(min=1, max=40000))
     lesson = fields.String(required=True, allow_none=True, validate=validate.Length(max=8000),
                            metadata={"description": "the office's comment or lesson (警示/点评)"})
+    # The number people may quote (it names the case, never the complainant); absent on texts redacted
+    # before case numbers, null for a case that had none.
+    case_number = case_number_field(allow_none=True)
 
 
 class ExposureSelectedData(_Strict):
