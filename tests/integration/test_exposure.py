@@ -176,6 +176,7 @@ def test_an_exposure_is_selected_redacted_approved_by_another_office_user_publis
     assert exp["case"]["unit"] == "县自然资源局" and exp["case"]["channel"] == "hotline"
     number = requests.get(f"{pipeline.intake.url}/v1/cases/{case_id}", headers=AUDITOR, timeout=5).json()["case_number"]
     assert exp["case_number"] == exp["case"]["case_number"] == number and number.startswith("ZF-")
+    assert pipeline.notify.get(f"/v1/watch/{case_id}", headers=AUDITOR).get_json()["case_number"] == number
     assert "13807391234" not in json.dumps(exp) and "李某" not in json.dumps(exp, ensure_ascii=False)
     refused = pipeline.notify.post(f"/v1/exposures/{exp['id']}/publish", headers=ALICE)
     assert refused.status_code == 409 and refused.get_json()["state"] == "selected"

@@ -534,6 +534,7 @@ def test_a_complainant_of_any_channel_who_left_a_phone_is_asked_to_rate_the_hand
     world.close(case_id)
     visit = eventually(lambda: [n for n in world.notices(case_id=case_id, kind="visit_request")
                                 if n["status"] == "sent"], 30)[0]
+    assert visit["case_number"] == number
     sent = world.gateway.to(PHONE)
     assert [d["template"] for d in sent] == ["complainant_closed", "visit_request"]    # no receipt: not the hotline
     assert sent[1]["text"] == f"请评价案件{number}办理结果：回复1满意 2基本满意 3不满意"
