@@ -137,3 +137,22 @@ def test_cases_received_before_numbers_get_one_once_in_receipt_order_from_their_
     assert [(r["stream_id"], r["version"]) for r in numbered] == [("old-2025-b", 2), ("old-2025", 2), ("old-2026", 2)]
     assert record["case_number"] == "ZF-2026-000003"
     assert record["updated_at"] == record["requested_at"] == old["old-2026"]    # numbering is not an update
+
+
+def test_the_seed_step_of_every_start_numbers_earlier_cases_once(urls, pool, monkeypatch, capsys):
+    from intake.entrypoints import seed
+    with new_uow(pool) as uow:
+        EventStore(uow.conn).append("old-1", 0, [new_event(
+            service="intake", type=RECEIVED, subject="old-1", data=received_data(), streamversion=1,
+            correlationid="c", actor="office:tester", time=CTX.now)])
+        uow.commit()
+    for name, value in {"DATABASE_URL": urls["intake"], "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
+                        "ZF_JWT_SECRET": "x" * 32, "ZF_CONTACT_KEY": CONTACT_KEY,
+                        "ZF_CASE_NUMBER_PREFIX": "SYX"}.items():
+        monkeypatch.setenv(name, value)
+    seed.main()
+    assert "1 cases received before case numbers were numbered" in capsys.readouterr().out
+    seed.main()
+    assert "numbered" not in capsys.readouterr().out
+    with new_uow(pool) as uow:
+        assert handlers.load_case(uow, "old-1").case_number == "SYX-2026-000001"
