@@ -156,3 +156,25 @@ def test_the_seed_step_of_every_start_numbers_earlier_cases_once(urls, pool, mon
     assert "numbered" not in capsys.readouterr().out
     with new_uow(pool) as uow:
         assert handlers.load_case(uow, "old-1").case_number == "SYX-2026-000001"
+
+
+@pytest.mark.parametrize("first_commits", [True, False], ids=["first-commits", "first-rolls-back"])
+def test_a_years_first_receipts_wait_only_for_the_one_creating_its_sequence(pool, first_commits):
+    new_year = handlers.Context(actor="office:tester", correlation_id="c",
+                                now=datetime(2027, 1, 4, 1, tzinfo=timezone.utc))
+    second: list = []
+    with new_uow(pool) as first:
+        first_case = handlers.receive_case(lead(), first, new_year)       # creates 2027's sequence, uncommitted
+
+        def receive_second():
+            with new_uow(pool) as uow:
+                second.append(handlers.receive_case(lead(), uow, new_year).case_number)
+                uow.commit()
+        waiting = threading.Thread(target=receive_second)
+        waiting.start()
+        waiting.join(timeout=1)
+        assert waiting.is_alive()                   # it waits for the sequence's creation to commit or not
+        first.commit() if first_commits else first.rollback()
+    waiting.join(timeout=10)
+    assert first_case.case_number == "ZF-2027-000001"
+    assert second == ["ZF-2027-000002" if first_commits else "ZF-2027-000001"]
