@@ -22,13 +22,13 @@ LIFECYCLE: Mapping[str, Any] = {
     "sign_for_due": None, "assigned_at": None, "accepted_at": None, "sign_for_on_time": None,
     "last_progress_at": None, "extension_pending": False, "extension_count": 0, "closed_at": None,
     "closed_on_time": None, "rework_count": 0, "reopen_count": 0, "recheck_selected": None,
-    "recheck_pending": False, "recheck_outcome": None, "satisfaction": None, "visit_count": 0,
+    "recheck_pending": False, "recheck_basis": None, "recheck_outcome": None, "satisfaction": None, "visit_count": 0,
     "merged_into": None, "duplicates": (),
 }
 # summary: what units, channels and the public read as the description; redacted: the received event's
 # masks of the location and origin (zfcommon.outsiders); received_by: who recorded the receipt.
-COLUMNS = ("case_id", "status", *PUBLIC_FIELDS, "summary", "redacted", "received_by", "origin", "received_at",
-           "updated_at", "version", *LIFECYCLE)
+COLUMNS = ("case_id", "case_number", "status", *PUBLIC_FIELDS, "summary", "redacted", "received_by", "origin",
+           "received_at", "updated_at", "version", *LIFECYCLE)
 # The statuses the fold gives a case, with the Chinese names people (and the hotline) read.
 STATUS_LABELS: Mapping[str, str] = {
     "received": "已受理",
@@ -115,7 +115,10 @@ RULES: dict[str, Callable[[Row, Mapping, datetime], Row]] = {
                                                      "rework_count": d["rework_count"]},
     case_type("dismissal_accepted"): lambda row, d, at: {"status": "dismissed",
                                                          "recheck_selected": d["recheck"]["selected"],
-                                                         "recheck_pending": d["recheck"]["selected"]},
+                                                         "recheck_pending": d["recheck"]["selected"],
+                                                         "recheck_basis": "draw" if d["recheck"]["selected"]
+                                                         else None},
+    case_type("recheck_chosen"): lambda row, d, at: {"recheck_pending": True, "recheck_basis": "chosen"},
     case_type("recheck_upheld"): lambda row, d, at: {"status": "dismissed", "recheck_pending": False,
                                                      "recheck_outcome": "upheld"},
     case_type("recheck_overturned"): lambda row, d, at: {**_reopened(row, d), "recheck_pending": False,
@@ -130,7 +133,11 @@ RULES: dict[str, Callable[[Row, Mapping, datetime], Row]] = {
     # The ledger never held the complainant's data; the erasure is on the timeline.
     case_type("complainant_erased"): lambda row, d, at: {},
     case_type("summary_corrected"): lambda row, d, at: {"summary": d["summary"]},
+    # A number given to a case received before numbers: the case itself did not change, so its
+    # updated_at stays (see evolve).
+    case_type("numbered"): lambda row, d, at: {"case_number": d["case_number"]},
 }
+NOT_A_CHANGE = (case_type("numbered"),)
 CASE_TYPES = (RECEIVED, *RULES)
 
 
@@ -143,10 +150,10 @@ def timeline_entry(event) -> dict[str, Any]:
 
 def _started(change: Change) -> Row:
     masks = outsiders.masks_of(RECEIVED, change.data)
-    return {"case_id": change.subject, "status": "received", **{k: change.data[k] for k in PUBLIC_FIELDS},
-            "summary": outsiders.summary_of(change.data), "redacted": masks, "received_by": change.actor,
-            "origin": change.data.get("origin"), "received_at": change.time, "updated_at": change.time,
-            "version": change.streamversion,
+    return {"case_id": change.subject, "case_number": change.data.get("case_number"), "status": "received",
+            **{k: change.data[k] for k in PUBLIC_FIELDS}, "summary": outsiders.summary_of(change.data),
+            "redacted": masks, "received_by": change.actor, "origin": change.data.get("origin"),
+            "received_at": change.time, "updated_at": change.time, "version": change.streamversion,
             **{k: list(v) if isinstance(v, tuple) else v for k, v in LIFECYCLE.items()}}  # rows own their lists
 
 
@@ -160,7 +167,8 @@ def evolve(row: Row | None, change: Change) -> Row | None:
         raise UnknownChange(f"the ledger has no rule for {change.type}")
     if row is None or change.streamversion <= row["version"]:
         return None
-    return {**row, **rule(row, change.data, change.time), "updated_at": change.time, "version": change.streamversion}
+    updated = row["updated_at"] if change.type in NOT_A_CHANGE else change.time
+    return {**row, **rule(row, change.data, change.time), "updated_at": updated, "version": change.streamversion}
 
 
 def replay(changes: list[Change]) -> Row | None:

@@ -50,6 +50,7 @@ FREE_TEXT: Mapping[str, tuple[str, ...]] = {
     _case("closed"): ("comment",),
     _case("rework_ordered"): ("reason",),
     _case("dismissal_accepted"): ("comment",),
+    _case("recheck_chosen"): ("reason",),
     _case("recheck_upheld"): ("findings",),
     _case("recheck_overturned"): ("findings",),
     _case("return_visit_recorded"): ("comment",),

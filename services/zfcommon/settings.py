@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
 SERVICES = ("intake", "ledger", "notify", "audit")
+# A case number's prefix (ZF in ZF-2026-000123): capital letters, digits and inner hyphens, as it must
+# read the same in SMS, spreadsheets, URLs and the hotline's systems.
+CASE_NUMBER_PREFIX = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "notify": 8003, "audit": 8004}
 
 
@@ -67,6 +71,7 @@ class Settings:
     notice_timeout: float = 15.0        # seconds the SMTP server or the gateway has to answer
     notice_workers: int = 2             # notices the sender sends at once
     case_link: str = ""                 # a case's page for people, with {case_id}; empty: ledger's /v1/cases/{case_id}
+    case_number_prefix: str = "ZF"      # intake only: the office's prefix of case numbers (ZF-2026-000123)
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
@@ -104,6 +109,10 @@ class Settings:
                 raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
         ports = {s: integer(f"ZF_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()}
+        prefix = env.get("ZF_CASE_NUMBER_PREFIX", "").strip() or "ZF"
+        if not CASE_NUMBER_PREFIX.match(prefix) or len(prefix) > 16:
+            raise ConfigError(f"ZF_CASE_NUMBER_PREFIX must be 1-16 capital letters and digits (inner hyphens "
+                              f"allowed), starting with a letter, got {prefix!r}")
         return cls(
             service=service,
             database_url=need("DATABASE_URL"),
@@ -150,6 +159,7 @@ class Settings:
             notice_timeout=number("ZF_NOTICE_TIMEOUT", 15.0),
             notice_workers=integer("ZF_NOTICE_WORKERS", 2),
             case_link=env.get("ZF_CASE_LINK", "").strip(),
+            case_number_prefix=prefix,
             ports=ports,
         )
 

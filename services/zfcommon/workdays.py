@@ -42,6 +42,14 @@ class CalendarGap(Exception):
             f"holiday schedule for {names}")
 
 
+class ScheduleError(ValueError):
+    """A year schedule that cannot be the official one; `fields` names the fields at fault."""
+
+    def __init__(self, message: str, *fields: str):
+        super().__init__(message)
+        self.fields = fields
+
+
 @dataclass(frozen=True)
 class YearSchedule:
     """An office-entered year: `holidays` are all official days off of each holiday period (weekdays and
@@ -57,14 +65,15 @@ class YearSchedule:
         for field in ("holidays", "workdays"):
             for d in sorted(getattr(self, field)):
                 if type(d) is not date:
-                    raise ValueError(f"{field}: {d!r} is not a date")
+                    raise ScheduleError(f"{field}: {d!r} is not a date", field)
                 if d.year != self.year:
-                    raise ValueError(f"{field}: {d.isoformat()} is not in {self.year}")
+                    raise ScheduleError(f"{field}: {d.isoformat()} is not in {self.year}", field)
         if both := sorted(self.holidays & self.workdays):
-            raise ValueError(f"both holiday and workday: {', '.join(d.isoformat() for d in both)}")
+            raise ScheduleError(f"both holiday and workday: {', '.join(d.isoformat() for d in both)}",
+                                "holidays", "workdays")
         if weekdays := sorted(d for d in self.workdays if d.weekday() < 5):
-            raise ValueError("workdays: a make-up working day is always a Saturday or Sunday, not "
-                             + ", ".join(f"{d.isoformat()} ({d:%A})" for d in weekdays))
+            raise ScheduleError("workdays: a make-up working day is always a Saturday or Sunday, not "
+                                + ", ".join(f"{d.isoformat()} ({d:%A})" for d in weekdays), "workdays")
 
     def to_dict(self) -> dict:
         return {"year": self.year, "holidays": sorted(d.isoformat() for d in self.holidays),

@@ -160,8 +160,11 @@ def test_any_case_is_rebuilt_from_the_trail_as_of_any_time(urls):
         "deadline_basis": {"rule": "explicit", "from_date": "2030-01-02", "working_days": None},
         "sign_for_due": "2030-01-03", "note": None}, streamversion=2, correlationid="c", actor="office:tester",
         time=first.time + timedelta(hours=1))
+    numbered = new_event(service="intake", type="cn.zhengfeng.case.numbered.v1", subject="case-asof",
+                         data={"case_number": "ZF-2030-000042"}, streamversion=3, correlationid="c",
+                         actor="system:seed", time=first.time + timedelta(hours=3))
     with db.connect(urls["audit"]) as conn:
-        trail.apply_batch(conn, [first, assigned])
+        trail.apply_batch(conn, [first, assigned, numbered])
         conn.commit()
     app = create_app(settings_for("audit", urls["audit"]))
     client, auditor = app.test_client(), bearer("auditor")
@@ -172,6 +175,9 @@ def test_any_case_is_rebuilt_from_the_trail_as_of_any_time(urls):
     assert before["case"]["status"] == "received" and before["trail_seqs"] == [1]
     after = as_of(first.time + timedelta(hours=2)).json
     assert after["case"]["status"] == "assigned" and after["case"]["lead_unit"] == "县自然资源局"
+    assert after["case"]["case_number"] is None                 # received before case numbers …
+    numbered_then = as_of(first.time + timedelta(hours=4)).json["case"]
+    assert numbered_then["case_number"] == "ZF-2030-000042"     # … and numbered later, as the trail says
     assert as_of(first.time - timedelta(days=1)).status_code == 404
     assert client.get("/v1/cases/case-asof/as-of", query_string={"at": "2030-01-01T00:00:00+08:00"},
                       headers=bearer("unit", unit="县自然资源局")).status_code == 403

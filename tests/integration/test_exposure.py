@@ -174,6 +174,9 @@ def test_an_exposure_is_selected_redacted_approved_by_another_office_user_publis
                                           "category": "推诿扯皮", "lesson": "窗口单位要一次性告知。"}, status=201)
     assert exp["state"] == "selected" and exp["allowed"] == ["redact", "withdraw"]
     assert exp["case"]["unit"] == "县自然资源局" and exp["case"]["channel"] == "hotline"
+    number = requests.get(f"{pipeline.intake.url}/v1/cases/{case_id}", headers=AUDITOR, timeout=5).json()["case_number"]
+    assert exp["case_number"] == exp["case"]["case_number"] == number and number.startswith("ZF-")
+    assert pipeline.notify.get(f"/v1/watch/{case_id}", headers=AUDITOR).get_json()["case_number"] == number
     assert "13807391234" not in json.dumps(exp) and "李某" not in json.dumps(exp, ensure_ascii=False)
     refused = pipeline.notify.post(f"/v1/exposures/{exp['id']}/publish", headers=ALICE)
     assert refused.status_code == 409 and refused.get_json()["state"] == "selected"
@@ -183,6 +186,7 @@ def test_an_exposure_is_selected_redacted_approved_by_another_office_user_publis
 
     red = pipeline.post(f"/v1/exposures/{exp['id']}/redaction", {"remove": ["系统故障"]})
     assert red["state"] == "redacted" and red["complainant_checked"] is True
+    assert red["preview"]["case_number"] == number              # the public may quote the case by its number
     assert red["preview"]["text"] == "不动产登记窗口以〔已隐去〕为由推诿。本人某某，电话〔电话已隐去〕。"
     assert {(r["kind"], r["count"]) for r in red["removed"]} == {("marked", 1), ("complainant_name", 1),
                                                                   ("complainant_phone", 1)}
@@ -212,6 +216,7 @@ def test_an_exposure_is_selected_redacted_approved_by_another_office_user_publis
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.content_type.startswith("text/html")
     assert "县自然资源局不动产登记窗口推诿扯皮" in html and "窗口单位要一次性告知。" in html and "〔电话已隐去〕" in html
+    assert f"案件编号：{number}" in html
     index = pipeline.notify.get("/public/")
     assert done["public_url"] in index.get_data(as_text=True) and index.headers["ETag"]
     assert pipeline.notify.get("/public/", headers={"If-None-Match": index.headers["ETag"]}).status_code == 304
@@ -220,7 +225,8 @@ def test_an_exposure_is_selected_redacted_approved_by_another_office_user_publis
 
     feed = json.loads(pipeline.notify.get("/public/feed.json").get_data(as_text=True))
     assert [i["id"] for i in feed["items"]] == [f"urn:uuid:{exp['id']}"]
-    assert feed["items"][0]["content_text"] == red["preview"]["text"] + "\n\n【警示点评】窗口单位要一次性告知。"
+    assert feed["items"][0]["content_text"] == (f"【案件编号】{number}\n\n" + red["preview"]["text"]
+                                                + "\n\n【警示点评】窗口单位要一次性告知。")
 
     # The trail: the published event carries exactly the public text.
     records = read_topic(pipeline.bootstrap, PUBLICATION_TOPIC, expect=4)

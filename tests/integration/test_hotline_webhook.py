@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -71,7 +72,9 @@ def test_a_complaint_order_opens_a_hotline_case_that_carries_the_order_number(cl
     resp = deliver(client)
     assert resp.status_code == 201, resp.get_data(as_text=True)
     case_id = resp.json["case_id"]
-    assert resp.json == {"case_id": case_id, "order_no": ORDER_NO, "status": "received"}
+    assert resp.json == {"case_id": case_id, "case_number": resp.json["case_number"], "order_no": ORDER_NO,
+                         "status": "received"}
+    assert re.fullmatch(r"ZF-20\d\d-000001", resp.json["case_number"])
     assert resp.headers["Location"] == f"/v1/cases/{case_id}"
     case = client.get(f"/v1/cases/{case_id}", headers=bearer()).json
     assert (case["channel"], case["subject_unit"], case["priority"]) == ("hotline", "县自然资源局", "normal")

@@ -96,6 +96,7 @@ def test_a_dry_run_of_the_sample_reports_its_bad_date_and_missing_unit_rows_and_
     assert report["rows"][0]["case"]["channel"] == "hotline" and report["rows"][0]["case"]["status"] == "in_progress"
     assert report["counts"] == {"rows": 7, "ok": 5, "error": 2, "duplicate": 0, "imported": 0}
     assert report["import_id"] is None and report["header_row"] == 1
+    assert all(r["case_number"] is None for r in report["rows"])         # a dry run gives no number
     assert stored(admin_url) == (0, 0)
 
 
@@ -115,6 +116,9 @@ def test_skip_invalid_imports_the_valid_rows_and_a_reimport_creates_nothing_twic
     cases = {r["row"]: r["case_id"] for r in first.json["rows"] if r["status"] == "ok"}
     closed = client.get(f"/v1/cases/{cases[6]}", headers=OFFICE).json
     assert closed["status"] == "closed" and closed["channel"] == "self_inspection"
+    numbers = {r["row"]: r["case_number"] for r in first.json["rows"] if r["status"] == "ok"}
+    assert sorted(numbers.values()) == [f"ZF-{closed['case_number'][3:7]}-00000{i}" for i in range(1, 6)]
+    assert closed["case_number"] == numbers[6]
     assert closed["origin"]["system"] == "import" and closed["origin"]["parent"] == first.json["import_id"]
 
     record = client.get(first.headers["Location"], headers=bearer("auditor")).json
@@ -124,6 +128,7 @@ def test_skip_invalid_imports_the_valid_rows_and_a_reimport_creates_nothing_twic
     again = upload(client, sample(), query="?skip_invalid=true")
     assert again.status_code == 201 and again.json["counts"]["imported"] == 0
     assert {r["row"]: r["case_id"] for r in again.json["rows"] if r["status"] == "duplicate"} == cases
+    assert {r["row"]: r["case_number"] for r in again.json["rows"] if r["status"] == "duplicate"} == numbers
     assert stored(admin_url) == (17, 2)
 
 

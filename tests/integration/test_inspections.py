@@ -103,12 +103,14 @@ def test_each_finding_becomes_a_case_on_the_inspection_channel_linked_back(clien
     case_id = resp.json["case_id"]
     assert resp.headers["Location"] == f"/v1/cases/{case_id}" and resp.json["version"] == 2
     case = client.get(f"/v1/cases/{case_id}", headers=OFFICE).json
+    assert resp.json["case_number"] == case["case_number"] and case["case_number"].endswith("-000001")
     assert case["channel"] == "inspection" and case["subject_unit"] == TARGETS[0] and case["priority"] == "urgent"
     assert case["origin"] == {"system": "inspection", "ref": resp.json["finding_id"], "parent": iid}
     seen = client.get(f"/v1/inspections/{iid}", headers=OFFICE)
     assert seen.headers["ETag"] == '"2"'
     [finding] = seen.json["findings"]
     assert finding["case_id"] == case_id and finding["evidence"] == [PHOTO] and finding["observed_on"] == "2024-05-07"
+    assert finding["case_number"] == case["case_number"]
     with psycopg.connect(admin_url) as conn:
         streams = dict(conn.execute("SELECT stream_id, count(*) FROM intake.events WHERE stream_id <> 'directory'"
                                     " GROUP BY stream_id").fetchall())
@@ -291,7 +293,7 @@ def test_a_monitoring_point_submits_with_its_own_token_and_each_submission_is_a_
     resp = client.post(f"/v1/monitoring-points/{pid}/submissions", json=finding_body(), headers=own)
     assert resp.status_code == 201, resp.json
     case = client.get(f"/v1/cases/{resp.json['case_id']}", headers=OFFICE).json
-    assert case["channel"] == "monitoring_point"
+    assert case["channel"] == "monitoring_point" and case["case_number"] == resp.json["case_number"]
     assert case["origin"] == {"system": "monitoring_point", "ref": resp.json["submission_id"], "parent": pid}
     point = client.get(f"/v1/monitoring-points/{pid}", headers=own).json
     assert [s["case_id"] for s in point["submissions"]] == [resp.json["case_id"]]

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 
 import psycopg
 import pytest
 
 from intake.entrypoints.http import create_app
+from zfcommon.workdays import local_date
 
 from ..conftest import settings_for
 from ..support import bearer, complaint
@@ -31,9 +33,11 @@ def test_a_complaint_is_received_with_its_id_and_location(client, admin_url):
     assert resp.status_code == 201
     case_id = resp.json["case_id"]
     assert resp.headers["Location"] == f"/v1/cases/{case_id}"
-    assert resp.json == {"case_id": case_id, "status": "received", "version": 1}
+    year = local_date(datetime.now(timezone.utc)).year
+    assert resp.json == {"case_id": case_id, "case_number": f"ZF-{year}-000001", "status": "received", "version": 1}
     state = client.get(resp.headers["Location"], headers=bearer()).json
     assert state["status"] == "received" and state["subject_unit"] == "县自然资源局"
+    assert state["case_number"] == f"ZF-{year}-000001"
     assert count(admin_url, "events") == 1 and count(admin_url, "outbox") == 1
 
 

@@ -213,3 +213,100 @@ def test_a_command_retried_with_its_idempotency_key_gets_the_same_answer_and_cha
     assert first.json == again.json and again.headers["Idempotent-Replayed"] == "true"
     assert first.headers["ETag"] == again.headers["ETag"] == '"2"'
     assert date.fromisoformat(first.json["deadline"]) > date(2026, 11, 23)
+
+
+def test_reading_a_case_shows_its_assignment_and_what_may_be_done_next(client):
+    case_id = assigned_case(client, deadline="2026-12-31")
+    seen = client.get(f"/v1/cases/{case_id}", headers=unit())
+    assert seen.status_code == 200 and seen.headers["ETag"] == '"2"'
+    assert {k: seen.json[k] for k in ("status", "lead_unit", "cooperating_units", "handling_mode", "deadline",
+                                      "sign_for_due", "extension_pending", "rework_count", "recheck_pending")} == {
+        "status": "assigned", "lead_unit": LEAD, "cooperating_units": [HELPER], "handling_mode": "deadline",
+        "deadline": "2026-12-31", "sign_for_due": "2026-11-24", "extension_pending": False, "rework_count": 0,
+        "recheck_pending": False}
+    assert set(seen.json["allowed_commands"]) == {"reassign", "merge", "accept", "return"}
+    assert seen.json["channel"] == "hotline" and seen.json["category"] == "推诿扯皮"
+
+
+@pytest.mark.parametrize("schedule, field", [
+    ({"holidays": ["2027-01-01"], "workdays": ["2027-01-11"]}, "workdays"),    # a Monday is no make-up day
+    ({"holidays": ["2028-01-01"], "workdays": []}, "holidays"),
+    ({"holidays": [], "workdays": []}, "holidays"),                            # an official year has holidays
+], ids=["weekday-make-up-day", "holiday-of-another-year", "no-holidays"])
+def test_an_entered_calendar_year_that_cannot_be_official_is_refused_naming_its_field(client, schedule, field):
+    resp = client.put("/v1/directory/calendar/2027", json=schedule, headers=OFFICE)
+    assert resp.status_code == 422 and list(resp.json["errors"]) == [field], resp.json
+    assert client.get("/v1/directory", headers=OFFICE).json["calendar_years"] == []
+
+
+def test_the_documented_field_names_are_accepted_findings_for_a_dismissal_and_comment_for_a_denial(client):
+    case_id = assigned_case(client)
+    do(client, case_id, "accept", headers=unit())
+    do(client, case_id, "request-extension", {"reason": "需协调", "requested_deadline": "2026-12-31"}, headers=unit())
+    assert do(client, case_id, "deny-extension", {"comment": "理由不充分"})["extension_pending"] is False
+    do(client, case_id, "request-extension", {"reason": "仍需协调", "requested_deadline": "2026-12-31"}, headers=unit())
+    do(client, case_id, "deny-extension", {"reason": "仍不充分"})                  # the older name still works
+    both = client.post(f"/v1/cases/{case_id}/report-not-substantiated", json={"findings": "a", "text": "b"},
+                       headers=unit())
+    neither = client.post(f"/v1/cases/{case_id}/report-not-substantiated", json={}, headers=unit())
+    assert both.status_code == neither.status_code == 422
+    assert list(both.json["errors"]) == list(neither.json["errors"]) == ["findings"]
+    reported = do(client, case_id, "report-not-substantiated", {"findings": "经核查反映问题不属实"}, headers=unit())
+    assert reported["status"] == "dismissal_reported"
+    timeline = [e["data"] for e in client_events(client, case_id)]
+    assert timeline[-1]["text"] == "经核查反映问题不属实"
+    assert [d["reason"] for d in timeline if set(d) == {"reason"}] == ["理由不充分", "仍不充分"]
+
+
+def client_events(client, case_id):
+    """The case's stored events, read the way audit and the ledger get them (the store's payloads)."""
+    pool = client.application.extensions["zf_pool"]
+    with pool.connection() as conn:
+        return [r["payload"] for r in conn.execute(
+            "SELECT payload FROM events WHERE stream_id = %s ORDER BY version", (case_id,))]
+
+
+def dismissed_case(client, ratio: float, **received) -> str:
+    client.put("/v1/directory/limits", json={"limits": {m: {"normal": 5, "urgent": 3, "critical": 1}
+                                                        for m in ("immediate", "deadline", "long_term")},
+                                             "sign_for_days": 1, "recheck_ratio": ratio}, headers=OFFICE)
+    case_id = new_case(client, **received)
+    do(client, case_id, "assign", {"lead_unit": LEAD, "handling_mode": "deadline"})
+    do(client, case_id, "accept", headers=unit())
+    do(client, case_id, "report-not-substantiated", {"findings": "经核查反映问题不属实"}, headers=unit())
+    return case_id
+
+
+def test_the_office_chooses_a_dismissal_for_recheck_beside_the_random_draw(client):
+    case_id = dismissed_case(client, 0.0)
+    settled = do(client, case_id, "accept-dismissal", {})
+    assert settled["recheck_pending"] is False and settled["recheck_basis"] is None
+    assert "choose_recheck" in settled["allowed_commands"]
+    assert client.post(f"/v1/cases/{case_id}/choose-recheck", json={"reason": "x"},
+                       headers=unit()).status_code == 403
+    assert client.post(f"/v1/cases/{case_id}/choose-recheck", json={}, headers=OFFICE).status_code == 422
+    chosen = do(client, case_id, "choose-recheck", {"reason": "群众回访不满意，决定复查"})
+    assert (chosen["recheck_pending"], chosen["recheck_basis"]) == (True, "chosen")
+    assert client.get(f"/v1/cases/{case_id}", headers=OFFICE).json["recheck_basis"] == "chosen"
+    refused = client.post(f"/v1/cases/{case_id}/choose-recheck", json={"reason": "再选一次"}, headers=OFFICE)
+    assert refused.status_code == 409 and refused.json["state"] == "dismissed"
+    do(client, case_id, "record-recheck", {"outcome": "upheld", "findings": "复查确认不属实"})
+    [event] = [e for e in client_events(client, case_id) if e["type"] == "cn.zhengfeng.case.recheck_chosen.v1"]
+    assert event["data"] == {"reason": "群众回访不满意，决定复查", "chosen_by": "office:tester"}
+    assert event["actor"] == "office:tester"
+
+
+@pytest.mark.parametrize("channel", ["petition", "supervisor"])
+def test_any_handled_case_takes_a_rating_whatever_its_channel(client, channel):
+    case_id = dismissed_case(client, 0.0, channel=channel)
+    dismissed = do(client, case_id, "accept-dismissal", {})
+    assert "record_return_visit" in dismissed["allowed_commands"]
+    do(client, case_id, "record-return-visit", {"satisfaction": "unsatisfied", "comment": "对查否结论有异议"})
+    closed = new_case(client, channel=channel)
+    do(client, closed, "assign", {"lead_unit": LEAD, "handling_mode": "deadline"})
+    do(client, closed, "accept", headers=unit())
+    do(client, closed, "report-rectified", {"text": "已整改"}, headers=unit())
+    do(client, closed, "close", {})
+    rated = do(client, closed, "record-return-visit", {"satisfaction": "satisfied"},
+               headers=bearer("channel", channel=channel))
+    assert rated["status"] == "closed"

@@ -75,7 +75,7 @@ def test_a_units_overdue_list_and_exports_hold_only_its_cases(client, ledger):
     assert ids(client.get("/v1/overdue", headers=TRANSPORT)) == ["c2"]
     for path in ("/v1/cases/export.csv", "/v1/overdue/export.csv"):
         rows = list(csv.reader(io.StringIO(client.get(path, headers=TRANSPORT).data.decode("utf-8-sig"))))
-        assert [r[0] for r in rows[1:]] == ["c2"]
+        assert [r[-1] for r in rows[1:]] == ["c2"]          # 案件ID, the last column
 
 
 @pytest.mark.parametrize("path", EVERY_ENDPOINT)

@@ -15,7 +15,7 @@ from .test_ledger_reports import running
 pytestmark = pytest.mark.integration
 CASE_HEADERS = ["案件编号", "状态", "来源渠道", "问题类别", "问题描述", "被反映单位", "牵头单位", "配合单位", "处置方式",
                 "整改时限", "签收时限", "受理时间", "交办时间", "签收时间", "销号时间", "是否超期", "超期工作日", "签收超期",
-                "延期次数", "重办次数", "满意度"]
+                "延期次数", "重办次数", "满意度", "案件ID"]
 
 
 def read_csv(resp) -> list[list[str]]:
@@ -31,7 +31,7 @@ def read_xlsx(resp) -> openpyxl.worksheet.worksheet.Worksheet:
 
 @pytest.fixture
 def ledger(urls):
-    project(urls["ledger"], running("c1", "2024-05-20"),
+    project(urls["ledger"], running("c1", "2024-05-20", case_number="ZF-2024-000001"),
             Story("c2", description="=HYPERLINK(\"http://evil\")").then("assigned", "accepted"),
             Story("c3", channel="petition").add("assigned", handling_mode="immediate", deadline="2024-06-20"))
 
@@ -40,9 +40,9 @@ def test_the_case_csv_has_chinese_headers_and_labels(client, office, ledger):
     rows = read_csv(client.get("/v1/cases/export.csv", query_string={"status": "in_progress"}, headers=office))
     assert rows[0] == CASE_HEADERS
     c1 = dict(zip(CASE_HEADERS, rows[2]))
-    assert {k: c1[k] for k in ("案件编号", "状态", "来源渠道", "牵头单位", "配合单位", "处置方式", "整改时限", "受理时间",
-                               "是否超期", "超期工作日")} == {
-        "案件编号": "c1", "状态": "整改中", "来源渠道": "12345热线", "牵头单位": "县住建局", "配合单位": "县财政局",
+    assert {k: c1[k] for k in ("案件编号", "案件ID", "状态", "来源渠道", "牵头单位", "配合单位", "处置方式", "整改时限",
+                               "受理时间", "是否超期", "超期工作日")} == {
+        "案件编号": "ZF-2024-000001", "案件ID": "c1", "状态": "整改中", "来源渠道": "12345热线", "牵头单位": "县住建局", "配合单位": "县财政局",
         "处置方式": "限期整改", "整改时限": "2024-05-20", "受理时间": "2024-05-06 09:30", "是否超期": "是", "超期工作日": "10"}
 
 
@@ -57,7 +57,7 @@ def test_a_description_that_looks_like_a_formula_stays_text(client, office, ledg
 def test_the_export_holds_every_matching_case_not_one_page(urls, client, office):
     project(urls["ledger"], *[Story(f"b{i:03}") for i in range(230)])
     rows = read_csv(client.get("/v1/cases/export.csv", headers=office))
-    assert len(rows) == 231 and rows[1][0] == "b229" and rows[-1][0] == "b000"
+    assert len(rows) == 231 and rows[1][-1] == "b229" and rows[-1][-1] == "b000"
 
 
 def test_the_case_xlsx_has_a_bold_header_set_widths_and_the_same_rows_as_the_csv(client, office, ledger):
@@ -82,9 +82,11 @@ def test_the_download_is_named_in_chinese_with_an_ascii_fallback(client, office,
 def test_the_overdue_export_lists_overdue_cases_in_the_lists_order(client, office, ledger):
     rows = read_csv(client.get("/v1/overdue/export.csv", headers=office))
     assert rows[0][:7] == ["案件编号", "状态", "牵头单位", "配合单位", "处置方式", "整改时限", "超期工作日"]
-    assert [(r[0], r[6], r[8]) for r in rows[1:]] == [("c1", "10", "否"), ("c2", "10", "否"), ("c3", "0", "是")]
+    assert rows[0][-1] == "案件ID"
+    assert [(r[0], r[-1], r[6], r[8]) for r in rows[1:]] == [
+        ("ZF-2024-000001", "c1", "10", "否"), ("", "c2", "10", "否"), ("", "c3", "0", "是")]
     sheet = read_xlsx(client.get("/v1/overdue/export.xlsx", headers=office))
-    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["c1", "c2", "c3"]
+    assert [row[-1] for row in sheet.iter_rows(min_row=2, values_only=True)] == ["c1", "c2", "c3"]
 
 
 def test_the_stats_export_shows_each_rate_with_its_base(client, office, ledger):
@@ -97,6 +99,6 @@ def test_the_stats_export_shows_each_rate_with_its_base(client, office, ledger):
 
 def test_an_export_takes_the_lists_filters_and_refuses_bad_ones(client, office, ledger):
     rows = read_csv(client.get("/v1/cases/export.csv", query_string={"channel": "petition"}, headers=office))
-    assert [r[0] for r in rows[1:]] == ["c3"]
+    assert [r[-1] for r in rows[1:]] == ["c3"]
     resp = client.get("/v1/cases/export.xlsx", query_string={"limit": 10}, headers=office)
     assert resp.status_code == 422 and list(resp.json["errors"]) == ["limit"]

@@ -22,22 +22,26 @@ def ledger(urls):
     """Five cases, newest first: c5 … c1 (see each line)."""
     project(urls["ledger"],
             # assigned to 住建 with 财政 cooperating, deadline 05-20: overdue on 06-03
-            Story("c1", at=datetime(2024, 5, 6, 9, 30, tzinfo=CHINA)).then("assigned", "accepted"),
+            Story("c1", at=datetime(2024, 5, 6, 9, 30, tzinfo=CHINA), case_number="ZF-2024-000001").then(
+                "assigned", "accepted"),
             # received late on 05-09 China time (still 05-09 in UTC too), immediate fix due 06-10
-            Story("c2", at=datetime(2024, 5, 9, 23, 30, tzinfo=CHINA), channel="petition", category="吃拿卡要",
+            Story("c2", at=datetime(2024, 5, 9, 23, 30, tzinfo=CHINA), case_number="ZF-2024-000002",
+                  channel="petition", category="吃拿卡要",
                   description="办证时被索要好处费 100% 属实").add(
                 "assigned", lead_unit="县交通运输局", cooperating_units=[], handling_mode="immediate",
                 deadline="2024-06-10"),
             # received on 05-10 China time but 05-09 in UTC
-            Story("c3", at=datetime(2024, 5, 10, 7, 0, tzinfo=CHINA), channel="media",
+            Story("c3", at=datetime(2024, 5, 10, 7, 0, tzinfo=CHINA), case_number="ZF-2024-000003", channel="media",
                   description="医保报销窗口态度冷漠,ABC 系统反复宕机"),
             # signed off before its deadline passed
-            Story("c4", at=datetime(2024, 5, 12, 10, 0, tzinfo=CHINA)).add("assigned", deadline="2024-05-15")
+            Story("c4", at=datetime(2024, 5, 12, 10, 0, tzinfo=CHINA), case_number="ZF-2024-000104").add(
+                "assigned", deadline="2024-05-15")
             .then("accepted", "rectification_reported", "closed"),
-            # led by 财政 with 住建 cooperating, long term, due 05-31: overdue on 06-03
+            # led by 财政 with 住建 cooperating, long term, due 05-31: overdue on 06-03; received before
+            # case numbers, numbered afterwards
             Story("c5", at=datetime(2024, 5, 15, 10, 0, tzinfo=CHINA)).add(
                 "assigned", lead_unit="县财政局", cooperating_units=["县住建局"], handling_mode="long_term",
-                deadline="2024-05-31").add("accepted"))
+                deadline="2024-05-31").add("accepted").add("numbered", case_number="ZF-2024-000105"))
 
 
 @pytest.mark.parametrize("params, expected", [
@@ -65,6 +69,12 @@ def ledger(urls):
     ({"q": "100%"}, ["c2"]),
     ({"q": "%"}, ["c2"]),
     ({"q": "_"}, []),
+    ({"case_number": "ZF-2024-000002"}, ["c2"]),
+    ({"case_number": "ZF-2024-000105"}, ["c5"]),
+    ({"case_number": "ZF-2024-00000"}, []),                      # exact
+    ({"q": " zf-2024-000104"}, ["c4"]),                          # q finds a whole number as people type it
+    ({"q": "ZF-2024-0001"}, []),
+
     ({"unit": "县住建局", "overdue": "true", "handling_mode": "deadline"}, ["c1"]),
 ], ids=lambda v: repr(v) if isinstance(v, dict) else None)
 def test_filters_select_exactly_the_matching_cases_newest_first(client, office, ledger, params, expected):
@@ -100,6 +110,18 @@ def test_cases_received_at_the_same_instant_are_paged_by_id(urls, client, office
     rest = client.get("/v1/cases", query_string={"limit": 2, "cursor": first["next_cursor"]}, headers=office)
     assert [c["case_id"] for c in first["items"]] + ids(rest) == ["t2", "t1", "t0"]
     assert rest.json["next_cursor"] is None
+
+
+def test_a_case_shows_its_number_in_the_list_the_case_its_timeline_and_as_it_stood(client, office, ledger):
+    listed = {c["case_id"]: c["case_number"] for c in client.get("/v1/cases", headers=office).json["items"]}
+    assert listed == {"c1": "ZF-2024-000001", "c2": "ZF-2024-000002", "c3": "ZF-2024-000003",
+                      "c4": "ZF-2024-000104", "c5": "ZF-2024-000105"}
+    assert client.get("/v1/cases/c5", headers=office).json["case_number"] == "ZF-2024-000105"
+    timeline = client.get("/v1/cases/c5/timeline", headers=office).json
+    assert timeline["case_number"] == "ZF-2024-000105"
+    assert timeline["items"][-1]["type"] == "cn.zhengfeng.case.numbered.v1"
+    before = client.get("/v1/cases/c5/as-of", query_string={"at": "2024-05-15T12:00:00+08:00"}, headers=office)
+    assert before.json["case_number"] is None              # as it stood: numbered only later
 
 
 def test_a_listed_case_carries_its_overdue_facts(client, office, ledger):

@@ -42,7 +42,7 @@ from zfcommon.settings import Settings
 from zfcommon.webhooks import new_secret, sign
 
 from ..conftest import JWT_SECRET, settings_for
-from ..support import bearer, eventually, hotline_order
+from ..support import bearer, complaint, eventually, hotline_order
 from .test_hotline_webhook import deliver
 
 pytestmark = pytest.mark.integration
@@ -295,11 +295,12 @@ def test_an_assignment_reaches_the_units_by_email_and_sms_and_the_hotline_caller
     world.assign(case_id)
     eventually(lambda: statuses(world, case_id=case_id) == ["sent"] * 5, 30)
 
+    number = world.intake.get(f"/v1/cases/{case_id}", headers=OFFICE).json["case_number"]
     [mail] = world.mailbox.to(LEAD_MAIL)
-    assert mail["Subject"] == f"【交办通知】办事效率低（案件{case_id[:8]}）"
+    assert mail["Subject"] == f"【交办通知】办事效率低（案件{number}）"
     assert mail["From"].addresses[0].display_name == "正风办" and mail["From"].addresses[0].addr_spec == MAIL_FROM
     body = mail.get_content()
-    for part in (f"案件编号：{case_id}", "牵头单位：县自然资源局", "办结时限：", "签收时限：",
+    for part in (f"案件编号：{number}", "牵头单位：县自然资源局", "办结时限：", "签收时限：",
                  f"https://zf.example.gov.cn/cases/{case_id}", "交你单位牵头办理"):
         assert part in body, part
     raw = next(raw for rcpts, _, raw in world.mailbox.messages if LEAD_MAIL in rcpts)
@@ -308,7 +309,7 @@ def test_an_assignment_reaches_the_units_by_email_and_sms_and_the_hotline_caller
     assert "你单位为配合单位" in helper_mail.get_content()
 
     [unit_sms] = world.gateway.to(LEAD_PHONE)
-    assert unit_sms["text"].startswith(f"案件{case_id[:8]}已交你单位牵头办理") and unit_sms["sign_name"] == "正风办"
+    assert unit_sms["text"].startswith(f"案件{number}已交你单位牵头办理") and unit_sms["sign_name"] == "正风办"
     assert unit_sms["authorization"] == f"Bearer {SMS_TOKEN}" and unit_sms["template"] == "case_assigned"
     caller = world.gateway.to(PHONE)
     assert [d["template"] for d in caller] == ["complainant_received", "complainant_assigned"]
@@ -512,7 +513,7 @@ def test_a_satisfaction_reply_is_recorded_on_intake_once_and_only_from_the_calle
 
     with db.connect(world.urls["intake"]) as conn:
         visits = [e for e in EventStore(conn).load(case_id) if e.type == "cn.zhengfeng.case.return_visit_recorded.v1"]
-    assert [(v.data["satisfaction"], v.actor) for v in visits] == [("unsatisfied", "channel:notify-notices")]
+    assert [(v.data["satisfaction"], v.actor) for v in visits] == [("unsatisfied", "office:notify-notices")]
     assert world.notice(visit["id"])["replied_at"] is not None
     assert world.do(case_id, "order-rehandling", {"reason": "群众回访不满意"})["status"] == "in_progress"
 
@@ -522,6 +523,25 @@ def test_a_satisfaction_reply_is_recorded_on_intake_once_and_only_from_the_calle
     text = notify_rows_as_text(world.urls["notify"])
     assert PHONE not in text and "07391234" not in text
     assert not [line for line in world.logs.lines if PHONE in line or "0739-1234" in line]
+
+
+def test_a_complainant_of_any_channel_who_left_a_phone_is_asked_to_rate_the_handled_case(world):
+    world.start_sender()
+    keyed_in = world.intake.post("/v1/cases", json=complaint(channel="petition", complainant={
+        "name": "李某", "phone": PHONE}), headers=OFFICE).json
+    case_id, number = keyed_in["case_id"], keyed_in["case_number"]
+    world.assign(case_id)
+    world.close(case_id)
+    visit = eventually(lambda: [n for n in world.notices(case_id=case_id, kind="visit_request")
+                                if n["status"] == "sent"], 30)[0]
+    assert visit["case_number"] == number
+    sent = world.gateway.to(PHONE)
+    assert [d["template"] for d in sent] == ["complainant_closed", "visit_request"]    # no receipt: not the hotline
+    assert sent[1]["text"] == f"请评价案件{number}办理结果：回复1满意 2基本满意 3不满意"
+    answer = world.reply("2", PHONE, f"{visit['id']:04d}").json
+    assert answer == {"outcome": "recorded", "case_id": case_id, "satisfaction": "basically_satisfied"}
+    assert world.intake.get(f"/v1/cases/{case_id}", headers=OFFICE).json["allowed_commands"] == [
+        "record_return_visit"]
 
 
 # --------------------------------------------------------------------------------------------------

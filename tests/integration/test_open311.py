@@ -238,8 +238,9 @@ def test_a_request_becomes_a_case_on_the_clients_channel_with_the_submitter_seal
                     media_url="https://img.example.cn/1.jpg", address_id="ADDR-77", **SUBMITTER)
     assert answer.status == 200
     [created] = answer.doc
-    assert set(created) == {"service_request_id", "service_notice", "account_id"}    # an id, never a token
-    assert created["account_id"] is None and created["service_notice"]
+    assert set(created) == {"service_request_id", "service_notice", "account_id", "case_number"}   # never a token
+    assert created["account_id"] is None and created["case_number"] == "ZF-2026-000001"
+    assert created["service_notice"].startswith("案件编号 ZF-2026-000001。")
     case_id = created["service_request_id"]
     case = env.http.get(f"/v1/cases/{case_id}", headers=OFFICE).json
     assert (case["channel"], case["category"], case["subject_unit"], case["priority"]) == \
@@ -406,7 +407,8 @@ def test_a_request_is_readable_at_once_as_an_array_of_one(env):
     assert list(record) == ["service_request_id", "status", "status_notes", "service_name", "service_code",
                             "description", "agency_responsible", "service_notice", "requested_datetime",
                             "updated_datetime", "expected_datetime", "address", "address_id", "zipcode", "lat",
-                            "long", "media_url"]
+                            "long", "media_url", "case_number"]      # the spec's fields, then our extension
+    assert record["case_number"] == "ZF-2026-000001"
     xml = env.o311.get(f"requests/{case_id}", "xml")
     assert xml.root.tag == "service_requests" and [r.tag for r in xml.root] == ["request"]
 
@@ -489,6 +491,19 @@ def test_listing_filters_by_ids_service_status_and_window(env):
                                  start_date="2020-01-01"))) == {old, recent}       # ids override the rest
     assert ids(env.o311.both("requests", service_request_id="", service_code="", status="",
                              start_date="", end_date="")) == ids(env.o311.both("requests"))
+
+
+def test_a_records_own_requested_datetime_is_inside_a_window_that_ends_or_starts_there(env):
+    env.clock.write_text("2026-11-23T09:00:00.654321+08:00")
+    case_id = submitted_id(env)
+    [record] = env.o311.get(f"requests/{case_id}").doc
+    at = record["requested_datetime"]
+    assert at == "2026-11-23T09:00:00+08:00"
+    ids = lambda answer: [r["service_request_id"] for r in answer.doc]      # noqa: E731
+    assert ids(env.o311.both("requests", end_date=at)) == [case_id]         # both bounds are inclusive
+    assert ids(env.o311.both("requests", start_date=at)) == [case_id]
+    assert ids(env.o311.both("requests", start_date=at, end_date=at)) == [case_id]
+    assert ids(env.o311.both("requests", end_date="2026-11-23T08:59:59+08:00")) == []
 
 
 @pytest.mark.parametrize("params, named", [

@@ -223,6 +223,7 @@ def test_the_lead_and_cooperating_units_get_their_cases_events_in_order_and_no_o
     world.subscribe(OTHER, "/other")
     case_id = assigned_case(world)
     run_to_closure(world, case_id)
+    number = world.intake.get(f"/v1/cases/{case_id}", headers=OFFICE).json["case_number"]
 
     eventually(lambda: len(world.receiver.at("/lead")) == 4 and len(world.receiver.at("/helper")) == 2, 30)
     assert types_at(world.receiver, "/lead") == ["assigned", "accepted", "rectification_reported", "closed"]
@@ -232,6 +233,7 @@ def test_the_lead_and_cooperating_units_get_their_cases_events_in_order_and_no_o
     for r in world.receiver.at("/lead") + world.receiver.at("/helper"):
         assert r.verified == r.headers["webhook-id"], r.verified
         assert r.json["subject"] == case_id and r.json["specversion"] == "1.0"
+        assert r.json["casenumber"] == number
         assert r.headers["content-type"].startswith("application/cloudevents+json")
     ids = [r.headers["webhook-id"] for r in world.receiver.at("/lead") + world.receiver.at("/helper")]
     assert len(set(ids)) == 6
@@ -349,7 +351,9 @@ def test_the_hotline_hears_each_status_change_of_its_orders_under_its_order_numb
     bodies = [c.json for c in calls]
     assert [b["状态代码"] for b in bodies] == ["assigned", "in_progress", "rectification_reported", "closed"]
     assert [b["状态名称"] for b in bodies] == ["已交办", "整改中", "已报整改", "已销号"]
-    assert all(b["工单编号"] == ORDER_NO and b["案件编号"] == case_id and b["承办单位"] == LEAD for b in bodies)
+    number = world.intake.get(f"/v1/cases/{case_id}", headers=OFFICE).json["case_number"]
+    assert all(b["工单编号"] == ORDER_NO and b["案件编号"] == number and b["案件ID"] == case_id
+               and b["承办单位"] == LEAD for b in bodies)
     assert all(c.verified == c.headers["webhook-id"] for c in calls)
     assert [b["是否办结"] for b in bodies] == [False, False, False, True]
     assert (bodies[-1]["办理结果"], bodies[-1]["办结意见"]) == ("已完善一次性告知制度", "整改到位")

@@ -31,7 +31,7 @@ BODIES = {
     "request_extension": {"reason": "协调", "requested_deadline": "2030-01-10"},
     "deny_extension": {"reason": "不同意"}, "report_rectified": {"text": "已整改"},
     "report_not_substantiated": {"text": "不属实"}, "order_rework": {"reason": "补课"},
-    "record_recheck": {"outcome": "upheld", "findings": "属实查否"},
+    "choose_recheck": {"reason": "回访不满意"}, "record_recheck": {"outcome": "upheld", "findings": "属实查否"},
     "record_return_visit": {"satisfaction": "satisfied"}, "order_rehandling": {"reason": "重办"},
     "correct_summary": {"summary": "反映窗口推诿"},
 }

@@ -13,6 +13,7 @@ from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.idempotency import StoredAnswer
 from intake.domain.case import RECEIVED, ReceiveComplaint
 from zfcommon.events import Event, new_event, serialize_event
+from zfcommon.workdays import local_date
 
 JWT_SECRET = "unit-test-jwt-secret-long-enough-for-hs256-and-for-hs512-which-wants-64-bytes"
 MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
@@ -76,10 +77,22 @@ class FakeContacts:
         return {"kid": f"case:{case_id}", "nonce": "bm9uY2U=", "ciphertext": "c2VhbGVk"}
 
 
+class FakeCaseNumbers:
+    """One office's numbers, in order (the real ones come from a PostgreSQL sequence per year)."""
+
+    def __init__(self, prefix: str = "ZF"):
+        self.prefix, self.issued = prefix, []
+
+    def issue(self, received_at: datetime) -> str:
+        self.issued.append(f"{self.prefix}-{local_date(received_at).year}-{len(self.issued) + 1:06d}")
+        return self.issued[-1]
+
+
 class FakeUnitOfWork:
     def __init__(self, streams: dict[str, list[Event]] | None = None):
         self.events = FakeEventStore(streams)
         self.contacts = FakeContacts()
+        self.case_numbers = FakeCaseNumbers()
 
 
 class _Rows:
@@ -236,6 +249,7 @@ def command_args(command: str, case: Case) -> dict[str, Any]:
         "close": {"comment": "验收合格，予以销号"},
         "order_rework": {"reason": "整改不彻底，退回重办"},
         "accept_dismissal": {"comment": "同意查否"},
+        "choose_recheck": {"reason": "群众对查否结论有异议，决定复查"},
         "record_recheck": {"outcome": "upheld", "findings": "复查确认反映不实"},
         "record_return_visit": {"satisfaction": "satisfied", "comment": "群众表示满意"},
         "order_rehandling": {"reason": "群众不满意，重新办理"},

@@ -9,7 +9,7 @@ import pytest
 from notify.domain import bulletin, disclosure, document, marks, publication
 from notify.domain.bulletin import DEFAULT_RULES, Marks
 from notify.service_layer.bulletins import disclosure_overview
-from zfcommon.events.catalogue import DEDUCTIONS, validate_data
+from zfcommon.events.catalogue import DEDUCTIONS, TypicalCase, validate_data
 from zfcommon.workdays import WorkCalendar
 
 
@@ -135,6 +135,14 @@ def test_personal_data_in_a_typical_cases_text_is_masked():
     assert "zhang@example.cn" not in shown["text"] and shown["text"].endswith("反映索要红包")
     assert "complainant" not in shown
     assert "84561234" not in bulletin.typical_case(case, "办事窗口索要红包，拨打0731-84561234核实")["text"]
+
+
+def test_a_typical_case_carries_its_number_for_the_bulletin_to_show():
+    case = {"case_id": "c1", "case_number": "ZF-2026-000123", "category": "吃拿卡要", "lead_unit": "县市场监管局",
+            "channel": "hotline", "status": "closed", "description": "窗口索要红包"}
+    shown = bulletin.typical_case(case, None)
+    assert shown["case_number"] == "ZF-2026-000123"
+    assert TypicalCase().validate(shown) == {}          # as the drafted event stores it
 
 
 ISSUED = {"ladder": "deadline", "step": "bulletin_criticism", "round": 1, "unit": "县住建局", "due": "2026-04-30",

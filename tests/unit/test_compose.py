@@ -64,6 +64,8 @@ OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "Z
                    "ZF_MAIL_FROM", "ZF_SMS_URL", "ZF_SMS_TOKEN", "ZF_SMS_PROVIDER", "ZF_SMS_REPLY_SECRETS",
                    "ZF_NOTICE_OFFICE", "ZF_NOTICE_RETRY_SCHEDULE", "ZF_NOTICE_TIMEOUT", "ZF_NOTICE_WORKERS",
                    "ZF_CASE_LINK",
+                   # intake only, default ZF: the prefix of case numbers
+                   "ZF_CASE_NUMBER_PREFIX",
                    # the public site's address in /public/ feed links: empty, the request's own (notify only)
                    "ZF_PUBLIC_URL",
                    # bulletins as formal documents: issuer and 文号 patterns, with defaults (notify only)

@@ -7,7 +7,7 @@ import pytest
 from intake.domain import directory as dom
 from intake.domain.case import InvalidCommand
 from zfcommon.events.catalogue import validate_data
-from zfcommon.workdays import CalendarGap
+from zfcommon.workdays import CalendarGap, YearSchedule
 
 from .fakes import SCHEDULE_2027
 
@@ -119,3 +119,9 @@ def test_calendar_year_set_enters_a_year_the_calendar_did_not_know():
     assert d.years == {2027: SCHEDULE_2027}
     assert 2027 in d.calendar().covered_years()
     assert d.calendar().add_working_days(date(2026, 12, 31), 1) == date(2027, 1, 4)   # 01-01…03 off
+
+
+def test_an_official_year_without_a_single_holiday_is_refused():
+    with pytest.raises(InvalidCommand) as refused:
+        dom.set_calendar_year(seeded(), YearSchedule(2027, frozenset(), frozenset()))
+    assert list(refused.value.errors) == ["holidays"]

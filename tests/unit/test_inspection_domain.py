@@ -44,7 +44,7 @@ def lead(**overrides) -> Lead:
 
 
 def with_finding(inspection: Inspection) -> Inspection:
-    [event] = domain.finding_recorded("f-1", lead(), "case-1")
+    [event] = domain.finding_recorded("f-1", lead(), "case-1", "ZF-2024-000001")
     inspection.apply(event.type, event.data, AT)
     return inspection
 
@@ -106,7 +106,7 @@ def test_the_finding_event_records_its_case_and_the_inspection_lists_it():
     inspection = with_finding(planned())
     [finding] = inspection.findings
     assert finding["case_id"] == "case-1" and finding["finding_id"] == "f-1" and finding["recorded_at"] == AT
-    [event] = domain.finding_recorded("f-1", lead(), "case-1")
+    [event] = domain.finding_recorded("f-1", lead(), "case-1", "ZF-2024-000001")
     assert validate_data(event.type, event.data) == {}
 
 
@@ -175,8 +175,9 @@ def test_a_submission_is_about_a_watched_unit_and_not_from_the_future():
 
 
 def test_a_submission_records_its_case():
-    [event] = monitoring.submission_recorded("s-1", lead(), "case-9")
+    [event] = monitoring.submission_recorded("s-1", lead(), "case-9", "ZF-2024-000009")
     assert event.data["submission_id"] == "s-1" and event.data["case_id"] == "case-9"
+    assert event.data["case_number"] == "ZF-2024-000009"
     assert validate_data(event.type, event.data) == {}
 
 

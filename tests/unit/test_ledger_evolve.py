@@ -35,6 +35,7 @@ DATA: dict[str, dict[str, Any]] = {
     "closed": {"comment": None, "on_time": True},
     "rework_ordered": {"reason": "整改不彻底", "new_deadline": "2024-06-14", "rework_count": 1},
     "dismissal_accepted": {"comment": None, "recheck": {"ratio": 0.2, "seed": "s", "draw": 0.1, "selected": True}},
+    "recheck_chosen": {"reason": "回访不满意，决定复查", "chosen_by": "office:王主任"},
     "recheck_upheld": {"findings": "复查属实查否"},
     "recheck_overturned": {"findings": "复查发现问题属实", "new_deadline": "2024-06-28", "accountability_id": "acc-1"},
     "return_visit_recorded": {"satisfaction": "satisfied", "comment": None},
@@ -42,6 +43,7 @@ DATA: dict[str, dict[str, Any]] = {
     "merged": {"into_case_id": "case-0", "reason": None},
     "duplicate_absorbed": {"duplicate_case_id": "case-9"},
     "summary_corrected": {"summary": "反映不动产登记窗口推诿"},
+    "numbered": {"case_number": "ZF-2024-000009"},
 }
 DATA["reassigned"] = {**DATA["assigned"], "lead_unit": "县交通运输局", "cooperating_units": [],
                       "reason": "职责调整", "previous_lead_unit": "县住建局"}
@@ -150,12 +152,29 @@ def test_rework_reopens_with_a_new_deadline_and_the_count_from_the_event():
 def test_an_accepted_dismissal_picked_for_recheck_waits_for_it():
     row = story("assigned", "accepted", "dismissal_reported", "dismissal_accepted").row()
     assert (row["status"], row["recheck_selected"], row["recheck_pending"]) == ("dismissed", True, True)
+    assert row["recheck_basis"] == "draw"
 
 
-def test_an_accepted_dismissal_not_picked_for_recheck_is_settled():
+def test_an_accepted_dismissal_not_picked_for_recheck_is_settled_unless_the_office_chooses_it():
     draw = {"ratio": 0.2, "seed": "s", "draw": 0.7, "selected": False}
-    row = story("assigned", "accepted", "dismissal_reported").add("dismissal_accepted", recheck=draw).row()
-    assert (row["status"], row["recheck_selected"], row["recheck_pending"]) == ("dismissed", False, False)
+    s = story("assigned", "accepted", "dismissal_reported").add("dismissal_accepted", recheck=draw)
+    row = s.row()
+    assert (row["status"], row["recheck_selected"], row["recheck_pending"], row["recheck_basis"]) == (
+        "dismissed", False, False, None)
+    row = s.add("recheck_chosen").row()
+    assert (row["status"], row["recheck_selected"], row["recheck_pending"], row["recheck_basis"]) == (
+        "dismissed", False, True, "chosen")
+    assert caseview.timeline_entry(s.last)["data"] == DATA["recheck_chosen"]      # who chose it and why
+
+
+def test_a_received_case_carries_its_number_and_an_earlier_one_gets_it_without_counting_as_a_change():
+    assert story(case_number="ZF-2026-000123").row()["case_number"] == "ZF-2026-000123"
+    s = story("assigned")
+    assert s.row()["case_number"] is None                      # received before case numbers
+    before = s.row()
+    row = s.add("numbered", at=before["updated_at"] + timedelta(days=300)).row()
+    assert row["case_number"] == "ZF-2024-000009" and row["version"] == 3
+    assert row["updated_at"] == before["updated_at"]
 
 
 def test_an_upheld_recheck_keeps_the_case_dismissed():

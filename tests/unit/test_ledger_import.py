@@ -43,7 +43,7 @@ def office(units=UNITS) -> lifecycle.Context:
 def row(**cells) -> list:
     base = {"序号": "1", "问题来源": "12345热线", "被反映单位": "县自然资源局", "问题描述": "窗口推诿",
             "问题类别": "推诿扯皮", "牵头单位": "县自然资源局", "配合单位": "", "整改措施": "约谈",
-            "整改时限": "2026-12-15", "整改状态": "整改中", "责任人": "王某", "备注": ""}
+            "整改时限": "2026-12-15", "整改状态": "整改中", "责任人": "王某", "备注": "", "原编号": ""}
     base.update(cells)
     return [base[h] for h in HEADER]
 
@@ -123,6 +123,17 @@ def test_headers_are_read_as_offices_write_them():
     assert li.find_table([(1, header), (2, row())]).rows[0][1]["被反映单位"] == "县自然资源局"
 
 
+@pytest.mark.parametrize("written", ["原编号", "编号", "案件编号", "原案件编号"])
+def test_the_earlier_ledgers_own_number_is_kept_with_the_case_which_still_gets_a_new_one(written):
+    header = [written if h == "原编号" else h for h in HEADER]
+    table = li.find_table([(1, header), (2, row(原编号="2025-073"))])
+    [p] = li.plan(table, office(), {}, lambda: "case-1", "f" * 64, "imp-1")
+    received = p.events[0].data
+    assert received["origin"]["extra"]["earlier_number"] == "2025-073"
+    assert received["origin"]["ref"] == p.key                  # the row key still identifies the row
+    assert "case_number" not in received                       # given when the import writes it, not planned
+
+
 def test_missing_unknown_and_repeated_headers_are_named():
     with pytest.raises(li.HeaderProblem) as caught:
         li.find_table([(1, ["问题来源", "被反映单位", "问题描述", "问题描述", "处理结果"])])
@@ -199,7 +210,7 @@ def test_a_rectified_row_needs_its_measures_as_the_report():
 def test_values_under_no_header_are_reported_not_dropped():
     table = li.find_table([(1, HEADER + [""]), (2, row() + ["多出来的"])])
     plans = li.plan(table, office(), {}, lambda: "c", "f" * 64, None)
-    assert plans[0].errors == {li.ROW: ["values in columns without a header: 13"]}
+    assert plans[0].errors == {li.ROW: [f"values in columns without a header: {len(HEADER) + 1}"]}
 
 
 # --- identity and duplicates ------------------------------------------------------------------------
@@ -234,7 +245,7 @@ def test_xlsx_date_and_number_cells_become_dates_and_text():
     data = workbook([HEADER, [1, "12345热线", "县教育局", "问题", "形式主义", "县教育局", None, None,
                               datetime(2026, 12, 31), "未整改", None, 3.0]], title="台账")
     sheet = spreadsheets.read(data, "xlsx")[0]
-    assert sheet.rows[0][:2] == (1, ["台账"] + [None] * 11) and sheet.rows[2][0] == 3
+    assert sheet.rows[0][:2] == (1, ["台账"] + [None] * (len(HEADER) - 1)) and sheet.rows[2][0] == 3
     assert sheet.rows[2][1][0] == "1" and sheet.rows[2][1][8] == date(2026, 12, 31) and sheet.rows[2][1][11] == "3"
 
 

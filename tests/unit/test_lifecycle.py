@@ -31,8 +31,9 @@ SPEC = {
     "close": (("rectification_reported",), "office"),
     "order_rework": (("rectification_reported", "dismissal_reported"), "office"),
     "accept_dismissal": (("dismissal_reported",), "office"),
+    "choose_recheck": (("dismissed",), "office"),
     "record_recheck": (("dismissed",), "office"),
-    "record_return_visit": (("closed",), "visit"),
+    "record_return_visit": (("closed", "dismissed"), "visit"),
     "order_rehandling": (("closed",), "office"),
     "correct_summary": (("received", "assigned", "returned", "in_progress", "rectification_reported",
                          "dismissal_reported", "closed", "dismissed", "merged"), "office"),
@@ -41,8 +42,8 @@ STATUSES = ("new", "received", "assigned", "returned", "in_progress", "rectifica
             "dismissal_reported", "closed", "dismissed", "merged")
 # Situations where a command's guard holds (fakes.STORIES); otherwise the story named like the state.
 GUARDED = {"approve_extension": "extension_pending", "deny_extension": "extension_pending",
-           "order_rehandling": "closed_unsatisfied"}
-# command -> (event names it decides, the case's status afterwards)
+           "order_rehandling": "closed_unsatisfied", "choose_recheck": "dismissed_unselected"}
+# command -> (event names it decides, the case's status afterwards; None: unchanged)
 OUTCOME = {
     "assign": (["assigned"], "assigned"),
     "reassign": (["reassigned"], "assigned"),
@@ -58,8 +59,9 @@ OUTCOME = {
     "close": (["closed"], "closed"),
     "order_rework": (["rework_ordered"], "in_progress"),
     "accept_dismissal": (["dismissal_accepted"], "dismissed"),
+    "choose_recheck": (["recheck_chosen"], "dismissed"),
     "record_recheck": (["recheck_upheld"], "dismissed"),
-    "record_return_visit": (["return_visit_recorded"], "closed"),
+    "record_return_visit": (["return_visit_recorded"], None),        # None: the status stays
     "order_rehandling": (["rehandling_ordered"], "in_progress"),
     "correct_summary": (["summary_corrected"], None),      # None: the status stays as it was
 }
@@ -76,8 +78,8 @@ ALLOWED_IN = {
     "dismissal_reported": {"order_rework", "accept_dismissal"},
     "closed": {"record_return_visit"},
     "closed_unsatisfied": {"record_return_visit", "order_rehandling"},
-    "dismissed": {"record_recheck"},
-    "dismissed_unselected": set(),
+    "dismissed": {"record_recheck", "record_return_visit"},
+    "dismissed_unselected": {"choose_recheck", "record_return_visit"},
     "merged": set(),
 }
 # The office may correct the summary outsiders read in every state of a case that exists.
@@ -178,12 +180,35 @@ def test_units_and_auditors_cannot_record_return_visits(actor):
         story("closed").decide("record_return_visit", actor=actor)
 
 
-@pytest.mark.parametrize("channel", sorted(set(CHANNELS) - {"hotline"}))
-def test_return_visit_is_only_for_hotline_cases(channel):
-    s = story("closed", channel=channel)
-    with pytest.raises(TransitionRefused, match="return visits are for hotline cases") as refused:
-        s.decide("record_return_visit")
-    assert (refused.value.state, refused.value.allowed) == ("closed", ["correct_summary"])
+@pytest.mark.parametrize("channel", sorted(CHANNELS))
+@pytest.mark.parametrize("handled", ["closed", "dismissed"])
+def test_a_return_visit_rates_any_handled_case_whatever_its_channel(channel, handled):
+    # Seed 001 asks for ratings of every handled case, by SMS or recorded by the office.
+    s = story(handled, channel=channel)
+    assert "record_return_visit" in lifecycle.allowed_commands(s.case)
+    [event] = s.decide("record_return_visit", actor=OFFICE, satisfaction="unsatisfied")
+    assert event.data["satisfaction"] == "unsatisfied" and schema_errors([event]) == {}
+
+
+def test_the_office_chooses_a_dismissal_the_draw_left_and_says_who_and_why():
+    s = story("dismissed_unselected")
+    assert s.case.recheck_pending is False
+    [event] = s.decide("choose_recheck", actor=OFFICE, reason="回访不满意，决定复查")
+    assert event.data == {"reason": "回访不满意，决定复查", "chosen_by": "office:王主任"}
+    assert schema_errors([event]) == {}
+    s.play([event])
+    assert (s.case.recheck_pending, s.case.recheck_basis) == (True, "chosen")
+    assert set(lifecycle.allowed_commands(s.case)) == {"record_recheck", "record_return_visit", "correct_summary"}
+    s.do("record_recheck", outcome="upheld")
+    assert "choose_recheck" not in lifecycle.allowed_commands(s.case)      # re-checked once is enough
+
+
+def test_a_drawn_dismissal_is_not_chosen_again():
+    s = story("dismissed")
+    assert s.case.recheck_basis == "draw"
+    with pytest.raises(TransitionRefused, match="已列入复查") as refused:
+        s.decide("choose_recheck", actor=OFFICE)
+    assert refused.value.allowed == ["record_recheck", "record_return_visit", "correct_summary"]
 
 
 # --- Deadlines ----------------------------------------------------------------------------------------

@@ -51,14 +51,25 @@ def test_a_hotline_complainant_hears_of_receipt_first_assignment_and_closure_wit
 
 
 @pytest.mark.parametrize("received", [
-    {"origin": None, "anonymous": False, "complainant": SEALED},                      # not a hotline work order
+    {"origin": None, "anonymous": False, "complainant": SEALED, "channel": "petition"},     # a letter, keyed in
     {"origin": {**ORDER, "system": "open311"}, "anonymous": False, "complainant": SEALED},
-    {"origin": ORDER, "anonymous": True, "complainant": None},                         # anonymous caller
 ])
-def test_nobody_but_a_named_hotline_caller_gets_complainant_notices(received):
+def test_any_named_complainant_hears_when_the_case_is_handled_and_is_asked_to_rate_it(received):
+    # Seed 001 asks for ratings of every handled case; receipt and progress are the hotline's promise only.
     story = Story(**received).then("assigned", "accepted", "rectification_reported", "closed")
+    assert decided(story) == [[], [("case_assigned", LEAD), ("case_assigned", HELPER)], [], [],
+                              [("complainant_closed", None), ("visit_request", None)]]
+
+
+def test_a_dismissal_accepted_is_handled_too_and_asks_for_a_rating():
+    story = hotline_story().then("assigned", "accepted", "dismissal_reported", "dismissal_accepted")
+    assert decided(story)[-1] == [("complainant_closed", None), ("visit_request", None)]
+
+
+def test_an_anonymous_complainant_hears_nothing():
+    story = Story(origin=ORDER, anonymous=True, complainant=None).then(
+        "assigned", "accepted", "rectification_reported", "closed")
     kinds = [k for per_event in decided(story) for k, _ in per_event]
-    assert not [k for k in kinds if notices.KINDS[k].audience == notices.COMPLAINANT]
     assert kinds == ["case_assigned", "case_assigned"]
 
 
@@ -201,7 +212,7 @@ def test_the_reply_code_is_the_visit_requests_own_id():
 # The texts
 # --------------------------------------------------------------------------------------------------
 
-CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "category": "推诿扯皮", "subject_unit": "县自然资源局",
+CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "case_number": "ZF-2026-000123", "category": "推诿扯皮", "subject_unit": "县自然资源局",
            "summary": "不动产登记窗口以系统故障为由推诿", "lead_unit": LEAD, "unit": LEAD, "deadline": "2026-12-14",
            "handling_mode": "限期整改", "order_no": "SY12345-20261123-000317", "reassigned": False, "note": None,
            "sign_for_due": "2026-11-25", "reason": "整改不到位", "rework_count": 1, "previous_deadline": "2026-12-01",
@@ -211,7 +222,9 @@ CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "category": "推�
 
 
 def render(kind: str, **changes):
-    return notice_text.render(kind, {**CONTEXT, **changes}, office="正风办",
+    """`...` as a value leaves the fact out (a notice queued before it existed)."""
+    context = {k: v for k, v in {**CONTEXT, **changes}.items() if v is not ...}
+    return notice_text.render(kind, context, office="正风办",
                               case_link="https://zf.example.gov.cn/cases/{case_id}", today=date(2026, 11, 23))
 
 
@@ -230,8 +243,9 @@ def test_every_notice_renders_in_chinese_and_its_sms_fits_one_part(kind):
 
 def test_the_assignment_email_names_case_unit_deadlines_and_the_link():
     text = render("case_assigned")
-    assert text.subject == "【交办通知】推诿扯皮（案件3f2a9c1d）"
-    for part in ("案件编号：3f2a9c1d-1111-2222-3333-444455556666", "牵头单位：县住建局", "签收时限：2026年11月25日前",
+    assert text.subject == "【交办通知】推诿扯皮（案件ZF-2026-000123）"
+    assert text.sms.startswith("案件ZF-2026-000123已交你单位牵头办理")
+    for part in ("案件编号：ZF-2026-000123", "牵头单位：县住建局", "签收时限：2026年11月25日前",
                  "办结时限：2026年12月14日前", "（限期整改）", "https://zf.example.gov.cn/cases/3f2a9c1d-1111-2222-3333-444455556666"):
         assert part in text.email, part
     cooperating = render("case_assigned", unit=HELPER)
@@ -239,9 +253,21 @@ def test_the_assignment_email_names_case_unit_deadlines_and_the_link():
     assert "配合办理" in cooperating.sms
 
 
+def test_a_notice_queued_before_case_numbers_still_names_its_case_by_id():
+    text = render("case_assigned", case_number=...)
+    assert text.subject == "【交办通知】推诿扯皮（案件3f2a9c1d）"
+    assert "案件编号：3f2a9c1d-1111-2222-3333-444455556666" in text.email
+
+
+def test_a_complainant_is_told_the_hotline_order_number_or_else_the_case_number():
+    assert render("visit_request").sms == "请评价工单SY12345-20261123-000317办理结果：回复1满意 2基本满意 3不满意"
+    assert render("complainant_closed", order_no=None).sms == \
+        "您反映的问题（案件ZF-2026-000123）已办结，感谢您对作风建设的监督。"
+
+
 def test_an_escalation_email_names_the_step_and_the_overdue_working_days():
     letter = render("escalation_supervision_letter", sign_for=True, what="签收")
-    assert letter.subject == "【督办函】案件3f2a9c1d超期未签收"
+    assert letter.subject == "【督办函】案件ZF-2026-000123超期未签收"
     assert "已超过签收时限12个工作日仍未签收" in letter.email and "签收时限：2026年12月14日" in letter.email
     reminder = render("escalation_reminder", overdue_days=-2)
     assert "距办结时限还有2个工作日" in reminder.email

@@ -104,6 +104,14 @@ def test_a_bare_end_date_includes_its_whole_day():
     assert found.end == datetime(2026, 3, 31, 23, 59, 59, 999999, tzinfo=SHANGHAI)
 
 
+def test_both_bounds_hold_whole_seconds_as_records_show_them():
+    # A record's requested_datetime is written to the second; the case was received some microseconds
+    # into it. Given back as end_date (or start_date), that record must be in the answer.
+    found = q(start_date="2026-03-01T09:00:00.250+08:00", end_date="2026-03-31T09:00:00+08:00")
+    assert found.since == datetime(2026, 3, 1, 9, tzinfo=SHANGHAI)
+    assert found.until == datetime(2026, 3, 31, 9, 0, 1, tzinfo=SHANGHAI)      # exclusive
+
+
 def test_ids_override_every_other_parameter_and_lists_may_repeat_or_use_commas():
     found = query({"service_request_id": ["a,b", "c", "a"], "status": ["bogus"], "start_date": ["x"]}, NOW)
     assert found.ids == ("a", "b", "c")

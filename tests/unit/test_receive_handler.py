@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from intake.domain.case import RECEIVED
+from intake.domain.case import RECEIVED, InvalidCommand
 from intake.service_layer.handlers import CaseNotFound, Context, load_case, receive_case
 from zfcommon.events import parse_event, serialize_event
 
@@ -16,7 +16,7 @@ CTX = Context(actor="channel:hotline-desk", correlation_id="corr-42",
 
 def _receive(cmd=None):
     uow = FakeUnitOfWork()
-    case_id = receive_case(cmd or complaint(), uow, CTX)
+    case_id = receive_case(cmd or complaint(), uow, CTX).case_id
     [(stream_id, expected_version, [event])] = uow.events.appends
     assert stream_id == case_id
     return uow, case_id, expected_version, event
@@ -29,7 +29,8 @@ def test_receive_case_returns_a_new_case_id():
 
 def test_each_lead_gets_its_own_case():
     uow = FakeUnitOfWork()
-    assert receive_case(complaint(), uow, CTX) != receive_case(complaint(), uow, CTX)
+    first, second = receive_case(complaint(), uow, CTX), receive_case(complaint(), uow, CTX)
+    assert first.case_id != second.case_id and first.case_number != second.case_number
 
 
 def test_received_event_is_appended_expecting_an_empty_stream():
@@ -79,5 +80,22 @@ def test_load_case_replays_the_stored_events():
 
 def test_received_case_loads_back_as_received():
     uow = FakeUnitOfWork()
-    case_id = receive_case(complaint(), uow, CTX)
+    case_id = receive_case(complaint(), uow, CTX).case_id
     assert load_case(uow, case_id).status == "received"
+
+
+def test_a_lead_is_received_under_the_next_number_of_the_receipts_year_in_china():
+    # 2026-12-31T16:30Z is already 2027-01-01 in China.
+    uow = FakeUnitOfWork()
+    late = Context(actor="office:li", correlation_id="c", now=datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc))
+    case = receive_case(complaint(), uow, late)
+    [(_, _, [event])] = uow.events.appends
+    assert event.data["case_number"] == case.case_number == "ZF-2027-000001"
+    assert load_case(uow, case.case_id).case_number == "ZF-2027-000001"
+
+
+def test_a_lead_refused_for_its_category_costs_no_number():
+    uow = FakeUnitOfWork()
+    with pytest.raises(InvalidCommand):
+        receive_case(complaint(category="不在分类里"), uow, CTX)
+    assert uow.case_numbers.issued == [] and uow.events.appends == []

@@ -74,13 +74,13 @@ def test_a_fixed_nonce_gives_the_same_draw_and_another_nonce_another():
     assert recheck("n-1")["draw"] != recheck("n-2")["draw"]
 
 
-def test_drawn_dismissal_waits_for_its_recheck_and_an_undrawn_one_is_final():
+def test_drawn_dismissal_waits_for_its_recheck_and_an_undrawn_one_only_if_the_office_chooses_it():
     drawn, undrawn = story("dismissed"), story("dismissed_unselected")
     assert (drawn.case.status, drawn.case.recheck_pending, drawn.case.dismissal_count) == ("dismissed", True, 1)
     assert (undrawn.case.status, undrawn.case.recheck_pending) == ("dismissed", False)
     with pytest.raises(TransitionRefused, match="not drawn for re-check") as refused:
         undrawn.decide("record_recheck")
-    assert (refused.value.state, refused.value.allowed) == ("dismissed", ["correct_summary"])
+    assert (refused.value.state, refused.value.allowed) == ("dismissed", ["choose_recheck", "record_return_visit", "correct_summary"])
 
 
 # --- Recording the re-check ---------------------------------------------------------------------------

@@ -127,12 +127,20 @@ def test_a_filter_keeps_only_its_types():
 
 def test_the_message_is_the_cloudevent_without_the_sealed_complainant():
     event = Story(anonymous=False, complainant=SEALED).events[0]
-    body = json.loads(webhooks.event_body(event))
-    assert "complainant" not in body["data"] and "c2VhbGVk" not in webhooks.event_body(event)
+    body = json.loads(webhooks.event_body(event, None))
+    assert "complainant" not in body["data"] and "c2VhbGVk" not in webhooks.event_body(event, None)
     assert body["data"]["description"] == event.data["description"]
     assert (body["id"], body["type"], body["subject"]) == (event.id, event.type, event.subject)
     assert body["specversion"] == "1.0"
     assert event.data["complainant"] == SEALED                  # the event itself is untouched
+    assert "casenumber" not in body                             # a case received before numbers
+
+
+def test_every_message_about_a_case_carries_its_number_as_a_cloudevents_extension():
+    story = Story(case_number="ZF-2026-000123").then("assigned", "accepted")
+    for (_, after), event in zip(fold(story), story.events):
+        body = json.loads(webhooks.event_body(event, watch.case_number(after)))
+        assert body["casenumber"] == "ZF-2026-000123" and body["subject"] == "case-1"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -162,19 +170,21 @@ def test_redelivered_older_foreign_and_pre_view_events_change_nothing():
 # Hotline callbacks
 # --------------------------------------------------------------------------------------------------
 
-def callbacks(story: Story) -> list[dict | None]:
-    bodies = (hotline.callback(before, after, event)
+def callbacks(story: Story, joined: dict | None = None) -> list[dict | None]:
+    bodies = (hotline.callback(before, after, event, joined)
               for (before, after), event in zip(fold(story), story.events, strict=True))
     return [json.loads(body) if body else None for body in bodies]
 
 
 def test_the_hotline_hears_each_status_change_of_its_order_but_not_its_receipt():
-    story = Story(origin=ORDER).then("assigned", "progress_noted", "accepted", "rectification_reported", "closed")
+    story = Story(origin=ORDER, case_number="ZF-2024-000017").then(
+        "assigned", "progress_noted", "accepted", "rectification_reported", "closed")
     received, assigned, progress, accepted, reported, closed = callbacks(story)
     assert received is None and progress is None
     assert [c["状态代码"] for c in (assigned, accepted, reported, closed)] == [
         "assigned", "in_progress", "rectification_reported", "closed"]
-    assert assigned == {"工单编号": ORDER["ref"], "案件编号": "case-1", "状态代码": "assigned", "状态名称": "已交办",
+    assert assigned == {"工单编号": ORDER["ref"], "案件编号": "ZF-2024-000017", "案件ID": "case-1",
+                        "状态代码": "assigned", "状态名称": "已交办",
                         "变更时间": "2024-05-06T10:30:00+08:00", "承办单位": "县住建局", "是否办结": False}
     assert closed["是否办结"] is True and closed["状态名称"] == "已销号"
     assert (closed["办理结果"], closed["办结意见"]) == ("已整改到位", None)
@@ -186,6 +196,9 @@ def test_a_dismissal_and_a_merge_finish_the_order_with_their_own_result():
     assert (dismissed["状态名称"], dismissed["是否办结"], dismissed["办理结果"]) == ("已查否", True, "经核查反映不属实")
     merged = callbacks(Story(origin=ORDER).then("merged"))[-1]
     assert merged["是否办结"] is True and "case-0" in merged["办理结果"]
+    joined = fold(Story("case-0", case_number="ZF-2024-000003"))[-1][1]
+    merged = callbacks(Story(origin=ORDER).then("merged"), joined)[-1]
+    assert merged["办理结果"] == "与案件ZF-2024-000003反映问题相同，已并入该案件办理"
 
 
 def test_a_reassignment_and_other_channels_cases_send_nothing():

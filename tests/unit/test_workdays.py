@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta, timezone
 import chinese_calendar
 import pytest
 
-from zfcommon.workdays import SHANGHAI, CalendarGap, WorkCalendar, YearSchedule, local_date
+from zfcommon.workdays import SHANGHAI, CalendarGap, ScheduleError, WorkCalendar, YearSchedule, local_date
 
 D = date.fromisoformat
 CAL = WorkCalendar()
@@ -154,16 +154,17 @@ def test_two_schedules_for_one_year_are_refused():
         WorkCalendar([MADE_UP_2027, MADE_UP_2027])
 
 
-@pytest.mark.parametrize("holidays, workdays, message", [
-    ({D("2028-01-01")}, set(), "not in 2027"),
-    (set(), {D("2026-12-26")}, "not in 2027"),
-    ({D("2027-01-09")}, {D("2027-01-09")}, "both holiday and workday"),
-    (set(), {D("2027-01-11")}, "Saturday or Sunday"),          # a Monday
-    ({datetime(2027, 1, 1)}, set(), "not a date"),
+@pytest.mark.parametrize("holidays, workdays, message, fields", [
+    ({D("2028-01-01")}, set(), "not in 2027", ("holidays",)),
+    (set(), {D("2026-12-26")}, "not in 2027", ("workdays",)),
+    ({D("2027-01-09")}, {D("2027-01-09")}, "both holiday and workday", ("holidays", "workdays")),
+    (set(), {D("2027-01-11")}, "Saturday or Sunday", ("workdays",)),          # a Monday
+    ({datetime(2027, 1, 1)}, set(), "not a date", ("holidays",)),
 ], ids=["holiday-other-year", "workday-other-year", "in-both-sets", "weekday-make-up-day", "datetime"])
-def test_invalid_year_schedule_is_refused(holidays, workdays, message):
-    with pytest.raises(ValueError, match=message):
+def test_invalid_year_schedule_is_refused_naming_the_field_at_fault(holidays, workdays, message, fields):
+    with pytest.raises(ScheduleError, match=message) as refused:
         YearSchedule(2027, frozenset(holidays), frozenset(workdays))
+    assert refused.value.fields == fields and isinstance(refused.value, ValueError)
 
 
 def test_year_schedule_round_trips_through_a_dict_with_sorted_iso_dates():

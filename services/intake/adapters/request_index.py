@@ -12,10 +12,12 @@ from zfcommon.events import Event, parse_event
 from zfcommon.eventstore import EventStore
 
 from ..domain.open311_records import MAX_RESULTS, Query, index_row
+from .case_numbers import CaseNumbers
 
 CASE_EVENTS = "cn.zhengfeng.case."
 COLUMNS = ("service_request_id", "status", "case_status", "merged_into", "category", "service_code", "lead_unit",
-           "requested_at", "updated_at", "deadline", "address", "address_id", "lat", "lon", "media_url", "version")
+           "requested_at", "updated_at", "deadline", "address", "address_id", "lat", "lon", "media_url", "version",
+           "case_number")
 # The version guard makes a write idempotent and order-proof: a rebuild racing live commands never
 # puts back an older state of a case than the one a command already wrote.
 UPSERT = (f"INSERT INTO open311_requests ({', '.join(COLUMNS)}) VALUES ({', '.join(f'%({c})s' for c in COLUMNS)})"
@@ -47,23 +49,26 @@ class RequestIndex:
     def search(self, q: Query) -> list[dict[str, Any]]:
         """Newest first, at most the spec's 1000."""
         return self.conn.execute(
-            SELECT + " WHERE requested_at BETWEEN %(start)s AND %(end)s AND status = ANY(%(statuses)s)"
+            SELECT + " WHERE requested_at >= %(since)s AND requested_at < %(until)s AND status = ANY(%(statuses)s)"
                      " AND (cardinality(%(codes)s::text[]) = 0 OR service_code = ANY(%(codes)s))"
                      " ORDER BY requested_at DESC, service_request_id LIMIT %(limit)s",
-            {"start": q.start, "end": q.end, "statuses": list(q.statuses), "codes": list(q.codes),
+            {"since": q.since, "until": q.until, "statuses": list(q.statuses), "codes": list(q.codes),
              "limit": MAX_RESULTS}).fetchall()
 
 
 class IndexedEventStore(EventStore):
     """intake's event store: whatever appends case events — a handler, the ledger import, a channel
-    adapter — updates the request index in the same statement sequence of the same transaction."""
+    adapter — records the case numbers they give and updates the request index in the same statement
+    sequence of the same transaction."""
 
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, numbers: CaseNumbers):
         super().__init__(conn)
+        self.numbers = numbers
         self.requests = RequestIndex(conn, self)
 
     def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
         super().append(stream_id, expected_version, events)
+        self.numbers.apply(stream_id, events)
         self.requests.apply(stream_id, events)
 
 

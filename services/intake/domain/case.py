@@ -68,6 +68,8 @@ class Case:
     requested_deadline: date | None = None
     rework_count: int = 0
     recheck_pending: bool = False
+    recheck_basis: str | None = None     # draw | chosen: why the current dismissal is to be re-checked
+    rechecked: bool = False              # the current dismissal was re-checked
     dismissal_count: int = 0
     last_satisfaction: str | None = None
     merged_into: str | None = None
@@ -84,6 +86,11 @@ class Case:
     @property
     def exists(self) -> bool:
         return self.version > 0
+
+    @property
+    def case_number(self) -> str | None:
+        """The human number (案件编号); None only for a case received before numbers, until numbered."""
+        return self.facts.get("case_number")
 
     def is_unit_of(self, unit: str | None) -> bool:
         return unit is not None and (unit == self.lead_unit or unit in self.cooperating_units)
@@ -133,13 +140,18 @@ class Case:
 
     def _on_dismissal_accepted(self, d):
         self.status, self.recheck_pending = "dismissed", d["recheck"]["selected"]
+        self.recheck_basis, self.rechecked = ("draw" if d["recheck"]["selected"] else None), False
         self.dismissal_count += 1
 
+    def _on_recheck_chosen(self, d):
+        self.recheck_pending, self.recheck_basis = True, "chosen"
+
     def _on_recheck_upheld(self, d):
-        self.recheck_pending = False
+        self.recheck_pending, self.rechecked = False, True
 
     def _on_recheck_overturned(self, d):
         self.status, self.recheck_pending, self.deadline = "in_progress", False, _date(d["new_deadline"])
+        self.rechecked = True
 
     def _on_return_visit_recorded(self, d):
         self.last_satisfaction = d["satisfaction"]
@@ -156,8 +168,18 @@ class Case:
     def _on_merged(self, d):
         self.status, self.merged_into = "merged", d["into_case_id"]
 
+    def _on_numbered(self, d):
+        self.facts["case_number"] = d["case_number"]
+
 
 RECEIVED = PREFIX + "received.v1"
+NUMBERED = PREFIX + "numbered.v1"
+
+
+def case_number(prefix: str, year: int, serial: int) -> str:
+    """ZF-2026-000123: the office's prefix, the receipt's year in China, the year's serial (six digits
+    at least: a seventh appears after the millionth case of a year, never a reused number)."""
+    return f"{prefix}-{year}-{serial:06d}"
 
 
 @dataclass(frozen=True)
@@ -173,12 +195,16 @@ class ReceiveComplaint:
     attachments: list[dict[str, Any]] | None = None   # evidence that came with the lead (catalogue.Evidence)
 
 
-def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any] | None) -> list[NewEvent]:
-    """A lead goes on the ledger. Anonymous leads are welcome; a complainant's identity travels sealed,
-    and is masked here, while it is in clear, in the summary and free text others read (outsiders)."""
+def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any] | None,
+            number: str | None = None) -> list[NewEvent]:
+    """A lead goes on the ledger under its case number. Anonymous leads are welcome; a complainant's
+    identity travels sealed, and is masked here, while it is in clear, in the summary and free text
+    others read (outsiders). `number` is given by the adapter that writes the event (a dry run, which
+    writes nothing, decides without one)."""
     if case.exists:
         raise TransitionRefused(case, "receive", [])
     return [NewEvent(RECEIVED, outsiders.with_masks(RECEIVED, {
+        **({"case_number": number} if number else {}),
         "channel": cmd.channel, "category": cmd.category, "description": cmd.description,
         "subject_unit": cmd.subject_unit, "priority": cmd.priority, "location": cmd.location,
         "anonymous": cmd.complainant is None, "complainant": sealed_complainant,
@@ -193,3 +219,17 @@ def erase_complainant(case: Case, reason: str) -> list[NewEvent]:
     if not sealed or case.facts.get("complainant_erased"):
         raise InvalidCommand({"complainant": ["this case holds no complainant data to erase"]})
     return [NewEvent(PREFIX + "complainant_erased.v1", {"kid": sealed["kid"], "reason": reason})]
+
+
+def with_number(decided: list[NewEvent], number: str) -> list[NewEvent]:
+    """The events of a receipt decided without its number (a ledger import plans before it writes), with it."""
+    return [NewEvent(e.type, {"case_number": number, **e.data}, e.stream) if e.type == RECEIVED else e
+            for e in decided]
+
+
+def number_case(case: Case, number: str) -> list[NewEvent]:
+    """A case received before case numbers existed gets its number: once (docs/DECISIONS.md)."""
+    if not case.exists or case.case_number:
+        raise TransitionRefused(case, "number", [], f"case {case.case_id} has its number already"
+                                if case.exists else f"no case {case.case_id}")
+    return [NewEvent(NUMBERED, {"case_number": number})]

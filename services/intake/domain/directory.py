@@ -117,4 +117,9 @@ def set_limits(directory: Directory, limits: dict[str, Any]) -> list[NewEvent]:
 
 
 def set_calendar_year(directory: Directory, schedule: YearSchedule) -> list[NewEvent]:
+    """Every official year has holidays (New Year's Day, the Spring Festival, National Day …): a year
+    entered without any is a mistake, and it would count every weekday of that year as a working day."""
+    if not schedule.holidays:
+        raise InvalidCommand({"holidays": [
+            f"{schedule.year}年的官方安排不会没有节假日：请按国务院办公厅放假通知录入全部放假日期"]})
     return [NewEvent(PREFIX + "calendar_year_set.v1", schedule.to_dict())]

@@ -182,8 +182,9 @@ def check_finding(inspection: Inspection, lead: Lead, today: date) -> None:
             f"{min(inspection.ends_on, today).isoformat()})"]})
 
 
-def finding_recorded(finding_id: str, lead: Lead, case_id: str) -> list[NewEvent]:
-    return [NewEvent(FINDING_RECORDED, {"finding_id": finding_id, "case_id": case_id, **lead.data()})]
+def finding_recorded(finding_id: str, lead: Lead, case_id: str, case_number: str) -> list[NewEvent]:
+    return [NewEvent(FINDING_RECORDED, {"finding_id": finding_id, "case_id": case_id, "case_number": case_number,
+                                        **lead.data()})]
 
 
 def complete(inspection: Inspection, summary: str | None, today: date) -> list[NewEvent]:

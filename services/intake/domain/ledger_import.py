@@ -22,8 +22,14 @@ from .case import PREFIX, Case, DomainError, InvalidCommand, NewEvent, ReceiveCo
 SERIAL, SOURCE, SUBJECT, DESCRIPTION, CATEGORY = "序号", "问题来源", "被反映单位", "问题描述", "问题类别"
 LEAD, COOPERATING, MEASURES, DEADLINE, STATUS = "牵头单位", "配合单位", "整改措施", "整改时限", "整改状态"
 RESPONSIBLE, REMARKS = "责任人", "备注"
+# The earlier ledger's own number of the problem, when it kept one: kept with the case, which still gets
+# its own Zhengfeng number (an earlier number may repeat across years or ledgers; the row key identifies).
+EARLIER_NUMBER = "原编号"
 COLUMNS = (SERIAL, SOURCE, SUBJECT, DESCRIPTION, CATEGORY, LEAD, COOPERATING, MEASURES, DEADLINE, STATUS,
-           RESPONSIBLE, REMARKS)
+           RESPONSIBLE, REMARKS, EARLIER_NUMBER)
+# Other headers offices give the same column.
+ALIASES = {"编号": EARLIER_NUMBER, "案件编号": EARLIER_NUMBER, "原案件编号": EARLIER_NUMBER,
+           "原台账编号": EARLIER_NUMBER, "问题编号": EARLIER_NUMBER}
 REQUIRED = (SOURCE, SUBJECT, DESCRIPTION, CATEGORY, LEAD, DEADLINE, STATUS)
 ROW = "_row"                     # errors that belong to no single column
 HEADER_SEARCH = 10               # title rows above the header that an office's sheet may carry
@@ -49,7 +55,7 @@ UNIT_SEPARATORS = re.compile(r"[、，,;；\n]+")
 DATE_FORMS = (re.compile(r"^(\d{4})\s*[-/.]\s*(\d{1,2})\s*[-/.]\s*(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$"),
               re.compile(r"^(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$"),
               re.compile(r"^(\d{4})(\d{2})(\d{2})$"))
-LIMITS = {SUBJECT: 200, DESCRIPTION: 4000, LEAD: 200, SERIAL: 50, RESPONSIBLE: 200, REMARKS: 4000,
+LIMITS = {SUBJECT: 200, DESCRIPTION: 4000, LEAD: 200, SERIAL: 50, RESPONSIBLE: 200, REMARKS: 4000, EARLIER_NUMBER: 100,
           MEASURES: 3900}       # 整改措施 also goes into the assignment note (at most 4,000 with its prefix)
 
 
@@ -68,6 +74,12 @@ def label(value: Any) -> str:
     """A header or code cell compared as the office means it: full-width forms folded, no spaces, no
     required-field star (问题描述*)."""
     return re.sub(r"[\s*]+", "", unicodedata.normalize("NFKC", text(value)))
+
+
+def header(value: Any) -> str:
+    """A header cell as the column it names (its label, or the column an alias stands for)."""
+    name = label(value)
+    return ALIASES.get(name, name)
 
 
 def text(value: Any) -> str:
@@ -91,9 +103,9 @@ def find_table(rows: list[tuple[int, list[Any]]]) -> Table:
     if not candidates:
         raise HeaderProblem(list(REQUIRED), [], [], None)
     at = next((i for i, (_, cells) in enumerate(candidates)
-               if sum(label(c) in COLUMNS for c in cells) >= 3), 0)
+               if sum(header(c) in COLUMNS for c in cells) >= 3), 0)
     header_row, cells = rows[at]
-    names = [label(c) for c in cells]
+    names = [header(c) for c in cells]
     present = [n for n in names if n]
     missing = [c for c in REQUIRED if c not in present]
     unknown = [n for n in present if n not in COLUMNS]
@@ -153,6 +165,7 @@ class RowPlan:
     status: str = "ok"                                     # ok | error | duplicate
     errors: dict[str, list[str]] = field(default_factory=dict)
     case_id: str | None = None                             # a duplicate's existing case, or the new case
+    case_number: str | None = None                         # that case's number (案件编号), once written
     new_case_id: str | None = None                         # the id the import will give an ok row's case
     duplicate_of_row: int | None = None
     summary: dict[str, Any] | None = None
@@ -160,7 +173,7 @@ class RowPlan:
 
     def report(self) -> dict[str, Any]:
         out = {"row": self.row, "serial": self.serial, "status": self.status, "key": self.key,
-               "case_id": self.case_id}
+               "case_id": self.case_id, "case_number": self.case_number}
         if self.errors:
             out["errors"] = self.errors
         if self.duplicate_of_row is not None:
@@ -266,7 +279,8 @@ def plan(table: Table, ctx: lifecycle.Context, known: Mapping[str, str], new_id:
         origin = {"system": "import", "ref": p.key, "parent": import_id, "extra": {
             "file_sha256": file_sha256, "row": number, "serial": v[SERIAL] or None, "ledger_status": v[STATUS],
             "deadline": v["deadline_date"].isoformat(), "measures": v[MEASURES] or None,
-            "responsible": v[RESPONSIBLE] or None, "remarks": v[REMARKS] or None}}
+            "responsible": v[RESPONSIBLE] or None, "remarks": v[REMARKS] or None,
+            "earlier_number": v[EARLIER_NUMBER] or None}}
         try:
             p.events, p.summary = _decide(p.new_case_id, number, v, ctx, origin)
         except InvalidCommand as exc:

@@ -62,10 +62,12 @@ RULES: dict[str, Rule] = {
     "close": Rule(("rectification_reported",), "office"),
     "order_rework": Rule(("rectification_reported", "dismissal_reported"), "office"),
     "accept_dismissal": Rule(("dismissal_reported",), "office"),
+    "choose_recheck": Rule(("dismissed",), "office", lambda c: not c.recheck_pending and not c.rechecked,
+                           "这一查否已列入复查（抽中或已选定）或已经复查，无需再选"),
     "record_recheck": Rule(("dismissed",), "office", lambda c: c.recheck_pending,
                            "this dismissal was not drawn for re-check, or it was re-checked already"),
-    "record_return_visit": Rule(("closed",), "visit", lambda c: c.channel == "hotline",
-                                "return visits are for hotline cases"),
+    # Seed 001 asks for the complainant's rating of any handled case, whatever channel it came by.
+    "record_return_visit": Rule(("closed", "dismissed"), "visit"),
     "order_rehandling": Rule(("closed",), "office", lambda c: c.last_satisfaction == "unsatisfied",
                              "re-handling follows an unsatisfied return visit"),
     # What units, channels and the public read of the lead, in every state (docs/PRIVACY.md).
@@ -194,6 +196,9 @@ def _decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target
     if command == "accept_dismissal":
         return _event("dismissal_accepted", {"comment": args.get("comment"), "recheck": recheck_draw(
             case.case_id, ctx.nonce, ctx.directory.recheck_ratio)})
+    if command == "choose_recheck":
+        # The office's own choice, beside the random draw: who chose the case and why, on the record.
+        return _event("recheck_chosen", {"reason": args["reason"], "chosen_by": ctx.actor.name})
     if command == "record_recheck":
         if args["outcome"] == "upheld":
             return _event("recheck_upheld", {"findings": args["findings"]})

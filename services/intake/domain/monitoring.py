@@ -84,8 +84,9 @@ def check_submission(point: MonitoringPoint, lead: Lead, today: date) -> None:
         raise InvalidCommand({"observed_on": [f"in the future (today is {today.isoformat()})"]})
 
 
-def submission_recorded(submission_id: str, lead: Lead, case_id: str) -> list[NewEvent]:
-    return [NewEvent(SUBMISSION_RECORDED, {"submission_id": submission_id, "case_id": case_id, **lead.data()})]
+def submission_recorded(submission_id: str, lead: Lead, case_id: str, case_number: str) -> list[NewEvent]:
+    return [NewEvent(SUBMISSION_RECORDED, {"submission_id": submission_id, "case_id": case_id,
+                                           "case_number": case_number, **lead.data()})]
 
 
 def deactivate(point: MonitoringPoint, reason: str) -> list[NewEvent]:

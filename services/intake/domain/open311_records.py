@@ -46,7 +46,8 @@ def index_row(view: Mapping[str, Any]) -> dict[str, Any]:
             "service_code": service_code(view["category"]), "lead_unit": view["lead_unit"],
             "requested_at": view["received_at"], "updated_at": view["updated_at"], "deadline": view["deadline"],
             "address": location.get("address"), "lat": location.get("lat"), "lon": location.get("lon"),
-            "address_id": extra.get("address_id"), "media_url": extra.get("media_url"), "version": view["version"]}
+            "address_id": extra.get("address_id"), "media_url": extra.get("media_url"), "version": view["version"],
+            "case_number": view.get("case_number")}
 
 
 def w3c(at: datetime) -> str:
@@ -59,7 +60,7 @@ def expected(deadline: date | None) -> str | None:
 
 
 def record(row: Mapping[str, Any]) -> dict[str, Any]:
-    """The GeoReport v2 record of an index row, every field of the spec in its order."""
+    """The GeoReport v2 record of an index row, every field of the spec in its order, then the case number."""
     note = NOTES.get(row["case_status"])
     return {"service_request_id": row["service_request_id"], "status": row["status"],
             "status_notes": note.format(**row) if note else None, "service_name": row["category"],
@@ -67,7 +68,8 @@ def record(row: Mapping[str, Any]) -> dict[str, Any]:
             "service_notice": SERVICE_NOTICE, "requested_datetime": w3c(row["requested_at"]),
             "updated_datetime": w3c(row["updated_at"]), "expected_datetime": expected(row["deadline"]),
             "address": street_level(row["address"]), "address_id": row["address_id"], "zipcode": None,
-            "lat": _coarse(row["lat"]), "long": _coarse(row["lon"]), "media_url": row["media_url"]}
+            "lat": _coarse(row["lat"]), "long": _coarse(row["lon"]), "media_url": row["media_url"],
+            "case_number": row["case_number"]}     # our extension, after the spec's fields (docs/OPEN311.md)
 
 
 def _coarse(degrees: float | None) -> float | None:
@@ -82,6 +84,18 @@ class Query:
     start: datetime | None = None
     end: datetime | None = None
     statuses: tuple[str, ...] = STATUSES
+
+    # Records show requested_datetime to the second, while a case is received some microseconds into
+    # it: both bounds hold their whole second, so a record's own time given back as end_date (or
+    # start_date) finds it — the spec's bounds are inclusive as people read them.
+    @property
+    def since(self) -> datetime:
+        return self.start.replace(microsecond=0)
+
+    @property
+    def until(self) -> datetime:
+        """The first instant after the window (exclusive)."""
+        return self.end.replace(microsecond=0) + timedelta(seconds=1)
 
 
 def _listed(form: Form, name: str) -> tuple[str, ...]:

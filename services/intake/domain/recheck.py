@@ -1,4 +1,7 @@
-"""The re-check sampling draw (查否复查抽查), reproducible by anyone from the inputs in the event.
+"""The re-check sampling draw (查否复查抽查), reproducible by anyone from the inputs in the event. Beside
+it the office may choose a dismissal the draw did not pick (lifecycle `choose_recheck`, recorded as
+case.recheck_chosen with who chose it and why): the draw keeps units from predicting re-checks, the
+choice lets the office follow up what it has reason to doubt (an unsatisfied complainant, a pattern).
 
 The seed is the case id and a random nonce chosen when the dismissal is accepted: nobody can know
 in advance which dismissals will be drawn (so a unit cannot game it), and afterwards anyone can

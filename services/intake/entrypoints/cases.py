@@ -42,10 +42,10 @@ class Cases(MethodView):
         cmd = domain.ReceiveComplaint(**body)
 
         def receive(u):
-            case_id = handlers.receive_case(cmd, u, context())
-            logs.case_id.set(case_id)
-            return 201, {"case_id": case_id, "status": "received", "version": 1}, \
-                {"Location": url_for("cases.Case", case_id=case_id)}
+            case = handlers.receive_case(cmd, u, context())
+            logs.case_id.set(case.case_id)
+            return 201, {"case_id": case.case_id, "case_number": case.case_number, "status": "received",
+                         "version": 1}, {"Location": url_for("cases.Case", case_id=case.case_id)}
         return command(receive)
 
 

@@ -19,7 +19,8 @@ from ..service_layer.uow import UnitOfWork
 
 
 def uow() -> UnitOfWork:
-    return UnitOfWork(current_app.extensions["zf_pool"], current_app.extensions["zf_master_key"])
+    return UnitOfWork(current_app.extensions["zf_pool"], current_app.extensions["zf_master_key"],
+                      current_app.extensions["zf_settings"].case_number_prefix)
 
 
 def context() -> handlers.Context:

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from zfcommon.auth import require_role
 from zfcommon.problem import Unprocessable
 from zfcommon.web import principal
-from zfcommon.workdays import YearSchedule
+from zfcommon.workdays import ScheduleError, YearSchedule
 
 from ..domain import directory as domain
 from ..service_layer import handlers
@@ -82,8 +82,8 @@ def set_calendar_year(body, year):
     """Enter a year's official schedule: all holidays, and the make-up working weekend days."""
     try:
         schedule = YearSchedule(year, frozenset(body["holidays"]), frozenset(body["workdays"]))
-    except ValueError as exc:
-        raise Unprocessable(str(exc), errors={"holidays": [str(exc)]}) from None
+    except ScheduleError as exc:
+        raise Unprocessable(str(exc), errors={field: [str(exc)] for field in exc.fields}) from None
     return _change(domain.set_calendar_year, schedule)
 
 

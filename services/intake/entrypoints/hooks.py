@@ -89,6 +89,7 @@ class WorkOrderIn(OrderHead):
 
 class HookAnswer(Schema):
     case_id = fields.String(allow_none=True, metadata={"description": "null when no case was opened"})
+    case_number = fields.String(allow_none=True, metadata={"description": "the case's human number (案件编号)"})
     order_no = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "the case's status, or not_a_case"})
     reason = fields.String(metadata={"description": "why no case was opened"})
@@ -149,15 +150,15 @@ def _receive(order: hotline.WorkOrder):
 
     def answer(u):
         try:
-            case_id, opened = service.receive_order(u, order, ctx, default)
+            case, opened = service.receive_order(u, order, ctx, default)
         except hotline.NoDefaultCategory as exc:
             raise Unavailable(str(exc)) from None
-        logs.case_id.set(case_id)
+        logs.case_id.set(case.case_id)
+        answer = {"case_id": case.case_id, "case_number": case.case_number, "order_no": order.order_no,
+                  "status": case.status}
         if opened:
-            return 201, {"case_id": case_id, "order_no": order.order_no, "status": "received"}, \
-                {"Location": url_for("cases.Case", case_id=case_id)}
-        return 200, {"case_id": case_id, "order_no": order.order_no,
-                     "status": handlers.load_case(u, case_id).status}, {}
+            return 201, answer, {"Location": url_for("cases.Case", case_id=case.case_id)}
+        return 200, answer, {}
     return lambda u: problems(lambda: answer(u))
 
 

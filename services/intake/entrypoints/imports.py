@@ -37,6 +37,8 @@ class ImportRow(Schema):
     status = fields.String(required=True, metadata={"description": "ok | error | duplicate"})
     key = fields.String(required=True, metadata={"description": "the row's identity (source, unit, description)"})
     case_id = fields.String(allow_none=True)
+    case_number = fields.String(allow_none=True, metadata={"description": "the case's number (案件编号); null on "
+                                                                          "a dry run, which gives none"})
     errors = fields.Dict(metadata={"description": "column header (中文) -> messages; _row: the row as a whole"})
     duplicate_of_row = fields.Integer(metadata={"description": "an earlier row of this file with the same key"})
     case = fields.Dict(metadata={"description": "ok rows: the case the row becomes and its events"})

@@ -89,6 +89,7 @@ class PointQuery(PageQuery):
 
 class LeadOut(Schema):
     case_id = fields.String(required=True)
+    case_number = fields.String(allow_none=True, metadata={"description": "the case's human number"})
     unit = fields.String(required=True)
     category = fields.String(required=True)
     description = fields.String(required=True)
@@ -159,6 +160,7 @@ class PointPage(Schema):
 class LeadRecorded(Schema):
     """A finding or submission and the case it became."""
     case_id = fields.String(required=True)
+    case_number = fields.String(required=True, metadata={"description": "the case's human number"})
     finding_id = fields.String()
     submission_id = fields.String()
     source_id = fields.String(required=True, metadata={"description": "the inspection or monitoring point"})

@@ -164,8 +164,8 @@ def _record_lead(record: Callable, source_id: str, lead: Lead, own_id: str):
     """A finding or submission: 201 with its id and its case's, Location the case."""
     def run(u, expected):
         source, entry = record(u, source_id, lead, context(), expected)
-        return 201, {own_id: entry[own_id], "case_id": entry["case_id"], "source_id": source_id,
-                     "version": source.version}, {
+        return 201, {own_id: entry[own_id], "case_id": entry["case_id"], "case_number": entry["case_number"],
+                     "source_id": source_id, "version": source.version}, {
             "Location": url_for("cases.Case", case_id=entry["case_id"]), **_etag(source.version)}
     return _command(run)
 

@@ -71,10 +71,10 @@ def create_request(fmt):
                                       complainant=sub.complainant, origin=origin)
         ctx = handlers.Context(actor=f"channel:{client.client_id}", correlation_id=logs.correlation_id.get() or "",
                                now=now(), role="channel")
-        handlers.receive_case(cmd, u, ctx, case_id=case_id)
+        case_number = handlers.receive_case(cmd, u, ctx, case_id=case_id).case_number
         logs.case_id.set(case_id)
-        return 200, [{"service_request_id": case_id, "service_notice": open311.SERVICE_NOTICE,
-                      "account_id": None}], {}
+        return 200, [{"service_request_id": case_id, "service_notice": open311.receipt_notice(case_number),
+                      "account_id": None, "case_number": case_number}], {}
 
     status, body, headers = run_command(uow, f"open311:{client.client_id}", request.headers.get("Idempotency-Key"),
                                         digest, receive)

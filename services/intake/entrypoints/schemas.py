@@ -1,5 +1,5 @@
 """HTTP request and response schemas (marshmallow); the OpenAPI document is generated from them."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from zfcommon.events.catalogue import (CHANNELS, HANDLING_MODES, MEASURES, PRIORITIES, REVEAL_OUTCOMES, SATISFACTION,
                                        UNIT_KINDS)
@@ -8,6 +8,28 @@ from zfcommon.events.catalogue import (CHANNELS, HANDLING_MODES, MEASURES, PRIOR
 class _Strict(Schema):
     class Meta:
         unknown = "raise"
+
+
+class _OneOfTwoNames(_Strict):
+    """One field a command takes under two names: the documented one (docs/STATE-MACHINE.md) and the
+    name the API took before. Exactly one must be given; the command reads it under `STORED`, the
+    name its event records it under."""
+    DOCUMENTED: str
+    STORED: str
+
+    @validates_schema
+    def _exactly_one(self, data, **_):
+        given = [n for n in (self.DOCUMENTED, self.STORED) if n in data]
+        if not given:
+            raise ValidationError(f"必须填写（旧字段名 {self.STORED} 亦可）", self.DOCUMENTED)
+        if len(given) == 2:
+            raise ValidationError(f"{self.DOCUMENTED} 与 {self.STORED} 是同一项，只填其一", self.DOCUMENTED)
+
+    @post_load
+    def _stored_name(self, data, **_):
+        if self.DOCUMENTED in data:
+            data[self.STORED] = data.pop(self.DOCUMENTED)
+        return data
 
 
 class LocationIn(_Strict):
@@ -42,17 +64,12 @@ class CaseIn(_Strict):
 
 
 class CaseCreated(Schema):
-    case_id = fields.String(required=True)
+    case_id = fields.String(required=True, metadata={"description": "the API's id of the case (UUID)"})
+    case_number = fields.String(required=True, metadata={"description": "the human number, e.g. ZF-2026-000123"})
     status = fields.String(required=True)
     version = fields.Integer(required=True)
 
 
-class CaseState(Schema):
-    """The write side's view of a case, read straight from its events (no projection lag)."""
-    case_id = fields.String(required=True)
-    status = fields.String(required=True)
-    version = fields.Integer(required=True)
-    channel = fields.String()
     category = fields.String()
     subject_unit = fields.String()
     priority = fields.String()
@@ -138,11 +155,26 @@ class ExtensionRequestIn(_Strict):
 
 class ExtensionApproveIn(_Strict):
     new_deadline = fields.Date(metadata={"description": "default: the requested date"})
-    comment = fields.String(validate=validate.Length(max=4000))
+    comment = fields.String(validate=validate.Length(max=4000), metadata={"description": "the office's words"})
+
+
+class ExtensionDenyIn(_OneOfTwoNames):
+    """Both extension decisions take the office's words as `comment`; a denial must give them."""
+    DOCUMENTED, STORED = "comment", "reason"
+    comment = _text(metadata={"description": "why the extension is refused"})
+    reason = _text(metadata={"description": "older name of `comment`"})
 
 
 class ReportIn(_Strict):
     text = _text(required=True)
+    attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=50))
+
+
+class DismissalReportIn(_OneOfTwoNames):
+    """查否: the unit's findings (`text` is the older name)."""
+    DOCUMENTED, STORED = "findings", "text"
+    findings = _text(metadata={"description": "what the unit's check found (查否意见)"})
+    text = _text(metadata={"description": "older name of `findings`"})
     attachments = fields.List(fields.Nested(AttachmentIn), load_default=list, validate=validate.Length(max=50))
 
 
@@ -160,6 +192,10 @@ class RecheckIn(_Strict):
     findings = _text(required=True)
     new_deadline = fields.Date()
     measure = fields.String(validate=validate.OneOf(list(MEASURES)))
+
+
+class RecheckChoiceIn(_Strict):
+    reason = _text(required=True, metadata={"description": "why the office chooses this dismissal for re-check"})
 
 
 class ReturnVisitIn(_Strict):
@@ -181,14 +217,18 @@ class MergeIn(_Strict):
 COMMAND_SCHEMAS = {
     "assign": AssignIn, "reassign": ReassignIn, "merge": MergeIn, "accept": Empty, "return": ReasonIn,
     "note_progress": NoteIn, "request_extension": ExtensionRequestIn, "approve_extension": ExtensionApproveIn,
-    "deny_extension": ReasonIn, "report_rectified": ReportIn, "report_not_substantiated": ReportIn,
-    "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "record_recheck": RecheckIn,
-    "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn, "correct_summary": SummaryIn,
+    "deny_extension": ExtensionDenyIn, "report_rectified": ReportIn, "report_not_substantiated": DismissalReportIn,
+    "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "choose_recheck": RecheckChoiceIn,
+    "record_recheck": RecheckIn, "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn,
+    "correct_summary": SummaryIn,
 }
 
 
 class CaseAfter(Schema):
     case_id = fields.String(required=True)
+    case_number = fields.String(allow_none=True, metadata={
+        "description": "the human number (案件编号), e.g. ZF-2026-000123; null only for a case received before "
+                       "numbers existed and not numbered yet"})
     status = fields.String(required=True)
     version = fields.Integer(required=True)
     lead_unit = fields.String(allow_none=True)
@@ -199,7 +239,23 @@ class CaseAfter(Schema):
     extension_pending = fields.Boolean()
     rework_count = fields.Integer()
     recheck_pending = fields.Boolean()
+    recheck_basis = fields.String(allow_none=True, metadata={
+        "description": "why the dismissal is to be re-checked: draw (the random draw) or chosen (by the office)"})
     allowed_commands = fields.List(fields.String(), required=True)
+
+
+class CaseState(CaseAfter):
+    """The write side's view of a case, read straight from its events (no projection lag): what it was
+    received as, where it stands, and the commands allowed now."""
+    channel = fields.String()
+    category = fields.String()
+    subject_unit = fields.String()
+    priority = fields.String()
+    anonymous = fields.Boolean()
+    description = fields.String(metadata={"description": "office and auditors: as received; others: the summary"})
+    summary = fields.String(metadata={"description": "what units, channels and the public read (docs/PRIVACY.md)"})
+    location = fields.Dict(allow_none=True, metadata={"description": "others read its address masked"})
+    origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
 
 
 class AccountabilityIn(_Strict):

@@ -1,5 +1,7 @@
 """`python -m intake.entrypoints.seed`: record the seed taxonomy and default limits once, so every
-service learns them from events. Run by `zf up` and the compose migrate job after migrations."""
+service learns them from events; and give every case received before case numbers existed its number
+(docs/DECISIONS.md "Case numbers"). Run by `zf up` and the compose migrate job after migrations; a second
+run finds nothing to do."""
 from __future__ import annotations
 
 from zfcommon import db
@@ -16,12 +18,18 @@ def main() -> None:
     pool = db.make_pool(settings.database_url, max_size=1, name="intake-seed")
     pool.open()
     try:
-        with UnitOfWork(pool, load_master_key(settings.contact_key)) as uow:
-            ctx = handlers.Context(actor="system:seed", correlation_id="seed",
-                                   now=clock_for(settings.clock_file).now())
+        key = load_master_key(settings.contact_key)
+
+        def new_uow() -> UnitOfWork:
+            return UnitOfWork(pool, key, settings.case_number_prefix)
+        ctx = handlers.Context(actor="system:seed", correlation_id="seed", now=clock_for(settings.clock_file).now())
+        with new_uow() as uow:
             n = handlers.seed_directory(uow, ctx)
             uow.commit()
         print(f"directory seeded with {n} events" if n else "directory already seeded")
+        numbered = handlers.number_earlier_cases(new_uow, ctx)
+        if numbered:
+            print(f"{numbered} cases received before case numbers were numbered")
     finally:
         pool.close()
 

@@ -8,7 +8,7 @@ import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from zfcommon.events import new_event
 from zfcommon.events.catalogue import COMPLAINANT_STREAM, DIRECTORY_STREAM
@@ -99,15 +99,52 @@ def _append(uow: UnitOfWork, versions: dict[str, int], decided: list[domain.NewE
             for i, d in enumerate(items)])
 
 
-def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context, case_id: str | None = None) -> str:
-    """A new case; `case_id` when the channel already told its client the id (Open311's origin ref)."""
+def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context,
+                 case_id: str | None = None) -> domain.Case:
+    """A new case under its case number; `case_id` when the channel already told its client the id
+    (Open311's origin ref). The number is taken last, once the lead is known to be valid, so a refused
+    lead costs no number (a receipt that fails later, or rolls back, still does: docs/DECISIONS.md)."""
     case = domain.Case(case_id or str(uuid.uuid4()))
-    sealed = uow.contacts.seal(case.case_id, cmd.complainant) if cmd.complainant else None
     directory = load_directory(uow)
     if cmd.category not in directory.categories:
         raise domain.InvalidCommand({"category": [f"not in the office's category taxonomy: {cmd.category}"]})
-    _append(uow, {}, domain.receive(case, cmd, sealed), ctx, case.case_id)
-    return case.case_id
+    sealed = uow.contacts.seal(case.case_id, cmd.complainant) if cmd.complainant else None
+    decided = domain.receive(case, cmd, sealed, uow.case_numbers.issue(ctx.now))
+    _append(uow, {}, decided, ctx, case.case_id)
+    for d in decided:
+        case.apply(d.type, d.data)
+    return case
+
+
+def number_case(uow: UnitOfWork, case_id: str, received_at: datetime, ctx: Context) -> str:
+    """Give a case received before case numbers its number, from its receipt's year (one-off)."""
+    case = load_case(uow, case_id)
+    decided = domain.number_case(case, uow.case_numbers.issue(received_at))
+    _append(uow, {case.case_id: case.version}, decided, ctx, case.case_id)
+    return decided[0].data["case_number"]
+
+
+def number_earlier_cases(new_uow: Callable[[], UnitOfWork], ctx: Context, batch: int = 500) -> int:
+    """Number every case received before case numbers existed, in the order they were received, each
+    by a case.numbered event in a transaction of its own (so intake may serve meanwhile: a case a live
+    command moved on in between is simply taken again on the next pass). Returns how many; 0 when none
+    is left, which makes it safe to run at every start."""
+    numbered = 0
+    while True:
+        with new_uow() as uow:
+            pending = uow.case_numbers.unnumbered(batch)
+        done = 0
+        for row in pending:
+            with new_uow() as uow:
+                try:
+                    number_case(uow, row["case_id"], row["received_at"], ctx)
+                except ConcurrencyConflict:
+                    continue
+                uow.commit()
+                done += 1
+        numbered += done
+        if not done:
+            return numbered
 
 
 def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str, Any], ctx: Context,

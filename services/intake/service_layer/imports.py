@@ -12,6 +12,7 @@ from typing import Any
 from ..adapters import spreadsheets
 from ..adapters.import_records import ImportRecords
 from ..domain import ledger_import
+from ..domain.case import with_number
 from .handlers import Context, load_directory
 from .uow import UnitOfWork
 
@@ -78,11 +79,16 @@ def import_ledger(upload: Upload, uow: UnitOfWork, ctx: Context, *, dry_run: boo
     by_row = {p.row: p for p in plans}
     for p in plans:
         if p.status == "ok":
-            uow.events.record(p.new_case_id, 0, [(e.type, e.data) for e in p.events], correlation_id=import_id,
-                              actor=ctx.actor, time=ctx.now)
+            # Numbers are taken only now, when the row is written: a dry run or a refused import costs none.
+            p.case_number = uow.case_numbers.issue(ctx.now)
+            uow.events.record(p.new_case_id, 0, [(e.type, e.data) for e in with_number(p.events, p.case_number)],
+                              correlation_id=import_id, actor=ctx.actor, time=ctx.now)
             p.case_id = p.new_case_id
         elif p.duplicate_of_row is not None:
             p.case_id = by_row[p.duplicate_of_row].case_id
+    numbers = uow.case_numbers.of([p.case_id for p in plans if p.case_id])    # duplicates: their cases' numbers
+    for p in plans:
+        p.case_number = numbers.get(p.case_id)
     report["counts"]["imported"] = report["counts"]["ok"]
     report["rows"] = [p.report() for p in plans]
     records.add({**{k: report[k] for k in ("import_id", "file_sha256", "filename", "format", "sheet",

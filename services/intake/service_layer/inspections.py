@@ -86,8 +86,8 @@ def _record_lead(uow: UnitOfWork, cls: type[Aggregate], source_id: str, lead: Le
     def decide(source: Aggregate) -> list[NewEvent]:
         check(source, lead, local_date(ctx.now))
         own_id = str(uuid.uuid4())
-        case_id = handlers.receive_case(lead.case_command(channel, own_id, source_id), uow, ctx)
-        return recorded(own_id, lead, case_id)
+        case = handlers.receive_case(lead.case_command(channel, own_id, source_id), uow, ctx)
+        return recorded(own_id, lead, case.case_id, case.case_number)
     return _decide(uow, cls, source_id, expected_version, decide, ctx)
 
 

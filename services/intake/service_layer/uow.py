@@ -6,17 +6,21 @@ from psycopg_pool import ConnectionPool
 
 from zfcommon import uow
 
+from ..adapters.case_numbers import CaseNumbers
 from ..adapters.contacts import ContactVault
 from zfcommon.idempotency import IdempotencyKeys
 from ..adapters.request_index import IndexedEventStore
 
 
 class UnitOfWork(uow.UnitOfWork):
-    def __init__(self, pool: ConnectionPool, master_key: AESGCM):
+    def __init__(self, pool: ConnectionPool, master_key: AESGCM, case_number_prefix: str):
         super().__init__(pool)
         self.master_key = master_key
+        self.case_number_prefix = case_number_prefix
 
     def open(self) -> None:
-        self.events = IndexedEventStore(self.conn)     # also keeps the Open311 request index
+        self.case_numbers = CaseNumbers(self.conn, self.case_number_prefix)
+        # The store also records the numbers its events give and keeps the Open311 request index.
+        self.events = IndexedEventStore(self.conn, self.case_numbers)
         self.contacts = ContactVault(self.conn, self.master_key)
         self.idempotency = IdempotencyKeys(self.conn)

@@ -64,7 +64,8 @@ class CaseTimeline(MethodView):
     @blp.response(200, Timeline)
     def get(self, case_id):
         """Every event of the case in order: who did what, when, and what changed."""
-        return {"case_id": case_id, "items": visible(views.case_timeline, case_id)}
+        case_number, items = visible(views.case_timeline, case_id)
+        return {"case_id": case_id, "case_number": case_number, "items": items}
 
 
 @blp.route("/<case_id>/as-of")

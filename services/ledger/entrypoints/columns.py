@@ -50,7 +50,7 @@ def _rate(key: str) -> Callable[[Row], str]:
 
 
 CASES = (
-    Column("案件编号", 38, _text("case_id")),
+    Column("案件编号", 18, _text("case_number")),
     Column("状态", 10, _label(STATUS_LABELS, "status")),
     Column("来源渠道", 12, _label(CHANNELS, "channel")),
     Column("问题类别", 14, _text("category")),
@@ -71,13 +71,14 @@ CASES = (
     Column("延期次数", 8, _text("extension_count")),
     Column("重办次数", 8, _text("rework_count")),
     Column("满意度", 10, _label(SATISFACTION, "satisfaction")),
+    Column("案件ID", 38, _text("case_id")),           # the API's id, to find the case in the system
 )
 # The overdue list also shows how far each case has escalated (notify's ladder, docs/ESCALATION.md).
 ESCALATION_STEP = Column("督办层级", 10, _label(ESCALATION_STEPS, "escalation_step"))
 _BY_HEADER = {c.header: c for c in (*CASES, ESCALATION_STEP)}
 OVERDUE = tuple(_BY_HEADER[h] for h in (
     "案件编号", "状态", "牵头单位", "配合单位", "处置方式", "整改时限", "超期工作日", "签收时限", "签收超期",
-    "督办层级", "来源渠道", "问题类别", "问题描述", "受理时间"))
+    "督办层级", "来源渠道", "问题类别", "问题描述", "受理时间", "案件ID"))
 UNIT_STATS = (
     Column("单位", 24, _text("unit")),
     Column("在办", 8, _text("open")),

@@ -16,7 +16,10 @@ class Location(Schema):
 
 
 class CaseOut(Schema):
-    case_id = fields.String(required=True)
+    case_id = fields.String(required=True, metadata={"description": "the API's id of the case (UUID)"})
+    case_number = fields.String(allow_none=True, metadata={
+        "description": "the human number (案件编号), e.g. ZF-2026-000123; null only for a case received before "
+                       "numbers existed, until it is numbered"})
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     channel = fields.String(required=True, validate=validate.OneOf(list(CHANNELS)))
     category = fields.String(required=True)
@@ -51,6 +54,8 @@ class CaseOut(Schema):
     reopen_count = fields.Integer(required=True)
     recheck_selected = fields.Boolean(allow_none=True)
     recheck_pending = fields.Boolean(required=True)
+    recheck_basis = fields.String(allow_none=True, validate=validate.OneOf(["draw", "chosen"]), metadata={
+        "description": "why the dismissal is to be re-checked: the random draw, or the office's choice"})
     recheck_outcome = fields.String(allow_none=True, validate=validate.OneOf(["upheld", "overturned"]))
     satisfaction = fields.String(allow_none=True, validate=validate.OneOf(SATISFACTION))
     visit_count = fields.Integer(required=True)
@@ -98,6 +103,7 @@ class TimelineEntry(Schema):
 
 class Timeline(Schema):
     case_id = fields.String(required=True)
+    case_number = fields.String(allow_none=True)
     items = fields.List(fields.Nested(TimelineEntry), required=True)
 
 

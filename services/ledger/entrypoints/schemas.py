@@ -57,7 +57,10 @@ class CaseFilter(OverdueFilter):
     received_to = fields.Date(metadata={"description": "received on or before this day (China time)"})
     deadline_from = fields.Date()
     deadline_to = fields.Date()
-    q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "text in the description"})
+    case_number = fields.String(validate=validate.Length(min=1, max=40),
+                                metadata={"description": "exactly this case number (案件编号)"})
+    q = fields.String(validate=validate.Length(min=1, max=100),
+                      metadata={"description": "text in the description, or a whole case number"})
 
     @validates_schema
     def _ranges(self, data, **_):

@@ -50,13 +50,15 @@ def case_detail(conn: psycopg.Connection, case_id: str, scope: Scope, today: dat
     return None if row is None else present(escalations.detail(conn, row), today, repository.calendar(conn), scope)
 
 
-def case_timeline(conn: psycopg.Connection, case_id: str, scope: Scope) -> list[Row] | None:
-    """The case's events; outsiders read each one's data masked (zfcommon.outsiders.event_data)."""
-    if repository.get_case(conn, case_id, scope) is None:
+def case_timeline(conn: psycopg.Connection, case_id: str, scope: Scope) -> tuple[str | None, list[Row]] | None:
+    """The case's number and its events, or None when the reader may not see it; outsiders read each
+    event's data masked (zfcommon.outsiders.event_data)."""
+    case = repository.get_case(conn, case_id, scope)
+    if case is None:
         return None
     entries = repository.timeline(conn, case_id)
-    return entries if scope.full_text else [{**e, "data": outsiders.event_data(e["type"], e["data"])}
-                                            for e in entries]
+    return case["case_number"], entries if scope.full_text else [
+        {**e, "data": outsiders.event_data(e["type"], e["data"])} for e in entries]
 
 
 def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetime) -> Row | None:

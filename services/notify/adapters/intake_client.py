@@ -1,6 +1,7 @@
 """intake over HTTP, for notices: the complainant's phone at send time (`POST /v1/cases/{id}/complainant/reveal`,
 office token: every such read is a recorded reveal, with notify's purpose as its reason) and a rating
-replied by SMS (`POST /v1/cases/{id}/record-return-visit`, the hotline's channel token). Tokens are
+replied by SMS (`POST /v1/cases/{id}/record-return-visit`, office token: the SMS return visit is the
+office's — its signature is on the SMS — for a case of any channel). Tokens are
 minted per call with the shared JWT secret and live five minutes.
 
 The number is returned to the caller and nowhere else: never logged, never stored by notify.
@@ -73,8 +74,8 @@ class IntakeClient:
         return Complainant(True, erased, None if erased else ((doc.get("complainant") or {}).get("phone") or None))
 
     def record_return_visit(self, case_id: str, satisfaction: str, comment: str, idempotency_key: str) -> Answer:
-        """The rating as the hotline would record it; 200, or intake's 404/409/422 problem as it came."""
-        token = issue_token(self.jwt_secret, "channel", SUB, channel="hotline", ttl_seconds=300)
+        """The rating as the office's SMS return visit records it; 200, or intake's 404/409/422 problem as it came."""
+        token = issue_token(self.jwt_secret, "office", SUB, ttl_seconds=300)
         resp = self._call("POST", f"/v1/cases/{quote(case_id, safe='')}/record-return-visit", token,
                           json={"satisfaction": satisfaction, "comment": comment},
                           headers={"Idempotency-Key": idempotency_key})

@@ -34,8 +34,12 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
     """The notice of `kind` for `context` (domain.notices.decide's). `case_link` is a format string
     with {case_id}; `office` signs emails and SMS."""
     case_id = context.get("case_id")
-    full = {"link": None, "order_no": None, **context, "title": notices.KINDS[kind].title, "office": office,
-            "today": today, "short_id": (case_id or "")[:8]}
+    full = {"link": None, "order_no": None, "case_number": None, **context, "title": notices.KINDS[kind].title,
+            "office": office, "today": today}
+    # What people call the case: its number; a notice queued before case numbers, its id's first 8 digits.
+    full["case_ref"] = full["case_number"] or (case_id or "")[:8]
+    # A hotline caller knows the hotline's order number; any other complainant the case number.
+    full["complainant_ref"] = f"工单{full['order_no']}" if full["order_no"] else f"案件{full['case_ref']}"
     if case_id and case_link:
         full["link"] = case_link.format(case_id=case_id)
     template = _env.get_template(f"notices/{kind}.txt")

@@ -14,6 +14,8 @@ from zfcommon.caseview import STATUS_LABELS
 from zfcommon.events import Event
 from zfcommon.workdays import SHANGHAI
 
+from . import watch
+
 SYSTEM = "hotline"
 CONTENT_TYPE = "application/json; charset=utf-8"
 # Statuses in which the case is finished as far as the hotline is concerned (办结); the rest are progress.
@@ -32,23 +34,26 @@ def _local(at: datetime) -> str:
     return at.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
-def _result(after: dict[str, Any]) -> str | None:
+def _result(after: dict[str, Any], joined: str | None) -> str | None:
     if after["status"] == "merged":
-        return f"与案件{after['view']['merged_into']}反映问题相同，已并入该案件办理"
+        return f"与案件{joined or after['view']['merged_into']}反映问题相同，已并入该案件办理"
     return after["last_report"]
 
 
-def callback(before: dict[str, Any] | None, after: dict[str, Any], event: Event) -> str | None:
+def callback(before: dict[str, Any] | None, after: dict[str, Any], event: Event,
+             joined: dict[str, Any] | None = None) -> str | None:
     """The callback body for `event`, or None when the hotline is not told: the case is not one of its
-    work orders, or its status did not change (receipt itself is answered when the order comes in)."""
+    work orders, or its status did not change (receipt itself is answered when the order comes in).
+    `joined` is the watched case a merged case joined, named by its number."""
     order = order_number(after)
     if order is None or before is None or before["status"] == after["status"]:
         return None
     status = after["status"]
     finished = status in FINISHED
-    body = {"工单编号": order, "案件编号": after["case_id"], "状态代码": status, "状态名称": STATUS_LABELS[status],
-            "变更时间": _local(event.time), "承办单位": after["lead_unit"], "是否办结": finished}
+    body = {"工单编号": order, "案件编号": watch.case_number(after), "案件ID": after["case_id"], "状态代码": status,
+            "状态名称": STATUS_LABELS[status], "变更时间": _local(event.time), "承办单位": after["lead_unit"],
+            "是否办结": finished}
     if finished:
-        body["办理结果"] = _result(after)
+        body["办理结果"] = _result(after, watch.case_number(joined))
         body["办结意见"] = outsiders.event_data(event.type, event.data).get(VERDICT_FIELDS.get(event.type, ""))
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"))

@@ -2,10 +2,12 @@
 which channel, what the templates are given, when to try again, masking, and reading an SMS reply.
 
 Units hear of work they must do (交办, 退回重办, 延期, each escalation step, a missed weekly report) by
-email to every contact with an address, and by SMS as well for the kinds that cannot wait. The
-complainant of a 12345 work order hears by SMS that the case was received, is being handled and was
-closed, and is then asked for a satisfaction rating (seed 001: 短信评议). The complainant's number is
-never part of a decision or a template: notify fetches it from intake only to send (docs/NOTICES.md).
+email to every contact with an address, and by SMS as well for the kinds that cannot wait. A named
+complainant hears by SMS that the case was handled (closed, or its dismissal accepted) and is asked for
+a satisfaction rating (seed 001: 短信评议, for every handled case); the caller of a 12345 work order also
+hears that it was received and is being handled. The complainant's number is never part of a decision
+or a template: notify fetches it from intake only to send, and a complainant who left none gets
+nothing (the notice is skipped, saying so; docs/NOTICES.md).
 """
 from __future__ import annotations
 
@@ -81,14 +83,15 @@ def case_context(case: Mapping[str, Any] | None, case_id: str | None) -> dict[st
     them) and only an excerpt of the lead's summary, as units read it (zfcommon.outsiders)."""
     view = (case or {}).get("view") or {}
     summary = outsiders.summary_of(view) if view.get("description") else None
-    return {"case_id": case_id, "category": view.get("category"), "summary": _excerpt(summary),
+    return {"case_id": case_id, "case_number": view.get("case_number"), "category": view.get("category"),
+            "summary": _excerpt(summary),
             "subject_unit": view.get("subject_unit"), "lead_unit": view.get("lead_unit"),
             "deadline": view.get("deadline"), "handling_mode": HANDLING_MODES.get(view.get("handling_mode") or "")}
 
 
-def _is_hotline_complainant(case: Mapping[str, Any]) -> bool:
-    """Only a 12345 work order's caller hears from us, and only if they gave their name (not anonymous)."""
-    return hotline.order_number(case) is not None and not case["view"].get("anonymous", True)
+def _named_complainant(case: Mapping[str, Any]) -> bool:
+    """Only a complainant who gave who they are (not anonymous) can hear from us."""
+    return not case["view"].get("anonymous", True)
 
 
 def _to_units(kind: str, units: Iterable[str], case_id: str | None, context: dict) -> list[Wanted]:
@@ -125,20 +128,25 @@ def _case_notices(event: Event, before: Mapping[str, Any] | None, after: Mapping
                           "comment": data.get("comment")})
     elif name == "extension_denied":
         out += _to_units("extension_denied", [lead], event.subject, {**ctx, "reason": data["reason"]})
-    if _is_hotline_complainant(after):
+    if _named_complainant(after):
         out += _complainant_notices(name, before, after, ctx)
     return out
+
+
+HANDLED = ("closed", "dismissal_accepted")     # the case is handled: the complainant is told and asked to rate
 
 
 def _complainant_notices(name: str, before: Mapping[str, Any] | None, after: Mapping[str, Any],
                          ctx: dict) -> list[Wanted]:
     case_id = after["case_id"]
+    if name in HANDLED:
+        return [Wanted("complainant_closed", None, case_id, ctx), Wanted("visit_request", None, case_id, ctx)]
+    if ctx["order_no"] is None:
+        return []           # receipt and progress: only the 12345 hotline promised its callers those
     if name == "received":
         return [Wanted("complainant_received", None, case_id, ctx)]
     if name == "assigned" and (before is None or before["lead_unit"] is None):    # the first assignment only
         return [Wanted("complainant_assigned", None, case_id, ctx)]
-    if name == "closed":
-        return [Wanted("complainant_closed", None, case_id, ctx), Wanted("visit_request", None, case_id, ctx)]
     return []
 
 

@@ -46,6 +46,11 @@ def evolve(row: dict[str, Any] | None, event: Event) -> dict[str, Any] | None:
             "origin": view["origin"], "last_report": last_report, "view": view}
 
 
+def case_number(row: dict[str, Any] | None) -> str | None:
+    """The watched case's number (案件编号); None for a case received before numbers, until numbered."""
+    return ((row or {}).get("view") or {}).get("case_number")
+
+
 def units(row: dict[str, Any] | None) -> set[str]:
     """The units a case is with: its lead and cooperating units."""
     if row is None:

@@ -53,12 +53,19 @@ def _body(document: dict[str, Any]) -> str:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
 
 
-def event_body(event: Event) -> str:
-    """The event as a structured CloudEvent with its data as outsiders read it (zfcommon.outsiders): never
-    the sealed complainant data, even encrypted (erasure could not reach a copy outside Zhengfeng), and
-    every free text masked, the received description replaced by the summary."""
+# The case's number (案件编号) on every message about a case: a CloudEvents extension attribute, whose
+# names are lower-case letters and digits only, hence `casenumber` for the API's `case_number`.
+CASE_NUMBER_ATTRIBUTE = "casenumber"
+
+
+def event_body(event: Event, case_number: str | None) -> str:
+    """The event as a structured CloudEvent with the case's number and its data as outsiders read it
+    (zfcommon.outsiders): never the sealed complainant data, even encrypted (erasure could not reach a
+    copy outside Zhengfeng), and every free text masked, the received description replaced by the summary."""
     document = event.to_dict()
     document["data"] = outsiders.event_data(event.type, event.data)
+    if case_number:
+        document[CASE_NUMBER_ATTRIBUTE] = case_number
     return _body(document)
 
 

@@ -79,6 +79,8 @@ class RemovalOut(Schema):
 class ExposureOut(Schema):
     id = fields.String(required=True)
     case_id = fields.String(required=True)
+    case_number = fields.Function(lambda row: (row["case"] or {}).get("case_number"), metadata={
+        "description": "the case's number (案件编号) when it was selected"})
     state = fields.String(required=True,
                           metadata={"description": ", ".join(f"{k} ({v})" for k, v in exposure.STATES.items())})
     state_label = fields.String(required=True)

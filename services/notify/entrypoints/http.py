@@ -14,6 +14,7 @@ from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app, principal
 
 from ..adapters import repository
+from ..domain import watch
 from . import bulletins, disclosures, escalations, exposures, interims, notices, public, publishing, reports, subscriptions
 
 blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases notify is watching")
@@ -21,6 +22,7 @@ blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases no
 
 class Watched(Schema):
     case_id = fields.String(required=True)
+    case_number = fields.Function(watch.case_number, metadata={"description": "the case's number (案件编号)"})
     status = fields.String(required=True)
     channel = fields.String(required=True)
     subject_unit = fields.String(required=True)

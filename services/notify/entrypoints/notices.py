@@ -66,6 +66,8 @@ class Notice(Schema):
         "description": "the address or number (a complainant's only masked: 138****1234, once it was sent to); "
                        "null: nobody could be reached"})
     case_id = fields.String(allow_none=True)
+    case_number = fields.String(allow_none=True, metadata={
+        "description": "the case's number (案件编号), when the notice is about one"})
     event_id = fields.String()
     event_type = fields.String()
     subject = fields.String(allow_none=True)

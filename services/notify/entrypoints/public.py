@@ -60,7 +60,8 @@ def _summary(text: str) -> str:
 
 
 def _body_text(public: Mapping[str, Any]) -> str:
-    return public["text"] + (f"\n\n【警示点评】{public['lesson']}" if public["lesson"] else "")
+    number = f"【案件编号】{public['case_number']}\n\n" if public.get("case_number") else ""
+    return number + public["text"] + (f"\n\n【警示点评】{public['lesson']}" if public["lesson"] else "")
 
 
 def _links(row: Mapping[str, Any]) -> dict[str, str]:

@@ -105,7 +105,8 @@ def select(uow: UnitOfWork, body: Row, ctx: Context, new_id: Callable[[], str] =
     exposure_id = new_id()
     facts = {"category": view["category"], "channel": view["channel"],
              "unit": view["lead_unit"] or view["subject_unit"], "status": view["status"],
-             "received_on": local_date(datetime.fromisoformat(view["received_at"])).isoformat()}
+             "received_on": local_date(datetime.fromisoformat(view["received_at"])).isoformat(),
+             "case_number": view.get("case_number")}
     return _record(uow, exposure_id, 0, "selected", {
         "exposure_id": exposure_id, "case_id": case_id, "title": body["title"],
         "category": body.get("category") or view["category"], "lesson": body.get("lesson"), "case": facts}, ctx)
@@ -134,7 +135,8 @@ def redact(uow: UnitOfWork, intake: ComplainantClient, exposure_id: str, body: R
         out = redaction.redact(fields, people, _marks(body))
     except redaction.MarkNotFound as exc:
         raise Invalid(str(exc), {exc.what: {str(exc.index): ["not in the title, category, text or lesson"]}}) from None
-    public = {"unit": row["case"]["unit"], **{f: out.fields[f] for f in EXPOSURE_FIELDS}}
+    public = {"unit": row["case"]["unit"], "case_number": row["case"].get("case_number"),
+              **{f: out.fields[f] for f in EXPOSURE_FIELDS}}
     return _record(uow, exposure_id, row["version"], "redacted", {
         "exposure_id": exposure_id, "public": public, "removed": out.removed, "complainant_checked": checked}, ctx)
 

@@ -16,7 +16,7 @@ from zfcommon.events import Event
 from zfcommon.events.envelope import CONTENT_TYPE as CLOUDEVENT
 
 from ..adapters import deliveries, repository, subscriptions
-from ..domain import hotline, webhooks
+from ..domain import hotline, watch, webhooks
 from . import notices
 
 HOTLINE = "hotline"       # the endpoint name in hotline webhook-ids
@@ -33,11 +33,12 @@ def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool) -> Non
     common = {"case_id": event.subject, "event_id": key, "event_type": event.type, "created_at": now}
     units = webhooks.recipients(before, after)
     if units:
-        body = webhooks.event_body(event)
+        body = webhooks.event_body(event, watch.case_number(after))
         for sub_id in subscriptions.matching(conn, units, event.type):
             deliveries.enqueue(conn, {**common, "id": webhooks.message_id(sub_id, key), "subscription_id": sub_id,
                                       "content_type": CLOUDEVENT, "body": body})
-    callback = hotline.callback(before, after, event) if hotline_on else None
+    joined = repository.get(conn, after["view"]["merged_into"]) if after["status"] == "merged" else None
+    callback = hotline.callback(before, after, event, joined) if hotline_on else None
     if callback:
         deliveries.enqueue(conn, {**common, "id": webhooks.message_id(HOTLINE, key), "subscription_id": None,
                                   "content_type": hotline.CONTENT_TYPE, "body": callback})

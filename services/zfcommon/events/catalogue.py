@@ -72,7 +72,19 @@ class _Masked(_Strict):
                        "to mask. What units, channels and the public read in their place (docs/PRIVACY.md)"})
 
 
+# A case's human number (案件编号): the office's prefix, the receipt's year in China, the year's serial.
+CASE_NUMBER = validate.Regexp(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{4}-[0-9]{6,}$",
+                              error="a case number such as ZF-2026-000123")
+
+
+def case_number_field(**kw) -> fields.String:
+    return fields.String(validate=CASE_NUMBER, metadata={"description": "the human case number (案件编号), "
+                                                                         "e.g. ZF-2026-000123"}, **kw)
+
+
 class CaseReceivedData(_Masked):
+    # Absent only on cases received before numbers existed: a case.numbered event gives them theirs.
+    case_number = case_number_field()
     channel = fields.String(required=True, validate=validate.OneOf(CHANNELS))
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = fields.String(required=True, validate=validate.Length(min=1, max=4000), metadata={
@@ -207,6 +219,12 @@ class DismissalAcceptedData(_Masked):
     recheck = fields.Nested(RecheckDraw, required=True)
 
 
+class RecheckChosenData(_Masked):
+    """The office chose a dismissed case for re-check itself (beside the random draw, which did not pick it)."""
+    reason = _text(required=True, metadata={"description": "why the office chose it"})
+    chosen_by = _name(required=True, metadata={"description": "who chose it (the acting principal)"})
+
+
 class RecheckUpheldData(_Masked):
     findings = _text(required=True)
 
@@ -255,6 +273,9 @@ class ComplainantRevealedData(_Strict):
                            metadata={"description": "why, as the office user (or notify's purpose) stated it"})
     outcome = fields.String(required=True, validate=validate.OneOf(REVEAL_OUTCOMES), metadata={
         "description": "revealed; erased (the data key was destroyed: nothing to show); anonymous (no complainant)"})
+class CaseNumberedData(_Strict):
+    """A number for a case received before case numbers existed (one-off, in receipt order)."""
+    case_number = case_number_field(required=True)
 
 
 class DuplicateAbsorbedData(_Strict):
@@ -355,6 +376,7 @@ class InspectionPlannedData(_Strict):
 class LeadData(_Strict):
     """A problem seen at a unit; `case_id` is the case it was put on the ledger as, in the same transaction."""
     case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    case_number = case_number_field()      # absent on findings recorded before case numbers
     unit = _name(required=True)
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = _text(required=True)
@@ -557,7 +579,7 @@ class CriticismEntry(_Strict):
 class TypicalCase(_Strict):
     """Only what may be shown publicly: never anything of the complainant."""
     case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    case_number = fields.String(allow_none=True, metadata={"description": "its human number (工单编号), if any"})
+    case_number = case_number_field(allow_none=True)     # absent on bulletins drafted before case numbers
     category = fields.String(required=True, validate=validate.Length(min=1, max=100))
     unit = fields.String(required=True, allow_none=True, metadata={
         "description": "the unit responsible: the lead unit, or the subject unit while not assigned"})
@@ -685,6 +707,7 @@ class ExposedCase(_Strict):
     unit = _name(required=True, metadata={"description": "the lead unit, or the unit complained about"})
     status = fields.String(required=True)
     received_on = fields.Date(required=True)
+    case_number = case_number_field(allow_none=True)     # absent on exposures selected before case numbers
 
 
 class ExposurePublic(_Strict):
@@ -696,6 +719,9 @@ class ExposurePublic(_Strict):
     text = fields.String(required=True, validate=validate.Length(min=1, max=40000))
     lesson = fields.String(required=True, allow_none=True, validate=validate.Length(max=8000),
                            metadata={"description": "the office's comment or lesson (警示/点评)"})
+    # The number people may quote (it names the case, never the complainant); absent on texts redacted
+    # before case numbers, null for a case that had none.
+    case_number = case_number_field(allow_none=True)
 
 
 class ExposureSelectedData(_Strict):
@@ -907,6 +933,8 @@ _TYPES = [
     _case("rework_ordered", ReworkOrderedData(), "The office sent the report back to redo (退回重办/补课)."),
     _case("dismissal_accepted", DismissalAcceptedData(),
           "The office accepted the dismissal; the re-check draw is recorded with its inputs."),
+    _case("recheck_chosen", RecheckChosenData(),
+          "The office chose the dismissed case for re-check (复查) itself, beside the random draw: who, and why."),
     _case("recheck_upheld", RecheckUpheldData(), "The re-check confirmed the dismissal (复查属实查否)."),
     _case("recheck_overturned", RecheckOverturnedData(),
           "The re-check found the lead substantiated: the case reopens with a new deadline."),
@@ -920,6 +948,8 @@ _TYPES = [
           "The office corrected the summary of the lead that units, channels and the public read."),
     EventType("cn.zhengfeng.complainant.revealed.v1", COMPLAINANT_TOPIC, ComplainantRevealedData(),
               "A case's sealed complainant record was opened (subject: complainant-<case id>): who, when, why."),
+    _case("numbered", CaseNumberedData(),
+          "A case received before case numbers existed was given its number (案件编号), once."),
     EventType("cn.zhengfeng.accountability.recorded.v1", ACCOUNTABILITY_TOPIC, AccountabilityRecordedData(),
               "An accountability measure was decided (问责); subject is the record id."),
     _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),
