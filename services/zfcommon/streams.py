@@ -4,12 +4,10 @@ store (intake, notify): each registers `digests_blueprint()` in its create_app."
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from . import eventstore
-from .auth import require_role
-from .web import principal
+from .blueprint import Blueprint
 
 
 class DigestQuery(Schema):
@@ -23,11 +21,11 @@ def digests_blueprint() -> Blueprint:
     blp = Blueprint("streams", __name__, url_prefix="/v1/streams", description="Event store digests")
 
     @blp.route("/digests", methods=["GET"])
+    @blp.roles("auditor", "office")
     @blp.arguments(DigestQuery, location="query", unknown=None)
     def stream_digests(query):
         """Per stream: event count and SHA-256 of the event ids in order — for audit's reconciliation.
         Follow `next_after` (null on the last page)."""
-        require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
             rows = eventstore.stream_digests(conn, after=query["after"], until=query["until"].isoformat(),
                                              limit=query["limit"])

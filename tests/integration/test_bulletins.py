@@ -157,7 +157,8 @@ def test_a_bulletin_is_drafted_reviewed_published_and_rebuilt_from_the_trail(pg,
     assert (redrafted.json["state"], redrafted.json["revision"]) == ("drafted", 3)
     assert by_unit(redrafted.json)[HOUSING]["received"] == 5 and redrafted.json["data"]["typical_cases"] == [typical]
     own = client.post("/v1/bulletins/2024-05/review", json={"decision": "approved"}, headers=OFFICE)
-    assert own.status_code == 403 and "four-eyes" in own.json["detail"]      # the drafter may not approve
+    assert own.status_code == 403 and own.json["code"] == "bulletin.four_eyes"   # the drafter may not approve
+    assert "双人审核" in own.json["detail"]
     approved = client.post("/v1/bulletins/2024-05/review", json={"decision": "approved", "comments": "同意"},
                            headers=REVIEWER)
     assert approved.json["state"] == "approved"

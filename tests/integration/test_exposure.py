@@ -192,7 +192,7 @@ def test_an_exposure_is_selected_redacted_approved_by_another_office_user_publis
 
     # Four eyes: alice redacted it, so alice may not approve it; bob may, naming what he read.
     same = pipeline.notify.post(f"/v1/exposures/{exp['id']}/approve", json={}, headers=ALICE)
-    assert same.status_code == 403 and "four-eyes" in same.get_json()["detail"]
+    assert same.status_code == 403 and same.get_json()["code"] == "exposure.four_eyes"
     stale = pipeline.notify.post(f"/v1/exposures/{exp['id']}/approve", json={"revision": 1}, headers=BOB)
     assert stale.status_code == 409 and stale.get_json()["revision"] == red["revision"]
     approved = pipeline.post(f"/v1/exposures/{exp['id']}/approve", {"revision": red["revision"]}, headers=BOB)
@@ -246,7 +246,7 @@ def test_bad_requests_store_nothing(pipeline):
     missing = pipeline.notify.post(f"/v1/exposures/{exp['id']}/redaction", json={"remove": ["推诿", "没有的词"]},
                                    headers=ALICE)
     assert missing.status_code == 422
-    assert missing.get_json()["errors"] == {"remove": {"1": ["not in the title, category, text or lesson"]}}
+    assert missing.get_json()["errors"] == {"remove": {"1": ["标题、类别、正文和点评中都没有这段文字"]}}
     span = pipeline.notify.post(f"/v1/exposures/{exp['id']}/redaction", json={"spans": [{"start": 3, "end": 99}]},
                                 headers=ALICE)
     assert span.status_code == 422 and "spans" in span.get_json()["errors"]

@@ -7,10 +7,10 @@ import logging
 
 import psycopg
 from flask import Blueprint as FlaskBlueprint, Response, current_app, request
-from flask_smorest import Blueprint
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from zfcommon.blueprint import Blueprint
 from zfcommon.events.catalogue import DIRECTORY_STREAM
 from zfcommon.problem import Problem
 
@@ -139,7 +139,7 @@ def _error(exc: Exception) -> Response:
         return errors(fmt, 400, [(k, " ".join(v)) for k, v in exc.extensions.get("errors", {}).items()]
                       or [("request", exc.detail or exc.title)])
     if isinstance(exc, HTTPException):
-        return errors(fmt, 400, [("request", f"{exc.code} {exc.name}")])
+        return errors(fmt, 400, [("request", f"请求无法处理（HTTP {exc.code}）")])
     if isinstance(exc, (psycopg.OperationalError, PoolTimeout)):
         log.warning("database_unavailable", extra={"error": str(exc)[:300]})
         return errors(fmt, 400, [("service", "服务暂时不可用,本次提交未保存,请稍后重试")], {"Retry-After": "1"})

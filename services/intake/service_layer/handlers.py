@@ -37,7 +37,7 @@ class Context:
 
 class CaseNotFound(Exception):
     def __init__(self, case_id: str):
-        super().__init__(f"no case {case_id}")
+        super().__init__(f"没有案件 {case_id}")
         self.case_id = case_id
 
 
@@ -96,7 +96,8 @@ def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context, ca
     sealed = uow.contacts.seal(case.case_id, cmd.complainant) if cmd.complainant else None
     directory = load_directory(uow)
     if cmd.category not in directory.categories:
-        raise domain.InvalidCommand({"category": [f"not in the office's category taxonomy: {cmd.category}"]})
+        raise domain.InvalidCommand({"category": [f"不在正风办的问题类别中：{cmd.category}"]},
+                                    code="case.category_unknown")
     _append(uow, {}, domain.receive(case, cmd, sealed), ctx, case.case_id)
     return case.case_id
 

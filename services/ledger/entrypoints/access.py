@@ -6,8 +6,7 @@ from datetime import date
 from flask import current_app
 from psycopg_pool import ConnectionPool
 
-from zfcommon.auth import Principal, own_source
-from zfcommon.problem import Forbidden
+from zfcommon.auth import Principal, own_source, role_refused
 from zfcommon.web import principal
 
 from ..adapters.filters import Scope
@@ -19,7 +18,7 @@ def scope_for(who: Principal) -> Scope:
     """office and auditor see every case; a unit the cases it leads or cooperates on; a channel the
     cases it brought in. The public reads nothing here."""
     if who.role not in READERS:
-        raise Forbidden(f"role {who.role!r} may not read the ledger; allowed: {', '.join(READERS)}")
+        raise role_refused(who.role, READERS)
     if who.role == "unit":
         return Scope(unit=who.unit)
     if who.role == "channel":

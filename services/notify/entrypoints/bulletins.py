@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from zfcommon.auth import require_role
+from zfcommon.blueprint import EVERYONE, Blueprint
 from zfcommon.events.catalogue import BulletinRulesData
 from zfcommon.web import principal
 
@@ -22,6 +21,7 @@ blp = Blueprint("bulletins", __name__, url_prefix="/v1/bulletins",
 
 @blp.route("")
 class Bulletins(MethodView):
+    @blp.roles(*EVERYONE)
     @blp.response(200, PublicationList)
     def get(self):
         """Bulletins, newest month first: all for the office and auditors, the published ones for others."""
@@ -29,6 +29,7 @@ class Bulletins(MethodView):
             rows = tables.listing(conn, "bulletin", published_only=principal().role not in INSIDERS)
         return {"items": [shown("bulletin", r) for r in rows]}
 
+    @blp.roles("office")
     @blp.arguments(DraftIn)
     @blp.alt_response(201, schema=Publication, description="drafted")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -40,14 +41,15 @@ class Bulletins(MethodView):
 
 @blp.route("/rules")
 class Rules(MethodView):
+    @blp.roles(*INSIDERS)
     @blp.response(200, RulesOut)
     def get(self):
         """The assessment score's base, points per deduction and minimum cases now in force."""
-        require_role(principal(), *INSIDERS)
         with current_app.extensions["zf_pool"].connection() as conn:
             rules, version = tables.rules(conn)
         return {"rules": rules, "version": version}
 
+    @blp.roles("office")
     @blp.arguments(BulletinRulesData)
     @blp.alt_response(200, schema=RulesOut, description="the rules now in force")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -59,6 +61,7 @@ class Rules(MethodView):
 
 @blp.route("/<key>")
 class Bulletin(MethodView):
+    @blp.roles(*EVERYONE)
     @blp.response(200, Publication)
     def get(self, key):
         """The bulletin (key: YYYY-MM): each unit's figures, deductions, score and rank, criticism, typical cases."""
@@ -67,6 +70,7 @@ class Bulletin(MethodView):
 
 @blp.route("/<key>.<any(html, pdf, xlsx):fmt>")
 class BulletinFile(MethodView):
+    @blp.roles(*EVERYONE)
     @blp.doc(**FILES_DOC)
     def get(self, key, fmt):
         """The bulletin as an HTML page, a PDF (charts; the Chinese font embedded) or an XLSX workbook."""
@@ -74,6 +78,7 @@ class BulletinFile(MethodView):
 
 
 @blp.route("/<key>/redraft", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(RedraftIn)
 @blp.alt_response(200, schema=Publication, description="redrafted")
 @blp.doc(parameters=[IDEMPOTENCY])
@@ -84,6 +89,7 @@ def redraft(body, key):
 
 
 @blp.route("/<key>/review", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(ReviewIn)
 @blp.alt_response(200, schema=Publication, description="reviewed")
 @blp.doc(parameters=[IDEMPOTENCY])
@@ -94,6 +100,7 @@ def review(body, key):
 
 
 @blp.route("/<key>/publish", methods=["POST"])
+@blp.roles("office")
 @blp.alt_response(200, schema=Publication, description="published")
 @blp.doc(parameters=[IDEMPOTENCY])
 def publish(key):
