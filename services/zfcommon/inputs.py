@@ -7,8 +7,9 @@ the answer is a 4xx problem naming the field or parameter, never a 500 from deep
 - JSON bodies (`decode_json`): syntax, duplicate keys (which value would count?), nesting deeper than
   MAX_DEPTH (the decoder recurses), NaN and Infinity (not JSON, and jsonb refuses them), and a body
   sent as another type than JSON (415 naming both types) instead of "missing" for every field.
-- Loaded values (`RequestParser.parse`): integers beyond PostgreSQL's bigint, and dates or times
-  before the year 1000 or beyond what can be expressed in UTC.
+- Loaded values (`RequestParser.parse`): integers beyond PostgreSQL's bigint, dates or times before
+  the year 1000 or beyond what can be expressed in UTC, and UTC offsets no zone has (beyond ±14:00:
+  RFC 3339 allows ±23:59, PostgreSQL refuses beyond ±15:59).
 
 Problems raised here carry stable codes (`input.*`, `json.*`) and Chinese details; marshmallow's own
 messages are put into Chinese by zfcommon.messages.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator
 
 from flask import Request, request
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_DEPTH = 32
 INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1          # PostgreSQL bigint
 MIN_YEAR = 1000
+MAX_OFFSET = timedelta(hours=14)                    # Kiribati: the furthest any zone is from UTC
 # C0 and C1 controls except tab, line feed and carriage return (descriptions have lines), and lone surrogates.
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # Header values arrive as latin-1: bytes 0x80-0x9f may be part of a UTF-8 character, so only C0 and DEL.
@@ -190,6 +192,8 @@ def _range_problem(value: Any) -> str | None:
     if isinstance(value, (date, datetime)) and value.year < MIN_YEAR:
         return f"年份须在 {MIN_YEAR} 到 9999 之间"
     if isinstance(value, datetime) and value.tzinfo is not None:
+        if abs(value.utcoffset()) > MAX_OFFSET:
+            return "时区偏移须在 -14:00 到 +14:00 之间"
         try:
             value.astimezone(timezone.utc)
         except OverflowError:

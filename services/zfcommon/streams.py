@@ -10,6 +10,17 @@ from . import eventstore
 from .blueprint import Blueprint
 
 
+class StreamDigest(Schema):
+    stream_id = fields.String(required=True)
+    count = fields.Integer(required=True, metadata={"description": "events with time before `until`"})
+    digest = fields.String(required=True, metadata={"description": "hex SHA-256 of the event ids joined by ','"})
+
+
+class DigestPage(Schema):
+    streams = fields.List(fields.Nested(StreamDigest), required=True)
+    next_after = fields.String(allow_none=True, required=True, metadata={"description": "null on the last page"})
+
+
 class DigestQuery(Schema):
     until = fields.AwareDateTime(required=True, metadata={"description": "only events with time before this"})
     after = fields.String(load_default="", metadata={"description": "the last stream id of the previous page"})
@@ -23,6 +34,7 @@ def digests_blueprint() -> Blueprint:
     @blp.route("/digests", methods=["GET"])
     @blp.roles("auditor", "office")
     @blp.arguments(DigestQuery, location="query", unknown=None)
+    @blp.response(200, DigestPage)
     def stream_digests(query):
         """Per stream: event count and SHA-256 of the event ids in order — for audit's reconciliation.
         Follow `next_after` (null on the last page)."""

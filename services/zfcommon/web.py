@@ -105,7 +105,7 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
         status = exc.code or 500
-        title, code, detail = HTTP_PROBLEMS.get(status, (exc.name, f"http_{status}", exc.name))
+        title, code, detail = HTTP_PROBLEMS.get(status, (exc.name, "http_error", exc.name))
         headers = {k: v for k, v in exc.get_headers() if k == "Allow"}
         log.info("problem_answered", extra={"status": status, "code": code, "reason": exc.description})
         return response(status, {"type": "about:blank", "title": title, "status": status, "code": code,

@@ -99,7 +99,8 @@ def verify(secrets_: Iterable[str], headers: Mapping[str, str], body: bytes, now
         raise WebhookVerificationError("timestamp_invalid",
                                        "webhook-timestamp is not a whole number of Unix seconds") from None
     if abs(now - timestamp) > TOLERANCE_SECONDS:
-        raise WebhookVerificationError("timestamp_out_of_tolerance", "webhook-timestamp is more than 5 minutes from now")
+        raise WebhookVerificationError("timestamp_out_of_tolerance",
+                                       "webhook-timestamp is more than 5 minutes from now")
     wanted = {_mac(secret_key(s), msg_id, timestamp, body).encode() for s in secrets_}
     for candidate in sigs.split(" "):
         version, _, value = candidate.partition(",")

@@ -138,7 +138,8 @@ def test_the_hook_is_signature_gated_not_token_gated(client, admin_url):
     for role in ("office", "channel"):
         token = bearer(role, channel="hotline") if role == "channel" else bearer(role)
         resp = client.post(PATH, data=body, headers={**token, "Content-Type": "application/json"})
-        assert resp.status_code == 401 and resp.json["code"] == "webhook.headers_missing", "a token alone is no signature"
+        assert resp.status_code == 401, "a token alone is no signature"
+        assert resp.json["code"] == "webhook.headers_missing"
     assert stored_nothing(admin_url)
     assert client.post(PATH, data=body, headers=signed(body)).status_code == 201, "no token needed"
     assert client.get("/v1/hooks/nothing-here").status_code == 401, "only the hook itself is exempt"
@@ -189,8 +190,7 @@ def test_other_kinds_are_acknowledged_without_a_case(client, admin_url, kind):
     (b'{"\xe5\xb7\xa5": ', "application/json", 400, "json.malformed", "JSON"),
     (b"\xff\xfe", "application/json", 400, "json.malformed", "JSON"),
     (b"[1, 2]", "application/json", 422, "hotline.not_an_object", "JSON 对象"),
-    (b'{"\xe5\xb7\xa5\xe5\x8d\x95\xe7\xbc\x96\xe5\x8f\xb7": "A", "\xe5\xb7\xa5\xe5\x8d\x95\xe7\xbc\x96\xe5\x8f\xb7": "B"}',
-     "application/json", 422, "json.duplicate_key", "工单编号"),
+    ('{"工单编号": "A", "工单编号": "B"}'.encode(), "application/json", 422, "json.duplicate_key", "工单编号"),
     (encode(hotline_order(诉求内容="窗口\u0000推诿")), "application/json", 422, "input.forbidden_character", "诉求内容"),
     (encode(hotline_order(建议承办单位=...)), "application/json", 422, "hotline.invalid_order", "建议承办单位"),
     (encode(hotline_order(诉求类型=...)), "application/json", 422, "hotline.invalid_order", "诉求类型"),

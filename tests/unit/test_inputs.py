@@ -72,6 +72,11 @@ def test_loaded_integers_beyond_bigint_and_years_before_1000_are_named():
     assert set(errors) == {"offset", "nested", "at"} and set(errors["nested"]) == {0}
 
 
+def test_an_offset_no_time_zone_has_is_named():
+    assert "at" in inputs.out_of_range({"at": datetime(2026, 1, 1, tzinfo=timezone(-timedelta(hours=20, minutes=26)))})
+    assert inputs.out_of_range({"at": datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=14)))}) == {}
+
+
 def test_a_time_that_cannot_be_expressed_in_utc_is_named():
     late = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-14)))
     assert "at" in inputs.out_of_range({"at": late})

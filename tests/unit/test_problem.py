@@ -5,8 +5,10 @@ import pytest
 
 from zfcommon import problem
 
-KINDS = [(problem.Problem, 500, "internal", "internal_error"), (problem.BadRequest, 400, "bad-request", "bad_request"),
-         (problem.Unauthorized, 401, "unauthorized", "unauthorized"), (problem.Forbidden, 403, "forbidden", "forbidden"),
+KINDS = [(problem.Problem, 500, "internal", "internal_error"),
+         (problem.BadRequest, 400, "bad-request", "bad_request"),
+         (problem.Unauthorized, 401, "unauthorized", "unauthorized"),
+         (problem.Forbidden, 403, "forbidden", "forbidden"),
          (problem.NotFound, 404, "not-found", "not_found"), (problem.Conflict, 409, "conflict", "conflict"),
          (problem.PayloadTooLarge, 413, "too-large", "payload_too_large"),
          (problem.UnsupportedMediaType, 415, "unsupported-media-type", "unsupported_media_type"),

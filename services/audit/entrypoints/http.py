@@ -99,6 +99,13 @@ class AsOfQuery(Schema):
     at = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 instant"})
 
 
+class CaseAsOfOut(Schema):
+    as_of = fields.String(required=True, metadata={"format": "date-time"})
+    case = fields.Dict(required=True, metadata={"description": "the case folded by zfcommon.caseview"})
+    trail_seqs = fields.List(fields.Integer(), required=True,
+                             metadata={"description": "the entries it was rebuilt from"})
+
+
 cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Cases rebuilt from the trail")
 
 
@@ -106,6 +113,7 @@ cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Ca
 class CaseAsOf(MethodView):
     @cases_blp.roles(*READERS)
     @cases_blp.arguments(AsOfQuery, location="query", unknown=None)
+    @cases_blp.response(200, CaseAsOfOut)
     def get(self, query, case_id):
         """A case rebuilt from the trail as of any time, with the same fold the ledger uses
         (zfcommon.caseview), plus the trail entries it was rebuilt from."""
@@ -132,6 +140,7 @@ recon_blp = Blueprint("reconciliation", __name__, url_prefix="/v1/reconciliation
 class Reconciliation(MethodView):
     @recon_blp.roles(*READERS)
     @recon_blp.response(200, ReconciliationOut)
+    @recon_blp.alt_response(404, description="no reconciliation has run yet")
     def get(self):
         """The latest reconciliation's result of each source (intake, notify), with totals."""
         with current_app.extensions["zf_pool"].connection() as conn:

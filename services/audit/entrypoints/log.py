@@ -65,6 +65,60 @@ class Entries(Schema):
             raise ValidationError("end 须 ≥ start，且最多比 start 大 999", "end")
 
 
+class SignedTreeHead(Schema):
+    tree_size = fields.Integer(required=True)
+    timestamp = fields.Integer(required=True, metadata={"description": "milliseconds since the epoch"})
+    sha256_root_hash = fields.String(required=True, metadata={"description": "base64"})
+    tree_head_signature = fields.String(required=True, metadata={"description": "base64 Ed25519 signature"})
+    key_id = fields.String(required=True)
+    checkpoint = fields.String(required=True, metadata={"description": "the same head as a C2SP signed note"})
+
+
+class PublicKey(Schema):
+    key_id = fields.String(required=True)
+    origin = fields.String(required=True)
+    public_key = fields.String(required=True, metadata={"description": "base64 Ed25519 public key"})
+    algorithm = fields.String(required=True)
+    first_used = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class PublicKeys(Schema):
+    keys = fields.List(fields.Nested(PublicKey), required=True)
+
+
+class ConsistencyOut(Schema):
+    consistency = fields.List(fields.String(), required=True, metadata={"description": "base64 hashes"})
+
+
+class InclusionOut(Schema):
+    leaf_index = fields.Integer(required=True)
+    audit_path = fields.List(fields.String(), required=True, metadata={"description": "base64 hashes"})
+
+
+class Entry(Schema):
+    leaf_index = fields.Integer(required=True)
+    leaf_input = fields.String(required=True, metadata={"description": "base64 of the canonical event bytes"})
+    event = fields.Dict(required=True, metadata={"description": "the CloudEvent"})
+
+
+class EntriesOut(Schema):
+    entries = fields.List(fields.Nested(Entry), required=True)
+
+
+class Leaf(Schema):
+    leaf_index = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True, metadata={"description": "base64"})
+    event = fields.Dict(required=True, metadata={"description": "the CloudEvent"})
+
+
+class LeavesOut(Schema):
+    case_id = fields.String(required=True)
+    leaves = fields.List(fields.Nested(Leaf), required=True)
+
+
+NO_HEAD = "no tree head has been signed yet"
+
+
 def _latest() -> dict:
     with _conn() as conn:
         h = heads.latest(conn)
@@ -76,6 +130,8 @@ def _latest() -> dict:
 @blp.route("/sth")
 class LatestHead(MethodView):
     @blp.roles(*READERS)
+    @blp.response(200, SignedTreeHead)
+    @blp.alt_response(404, description=NO_HEAD)
     def get(self):
         """The latest signed tree head."""
         return _head_json(_latest())
@@ -84,14 +140,18 @@ class LatestHead(MethodView):
 @blp.route("/checkpoint")
 class Checkpoint(MethodView):
     @blp.roles(*READERS)
+    @blp.doc(responses={"200": {"description": "C2SP signed note",
+                                "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, description=NO_HEAD)
     def get(self):
         """The latest signed tree head as a C2SP signed note (text/plain)."""
         return Response(_latest()["checkpoint"], mimetype="text/plain")
 
 
 @blp.route("/public-keys")
-class PublicKeys(MethodView):
+class SigningKeys(MethodView):
     @blp.roles(*READERS)
+    @blp.response(200, PublicKeys)
     def get(self):
         """Every key that ever signed a head (rotation keeps old heads verifiable)."""
         with _conn() as conn:
@@ -104,6 +164,7 @@ class PublicKeys(MethodView):
 class ConsistencyProof(MethodView):
     @blp.roles(*READERS)
     @blp.arguments(Consistency, **Q)
+    @blp.response(200, ConsistencyOut)
     def get(self, q):
         """Consistency proof between two signed tree sizes."""
         with _conn() as conn:
@@ -116,6 +177,8 @@ class ConsistencyProof(MethodView):
 class InclusionProof(MethodView):
     @blp.roles(*READERS)
     @blp.arguments(ProofByHash, **Q)
+    @blp.response(200, InclusionOut)
+    @blp.alt_response(404, description="no such leaf in a tree of that size")
     def get(self, q):
         """Inclusion proof of a leaf (by its hash) in the tree of a signed size."""
         try:
@@ -136,6 +199,7 @@ class InclusionProof(MethodView):
 class LogEntries(MethodView):
     @blp.roles(*READERS)
     @blp.arguments(Entries, **Q)
+    @blp.response(200, EntriesOut)
     def get(self, q):
         """Entries start..end (inclusive): the leaf input (canonical event bytes) and the event."""
         with _conn() as conn:
@@ -148,6 +212,7 @@ class LogEntries(MethodView):
 @blp.route("/cases/<case_id>/leaves")
 class CaseLeaves(MethodView):
     @blp.roles(*READERS)
+    @blp.response(200, LeavesOut)
     def get(self, case_id):
         """The leaves of one case: index, hash and event."""
         with _conn() as conn:

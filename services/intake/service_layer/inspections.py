@@ -41,7 +41,7 @@ def load(uow: UnitOfWork, cls: type[Aggregate], stream_id: str) -> Aggregate:
     history = uow.events.load(stream_id) if stream_id.startswith(prefix) else []
     if not history:
         raise SourceNotFound(f"没有{what} {stream_id}",
-                             "inspection.not_found" if cls is Inspection else "monitoring_point.not_found")
+                             code="inspection.not_found" if cls is Inspection else "monitoring_point.not_found")
     return cls.replay(stream_id, _history(history))
 
 

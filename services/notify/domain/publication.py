@@ -33,8 +33,6 @@ class SameReviewer(Exception):
     """Four eyes: whoever prepared a text (drafted a bulletin, redacted an exposure) may not approve it
     (HTTP 403)."""
 
-    code = "four_eyes"
-
     def __init__(self, actor: str, did: str):
         super().__init__(f"{actor} {did}，须由另一位正风办人员审核通过（双人审核）")
 

@@ -211,11 +211,12 @@ def filing(history: History, unit: str, week: Week, body: Mapping[str, Any], *, 
     current = history.filed.get(str(week))
     corrects = body.get("corrects")
     if current is None and corrects:
-        raise Invalid({"corrects": [f"{unit} 尚未报送 {week} 的周报告，无可更正"]}, "report.nothing_to_correct")
+        raise Invalid({"corrects": [f"{unit} 尚未报送 {week} 的周报告，无可更正"]}, code="report.nothing_to_correct")
     if current is not None and corrects != current["id"]:
         raise Refused(f"{unit} 已报送 {week} 的周报告；如需更正，请在 corrects 中写明所更正的报送编号"
                       if not corrects else f"{corrects} 不是 {unit} {week} 最新的一次报送",
-                      "report.already_filed" if not corrects else "report.stale_correction", current=current["id"])
+                      code="report.already_filed" if not corrects else "report.stale_correction",
+                      current=current["id"])
     return {
         "unit": unit, "week": str(week), "zero": bool(body.get("zero")),
         "progress": [{"case_id": p["case_id"], "note": p["note"]} for p in body.get("progress") or []],
@@ -335,9 +336,9 @@ def spot_check_result(months: Mapping[str, Any], month: str, unit: str, finding:
                       note: str | None) -> dict[str, Any]:
     """A finding for a unit drawn in the month, once. Raises Invalid or Refused."""
     if month not in months:
-        raise Invalid({"month": [f"{month} 尚未抽取零报告抽查对象"]}, "spot_check.not_drawn")
+        raise Invalid({"month": [f"{month} 尚未抽取零报告抽查对象"]}, code="spot_check.not_drawn")
     if unit not in months[month]["drawn"]["selected"]:
-        raise Invalid({"unit": [f"{unit} 未被抽中为 {month} 的抽查对象"]}, "spot_check.unit_not_drawn")
+        raise Invalid({"unit": [f"{unit} 未被抽中为 {month} 的抽查对象"]}, code="spot_check.unit_not_drawn")
     if unit in months[month]["results"]:
-        raise Refused(f"{unit} {month} 的抽查结果已经记录过", "spot_check.already_recorded")
+        raise Refused(f"{unit} {month} 的抽查结果已经记录过", code="spot_check.already_recorded")
     return {"month": month, "unit": unit, "finding": finding, "note": note}

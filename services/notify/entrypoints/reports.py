@@ -174,8 +174,13 @@ class ReportingConfigIn(ReportingConfigData):
     start_week = fields.String(validate=WEEK_FORMAT, metadata={"description": "default: the one in force"})
 
 
+class ReportingConfigShown(ReportingConfigData):
+    start_week = fields.String(required=True, allow_none=True, metadata={
+        "description": "the first week units report for; null until the scheduler first runs"})
+
+
 class ReportingConfigOut(Schema):
-    config = fields.Nested(ReportingConfigData, required=True, metadata={
+    config = fields.Nested(ReportingConfigShown, required=True, metadata={
         "description": f"due_rule: {', '.join(DUE_RULES)}; start_week null until the scheduler first runs"})
     version = fields.Integer(required=True, metadata={"description": "0: the defaults, never recorded"})
     set_by = fields.String(allow_none=True, required=True)

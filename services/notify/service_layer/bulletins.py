@@ -83,7 +83,7 @@ def set_rules(uow: UnitOfWork, rules: Row, ctx: Context) -> tuple[Row, int]:
 def _ended(what: str, key: str, last: date, ctx: Context) -> None:
     if last >= local_date(ctx.now):
         raise Invalid(f"{key} 尚未结束", {what: [f"须覆盖完整的{PERIOD_NAMES[what]}；{key} 于 {last.isoformat()} 结束"]},
-                      "publication.period_not_over")
+                      code="publication.period_not_over")
 
 
 def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) -> list[Row]:
@@ -97,7 +97,7 @@ def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) 
             who = intake.identities([case["case_id"], *case.get("duplicates", ())])
             found.append(bulletin.typical_case(case, pick.get("text"), who))
     if errors:
-        raise Invalid("以下典型案例在台账中找不到", {"typical_cases": errors}, "bulletin.typical_case_unknown")
+        raise Invalid("以下典型案例在台账中找不到", {"typical_cases": errors}, code="bulletin.typical_case_unknown")
     return found
 
 
@@ -141,7 +141,7 @@ def draft_disclosure(uow: UnitOfWork, ledger: LedgerClient, quarter: str, ctx: C
         try:
             due = disclosure.due(quarter, officecalendar.calendar(uow.conn))
         except CalendarGap as gap:
-            raise Invalid(str(gap), {"quarter": [str(gap)]}, "calendar.year_missing") from None
+            raise Invalid(str(gap), {"quarter": [str(gap)]}, code="calendar.year_missing") from None
         stats = ledger.unit_stats(first, last, channel=disclosure.CHANNEL)
         totals, units = disclosure.figures(stats["items"], stats["min_rate_base"])
         return "drafted", {"quarter": quarter, "channel": disclosure.CHANNEL, "due": due.isoformat(),

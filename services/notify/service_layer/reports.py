@@ -60,7 +60,8 @@ def _append(uow: UnitOfWork, stream: str, version: int, decided: list[tuple[str,
                                    actor=actor, time=now)
     except InvalidEvent as exc:
         errors = exc.errors.get("data", exc.errors)
-        raise Invalid({k: v if isinstance(v, list) else [str(v)] for k, v in errors.items()}, "event.invalid") from None
+        raise Invalid({k: v if isinstance(v, list) else [str(v)] for k, v in errors.items()},
+                      code="event.invalid") from None
     for event in events:
         tables.apply(uow.conn, event)
     return events
@@ -125,7 +126,7 @@ def _check_cases(uow: UnitOfWork, unit: str, progress: list[Mapping[str, Any]]) 
         "SELECT case_id, lead_unit, cooperating_units FROM watched_cases WHERE case_id = ANY(%s)", (ids,))}
     bad = [i for i in ids if i not in rows or unit not in (rows[i]["lead_unit"], *rows[i]["cooperating_units"])]
     if bad:
-        raise Invalid({"progress": [f"不是 {unit} 牵头或配合办理的案件：{'、'.join(bad)}"]}, "report.case_not_of_unit")
+        raise Invalid({"progress": [f"不是 {unit} 牵头或配合办理的案件：{'、'.join(bad)}"]}, code="report.case_not_of_unit")
 
 
 def due(week: Week, rule: str, calendar: WorkCalendar) -> date | None:
@@ -144,7 +145,7 @@ def file_report(uow: UnitOfWork, unit: str, body: Mapping[str, Any], *, actor: s
     week = reports.check_filing(body, today)
     found = directory.unit(uow.conn, unit)
     if found is None or not found["active"]:
-        raise Invalid({"unit": [f"不是名录中的在用单位：{unit}"]}, "report.unit_unknown")
+        raise Invalid({"unit": [f"不是名录中的在用单位：{unit}"]}, code="report.unit_unknown")
     _check_cases(uow, unit, body.get("progress") or [])
     rule = rules(uow).config["due_rule"]
     due_on = due(week, rule, officecalendar.calendar(uow.conn))
@@ -256,15 +257,15 @@ def draw_spot_check(uow: UnitOfWork, month: str, *, actor: str, now: datetime, s
         try:
             opens = reports.draw_day(month, config["due_rule"], officecalendar.calendar(uow.conn))
         except CalendarGap as gap:
-            raise Invalid({"month": [str(gap)]}, "calendar.year_missing") from None
+            raise Invalid({"month": [str(gap)]}, code="calendar.year_missing") from None
         if local_date(now) < opens:
             raise Invalid({"month": [f"{month} 的抽查自 {opens.isoformat()} 起才能抽取：即该月结束、各周周报告"
-                                     "均已到期后的第一个工作日"]}, "spot_check.too_early")
+                                     "均已到期后的第一个工作日"]}, code="spot_check.too_early")
 
     def decide() -> dict[str, Any]:
         history = uow.events.load(SPOT_CHECK_STREAM)
         if month in reports.drawn_months((e.type, e.data) for e in history):
-            raise Refused(f"{month} 的零报告抽查对象已经抽取过", "spot_check.already_drawn")
+            raise Refused(f"{month} 的零报告抽查对象已经抽取过", code="spot_check.already_drawn")
         candidates = tables.zero_reporters(uow.conn, reports.month_weeks(month))
         data = reports.spot_check(month, secrets.token_hex(16), candidates, config["spot_check_ratio"])
         version = history[-1].streamversion if history else 0
