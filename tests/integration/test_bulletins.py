@@ -271,7 +271,7 @@ def test_a_bulletin_needs_a_month_that_is_over_and_typical_cases_the_ledger_has(
     missing = client.post("/v1/bulletins", json={"month": "2024-05", "typical_cases": [{"case_id": "nope"}]},
                           headers=OFFICE)
     assert missing.status_code == 422 and missing.json["errors"] == {
-        "typical_cases": {"0": {"case_id": ["no case nope on the ledger"]}}}
+        "typical_cases": {"0": {"case_id": ["台账中没有案件 nope"]}}}
     assert client.get("/v1/bulletins/2024-05", headers=OFFICE).status_code == 404
     assert client.post("/v1/bulletins/2024-04/publish", headers=OFFICE).status_code == 404
     assert client.post("/v1/bulletins", json={"month": "2024-5"}, headers=OFFICE).status_code == 422
