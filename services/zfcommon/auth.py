@@ -13,6 +13,7 @@ import jwt
 from .problem import Forbidden, Unauthorized
 
 ROLES = ("office", "unit", "channel", "auditor", "public")
+ROLE_NAMES = {"office": "正风办", "unit": "责任单位", "channel": "渠道接入方", "auditor": "审计人员", "public": "公众"}
 ISSUER = "zhengfeng"
 ALGORITHM = "HS256"
 
@@ -60,27 +61,31 @@ def verify_token(secret: str, token: str) -> Principal:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
                             options={"require": ["exp", "sub", "iss"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("令牌已过期，请重新获取", code="auth.token_expired", reason=str(exc)) from None
     except jwt.PyJWTError as exc:
-        raise Unauthorized(f"invalid token: {exc}") from None
+        raise Unauthorized("令牌无效：无法验证签名或内容", code="auth.token_invalid", reason=str(exc)) from None
     role = claims.get("role")
     if role not in ROLES:
-        raise Unauthorized("token has no valid role")
+        raise Unauthorized("令牌未载明有效角色", code="auth.token_invalid", reason="token has no valid role")
     if role == "unit" and not claims.get("unit") or role == "channel" and not claims.get("channel"):
-        raise Unauthorized(f"a {role} token must name its {role}")
+        raise Unauthorized(f"{ROLE_NAMES[role]}令牌须载明其{'单位' if role == 'unit' else '渠道'}",
+                           code="auth.token_invalid", reason=f"a {role} token must name its {role}")
     client_id, rate = claims.get("client_id"), claims.get("rate_per_minute")
     if client_id is not None and (not isinstance(client_id, str) or not client_id
                                   or type(rate) is not int or rate < 1):
-        raise Unauthorized("a client token must name its client and its rate limit")
+        raise Unauthorized("接入客户端的令牌须载明客户端及其频率限制", code="auth.token_invalid",
+                           reason="a client token must name its client and its rate limit")
     return Principal(role=role, sub=str(claims["sub"]), unit=claims.get("unit"), channel=claims.get("channel"),
                      client_id=client_id, rate_per_minute=rate if client_id else None)
 
 
 def principal_from_header(secret: str, header: str | None) -> Principal:
     if not header:
-        raise Unauthorized("send Authorization: Bearer <token>")
+        raise Unauthorized("请在请求头中提供 Authorization: Bearer <令牌>", code="auth.token_missing")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Authorization must be a Bearer token")
+        raise Unauthorized("Authorization 请求头须为 Bearer 令牌", code="auth.token_missing")
     return verify_token(secret, token.strip())
 
 
@@ -126,6 +131,13 @@ def channel_reach(principal: Principal) -> ChannelReach | None:
     return ChannelReach(principal.channel, submitter=principal.actor)
 
 
+def role_refused(role: str, roles: tuple[str, ...]) -> Forbidden:
+    allowed = "、".join(ROLE_NAMES[r] for r in roles)
+    return Forbidden(f"{ROLE_NAMES.get(role, role)}无权进行此操作（可由{allowed}办理）", code="auth.role_forbidden",
+                     role=role, allowed=list(roles))
+
+
 def require_role(principal: Principal, *roles: str) -> None:
+    """Inside a view, for a rule finer than the operation's declared roles (zfcommon.blueprint)."""
     if principal.role not in roles:
-        raise Forbidden(f"role {principal.role!r} may not do this; allowed: {', '.join(roles)}")
+        raise role_refused(principal.role, roles)

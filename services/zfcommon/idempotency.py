@@ -67,8 +67,8 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 def _replay(stored: StoredAnswer, digest: str, key_name: str = "Idempotency-Key") -> Answer:
     if stored.request_hash != digest:
-        raise Unprocessable(f"this {key_name} was already used for a different request",
-                            errors={key_name: ["already used for a different request"]})
+        raise Unprocessable(f"此 {key_name} 已用于另一个不同的请求", code="idempotency.key_reused",
+                            errors={key_name: ["已用于另一个不同的请求"]})
     return stored.status, stored.body, {**stored.headers, "Idempotent-Replayed": "true"}
 
 
@@ -76,8 +76,8 @@ def run_command(uow_factory: Callable[[], U], principal: str, key: str | None, d
                 command: Callable[[U], Answer], key_name: str = "Idempotency-Key") -> Answer:
     """`key_name` says where the key came from, for errors: a signed webhook's webhook-id is one too."""
     if key is not None and not (1 <= len(key) <= 255):
-        raise Unprocessable(f"{key_name} must be 1 to 255 characters",
-                            errors={key_name: ["must be 1 to 255 characters"]})
+        raise Unprocessable(f"{key_name} 须为 1 到 255 个字符", code="idempotency.key_invalid",
+                            errors={key_name: ["须为 1 到 255 个字符"]})
     with uow_factory() as uow:
         if key:
             stored = uow.idempotency.find(principal, key)

@@ -20,6 +20,9 @@ EVENTS_PUBLISHED = Counter("zf_events_published_total", "Events the relay publis
 RELAY_RESETS = Counter("zf_relay_broker_resets_total", "Times the relay found the broker had lost its log")
 EVENTS_CONSUMED = Counter("zf_events_consumed_total", "Events a consumer handled",
                           ["group", "topic", "outcome"])
+SCHEDULER_SKIPPED = Counter("zf_scheduler_skipped_total",
+                            "What a scheduler pass could not process and skipped (each logged with its reason)",
+                            ["item"])
 CONSUMER_LAG = Gauge("zf_consumer_lag", "Records behind the partition's high watermark",
                      ["group", "topic", "partition"], multiprocess_mode="livemax")
 

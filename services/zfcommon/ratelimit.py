@@ -19,7 +19,7 @@ from flask import Response, g
 from psycopg_pool import ConnectionPool
 
 from .auth import Principal
-from .problem import TYPE_BASE, response
+from .problem import TooManyRequests, from_problem
 
 WINDOW_SECONDS = 60
 POOL_TIMEOUT = 2.0   # seconds; beyond that the request is answered 503 (DECISIONS.md: fail closed)
@@ -62,11 +62,9 @@ def hit(conn: psycopg.Connection, client_id: str, limit: int, window: int = WIND
 
 
 def refusal(verdict: Verdict) -> Response:
-    return response(429, {"type": TYPE_BASE + "rate-limited", "title": "Too many requests", "status": 429,
-                          "detail": f"this client may make {verdict.limit} requests per minute;"
-                                    f" retry after {verdict.reset} s",
-                          "limit": verdict.limit, "retry_after": verdict.reset},
-                    headers={"Retry-After": str(verdict.reset), **verdict.headers()})
+    return from_problem(TooManyRequests(f"此客户端每分钟最多请求 {verdict.limit} 次，请 {verdict.reset} 秒后再试",
+                                        limit=verdict.limit, retry_after=verdict.reset),
+                        headers={"Retry-After": str(verdict.reset), **verdict.headers()})
 
 
 def enforce(pool: ConnectionPool, who: Principal) -> Response | None:

@@ -275,7 +275,7 @@ class MarkNotFound(ValueError):
     """A phrase or address the office marked is nowhere in the text: a typo, or the wrong text."""
 
     def __init__(self, what: str, index: int, value: str):
-        super().__init__(f"{what}[{index}] is not in the text: {value!r}")
+        super().__init__(f"{what}[{index}] 不在文本中：“{value}”")
         self.what, self.index = what, index
 
 
@@ -293,7 +293,7 @@ def _mark_findings(fields: Mapping[str, str], marks: Marks) -> dict[str, list[Fi
     text = fields.get("text", "")
     for i, (start, end) in enumerate(marks.spans):
         if not 0 <= start < end <= len(text):
-            raise MarkNotFound("spans", i, f"{start}-{end} of {len(text)} characters")
+            raise MarkNotFound("spans", i, f"{start}-{end}（全文共 {len(text)} 个字符）")
         found["text"].append(Finding("marked", start, end, text[start:end], "text"))
     return found
 

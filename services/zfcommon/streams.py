@@ -4,12 +4,21 @@ store (intake, notify): each registers `digests_blueprint()` in its create_app."
 from __future__ import annotations
 
 from flask import current_app
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from . import eventstore
-from .auth import require_role
-from .web import principal
+from .blueprint import Blueprint
+
+
+class StreamDigest(Schema):
+    stream_id = fields.String(required=True)
+    count = fields.Integer(required=True, metadata={"description": "events with time before `until`"})
+    digest = fields.String(required=True, metadata={"description": "hex SHA-256 of the event ids joined by ','"})
+
+
+class DigestPage(Schema):
+    streams = fields.List(fields.Nested(StreamDigest), required=True)
+    next_after = fields.String(allow_none=True, required=True, metadata={"description": "null on the last page"})
 
 
 class DigestQuery(Schema):
@@ -23,11 +32,12 @@ def digests_blueprint() -> Blueprint:
     blp = Blueprint("streams", __name__, url_prefix="/v1/streams", description="Event store digests")
 
     @blp.route("/digests", methods=["GET"])
+    @blp.roles("auditor", "office")
     @blp.arguments(DigestQuery, location="query", unknown=None)
+    @blp.response(200, DigestPage)
     def stream_digests(query):
         """Per stream: event count and SHA-256 of the event ids in order — for audit's reconciliation.
         Follow `next_after` (null on the last page)."""
-        require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
             rows = eventstore.stream_digests(conn, after=query["after"], until=query["until"].isoformat(),
                                              limit=query["limit"])

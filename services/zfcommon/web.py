@@ -1,5 +1,5 @@
-"""The Flask base every service's HTTP entrypoint builds on: OpenAPI, problem+json, auth, health,
-metrics, correlation ids and access logs."""
+"""The Flask base every service's HTTP entrypoint builds on: OpenAPI, problem+json, auth and declared
+roles, the request-validation layer (zfcommon.inputs), health, metrics, correlation ids and access logs."""
 from __future__ import annotations
 
 import logging
@@ -9,15 +9,16 @@ import uuid
 from typing import Callable, Iterable
 
 from flask import Flask, Response, g, jsonify, request
-from flask_smorest import Api
 from prometheus_client.registry import Collector
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from . import logs, metrics, ratelimit
+from . import inputs, logs, metrics, ratelimit
 from .auth import Principal, principal_from_header
-from .problem import Problem, Unavailable, Unprocessable, from_problem, response
+from .blueprint import check_role
+from .openapi import Api, ProblemResponses
+from .problem import TYPE_BASE, Problem, Unavailable, Unprocessable, from_problem, response
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,15 +37,13 @@ def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
     return False
 
 
-def _flatten_webargs(messages: dict) -> dict:
-    # webargs nests errors by location ({"json": {"field": [...]}}); clients want the field names.
-    flat: dict = {}
-    for location, errors in messages.items():
-        if isinstance(errors, dict):
-            flat.update(errors)
-        else:
-            flat[location] = errors
-    return flat
+# Werkzeug's own refusals (no route, wrong method, body over MAX_CONTENT_LENGTH …), in Chinese.
+HTTP_PROBLEMS = {
+    400: ("请求无法解析", "bad_request", "请求格式有误，无法解析"),
+    404: ("未找到", "not_found", "没有这个资源，请检查网址"),
+    405: ("不支持的请求方法", "method_not_allowed", "此资源不接受该请求方法"),
+    413: ("请求内容过大", "payload_too_large", "请求体超过了此接口的大小上限"),
+}
 
 
 def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
@@ -63,19 +62,25 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
     app.extensions["zf_settings"] = settings
     app.extensions["zf_pool"] = pool
     app.extensions[UNAUTHENTICATED] = set()
-    api = Api(app)
+    api = Api(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
     pool.open(wait=False)
 
     @app.before_request
     def _start() -> None:
         g.started = time.perf_counter()
-        corr = request.headers.get("X-Correlation-Id") or str(uuid.uuid4())
+        corr = request.headers.get("X-Correlation-Id")
+        if not corr or inputs.bad_character(corr, inputs.FORBIDDEN_IN_HEADER):
+            corr = str(uuid.uuid4())      # never echo a bad one; check_request refuses the request below
         g.correlation_id = corr[:200]
         logs.correlation_id.set(g.correlation_id)
         logs.case_id.set(None)
         if request.path.startswith("/v1/") and request.path not in app.extensions[UNAUTHENTICATED]:
             g.principal = principal_from_header(settings.jwt_secret, request.headers.get("Authorization"))
-            return ratelimit.enforce(pool, g.principal)    # a 429 instead, for a client over its limit
+            refused = ratelimit.enforce(pool, g.principal)    # a 429 instead, for a client over its limit
+            if refused is not None:
+                return refused
+            check_role(app, request, g.principal)             # before the query or the body is read
+        inputs.check_request()
         return None
 
     @app.after_request
@@ -93,34 +98,32 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Response:
+        log.info("problem_answered", extra={"status": exc.status, "code": exc.code,
+                                            **({"reason": exc.reason} if exc.reason else {})})
         return from_problem(exc)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
-        body = {"type": "about:blank", "title": exc.name, "status": exc.code}
-        data = getattr(exc, "data", None) or {}
-        if exc.code == 422 and "messages" in data:
-            body.update(type="https://zhengfeng.example.cn/problems/validation",
-                        title="Validation failed", errors=_flatten_webargs(data["messages"]))
-            body["detail"] = "invalid fields: " + ", ".join(sorted(body["errors"]))
-        elif exc.description:
-            body["detail"] = exc.description
-        return response(exc.code or 500, body)
+        status = exc.code or 500
+        title, code, detail = HTTP_PROBLEMS.get(status, (exc.name, "http_error", exc.name))
+        headers = {k: v for k, v in exc.get_headers() if k == "Allow"}
+        log.info("problem_answered", extra={"status": status, "code": code, "reason": exc.description})
+        return response(status, {"type": "about:blank", "title": title, "status": status, "code": code,
+                                 "detail": detail}, headers)
 
     @app.errorhandler(psycopg.OperationalError)
     @app.errorhandler(PoolTimeout)
     def _database_away(exc: Exception) -> Response:
         log.warning("database_unavailable", extra={"error": str(exc)[:300]})
-        return response(503, {"type": "https://zhengfeng.example.cn/problems/unavailable",
-                              "title": "Service unavailable", "status": 503,
-                              "detail": "the database is not reachable; nothing was stored, retry shortly"},
-                        headers={"Retry-After": "1"})
+        return from_problem(Unavailable("数据库暂时无法连接，本次请求未保存任何内容，请稍后重试",
+                                        code="database_unavailable"), headers={"Retry-After": "1"})
 
     @app.errorhandler(Exception)
     def _bug(exc: Exception) -> Response:
         log.exception("unhandled_error")
-        return response(500, {"type": "about:blank", "title": "Internal Server Error", "status": 500,
-                              "detail": "an unexpected error was logged with the correlation id"})
+        return response(500, {"type": TYPE_BASE + "internal", "title": Problem.title, "status": 500,
+                              "code": Problem.code, "detail": "服务器处理出错，已记录；请稍后重试，或凭关联编号 "
+                              f"{g.get('correlation_id', '')} 联系正风办"})
 
     @app.get("/healthz")
     def healthz():
@@ -136,8 +139,9 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
         except Exception as exc:  # any failure means not ready; the reason goes to the log
             log.warning("readyz_database_failed", extra={"error": str(exc)})
         if not all(checks.values()):
-            raise Unavailable("dependencies unreachable: " + ", ".join(k for k, ok in checks.items() if not ok),
-                              checks=checks)
+            names = {"database": "数据库", "broker": "消息代理"}
+            raise Unavailable("依赖不可达：" + "、".join(names[k] for k, ok in checks.items() if not ok),
+                              code="dependencies_unreachable", checks=checks)
         return jsonify(status="ready", checks=checks)
 
     @app.get("/metrics")
@@ -161,7 +165,8 @@ def expected_version() -> int | None:
     try:
         return int(raw.strip().strip('"'))
     except ValueError:
-        raise Unprocessable("If-Match must be a version", errors={"If-Match": ["not a version"]}) from None
+        raise Unprocessable("If-Match 须为版本号，如 \"3\"", code="request.if_match_invalid",
+                            errors={"If-Match": ["不是版本号"]}) from None
 
 
 def unauthenticated(app: Flask, *paths: str) -> None:

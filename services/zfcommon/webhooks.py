@@ -22,11 +22,22 @@ RETRY_SCHEDULE = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 14 * 360
 
 
 class WebhookVerificationError(Exception):
-    """The request is not a valid signed webhook; `reason` says which check failed (safe to show)."""
+    """The request is not a valid signed webhook. `check` names the failed check (a stable code),
+    `reason` says it in English (logs), `detail` in Chinese (what the sender's operators read)."""
+    DETAILS = {
+        "headers_missing": "缺少 webhook-id、webhook-timestamp 或 webhook-signature 请求头",
+        "timestamp_invalid": "webhook-timestamp 须为以秒计的 Unix 时间整数",
+        "timestamp_out_of_tolerance": "webhook-timestamp 与当前时间相差超过 5 分钟（重放或时钟不准）",
+        "signature_mismatch": "webhook-signature 与任何已知密钥都不匹配",
+    }
 
-    def __init__(self, reason: str):
+    def __init__(self, check: str, reason: str):
         super().__init__(reason)
-        self.reason = reason
+        self.check, self.reason = check, reason
+
+    @property
+    def detail(self) -> str:
+        return "Webhook 签名校验未通过：" + self.DETAILS[self.check]
 
 
 @dataclass(frozen=True)
@@ -80,19 +91,22 @@ def verify(secrets_: Iterable[str], headers: Mapping[str, str], body: bytes, now
     msg_id, ts, sigs = (headers.get("webhook-id"), headers.get("webhook-timestamp"),
                         headers.get("webhook-signature"))
     if not msg_id or not ts or not sigs:
-        raise WebhookVerificationError("missing webhook-id, webhook-timestamp or webhook-signature header")
+        raise WebhookVerificationError("headers_missing",
+                                       "missing webhook-id, webhook-timestamp or webhook-signature header")
     try:
         timestamp = int(ts)
     except ValueError:
-        raise WebhookVerificationError("webhook-timestamp is not a whole number of Unix seconds") from None
+        raise WebhookVerificationError("timestamp_invalid",
+                                       "webhook-timestamp is not a whole number of Unix seconds") from None
     if abs(now - timestamp) > TOLERANCE_SECONDS:
-        raise WebhookVerificationError("webhook-timestamp is more than 5 minutes from now")
+        raise WebhookVerificationError("timestamp_out_of_tolerance",
+                                       "webhook-timestamp is more than 5 minutes from now")
     wanted = {_mac(secret_key(s), msg_id, timestamp, body).encode() for s in secrets_}
     for candidate in sigs.split(" "):
         version, _, value = candidate.partition(",")
         if version == "v1" and any(hmac.compare_digest(value.encode(), w) for w in wanted):
             return msg_id
-    raise WebhookVerificationError("no webhook-signature matches a known secret")
+    raise WebhookVerificationError("signature_mismatch", "no webhook-signature matches a known secret")
 
 
 def parse_secrets(value: str) -> tuple[str, ...]:

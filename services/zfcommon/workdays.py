@@ -18,6 +18,7 @@ import chinese_calendar
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 FALLBACKS = (None, "weekends")
+WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 # The same bounds the library checks before raising NotImplementedError, read from its data rather
 # than hard-coded, so upgrading chinese-calendar extends the calendar without a code change.
 LIBRARY_YEARS = range(min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year + 1)
@@ -35,11 +36,10 @@ class CalendarGap(Exception):
 
     def __init__(self, dates: Iterable[date], years: Iterable[int]):
         self.dates, self.years = sorted(set(dates)), sorted(set(years))
-        names = ", ".join(map(str, self.years))
+        names = "、".join(map(str, self.years))
         super().__init__(
-            f"no official working-day calendar for {names} (needed for "
-            f"{', '.join(d.isoformat() for d in self.dates)}): enter the State Council's official "
-            f"holiday schedule for {names}")
+            f"工作日历缺少 {names} 年的官方安排（计算 {'、'.join(d.isoformat() for d in self.dates)} 时需要）："
+            f"请录入国务院办公厅公布的 {names} 年节假日安排")
 
 
 class ScheduleError(ValueError):
@@ -65,15 +65,16 @@ class YearSchedule:
         for field in ("holidays", "workdays"):
             for d in sorted(getattr(self, field)):
                 if type(d) is not date:
-                    raise ScheduleError(f"{field}: {d!r} is not a date", field)
+                    raise ScheduleError(f"{field}：{d!r} 不是日期", field)
                 if d.year != self.year:
-                    raise ScheduleError(f"{field}: {d.isoformat()} is not in {self.year}", field)
+                    raise ScheduleError(f"{field}：{d.isoformat()} 不在 {self.year} 年", field)
         if both := sorted(self.holidays & self.workdays):
-            raise ScheduleError(f"both holiday and workday: {', '.join(d.isoformat() for d in both)}",
+            raise ScheduleError(f"同一天既是假日又是调休工作日：{'、'.join(d.isoformat() for d in both)}",
                                 "holidays", "workdays")
         if weekdays := sorted(d for d in self.workdays if d.weekday() < 5):
-            raise ScheduleError("workdays: a make-up working day is always a Saturday or Sunday, not "
-                                + ", ".join(f"{d.isoformat()} ({d:%A})" for d in weekdays), "workdays")
+            raise ScheduleError("workdays：调休上班日只会是周六或周日，以下日期不是："
+                                + "、".join(f"{d.isoformat()}（{WEEKDAYS[d.weekday()]}）" for d in weekdays),
+                                "workdays")
 
     def to_dict(self) -> dict:
         return {"year": self.year, "holidays": sorted(d.isoformat() for d in self.holidays),

@@ -158,7 +158,8 @@ def test_a_bulletin_is_drafted_reviewed_published_and_rebuilt_from_the_trail(pg,
     assert (redrafted.json["state"], redrafted.json["revision"]) == ("drafted", 3)
     assert by_unit(redrafted.json)[HOUSING]["received"] == 5 and redrafted.json["data"]["typical_cases"] == [typical]
     own = client.post("/v1/bulletins/2024-05/review", json={"decision": "approved"}, headers=OFFICE)
-    assert own.status_code == 403 and "four-eyes" in own.json["detail"]      # the drafter may not approve
+    assert own.status_code == 403 and own.json["code"] == "bulletin.four_eyes"   # the drafter may not approve
+    assert "双人审核" in own.json["detail"]
     approved = client.post("/v1/bulletins/2024-05/review", json={"decision": "approved", "comments": "同意"},
                            headers=REVIEWER)
     assert approved.json["state"] == "approved"
@@ -271,7 +272,7 @@ def test_a_bulletin_needs_a_month_that_is_over_and_typical_cases_the_ledger_has(
     missing = client.post("/v1/bulletins", json={"month": "2024-05", "typical_cases": [{"case_id": "nope"}]},
                           headers=OFFICE)
     assert missing.status_code == 422 and missing.json["errors"] == {
-        "typical_cases": {"0": {"case_id": ["no case nope on the ledger"]}}}
+        "typical_cases": {"0": {"case_id": ["台账中没有案件 nope"]}}}
     assert client.get("/v1/bulletins/2024-05", headers=OFFICE).status_code == 404
     assert client.post("/v1/bulletins/2024-04/publish", headers=OFFICE).status_code == 404
     assert client.post("/v1/bulletins", json={"month": "2024-5"}, headers=OFFICE).status_code == 422

@@ -120,19 +120,20 @@ def test_while_keys_rotate_either_secret_and_a_two_signature_header_are_accepted
 
 
 @pytest.mark.parametrize("tamper, check", [
-    (lambda h, b: ({**h, "webhook-timestamp": str(int(time.time()) - 301)}, b), "5 minutes"),
-    (lambda h, b: ({**h, "webhook-timestamp": str(int(time.time()) + 301)}, b), "5 minutes"),
-    (lambda h, b: (h, b.replace("李某".encode(), "王某".encode())), "no webhook-signature matches"),
-    (lambda h, b: ({k: v for k, v in h.items() if k != "webhook-signature"}, b), "missing"),
-    (lambda h, b: ({k: v for k, v in h.items() if k != "webhook-id"}, b), "missing"),
-    (lambda h, b: ({k: v for k, v in h.items() if not k.startswith("webhook-")}, b), "missing"),
+    (lambda h, b: ({**h, "webhook-timestamp": str(int(time.time()) - 301)}, b), "timestamp_out_of_tolerance"),
+    (lambda h, b: ({**h, "webhook-timestamp": str(int(time.time()) + 301)}, b), "timestamp_out_of_tolerance"),
+    (lambda h, b: (h, b.replace("李某".encode(), "王某".encode())), "signature_mismatch"),
+    (lambda h, b: ({k: v for k, v in h.items() if k != "webhook-signature"}, b), "headers_missing"),
+    (lambda h, b: ({k: v for k, v in h.items() if k != "webhook-id"}, b), "headers_missing"),
+    (lambda h, b: ({k: v for k, v in h.items() if not k.startswith("webhook-")}, b), "headers_missing"),
 ], ids=["stale", "future", "tampered body", "no signature", "no id", "no webhook headers"])
 def test_a_bad_signature_or_timestamp_is_401_naming_the_check_and_stores_nothing(client, admin_url, tamper, check):
     body = encode(hotline_order())
     headers, body = tamper(signed(body), body)
     resp = client.post(PATH, data=body, headers=headers)
     assert resp.status_code == 401 and resp.content_type == "application/problem+json"
-    assert check in resp.json["detail"] and check in resp.json["check"]
+    assert resp.json["check"] == check and resp.json["code"] == f"webhook.{check}"
+    assert resp.json["detail"].startswith("Webhook 签名校验未通过")
     assert stored_nothing(admin_url)
 
 
@@ -141,7 +142,8 @@ def test_the_hook_is_signature_gated_not_token_gated(client, admin_url):
     for role in ("office", "channel"):
         token = bearer(role, channel="hotline") if role == "channel" else bearer(role)
         resp = client.post(PATH, data=body, headers={**token, "Content-Type": "application/json"})
-        assert resp.status_code == 401 and "webhook" in resp.json["detail"], "a token alone is no signature"
+        assert resp.status_code == 401, "a token alone is no signature"
+        assert resp.json["code"] == "webhook.headers_missing"
     assert stored_nothing(admin_url)
     assert client.post(PATH, data=body, headers=signed(body)).status_code == 201, "no token needed"
     assert client.get("/v1/hooks/nothing-here").status_code == 401, "only the hook itself is exempt"
@@ -180,23 +182,26 @@ def test_other_kinds_are_acknowledged_without_a_case(client, admin_url, kind):
     resp = deliver(client, hotline_order(诉求类型=kind, 建议承办单位=...))
     assert resp.status_code == 200
     assert resp.json["case_id"] is None and resp.json["status"] == "not_a_case" and kind in resp.json["reason"]
+    assert "未立案" in resp.json["reason"], "the office reads the reason: Chinese"
     assert count(admin_url, "events") == 0 and count(admin_url, "hotline_orders") == 0
     assert count(admin_url, "idempotency_keys") == 1, "only the answer, for a retry"
 
 
-@pytest.mark.parametrize("body, content_type, status, says", [
-    (b"{" + b" " * (256 * 1024) + b"}", "application/json", 413, "256 KiB"),
-    (encode(hotline_order()), "text/plain", 415, "application/json"),
-    (encode(hotline_order()), None, 415, "application/json"),
-    (b'{"\xe5\xb7\xa5": ', "application/json", 400, "not valid JSON"),
-    (b"\xff\xfe", "application/json", 400, "not valid JSON"),
-    (b"[1, 2]", "application/json", 422, "JSON object"),
-    (encode(hotline_order(建议承办单位=...)), "application/json", 422, "建议承办单位"),
-    (encode(hotline_order(诉求类型=...)), "application/json", 422, "诉求类型"),
-    (encode(hotline_order(紧急程度="火急", 纬度=91)), "application/json", 422, "紧急程度"),
-], ids=["oversized", "text/plain", "no content type", "malformed", "not utf-8", "array", "no unit", "no kind",
-        "bad urgency and latitude"])
-def test_bad_bodies_are_named_and_store_nothing(client, admin_url, body, content_type, status, says):
+@pytest.mark.parametrize("body, content_type, status, code, says", [
+    (b"{" + b" " * (256 * 1024) + b"}", "application/json", 413, "hotline.too_large", "256 KiB"),
+    (encode(hotline_order()), "text/plain", 415, "request.unsupported_media_type", "application/json"),
+    (encode(hotline_order()), None, 415, "request.unsupported_media_type", "application/json"),
+    (b'{"\xe5\xb7\xa5": ', "application/json", 400, "json.malformed", "JSON"),
+    (b"\xff\xfe", "application/json", 400, "json.malformed", "JSON"),
+    (b"[1, 2]", "application/json", 422, "hotline.not_an_object", "JSON 对象"),
+    ('{"工单编号": "A", "工单编号": "B"}'.encode(), "application/json", 422, "json.duplicate_key", "工单编号"),
+    (encode(hotline_order(诉求内容="窗口\u0000推诿")), "application/json", 422, "input.forbidden_character", "诉求内容"),
+    (encode(hotline_order(建议承办单位=...)), "application/json", 422, "hotline.invalid_order", "建议承办单位"),
+    (encode(hotline_order(诉求类型=...)), "application/json", 422, "hotline.invalid_order", "诉求类型"),
+    (encode(hotline_order(紧急程度="火急", 纬度=91)), "application/json", 422, "hotline.invalid_order", "紧急程度"),
+], ids=["oversized", "text/plain", "no content type", "malformed", "not utf-8", "array", "duplicate key", "NUL",
+        "no unit", "no kind", "bad urgency and latitude"])
+def test_bad_bodies_are_named_and_store_nothing(client, admin_url, body, content_type, status, code, says):
     headers = signed(body)
     if content_type:
         headers["Content-Type"] = content_type
@@ -204,8 +209,8 @@ def test_bad_bodies_are_named_and_store_nothing(client, admin_url, body, content
         headers.pop("Content-Type")
     resp = client.post(PATH, data=body, headers=headers)
     assert resp.status_code == status and resp.content_type == "application/problem+json", resp.get_data()[:300]
-    assert says in resp.json["detail"]
-    if status == 422 and says != "JSON object":
+    assert resp.json["code"] == code and says in resp.json["detail"]
+    if status == 422 and code != "hotline.not_an_object":
         assert says in resp.json["errors"]
     assert stored_nothing(admin_url)
 

@@ -91,8 +91,8 @@ def test_a_dry_run_of_the_sample_reports_its_bad_date_and_missing_unit_rows_and_
     report = resp.json
     assert statuses(report) == {2: "ok", 3: "ok", 4: "ok", 5: "ok", 6: "ok", 7: "error", 8: "error"}
     bad = {r["serial"]: r["errors"] for r in report["rows"] if r["status"] == "error"}
-    assert bad == {"6": {"整改时限": ["not a calendar date: 2026-13-45"]},
-                   "7": {"被反映单位": ["required"], "牵头单位": ["required"]}}
+    assert bad == {"6": {"整改时限": ["日历上没有这一天：2026-13-45"]},
+                   "7": {"被反映单位": ["必填"], "牵头单位": ["必填"]}}
     assert report["rows"][0]["case"]["channel"] == "hotline" and report["rows"][0]["case"]["status"] == "in_progress"
     assert report["counts"] == {"rows": 7, "ok": 5, "error": 2, "duplicate": 0, "imported": 0}
     assert report["import_id"] is None and report["header_row"] == 1
@@ -103,7 +103,8 @@ def test_a_dry_run_of_the_sample_reports_its_bad_date_and_missing_unit_rows_and_
 def test_an_import_with_bad_rows_is_refused_whole_with_the_same_report(client, admin_url):
     resp = upload(client, sample())
     assert resp.status_code == 422 and resp.content_type == "application/problem+json"
-    assert "7, 8" in resp.json["detail"] and statuses(resp.json)[7] == "error"
+    assert resp.json["code"] == "import.rows_invalid" and statuses(resp.json)[7] == "error"
+    assert "第 7、8 行" in resp.json["detail"] and "skip_invalid=true" in resp.json["detail"]
     assert stored(admin_url) == (0, 0)
 
 
@@ -185,28 +186,33 @@ def _bomb() -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.parametrize("send,status,says", [
-    (lambda c: upload(c, b"PK\x03\x04 broken", "台账.xlsx"), 422, "malformed XLSX"),
-    (lambda c: raw(c, b"this is no workbook", XLSX), 422, "not a zip archive"),
-    (lambda c: raw(c, bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 2048, XLSX), 422, "encrypted"),
-    (lambda c: upload(c, _bomb(), "台账.xlsx"), 422, "zip bomb"),
-    (lambda c: raw(c, b"x" * (10 * 1024 * 1024 + 1), "text/csv"), 413, "at most 10 MiB"),
-    (lambda c: upload(c, b"x" * (10 * 1024 * 1024 + 1)), 413, "at most 10 MiB"),
-    (lambda c: raw(c, b'{"rows": []}', "application/json"), 415, "multipart/form-data"),
-    (lambda c: upload(c, b"%PDF-1.7", "台账.pdf"), 415, "unsupported file type"),
-    (lambda c: upload(c, b"x", "台账.xls"), 415, ".xls files are not supported"),
-    (lambda c: raw(c, "问题来源,问题描述,处理结果\n12345热线,x,y\n".encode(), "text/csv"), 422, "处理结果"),
-    (lambda c: raw(c, b"", "text/csv"), 422, "empty"),
-    (lambda c: raw(c, ",,,\n,,\n".encode(), "text/csv"), 422, "no rows"),
-    (lambda c: raw(c, ",".join(sample_rows()[0]).encode(), "text/csv"), 422, "no data rows"),
+@pytest.mark.parametrize("send,status,code,says", [
+    (lambda c: upload(c, b"PK\x03\x04 broken", "台账.xlsx"), 422, "import.file_unreadable", "XLSX 文件"),
+    (lambda c: raw(c, b"this is no workbook", XLSX), 422, "import.file_unreadable", "不是 zip 压缩包"),
+    (lambda c: raw(c, bytes.fromhex("d0cf11e0a1b11ae1") + b"\0" * 2048, XLSX), 422, "import.file_unreadable",
+     "加密"),
+    (lambda c: upload(c, _bomb(), "台账.xlsx"), 422, "import.file_unreadable", "压缩炸弹"),
+    (lambda c: raw(c, b"x" * (10 * 1024 * 1024 + 1), "text/csv"), 413, "import.too_large", "最大 10 MiB"),
+    (lambda c: upload(c, b"x" * (10 * 1024 * 1024 + 1)), 413, "import.too_large", "最大 10 MiB"),
+    (lambda c: raw(c, b'{"rows": []}', "application/json"), 415, "request.unsupported_media_type",
+     "multipart/form-data"),
+    (lambda c: upload(c, b"%PDF-1.7", "台账.pdf"), 415, "import.file_type_unsupported", "不支持的文件类型"),
+    (lambda c: upload(c, b"x", "台账.xls"), 415, "import.file_type_unsupported", "不支持 .xls 文件"),
+    (lambda c: raw(c, "问题来源,问题描述,处理结果\n12345热线,x,y\n".encode(), "text/csv"), 422, "import.header_invalid",
+     "处理结果"),
+    (lambda c: raw(c, b"", "text/csv"), 422, "import.file_unreadable", "空的"),
+    (lambda c: raw(c, ",,,\n,,\n".encode(), "text/csv"), 422, "import.file_unreadable", "没有任何数据行"),
+    (lambda c: raw(c, ",".join(sample_rows()[0]).encode(), "text/csv"), 422, "import.file_unreadable",
+     "下面没有数据行"),
     (lambda c: c.post("/v1/imports", data={"other": "x"}, headers=OFFICE, content_type="multipart/form-data"),
-     422, "form field `file`"),
+     422, "import.file_missing", "表单字段 file"),
 ], ids=["broken-xlsx", "not-zip", "encrypted", "zip-bomb", "oversized-raw", "oversized-multipart", "json",
         "pdf", "xls", "headers", "empty", "blank", "header-only", "no-file-field"])
-def test_bad_files_get_a_clear_error_and_store_nothing(client, admin_url, send, status, says):
+def test_bad_files_get_a_clear_error_and_store_nothing(client, admin_url, send, status, code, says):
     resp = send(client)
     assert resp.status_code == status, resp.get_data(as_text=True)[:500]
-    assert resp.content_type == "application/problem+json" and says in resp.json["detail"]
+    assert resp.content_type == "application/problem+json" and resp.json["code"] == code
+    assert says in resp.json["detail"]
     assert stored(admin_url) == (0, 0)
 
 

@@ -166,7 +166,7 @@ def test_an_unannounced_plan_is_hidden_from_its_target_units_until_completed(cli
     def listed(headers) -> set[str]:
         return {i["inspection_id"] for i in client.get("/v1/inspections", headers=headers).json["items"]}
     assert listed(unit) == {announced["inspection_id"]}
-    assert problem(client.get(f"/v1/inspections/{iid}", headers=unit), 404)["detail"] == f"no inspection {iid}"
+    assert problem(client.get(f"/v1/inspections/{iid}", headers=unit), 404)["detail"] == f"没有检查 {iid}"
     assert listed(bearer("auditor")) == listed(OFFICE) == {iid, announced["inspection_id"]}
     assert listed(bearer("unit", unit=OTHER)) == set()
 
@@ -215,7 +215,7 @@ def test_every_refused_finding_says_why_and_stores_nothing(client, admin_url, cl
     assert refused["state"] == "planned" and "2024-05-07" in refused["detail"]
     clock.set(NOW)
     assert problem(client.post(url, json=finding_body(unit=OTHER), headers=OFFICE), 422)["errors"] == {
-        "unit": [f"not a target unit of this inspection: {OTHER}"]}
+        "unit": [f"不是此次检查的对象单位：{OTHER}"]}
     assert "category" in problem(client.post(url, json=finding_body(category="无此类别"), headers=OFFICE), 422)["errors"]
     assert "observed_on" in problem(client.post(url, json=finding_body(observed_on="2024-05-01"), headers=OFFICE),
                                     422)["errors"]
@@ -223,11 +223,11 @@ def test_every_refused_finding_says_why_and_stores_nothing(client, admin_url, cl
                               headers=OFFICE), 422)
     assert "evidence" in bad["errors"] or any(k.startswith("evidence") for k in bad["errors"])
     assert problem(client.post("/v1/inspections/inspection-nope/findings", json=finding_body(), headers=OFFICE),
-                   404)["detail"] == "no inspection inspection-nope"
+                   404)["detail"] == "没有检查 inspection-nope"
     assert count_events(admin_url) == before
     assert client.post(url, json=finding_body(), headers=OFFICE).status_code == 201
     refused = problem(client.post(f"/v1/inspections/{iid}/cancel", json={"reason": "取消"}, headers=OFFICE), 409)
-    assert refused["state"] == "under_way" and "complete it instead" in refused["detail"]
+    assert refused["state"] == "under_way" and "请改为完成检查" in refused["detail"]
     client.post(f"/v1/inspections/{iid}/complete", json={}, headers=OFFICE)
     refused = problem(client.post(url, json=finding_body(), headers=OFFICE), 409)
     assert refused["state"] == "completed" and refused["allowed"] == []
@@ -314,7 +314,7 @@ def test_refused_submissions_name_the_field_or_the_state(client, admin_url):
                         headers=OFFICE), 422)
     before = count_events(admin_url)
     assert problem(client.post(url, json=finding_body(unit=TARGETS[1]), headers=OFFICE), 422)["errors"] == {
-        "unit": [f"not among the units this point watches: {TARGETS[1]}"]}
+        "unit": [f"不在此监测点监测的单位之列：{TARGETS[1]}"]}
     assert "category" in problem(client.post(url, json=finding_body(category="无此类别"), headers=OFFICE), 422)["errors"]
     assert count_events(admin_url) == before
     key = {**OFFICE, "Idempotency-Key": "deactivate-1"}

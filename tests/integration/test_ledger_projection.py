@@ -176,7 +176,7 @@ def test_the_offices_weekend_fallback_counts_a_year_nobody_entered(urls, client_
 
 def test_a_calendar_year_the_calendar_would_refuse_is_not_applied(urls):
     saturday_off = directory("calendar_year_set", 1, {"year": 2027, "holidays": [], "workdays": ["2027-01-04"]})
-    with pytest.raises(ValueError, match="Saturday or Sunday"):
+    with pytest.raises(ValueError, match="只会是周六或周日"):
         project(urls["ledger"], saturday_off)
     with db.connect(urls["ledger"]) as conn:
         assert conn.execute("SELECT count(*) AS n FROM calendar_years").fetchone()["n"] == 0

@@ -171,7 +171,8 @@ def test_an_unreachable_source_is_reported_and_the_other_still_reconciled(urls, 
             assert run_reconciliation(conn, settings)["unreachable"] == ["intake", "notify"]
         offline = audit_app(settings)
         resp = offline.test_client().post("/v1/reconciliation", headers=bearer("office"))
-        assert resp.status_code == 503 and "no event store is reachable" in resp.json["detail"]
+        assert resp.status_code == 503 and resp.json["code"] == "reconciliation.no_source_reachable"
+        assert "无法访问任何事件库" in resp.json["detail"]
         offline.extensions["zf_pool"].close()
     finally:
         server.shutdown()

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from audit.entrypoints.http import create_app as audit_app
 from intake.domain.lifecycle import RULES
-from intake.entrypoints.http import create_app as intake_app
 from ledger.adapters.repository import apply as ledger_apply
-from ledger.entrypoints.http import create_app as ledger_app
 from notify.domain.ladder import DEFAULT_CONFIG as DEFAULT_ESCALATION
-from notify.entrypoints.http import create_app as notify_app
 from zfcommon import db
+from zfcommon.blueprint import declared_roles
 from zfcommon.events import parse_event
 
-from ..conftest import fresh_database, service_urls, settings_for
 from ..support import bearer, complaint
+from .apps import four_apps
 
 pytestmark = pytest.mark.integration
 
@@ -143,24 +140,18 @@ ROWS = [
 
 @pytest.fixture(scope="module")
 def world(pg):
-    urls = service_urls(fresh_database(pg))
-    apps = {"intake": intake_app(settings_for("intake", urls["intake"])),
-            "ledger": ledger_app(settings_for("ledger", urls["ledger"])),
-            "notify": notify_app(settings_for("notify", urls["notify"])),
-            "audit": audit_app(settings_for("audit", urls["audit"]))}
-    clients = {name: app.test_client() for name, app in apps.items()}
-    office = ROLES["office"]
-    clients["intake"].post("/v1/directory/units", json={"name": UNIT, "kind": "government_department",
-                                                        "supervising_channel": "县监察局"}, headers=office)
-    case_id = clients["intake"].post("/v1/cases", json=complaint(), headers=office).json["case_id"]
-    clients["intake"].post(f"/v1/cases/{case_id}/assign", json=BODIES["assign"], headers=office)
-    with db.connect(urls["intake"]) as source, db.connect(urls["ledger"]) as target:
-        for row in source.execute("SELECT payload FROM events ORDER BY position"):
-            ledger_apply(target, parse_event(row["payload"]))
-        target.commit()
-    yield clients, case_id
-    for app in apps.values():
-        app.extensions["zf_pool"].close()
+    with four_apps(pg) as (apps, urls):
+        clients = {name: app.test_client() for name, app in apps.items()}
+        office = ROLES["office"]
+        clients["intake"].post("/v1/directory/units", json={"name": UNIT, "kind": "government_department",
+                                                            "supervising_channel": "县监察局"}, headers=office)
+        case_id = clients["intake"].post("/v1/cases", json=complaint(), headers=office).json["case_id"]
+        clients["intake"].post(f"/v1/cases/{case_id}/assign", json=BODIES["assign"], headers=office)
+        with db.connect(urls["intake"]) as source, db.connect(urls["ledger"]) as target:
+            for row in source.execute("SELECT payload FROM events ORDER BY position"):
+                ledger_apply(target, parse_event(row["payload"]))
+            target.commit()
+        yield clients, case_id
 
 
 def call(client, method: str, path: str, body, headers):
@@ -185,3 +176,43 @@ def test_no_token_is_unauthorised_everywhere(world, service, method, path, body,
     clients, case_id = world
     resp = call(clients[service], method, path.format(case=case_id), body, {})
     assert resp.status_code == 401 and resp.content_type == "application/problem+json"
+
+
+WRITES = [row for row in ROWS if row[1] != "GET"]
+
+
+@pytest.mark.parametrize("service,method,path,body,allowed", WRITES, ids=[f"{r[0]} {r[1]} {r[2]}" for r in WRITES])
+def test_the_role_is_checked_before_the_body_is_read(world, service, method, path, body, allowed):
+    """An auditor posting `{}` (or anything) to a write it may not do is told 403, not which fields are missing."""
+    clients, case_id = world
+    for role in set(ROLES) - allowed:
+        for sent in ({}, "not json at all"):
+            resp = clients[service].open(path.format(case=case_id), method=method, headers=ROLES[role],
+                                         **({"json": sent} if isinstance(sent, dict) else {"data": sent}))
+            assert resp.status_code == 403, (role, resp.status_code, resp.get_data(as_text=True)[:300])
+            assert resp.content_type == "application/problem+json" and resp.json["code"] in (
+                "auth.role_forbidden", "monitoring_point.not_this_point")
+
+
+@pytest.mark.parametrize("service", ["intake", "ledger", "notify", "audit"])
+def test_every_v1_operation_declares_who_may_call_it(world, service):
+    """The role rule of every /v1 operation is known before its arguments are parsed (zfcommon.blueprint);
+    only the paths that authenticate callers themselves (signed webhooks, the token exchange) declare none."""
+    clients, _ = world
+    app = clients[service].application
+    undeclared = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/v1/") or rule.rule in app.extensions["zf_unauthenticated"]:
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            with app.test_request_context(rule.rule, method=method):
+                from flask import request
+                request.url_rule, request.view_args = rule, {}
+                if declared_roles(app, request) is None:
+                    undeclared.append(f"{method} {rule.rule}")
+    assert undeclared == []
+    document = clients[service].get("/openapi.json").json
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if path.startswith("/v1/") and path not in app.extensions["zf_unauthenticated"] and method != "parameters":
+                assert operation["x-roles"], (method, path)

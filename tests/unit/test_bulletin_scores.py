@@ -201,7 +201,7 @@ def test_sending_a_draft_back_needs_a_redraft_which_needs_a_new_review():
 
 
 def test_a_published_bulletin_allows_nothing_more():
-    with pytest.raises(publication.Refused, match="is published"):
+    with pytest.raises(publication.Refused, match="当前为“已发布”"):
         publication.check("bulletin", "2026-05", "published", "redraft")
 
 

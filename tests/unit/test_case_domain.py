@@ -60,14 +60,14 @@ def test_received_data_satisfies_the_catalogue_schema():
 
 def test_receive_twice_is_refused():
     case = Case.replay("c1", [(RECEIVED, received_data())])
-    with pytest.raises(TransitionRefused, match="while the case is received") as refused:
+    with pytest.raises(TransitionRefused, match="案件当前状态为“已受理”") as refused:
         receive(case, complaint(), None)
     assert (refused.value.state, refused.value.command) == ("received", "receive")
 
 
 def test_any_history_at_all_refuses_receive():
     case = Case("c1", version=1)
-    with pytest.raises(TransitionRefused, match="while the case is new") as refused:
+    with pytest.raises(TransitionRefused, match="案件当前状态为“新建”") as refused:
         receive(case, complaint(), None)
     assert refused.value.state == "new" and refused.value.allowed == []
 

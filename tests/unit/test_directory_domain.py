@@ -74,7 +74,7 @@ def test_check_units_names_unknown_and_inactive_units_only():
              dom.register_unit(seeded(), {**UNIT, "name": "县粮食局", "active": False}))
     assert d.check_units("lead_unit", ["县教育局"]) == {}
     assert d.check_units("cooperating_units", ["县教育局", "县粮食局", "县不存在局"]) == {
-        "cooperating_units": ["not an active unit in the directory: 县粮食局, 县不存在局"]}
+        "cooperating_units": ["不是名录中的在用单位：县粮食局、县不存在局"]}
 
 
 def test_add_category_records_it_and_refuses_an_existing_one():

@@ -47,7 +47,7 @@ def test_refusals_name_the_state_and_what_is_possible():
     with pytest.raises(exposure.Refused) as exc:
         exposure.check(row, "publish")
     assert exc.value.state == "selected" and exc.value.allowed == ["redact", "withdraw"]
-    assert "exposure e1 is selected; publish is not possible now" in str(exc.value)
+    assert str(exc.value) == "典型案例曝光 e1 当前为“已选定”，不能发布（现在可以：脱敏、撤回）"
     gone = fold(("selected", SELECTED, "office:a"), ("withdrawn", {"exposure_id": "e1", "reason": "x",
                                                                    "was_published": False}, "office:a"))
     with pytest.raises(exposure.Refused):

@@ -63,8 +63,8 @@ def test_a_plan_names_each_bad_field():
         domain.plan(cmd, directory())
     assert set(bad.value.errors) == {"target_units", "ends_on", "focus", "mode"}
     assert "不存在的单位" in bad.value.errors["target_units"][0]
-    assert "listed twice" in bad.value.errors["target_units"][1]
-    assert "before starts_on (2024-05-06)" in bad.value.errors["ends_on"][0]
+    assert "重复列出" in bad.value.errors["target_units"][1]
+    assert "早于开始日期 starts_on（2024-05-06）" in bad.value.errors["ends_on"][0]
 
 
 def test_an_inspection_is_planned_until_its_first_day_then_under_way():
@@ -76,7 +76,7 @@ def test_an_inspection_is_planned_until_its_first_day_then_under_way():
 
 
 def test_a_finding_before_the_start_is_refused_naming_the_state():
-    with pytest.raises(StateRefused, match="once the inspection has started \\(2024-05-06\\)") as refused:
+    with pytest.raises(StateRefused, match="检查开始（2024-05-06）后才能记录") as refused:
         domain.check_finding(planned(), lead(), date(2024, 5, 5))
     assert refused.value.state == "planned" and refused.value.allowed == ["cancel"]
 
@@ -84,10 +84,10 @@ def test_a_finding_before_the_start_is_refused_naming_the_state():
 def test_a_finding_is_about_a_target_unit_seen_during_the_inspection():
     with pytest.raises(InvalidCommand) as bad:
         domain.check_finding(planned(), lead(unit=UNITS[2]), START)
-    assert bad.value.errors == {"unit": ["not a target unit of this inspection: 城关镇"]}
+    assert bad.value.errors == {"unit": ["不是此次检查的对象单位：城关镇"]}
     with pytest.raises(InvalidCommand) as bad:
         domain.check_finding(planned(), lead(observed_on=date(2024, 5, 9)), date(2024, 5, 8))
-    assert "2024-05-06 to 2024-05-08" in bad.value.errors["observed_on"][0]
+    assert "2024-05-06 至 2024-05-08" in bad.value.errors["observed_on"][0]
     domain.check_finding(planned(), lead(), date(2024, 5, 8))
 
 
@@ -116,22 +116,22 @@ def test_completing_ends_the_findings():
     assert event.data == {"summary": "发现问题2个", "finding_count": 0}
     assert validate_data(event.type, event.data) == {}
     inspection.apply(event.type, event.data, AT)
-    with pytest.raises(StateRefused, match="the inspection is completed") as refused:
+    with pytest.raises(StateRefused, match="此次检查已完成") as refused:
         domain.check_finding(inspection, lead(), START)
     assert refused.value.state == "completed" and refused.value.allowed == []
-    with pytest.raises(StateRefused, match="this one is completed"):
+    with pytest.raises(StateRefused, match="此次检查已完成"):
         domain.complete(inspection, None, START)
 
 
 def test_an_inspection_not_started_cannot_be_completed_only_cancelled():
-    with pytest.raises(StateRefused, match="this one is planned"):
+    with pytest.raises(StateRefused, match="此次检查已计划"):
         domain.complete(planned(), None, date(2024, 5, 1))
     [event] = domain.cancel(planned(), "上级统一安排,暂停", date(2024, 5, 1))
     assert event.type == domain.CANCELLED and validate_data(event.type, event.data) == {}
 
 
 def test_an_inspection_with_findings_cannot_be_cancelled():
-    with pytest.raises(StateRefused, match="complete it instead") as refused:
+    with pytest.raises(StateRefused, match="请改为完成检查") as refused:
         domain.cancel(with_finding(planned()), "取消", START)
     assert refused.value.allowed == ["record_finding", "complete"]
 
@@ -168,8 +168,8 @@ def test_a_point_watches_directory_units():
 def test_a_submission_is_about_a_watched_unit_and_not_from_the_future():
     with pytest.raises(InvalidCommand) as bad:
         monitoring.check_submission(point(), lead(unit=UNITS[1]), START)
-    assert bad.value.errors == {"unit": ["not among the units this point watches: 县市场监管局"]}
-    with pytest.raises(InvalidCommand, match="in the future"):
+    assert bad.value.errors == {"unit": ["不在此监测点监测的单位之列：县市场监管局"]}
+    with pytest.raises(InvalidCommand, match="不能晚于今天"):
         monitoring.check_submission(point(), lead(observed_on=date(2024, 5, 8)), date(2024, 5, 7))
     monitoring.check_submission(point(watched_units=()), lead(unit=UNITS[2]), END)   # empty: any unit
 
@@ -187,8 +187,8 @@ def test_a_deactivated_point_takes_no_submissions():
     assert validate_data(event.type, event.data) == {}
     p.apply(event.type, event.data, AT)
     assert p.status == "deactivated" and p.facts["deactivation_reason"] == "企业已搬迁"
-    with pytest.raises(StateRefused, match="deactivated") as refused:
+    with pytest.raises(StateRefused, match="已停用") as refused:
         monitoring.check_submission(p, lead(), START)
     assert refused.value.state == "deactivated"
-    with pytest.raises(StateRefused, match="already"):
+    with pytest.raises(StateRefused, match="已经停用"):
         monitoring.deactivate(p, "再次")

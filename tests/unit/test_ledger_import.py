@@ -79,7 +79,7 @@ def test_the_sample_ledger_reports_exactly_its_bad_date_and_missing_unit_rows():
     assert [p.status for p in plans] == ["ok"] * 5 + ["error"] * 2
     # 序号 6 and 7 are Excel rows 7 and 8: the header is row 1.
     assert (by_serial["6"].row, by_serial["7"].row) == (7, 8)
-    assert by_serial["6"].errors == {"整改时限": ["not a calendar date: 2026-13-45"]}
+    assert by_serial["6"].errors == {"整改时限": ["日历上没有这一天：2026-13-45"]}
     assert set(by_serial["7"].errors) == {"被反映单位", "牵头单位"}
     assert li.counts(plans) == {"rows": 7, "ok": 5, "error": 2, "duplicate": 0}
 
@@ -179,12 +179,12 @@ def test_an_unknown_source_status_or_category_names_the_value():
 def test_units_must_be_active_in_the_directory_and_the_lead_is_one_unit():
     assert "县林业局" in one(牵头单位="县林业局").errors["牵头单位"][0]
     assert "县林业局" in one(配合单位="县政务服务中心，县林业局").errors["配合单位"][0]
-    assert "one lead unit" in one(牵头单位="县自然资源局、县教育局").errors["牵头单位"][0]
+    assert "只能有一个牵头单位" in one(牵头单位="县自然资源局、县教育局").errors["牵头单位"][0]
 
 
 def test_the_lifecycle_objections_come_with_the_other_errors_in_one_pass():
     p = one(配合单位="县自然资源局", 问题类别="迟到早退")
-    assert p.errors["配合单位"] == ["the lead unit cannot also cooperate"]
+    assert p.errors["配合单位"] == ["牵头单位不能同时作为配合单位"]
     assert "问题类别" in p.errors and p.events == [] and p.new_case_id is None
 
 
@@ -203,14 +203,14 @@ def test_a_closure_after_a_passed_recorded_deadline_is_closed_with_unknown_timel
 
 
 def test_a_rectified_row_needs_its_measures_as_the_report():
-    assert "required when" in one(整改状态="已整改", 整改措施="").errors["整改措施"][0]
+    assert "时必填" in one(整改状态="已整改", 整改措施="").errors["整改措施"][0]
     assert one(整改状态="整改中", 整改措施="").status == "ok"
 
 
 def test_values_under_no_header_are_reported_not_dropped():
     table = li.find_table([(1, HEADER + [""]), (2, row() + ["多出来的"])])
     plans = li.plan(table, office(), {}, lambda: "c", "f" * 64, None)
-    assert plans[0].errors == {li.ROW: [f"values in columns without a header: {len(HEADER) + 1}"]}
+    assert plans[0].errors == {li.ROW: [f"没有表头的列中有内容：第 {len(HEADER) + 1} 列"]}
 
 
 # --- identity and duplicates ------------------------------------------------------------------------
@@ -275,14 +275,14 @@ def _zip(parts: dict[str, bytes], encrypted: bool = False) -> bytes:
 
 
 @pytest.mark.parametrize("data,says", [
-    (b"not a spreadsheet at all", "not a zip archive"),
-    (spreadsheets.OLE_MAGIC + b"\0" * 600, "encrypted"),
-    (_zip({"xl/workbook.xml": b"<x/>", "xl/worksheets/sheet1.xml": b"\0" * (50 * 1024 * 1024)}), "zip bomb"),
-    (_zip({"[Content_Types].xml": b"<Types/>"}), "no xl/workbook.xml"),
-    (_zip({"xl/workbook.xml": b"<x/>"}, encrypted=True), "encrypted"),
-    (_zip({"xl/workbook.xml": b"<x/>", "xl/chartsheets/sheet1.xml": b"<x/>"}), "no worksheet"),
-    (_zip({"xl/workbook.xml": b"<workbook", "xl/worksheets/sheet1.xml": b"<x/>"}), "malformed XLSX"),
-    (b"", "empty"),
+    (b"not a spreadsheet at all", "不是 zip 压缩包"),
+    (spreadsheets.OLE_MAGIC + b"\0" * 600, "加密"),
+    (_zip({"xl/workbook.xml": b"<x/>", "xl/worksheets/sheet1.xml": b"\0" * (50 * 1024 * 1024)}), "压缩炸弹"),
+    (_zip({"[Content_Types].xml": b"<Types/>"}), "没有 xl/workbook.xml"),
+    (_zip({"xl/workbook.xml": b"<x/>"}, encrypted=True), "加密"),
+    (_zip({"xl/workbook.xml": b"<x/>", "xl/chartsheets/sheet1.xml": b"<x/>"}), "没有工作表"),
+    (_zip({"xl/workbook.xml": b"<workbook", "xl/worksheets/sheet1.xml": b"<x/>"}), "XLSX 文件无法读取"),
+    (b"", "空的"),
 ])
 def test_malformed_xlsx_names_the_problem(data, says):
     with pytest.raises(spreadsheets.SpreadsheetError, match=says):
@@ -295,14 +295,14 @@ def test_a_workbook_without_worksheets_is_refused():
     book.remove(book.active)
     out = io.BytesIO()
     book.save(out)
-    with pytest.raises(spreadsheets.SpreadsheetError, match="no worksheet"):
+    with pytest.raises(spreadsheets.SpreadsheetError, match="没有工作表"):
         spreadsheets.read(out.getvalue(), "xlsx")
 
 
 def test_too_many_rows_and_binary_csv_are_refused():
-    with pytest.raises(spreadsheets.SpreadsheetError, match="more than"):
+    with pytest.raises(spreadsheets.SpreadsheetError, match="超过"):
         spreadsheets.read_csv(("a\n" * (spreadsheets.MAX_ROWS + 1)).encode())
-    with pytest.raises(spreadsheets.SpreadsheetError, match="binary"):
+    with pytest.raises(spreadsheets.SpreadsheetError, match="二进制"):
         spreadsheets.read_csv(b"a,b\0,c")
 
 

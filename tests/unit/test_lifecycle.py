@@ -6,7 +6,8 @@ from datetime import date
 import pytest
 
 from intake.domain import lifecycle
-from intake.domain.case import Case, InvalidCommand, NotYourCase, TransitionRefused
+from intake.domain.case import COMMAND_LABELS, Case, InvalidCommand, NotYourCase, TransitionRefused
+from zfcommon.caseview import STATUS_LABELS
 from zfcommon.events.catalogue import CHANNELS, validate_data
 from zfcommon.redaction import Identity
 
@@ -127,7 +128,8 @@ def test_command_is_allowed_in_each_of_its_states(command, state):
                                             for s in STATUSES if s not in states], ids=lambda v: v)
 def test_command_is_refused_in_every_other_status(command, status):
     s = story(status)
-    with pytest.raises(TransitionRefused, match=f"{command} is not allowed while the case is {status}") as refused:
+    shown = "新建" if status == "new" else STATUS_LABELS[status]
+    with pytest.raises(TransitionRefused, match=f"案件当前状态为“{shown}”，不能{COMMAND_LABELS[command]}") as refused:
         s.decide(command, actor=OFFICE)      # the office may give every command: only the state refuses it
     assert (refused.value.state, refused.value.command) == (status, command)
     assert refused.value.allowed == lifecycle.allowed_commands(s.case)
@@ -139,7 +141,7 @@ def test_command_is_refused_in_every_other_status(command, status):
 @pytest.mark.parametrize("actor", [LEAD, COOPERATING, HOTLINE, AUDITOR], ids=lambda a: a.role + ":" + str(a.unit))
 @pytest.mark.parametrize("command", commands_of("office"))
 def test_office_only_command_is_refused_for_units_channels_and_auditors(command, actor):
-    with pytest.raises(NotYourCase, match="only the office"):
+    with pytest.raises(NotYourCase, match="只有正风办可以"):
         story(situation(command)).decide(command, actor=actor)
 
 
@@ -176,7 +178,7 @@ def test_office_and_hotline_record_return_visits(actor):
 
 @pytest.mark.parametrize("actor", [LEAD, COOPERATING, AUDITOR], ids=lambda a: a.role + ":" + str(a.unit))
 def test_units_and_auditors_cannot_record_return_visits(actor):
-    with pytest.raises(NotYourCase, match="office or the hotline"):
+    with pytest.raises(NotYourCase, match="由正风办或12345热线记录"):
         story("closed").decide("record_return_visit", actor=actor)
 
 
@@ -281,7 +283,7 @@ def test_explicit_deadline_in_an_unknown_year_needs_no_calendar():
     ({"lead_unit": RETIRED_UNIT}, "lead_unit", RETIRED_UNIT),
     ({"cooperating_units": ["县不存在局"]}, "cooperating_units", "县不存在局"),
     ({"cooperating_units": [COOPERATING_UNIT, RETIRED_UNIT]}, "cooperating_units", RETIRED_UNIT),
-    ({"cooperating_units": [COOPERATING_UNIT, LEAD_UNIT]}, "cooperating_units", "lead unit"),
+    ({"cooperating_units": [COOPERATING_UNIT, LEAD_UNIT]}, "cooperating_units", "牵头单位不能同时作为配合单位"),
 ], ids=["unknown-lead", "inactive-lead", "unknown-cooperating", "inactive-cooperating", "lead-also-cooperating"])
 def test_assignment_refuses_units_the_directory_does_not_allow(command, situation_name, args, field, named):
     with pytest.raises(InvalidCommand) as invalid:
@@ -339,7 +341,7 @@ def test_denied_extension_keeps_the_deadline_and_a_new_request_may_follow():
 
 def test_second_extension_request_is_refused_while_one_is_pending():
     s = story("extension_pending")
-    with pytest.raises(TransitionRefused, match="an extension request is already pending") as refused:
+    with pytest.raises(TransitionRefused, match="已有一项延期申请待正风办审批") as refused:
         s.decide("request_extension")
     assert refused.value.state == "in_progress"
     assert set(refused.value.allowed) == ALLOWED_IN["extension_pending"]
@@ -354,7 +356,7 @@ def test_requested_deadline_must_be_after_the_current_deadline(requested):
 
 @pytest.mark.parametrize("command", ["approve_extension", "deny_extension"])
 def test_approve_and_deny_are_refused_when_no_extension_is_pending(command):
-    with pytest.raises(TransitionRefused, match="no extension is pending") as refused:
+    with pytest.raises(TransitionRefused, match="没有待审批的延期申请") as refused:
         story("in_progress").decide(command)
     assert refused.value.state == "in_progress"
 
@@ -399,7 +401,7 @@ def test_unsatisfied_return_visit_allows_rehandling_with_a_new_deadline():
 @pytest.mark.parametrize("satisfaction", ["satisfied", "basically_satisfied"])
 def test_rehandling_is_refused_after_a_satisfied_return_visit(satisfaction):
     s = story("closed").do("record_return_visit", satisfaction=satisfaction)
-    with pytest.raises(TransitionRefused, match="re-handling follows an unsatisfied return visit") as refused:
+    with pytest.raises(TransitionRefused, match="只有回访不满意的案件才能责令重办") as refused:
         s.decide("order_rehandling")
     assert (refused.value.state, refused.value.allowed) == ("closed", ["record_return_visit", "correct_summary"])
 

@@ -78,7 +78,7 @@ def test_drawn_dismissal_waits_for_its_recheck_and_an_undrawn_one_only_if_the_of
     drawn, undrawn = story("dismissed"), story("dismissed_unselected")
     assert (drawn.case.status, drawn.case.recheck_pending, drawn.case.dismissal_count) == ("dismissed", True, 1)
     assert (undrawn.case.status, undrawn.case.recheck_pending) == ("dismissed", False)
-    with pytest.raises(TransitionRefused, match="not drawn for re-check") as refused:
+    with pytest.raises(TransitionRefused, match="未被抽中或选定复查") as refused:
         undrawn.decide("record_recheck")
     assert (refused.value.state, refused.value.allowed) == ("dismissed", ["choose_recheck", "record_return_visit", "correct_summary"])
 
@@ -91,7 +91,7 @@ def test_upheld_recheck_keeps_the_dismissal_and_a_second_recheck_is_refused():
     assert (event.type, event.data) == (case_event("recheck_upheld"), {"findings": "复查确认反映不实"})
     s.play([event])
     assert (s.case.status, s.case.recheck_pending) == ("dismissed", False)
-    with pytest.raises(TransitionRefused, match="re-checked already"):
+    with pytest.raises(TransitionRefused, match="已记录过复查结果"):
         s.decide("record_recheck")
 
 

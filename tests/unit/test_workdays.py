@@ -96,7 +96,7 @@ def test_2027_is_a_calendar_gap_that_names_the_year_and_asks_for_the_schedule():
     with pytest.raises(CalendarGap) as gap:
         CAL.is_working_day(D("2027-03-01"))
     assert gap.value.years == [2027] and gap.value.dates == [D("2027-03-01")]
-    assert "2027" in str(gap.value) and "schedule" in str(gap.value)
+    assert "2027" in str(gap.value) and "节假日安排" in str(gap.value)
 
 
 def test_fifteen_working_day_deadline_from_december_2026_needs_2027():
@@ -155,11 +155,11 @@ def test_two_schedules_for_one_year_are_refused():
 
 
 @pytest.mark.parametrize("holidays, workdays, message, fields", [
-    ({D("2028-01-01")}, set(), "not in 2027", ("holidays",)),
-    (set(), {D("2026-12-26")}, "not in 2027", ("workdays",)),
-    ({D("2027-01-09")}, {D("2027-01-09")}, "both holiday and workday", ("holidays", "workdays")),
-    (set(), {D("2027-01-11")}, "Saturday or Sunday", ("workdays",)),          # a Monday
-    ({datetime(2027, 1, 1)}, set(), "not a date", ("holidays",)),
+    ({D("2028-01-01")}, set(), "不在 2027 年", ("holidays",)),
+    (set(), {D("2026-12-26")}, "不在 2027 年", ("workdays",)),
+    ({D("2027-01-09")}, {D("2027-01-09")}, "既是假日又是调休工作日", ("holidays", "workdays")),
+    (set(), {D("2027-01-11")}, "只会是周六或周日", ("workdays",)),          # a Monday
+    ({datetime(2027, 1, 1)}, set(), "不是日期", ("holidays",)),
 ], ids=["holiday-other-year", "workday-other-year", "in-both-sets", "weekday-make-up-day", "datetime"])
 def test_invalid_year_schedule_is_refused_naming_the_field_at_fault(holidays, workdays, message, fields):
     with pytest.raises(ScheduleError, match=message) as refused:

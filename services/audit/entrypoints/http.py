@@ -6,23 +6,23 @@ from datetime import datetime
 
 from flask import Flask, current_app, jsonify
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from zfcommon import caseview, db
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound, Unavailable
 from zfcommon.settings import Settings
-from zfcommon.web import create_base_app, principal
+from zfcommon.web import create_base_app
 
 from ..adapters import trail
 from ..service_layer import reconcile
 from ..service_layer.reconcile import run_reconciliation
 from . import bundles, log
 
+READERS = ("auditor", "office")
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="The accountability trail")
 
 
@@ -57,12 +57,12 @@ class TrailPage(Schema):
 
 @blp.route("")
 class Events(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(EventQuery, location="query", unknown=None)   # webargs would drop unknown names
     @blp.response(200, TrailPage)
     def get(self, query):
         """Replay the trail in order from any position (`after`) or time (`since`), filtered by case,
         unit, type or actor; follow `next_after` for the next page."""
-        require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
             rows = trail.page(conn, after=query["after"], limit=query["limit"],
                               **{k: query.get(k) for k in trail.FILTERS})
@@ -99,16 +99,24 @@ class AsOfQuery(Schema):
     at = fields.AwareDateTime(required=True, metadata={"description": "RFC 3339 instant"})
 
 
+class CaseAsOfOut(Schema):
+    as_of = fields.String(required=True, metadata={"format": "date-time"})
+    case = fields.Dict(required=True, metadata={"description": "the case folded by zfcommon.caseview"})
+    trail_seqs = fields.List(fields.Integer(), required=True,
+                             metadata={"description": "the entries it was rebuilt from"})
+
+
 cases_blp = Blueprint("cases", __name__, url_prefix="/v1/cases", description="Cases rebuilt from the trail")
 
 
 @cases_blp.route("/<case_id>/as-of")
 class CaseAsOf(MethodView):
+    @cases_blp.roles(*READERS)
     @cases_blp.arguments(AsOfQuery, location="query", unknown=None)
+    @cases_blp.response(200, CaseAsOfOut)
     def get(self, query, case_id):
         """A case rebuilt from the trail as of any time, with the same fold the ledger uses
         (zfcommon.caseview), plus the trail entries it was rebuilt from."""
-        require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
             rows = trail.page(conn, after=0, limit=100_000, subject=case_id)
         events = [json.loads(r["event"]) for r in rows]
@@ -118,7 +126,7 @@ class CaseAsOf(MethodView):
                    and datetime.fromisoformat(e["time"]) <= query["at"]]
         state = caseview.replay(changes)
         if state is None:
-            raise NotFound(f"case {case_id} had not been received by {query['at'].isoformat()}")
+            raise NotFound(f"截至 {query['at'].isoformat()}，案件 {case_id} 尚未受理", code="case.not_found")
         seqs = [r["seq"] for r, e in zip(rows, events) if datetime.fromisoformat(e["time"]) <= query["at"]]
         case = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in state.items()}
         return jsonify(as_of=query["at"].isoformat(), case=case, trail_seqs=seqs)
@@ -130,26 +138,28 @@ recon_blp = Blueprint("reconciliation", __name__, url_prefix="/v1/reconciliation
 
 @recon_blp.route("")
 class Reconciliation(MethodView):
+    @recon_blp.roles(*READERS)
     @recon_blp.response(200, ReconciliationOut)
+    @recon_blp.alt_response(404, description="no reconciliation has run yet")
     def get(self):
         """The latest reconciliation's result of each source (intake, notify), with totals."""
-        require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
             rows = reconcile.latest(conn)
         if not rows:
-            raise NotFound("no reconciliation has run yet")
+            raise NotFound("尚未进行过对账", code="reconciliation.none_yet")
         return reconcile.summary(rows)
 
+    @recon_blp.roles(*READERS)
     @recon_blp.response(200, ReconciliationOut)
     def post(self):
         """Compare the trail with every source's event store now (the signer also does it on a
         schedule). A source that cannot be reached is listed in `unreachable`; 503 when none can."""
-        require_role(principal(), "auditor", "office")
         with current_app.extensions["zf_pool"].connection() as conn:
             result = run_reconciliation(conn, current_app.extensions["zf_settings"])
         if len(result["unreachable"]) == len(result["sources"]):
-            raise Unavailable("no event store is reachable for reconciliation: "
-                              + "; ".join(r["error"] for r in result["sources"]))
+            raise Unavailable("无法访问任何事件库，本次对账未能进行：" + "、".join(result["unreachable"]),
+                              code="reconciliation.no_source_reachable",
+                              reason="; ".join(r["error"] for r in result["sources"]))
         return result
 
 

@@ -7,12 +7,10 @@ import json
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound, Unprocessable
-from zfcommon.web import principal
 
 from ..adapters import heads, tree
 
@@ -38,7 +36,8 @@ def _signed_size(conn, size: int, name: str) -> None:
     """Proofs are only given for sizes a signed head covers: a proof means something against a root
     that the log committed to, and the size is bound to the root only by the signature."""
     if heads.at_size(conn, size) is None:
-        raise Unprocessable(f"no signed tree head has size {size}", errors={name: ["not a signed tree size"]})
+        raise Unprocessable(f"没有树大小为 {size} 的已签名树头", code="log.size_not_signed",
+                            errors={name: ["不是已签名树头的大小"]})
 
 
 class Consistency(Schema):
@@ -48,7 +47,7 @@ class Consistency(Schema):
     @validates_schema
     def _order(self, data, **_):
         if data["first"] > data["second"]:
-            raise ValidationError("must not exceed second", "first")
+            raise ValidationError("不能大于 second", "first")
 
 
 class ProofByHash(Schema):
@@ -63,7 +62,61 @@ class Entries(Schema):
     @validates_schema
     def _order(self, data, **_):
         if data["end"] < data["start"] or data["end"] - data["start"] >= 1000:
-            raise ValidationError("end must be ≥ start and at most 999 more", "end")
+            raise ValidationError("end 须 ≥ start，且最多比 start 大 999", "end")
+
+
+class SignedTreeHead(Schema):
+    tree_size = fields.Integer(required=True)
+    timestamp = fields.Integer(required=True, metadata={"description": "milliseconds since the epoch"})
+    sha256_root_hash = fields.String(required=True, metadata={"description": "base64"})
+    tree_head_signature = fields.String(required=True, metadata={"description": "base64 Ed25519 signature"})
+    key_id = fields.String(required=True)
+    checkpoint = fields.String(required=True, metadata={"description": "the same head as a C2SP signed note"})
+
+
+class PublicKey(Schema):
+    key_id = fields.String(required=True)
+    origin = fields.String(required=True)
+    public_key = fields.String(required=True, metadata={"description": "base64 Ed25519 public key"})
+    algorithm = fields.String(required=True)
+    first_used = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class PublicKeys(Schema):
+    keys = fields.List(fields.Nested(PublicKey), required=True)
+
+
+class ConsistencyOut(Schema):
+    consistency = fields.List(fields.String(), required=True, metadata={"description": "base64 hashes"})
+
+
+class InclusionOut(Schema):
+    leaf_index = fields.Integer(required=True)
+    audit_path = fields.List(fields.String(), required=True, metadata={"description": "base64 hashes"})
+
+
+class Entry(Schema):
+    leaf_index = fields.Integer(required=True)
+    leaf_input = fields.String(required=True, metadata={"description": "base64 of the canonical event bytes"})
+    event = fields.Dict(required=True, metadata={"description": "the CloudEvent"})
+
+
+class EntriesOut(Schema):
+    entries = fields.List(fields.Nested(Entry), required=True)
+
+
+class Leaf(Schema):
+    leaf_index = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True, metadata={"description": "base64"})
+    event = fields.Dict(required=True, metadata={"description": "the CloudEvent"})
+
+
+class LeavesOut(Schema):
+    case_id = fields.String(required=True)
+    leaves = fields.List(fields.Nested(Leaf), required=True)
+
+
+NO_HEAD = "no tree head has been signed yet"
 
 
 class CheckpointPage(Schema):
@@ -82,16 +135,18 @@ def _signed(h: dict) -> Response | dict:
 
 
 def _latest() -> dict:
-    require_role(principal(), *READERS)
     with _conn() as conn:
         h = heads.latest(conn)
     if h is None:
-        raise NotFound("no tree head has been signed yet")
+        raise NotFound("还没有签名过任何树头", code="log.no_signed_head")
     return h
 
 
 @blp.route("/sth")
 class LatestHead(MethodView):
+    @blp.roles(*READERS)
+    @blp.response(200, SignedTreeHead)
+    @blp.alt_response(404, description=NO_HEAD)
     def get(self):
         """The latest signed tree head."""
         return _head_json(_latest())
@@ -99,6 +154,10 @@ class LatestHead(MethodView):
 
 @blp.route("/checkpoint")
 class Checkpoint(MethodView):
+    @blp.roles(*READERS)
+    @blp.doc(responses={"200": {"description": "C2SP signed note",
+                                "content": {"text/plain": {"schema": {"type": "string"}}}}})
+    @blp.alt_response(404, description=NO_HEAD)
     def get(self):
         """The latest signed tree head as a C2SP signed note (text/plain)."""
         return Response(_latest()["checkpoint"], mimetype="text/plain")
@@ -129,10 +188,11 @@ class CheckpointBySize(MethodView):
 
 
 @blp.route("/public-keys")
-class PublicKeys(MethodView):
+class SigningKeys(MethodView):
+    @blp.roles(*READERS)
+    @blp.response(200, PublicKeys)
     def get(self):
         """Every key that ever signed a head (rotation keeps old heads verifiable)."""
-        require_role(principal(), *READERS)
         with _conn() as conn:
             return {"keys": [{"key_id": k["key_id"], "origin": k["origin"], "public_key": _b64(k["public_key"]),
                               "algorithm": "Ed25519", "first_used": k["first_used"].isoformat()}
@@ -141,10 +201,11 @@ class PublicKeys(MethodView):
 
 @blp.route("/sth-consistency")
 class ConsistencyProof(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(Consistency, **Q)
+    @blp.response(200, ConsistencyOut)
     def get(self, q):
         """Consistency proof between two signed tree sizes."""
-        require_role(principal(), *READERS)
         with _conn() as conn:
             _signed_size(conn, q["first"], "first")
             _signed_size(conn, q["second"], "second")
@@ -153,30 +214,33 @@ class ConsistencyProof(MethodView):
 
 @blp.route("/proof-by-hash")
 class InclusionProof(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(ProofByHash, **Q)
+    @blp.response(200, InclusionOut)
+    @blp.alt_response(404, description="no such leaf in a tree of that size")
     def get(self, q):
         """Inclusion proof of a leaf (by its hash) in the tree of a signed size."""
-        require_role(principal(), *READERS)
         try:
             leaf = base64.b64decode(q["hash"], validate=True)
         except (binascii.Error, ValueError):
-            raise Unprocessable("hash must be base64", errors={"hash": ["not base64"]}) from None
+            raise Unprocessable("hash 须为 base64 编码", code="log.hash_invalid", errors={"hash": ["不是 base64"]}) from None
         with _conn() as conn:
             _signed_size(conn, q["tree_size"], "tree_size")
             row = conn.execute("SELECT idx FROM merkle_nodes WHERE level = 0 AND hash = %s AND idx < %s"
                                " ORDER BY idx LIMIT 1", (leaf, q["tree_size"])).fetchone()
             if row is None:
-                raise NotFound("no such leaf in a tree of that size")
+                raise NotFound("在该大小的树中没有这个叶子", code="log.leaf_not_found")
             path = tree.inclusion(conn, row["idx"], q["tree_size"])
         return {"leaf_index": row["idx"], "audit_path": [_b64(h) for h in path]}
 
 
 @blp.route("/entries")
 class LogEntries(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(Entries, **Q)
+    @blp.response(200, EntriesOut)
     def get(self, q):
         """Entries start..end (inclusive): the leaf input (canonical event bytes) and the event."""
-        require_role(principal(), *READERS)
         with _conn() as conn:
             rows = conn.execute("SELECT seq, event FROM trail WHERE seq BETWEEN %s AND %s ORDER BY seq",
                                 (q["start"] + 1, q["end"] + 1)).fetchall()
@@ -186,9 +250,10 @@ class LogEntries(MethodView):
 
 @blp.route("/cases/<case_id>/leaves")
 class CaseLeaves(MethodView):
+    @blp.roles(*READERS)
+    @blp.response(200, LeavesOut)
     def get(self, case_id):
         """The leaves of one case: index, hash and event."""
-        require_role(principal(), *READERS)
         with _conn() as conn:
             rows = conn.execute("SELECT t.seq, t.event, n.hash FROM trail t JOIN merkle_nodes n"
                                 " ON n.level = 0 AND n.idx = t.seq - 1 WHERE t.subject = %s ORDER BY t.seq",

@@ -47,7 +47,7 @@ def format_of(content_type: str | None, filename: str | None, head: bytes) -> st
     if ext in ("csv", "xlsx"):
         return ext
     if ext in ("xls", "xlsm", "xlsb", "et", "wps"):
-        raise UnsupportedType(f".{ext} files are not supported: save the ledger as .xlsx or .csv")
+        raise UnsupportedType(f"不支持 .{ext} 文件：请将台账另存为 .xlsx 或 .csv")
     kind = (content_type or "").split(";")[0].strip().lower()
     if kind in CSV_TYPES:
         return "csv"
@@ -55,15 +55,15 @@ def format_of(content_type: str | None, filename: str | None, head: bytes) -> st
         return "xlsx"
     if kind in ("", "application/octet-stream"):
         return "xlsx" if head.startswith(b"PK") else "csv"
-    raise UnsupportedType(f"unsupported file type {kind or 'unknown'}: upload a .csv ({CSV_TYPES[0]}) "
-                          f"or .xlsx ({XLSX_TYPE}) file")
+    raise UnsupportedType(f"不支持的文件类型 {kind or '（未知）'}：请上传 .csv（{CSV_TYPES[0]}）"
+                          f"或 .xlsx（{XLSX_TYPE}）文件")
 
 
 def read(data: bytes, fmt: str, charset: str | None = None) -> list[Sheet]:
     if not data.strip():
-        raise SpreadsheetError("the file is empty")
+        raise SpreadsheetError("文件是空的")
     if len(data) > MAX_BYTES:
-        raise SpreadsheetError(f"the file is larger than {MAX_BYTES} bytes")
+        raise SpreadsheetError(f"文件超过 {MAX_BYTES} 字节")
     return read_xlsx(data) if fmt == "xlsx" else [read_csv(data, charset)]
 
 
@@ -92,23 +92,23 @@ def _collect(records, name: str | None) -> Sheet:
         if all(_blank(c) for c in cells):
             continue
         if not all(_blank(c) for c in cells[MAX_COLUMNS:]):
-            raise SpreadsheetError(f"row {number} has more than {MAX_COLUMNS} columns")
+            raise SpreadsheetError(f"第 {number} 行超过 {MAX_COLUMNS} 列")
         rows.append((number, cells[:MAX_COLUMNS]))
         if len(rows) > MAX_ROWS:
-            raise SpreadsheetError(f"more than {MAX_ROWS} rows: split the ledger into several files")
+            raise SpreadsheetError(f"超过 {MAX_ROWS} 行：请把台账拆成几个文件")
     return Sheet(name, rows)
 
 
 def _decode(data: bytes, charset: str | None) -> str:
     if b"\x00" in data and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise SpreadsheetError("the file is binary, not CSV text")
+        raise SpreadsheetError("文件是二进制内容，不是 CSV 文本")
     if charset:
         try:
             return data.decode(charset)
         except LookupError:
-            raise SpreadsheetError(f"unknown charset {charset}") from None
+            raise SpreadsheetError(f"无法识别的字符集 {charset}") from None
         except UnicodeDecodeError as exc:
-            raise SpreadsheetError(f"not valid {charset} text at byte {exc.start}") from None
+            raise SpreadsheetError(f"第 {exc.start} 字节处不是有效的 {charset} 文本") from None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")          # Excel's "Unicode text" export
     try:
@@ -118,7 +118,7 @@ def _decode(data: bytes, charset: str | None) -> str:
     try:
         return data.decode("gb18030")         # Excel's "CSV" on a Chinese Windows: GBK
     except UnicodeDecodeError as exc:
-        raise SpreadsheetError(f"neither UTF-8 nor GBK text (byte {exc.start}); save as CSV UTF-8") from None
+        raise SpreadsheetError(f"既不是 UTF-8 也不是 GBK 文本（第 {exc.start} 字节）；请另存为“CSV UTF-8”") from None
 
 
 def read_csv(data: bytes, charset: str | None = None) -> Sheet:
@@ -130,33 +130,32 @@ def read_csv(data: bytes, charset: str | None = None) -> Sheet:
         # Excel shows a quoted multi-line cell in one row, so a record's index is its Excel row number.
         return _collect(enumerate(reader, start=1), None)
     except csv.Error as exc:
-        raise SpreadsheetError(f"malformed CSV near line {reader.line_num}: {exc}") from None
+        raise SpreadsheetError(f"CSV 格式有误，在第 {reader.line_num} 行附近（{exc}）") from None
 
 
 def _check_zip(data: bytes) -> None:
     if data.startswith(OLE_MAGIC):
-        raise SpreadsheetError("the workbook is encrypted (password-protected) or a legacy .xls file: "
-                               "remove the password and save as .xlsx")
+        raise SpreadsheetError("工作簿已加密（设有密码）或是旧版 .xls 文件：请去掉密码并另存为 .xlsx")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise SpreadsheetError("malformed XLSX: not a zip archive") from None
+        raise SpreadsheetError("XLSX 文件损坏：不是 zip 压缩包") from None
     parts = archive.infolist()
     names = {p.filename for p in parts}
     if len(parts) > MAX_PARTS:
-        raise SpreadsheetError(f"malformed XLSX: more than {MAX_PARTS} parts")
+        raise SpreadsheetError(f"XLSX 文件异常：超过 {MAX_PARTS} 个部件")
     if any(p.flag_bits & 0x1 for p in parts):
-        raise SpreadsheetError("malformed XLSX: the archive is encrypted")
+        raise SpreadsheetError("XLSX 文件异常：压缩包已加密")
     # zipfile stops reading a part at its declared size (and fails its CRC beyond it), so the
     # declared sizes bound what decompression can produce.
     if sum(p.file_size for p in parts) > MAX_UNCOMPRESSED:
-        raise SpreadsheetError(f"malformed XLSX: more than {MAX_UNCOMPRESSED} bytes uncompressed")
+        raise SpreadsheetError(f"XLSX 文件异常：解压后超过 {MAX_UNCOMPRESSED} 字节")
     if any(p.file_size > 1024 * 1024 and p.file_size > MAX_RATIO * max(p.compress_size, 1) for p in parts):
-        raise SpreadsheetError("malformed XLSX: a part is compressed beyond any real spreadsheet (zip bomb)")
+        raise SpreadsheetError("XLSX 文件异常：某个部件的压缩比远超正常表格（疑似压缩炸弹）")
     if "xl/workbook.xml" not in names:
-        raise SpreadsheetError("malformed XLSX: no xl/workbook.xml (not an Excel workbook)")
+        raise SpreadsheetError("XLSX 文件异常：没有 xl/workbook.xml，不是 Excel 工作簿")
     if not any(n.startswith("xl/worksheets/") and n.endswith(".xml") for n in names):
-        raise SpreadsheetError("the workbook has no worksheet")
+        raise SpreadsheetError("工作簿中没有工作表")
 
 
 def read_xlsx(data: bytes) -> list[Sheet]:
@@ -166,15 +165,15 @@ def read_xlsx(data: bytes) -> list[Sheet]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds (KeyError, XML errors, ValueError…) on bad parts
-        raise SpreadsheetError(f"malformed XLSX: {type(exc).__name__}: {str(exc)[:200]}") from None
+        raise SpreadsheetError(f"XLSX 文件无法读取（{type(exc).__name__}：{str(exc)[:200]}）") from None
     try:
         sheets = [_collect(enumerate(ws.iter_rows(values_only=True), start=1), ws.title) for ws in book.worksheets]
     except SpreadsheetError:
         raise
     except Exception as exc:  # a part that only fails when streamed (truncated XML, bad cell values)
-        raise SpreadsheetError(f"malformed XLSX: {type(exc).__name__}: {str(exc)[:200]}") from None
+        raise SpreadsheetError(f"XLSX 文件无法读取（{type(exc).__name__}：{str(exc)[:200]}）") from None
     finally:
         book.close()
     if not sheets:
-        raise SpreadsheetError("the workbook has no worksheet")
+        raise SpreadsheetError("工作簿中没有工作表")
     return sheets

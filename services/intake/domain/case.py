@@ -8,36 +8,59 @@ from typing import Any
 
 from zfcommon import outsiders
 from zfcommon.redaction import Identity
+from zfcommon.caseview import STATUS_LABELS
 
 PREFIX = "cn.zhengfeng.case."
 OPEN = ("received", "assigned", "returned", "in_progress", "rectification_reported", "dismissal_reported")
 TERMINAL = ("closed", "dismissed", "merged")
 
 
+# What each command is called in the office's words (problem details name the command refused).
+COMMAND_LABELS = {
+    "receive": "受理", "assign": "交办", "reassign": "改派", "merge": "并单", "accept": "签收", "return": "退回",
+    "note_progress": "报送进展", "request_extension": "申请延期", "approve_extension": "批准延期",
+    "deny_extension": "驳回延期", "report_rectified": "报送整改", "report_not_substantiated": "报送查否",
+    "close": "销号", "order_rework": "退回重办", "accept_dismissal": "同意查否", "record_recheck": "记录复查",
+    "choose_recheck": "选定复查", "record_return_visit": "记录回访", "order_rehandling": "责令重办",
+    "correct_summary": "更正摘要",
+}
+
+
 class DomainError(Exception):
-    """A command the case's history or the directory does not allow."""
+    """A command the case's history or the directory does not allow. The message is Chinese (what the
+    office reads); `code` is the stable machine code the problem carries."""
+    code = "case.refused"
+
+    def __init__(self, message: str = "", code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class TransitionRefused(DomainError):
     """409: the command is not allowed in the case's current state."""
+    code = "case.transition_refused"
 
     def __init__(self, case: "Case", command: str, allowed: list[str], why: str = ""):
         state = case.status or "new"
-        super().__init__(why or f"{command} is not allowed while the case is {state}")
+        shown = "新建" if state == "new" else STATUS_LABELS.get(state, state)
+        super().__init__(why or f"案件当前状态为“{shown}”，不能{COMMAND_LABELS.get(command, command)}")
         self.state, self.command, self.allowed = state, command, allowed
 
 
 class InvalidCommand(DomainError):
     """422: a command whose content is wrong (unknown unit, a deadline in the past …); `errors` per field,
-    optionally a zh-CN `detail` and a stable `code` for the problem."""
+    optionally a zh-CN `detail` (else one made of the errors) and a stable `code`."""
+    code = "case.invalid_command"
 
     def __init__(self, errors: dict[str, list[str]], detail: str | None = None, code: str | None = None):
-        super().__init__(detail or "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors, self.code = errors, code
+        super().__init__(detail or "；".join(f"{k}：{'，'.join(v)}" for k, v in errors.items()), code)
+        self.errors = errors
 
 
 class NotYourCase(DomainError):
     """403: a unit acting on a case where it is not the (lead) unit."""
+    code = "case.not_your_case"
 
 
 @dataclass(frozen=True)
@@ -217,7 +240,8 @@ def erase_complainant(case: Case, reason: str) -> list[NewEvent]:
     """PIPL erasure request: only a case that holds sealed complainant data, and only once."""
     sealed = case.facts.get("complainant")
     if not sealed or case.facts.get("complainant_erased"):
-        raise InvalidCommand({"complainant": ["this case holds no complainant data to erase"]})
+        raise InvalidCommand({"complainant": ["此案件没有可删除的举报人信息（匿名，或已删除）"]},
+                             code="case.no_complainant_data")
     return [NewEvent(PREFIX + "complainant_erased.v1", {"kid": sealed["kid"], "reason": reason})]
 
 

@@ -81,7 +81,7 @@ class Directory:
 
     def check_units(self, field_name: str, names: list[str]) -> dict[str, list[str]]:
         unknown = [n for n in names if not self.active_unit(n)]
-        return {field_name: [f"not an active unit in the directory: {', '.join(unknown)}"]} if unknown else {}
+        return {field_name: [f"不是名录中的在用单位：{'、'.join(unknown)}"]} if unknown else {}
 
 
 def seed_events() -> list[NewEvent]:
@@ -102,13 +102,13 @@ def register_unit(directory: Directory, unit: dict[str, Any]) -> list[NewEvent]:
 
 def add_category(directory: Directory, name: str, group: str) -> list[NewEvent]:
     if name in directory.categories:
-        raise InvalidCommand({"name": [f"category {name} already exists"]})
+        raise InvalidCommand({"name": [f"问题类别“{name}”已存在"]}, code="directory.category_exists")
     return [NewEvent(PREFIX + "category_added.v1", {"name": name, "group": group})]
 
 
 def remove_category(directory: Directory, name: str) -> list[NewEvent]:
     if name not in directory.categories:
-        raise InvalidCommand({"name": [f"no category {name}"]})
+        raise InvalidCommand({"name": [f"没有问题类别“{name}”"]}, code="directory.category_unknown")
     return [NewEvent(PREFIX + "category_removed.v1", {"name": name, "group": directory.categories[name]})]
 
 

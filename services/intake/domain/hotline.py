@@ -27,6 +27,7 @@ DESCRIPTION_LIMIT = 4000
 class NoDefaultCategory(DomainError):
     """The configured default category is not (or no longer) in the office's taxonomy: the office must
     fix its configuration; the order itself is fine and will be accepted once it has."""
+    code = "hotline.default_category_missing"
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,7 @@ def not_a_case_reason(kind: str) -> str | None:
     """Why an order of this 诉求类型 opens no case, or None when it is a lead."""
     if kind in CASE_KINDS:
         return None
-    return (f"诉求类型 {kind} is not a complaint (投诉) or report (举报): no case was opened; "
-            "only complaints and reports about conduct go on the ledger")
+    return (f"诉求类型“{kind}”不是投诉或举报，未立案：只有反映作风问题的投诉和举报才记入台账")
 
 
 def description(order: WorkOrder) -> tuple[str, int | None]:
@@ -77,8 +77,8 @@ def category(order: WorkOrder, taxonomy: Mapping[str, str], default: str) -> str
     if order.category in taxonomy:
         return order.category
     if default not in taxonomy:
-        raise NoDefaultCategory(f"the hotline's default category {default!r} is not in the office's taxonomy: "
-                                "add it, or set ZF_HOTLINE_DEFAULT_CATEGORY to a category that exists")
+        raise NoDefaultCategory(f"热线工单的默认问题类别“{default}”不在正风办的问题类别中：请添加该类别，"
+                                "或将 ZF_HOTLINE_DEFAULT_CATEGORY 设为已有的类别")
     return default
 
 

@@ -22,10 +22,12 @@ COMPLETED = PREFIX + "completed.v1"
 CANCELLED = PREFIX + "cancelled.v1"
 STREAM_PREFIX = "inspection-"
 MODES = ("announced", "unannounced")
+PHASES = {"planned": "已计划", "under_way": "进行中", "completed": "已完成", "cancelled": "已取消", "new": "新建"}
 
 
 class StateRefused(TransitionRefused):
     """409 naming the state of an inspection or monitoring point (mapped like a case's refusal)."""
+    code = "source.transition_refused"
 
     def __init__(self, state: str, command: str, allowed: list[str], why: str):
         Exception.__init__(self, why)
@@ -152,14 +154,14 @@ def plan(cmd: PlanInspection, directory: Directory) -> list[NewEvent]:
     lie in the past: an inspection carried out before it was entered is recorded as it happened."""
     errors = directory.check_units("target_units", list(cmd.target_units))
     if len(set(cmd.target_units)) != len(cmd.target_units):
-        errors.setdefault("target_units", []).append("a unit is listed twice")
+        errors.setdefault("target_units", []).append("有单位重复列出")
     if cmd.mode not in MODES:
-        errors["mode"] = [f"one of: {', '.join(MODES)}"]
+        errors["mode"] = [f"须为以下之一：{', '.join(MODES)}"]
     if cmd.ends_on < cmd.starts_on:
-        errors["ends_on"] = [f"before starts_on ({cmd.starts_on.isoformat()})"]
+        errors["ends_on"] = [f"早于开始日期 starts_on（{cmd.starts_on.isoformat()}）"]
     unknown = [c for c in cmd.focus if c not in directory.categories]
     if unknown:
-        errors["focus"] = [f"not in the office's category taxonomy: {', '.join(unknown)}"]
+        errors["focus"] = [f"不在正风办的问题类别中：{'、'.join(unknown)}"]
     if errors:
         raise InvalidCommand(errors)
     return [NewEvent(PLANNED, {
@@ -171,15 +173,15 @@ def plan(cmd: PlanInspection, directory: Directory) -> list[NewEvent]:
 def check_finding(inspection: Inspection, lead: Lead, today: date) -> None:
     """State first (409), then content (422). The category is checked where the case is received."""
     if inspection.phase(today) != "under_way":
-        why = (f"findings are recorded once the inspection has started ({inspection.starts_on.isoformat()})"
-               if inspection.status == "planned" else f"the inspection is {inspection.status}")
+        why = (f"检查开始（{inspection.starts_on.isoformat()}）后才能记录发现的问题"
+               if inspection.status == "planned" else f"此次检查{PHASES[inspection.status]}，不能再记录问题")
         raise inspection._refuse("record_finding", today, why)
     if lead.unit not in inspection.facts["target_units"]:
-        raise InvalidCommand({"unit": [f"not a target unit of this inspection: {lead.unit}"]})
+        raise InvalidCommand({"unit": [f"不是此次检查的对象单位：{lead.unit}"]}, code="inspection.unit_not_targeted")
     if lead.observed_on and not inspection.starts_on <= lead.observed_on <= min(inspection.ends_on, today):
         raise InvalidCommand({"observed_on": [
-            f"outside the inspection's dates ({inspection.starts_on.isoformat()} to "
-            f"{min(inspection.ends_on, today).isoformat()})"]})
+            f"不在检查日期范围内（{inspection.starts_on.isoformat()} 至 "
+            f"{min(inspection.ends_on, today).isoformat()}）"]}, code="inspection.date_outside")
 
 
 def finding_recorded(finding_id: str, lead: Lead, case_id: str, case_number: str) -> list[NewEvent]:
@@ -189,15 +191,15 @@ def finding_recorded(finding_id: str, lead: Lead, case_id: str, case_number: str
 
 def complete(inspection: Inspection, summary: str | None, today: date) -> list[NewEvent]:
     if inspection.phase(today) != "under_way":
-        raise inspection._refuse("complete", today, f"only an inspection under way can be completed; "
-                                                    f"this one is {inspection.phase(today)}")
+        raise inspection._refuse("complete", today, f"只有进行中的检查才能完成；此次检查"
+                                                    f"{PHASES[inspection.phase(today)]}")
     return [NewEvent(COMPLETED, {"summary": summary, "finding_count": len(inspection.findings)})]
 
 
 def cancel(inspection: Inspection, reason: str, today: date) -> list[NewEvent]:
     """An inspection with findings has put cases on the ledger: it is completed, never cancelled."""
     if "cancel" not in inspection.allowed_commands(today):
-        why = ("it has findings on the ledger: complete it instead" if inspection.findings
-               else f"the inspection is {inspection.phase(today)}")
+        why = ("此次检查已有问题记入台账，不能取消，请改为完成检查" if inspection.findings
+               else f"此次检查{PHASES[inspection.phase(today)]}，不能取消")
         raise inspection._refuse("cancel", today, why)
     return [NewEvent(CANCELLED, {"reason": reason})]

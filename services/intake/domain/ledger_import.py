@@ -63,10 +63,10 @@ class HeaderProblem(Exception):
     """The header row is not the ledger layout: the whole file is refused (422), naming the columns."""
 
     def __init__(self, missing: list[str], unknown: list[str], duplicated: list[str], header_row: int | None):
-        parts = [f"{label}: {', '.join(names)}" for label, names in
-                 (("missing columns", missing), ("unknown columns", unknown), ("repeated columns", duplicated))
+        parts = [f"{label}：{'、'.join(names)}" for label, names in
+                 (("缺少的列", missing), ("无法识别的列", unknown), ("重复的列", duplicated))
                  if names]
-        super().__init__("; ".join(parts) or "no header row")
+        super().__init__("；".join(parts) or "找不到表头行")
         self.missing, self.unknown, self.duplicated, self.header_row = missing, unknown, duplicated, header_row
 
 
@@ -135,8 +135,8 @@ def parse_date(value: Any) -> date:
             try:
                 return date(*map(int, m.groups()))
             except ValueError:
-                raise ValueError(f"not a calendar date: {raw}") from None
-    raise ValueError(f"not a date: {raw!r}; write YYYY-MM-DD or YYYY年M月D日")
+                raise ValueError(f"日历上没有这一天：{raw}") from None
+    raise ValueError(f"不是日期：“{raw}”；请写作 YYYY-MM-DD 或 YYYY年M月D日")
 
 
 def units(value: Any) -> list[str]:
@@ -190,9 +190,9 @@ def _add(errors: dict[str, list[str]], column: str, message: str) -> None:
 def _required(cells: Mapping[str, Any], errors: dict[str, list[str]], column: str) -> str:
     value = text(cells.get(column))
     if column in REQUIRED and not value:
-        _add(errors, column, "required")
+        _add(errors, column, "必填")
     elif len(value) > LIMITS.get(column, 10**9):
-        _add(errors, column, f"at most {LIMITS[column]} characters")
+        _add(errors, column, f"最多 {LIMITS[column]} 个字符")
     return value
 
 
@@ -201,11 +201,11 @@ def _check(cells: Mapping[str, Any], unnamed: list[int], ctx: lifecycle.Context)
     errors: dict[str, list[str]] = {}
     v = {c: _required(cells, errors, c) for c in COLUMNS}
     if v[SOURCE] and label(v[SOURCE]) not in SOURCES:
-        _add(errors, SOURCE, f"unknown source {v[SOURCE]!r}; one of: {', '.join(SOURCES)}")
+        _add(errors, SOURCE, f"无法识别的来源“{v[SOURCE]}”；可填：{'、'.join(SOURCES)}")
     if v[CATEGORY] and v[CATEGORY] not in ctx.directory.categories:
-        _add(errors, CATEGORY, f"not in the office's category taxonomy: {v[CATEGORY]}")
+        _add(errors, CATEGORY, f"不在正风办的问题类别中：{v[CATEGORY]}")
     if v[STATUS] and label(v[STATUS]) not in STATUSES:
-        _add(errors, STATUS, f"unknown status {v[STATUS]!r}; one of: {', '.join(STATUSES)}")
+        _add(errors, STATUS, f"无法识别的整改状态“{v[STATUS]}”；可填：{'、'.join(STATUSES)}")
     if v[DEADLINE]:
         try:
             v["deadline_date"] = parse_date(cells.get(DEADLINE))
@@ -214,16 +214,16 @@ def _check(cells: Mapping[str, Any], unnamed: list[int], ctx: lifecycle.Context)
     lead = units(v[LEAD])
     v["lead"] = lead[0] if lead else ""
     if len(lead) > 1:
-        _add(errors, LEAD, "one lead unit per row; list the others under 配合单位")
+        _add(errors, LEAD, "每行只能有一个牵头单位；其他单位请填在配合单位列")
     v["cooperating"] = list(dict.fromkeys(units(v[COOPERATING])))
     for column, names in ((LEAD, lead[:1]), (COOPERATING, v["cooperating"])):
         for message in ctx.directory.check_units(column, names).get(column, []):
             _add(errors, column, message)
     target = STATUSES.get(label(v[STATUS]))
     if target in ("rectification_reported", "closed") and not v[MEASURES]:
-        _add(errors, MEASURES, f"required when {STATUS} is {v[STATUS]}: it is the rectification report")
+        _add(errors, MEASURES, f"{STATUS}为“{v[STATUS]}”时必填：它就是整改报告")
     if unnamed:
-        _add(errors, ROW, f"values in columns without a header: {', '.join(map(str, unnamed))}")
+        _add(errors, ROW, f"没有表头的列中有内容：第 {'、'.join(map(str, unnamed))} 列")
     return errors, v
 
 

@@ -13,7 +13,7 @@ from zfcommon import outsiders, redaction
 from zfcommon.events.catalogue import REDACTION_KINDS
 from zfcommon.workdays import CalendarGap
 
-from .case import OPEN, TERMINAL, Case, InvalidCommand, NewEvent, NotYourCase, TransitionRefused
+from .case import COMMAND_LABELS, OPEN, TERMINAL, Case, InvalidCommand, NewEvent, NotYourCase, TransitionRefused
 from .directory import Directory
 from .recheck import recheck_draw
 
@@ -54,9 +54,9 @@ RULES: dict[str, Rule] = {
     "return": Rule(("assigned",), "lead"),
     "note_progress": Rule(("in_progress",), "unit"),
     "request_extension": Rule(("in_progress",), "lead", lambda c: not c.extension_pending,
-                              "an extension request is already pending"),
-    "approve_extension": Rule(("in_progress",), "office", lambda c: c.extension_pending, "no extension is pending"),
-    "deny_extension": Rule(("in_progress",), "office", lambda c: c.extension_pending, "no extension is pending"),
+                              "已有一项延期申请待正风办审批"),
+    "approve_extension": Rule(("in_progress",), "office", lambda c: c.extension_pending, "没有待审批的延期申请"),
+    "deny_extension": Rule(("in_progress",), "office", lambda c: c.extension_pending, "没有待审批的延期申请"),
     "report_rectified": Rule(("in_progress",), "lead"),
     "report_not_substantiated": Rule(("in_progress",), "lead"),
     "close": Rule(("rectification_reported",), "office"),
@@ -65,11 +65,11 @@ RULES: dict[str, Rule] = {
     "choose_recheck": Rule(("dismissed",), "office", lambda c: not c.recheck_pending and not c.rechecked,
                            "这一查否已列入复查（抽中或已选定）或已经复查，无需再选"),
     "record_recheck": Rule(("dismissed",), "office", lambda c: c.recheck_pending,
-                           "this dismissal was not drawn for re-check, or it was re-checked already"),
+                           "此查否件未被抽中或选定复查，或已记录过复查结果"),
     # Seed 001 asks for the complainant's rating of any handled case, whatever channel it came by.
     "record_return_visit": Rule(("closed", "dismissed"), "visit"),
     "order_rehandling": Rule(("closed",), "office", lambda c: c.last_satisfaction == "unsatisfied",
-                             "re-handling follows an unsatisfied return visit"),
+                             "只有回访不满意的案件才能责令重办"),
     # What units, channels and the public read of the lead, in every state (docs/PRIVACY.md).
     "correct_summary": Rule(OPEN + TERMINAL, "office"),
 }
@@ -80,16 +80,16 @@ def allowed_commands(case: Case) -> list[str]:
 
 
 def check(case: Case, command: str, actor: Actor) -> None:
-    rule = RULES[command]
+    rule, label = RULES[command], COMMAND_LABELS[command]
     if rule.who == "office" and actor.role != "office":
-        raise NotYourCase(f"only the office may {command}")
+        raise NotYourCase(f"只有正风办可以{label}")
     if rule.who in ("lead", "unit") and actor.role != "office":
         if actor.role != "unit":
-            raise NotYourCase(f"only the case's unit may {command}")
+            raise NotYourCase(f"只有承办此案件的单位可以{label}")
         if not (actor.unit == case.lead_unit if rule.who == "lead" else case.is_unit_of(actor.unit)):
-            raise NotYourCase(f"{actor.unit} is not the {'lead ' if rule.who == 'lead' else ''}unit of this case")
+            raise NotYourCase(f"{actor.unit}不是此案件的{'牵头' if rule.who == 'lead' else '承办'}单位，不能{label}")
     if rule.who == "visit" and actor.role not in ("office", "channel"):
-        raise NotYourCase("return visits are recorded by the office or the hotline")
+        raise NotYourCase("回访由正风办或12345热线记录")
     if case.status not in rule.states or not rule.guard(case):
         why = "" if case.status not in rule.states else rule.why
         raise TransitionRefused(case, command, allowed_commands(case), why)
@@ -101,7 +101,7 @@ def _deadline(ctx: Context, mode: str, priority: str, explicit: date | None,
         return explicit, {"rule": "recorded", "from_date": ctx.today.isoformat(), "working_days": None}
     if explicit is not None:
         if explicit <= ctx.today:
-            raise InvalidCommand({field: [f"must be after today ({ctx.today.isoformat()})"]})
+            raise InvalidCommand({field: [f"须晚于今天（{ctx.today.isoformat()}）"]}, code="case.deadline_not_future")
         return explicit, {"rule": "explicit", "from_date": ctx.today.isoformat(), "working_days": None}
     days = ctx.directory.limits[mode][priority]
     return _add(ctx, days, field), {"rule": "limit", "from_date": ctx.today.isoformat(), "working_days": days}
@@ -111,14 +111,14 @@ def _add(ctx: Context, days: int, field: str) -> date:
     try:
         return ctx.directory.calendar().add_working_days(ctx.today, days)
     except CalendarGap as exc:
-        raise InvalidCommand({field: [f"{exc}; or give an explicit {field}"]}) from None
+        raise InvalidCommand({field: [f"{exc}；也可以直接给出 {field}"]}, code="calendar.year_missing") from None
 
 
 def _assignment(case: Case, args: dict[str, Any], ctx: Context) -> dict[str, Any]:
     errors = {**ctx.directory.check_units("lead_unit", [args["lead_unit"]]),
               **ctx.directory.check_units("cooperating_units", args.get("cooperating_units", []))}
     if args["lead_unit"] in args.get("cooperating_units", []):
-        errors.setdefault("cooperating_units", []).append("the lead unit cannot also cooperate")
+        errors.setdefault("cooperating_units", []).append("牵头单位不能同时作为配合单位")
     if errors:
         raise InvalidCommand(errors)
     deadline, basis = _deadline(ctx, args["handling_mode"], case.priority, args.get("deadline"),
@@ -171,13 +171,13 @@ def _decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target
         return _event("progress_noted", {**unit, "note": args["note"]})
     if command == "request_extension":
         if args["requested_deadline"] <= max(case.deadline or ctx.today, ctx.today):
-            raise InvalidCommand({"requested_deadline": ["must be after the current deadline and today"]})
+            raise InvalidCommand({"requested_deadline": ["须晚于当前整改时限和今天"]}, code="case.deadline_not_later")
         return _event("extension_requested", {**unit, "reason": args["reason"],
                                               "requested_deadline": args["requested_deadline"].isoformat()})
     if command == "approve_extension":
         new = args.get("new_deadline") or case.requested_deadline
         if new <= max(case.deadline, ctx.today):
-            raise InvalidCommand({"new_deadline": ["must be after the current deadline and today"]})
+            raise InvalidCommand({"new_deadline": ["须晚于当前整改时限和今天"]}, code="case.deadline_not_later")
         return _event("extension_approved", {"previous_deadline": case.deadline.isoformat(),
                                              "new_deadline": new.isoformat(), "comment": args.get("comment")})
     if command == "deny_extension":
@@ -218,7 +218,7 @@ def _decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target
         return _event("summary_corrected", {"summary": checked_summary(args["summary"], ctx.identity)})
     if command == "merge":
         if target is None or not target.exists or target.status == "merged" or target.case_id == case.case_id:
-            raise InvalidCommand({"into_case_id": ["must name another case that is not merged itself"]})
+            raise InvalidCommand({"into_case_id": ["须为另一件未被并单的案件"]}, code="case.merge_target_invalid")
         return _event("merged", {"into_case_id": target.case_id, "reason": args.get("reason")}) + \
             _event("duplicate_absorbed", {"duplicate_case_id": case.case_id}, target.case_id)
     raise KeyError(command)
@@ -226,7 +226,7 @@ def _decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target
 
 def record_accountability(args: dict[str, Any], ctx: Context) -> list[NewEvent]:
     if ctx.actor.role != "office":
-        raise NotYourCase("only the office records accountability")
+        raise NotYourCase("只有正风办可以记录问责")
     errors = ctx.directory.check_units("unit", [args["unit"]])
     if errors:
         raise InvalidCommand(errors)

@@ -65,7 +65,7 @@ class MonitoringPoint(Folded):
 def register(cmd: RegisterPoint, directory: Directory) -> list[NewEvent]:
     errors = directory.check_units("watched_units", list(cmd.watched_units))
     if len(set(cmd.watched_units)) != len(cmd.watched_units):
-        errors.setdefault("watched_units", []).append("a unit is listed twice")
+        errors.setdefault("watched_units", []).append("有单位重复列出")
     if errors:
         raise InvalidCommand(errors)
     return [NewEvent(REGISTERED, {"name": cmd.name, "kind": cmd.kind, "organisation": cmd.organisation,
@@ -76,12 +76,13 @@ def register(cmd: RegisterPoint, directory: Directory) -> list[NewEvent]:
 def check_submission(point: MonitoringPoint, lead: Lead, today: date) -> None:
     """State first (409), then content (422). The category is checked where the case is received."""
     if not point.active:
-        raise StateRefused("deactivated", "record_submission", [], "the monitoring point is deactivated")
+        raise StateRefused("deactivated", "record_submission", [], "此监测点已停用，不能再报送问题")
     watched = point.facts["watched_units"]
     if watched and lead.unit not in watched:
-        raise InvalidCommand({"unit": [f"not among the units this point watches: {lead.unit}"]})
+        raise InvalidCommand({"unit": [f"不在此监测点监测的单位之列：{lead.unit}"]},
+                             code="monitoring_point.unit_not_watched")
     if lead.observed_on and lead.observed_on > today:
-        raise InvalidCommand({"observed_on": [f"in the future (today is {today.isoformat()})"]})
+        raise InvalidCommand({"observed_on": [f"不能晚于今天（{today.isoformat()}）"]}, code="monitoring_point.date_future")
 
 
 def submission_recorded(submission_id: str, lead: Lead, case_id: str, case_number: str) -> list[NewEvent]:
@@ -91,5 +92,5 @@ def submission_recorded(submission_id: str, lead: Lead, case_id: str, case_numbe
 
 def deactivate(point: MonitoringPoint, reason: str) -> list[NewEvent]:
     if not point.active:
-        raise StateRefused("deactivated", "deactivate", [], "the monitoring point is deactivated already")
+        raise StateRefused("deactivated", "deactivate", [], "此监测点已经停用")
     return [NewEvent(DEACTIVATED, {"reason": reason})]

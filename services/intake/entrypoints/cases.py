@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from zfcommon import logs, outsiders
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import Forbidden
 from zfcommon.web import expected_version as _expected_version, principal
 
@@ -30,15 +29,16 @@ def after(case: domain.Case) -> dict:
 
 @blp.route("")
 class Cases(MethodView):
+    @blp.roles("office", "channel")
     @blp.arguments(CaseIn)
     @blp.response(201, CaseCreated)
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body):
         """Receive a lead (受理): any channel, anonymous allowed."""
         who = principal()
-        require_role(who, "office", "channel")
         if who.role == "channel" and who.channel != body["channel"]:
-            raise Forbidden(f"a {who.channel} channel token may not submit on channel {body['channel']}")
+            raise Forbidden(f"{who.channel} 渠道的令牌不能以 {body['channel']} 渠道提交问题线索",
+                            code="case.channel_mismatch")
         cmd = domain.ReceiveComplaint(**body)
 
         def receive(u):
@@ -51,12 +51,12 @@ class Cases(MethodView):
 
 @blp.route("/<case_id>")
 class Case(MethodView):
+    @blp.roles("office", "auditor", "unit", "channel")
     @blp.response(200, CaseState)
     def get(self, case_id):
         """The case as its events say now (read-your-writes; the ledger has the full projection). Units
         and channels read its free text masked: the summary as its description (docs/PRIVACY.md)."""
         who = principal()
-        require_role(who, "office", "auditor", "unit", "channel")
         with uow() as u:
             case = problems(lambda: load_visible(u, case_id))
         facts = {**case.facts, "summary": outsiders.summary_of(case.facts)}
@@ -67,13 +67,13 @@ class Case(MethodView):
 
 @blp.route("/<case_id>/complainant")
 class CaseComplainant(MethodView):
+    @blp.roles("office")
     @blp.arguments(ErasureIn)
     @blp.response(200, Complainant)
     @blp.doc(parameters=[IDEMPOTENCY])
     def delete(self, body, case_id):
         """Erase the complainant's personal data on request (PIPL): destroys the case's data key, so the
         sealed copies in the store, Kafka and the trail can never be opened; the erasure is an event."""
-        require_role(principal(), "office")
         return command(lambda u: (200, {"case_id": handlers.erase_complainant(u, case_id, body["reason"],
                                                                               context()).case_id,
                                         "erased": True, "complainant": None}, {}))
@@ -81,6 +81,7 @@ class CaseComplainant(MethodView):
 
 @blp.route("/<case_id>/complainant/reveal")
 class ComplainantReveal(MethodView):
+    @blp.roles("office")
     @blp.arguments(RevealIn)
     @blp.response(200, Revealed)
     def post(self, body, case_id):
@@ -88,7 +89,6 @@ class ComplainantReveal(MethodView):
         `cn.zhengfeng.complainant.revealed.v1` event saying who, when and why, committed together.
         No Idempotency-Key: an answer that holds the identity is never stored, so each call is a reveal
         on the record."""
-        require_role(principal(), "office")
         logs.case_id.set(case_id)
 
         def reveal():
@@ -101,17 +101,16 @@ class ComplainantReveal(MethodView):
 
 @blp.route("/<case_id>/complainant/reveals")
 class ComplainantReveals(MethodView):
+    @blp.roles("office", "auditor")
     @blp.response(200, Reveals)
     def get(self, case_id):
         """Who revealed the complainant, when and why (office, auditor): never the data itself."""
-        require_role(principal(), "office", "auditor")
         with uow() as u:
             return {"case_id": case_id, "items": problems(lambda: handlers.reveals(u, case_id))}
 
 
 def _command_view(name: str):
     def view(args, case_id):
-        require_role(principal(), "office", "unit", "channel")
         expected = _expected_version()
 
         def run(u):
@@ -125,7 +124,11 @@ def _command_view(name: str):
     return view
 
 
+# Who may give each command, from the state machine's rule (the domain checks a unit is the case's own).
+COMMAND_ROLES = {"office": ("office",), "lead": ("office", "unit"), "unit": ("office", "unit"),
+                 "visit": ("office", "channel")}
+
 for _name, _schema in COMMAND_SCHEMAS.items():
     blp.route(f"/<case_id>/{_name.replace('_', '-')}", methods=["POST"], endpoint=f"command_{_name}")(
-        blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])(blp.arguments(_schema)(blp.response(200, CaseAfter)(
-            _command_view(_name)))))
+        blp.roles(*COMMAND_ROLES[lifecycle.RULES[_name].who])(blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])(
+            blp.arguments(_schema)(blp.response(200, CaseAfter)(_command_view(_name))))))

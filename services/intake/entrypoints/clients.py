@@ -3,13 +3,11 @@ from __future__ import annotations
 
 from flask import current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.events.catalogue import CHANNELS
 from zfcommon.problem import Conflict, NotFound
-from zfcommon.web import principal
 
 from ..adapters import clients as store
 from ..service_layer import clients as service
@@ -34,8 +32,8 @@ class ClientIn(_Strict):
     @validates_schema
     def _one_scope(self, data, **kwargs):
         if (data.get("unit") is None) == (data.get("channel") is None):
-            raise ValidationError({"unit": ["name exactly one of unit or channel"],
-                                   "channel": ["name exactly one of unit or channel"]})
+            raise ValidationError({"unit": ["unit 与 channel 须且只须填写一项"],
+                                   "channel": ["unit 与 channel 须且只须填写一项"]})
 
 
 class RotateIn(_Strict):
@@ -86,9 +84,9 @@ def _problems(fn):
     try:
         return fn()
     except service.ClientNotFound as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(str(exc), code="client.not_found") from None
     except service.ClientRevoked as exc:
-        raise Conflict(f"{exc}; issue a new client instead", state="revoked") from None
+        raise Conflict(f"{exc}：请改为签发新的接入客户端", code="client.revoked", state="revoked") from None
 
 
 def _issuing(fn):
@@ -106,12 +104,12 @@ def _issuing(fn):
 
 @blp.route("")
 class Clients(MethodView):
+    @blp.roles("office")
     @blp.arguments(ClientIn)
     @blp.response(201, ClientIssued)
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body):
         """Issue a client to a department, scoped to one unit or one channel; its key is in this answer only."""
-        require_role(principal(), "office")
         cmd = service.RegisterClient(**body)
 
         def register(u):
@@ -119,43 +117,43 @@ class Clients(MethodView):
             return 201, row, key, {"Location": url_for("clients.Client", client_id=row["client_id"])}
         return _issuing(register)
 
+    @blp.roles("office", "auditor")
     @blp.response(200, ClientList)
     def get(self):
         """Every client the office issued, revoked ones included (never a key)."""
-        require_role(principal(), "office", "auditor")
         with uow() as u:
             return {"clients": [_out(r) for r in store.view_all(u.conn, current_app.extensions["zf_clock"].now())]}
 
 
 @blp.route("/<client_id>")
 class Client(MethodView):
+    @blp.roles("office", "auditor")
     @blp.response(200, ClientOut)
     def get(self, client_id):
         """One client (never its key)."""
-        require_role(principal(), "office", "auditor")
         with uow() as u:
             row = store.view(u.conn, client_id, current_app.extensions["zf_clock"].now())
         if row is None:
-            raise NotFound(f"no client {client_id}")
+            raise NotFound(f"没有接入客户端 {client_id}", code="client.not_found")
         return _out(row)
 
 
 @blp.route("/<client_id>/rotate", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(RotateIn)
 @blp.response(200, ClientIssued)
 @blp.doc(parameters=[IDEMPOTENCY])
 def rotate(body, client_id):
     """A new key; the previous ones keep working for `grace_seconds` (default 24 h), then stop."""
-    require_role(principal(), "office")
     return _issuing(lambda u: (200, *service.rotate_key(u, client_id, body["grace_seconds"], context()), {}))
 
 
 @blp.route("/<client_id>/revoke", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(RevokeIn)
 @blp.response(200, ClientOut)
 @blp.doc(parameters=[IDEMPOTENCY])
 def revoke(body, client_id):
     """Every key stops at once; intake refuses the client's outstanding tokens from now on."""
-    require_role(principal(), "office")
     return _problems(lambda: command(lambda u: (200, _out(service.revoke_client(u, client_id, body["reason"],
                                                                                  context())), {})))

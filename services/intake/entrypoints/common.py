@@ -8,6 +8,7 @@ from marshmallow import Schema
 
 from zfcommon import logs
 from zfcommon.auth import Principal, channel_reach
+from zfcommon.events import InvalidEvent
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.idempotency import request_hash, run_command
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
@@ -30,19 +31,27 @@ def context() -> handlers.Context:
 
 
 def problems(fn):
-    """Map domain errors to problem+json at the edge (house style: 404, 403, 409, 422)."""
+    """Map domain errors to problem+json at the edge (house style: 404, 403, 409, 422); each carries
+    the domain's stable code and its Chinese message."""
     try:
         return fn()
     except handlers.CaseNotFound as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(str(exc), code="case.not_found") from None
     except ConcurrencyConflict as exc:
-        raise Conflict(f"{exc}; reload the case and retry", case_id=exc.stream_id) from None
+        raise Conflict(f"案件 {exc.stream_id} 已被他人同时修改（版本 {exc.expected_version} 之后）：请重新读取后再试",
+                       code="case.version_conflict", reason=str(exc), case_id=exc.stream_id) from None
     except domain.TransitionRefused as exc:
-        raise Conflict(str(exc), state=exc.state, allowed=exc.allowed) from None
+        raise Conflict(str(exc), code=exc.code, state=exc.state, allowed=exc.allowed) from None
     except domain.NotYourCase as exc:
-        raise Forbidden(str(exc)) from None
+        raise Forbidden(str(exc), code=exc.code) from None
     except domain.InvalidCommand as exc:
-        raise Unprocessable(str(exc), errors=exc.errors, **({"code": exc.code} if exc.code else {})) from None
+        raise Unprocessable(str(exc), code=exc.code, errors=exc.errors) from None
+    except domain.DomainError as exc:
+        raise Unprocessable(str(exc), code=exc.code) from None
+    except InvalidEvent as exc:       # the catalogue refused what a command decided: its fields are named
+        raise Unprocessable("以下字段不符合要求：" + "、".join(map(str, exc.errors.get("data", exc.errors))),
+                            code="event.invalid", reason=str(exc),
+                            errors=exc.errors.get("data", exc.errors)) from None
 
 
 def command(fn, schema: Schema | None = None):

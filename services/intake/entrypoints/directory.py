@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
+from zfcommon.events.catalogue import CALENDAR_YEARS
 from zfcommon.problem import Unprocessable
-from zfcommon.web import principal
 from zfcommon.workdays import ScheduleError, YearSchedule
 
 from ..domain import directory as domain
@@ -25,21 +24,21 @@ def snapshot(d: domain.Directory) -> dict:
 
 
 def _change(decide, *args):
-    require_role(principal(), "office")
     return command(lambda u: (200, snapshot(handlers.change_directory(u, decide, context(), *args)), {}))
 
 
 @blp.route("/directory")
 class Directory(MethodView):
+    @blp.roles("office", "auditor", "unit", "channel")
     @blp.response(200, DirectoryOut)
     def get(self):
         """Units, categories, limits and entered calendar years."""
-        require_role(principal(), "office", "auditor", "unit", "channel")
         with uow() as u:
             return snapshot(handlers.load_directory(u))
 
 
 @blp.route("/directory/units", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(UnitIn)
 @blp.response(200, DirectoryOut)
 def register_unit(body):
@@ -48,6 +47,7 @@ def register_unit(body):
 
 
 @blp.route("/directory/categories", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(CategoryIn)
 @blp.response(200, DirectoryOut)
 def add_category(body):
@@ -56,6 +56,7 @@ def add_category(body):
 
 
 @blp.route("/directory/categories/<name>", methods=["DELETE"])
+@blp.roles("office")
 @blp.response(200, DirectoryOut)
 def remove_category(name):
     """Retire a category (cases keep theirs)."""
@@ -63,6 +64,7 @@ def remove_category(name):
 
 
 @blp.route("/directory/limits", methods=["PUT"])
+@blp.roles("office")
 @blp.arguments(LimitsIn)
 @blp.response(200, DirectoryOut)
 def set_limits(body):
@@ -70,27 +72,32 @@ def set_limits(body):
     missing = [f"{m}.{p}" for m in ("immediate", "deadline", "long_term")
                for p in ("normal", "urgent", "critical") if p not in body["limits"].get(m, {})]
     if missing:
-        raise Unprocessable("every handling mode needs a limit per priority",
-                            errors={"limits": [f"missing: {', '.join(missing)}"]})
+        raise Unprocessable("每种处置方式的每个优先级都须设定时限", code="directory.limits_incomplete",
+                            errors={"limits": [f"缺少：{'、'.join(missing)}"]})
     return _change(domain.set_limits, body)
 
 
 @blp.route("/directory/calendar/<int:year>", methods=["PUT"])
+@blp.roles("office")
 @blp.arguments(CalendarYearIn)
 @blp.response(200, DirectoryOut)
 def set_calendar_year(body, year):
     """Enter a year's official schedule: all holidays, and the make-up working weekend days."""
+    if year not in CALENDAR_YEARS:
+        raise Unprocessable(f"年份须在 {CALENDAR_YEARS[0]} 到 {CALENDAR_YEARS[-1]} 之间", code="calendar.year_out_of_range",
+                            errors={"year": [f"须在 {CALENDAR_YEARS[0]} 到 {CALENDAR_YEARS[-1]} 之间"]})
     try:
         schedule = YearSchedule(year, frozenset(body["holidays"]), frozenset(body["workdays"]))
     except ScheduleError as exc:
-        raise Unprocessable(str(exc), errors={field: [str(exc)] for field in exc.fields}) from None
+        raise Unprocessable(str(exc), code="calendar.schedule_invalid",
+                            errors={field: [str(exc)] for field in exc.fields}) from None
     return _change(domain.set_calendar_year, schedule)
 
 
 @blp.route("/accountability", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(AccountabilityIn)
 @blp.response(201)
 def record_accountability(body):
     """Record an accountability measure (问责) against a unit or person, on the basis of cases."""
-    require_role(principal(), "office")
     return command(lambda u: (201, {"accountability_id": handlers.record_accountability(u, body, context())}, {}))

@@ -7,17 +7,16 @@ a new webhook-id finds the case it already became.
 """
 from __future__ import annotations
 
-import json
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, url_for
-from flask_smorest import Blueprint
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from zfcommon import logs, webhooks
-from zfcommon.problem import (BadRequest, PayloadTooLarge, Unauthorized, Unavailable, Unprocessable,
-                              UnsupportedMediaType)
+from zfcommon.blueprint import Blueprint
+from zfcommon.inputs import decode_json
+from zfcommon.problem import PayloadTooLarge, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType
 from zfcommon.settings import ConfigError
 from zfcommon.web import unauthenticated
 
@@ -110,28 +109,28 @@ def _signed_body() -> tuple[str, bytes]:
     """The raw body and its webhook-id, once the signature over exactly those bytes holds."""
     secrets = current_app.extensions[SECRETS]
     if not secrets:
-        raise Unavailable("the hotline webhook is not configured: the office sets ZF_HOTLINE_WEBHOOK_SECRETS")
+        raise Unavailable("12345 热线的 webhook 尚未配置：须由正风办设置 ZF_HOTLINE_WEBHOOK_SECRETS",
+                          code="hotline.not_configured")
     request.max_content_length = MAX_BODY     # also bounds a chunked body that announces no length
     try:
         body = request.get_data()
     except RequestEntityTooLarge:
-        raise PayloadTooLarge(f"a work order is at most {MAX_BODY // 1024} KiB") from None
+        raise PayloadTooLarge(f"一份工单最多 {MAX_BODY // 1024} KiB", code="hotline.too_large") from None
     try:
         now = current_app.extensions["zf_clock"].now().timestamp()
         return webhooks.verify(secrets, request.headers, body, now), body
     except webhooks.WebhookVerificationError as exc:
-        raise Unauthorized(f"webhook verification failed: {exc.reason}", check=exc.reason) from None
+        raise Unauthorized(exc.detail, code=f"webhook.{exc.check}", reason=exc.reason, check=exc.check) from None
 
 
 def _document(body: bytes) -> dict:
     if request.mimetype != "application/json":
-        raise UnsupportedMediaType(f"send Content-Type: application/json, not {request.mimetype or 'nothing'}")
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:        # UnicodeDecodeError included
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        raise UnsupportedMediaType(f"工单须以 application/json 提交，收到的是 {request.mimetype or '未声明类型的内容'}",
+                                   code="request.unsupported_media_type", received=request.mimetype or None,
+                                   expected=["application/json"])
+    doc = decode_json(body)
     if not isinstance(doc, dict):
-        raise Unprocessable("a work order is a JSON object", errors={"json": ["not an object"]})
+        raise Unprocessable("工单须为 JSON 对象", code="hotline.not_an_object", errors={"json": ["须为 JSON 对象"]})
     return doc
 
 
@@ -140,7 +139,8 @@ def _load(schema: Schema, doc: dict):
         return schema.load(doc)
     except ValidationError as exc:
         errors = exc.normalized_messages()
-        raise Unprocessable("invalid work order fields: " + ", ".join(sorted(errors)), errors=errors) from None
+        raise Unprocessable("工单以下字段有误：" + "、".join(sorted(errors)), code="hotline.invalid_order",
+                            errors=errors) from None
 
 
 def _receive(order: hotline.WorkOrder):
@@ -152,7 +152,7 @@ def _receive(order: hotline.WorkOrder):
         try:
             case, opened = service.receive_order(u, order, ctx, default)
         except hotline.NoDefaultCategory as exc:
-            raise Unavailable(str(exc)) from None
+            raise Unavailable(str(exc), code=exc.code) from None
         logs.case_id.set(case.case_id)
         answer = {"case_id": case.case_id, "case_number": case.case_number, "order_no": order.order_no,
                   "status": case.status}

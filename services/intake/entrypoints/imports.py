@@ -5,11 +5,10 @@ import uuid
 
 from flask import request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
 from zfcommon.web import principal
 
@@ -63,7 +62,7 @@ class ImportRecord(ImportReport):
 
 
 def _too_large() -> PayloadTooLarge:
-    return PayloadTooLarge(f"a ledger file is at most {spreadsheets.MAX_BYTES // (1024 * 1024)} MiB",
+    return PayloadTooLarge(f"台账文件最大 {spreadsheets.MAX_BYTES // (1024 * 1024)} MiB", code="import.too_large",
                            limit=spreadsheets.MAX_BYTES)
 
 
@@ -72,13 +71,16 @@ def _file() -> tuple[bytes, str | None, str | None, str | None]:
     if request.mimetype == "multipart/form-data":
         part = request.files.get("file")
         if part is None:
-            raise Unprocessable("send the ledger in the form field `file`", errors={"file": ["missing"]})
+            raise Unprocessable("请在表单字段 file 中上传台账文件", code="import.file_missing",
+                                errors={"file": ["缺少文件"]})
         return (part.stream.read(spreadsheets.MAX_BYTES + 1), part.filename, part.mimetype,
                 part.mimetype_params.get("charset"))
     if request.mimetype not in (*spreadsheets.CSV_TYPES, spreadsheets.XLSX_TYPE):
         raise UnsupportedMediaType(
-            f"send multipart/form-data with a field `file`, or a body of type {spreadsheets.CSV_TYPES[0]} or "
-            f"{spreadsheets.XLSX_TYPE}, not {request.mimetype or 'nothing'}")
+            f"请以 multipart/form-data（字段 file）上传，或直接发送 {spreadsheets.CSV_TYPES[0]} 或 "
+            f"{spreadsheets.XLSX_TYPE} 内容，收到的是 {request.mimetype or '未声明类型的内容'}",
+            code="request.unsupported_media_type", received=request.mimetype or None,
+            expected=["multipart/form-data", spreadsheets.CSV_TYPES[0], spreadsheets.XLSX_TYPE])
     return request.get_data(), None, request.mimetype, request.mimetype_params.get("charset")
 
 
@@ -95,7 +97,7 @@ def _upload() -> imports.Upload:
     except RequestEntityTooLarge:
         raise _too_large() from None
     except spreadsheets.UnsupportedType as exc:
-        raise UnsupportedMediaType(str(exc)) from None
+        raise UnsupportedMediaType(str(exc), code="import.file_type_unsupported") from None
 
 
 def _run(fn):
@@ -103,18 +105,19 @@ def _run(fn):
     try:
         return problems(fn)
     except spreadsheets.SpreadsheetError as exc:
-        raise Unprocessable(str(exc), errors={"file": [str(exc)]}) from None
+        raise Unprocessable(str(exc), code="import.file_unreadable", errors={"file": [str(exc)]}) from None
     except ledger_import.HeaderProblem as exc:
-        raise Unprocessable(f"the header row is not the ledger layout: {exc}", errors={"headers": [str(exc)]},
+        raise Unprocessable(f"表头不是台账的格式：{exc}", code="import.header_invalid", errors={"headers": [str(exc)]},
                             header_row=exc.header_row, missing=exc.missing, unknown=exc.unknown,
                             duplicated=exc.duplicated, columns=list(ledger_import.COLUMNS),
                             required=list(ledger_import.REQUIRED)) from None
     except imports.RowsRefused as exc:
-        raise Unprocessable(str(exc), errors={"rows": [str(exc)]}, **exc.report) from None
+        raise Unprocessable(str(exc), code="import.rows_invalid", errors={"rows": [str(exc)]}, **exc.report) from None
 
 
 @blp.route("")
 class Imports(MethodView):
+    @blp.roles("office")
     @blp.arguments(ImportArgs, location="query")
     @blp.response(200, ImportReport, description="dry run: the per-row report")
     @blp.alt_response(201, schema=ImportReport, description="imported: the report with each row's case id")
@@ -130,7 +133,6 @@ class Imports(MethodView):
         row (ok / error / duplicate) and stores nothing; otherwise the file is imported all-or-nothing
         (422 with the same report if any row is wrong) or, with `skip_invalid=true`, its valid rows only.
         Rows imported before, by any file, are reported as duplicates with their case and written again never."""
-        require_role(principal(), "office")
         upload = _upload()
         if args["dry_run"]:
             with uow() as u:
@@ -147,16 +149,16 @@ class Imports(MethodView):
 
 @blp.route("/<import_id>")
 class Import(MethodView):
+    @blp.roles("office", "auditor")
     @blp.response(200, ImportRecord)
     def get(self, import_id):
         """Who imported which file when, the counts, and each row's status and case."""
-        require_role(principal(), "office", "auditor")
         try:
             uuid.UUID(import_id)
         except ValueError:
-            raise NotFound(f"no import {import_id}") from None
+            raise NotFound(f"没有导入记录 {import_id}", code="import.not_found") from None
         with uow() as u:
             record = imports.get_import(u, import_id)
         if record is None:
-            raise NotFound(f"no import {import_id}")
+            raise NotFound(f"没有导入记录 {import_id}", code="import.not_found")
         return record

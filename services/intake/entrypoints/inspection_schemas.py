@@ -21,7 +21,7 @@ def _note(**kw):
 class EvidenceIn(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     url = fields.Url(required=True, schemes={"http", "https"})
-    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="64 lowercase hex digits"),
+    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$", error="须为 64 位小写十六进制数字"),
                            allow_none=True, load_default=None,
                            metadata={"description": "SHA-256 of the file, so it can be checked later"})
     taken_at = fields.AwareDateTime(allow_none=True, load_default=None)

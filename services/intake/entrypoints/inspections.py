@@ -7,13 +7,13 @@ point id; units never see monitoring points at all.
 """
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from zfcommon.auth import Principal, require_role
+from zfcommon.auth import Principal
+from zfcommon.blueprint import Blueprint
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.problem import Conflict, Forbidden, NotFound
 from zfcommon.web import principal
@@ -43,10 +43,10 @@ def _problems(fn):
     try:
         return fn()
     except service.SourceNotFound as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(str(exc), code=exc.code) from None
     except ConcurrencyConflict as exc:
-        raise _Raced(f"{exc.stream_id} changed after version {exc.expected_version}; reload it and retry",
-                     stream_id=exc.stream_id) from None
+        raise _Raced(f"{exc.stream_id} 在版本 {exc.expected_version} 之后已被他人修改：请重新读取后再试",
+                     code="source.version_conflict", stream_id=exc.stream_id) from None
 
 
 def _command(fn: Callable):
@@ -109,13 +109,13 @@ def _etag(version: int) -> dict:
 
 @blp.route("")
 class Inspections(MethodView):
+    @blp.roles("office")
     @blp.arguments(InspectionIn)
     @blp.response(201, InspectionOut)
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body):
         """Plan an inspection: target units, team, dates, announced (明察) or unannounced (暗访)."""
         who = principal()
-        require_role(who, "office")
         cmd = PlanInspection(**{**body, "target_units": tuple(body["target_units"]),
                                 "team": tuple(body["team"]), "focus": tuple(body["focus"])})
 
@@ -125,12 +125,12 @@ class Inspections(MethodView):
                 "Location": url_for("inspections.OneInspection", inspection_id=i.inspection_id), **_etag(i.version)}
         return _command(plan)
 
+    @blp.roles("office", "auditor", "unit")
     @blp.arguments(InspectionQuery, location="query")
     @blp.response(200, InspectionPage)
     def get(self, query):
         """Inspections, newest first. A unit gets only those it may see (a page may then be short)."""
         who = principal()
-        require_role(who, "office", "auditor", "unit")
         found, after = _read(lambda u: service.listing(u, Inspection, query["limit"], query.get("before")))
         items = [inspection_out(i, who, False) for i in found if _visible(i, who)
                  and query.get("unit") in (None, *i.facts["target_units"])]
@@ -139,24 +139,24 @@ class Inspections(MethodView):
 
 @blp.route("/<inspection_id>")
 class OneInspection(MethodView):
+    @blp.roles("office", "auditor", "unit")
     @blp.response(200, InspectionOut)
     def get(self, inspection_id):
         """One inspection with its findings and the case each became."""
         who = principal()
-        require_role(who, "office", "auditor", "unit")
         i = _read(lambda u: service.load(u, Inspection, inspection_id))
         if not _visible(i, who):
-            raise NotFound(f"no inspection {inspection_id}")      # do not reveal a 暗访 to its targets
+            raise NotFound(f"没有检查 {inspection_id}", code="inspection.not_found")   # never reveal a 暗访 to its targets
         return inspection_out(i, who, True), 200, _etag(i.version)
 
 
 @blp.route("/<inspection_id>/findings", methods=["POST"])
+@blp.roles("office")
 @blp.arguments(LeadIn)
 @blp.response(201, LeadRecorded)
 @blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])
 def record_finding(body, inspection_id):
     """Record a finding at a target unit: it becomes a case (channel `inspection`) in the same transaction."""
-    require_role(principal(), "office")
     return _record_lead(service.record_finding, inspection_id, _lead(body), "finding_id")
 
 
@@ -172,12 +172,12 @@ def _record_lead(record: Callable, source_id: str, lead: Lead, own_id: str):
 
 def _inspection_command(name: str, schema, run):
     @blp.route(f"/<inspection_id>/{name}", methods=["POST"], endpoint=name)
+    @blp.roles("office")
     @blp.arguments(schema)
     @blp.response(200, InspectionOut)
     @blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])
     def view(body, inspection_id):
         who = principal()
-        require_role(who, "office")
 
         def decide(u, expected):
             i = run(u, inspection_id, body, expected)
@@ -213,24 +213,22 @@ def point_out(p: MonitoringPoint, with_submissions: bool) -> dict:
             "allowed_commands": p.allowed_commands()}
 
 
-def _require_point_reader(point_id: str, submit: bool = False) -> Principal:
-    """The office (and auditors when reading), or the point itself: a channel token for channel
-    `monitoring_point` whose subject is this point's id."""
-    who = principal()
-    require_role(who, "office", "channel", *(() if submit else ("auditor",)))
-    if who.role == "channel" and (who.channel != POINT_CHANNEL or who.sub != point_id):
-        raise Forbidden(f"only the office or the point's own token (channel {POINT_CHANNEL}, subject = point id)")
-    return who
+def _point_itself(who: Principal, path: Mapping[str, Any]) -> None:
+    """Of the channel tokens, only the point's own: channel `monitoring_point`, subject this point's id
+    (checked with the declared roles, before the body is read)."""
+    if who.role == "channel" and (who.channel != POINT_CHANNEL or who.sub != path.get("point_id")):
+        raise Forbidden(f"只有正风办或该监测点自己的令牌（渠道 {POINT_CHANNEL}，主体为监测点编号）可以访问",
+                        code="monitoring_point.not_this_point")
 
 
 @points_blp.route("")
 class Points(MethodView):
+    @points_blp.roles("office")
     @points_blp.arguments(PointIn)
     @points_blp.response(201, PointOut)
     @points_blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body):
         """Appoint a monitoring point; issue it a token with `zf token channel <point_id> --channel monitoring_point`."""
-        require_role(principal(), "office")
         cmd = RegisterPoint(**{**body, "watched_units": tuple(body["watched_units"])})
 
         def register(u, _expected):
@@ -239,11 +237,11 @@ class Points(MethodView):
                 "Location": url_for("monitoring_points.Point", point_id=p.point_id), **_etag(p.version)}
         return _command(register)
 
+    @points_blp.roles("office", "auditor")
     @points_blp.arguments(PointQuery, location="query")
     @points_blp.response(200, PointPage)
     def get(self, query):
         """Monitoring points, newest first (office and auditors: units never see who watches them)."""
-        require_role(principal(), "office", "auditor")
         found, after = _read(lambda u: service.listing(u, MonitoringPoint, query["limit"], query.get("before")))
         return {"items": [point_out(p, False) for p in found if query.get("status") in (None, p.status)],
                 "next": after}
@@ -251,31 +249,31 @@ class Points(MethodView):
 
 @points_blp.route("/<point_id>")
 class Point(MethodView):
+    @points_blp.roles("office", "auditor", "channel", also=_point_itself)
     @points_blp.response(200, PointOut)
     def get(self, point_id):
         """One monitoring point with its submissions and the case each became."""
-        _require_point_reader(point_id)
         p = _read(lambda u: service.load(u, MonitoringPoint, point_id))
         return point_out(p, True), 200, _etag(p.version)
 
 
 @points_blp.route("/<point_id>/submissions", methods=["POST"])
+@points_blp.roles("office", "channel", also=_point_itself)
 @points_blp.arguments(LeadIn)
 @points_blp.response(201, LeadRecorded)
 @points_blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])
 def record_submission(body, point_id):
     """A point reports a problem: it becomes a case (channel `monitoring_point`) in the same transaction."""
-    _require_point_reader(point_id, submit=True)
     return _record_lead(service.record_submission, point_id, _lead(body), "submission_id")
 
 
 @points_blp.route("/<point_id>/deactivate", methods=["POST"])
+@points_blp.roles("office")
 @points_blp.arguments(ReasonIn)
 @points_blp.response(200, PointOut)
 @points_blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])
 def deactivate(body, point_id):
     """Stop a point: its later submissions are refused (409)."""
-    require_role(principal(), "office")
 
     def run(u, expected):
         p = service.deactivate_point(u, point_id, body["reason"], context(), expected)

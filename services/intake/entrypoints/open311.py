@@ -7,10 +7,10 @@ import logging
 
 import psycopg
 from flask import Blueprint as FlaskBlueprint, Response, current_app, request
-from flask_smorest import Blueprint
 from psycopg_pool import PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from zfcommon.blueprint import Blueprint
 from zfcommon.events.catalogue import DIRECTORY_STREAM
 from zfcommon.problem import Problem
 
@@ -27,8 +27,16 @@ from .open311_post import now
 log = logging.getLogger(__name__)
 blp = Blueprint("open311", __name__, url_prefix="/open311/v2",
                 description="Open311 GeoReport v2: public reading; POST requests with a channel client's api_key")
-PUBLIC = {"security": [], "responses": {"200": {"description": "XML (text/xml) or JSON as the extension says"},
-                                        "400": {"description": "Open311 errors document"}}}
+TEXT = {"schema": {"type": "string"}}
+ANSWER = {"content": {"text/xml": TEXT, "application/json": {"schema": {}}}}
+ERRORS = {"description": "Open311 errors document, XML (<errors><error><code/><description/>) or JSON",
+          "content": {"text/xml": TEXT, "application/json": {"schema": {"type": "array", "items": {
+              "type": "object", "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}}}}}
+FMT = {"in": "path", "name": "fmt", "required": True, "schema": {"type": "string", "enum": list(FORMATS)},
+       "description": "xml or json (any other: 404)"}
+PUBLIC = {"security": [], "parameters": [FMT],
+          "responses": {"200": {"description": "XML (text/xml) or JSON as the extension says", **ANSWER},
+                        "400": ERRORS, "404": ERRORS}}
 EPOCH = "1970-01-01T08:00:00+08:00"
 
 
@@ -102,9 +110,12 @@ def token_lookup(token, fmt):
 
 
 blp.route("/requests.<fmt>", methods=["POST"])(blp.doc(
-    security=[], responses={"200": {"description": "[{service_request_id, service_notice, account_id}]"},
-                            "403": {"description": "missing, unknown or revoked api_key"},
-                            "429": {"description": "the client's rate limit"}})(open311_post.create_request))
+    security=[], parameters=[FMT], requestBody={"required": True, "content": {open311_post.FORM: {"schema": {
+        "type": "object", "required": ["api_key", "service_code"],
+        "properties": {"api_key": {"type": "string"}, "service_code": {"type": "string"}}}}}},
+    responses={"200": {"description": "[{service_request_id, service_notice, account_id}]", **ANSWER},
+               "400": ERRORS, "404": ERRORS, "403": {**ERRORS, "description": "missing, unknown or revoked api_key"},
+               "429": {**ERRORS, "description": "the client's rate limit"}})(open311_post.create_request))
 
 
 def unknown(rest):
@@ -139,7 +150,7 @@ def _error(exc: Exception) -> Response:
         return errors(fmt, 400, [(k, " ".join(v)) for k, v in exc.extensions.get("errors", {}).items()]
                       or [("request", exc.detail or exc.title)])
     if isinstance(exc, HTTPException):
-        return errors(fmt, 400, [("request", f"{exc.code} {exc.name}")])
+        return errors(fmt, 400, [("request", f"请求无法处理（HTTP {exc.code}）")])
     if isinstance(exc, (psycopg.OperationalError, PoolTimeout)):
         log.warning("database_unavailable", extra={"error": str(exc)[:300]})
         return errors(fmt, 400, [("service", "服务暂时不可用,本次提交未保存,请稍后重试")], {"Retry-After": "1"})

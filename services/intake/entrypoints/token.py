@@ -3,7 +3,8 @@
 `POST /v1/token` with `grant_type=client_credentials` and the client's key, either as HTTP Basic
 (client id : key, §2.3.1) or as the form field `client_secret`, answers a short-lived bearer JWT with
 the client's role and scope, which every service accepts. Errors follow §5.2 (`{"error": ...}`), not
-problem+json, because that is what OAuth client libraries parse.
+problem+json, because that is what OAuth client libraries parse; §5.2 also limits `error_description`
+to ASCII, so these descriptions stay English (the one exception to Chinese details, docs/CHANNELS.md).
 """
 from __future__ import annotations
 
@@ -12,10 +13,10 @@ import binascii
 from urllib.parse import unquote_plus
 
 from flask import Flask, Response, current_app, g, jsonify, request
-from flask_smorest import Api, Blueprint
-
 from zfcommon.auth import issue_token
-from zfcommon.problem import Unauthorized
+from zfcommon.blueprint import Blueprint
+from zfcommon.openapi import Api
+from zfcommon.problem import Problem, Unauthorized
 from zfcommon.web import unauthenticated
 
 from ..adapters import clients as store
@@ -42,6 +43,12 @@ def _token_error(exc: TokenError) -> Response:
     if exc.status == 401:
         resp.headers["WWW-Authenticate"] = 'Basic realm="zhengfeng", charset="UTF-8"'
     return resp
+
+
+@blp.errorhandler(Problem)
+def _refused_input(exc: Problem) -> Response:
+    """The request-validation layer's refusals (a control character in a form field …), as §5.2 errors."""
+    return _token_error(TokenError(400, "invalid_request", f"the request was refused ({exc.code})"))
 
 
 def _invalid_client(why: str) -> TokenError:
@@ -114,7 +121,7 @@ def refuse_revoked() -> None:
     with uow() as u:
         live = store.is_live(u.conn, who.client_id)
     if not live:
-        raise Unauthorized(f"client {who.client_id} was revoked")
+        raise Unauthorized(f"接入客户端 {who.client_id} 已被撤销", code="client.revoked")
 
 
 def init_app(app: Flask, api: Api) -> None:

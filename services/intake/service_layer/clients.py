@@ -27,7 +27,7 @@ MAX_GRACE = 30 * 24 * 3600
 
 class ClientNotFound(Exception):
     def __init__(self, client_id: str):
-        super().__init__(f"no client {client_id}")
+        super().__init__(f"没有接入客户端 {client_id}")
         self.client_id = client_id
 
 
@@ -35,7 +35,7 @@ class ClientRevoked(Exception):
     """409: a revoked client cannot be rotated or revoked again; issue a new one."""
 
     def __init__(self, client_id: str):
-        super().__init__(f"client {client_id} is revoked")
+        super().__init__(f"接入客户端 {client_id} 已被撤销")
         self.client_id = client_id
 
 
@@ -64,12 +64,12 @@ def register_client(uow: UnitOfWork, cmd: RegisterClient, ctx: Context) -> tuple
     """Issue a client scoped to one active unit of the directory or one channel; returns its view and
     its first key (the only time the key exists outside the caller)."""
     if (cmd.unit is None) == (cmd.channel is None):
-        raise InvalidCommand({"unit": ["name exactly one of unit or channel"],
-                              "channel": ["name exactly one of unit or channel"]})
+        raise InvalidCommand({"unit": ["unit 与 channel 须且只须填写一项"],
+                              "channel": ["unit 与 channel 须且只须填写一项"]}, code="client.scope_invalid")
     if cmd.unit is not None and not load_directory(uow).active_unit(cmd.unit):
-        raise InvalidCommand({"unit": [f"not an active unit of the directory: {cmd.unit}"]})
+        raise InvalidCommand({"unit": [f"不是名录中的在用单位：{cmd.unit}"]}, code="client.unit_unknown")
     if cmd.channel is not None and cmd.channel not in CHANNELS:
-        raise InvalidCommand({"channel": [f"not a channel: {cmd.channel}"]})
+        raise InvalidCommand({"channel": [f"没有这个渠道：{cmd.channel}"]}, code="client.channel_unknown")
     client = ApiClient(client_id=clients.new_client_id(), department=cmd.department,
                        role="unit" if cmd.unit else "channel", unit=cmd.unit, channel=cmd.channel,
                        rate_per_minute=cmd.rate_per_minute)

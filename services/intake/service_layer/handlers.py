@@ -39,7 +39,7 @@ class Context:
 
 class CaseNotFound(Exception):
     def __init__(self, case_id: str):
-        super().__init__(f"no case {case_id}")
+        super().__init__(f"没有案件 {case_id}")
         self.case_id = case_id
 
 
@@ -107,7 +107,8 @@ def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context,
     case = domain.Case(case_id or str(uuid.uuid4()))
     directory = load_directory(uow)
     if cmd.category not in directory.categories:
-        raise domain.InvalidCommand({"category": [f"not in the office's category taxonomy: {cmd.category}"]})
+        raise domain.InvalidCommand({"category": [f"不在正风办的问题类别中：{cmd.category}"]},
+                                    code="case.category_unknown")
     sealed = uow.contacts.seal(case.case_id, cmd.complainant) if cmd.complainant else None
     decided = domain.receive(case, cmd, sealed, uow.case_numbers.issue(ctx.now))
     _append(uow, {}, decided, ctx, case.case_id)

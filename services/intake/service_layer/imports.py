@@ -32,8 +32,8 @@ class RowsRefused(Exception):
 
     def __init__(self, report: dict[str, Any]):
         bad = [str(r["row"]) for r in report["rows"] if r["status"] == "error"]
-        super().__init__(f"{len(bad)} row(s) have errors ({', '.join(bad[:20])}{' …' if len(bad) > 20 else ''});"
-                         " nothing was imported: fix them, or import the valid rows with skip_invalid=true")
+        super().__init__(f"有 {len(bad)} 行有误（第 {'、'.join(bad[:20])}{' …' if len(bad) > 20 else ''} 行），"
+                         "未导入任何内容：请改正后重新导入，或以 skip_invalid=true 只导入无误的行")
         self.report = report
 
 
@@ -41,7 +41,7 @@ def read_table(upload: Upload) -> tuple[spreadsheets.Sheet, ledger_import.Table]
     """The first worksheet laid out as a ledger; a workbook's other sheets (notes, summaries) are ignored."""
     sheets = [s for s in spreadsheets.read(upload.data, upload.format, upload.charset) if s.rows]
     if not sheets:
-        raise spreadsheets.SpreadsheetError("the file holds no rows")
+        raise spreadsheets.SpreadsheetError("文件中没有任何数据行")
     problem: ledger_import.HeaderProblem | None = None
     for sheet in sheets:
         try:
@@ -50,7 +50,7 @@ def read_table(upload: Upload) -> tuple[spreadsheets.Sheet, ledger_import.Table]
             problem = problem or exc
             continue
         if not table.rows:
-            raise spreadsheets.SpreadsheetError(f"no data rows under the header (row {table.header_row})")
+            raise spreadsheets.SpreadsheetError(f"表头（第 {table.header_row} 行）下面没有数据行")
         return sheet, table
     raise problem
 

@@ -20,12 +20,16 @@ from .handlers import Context
 from .uow import UnitOfWork
 
 Aggregate = TypeVar("Aggregate", Inspection, MonitoringPoint)
-KINDS: dict[type, tuple[str, str]] = {Inspection: (inspections.STREAM_PREFIX, "inspection"),
-                                      MonitoringPoint: (monitoring.STREAM_PREFIX, "monitoring point")}
+KINDS: dict[type, tuple[str, str]] = {Inspection: (inspections.STREAM_PREFIX, "检查"),
+                                      MonitoringPoint: (monitoring.STREAM_PREFIX, "效能监测点")}
 
 
 class SourceNotFound(Exception):
-    """404: no inspection or monitoring point with this id."""
+    """404: no inspection or monitoring point with this id (`code` names which)."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 def _history(events) -> list[tuple[str, dict[str, Any], Any]]:
@@ -36,7 +40,8 @@ def load(uow: UnitOfWork, cls: type[Aggregate], stream_id: str) -> Aggregate:
     prefix, what = KINDS[cls]
     history = uow.events.load(stream_id) if stream_id.startswith(prefix) else []
     if not history:
-        raise SourceNotFound(f"no {what} {stream_id}")
+        raise SourceNotFound(f"没有{what} {stream_id}",
+                             code="inspection.not_found" if cls is Inspection else "monitoring_point.not_found")
     return cls.replay(stream_id, _history(history))
 
 

@@ -6,8 +6,7 @@ from datetime import date
 from flask import current_app
 from psycopg_pool import ConnectionPool
 
-from zfcommon.auth import Principal, channel_reach
-from zfcommon.problem import Forbidden
+from zfcommon.auth import Principal, channel_reach, role_refused
 from zfcommon.web import principal
 
 from ..adapters.filters import Scope
@@ -20,7 +19,7 @@ def scope_for(who: Principal) -> Scope:
     channel its own submissions (zfcommon.auth.channel_reach), both with free text masked. The public
     reads nothing here."""
     if who.role not in READERS:
-        raise Forbidden(f"role {who.role!r} may not read the ledger; allowed: {', '.join(READERS)}")
+        raise role_refused(who.role, READERS)
     if who.role == "unit":
         return Scope(unit=who.unit, full_text=False)
     reach = channel_reach(who)

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
-
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound, Unprocessable
 
 from ..adapters.cursor import decode_cursor
 from ..service_layer import views
 from . import columns
-from .access import pool, reader_scope, today
+from .access import READERS, pool, reader_scope, today
 from .downloads import export_doc, exported
 from .responses import CaseAsOf, CaseDetail, CasePage, Timeline
 from .schemas import IN_QUERY, AsOfQuery, CaseFilter, CaseQuery
@@ -22,12 +21,13 @@ def visible(view, case_id: str, *args, when: str = ""):
     with pool().connection() as conn:
         found = view(conn, case_id, reader_scope(), *args)
     if found is None:
-        raise NotFound(f"no case {case_id} in the ledger{when}")
+        raise NotFound(f"台账中没有案件 {case_id}{when}", code="case.not_found")
     return found
 
 
 @blp.route("")
 class Cases(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(CaseQuery, **IN_QUERY)
     @blp.response(200, CasePage)
     def get(self, query):
@@ -36,7 +36,8 @@ class Cases(MethodView):
         try:
             after = decode_cursor(query["cursor"]) if query.get("cursor") else None
         except ValueError:
-            raise Unprocessable("cursor is not valid", errors={"cursor": ["not a cursor from this API"]})
+            raise Unprocessable("cursor 无效：须原样使用上一页返回的 next_cursor", code="ledger.cursor_invalid",
+                                errors={"cursor": ["不是本接口返回的游标"]}) from None
         with pool().connection() as conn:
             items, next_cursor = views.case_page(conn, query, scope, today(), limit=query["limit"], after=after)
         return {"items": items, "next_cursor": next_cursor}
@@ -44,6 +45,7 @@ class Cases(MethodView):
 
 @blp.route("/export.<any(csv, xlsx):fmt>")
 class CasesExport(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(CaseFilter, **IN_QUERY)
     @blp.doc(**export_doc("Every matching case"))
     def get(self, query, fmt):
@@ -53,6 +55,7 @@ class CasesExport(MethodView):
 
 @blp.route("/<case_id>")
 class Case(MethodView):
+    @blp.roles(*READERS)
     @blp.response(200, CaseDetail)
     def get(self, case_id):
         """One case as the ledger projects it, with overdue facts computed for today and its escalations."""
@@ -61,6 +64,7 @@ class Case(MethodView):
 
 @blp.route("/<case_id>/timeline")
 class CaseTimeline(MethodView):
+    @blp.roles(*READERS)
     @blp.response(200, Timeline)
     def get(self, case_id):
         """Every event of the case in order: who did what, when, and what changed."""
@@ -70,9 +74,10 @@ class CaseTimeline(MethodView):
 
 @blp.route("/<case_id>/as-of")
 class CaseAsOfView(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(AsOfQuery, **IN_QUERY)
     @blp.response(200, CaseAsOf)
     def get(self, query, case_id):
         """The case as it stood at `at`, rebuilt from its events up to then."""
-        row = visible(views.case_as_of, case_id, query["at"], when=f" at {query['at'].isoformat()}")
+        row = visible(views.case_as_of, case_id, query["at"], when=f"（截至 {query['at'].isoformat()}）")
         return {**row, "as_of": query["at"]}

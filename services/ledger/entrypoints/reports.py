@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+
+from zfcommon.blueprint import Blueprint
 
 from zfcommon.problem import Forbidden
 
 from ..service_layer import views
 from . import columns
-from .access import pool, reader_scope, today
+from .access import READERS, pool, reader_scope, today
 from .downloads import export, export_doc, exported
 from .responses import OverduePage, StatsOut
 from .schemas import IN_QUERY, OverdueFilter, OverdueQuery, StatsQuery
@@ -20,6 +21,7 @@ stats_blp = Blueprint("units", __name__, url_prefix="/v1/units", description="Pe
 
 @overdue_blp.route("")
 class Overdue(MethodView):
+    @overdue_blp.roles(*READERS)
     @overdue_blp.arguments(OverdueQuery, **IN_QUERY)
     @overdue_blp.response(200, OverduePage)
     def get(self, query):
@@ -33,6 +35,7 @@ class Overdue(MethodView):
 
 @overdue_blp.route("/export.<any(csv, xlsx):fmt>")
 class OverdueExport(MethodView):
+    @overdue_blp.roles(*READERS)
     @overdue_blp.arguments(OverdueFilter, **IN_QUERY)
     @overdue_blp.doc(**export_doc("Every overdue case"))
     def get(self, query, fmt):
@@ -57,6 +60,7 @@ def _stats(query) -> list[dict]:
 
 @stats_blp.route("/stats")
 class UnitStats(MethodView):
+    @stats_blp.roles(*READERS)
     @stats_blp.arguments(StatsQuery, **IN_QUERY)
     @stats_blp.response(200, StatsOut)
     def get(self, query):
@@ -66,6 +70,7 @@ class UnitStats(MethodView):
 
 @stats_blp.route("/stats/export.<any(csv, xlsx):fmt>")
 class UnitStatsExport(MethodView):
+    @stats_blp.roles(*READERS)
     @stats_blp.arguments(StatsQuery, **IN_QUERY)
     @stats_blp.doc(**export_doc("The per-unit figures"))
     def get(self, query, fmt):

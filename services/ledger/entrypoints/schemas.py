@@ -21,10 +21,10 @@ class CommaList(fields.List):
     def _deserialize(self, value, attr, data, **kwargs):
         items = value if isinstance(value, list) else [value]
         if not all(isinstance(item, str) for item in items):
-            raise ValidationError("not a list of values")
+            raise ValidationError("须为一个或多个取值")
         split = [part.strip() for item in items for part in item.split(",")]
         if not all(split):
-            raise ValidationError("an empty value in the list")
+            raise ValidationError("列表中有空值")
         return super()._deserialize(split, attr, data, **kwargs)
 
 
@@ -32,7 +32,7 @@ def _ordered(data: dict, first: str, last: str, shown: tuple[str, str] | None = 
     """`last` must not come before `first`; `shown` are their names in the query string."""
     shown_first, shown_last = shown or (first, last)
     if data.get(first) and data.get(last) and data[first] > data[last]:
-        raise ValidationError(f"must not be before {shown_first}", field_name=shown_last)
+        raise ValidationError(f"不能早于 {shown_first}", field_name=shown_last)
 
 
 class _Strict(Schema):

@@ -6,10 +6,10 @@ due date is the 5th working day after the quarter's last day on the office's cal
 """
 from __future__ import annotations
 
-import re
 from datetime import date, timedelta
 from typing import Any, Mapping
 
+from zfcommon import periods
 from zfcommon.workdays import WorkCalendar
 
 from .bulletin import RATES, totals
@@ -17,14 +17,11 @@ from .bulletin import RATES, totals
 CHANNEL = "hotline"
 DUE_WORKING_DAYS = 5
 FIGURES = ("received", "open", "closed", "overdue", "unsatisfied")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
 def parse(quarter: str) -> tuple[int, int]:
-    m = _QUARTER.match(quarter)
-    if not m:
-        raise ValueError(f"{quarter!r} is not a quarter like 2026-Q1")
-    return int(m[1]), int(m[2])
+    """(year, quarter); ValueError in Chinese for anything else (zfcommon.periods)."""
+    return periods.quarter(quarter)
 
 
 def period(quarter: str) -> tuple[date, date]:

@@ -32,10 +32,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 class Refused(Exception):
     """The action does not fit the exposure's state (an HTTP 409 naming the state)."""
 
+    code = "exposure.transition_refused"
+
     def __init__(self, exposure_id: str, state: str, action: str):
         self.state, self.allowed = state, list(ALLOWED[state])
-        super().__init__(f"exposure {exposure_id} is {state}; {action} is not possible now"
-                         + (f" (possible: {', '.join(self.allowed)})" if self.allowed else ""))
+        shown = publication.ACTIONS
+        super().__init__(f"典型案例曝光 {exposure_id} 当前为“{STATES[state]}”，不能{shown.get(action, action)}"
+                         + (f"（现在可以：{'、'.join(shown.get(a, a) for a in self.allowed)}）" if self.allowed else ""))
 
 
 def stream(exposure_id: str) -> str:
@@ -49,7 +52,7 @@ def check(row: Row, action: str) -> None:
 
 def check_approver(row: Row, actor: str) -> None:
     if actor == row["redacted_by"]:
-        raise SameReviewer(actor, "redacted this text")
+        raise SameReviewer(actor, "对这段文字做了脱敏")
 
 
 def digest(public: Mapping[str, Any]) -> str:

@@ -19,6 +19,9 @@ Row = dict[str, Any]
 PREFIX = "cn.zhengfeng."
 STATES = {"drafted": "待审核", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
 KINDS = ("bulletin", "disclosure", "interim")
+KIND_NAMES = {"bulletin": "月通报", "disclosure": "热线办理情况公布", "interim": "阶段性通报"}
+ACTIONS = {"draft": "起草", "redraft": "重新起草", "review": "审核", "publish": "发布", "redact": "脱敏",
+           "approve": "审核通过", "withdraw": "撤回"}
 # The monthly bulletin and the interim report over any period (阶段性通报) share one lifecycle.
 REVIEWED = {None: ("draft",), "drafted": ("redraft", "review"), "changes_requested": ("redraft",),
             "approved": ("redraft", "publish"), "published": ()}
@@ -32,12 +35,12 @@ class SameReviewer(Exception):
     (HTTP 403)."""
 
     def __init__(self, actor: str, did: str):
-        super().__init__(f"{actor} {did}; another office user must approve it (four-eyes rule)")
+        super().__init__(f"{actor} {did}，须由另一位正风办人员审核通过（双人审核）")
 
 
 def check_reviewer(row: Row, actor: str, decision: str) -> None:
     if decision == "approved" and actor == row["drafted_by"]:
-        raise SameReviewer(actor, "drafted this text")
+        raise SameReviewer(actor, "起草了这份稿件")
 
 
 class Refused(Exception):
@@ -45,10 +48,11 @@ class Refused(Exception):
 
     def __init__(self, kind: str, key: str, state: str | None, action: str):
         self.state, self.allowed = state or "none", list(ALLOWED[kind][state])
-        what = f"{kind} {key}"
-        super().__init__(f"{what} has not been drafted" if state is None else
-                         f"{what} is {self.state}; {action} is not possible now"
-                         + (f" (possible: {', '.join(self.allowed)})" if self.allowed else ""))
+        self.code = f"{kind}.transition_refused"
+        what = f"{key} {KIND_NAMES[kind]}"
+        super().__init__(f"{what}尚未起草" if state is None else
+                         f"{what}当前为“{STATES.get(self.state, self.state)}”，不能{ACTIONS.get(action, action)}"
+                         + (f"（现在可以：{'、'.join(ACTIONS.get(a, a) for a in self.allowed)}）" if self.allowed else ""))
 
 
 def stream(kind: str, key: str) -> str:

@@ -10,11 +10,11 @@ or restarted scheduler's duplicate fails on the store's unique index and decides
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping, Protocol
 
+from zfcommon import periods
 from zfcommon.draw import draw
 from zfcommon.events.catalogue import DUE_RULES, ESCALATION_STEPS
 from zfcommon.workdays import CalendarGap, WorkCalendar
@@ -41,24 +41,23 @@ DEFAULT_CONFIG: dict[str, Any] = {
 
 
 class Invalid(Exception):
-    """A filing or command that can never succeed as it is (422); `errors` names the fields."""
+    """A filing or command that can never succeed as it is (422); `errors` names the fields (in Chinese),
+    `code` is the stable machine code."""
 
-    def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
-        self.errors = errors
+    def __init__(self, errors: dict[str, list[str]], code: str = "report.invalid"):
+        super().__init__("；".join(f"{k}：{'，'.join(map(str, v))}" for k, v in errors.items()))
+        self.errors, self.code = errors, code
 
 
 class Refused(Exception):
     """Refused in the state things are in (409): already filed, already drawn, a stale correction."""
 
-    def __init__(self, message: str, **details: Any):
+    def __init__(self, message: str, code: str = "report.refused", **details: Any):
         super().__init__(message)
-        self.details = details
+        self.code, self.details = code, details
 
 
 # -- weeks -----------------------------------------------------------------------------------------
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
-
 
 @dataclass(frozen=True, order=True)
 class Week:
@@ -68,14 +67,8 @@ class Week:
 
     @classmethod
     def parse(cls, text: str) -> Week:
-        m = _WEEK.match(text or "")
-        if not m:
-            raise ValueError(f"{text!r} is not an ISO week like 2026-W48")
-        try:
-            date.fromisocalendar(int(m[1]), int(m[2]), 1)
-        except ValueError:
-            raise ValueError(f"{text}: {m[1]} has no week {int(m[2])}") from None
-        return cls(int(m[1]), int(m[2]))
+        """ValueError (in Chinese) for a text that names no week (zfcommon.periods)."""
+        return cls(*periods.iso_week(text))
 
     @classmethod
     def of(cls, day: date) -> Week:
@@ -194,17 +187,17 @@ def check_filing(body: Mapping[str, Any], today: date) -> Week:
     try:
         week = Week.parse(body.get("week"))
         if week > Week.of(today):
-            errors["week"] = [f"{week} has not begun: a report is filed for this week or an earlier one"]
+            errors["week"] = [f"{week} 还没有开始：只能报送本周或以前各周的周报告"]
     except ValueError as exc:
         week, errors["week"] = None, [str(exc)]
     progress, found = body.get("progress") or [], body.get("self_found") or []
     if body.get("zero") and (progress or found):
-        errors["zero"] = ["a zero report (零报告) lists no progress and no self-found problem"]
+        errors["zero"] = ["零报告不能列出工作进展或自查发现的问题"]
     elif not body.get("zero") and not (progress or found):
-        errors["zero"] = ["list progress or a self-found problem, or file a zero report (zero: true)"]
+        errors["zero"] = ["请列出工作进展或自查发现的问题，无事可报请报零报告（zero: true）"]
     cases = [p["case_id"] for p in progress]
     if len(set(cases)) < len(cases):
-        errors["progress"] = ["each case once"]
+        errors["progress"] = ["每件案件只能列一次"]
     if errors:
         raise Invalid(errors)
     return week
@@ -218,10 +211,12 @@ def filing(history: History, unit: str, week: Week, body: Mapping[str, Any], *, 
     current = history.filed.get(str(week))
     corrects = body.get("corrects")
     if current is None and corrects:
-        raise Invalid({"corrects": [f"{unit} has filed nothing for {week} to correct"]})
+        raise Invalid({"corrects": [f"{unit} 尚未报送 {week} 的周报告，无可更正"]}, code="report.nothing_to_correct")
     if current is not None and corrects != current["id"]:
-        raise Refused(f"{unit} already filed for {week}" if not corrects else
-                      f"{corrects} is not the latest filing of {unit} for {week}", current=current["id"])
+        raise Refused(f"{unit} 已报送 {week} 的周报告；如需更正，请在 corrects 中写明所更正的报送编号"
+                      if not corrects else f"{corrects} 不是 {unit} {week} 最新的一次报送",
+                      code="report.already_filed" if not corrects else "report.stale_correction",
+                      current=current["id"])
     return {
         "unit": unit, "week": str(week), "zero": bool(body.get("zero")),
         "progress": [{"case_id": p["case_id"], "note": p["note"]} for p in body.get("progress") or []],
@@ -341,9 +336,9 @@ def spot_check_result(months: Mapping[str, Any], month: str, unit: str, finding:
                       note: str | None) -> dict[str, Any]:
     """A finding for a unit drawn in the month, once. Raises Invalid or Refused."""
     if month not in months:
-        raise Invalid({"month": [f"no spot check was drawn for {month}"]})
+        raise Invalid({"month": [f"{month} 尚未抽取零报告抽查对象"]}, code="spot_check.not_drawn")
     if unit not in months[month]["drawn"]["selected"]:
-        raise Invalid({"unit": [f"{unit} was not drawn for a spot check in {month}"]})
+        raise Invalid({"unit": [f"{unit} 未被抽中为 {month} 的抽查对象"]}, code="spot_check.unit_not_drawn")
     if unit in months[month]["results"]:
-        raise Refused(f"the spot check of {unit} for {month} is already recorded")
+        raise Refused(f"{unit} {month} 的抽查结果已经记录过", code="spot_check.already_recorded")
     return {"month": month, "unit": unit, "finding": finding, "note": note}

@@ -83,13 +83,13 @@ def url_problem(url: str) -> str | None:
         parts = urlsplit(url)
         host = parts.hostname
     except ValueError:
-        return "is not a URL"
+        return "不是网址（URL）"
     if parts.scheme not in ("https", "http") or not host:
-        return "must be an absolute https URL"
+        return "须为完整的 https 网址"
     if parts.username or parts.password:
-        return "must not carry credentials (messages are signed instead)"
+        return "网址中不能带用户名或密码（消息另有签名）"
     if parts.scheme == "http" and not _loopback(host):
-        return "must be https (plain http only to a loopback address, for development)"
+        return "须使用 https（http 仅限本机回环地址，供开发调试）"
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
-from zfcommon.auth import require_role
+from zfcommon.blueprint import EVERYONE, Blueprint
 from zfcommon.events.catalogue import BulletinRulesData
 from zfcommon.web import principal
 
@@ -23,14 +23,15 @@ blp = reviewed.blueprint("bulletin", "/v1/bulletins", "Monthly bulletins (月通
 
 @blp.route("/rules")
 class Rules(MethodView):
+    @blp.roles(*INSIDERS)
     @blp.response(200, RulesOut)
     def get(self):
         """The assessment score's base, points per deduction and minimum cases now in force."""
-        require_role(principal(), *INSIDERS)
         with current_app.extensions["zf_pool"].connection() as conn:
             rules, version = tables.rules(conn)
         return {"rules": rules, "version": version}
 
+    @blp.roles("office")
     @blp.arguments(BulletinRulesData)
     @blp.alt_response(200, schema=RulesOut, description="the rules now in force")
     @blp.doc(parameters=[IDEMPOTENCY])

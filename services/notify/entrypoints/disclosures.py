@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from zfcommon import officecalendar
+from zfcommon.blueprint import EVERYONE, Blueprint
 from zfcommon.web import principal
 from zfcommon.workdays import local_date
 
@@ -22,6 +22,7 @@ blp = Blueprint("disclosures", __name__, url_prefix="/v1/disclosures",
 
 @blp.route("")
 class Disclosures(MethodView):
+    @blp.roles(*EVERYONE)
     @blp.response(200, DisclosureList)
     def get(self):
         """Office and auditors: every quarter from the first drafted to the last ended, with its due date,
@@ -37,6 +38,7 @@ class Disclosures(MethodView):
             item["links"] = links("disclosure", item["quarter"]) if item["state"] != "not_drafted" else None
         return {"today": today, "items": items}
 
+    @blp.roles("office")
     @blp.arguments(DisclosureDraftIn)
     @blp.alt_response(201, schema=Publication, description="drafted")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -48,6 +50,7 @@ class Disclosures(MethodView):
 
 @blp.route("/<key>")
 class Disclosure(MethodView):
+    @blp.roles(*EVERYONE)
     @blp.response(200, Publication)
     def get(self, key):
         """The quarter's figures (key: YYYY-Qn): totals and each unit's row, due date."""
@@ -56,6 +59,7 @@ class Disclosure(MethodView):
 
 @blp.route("/<key>.<any(html, pdf, xlsx):fmt>")
 class File(MethodView):
+    @blp.roles(*EVERYONE)
     @blp.doc(**FILES_DOC)
     def get(self, key, fmt):
         """The disclosure as an HTML page, a PDF or an XLSX workbook."""
@@ -63,6 +67,7 @@ class File(MethodView):
 
 
 @blp.route("/<key>/publish", methods=["POST"])
+@blp.roles("office")
 @blp.alt_response(200, schema=Publication, description="published")
 @blp.doc(parameters=[IDEMPOTENCY])
 def publish(key):

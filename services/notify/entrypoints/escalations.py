@@ -3,21 +3,22 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from zfcommon import logs
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.clock import clock_for
 from zfcommon.escalationview import HistoryEntry, LadderOut
 from zfcommon.events.catalogue import ESCALATION_STEPS, LADDERS, EscalationConfigData
 from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.messages import translate_errors
 from zfcommon.problem import Conflict, Forbidden, NotFound
 from zfcommon.web import expected_version, principal
 
 from ..adapters import escalations, repository
 from ..domain import watch
 from ..service_layer import escalate
+from ..service_layer.configs import ConfigUnusable
 from ..service_layer.uow import UnitOfWork
 
 config_blp = Blueprint("escalation_config", __name__, url_prefix="/v1/escalation",
@@ -72,14 +73,19 @@ def _thresholds_out(t: escalate.Thresholds) -> tuple[dict, int, dict]:
 
 @config_blp.route("/config")
 class Thresholds(MethodView):
+    @config_blp.roles("office", "auditor")
     @config_blp.response(200, ConfigOut)
     def get(self):
         """The thresholds in force: working days before the due date for the reminder, working days
         overdue for each later step; per handling mode for deadlines, one ladder for signing for."""
-        require_role(principal(), "office", "auditor")
         with _uow() as uow:
-            return _thresholds_out(escalate.thresholds(uow))
+            try:
+                return _thresholds_out(escalate.thresholds(uow))
+            except ConfigUnusable as exc:
+                raise Conflict(str(exc), code="escalation.config_unusable", state="config_unusable",
+                               errors=translate_errors(exc.problems)) from None
 
+    @config_blp.roles("office")
     @config_blp.arguments(EscalationConfigData)
     @config_blp.response(200, ConfigOut)
     @config_blp.doc(parameters=[IF_MATCH])
@@ -87,7 +93,6 @@ class Thresholds(MethodView):
         """Set every threshold at once (recorded as an event: the trail shows who changed what). Steps
         already issued stand; the new thresholds decide the steps still to come."""
         who = principal()
-        require_role(who, "office")
         expected = expected_version()
         with _uow() as uow:
             try:
@@ -95,25 +100,25 @@ class Thresholds(MethodView):
                                                correlation_id=logs.correlation_id.get() or "",
                                                now=clock_for(current_app.extensions["zf_settings"].clock_file).now())
             except escalate.VersionMismatch as exc:
-                raise Conflict(str(exc), version=exc.actual) from None
+                raise Conflict(str(exc), code="escalation.config_version_mismatch", version=exc.actual) from None
             except ConcurrencyConflict:
-                raise Conflict("the thresholds changed meanwhile; reload and retry") from None
+                raise Conflict("督办阈值刚被他人修改：请重新读取后再试", code="escalation.config_version_conflict") from None
         return _thresholds_out(done)
 
 
 def _unit_scope(asked: str | None) -> str | None:
     """The unit whose ladders the reader may list: a unit only its own."""
     who = principal()
-    require_role(who, *READERS)
     if who.role != "unit":
         return asked
     if asked is not None and asked != who.unit:
-        raise Forbidden(f"a unit sees only its own escalations ({who.unit})")
+        raise Forbidden(f"责任单位只能查看本单位（{who.unit}）的督办", code="escalation.not_your_unit")
     return who.unit
 
 
 @blp.route("")
 class Ladders(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(LadderQuery, location="query")
     @blp.response(200, LadderPage)
     def get(self, query):
@@ -127,15 +132,15 @@ class Ladders(MethodView):
 
 @blp.route("/<case_id>")
 class CaseLadders(MethodView):
+    @blp.roles(*READERS)
     @blp.response(200, CaseEscalation)
     def get(self, case_id):
         """One case's ladders, every step and stop in order, and when the scheduler looks again."""
         who = principal()
-        require_role(who, *READERS)
         with current_app.extensions["zf_pool"].connection() as conn:
             case = repository.get(conn, case_id)
             if case is None or (who.role == "unit" and who.unit not in watch.units(case)):
-                raise NotFound(f"notify has not seen case {case_id}")     # alike for hidden: existence never leaks
+                raise NotFound(f"通知服务尚未收到案件 {case_id}", code="case.not_found")   # alike for hidden: never leaks
             ladders, history, check = escalations.of_case(conn, case_id)
         view = case["view"] or {}
         return {"case_id": case_id, "status": case["status"], "lead_unit": case["lead_unit"],

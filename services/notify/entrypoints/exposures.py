@@ -7,11 +7,10 @@ from typing import Any, Callable
 
 from flask import Response, current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from zfcommon import logs
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.clock import clock_for
 from zfcommon.events.catalogue import REDACTION_KINDS, ExposedCase, ExposurePublic
 from zfcommon.eventstore import ConcurrencyConflict
@@ -146,32 +145,34 @@ def _problems(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except handlers.NotFound as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(str(exc), code="exposure.not_found") from None
     except exposure.Refused as exc:
-        raise Conflict(str(exc), state=exc.state, allowed=exc.allowed) from None
+        raise Conflict(str(exc), code=exc.code, state=exc.state, allowed=exc.allowed) from None
     except handlers.AlreadyExposed as exc:
-        raise Conflict(str(exc), state=exc.state, exposure_id=exc.exposure_id) from None
+        raise Conflict(str(exc), code="exposure.already_exposed", state=exc.state,
+                       exposure_id=exc.exposure_id) from None
     except handlers.RevisionMismatch as exc:
-        raise Conflict(str(exc), state="changed", revision=exc.actual) from None
+        raise Conflict(str(exc), code="exposure.revision_changed", state="changed", revision=exc.actual) from None
     except ConcurrencyConflict as exc:
-        raise Conflict(f"{exc.stream_id} changed meanwhile; reload it and retry", state="changed") from None
+        raise Conflict(f"{exc.stream_id} 刚被他人修改：请重新读取后再试", code="exposure.version_conflict",
+                       state="changed") from None
     except exposure.SameReviewer as exc:
-        raise Forbidden(str(exc)) from None
+        raise Forbidden(str(exc), code="exposure.four_eyes") from None
     except handlers.Invalid as exc:
-        raise Unprocessable(str(exc), errors=exc.errors) from None
+        raise Unprocessable(str(exc), code="exposure.invalid", errors=exc.errors) from None
     except handlers.PersonalDataRemains as exc:
         errors: dict[str, list[str]] = {}
         for f in exc.findings:
             errors.setdefault(f.field, []).append(f"{REDACTION_KINDS[f.kind]}：{f.masked}")
         found = [{"field": f.field, "kind": f.kind, "masked": f.masked} for f in exc.findings]
-        raise Unprocessable(str(exc), errors=errors, found=found) from None
+        raise Unprocessable(str(exc), code="exposure.personal_data_remains", errors=errors, found=found) from None
     except IntakeUnavailable as exc:
-        raise Unavailable(f"{exc}; the complainant's identity cannot be checked, nothing was published") from None
+        raise Unavailable("受理服务暂时无法访问，无法核对举报人身份，本次未发布任何内容，请稍后重试",
+                          code="intake_unavailable", reason=str(exc)) from None
 
 
 def _command(fn: Callable[[UnitOfWork], dict], status: int = 200) -> tuple[dict, int, dict]:
-    """Office only: fn(uow) -> the exposure, in one transaction under the request's Idempotency-Key."""
-    require_role(principal(), "office")
+    """fn(uow) -> the exposure, in one transaction under the request's Idempotency-Key (office views)."""
 
     def run(u: UnitOfWork) -> tuple[int, dict, dict]:
         row = _problems(lambda: fn(u))
@@ -181,16 +182,16 @@ def _command(fn: Callable[[UnitOfWork], dict], status: int = 200) -> tuple[dict,
 
 
 def _read(exposure_id: str) -> dict:
-    require_role(principal(), *READERS)
     with current_app.extensions["zf_pool"].connection() as conn:
         row = tables.get(conn, exposure_id)
     if row is None:
-        raise NotFound(f"no exposure {exposure_id}")
+        raise NotFound(f"没有典型案例曝光 {exposure_id}", code="exposure.not_found")
     return row
 
 
 @blp.route("")
 class Exposures(MethodView):
+    @blp.roles("office")
     @blp.arguments(SelectIn)
     @blp.alt_response(201, schema=ExposureOut, description="selected; Location names it")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -199,11 +200,11 @@ class Exposures(MethodView):
         approved its redacted text and it is published)."""
         return _command(lambda u: handlers.select(u, body, _context()), 201)
 
+    @blp.roles(*READERS)
     @blp.arguments(ExposureQuery, location="query")
     @blp.response(200, ExposurePage)
     def get(self, query):
         """Exposures, newest selection first, optionally in one state."""
-        require_role(principal(), *READERS)
         with current_app.extensions["zf_pool"].connection() as conn:
             rows = tables.listing(conn, query.get("state"), query["limit"] + 1, query["offset"])
         more = len(rows) > query["limit"]
@@ -213,6 +214,7 @@ class Exposures(MethodView):
 
 @blp.route("/<exposure_id>")
 class One(MethodView):
+    @blp.roles(*READERS)
     @blp.response(200, ExposureOut)
     def get(self, exposure_id):
         """One exposure with its redacted preview and what was removed (counts by kind, never the text)."""
@@ -222,6 +224,7 @@ class One(MethodView):
 
 @blp.route("/<exposure_id>/redaction")
 class Redaction(MethodView):
+    @blp.roles("office")
     @blp.arguments(RedactIn)
     @blp.alt_response(200, schema=ExposureOut)
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -234,19 +237,21 @@ class Redaction(MethodView):
 
 @blp.route("/<exposure_id>/preview")
 class Preview(MethodView):
+    @blp.roles(*READERS)
     @blp.doc(responses={"200": {"description": "the public page as it would be, marked as a draft",
                                 "content": {"text/html": {"schema": {"type": "string"}}}}})
     def get(self, exposure_id):
         """The redacted text as the public page would show it (office and auditors; marked 草稿)."""
         row = _read(exposure_id)
         if row["draft"] is None:
-            raise NotFound(f"exposure {exposure_id} has not been redacted yet")
+            raise NotFound(f"典型案例曝光 {exposure_id} 尚未脱敏，没有可预览的内容", code="exposure.not_redacted")
         return Response(public.exposure_html(row["draft"], None, draft=exposure.STATES[row["state"]]),
                         content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
 
 
 @blp.route("/<exposure_id>/approve")
 class Approve(MethodView):
+    @blp.roles("office")
     @blp.arguments(ApproveIn)
     @blp.alt_response(200, schema=ExposureOut)
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -257,6 +262,7 @@ class Approve(MethodView):
 
 @blp.route("/<exposure_id>/publish")
 class Publish(MethodView):
+    @blp.roles("office")
     @blp.alt_response(200, schema=ExposureOut)
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, exposure_id):
@@ -267,6 +273,7 @@ class Publish(MethodView):
 
 @blp.route("/<exposure_id>/withdraw")
 class Withdraw(MethodView):
+    @blp.roles("office")
     @blp.arguments(WithdrawIn)
     @blp.alt_response(200, schema=ExposureOut)
     @blp.doc(parameters=[IDEMPOTENCY])

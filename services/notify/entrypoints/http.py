@@ -3,15 +3,14 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from zfcommon import db
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound
 from zfcommon.settings import Settings
 from zfcommon.streams import digests_blueprint
-from zfcommon.web import create_base_app, principal
+from zfcommon.web import create_base_app
 
 from ..adapters import repository
 from ..domain import watch
@@ -36,14 +35,14 @@ class Watched(Schema):
 
 @blp.route("/<case_id>")
 class WatchedCase(MethodView):
+    @blp.roles("office", "auditor")
     @blp.response(200, Watched)
     def get(self, case_id):
         """What notify knows of a case (the basis of its reminders and escalations)."""
-        require_role(principal(), "office", "auditor")
         with current_app.extensions["zf_pool"].connection() as conn:
             row = repository.get(conn, case_id)
         if row is None:
-            raise NotFound(f"notify has not seen case {case_id}")
+            raise NotFound(f"通知服务尚未收到案件 {case_id}", code="case.not_found")
         return row
 
 

@@ -2,20 +2,19 @@
 signed with Standard Webhooks instead of a bearer token). docs/NOTICES.md."""
 from __future__ import annotations
 
-import json
 import time
 from datetime import datetime, timezone
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from zfcommon import webhooks
-from zfcommon.auth import require_role
-from zfcommon.problem import (BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+from zfcommon.blueprint import Blueprint
+from zfcommon.inputs import decode_json
+from zfcommon.problem import (Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
                               Unprocessable)
 from zfcommon.settings import ConfigError
 from zfcommon.web import principal, unauthenticated
@@ -95,21 +94,21 @@ def _visible(notice: dict | None) -> dict:
     """A unit sees its own unit's notices; nobody learns that others exist."""
     who = principal()
     if notice is None or (who.role == "unit" and notice["unit"] != who.unit):
-        raise NotFound("no such notice")
+        raise NotFound("没有这条通知", code="notice.not_found")
     return notice
 
 
 @blp.route("")
 class Notices(MethodView):
+    @blp.roles("office", "auditor", "unit")
     @blp.arguments(NoticeQuery, location="query")
     @blp.response(200, Notice(many=True))
     def get(self, query):
         """Notices, newest first: filter by case, unit, kind, status, channel, audience."""
         who = principal()
-        require_role(who, "office", "auditor", "unit")
         if who.role == "unit":
             if query.get("unit") not in (None, who.unit):
-                raise Forbidden(f"a unit officer of {who.unit} sees only its own unit's notices")
+                raise Forbidden(f"{who.unit}只能查看本单位的通知", code="notice.not_your_unit")
             query["unit"] = who.unit
         limit, offset = query.pop("limit"), query.pop("offset")
         with current_app.extensions["zf_pool"].connection() as conn:
@@ -118,28 +117,29 @@ class Notices(MethodView):
 
 @blp.route("/<int:notice_id>")
 class OneNotice(MethodView):
+    @blp.roles("office", "auditor", "unit")
     @blp.response(200, NoticeWithLog)
     def get(self, notice_id):
         """A notice with every attempt to send it."""
-        require_role(principal(), "office", "auditor", "unit")
         with current_app.extensions["zf_pool"].connection() as conn:
             notice = _visible(store.get(conn, notice_id))
             return {**notice, "log": store.attempts(conn, notice_id)}
 
 
 @blp.route("/<int:notice_id>/retry", methods=["POST"])
+@blp.roles("office")
 @blp.response(202, NoticeWithLog)
 def retry(notice_id):
     """Send a failed, not configured or unknown notice again, from the start of the retry schedule. An
     `unknown` one may already have reached its recipient: the sender stopped while it was out."""
-    require_role(principal(), "office")
     with current_app.extensions["zf_pool"].connection() as conn:
         try:
             notice = handlers.retry(conn, notice_id, _now())
         except handlers.NotRetryable as exc:
-            raise Conflict(str(exc), state=exc.status, allowed=list(notices.RETRYABLE)) from None
+            raise Conflict(str(exc), code="notice.not_retryable", state=exc.status,
+                           allowed=list(notices.RETRYABLE)) from None
         if notice is None:
-            raise NotFound("no such notice")
+            raise NotFound("没有这条通知", code="notice.not_found")
         conn.commit()
         return {**notice, "log": store.attempts(conn, notice_id)}
 
@@ -174,24 +174,22 @@ def _configure(state) -> None:
 def _signed_reply() -> tuple[str, dict]:
     secrets = current_app.extensions[SECRETS]
     if not secrets:
-        raise Unavailable("SMS replies are not configured: the office sets ZF_SMS_REPLY_SECRETS")
+        raise Unavailable("短信回复尚未配置：须由正风办设置 ZF_SMS_REPLY_SECRETS", code="sms_reply.not_configured")
     request.max_content_length = MAX_REPLY
     try:
         body = request.get_data()
     except RequestEntityTooLarge:
-        raise PayloadTooLarge(f"a reply is at most {MAX_REPLY // 1024} KiB") from None
+        raise PayloadTooLarge(f"一条回复最多 {MAX_REPLY // 1024} KiB", code="sms_reply.too_large") from None
     try:
         webhook_id = webhooks.verify(secrets, request.headers, body, time.time())
     except webhooks.WebhookVerificationError as exc:
-        raise Unauthorized(f"webhook verification failed: {exc.reason}", check=exc.reason) from None
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise BadRequest(f"the body is not valid JSON: {exc}") from None
+        raise Unauthorized(exc.detail, code=f"webhook.{exc.check}", reason=exc.reason, check=exc.check) from None
+    doc = decode_json(body)
     try:
         return webhook_id, ReplyIn().load(doc if isinstance(doc, dict) else {})
     except SchemaError as exc:
-        raise Unprocessable("invalid reply fields", errors=exc.normalized_messages()) from None
+        raise Unprocessable("短信回复以下字段有误：" + "、".join(sorted(exc.normalized_messages())),
+                            code="sms_reply.invalid", errors=exc.normalized_messages()) from None
 
 
 @replies.route("/replies", methods=["POST"])
@@ -210,6 +208,7 @@ def sms_reply():
             row = handlers.handle_reply(conn, current_app.extensions["zf_intake"], webhook_id, reply["from_"],
                                         reply["text"], reply["ext"], _now())
         except IntakeUnavailable as exc:
-            raise Unavailable(f"the reply cannot be recorded now: {exc}") from None
+            raise Unavailable("受理服务暂时无法访问，回复暂未记录，请稍后重发", code="intake_unavailable",
+                              reason=str(exc)) from None
         conn.commit()
     return row

@@ -16,6 +16,9 @@ from typing import Any, Mapping
 
 from flask import Blueprint, Response, current_app, request, url_for
 from jinja2 import Environment, PackageLoader, select_autoescape
+from werkzeug.exceptions import HTTPException
+
+from zfcommon.problem import Problem
 
 from ..adapters import exposures as tables
 from ..adapters import feeds
@@ -87,6 +90,23 @@ def _cached(body: str | bytes, content_type: str, status: int = 200) -> Response
 def _error(status: int, heading: str, message: str) -> Response:
     return Response(_page("error.html", heading=heading, message=message), status=status,
                     content_type="text/html; charset=utf-8", headers={"Cache-Control": "public, max-age=60"})
+
+
+@blp.errorhandler(Problem)
+def _refused(exc: Problem) -> Response:
+    """What the request-validation layer refuses (a NUL in the path …) as this site's own page."""
+    return _error(exc.status, exc.title, exc.detail or exc.title)
+
+
+@blp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> Response:
+    return _error(exc.code or 500, "无法显示该页面", "请求的页面不存在或无法处理，请从首页进入。")
+
+
+@blp.get("/<path:rest>")
+def unknown(rest: str) -> Response:
+    """Any other path under /public/ gets this site's 404 page, not the API's problem+json."""
+    return _error(404, "未找到该内容", "没有这个页面，请从首页进入。")
 
 
 @blp.get("/")

@@ -13,7 +13,6 @@ from urllib.parse import quote
 from flask import Response, current_app, url_for
 
 from zfcommon import logs
-from zfcommon.auth import require_role
 from zfcommon.clock import clock_for
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
@@ -87,27 +86,30 @@ def problems(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except publication.Refused as exc:
-        raise Conflict(str(exc), state=exc.state, allowed=exc.allowed) from None
+        raise Conflict(str(exc), code=exc.code, state=exc.state, allowed=exc.allowed) from None
     except publication.SameReviewer as exc:
-        raise Forbidden(str(exc)) from None
+        raise Forbidden(str(exc), code="bulletin.four_eyes") from None
     except ConcurrencyConflict as exc:
-        raise Conflict(f"{exc.stream_id} changed meanwhile; reload it and retry", state="changed") from None
+        raise Conflict(f"{exc.stream_id} 刚被他人修改：请重新读取后再试", code="publication.version_conflict",
+                       state="changed") from None
     except handlers.NotFound as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(str(exc), code=exc.code) from None
     except handlers.Invalid as exc:
-        raise Unprocessable(str(exc), errors=exc.errors, **({"code": exc.code} if exc.code else {})) from None
+        raise Unprocessable(str(exc), code=exc.code, errors=exc.errors) from None
     except LedgerUnavailable as exc:
-        raise Unavailable(f"{exc}; nothing was stored, retry shortly") from None
+        raise Unavailable("台账服务暂时无法访问，本次未保存任何内容，请稍后重试", code="ledger_unavailable",
+                          reason=str(exc)) from None
     except IntakeUnavailable as exc:
-        raise Unavailable(f"{exc}; the complainants cannot be masked, nothing was stored") from None
+        raise Unavailable("受理服务暂时无法访问，无法遮盖举报人身份，本次未保存任何内容，请稍后重试",
+                          code="intake_unavailable", reason=str(exc)) from None
     except render.FontMissing as exc:
-        raise Unavailable(str(exc)) from None
+        raise Unavailable("服务器缺少中文字体，暂时无法生成文件，请联系系统管理员", code="font_missing",
+                          reason=str(exc)) from None
 
 
 def command(fn: Callable[[UnitOfWork], tuple[int, dict]]) -> tuple[dict, int, dict]:
-    """Office only: fn(uow) -> (status, body already dumped), in one transaction under the request's
-    Idempotency-Key (a retry with the same key answers the first answer, storing nothing again)."""
-    require_role(principal(), "office")
+    """fn(uow) -> (status, body already dumped), in one transaction under the request's Idempotency-Key
+    (a retry with the same key answers the first answer, storing nothing again). The views declare office."""
 
     def run(u: UnitOfWork) -> tuple[int, dict, dict]:
         status, body = problems(lambda: fn(u))
@@ -139,7 +141,7 @@ def visible(kind: str, key: str) -> dict:
             row = tables.get(conn, kind, key)
         if row is not None and (row["state"] == "published" or principal().role in INSIDERS):
             return row
-    raise NotFound(f"no {kind} {key}")
+    raise NotFound(f"没有 {key} 的{publication.KIND_NAMES[kind]}", code="publication.not_found")
 
 
 def rendered(kind: str, key: str, fmt: str) -> Response:

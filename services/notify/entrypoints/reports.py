@@ -7,15 +7,16 @@ from typing import Any, Callable
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from zfcommon import officecalendar
-from zfcommon.auth import Principal, require_role
+from zfcommon.auth import Principal
+from zfcommon.blueprint import Blueprint
 from zfcommon.clock import clock_for
 from zfcommon.events.catalogue import (DUE_RULES, ESCALATION_STEPS, MONTH_FORMAT, SPOT_CHECK_FINDINGS, WEEK_FORMAT,
                                        ReportingConfigData, SpotCheckDraw)
 from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.messages import translate_errors
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
 from zfcommon.web import principal
 from zfcommon.workdays import CalendarGap, local_date
@@ -24,6 +25,7 @@ from ..adapters import reports as tables
 from ..domain import reports
 from ..domain.reports import Week
 from ..service_layer import reports as handlers
+from ..service_layer.configs import ConfigUnusable
 from ..service_layer.uow import UnitOfWork
 from .commands import idempotent
 
@@ -172,8 +174,13 @@ class ReportingConfigIn(ReportingConfigData):
     start_week = fields.String(validate=WEEK_FORMAT, metadata={"description": "default: the one in force"})
 
 
+class ReportingConfigShown(ReportingConfigData):
+    start_week = fields.String(required=True, allow_none=True, metadata={
+        "description": "the first week units report for; null until the scheduler first runs"})
+
+
 class ReportingConfigOut(Schema):
-    config = fields.Nested(ReportingConfigData, required=True, metadata={
+    config = fields.Nested(ReportingConfigShown, required=True, metadata={
         "description": f"due_rule: {', '.join(DUE_RULES)}; start_week null until the scheduler first runs"})
     version = fields.Integer(required=True, metadata={"description": "0: the defaults, never recorded"})
     set_by = fields.String(allow_none=True, required=True)
@@ -189,11 +196,14 @@ def _problems(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except reports.Invalid as exc:
-        raise Unprocessable(str(exc), errors=exc.errors) from None
+        raise Unprocessable(str(exc), code=exc.code, errors=exc.errors) from None
     except reports.Refused as exc:
-        raise Conflict(str(exc), **exc.details) from None
+        raise Conflict(str(exc), code=exc.code, **exc.details) from None
     except ConcurrencyConflict:
-        raise Conflict("others kept changing this at the same moment; try again") from None
+        raise Conflict("他人同时在修改同一内容：请稍后重试", code="report.version_conflict") from None
+    except ConfigUnusable as exc:
+        raise Conflict(str(exc), code="report.config_unusable", state="config_unusable",
+                       errors=translate_errors(exc.problems)) from None
 
 
 def _command(fn: Callable[[UnitOfWork], tuple[int, Any]]):
@@ -211,7 +221,7 @@ def _scope(who: Principal, unit: str | None) -> str | None:
     if who.role != "unit":
         return unit
     if unit is not None and unit != who.unit:
-        raise Forbidden(f"a unit sees only its own weekly reports ({who.unit})")
+        raise Forbidden(f"责任单位只能查看本单位（{who.unit}）的周报告", code="report.not_your_unit")
     return who.unit
 
 
@@ -222,6 +232,7 @@ def _out(row: dict | None) -> dict:
 # -- weekly reports --------------------------------------------------------------------------------
 @blp.route("")
 class Reports(MethodView):
+    @blp.roles("office", "unit")
     @blp.arguments(ReportIn)
     @blp.alt_response(201, schema=ReportOut, description="filed (or corrected)")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -229,19 +240,19 @@ class Reports(MethodView):
         """File a unit's weekly report, or its zero report (零报告); a second filing for the week corrects
         it and names the filing it replaces (`corrects`). A future week is refused; a late one is marked late."""
         who = principal()
-        require_role(who, "office", "unit")
         unit = _scope(who, body.get("unit"))
         if unit is None:
-            raise Unprocessable("name the unit filed for", errors={"unit": ["required when the office files"]})
+            raise Unprocessable("正风办代为报送时须写明单位", code="report.unit_required",
+                                errors={"unit": ["正风办代为报送时必填"]})
         return _command(lambda u: (201, _out(handlers.file_report(u, unit, body, actor=who.actor, now=_now()))))
 
+    @blp.roles(*READERS)
     @blp.arguments(ReportQuery, location="query")
     @blp.response(200, ReportPage)
     def get(self, query):
         """Reports and missed weeks, newest week first: all of them for the office and auditors, a
         unit's own for a unit; filtered on unit, week and status (filed, zero, missing, late)."""
         who = principal()
-        require_role(who, *READERS)
         unit = _scope(who, query.get("unit"))
         rows = _read(lambda u: tables.listed(u.conn, unit=unit, week=query.get("week"), status=query.get("status"),
                                              limit=query["limit"] + 1, offset=query["offset"]))
@@ -251,12 +262,12 @@ class Reports(MethodView):
 
 @blp.route("/overview")
 class WeekOverview(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(OverviewQuery, location="query")
     @blp.response(200, WeekOverviewOut)
     def get(self, query):
         """One week, unit by unit: filed, zero, missing, outstanding or not required, and whether late."""
         who = principal()
-        require_role(who, *READERS)
         only = _scope(who, None)
         return _read(lambda u: _overview(u, query.get("week"), only))
 
@@ -297,33 +308,34 @@ def _overview(uow: UnitOfWork, week_text: str | None, only: str | None) -> dict:
 
 @blp.route("/escalations")
 class Escalations(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(WeeklyEscalationQuery, location="query")
     @blp.response(200, WeeklyEscalationOut(many=True))
     def get(self, query):
         """Steps earned by consecutive missed weeks (提醒, 督办函, 约谈, 通报批评, 提请问责), newest first."""
         who = principal()
-        require_role(who, *READERS)
         unit = _scope(who, query.get("unit"))
         return _read(lambda u: tables.escalations_of(u.conn, unit))
 
 
 @blp.route("/<unit>/<week>")
 class One(MethodView):
+    @blp.roles(*READERS)
     @blp.response(200, ReportOut)
     def get(self, unit, week):
         """A unit's report (or flag) for one week."""
         who = principal()
-        require_role(who, *READERS)
         _scope(who, unit)
         row = _read(lambda u: tables.one(u.conn, unit, week))
         if row is None:
-            raise NotFound(f"nothing filed or flagged for {unit} in {week}")
+            raise NotFound(f"{unit} 在 {week} 没有报送记录，也未被标记为漏报", code="report.not_found")
         return row
 
 
 # -- spot checks -----------------------------------------------------------------------------------
 @spot_blp.route("")
 class SpotChecks(MethodView):
+    @spot_blp.roles("office")
     @spot_blp.arguments(SpotCheckDrawIn)
     @spot_blp.alt_response(201, schema=SpotCheckOut, description="drawn")
     @spot_blp.doc(parameters=[IDEMPOTENCY])
@@ -331,27 +343,26 @@ class SpotChecks(MethodView):
         """Draw a month's zero reporters for spot checks now (the scheduler does it on the first working
         day after the month's reports were all due). Once per month: 409 after."""
         who = principal()
-        require_role(who, "office")
         return _command(lambda u: (201, SpotCheckOut().dump(
             handlers.draw_spot_check(u, body["month"], actor=who.actor, now=_now()))))
 
+    @spot_blp.roles("office", "auditor")
     @spot_blp.arguments(SpotCheckQuery, location="query")
     @spot_blp.response(200, SpotCheckOut(many=True))
     def get(self, query):
         """The draws, newest month first, with the inputs to recompute them and the findings so far."""
-        require_role(principal(), "office", "auditor")
         return _read(lambda u: tables.spot_checks(u.conn, query.get("month")))
 
 
 @spot_blp.route("/<month>/results")
 class SpotCheckResults(MethodView):
+    @spot_blp.roles("office")
     @spot_blp.arguments(SpotCheckResultIn)
     @spot_blp.alt_response(201, schema=SpotCheckOut, description="recorded")
     @spot_blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body, month):
         """Record what the spot check of a drawn unit found: confirmed_nothing or problems_found. Once."""
         who = principal()
-        require_role(who, "office")
         return _command(lambda u: (201, SpotCheckOut().dump(
             handlers.record_spot_check(u, month, body, actor=who.actor, now=_now()))))
 
@@ -363,18 +374,18 @@ def _rules_out(rules: handlers.Rules) -> dict:
 
 @config_blp.route("/config")
 class Config(MethodView):
+    @config_blp.roles(*READERS)
     @config_blp.response(200, ReportingConfigOut)
     def get(self):
         """The rules in force: the first week, the due rule, the escalation of repeated misses, the ratio."""
-        require_role(principal(), *READERS)
         return _read(lambda u: _rules_out(handlers.rules(u)))
 
+    @config_blp.roles("office")
     @config_blp.arguments(ReportingConfigIn)
     @config_blp.alt_response(200, schema=ReportingConfigOut)
     @config_blp.doc(parameters=[IDEMPOTENCY])
     def put(self, body):
         """Set the rules (recorded as an event; the same rules again record nothing)."""
         who = principal()
-        require_role(who, "office")
         return _command(lambda u: (200, ReportingConfigOut().dump(
             _rules_out(handlers.set_rules(u, body, actor=who.actor, now=_now())))))

@@ -7,9 +7,9 @@ from typing import Callable
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema
 
+from zfcommon.blueprint import EVERYONE, Blueprint
 from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
@@ -31,6 +31,7 @@ def blueprint(kind: str, url_prefix: str, description: str, draft_in: type[Schem
 
     @blp.route("")
     class Collection(MethodView):
+        @blp.roles(*EVERYONE)
         @blp.response(200, PublicationList)
         def get(self):
             """Newest first: all for the office and auditors, the published ones for others."""
@@ -38,6 +39,7 @@ def blueprint(kind: str, url_prefix: str, description: str, draft_in: type[Schem
                 rows = tables.listing(conn, kind, published_only=principal().role not in INSIDERS)
             return {"items": [shown(kind, r) for r in rows]}
 
+        @blp.roles("office")
         @blp.arguments(draft_in)
         @blp.alt_response(201, schema=Publication, description="drafted")
         @blp.doc(parameters=[IDEMPOTENCY])
@@ -47,6 +49,7 @@ def blueprint(kind: str, url_prefix: str, description: str, draft_in: type[Schem
 
     @blp.route("/<key>")
     class Item(MethodView):
+        @blp.roles(*EVERYONE)
         @blp.response(200, Publication)
         def get(self, key):
             return shown(kind, visible(kind, key))
@@ -54,12 +57,14 @@ def blueprint(kind: str, url_prefix: str, description: str, draft_in: type[Schem
 
     @blp.route("/<key>.<any(html, pdf, xlsx):fmt>")
     class File(MethodView):
+        @blp.roles(*EVERYONE)
         @blp.doc(**FILES_DOC)
         def get(self, key, fmt):
             """As an HTML page, a PDF (charts; the Chinese font embedded) or an XLSX workbook."""
             return rendered(kind, key, fmt)
 
     @blp.route("/<key>/redraft", methods=["POST"])
+    @blp.roles("office")
     @blp.arguments(RedraftIn)
     @blp.alt_response(200, schema=Publication, description="redrafted")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -68,6 +73,7 @@ def blueprint(kind: str, url_prefix: str, description: str, draft_in: type[Schem
         return publication_command(kind, drafted(key, body, redraft=True))
 
     @blp.route("/<key>/review", methods=["POST"])
+    @blp.roles("office")
     @blp.arguments(ReviewIn)
     @blp.alt_response(200, schema=Publication, description="reviewed")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -77,6 +83,7 @@ def blueprint(kind: str, url_prefix: str, description: str, draft_in: type[Schem
             kind, lambda u: handlers.review_bulletin(u, kind, key, body["decision"], body["comments"], context()))
 
     @blp.route("/<key>/publish", methods=["POST"])
+    @blp.roles("office")
     @blp.alt_response(200, schema=Publication, description="published")
     @blp.doc(parameters=[IDEMPOTENCY])
     def publish(key):

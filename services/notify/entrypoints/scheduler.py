@@ -5,6 +5,10 @@ thresholds (docs/ESCALATION.md), flags missed weekly reports and draws the month
 Safe to kill at any moment and to run twice: each case is decided and appended in one transaction at
 the stream version it was decided on (notify.service_layer.escalate), so a killed pass leaves nothing
 half done and a second scheduler's duplicate decision fails on the store's unique index.
+
+Never dies of what it reads: a case, a unit or a configuration it cannot process is skipped, logged
+with its reason and counted (`zf_scheduler_skipped_total{item}`), and the rest of the pass goes on;
+a whole part that fails (the escalations or the reports) is skipped the same way until the next pass.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ import psycopg
 from prometheus_client import Counter
 from psycopg_pool import PoolTimeout
 
-from zfcommon import db, logs
+from zfcommon import db, logs, metrics
 from zfcommon.clock import Clock, clock_for
 from zfcommon.settings import Settings
 
@@ -28,19 +32,30 @@ APPENDED = Counter("zf_escalation_events_total", "Escalation events the schedule
 REPORTED = Counter("zf_report_events_total", "Report events the scheduler appended (missed weeks, steps, draws)")
 
 
+PARTS = (("escalations", escalate.run_once, APPENDED), ("weekly_reports", reports.run_once, REPORTED))
+
+
+def run_pass(pool, clock: Clock) -> None:
+    """One pass of every part, each in its own unit of work: one that fails is logged and counted, and
+    the next part (and the next pass) still runs."""
+    for name, part, counter in PARTS:
+        try:
+            with UnitOfWork(pool) as uow:
+                counter.inc(part(uow, clock))
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            log.warning("database_unavailable", extra={"part": name, "error": str(exc)[:300]})
+        except Exception:
+            metrics.SCHEDULER_SKIPPED.labels(name).inc()
+            log.exception("scheduler_part_failed", extra={"part": name})
+
+
 def run(database_url: str, clock: Clock, interval: float, stop: threading.Event) -> None:
     pool = db.make_pool(database_url, max_size=1, name="notify-scheduler")
     pool.open()
     log.info("escalation_scheduler_started", extra={"interval": interval})
     try:
         while not stop.is_set():
-            try:
-                with UnitOfWork(pool) as uow:
-                    APPENDED.inc(escalate.run_once(uow, clock))
-                with UnitOfWork(pool) as uow:
-                    REPORTED.inc(reports.run_once(uow, clock))
-            except (psycopg.OperationalError, PoolTimeout) as exc:
-                log.warning("database_unavailable", extra={"error": str(exc)[:300]})
+            run_pass(pool, clock)
             stop.wait(interval)
     finally:
         pool.close()

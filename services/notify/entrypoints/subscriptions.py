@@ -7,9 +7,8 @@ from typing import Callable
 import psycopg
 from flask import current_app, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
 from zfcommon.web import principal
 
@@ -36,13 +35,13 @@ def _problems(fn):
     try:
         return fn()
     except handlers.NotFound as exc:
-        raise NotFound(str(exc)) from None
+        raise NotFound(str(exc), code="subscription.not_found") from None
     except handlers.Refused as exc:
-        raise Forbidden(str(exc)) from None
+        raise Forbidden(str(exc), code="subscription.not_your_unit") from None
     except handlers.Invalid as exc:
-        raise Unprocessable(str(exc), errors=exc.errors) from None
+        raise Unprocessable(str(exc), code="subscription.invalid", errors=exc.errors) from None
     except handlers.Disabled as exc:
-        raise Conflict(str(exc), state="disabled", allowed=["enable"]) from None
+        raise Conflict(str(exc), code="subscription.disabled", state="disabled", allowed=["enable"]) from None
 
 
 def _command(fn: Callable[[psycopg.Connection], tuple[int, dict, dict]]):
@@ -58,42 +57,43 @@ def _read(fn):
 
 @blp.route("")
 class Subscriptions(MethodView):
+    @blp.roles(*MANAGERS)
     @blp.arguments(SubscriptionIn)
     @blp.alt_response(201, schema=SubscriptionWithSecret, description="created; the secret is shown only here")
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body):
         """Subscribe a unit's endpoint to events of the cases it leads or cooperates on."""
-        require_role(principal(), *MANAGERS)
 
         def create(conn):
             sub = handlers.create(conn, principal(), body, _now())
             return 201, SubscriptionWithSecret().dump(sub), {"Location": url_for("subscriptions.One", sub_id=sub["id"])}
         return _command(create)
 
+    @blp.roles(*READERS)
     @blp.arguments(SubscriptionQuery, location="query")
     @blp.response(200, Subscription(many=True))
     def get(self, query):
         """Subscriptions: all of them for the office and auditors, a unit's own for a unit."""
         who = principal()
-        require_role(who, *READERS)
         return _read(lambda conn: subscriptions.listed(conn, who.unit if who.role == "unit" else query.get("unit")))
 
 
 @blp.route("/<sub_id>")
 class One(MethodView):
+    @blp.roles(*READERS)
     @blp.response(200, Subscription)
     def get(self, sub_id):
-        require_role(principal(), *READERS)
+        """One subscription (never its secret)."""
         return _read(lambda conn: handlers.load(conn, principal(), sub_id))
 
 
 def _subscription_command(sub_id: str, fn, schema=Subscription, status: int = 200):
-    require_role(principal(), *MANAGERS)
     return _command(lambda conn: (status, schema().dump(fn(conn, principal(), sub_id, _now())), {}))
 
 
 @blp.route("/<sub_id>/rotate-secret")
 class Rotate(MethodView):
+    @blp.roles(*MANAGERS)
     @blp.arguments(RotateIn)
     @blp.alt_response(200, schema=SubscriptionWithSecret, description="the new secret, shown only here")
     @blp.doc(parameters=[IDEMPOTENCY])
@@ -105,6 +105,7 @@ class Rotate(MethodView):
 
 @blp.route("/<sub_id>/<any(enable, disable):action>")
 class Switch(MethodView):
+    @blp.roles(*MANAGERS)
     @blp.alt_response(200, schema=Subscription)
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, sub_id, action):
@@ -114,6 +115,7 @@ class Switch(MethodView):
 
 @blp.route("/<sub_id>/test")
 class Ping(MethodView):
+    @blp.roles(*MANAGERS)
     @blp.alt_response(202, schema=Delivery, description="queued; its attempts show in the delivery log")
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, sub_id):
@@ -123,12 +125,12 @@ class Ping(MethodView):
 
 @blp.route("/<sub_id>/deliveries")
 class Deliveries(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(DeliveryQuery, location="query")
     @blp.response(200, Delivery(many=True))
     def get(self, query, sub_id):
         """The delivery log: newest first, each message with every attempt (time, status code,
         duration, error, next attempt)."""
-        require_role(principal(), *READERS)
 
         def log(conn):
             handlers.load(conn, principal(), sub_id)
@@ -138,6 +140,7 @@ class Deliveries(MethodView):
 
 @blp.route("/<sub_id>/deliveries/<delivery_id>/redeliver")
 class Redeliver(MethodView):
+    @blp.roles(*MANAGERS)
     @blp.alt_response(202, schema=Delivery)
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, sub_id, delivery_id):
@@ -148,19 +151,19 @@ class Redeliver(MethodView):
 
 @callbacks.route("")
 class Callbacks(MethodView):
+    @callbacks.roles("office", "auditor")
     @callbacks.arguments(DeliveryQuery, location="query")
     @callbacks.response(200, Delivery(many=True))
     def get(self, query):
         """Status callbacks sent to the hotline, newest first, with every attempt."""
-        require_role(principal(), "office", "auditor")
         return _read(lambda conn: deliveries.listed(conn, None, status=query.get("status"), limit=query["limit"]))
 
 
 @callbacks.route("/<delivery_id>/redeliver")
 class CallbackRedeliver(MethodView):
+    @callbacks.roles("office")
     @callbacks.alt_response(202, schema=Delivery)
     @callbacks.doc(parameters=[IDEMPOTENCY])
     def post(self, delivery_id):
         """Send a callback again from the start of the retry schedule."""
-        require_role(principal(), "office")
         return _command(lambda conn: (202, Delivery().dump(handlers.redeliver_callback(conn, delivery_id, _now())), {}))

@@ -25,6 +25,7 @@ from .uow import UnitOfWork
 
 Row = dict[str, Any]
 TYPE = "cn.zhengfeng.{kind}.{name}.v1"
+PERIOD_NAMES = {"month": "月份", "quarter": "季度"}
 
 
 @dataclass(frozen=True)
@@ -36,12 +37,13 @@ class Context:
 
 class NotFound(Exception):
     """Nothing was drafted under that key."""
+    code = "publication.not_found"
 
 
 class Invalid(Exception):
-    """A request that cannot be carried out as asked (422 naming the fields, with a machine `code`)."""
+    """A request that cannot be carried out as asked (422 naming the fields; `code` stable)."""
 
-    def __init__(self, message: str, errors: dict[str, Any], code: str | None = None):
+    def __init__(self, message: str, errors: dict[str, Any], code: str = "publication.invalid"):
         super().__init__(message)
         self.errors, self.code = errors, code
 
@@ -65,7 +67,7 @@ def _decide(uow: UnitOfWork, kind: str, key: str, action: str, ctx: Context,
             decide: Callable[[Row | None], tuple[str, Row]]) -> Row:
     row, version = _current(uow, kind, key)
     if row is None and action != "draft":
-        raise NotFound(f"no {kind} {key}")
+        raise NotFound(f"没有 {key} 的{publication.KIND_NAMES[kind]}")
     publication.check(kind, key, row and row["state"], action)
     name, data = decide(row)
     _record(uow, publication.stream(kind, key), version, TYPE.format(kind=kind, name=name), data, ctx)
@@ -81,7 +83,8 @@ def set_rules(uow: UnitOfWork, rules: Row, ctx: Context) -> tuple[Row, int]:
 
 def _ended(what: str, key: str, last: date, ctx: Context) -> None:
     if last >= local_date(ctx.now):
-        raise Invalid(f"{key} is not over yet", {what: [f"covers a whole {what}; {key} ends on {last.isoformat()}"]})
+        raise Invalid(f"{key} 尚未结束", {what: [f"须覆盖完整的{PERIOD_NAMES[what]}；{key} 于 {last.isoformat()} 结束"]},
+                      code="publication.period_not_over")
 
 
 def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) -> list[Row]:
@@ -89,13 +92,13 @@ def _typical(ledger: LedgerClient, intake: ComplainantClient, picks: list[Row]) 
     for i, pick in enumerate(picks):
         case = ledger.case(pick["case_id"])
         if case is None:
-            errors[str(i)] = {"case_id": [f"no case {pick['case_id']} on the ledger"]}
+            errors[str(i)] = {"case_id": [f"台账中没有案件 {pick['case_id']}"]}
         else:
             # The text may quote the complainant of the case or of a duplicate merged into it by name.
             who = intake.identities([case["case_id"], *case.get("duplicates", ())], "通报典型案例脱敏：核对举报人信息")
             found.append(bulletin.typical_case(case, pick.get("text"), who))
     if errors:
-        raise Invalid("typical cases not found", {"typical_cases": errors})
+        raise Invalid("以下典型案例在台账中找不到", {"typical_cases": errors}, code="bulletin.typical_case_unknown")
     return found
 
 
@@ -177,7 +180,7 @@ def draft_disclosure(uow: UnitOfWork, ledger: LedgerClient, quarter: str, ctx: C
         try:
             due = disclosure.due(quarter, officecalendar.calendar(uow.conn))
         except CalendarGap as gap:
-            raise Invalid(str(gap), {"quarter": [str(gap)]}) from None
+            raise Invalid(str(gap), {"quarter": [str(gap)]}, code="calendar.year_missing") from None
         stats = ledger.unit_stats(first, last, channel=disclosure.CHANNEL)
         totals, units = disclosure.figures(stats["items"], stats["min_rate_base"])
         return "drafted", {"quarter": quarter, "channel": disclosure.CHANNEL, "due": due.isoformat(),

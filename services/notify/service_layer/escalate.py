@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
 
-from zfcommon import officecalendar
+from zfcommon import metrics, officecalendar
 from zfcommon.clock import Clock
 from zfcommon.events.catalogue import ESCALATION_CONFIG_STREAM
 from zfcommon.eventstore import ConcurrencyConflict
@@ -23,6 +23,7 @@ from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import escalations
 from ..domain import ladder
+from . import configs
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -40,24 +41,26 @@ class Thresholds:
 
 class VersionMismatch(Exception):
     def __init__(self, expected: int, actual: int):
-        super().__init__(f"the escalation thresholds are at version {actual}, not {expected}")
+        super().__init__(f"督办阈值当前为第 {actual} 版，不是第 {expected} 版：请重新读取后再改")
         self.actual = actual
 
 
 def thresholds(uow: UnitOfWork) -> Thresholds:
-    history = uow.events.load(ESCALATION_CONFIG_STREAM)
-    if not history:
+    """The thresholds set last, or the defaults; configs.ConfigUnusable when the stored ones cannot be used."""
+    last = configs.last(uow, ESCALATION_CONFIG_STREAM, "督办阈值")
+    if last is None:
         return Thresholds(ladder.DEFAULT_CONFIG, 0)
-    last = history[-1]
-    return Thresholds(ladder.current_config((e.type, e.data) for e in history), last.streamversion, last.actor,
-                      last.time)
+    return Thresholds(ladder.current_config([(last.type, last.data)]), last.streamversion, last.actor, last.time)
 
 
 def set_thresholds(uow: UnitOfWork, config: Mapping[str, Any], *, actor: str, correlation_id: str, now: datetime,
                    expected_version: int | None = None) -> Thresholds:
     """Record new thresholds (validated by the catalogue's schema on the way in). The same thresholds
     again record nothing. ConcurrencyConflict when another change got in first."""
-    current = thresholds(uow)
+    try:
+        current = thresholds(uow)
+    except configs.ConfigUnusable as exc:        # the office sets them again: that is the way out
+        current = Thresholds({}, exc.version)
     if expected_version is not None and expected_version != current.version:
         raise VersionMismatch(expected_version, current.version)
     if dict(config) == current.config:
@@ -124,8 +127,15 @@ def _decide_once(uow: UnitOfWork, case_id: str, on: Basis) -> int:
 
 def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200) -> int:
     """One pass over every case due now; returns how many events were appended. A case whose
-    decision fails is logged and left for the next pass: one bad case never stops the others."""
-    on = basis(uow, clock)
+    decision fails is logged and left for the next pass: one bad case never stops the others; unusable
+    thresholds skip the pass (logged and counted) until the office sets them again."""
+    try:
+        on = basis(uow, clock)
+    except configs.ConfigUnusable as exc:
+        uow.conn.rollback()
+        metrics.SCHEDULER_SKIPPED.labels("escalation_config").inc()
+        log.warning("escalation_config_skipped", extra={"version": exc.version, "reason": exc.problems})
+        return 0
     appended, failed = 0, []
     while True:
         cases = escalations.due(uow.conn, on.today, on.key, batch, failed)
@@ -136,6 +146,7 @@ def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200) -> int:
             except Exception:
                 uow.conn.rollback()
                 failed.append(case_id)
+                metrics.SCHEDULER_SKIPPED.labels("escalation_case").inc()
                 log.exception("escalation_decision_failed", extra={"case_id": case_id})
         if len(cases) < batch:
             return appended

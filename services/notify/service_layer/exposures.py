@@ -40,14 +40,13 @@ class AlreadyExposed(Exception):
     """The case already has an exposure that is not withdrawn (409 naming it)."""
 
     def __init__(self, case_id: str, row: Row):
-        super().__init__(f"case {case_id} is already exposed as {row['id']} ({row['state']}); withdraw it first")
+        super().__init__(f"案件 {case_id} 已有典型案例曝光 {row['id']}（{exposure.STATES[row['state']]}），请先撤回")
         self.exposure_id, self.state = row["id"], row["state"]
 
 
 class RevisionMismatch(Exception):
     def __init__(self, expected: int, actual: int | None):
-        super().__init__(f"the redaction approved was revision {expected}, the current one is {actual}; "
-                         "read the preview again")
+        super().__init__(f"审核的是第 {expected} 版脱敏文本，当前为第 {actual} 版：请重新查看预览")
         self.actual = actual
 
 
@@ -56,14 +55,14 @@ class PersonalDataRemains(Exception):
 
     def __init__(self, found: list[Finding]):
         self.findings = found
-        super().__init__("personal data remains in the text: "
-                         + "; ".join(f"{f.field}: {redaction.LABELS[f.kind]} {f.masked}" for f in found))
+        super().__init__("文本中仍有个人信息："
+                         + "；".join(f"{f.field}：{redaction.LABELS[f.kind]} {f.masked}" for f in found))
 
 
 def _record(uow: UnitOfWork, exposure_id: str, version: int, name: str, data: Row, ctx: Context) -> Row:
     event_type = TYPE.format(name=name)
     if errors := validate_data(event_type, data):
-        raise Invalid("the exposure does not fit the catalogue after redaction", errors)
+        raise Invalid("脱敏后的内容不符合要求", errors)
     stream = exposure.stream(exposure_id)
     for event in uow.events.record(stream, version, [(event_type, data)], correlation_id=ctx.correlation_id,
                                    actor=ctx.actor, time=ctx.now, subject=stream):
@@ -75,7 +74,7 @@ def _current(uow: UnitOfWork, exposure_id: str, action: str) -> Row:
     """The exposure as its stream in notify's event store has it, checked for `action`."""
     row = exposure.replay(uow.events.load(exposure.stream(exposure_id)))
     if row is None:
-        raise NotFound(f"no exposure {exposure_id}")
+        raise NotFound(f"没有典型案例曝光 {exposure_id}")
     exposure.check(row, action)
     return row
 
@@ -83,7 +82,7 @@ def _current(uow: UnitOfWork, exposure_id: str, action: str) -> Row:
 def _case_view(uow: UnitOfWork, case_id: str) -> Row:
     watched = repository.get(uow.conn, case_id)
     if watched is None or watched.get("view") is None:
-        raise Invalid(f"notify has not seen case {case_id}", {"case_id": [f"no case {case_id} (or not seen yet)"]})
+        raise Invalid(f"通知服务尚未收到案件 {case_id}", {"case_id": [f"没有案件 {case_id}（或尚未同步）"]})
     return watched["view"]
 
 
@@ -134,7 +133,7 @@ def redact(uow: UnitOfWork, intake: ComplainantClient, exposure_id: str, body: R
     try:
         out = redaction.redact(fields, people, _marks(body))
     except redaction.MarkNotFound as exc:
-        raise Invalid(str(exc), {exc.what: {str(exc.index): ["not in the title, category, text or lesson"]}}) from None
+        raise Invalid(str(exc), {exc.what: {str(exc.index): ["标题、类别、正文和点评中都没有这段文字"]}}) from None
     public = {"unit": row["case"]["unit"], "case_number": row["case"].get("case_number"),
               **{f: out.fields[f] for f in EXPOSURE_FIELDS}}
     return _record(uow, exposure_id, row["version"], "redacted", {

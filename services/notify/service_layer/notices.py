@@ -30,8 +30,7 @@ Change = tuple[Row | None, Row] | None
 
 class NotRetryable(Exception):
     def __init__(self, status: str):
-        super().__init__(f"a notice that is {status} cannot be sent again "
-                         f"(only one that is {', '.join(notices.RETRYABLE)})")
+        super().__init__(f"状态为 {status} 的通知不能重发（只有 {'、'.join(notices.RETRYABLE)} 状态的可以）")
         self.status = status
 
 

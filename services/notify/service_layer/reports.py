@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, TypeVar
 
-from zfcommon import officecalendar
+from zfcommon import metrics, officecalendar
 from zfcommon.clock import Clock
 from zfcommon.events import InvalidEvent
 from zfcommon.events.catalogue import REPORTING_CONFIG_STREAM, SPOT_CHECK_STREAM
@@ -28,6 +28,7 @@ from ..adapters import directory
 from ..adapters import reports as tables
 from ..domain import reports
 from ..domain.reports import Invalid, Refused, Week
+from . import configs
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def _append(uow: UnitOfWork, stream: str, version: int, decided: list[tuple[str,
                                    actor=actor, time=now)
     except InvalidEvent as exc:
         errors = exc.errors.get("data", exc.errors)
-        raise Invalid({k: v if isinstance(v, list) else [str(v)] for k, v in errors.items()}) from None
+        raise Invalid({k: v if isinstance(v, list) else [str(v)] for k, v in errors.items()},
+                      code="event.invalid") from None
     for event in events:
         tables.apply(uow.conn, event)
     return events
@@ -75,19 +77,22 @@ class Rules:
 
 
 def rules(uow: UnitOfWork) -> Rules:
-    """The rules set last (every event of the stream sets them whole), or the defaults."""
-    history = uow.events.load(REPORTING_CONFIG_STREAM)
-    if not history:
+    """The rules set last, or the defaults; configs.ConfigUnusable when the stored ones cannot be used."""
+    last = configs.last(uow, REPORTING_CONFIG_STREAM, "周报告规则")
+    if last is None:
         return Rules(dict(reports.DEFAULT_CONFIG), 0)
-    last = history[-1]
     return Rules(dict(last.data), last.streamversion, last.actor, last.time)
 
 
 def set_rules(uow: UnitOfWork, body: Mapping[str, Any], *, actor: str, now: datetime,
               correlation_id: str | None = None) -> Rules:
     """Record the office's rules (the catalogue's schema checks them). Without `start_week` the one in
-    force stays (or reporting starts with this week's first Monday). The same rules again record nothing."""
-    current = rules(uow)
+    force stays (or reporting starts with this week's first Monday). The same rules again record nothing.
+    Rules that replace unusable ones must name their `start_week` when nothing else gives one."""
+    try:
+        current = rules(uow)
+    except configs.ConfigUnusable as exc:
+        current = Rules({"start_week": None}, exc.version)
     config = {**body, "start_week": body.get("start_week") or current.config["start_week"]
               or str(reports.first_week(local_date(now)))}
     if config == current.config:
@@ -121,7 +126,7 @@ def _check_cases(uow: UnitOfWork, unit: str, progress: list[Mapping[str, Any]]) 
         "SELECT case_id, lead_unit, cooperating_units FROM watched_cases WHERE case_id = ANY(%s)", (ids,))}
     bad = [i for i in ids if i not in rows or unit not in (rows[i]["lead_unit"], *rows[i]["cooperating_units"])]
     if bad:
-        raise Invalid({"progress": [f"not a case {unit} leads or cooperates on: {', '.join(bad)}"]})
+        raise Invalid({"progress": [f"不是 {unit} 牵头或配合办理的案件：{'、'.join(bad)}"]}, code="report.case_not_of_unit")
 
 
 def due(week: Week, rule: str, calendar: WorkCalendar) -> date | None:
@@ -140,7 +145,7 @@ def file_report(uow: UnitOfWork, unit: str, body: Mapping[str, Any], *, actor: s
     week = reports.check_filing(body, today)
     found = directory.unit(uow.conn, unit)
     if found is None or not found["active"]:
-        raise Invalid({"unit": [f"not an active unit in the directory: {unit}"]})
+        raise Invalid({"unit": [f"不是名录中的在用单位：{unit}"]}, code="report.unit_unknown")
     _check_cases(uow, unit, body.get("progress") or [])
     rule = rules(uow).config["due_rule"]
     due_on = due(week, rule, officecalendar.calendar(uow.conn))
@@ -192,6 +197,7 @@ def flag_missed(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar
             appended += _flag_unit(uow, unit, start, through, config, calendar, basis, now)
         except Exception:
             uow.rollback()
+            metrics.SCHEDULER_SKIPPED.labels("weekly_unit").inc()
             log.exception("weekly_report_decision_failed", extra={"unit": unit["name"]})
     return appended
 
@@ -222,7 +228,14 @@ def draw_months(uow: UnitOfWork, config: Mapping[str, Any], calendar: WorkCalend
 def run_once(uow: UnitOfWork, clock: Clock) -> int:
     """One scheduler pass: flag missed weeks, draw due spot checks. Returns how many events were appended."""
     now = clock.now()
-    current = started(uow, now)
+    try:
+        current = started(uow, now)
+    except configs.ConfigUnusable as exc:
+        # Skipped, not fatal: the escalations and the next passes go on; the office sets the rules again.
+        uow.rollback()
+        metrics.SCHEDULER_SKIPPED.labels("reporting_config").inc()
+        log.warning("weekly_reports_config_skipped", extra={"version": exc.version, "reason": exc.problems})
+        return 0
     calendar = officecalendar.calendar(uow.conn)
     basis = f"rules:{current.version}/calendar:{officecalendar.version(uow.conn)}"
     appended = flag_missed(uow, current.config, basis, calendar, now)
@@ -244,15 +257,15 @@ def draw_spot_check(uow: UnitOfWork, month: str, *, actor: str, now: datetime, s
         try:
             opens = reports.draw_day(month, config["due_rule"], officecalendar.calendar(uow.conn))
         except CalendarGap as gap:
-            raise Invalid({"month": [str(gap)]}) from None
+            raise Invalid({"month": [str(gap)]}, code="calendar.year_missing") from None
         if local_date(now) < opens:
-            raise Invalid({"month": [f"the draw for {month} opens on {opens.isoformat()}, the first working day "
-                                     "after the month is over and all its weekly reports were due"]})
+            raise Invalid({"month": [f"{month} 的抽查自 {opens.isoformat()} 起才能抽取：即该月结束、各周周报告"
+                                     "均已到期后的第一个工作日"]}, code="spot_check.too_early")
 
     def decide() -> dict[str, Any]:
         history = uow.events.load(SPOT_CHECK_STREAM)
         if month in reports.drawn_months((e.type, e.data) for e in history):
-            raise Refused(f"the spot checks for {month} were already drawn")
+            raise Refused(f"{month} 的零报告抽查对象已经抽取过", code="spot_check.already_drawn")
         candidates = tables.zero_reporters(uow.conn, reports.month_weeks(month))
         data = reports.spot_check(month, secrets.token_hex(16), candidates, config["spot_check_ratio"])
         version = history[-1].streamversion if history else 0

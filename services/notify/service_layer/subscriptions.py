@@ -32,7 +32,7 @@ class Refused(Exception):
 
 class Invalid(Exception):
     def __init__(self, errors: dict[str, list[str]]):
-        super().__init__("; ".join(f"{k}: {', '.join(v)}" for k, v in errors.items()))
+        super().__init__("；".join(f"{k}：{'，'.join(v)}" for k, v in errors.items()))
         self.errors = errors
 
 
@@ -47,14 +47,14 @@ def may_see(who: Principal, sub: Row) -> bool:
 def load(conn: psycopg.Connection, who: Principal, sub_id: str, *, lock: bool = False) -> Row:
     sub = subscriptions.get(conn, sub_id, lock=lock)
     if sub is None or not may_see(who, sub):
-        raise NotFound(f"no subscription {sub_id}")
+        raise NotFound(f"没有订阅 {sub_id}")
     return sub
 
 
 def create(conn: psycopg.Connection, who: Principal, body: Row, now: datetime) -> Row:
     """A new subscription; the answer carries its secret, the only time it is ever shown."""
     if who.role == "unit" and body["unit"] != who.unit:
-        raise Refused(f"a unit token for {who.unit} may subscribe for its own unit only")
+        raise Refused(f"{who.unit}的令牌只能为本单位订阅")
     errors = {}
     problem = webhooks.url_problem(body["url"])
     if problem:
@@ -62,7 +62,7 @@ def create(conn: psycopg.Connection, who: Principal, body: Row, now: datetime) -
     types = body.get("event_types")
     unknown = sorted(set(types or ()) - set(webhooks.EVENT_TYPES))
     if unknown:
-        errors["event_types"] = [f"not a case event type: {', '.join(unknown)} (see docs/EVENTS.md)"]
+        errors["event_types"] = [f"不是案件事件类型：{'、'.join(unknown)}（见 docs/EVENTS.md）"]
     if errors:
         raise Invalid(errors)
     row = {"id": f"sub_{uuid.uuid4().hex}", "unit": body["unit"], "url": body["url"],
@@ -89,16 +89,16 @@ def redeliver(conn: psycopg.Connection, who: Principal, sub_id: str, delivery_id
     sub = load(conn, who, sub_id, lock=True)
     found = deliveries.get(conn, delivery_id)
     if found is None or found["subscription_id"] != sub_id:
-        raise NotFound(f"no delivery {delivery_id} for subscription {sub_id}")
+        raise NotFound(f"订阅 {sub_id} 没有投递记录 {delivery_id}")
     if not sub["active"]:
-        raise Disabled(f"subscription {sub_id} is disabled ({sub['disabled_reason']}); enable it first")
+        raise Disabled(f"订阅 {sub_id} 已停用（{sub['disabled_reason']}），请先启用")
     return deliveries.redeliver(conn, delivery_id, now)
 
 
 def redeliver_callback(conn: psycopg.Connection, delivery_id: str, now: datetime) -> Row:
     found = deliveries.get(conn, delivery_id)
     if found is None or found["subscription_id"] is not None:
-        raise NotFound(f"no hotline callback {delivery_id}")
+        raise NotFound(f"没有热线回调 {delivery_id}")
     return deliveries.redeliver(conn, delivery_id, now)
 
 
@@ -106,7 +106,7 @@ def ping(conn: psycopg.Connection, who: Principal, sub_id: str, now: datetime) -
     """Queue a test message (type cn.zhengfeng.webhook.ping.v1), delivered and logged like any other."""
     sub = load(conn, who, sub_id)
     if not sub["active"]:
-        raise Disabled(f"subscription {sub_id} is disabled ({sub['disabled_reason']}); enable it first")
+        raise Disabled(f"订阅 {sub_id} 已停用（{sub['disabled_reason']}），请先启用")
     msg_id = webhooks.message_id(sub_id, f"ping:{uuid.uuid4()}")
     deliveries.enqueue(conn, {"id": msg_id, "subscription_id": sub_id, "case_id": None, "event_id": None,
                               "event_type": webhooks.PING_TYPE, "content_type": CLOUDEVENT, "created_at": now,

@@ -10,6 +10,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .. import periods
+
 # Channels through which a lead arrives (DOMAIN.md point 1).
 CHANNELS = {
     "hotline": "12345热线",
@@ -326,8 +328,11 @@ class LimitsSetData(_Strict):
                                                                "is an error; weekends: Mon-Fri count"})
 
 
+CALENDAR_YEARS = range(2000, 2201)      # the years an office may enter a schedule for
+
+
 class CalendarYearData(_Strict):
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2200))
+    year = fields.Integer(required=True, validate=validate.Range(min=CALENDAR_YEARS[0], max=CALENDAR_YEARS[-1]))
     holidays = fields.List(fields.Date(), required=True)
     workdays = fields.List(fields.Date(), required=True)
 
@@ -473,7 +478,7 @@ class Rungs(_Strict):
         steps = [s for s in list(ESCALATION_STEPS)[1:] if isinstance(data.get(s), int)]
         for lower, higher in zip(steps, steps[1:]):
             if data[higher] < data[lower]:
-                raise ValidationError(f"must be at least {lower} ({data[lower]})", higher)
+                raise ValidationError(f"不能小于{ESCALATION_STEPS[lower]}的阈值（{data[lower]}）", higher)
 
 
 class DeadlineRungs(_Strict):
@@ -497,8 +502,8 @@ DEDUCTIONS = {"overdue": "超期未办结", "late_sign_for": "超时签收或逾
               "criticism": "通报批评", "accountability": "问责", "recheck_overturned": "查否经复查被推翻",
               "unsatisfied": "回访不满意", "rework": "退回重办"}
 REVIEW_DECISIONS = {"approved": "审核通过", "changes_requested": "退回修改"}
-MONTH_FORMAT = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
-QUARTER_FORMAT = validate.Regexp(r"^\d{4}-Q[1-4]$", error="a quarter as YYYY-Qn")
+MONTH_FORMAT = periods.MONTH
+QUARTER_FORMAT = periods.QUARTER
 
 
 def _count(**kw):
@@ -773,7 +778,7 @@ class ExposureWithdrawnData(_Strict):
 REPORT_TOPIC = "notify.report.events"
 REPORTING_CONFIG_STREAM = "reporting-config"
 SPOT_CHECK_STREAM = "spot-checks"
-WEEK_FORMAT = validate.Regexp(r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$", error="an ISO week as YYYY-Www")
+WEEK_FORMAT = periods.WEEK
 DUE_RULES = {"week_end": "本周最后一个工作日", "next_week": "下周第一个工作日"}
 SPOT_CHECK_FINDINGS = {"confirmed_nothing": "核实无问题", "problems_found": "发现问题"}
 
@@ -810,9 +815,9 @@ class WeeklyFiledData(_Strict):
     def _zero_lists_nothing(self, data: dict, **_: Any) -> None:
         listed = bool(data.get("progress") or data.get("self_found"))
         if data.get("zero") is True and listed:
-            raise ValidationError("a zero report lists no progress and no self-found problem", "zero")
+            raise ValidationError("零报告不能列出工作进展或自查发现的问题", "zero")
         if data.get("zero") is False and not listed:
-            raise ValidationError("a weekly report lists progress or a self-found problem (or is a zero report)",
+            raise ValidationError("周报告须列出工作进展或自查发现的问题（无事可报请报零报告）",
                                   "zero")
 
 
@@ -854,7 +859,7 @@ class ReportingConfigData(_Strict):
         used = [(s, rungs[s]) for s in ESCALATION_STEPS if isinstance(rungs.get(s), int)]
         for (lower, low), (higher, high) in zip(used, used[1:]):
             if high < low:
-                raise ValidationError({higher: [f"must be at least {lower} ({low})"]}, "escalation")
+                raise ValidationError({higher: [f"不能小于{ESCALATION_STEPS[lower]}的阈值（{low}）"]}, "escalation")
 
 
 class SpotCheckDraw(_Strict):

@@ -1,0 +1,91 @@
+"""The request-validation layer (zfcommon.inputs): what a client sends is refused with a 4xx problem
+naming the field, never passed on to fail deeper down."""
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from zfcommon import inputs
+from zfcommon.problem import BadRequest, Unprocessable
+
+
+@pytest.mark.parametrize("text, code_point", [("a\x00b", "U+0000"), ("\x1b[31m", "U+001B"), ("x\x7f", "U+007F"),
+                                              ("\x85", "U+0085"), ("a\ud800", "U+D800"), ("\udfff", "U+DFFF")])
+def test_control_characters_and_lone_surrogates_are_named(text, code_point):
+    assert code_point in inputs.bad_character(text)
+
+
+@pytest.mark.parametrize("text", ["县自然资源局", "第一行\n第二行\r\n\t缩进", "emoji 😀", ""])
+def test_ordinary_text_with_line_breaks_and_tabs_passes(text):
+    assert inputs.bad_character(text) is None
+
+
+def test_a_header_may_carry_utf8_bytes_read_as_latin1_but_no_c0_control():
+    assert inputs.bad_character("é".encode().decode("latin-1"), inputs.FORBIDDEN_IN_HEADER) is None
+    assert inputs.bad_character("key\x00", inputs.FORBIDDEN_IN_HEADER)
+
+
+def test_json_with_a_nul_or_a_lone_surrogate_names_the_field_where_it_is():
+    with pytest.raises(Unprocessable) as refused:
+        inputs.decode_json(b'{"description": "a\\u0000b", "location": {"address": "\\ud800"}, "ok": "fine"}')
+    body = refused.value.body()
+    assert body["code"] == "input.forbidden_character"
+    assert set(body["errors"]) == {"description", "location"} and set(body["errors"]["location"]) == {"address"}
+
+
+def test_a_bad_key_is_named_too_with_its_bad_character_replaced():
+    with pytest.raises(Unprocessable) as refused:
+        inputs.decode_json(b'{"a\\u0000": 1}')
+    assert list(refused.value.body()["errors"]) == ["a\ufffd"]
+
+
+def test_a_duplicate_key_is_refused_naming_it():
+    with pytest.raises(Unprocessable) as refused:
+        inputs.decode_json(b'{"channel": "hotline", "nested": {"x": 1}, "channel": "petition"}')
+    body = refused.value.body()
+    assert body["code"] == "json.duplicate_key" and list(body["errors"]) == ["channel"]
+
+
+@pytest.mark.parametrize("depth", [inputs.MAX_DEPTH + 1, 5000])
+def test_deep_nesting_is_refused_not_a_recursion_error(depth):
+    with pytest.raises(Unprocessable) as refused:
+        inputs.decode_json(b"[" * depth + b"]" * depth)
+    assert refused.value.body()["code"] == "json.too_deep"
+
+
+def test_nesting_up_to_the_limit_is_fine():
+    assert inputs.decode_json(b"[" * inputs.MAX_DEPTH + b"]" * inputs.MAX_DEPTH)
+
+
+@pytest.mark.parametrize("raw", [b'{"a": ', b"\xff\xfe", b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}',
+                                 b'{"a": ' + b"9" * 5000 + b"}"])
+def test_what_is_not_json_is_a_400_in_chinese(raw):
+    with pytest.raises(BadRequest) as refused:
+        inputs.decode_json(raw)
+    body = refused.value.body()
+    assert body["code"] == "json.malformed" and "JSON" in body["detail"] and body["errors"] == {"json": ["不是有效的 JSON"]}
+
+
+def test_loaded_integers_beyond_bigint_and_years_before_1000_are_named():
+    errors = inputs.out_of_range({"offset": 2 ** 63, "limit": 2 ** 63 - 1, "ok": True,
+                                  "nested": [{"since": date(999, 12, 31)}, {"since": date(1000, 1, 1)}],
+                                  "at": datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))})
+    assert set(errors) == {"offset", "nested", "at"} and set(errors["nested"]) == {0}
+
+
+def test_an_offset_no_time_zone_has_is_named():
+    assert "at" in inputs.out_of_range({"at": datetime(2026, 1, 1, tzinfo=timezone(-timedelta(hours=20, minutes=26)))})
+    assert inputs.out_of_range({"at": datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=14)))}) == {}
+
+
+def test_a_time_that_cannot_be_expressed_in_utc_is_named():
+    late = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-14)))
+    assert "at" in inputs.out_of_range({"at": late})
+
+
+def test_errors_nested_by_location_are_flattened_to_fields():
+    messages = {"json": {"channel": ["Must be one of: hotline."]}, "query": {"limit": ["Too big."]}}
+    assert inputs.flatten_locations(messages) == {"channel": ["Must be one of: hotline."], "limit": ["Too big."]}
+
+
+def test_location_level_error_is_kept_under_the_location():
+    assert inputs.flatten_locations({"json": ["Invalid input type."]}) == {"json": ["Invalid input type."]}
