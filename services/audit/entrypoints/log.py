@@ -74,6 +74,12 @@ class SignedTreeHead(Schema):
     checkpoint = fields.String(required=True, metadata={"description": "the same head as a C2SP signed note"})
 
 
+class SignedTreeHeads(Schema):
+    items = fields.List(fields.Nested(SignedTreeHead), required=True)
+    next_after = fields.Integer(required=True, allow_none=True,
+                                metadata={"description": "the `after` of the next page; null on the last"})
+
+
 class PublicKey(Schema):
     key_id = fields.String(required=True)
     origin = fields.String(required=True)
@@ -165,10 +171,11 @@ class Checkpoint(MethodView):
 
 @blp.route("/checkpoints")
 class Checkpoints(MethodView):
+    @blp.roles(*READERS)
     @blp.arguments(CheckpointPage, **Q)
+    @blp.response(200, SignedTreeHeads)
     def get(self, q):
         """Every signed tree head by tree size, oldest first (paged: follow `next_after`)."""
-        require_role(principal(), *READERS)
         with _conn() as conn:
             rows = heads.page(conn, q["after"], q["limit"])
         return {"items": [_head_json(h) for h in rows],
@@ -177,9 +184,13 @@ class Checkpoints(MethodView):
 
 @blp.route("/checkpoints/<int:size>")
 class CheckpointBySize(MethodView):
+    @blp.roles(*READERS)
+    @blp.response(200, SignedTreeHead)
+    @blp.doc(responses={"200": {"content": {"text/plain": {"schema": {"type": "string"},
+                                                           "description": "the C2SP signed note"}}}})
+    @blp.alt_response(404, description="no head was signed at that tree size")
     def get(self, size):
         """The head signed for a tree size: JSON, or the C2SP signed note with `Accept: text/plain`."""
-        require_role(principal(), *READERS)
         with _conn() as conn:
             h = heads.at_size(conn, size)
         if h is None:
