@@ -541,7 +541,7 @@ def test_a_complainant_of_any_channel_who_left_a_phone_is_asked_to_rate_the_hand
     answer = world.reply("2", PHONE, f"{visit['id']:04d}").json
     assert answer == {"outcome": "recorded", "case_id": case_id, "satisfaction": "basically_satisfied"}
     assert world.intake.get(f"/v1/cases/{case_id}", headers=OFFICE).json["allowed_commands"] == [
-        "record_return_visit"]
+        "record_return_visit", "correct_summary"]
 
 
 # --------------------------------------------------------------------------------------------------
