@@ -107,4 +107,11 @@ def case_filters(filters: Mapping[str, Any], scope: Scope, today: date) -> Where
         where.add("deadline <= %s", filters["deadline_to"])
     if filters.get("q"):
         where.add("description ILIKE %s", _contains(filters["q"]))
+    if filters.get("due_until"):
+        where.add(due_soon_clause(today, filters["due_until"]))
     return where
+
+
+def due_soon_clause(today: date, until: date) -> sql.Composable:
+    """Deadline running, not passed, and on or before `until` (due_within working days from today)."""
+    return sql.SQL("({} AND deadline >= {} AND deadline <= {})").format(RUNNING, sql.Literal(today), sql.Literal(until))

@@ -9,7 +9,7 @@ from zfcommon.problem import NotFound, Unprocessable
 from ..adapters.cursor import decode_cursor
 from ..service_layer import views
 from . import columns
-from .access import pool, reader_scope, today
+from .access import calendar_checked, pool, reader_scope, today
 from .downloads import export_doc, exported
 from .responses import CaseAsOf, CaseDetail, CasePage, Timeline
 from .schemas import IN_QUERY, AsOfQuery, CaseFilter, CaseQuery
@@ -38,7 +38,8 @@ class Cases(MethodView):
         except ValueError:
             raise Unprocessable("cursor is not valid", errors={"cursor": ["not a cursor from this API"]})
         with pool().connection() as conn:
-            items, next_cursor = views.case_page(conn, query, scope, today(), limit=query["limit"], after=after)
+            items, next_cursor = calendar_checked(lambda: views.case_page(conn, query, scope, today(),
+                                                                          limit=query["limit"], after=after))
         return {"items": items, "next_cursor": next_cursor}
 
 

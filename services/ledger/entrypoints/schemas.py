@@ -68,6 +68,8 @@ class CaseFilter(OverdueFilter):
     deadline_from = fields.Date()
     deadline_to = fields.Date()
     q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "text in the description"})
+    due_within = fields.Integer(validate=validate.Range(min=0, max=60), metadata={
+        "description": "deadline running, not passed, and at most this many working days away (黄灯)"})
 
     @validates_schema
     def _ranges(self, data, **_):
@@ -99,6 +101,11 @@ class StatsQuery(_Strict):
     @validates_schema
     def _range(self, data, **_):
         _ordered(data, "received_from", "received_to", shown=("from", "to"))
+
+
+class SummaryQuery(_Strict):
+    due_within = fields.Integer(load_default=3, validate=validate.Range(min=0, max=60), metadata={
+        "description": "working days ahead that count as due soon (the office's yellow light)"})
 
 
 class AsOfQuery(_Strict):
