@@ -57,7 +57,9 @@ class Case(MethodView):
         with uow() as u:
             case = problems(lambda: load_visible(u, case_id))
         facts = {k: v for k, v in case.facts.items() if k in CaseState._declared_fields}
-        return {**facts, **after(case)}, 200, {"ETag": f'"{case.version}"'}
+        who = principal()
+        permitted = lifecycle.permitted_commands(case, lifecycle.Actor(who.role, who.unit, who.actor))
+        return {**facts, **after(case), "permitted_commands": permitted}, 200, {"ETag": f'"{case.version}"'}
 
 
 @blp.route("/<case_id>/complainant")

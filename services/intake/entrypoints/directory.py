@@ -7,12 +7,14 @@ from flask_smorest import Blueprint
 from zfcommon.auth import require_role
 from zfcommon.problem import Unprocessable
 from zfcommon.web import principal
-from zfcommon.workdays import YearSchedule
+from zfcommon.workdays import YearSchedule, local_date
 
 from ..domain import directory as domain
 from ..service_layer import handlers
 from .common import command, context, problems, uow
-from .schemas import AccountabilityIn, CalendarYearIn, CategoryIn, DirectoryOut, LimitsIn, UnitIn
+from ..domain import lifecycle
+from .schemas import (AccountabilityIn, CalendarYearIn, CategoryIn, DeadlinePreview, DeadlineQuery, DirectoryOut,
+                      LimitsIn, UnitIn)
 
 blp = Blueprint("directory", __name__, url_prefix="/v1", description="Directory and accountability")
 
@@ -37,6 +39,19 @@ class Directory(MethodView):
         require_role(principal(), "office", "auditor", "unit", "channel")
         with uow() as u:
             return snapshot(handlers.load_directory(u))
+
+
+@blp.route("/directory/deadline", methods=["GET"])
+@blp.arguments(DeadlineQuery, location="query")
+@blp.response(200, DeadlinePreview)
+def deadline_preview(query):
+    """The deadline and sign-for day an assignment today would get by the limits and the official calendar
+    (a preview for the office before it assigns; 422 naming the year the calendar cannot count)."""
+    require_role(principal(), "office")
+    today = local_date(context().now)
+    with uow() as u:
+        directory = handlers.load_directory(u)
+    return problems(lambda: lifecycle.preview_assignment(directory, today, query["handling_mode"], query["priority"]))
 
 
 @blp.route("/directory/units", methods=["POST"])
