@@ -83,3 +83,24 @@ def test_the_export_cli_writes_a_bundle_the_verify_cli_accepts(log, tmp_path):
                            capture_output=True, text=True, cwd=ROOT, env={"PATH": "/usr/bin:/bin"}, timeout=60)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "bundle verified: 10 events [2, 12)" in check.stdout
+
+
+def test_the_bundle_downloads_over_http_and_verifies(log, tmp_path):
+    from audit.entrypoints.http import create_app
+
+    from ..conftest import settings_for
+    from ..support import bearer
+
+    app = create_app(settings_for("audit", log))
+    try:
+        client = app.test_client()
+        resp = client.get("/v1/log/bundle.tar", query_string={"start": 5}, headers=bearer("auditor"))
+        assert resp.status_code == 200 and resp.mimetype == "application/x-tar", resp.data[:300]
+        assert "zhengfeng-audit-5-12.tar" in resp.headers["Content-Disposition"]
+        (tmp_path / "dl.tar").write_bytes(resp.data)
+        assert verify_bundle(tmp_path / "dl.tar") == []
+        assert client.get("/v1/log/bundle.tar", query_string={"start": 13},
+                          headers=bearer("auditor")).status_code == 422
+        assert client.get("/v1/log/bundle.tar", headers=bearer("unit", unit="县住建局")).status_code == 403
+    finally:
+        app.extensions["zf_pool"].close()

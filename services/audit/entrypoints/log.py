@@ -4,6 +4,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import shutil
+import tempfile
+from pathlib import Path
 
 from flask import Response, current_app
 from flask.views import MethodView
@@ -15,6 +18,7 @@ from zfcommon.problem import NotFound, Unprocessable
 from zfcommon.web import principal
 
 from ..adapters import heads, tree
+from ..service_layer import bundle
 
 blp = Blueprint("log", __name__, url_prefix="/v1/log", description="Signed tree heads and proofs (RFC 6962 §4)")
 READERS = ("auditor", "office")
@@ -156,3 +160,32 @@ class CaseLeaves(MethodView):
                                 (case_id,)).fetchall()
         return {"case_id": case_id, "leaves": [{"leaf_index": r["seq"] - 1, "leaf_hash": _b64(r["hash"]),
                                                 "event": json.loads(r["event"])} for r in rows]}
+
+
+class BundleQuery(Schema):
+    start = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    end = fields.Integer(validate=validate.Range(min=0), metadata={"description": "default: the latest signed size"})
+
+
+@blp.route("/bundle.tar")
+class Bundle(MethodView):
+    @blp.arguments(BundleQuery, **Q)
+    @blp.doc(responses={"200": {"description": "the audit bundle (docs/MERKLE.md), for verify_bundle offline",
+                                "content": {"application/x-tar": {}}}})
+    def get(self, q):
+        """The same bundle as `python -m audit.entrypoints.export`, as a download: leaves [start, end)."""
+        require_role(principal(), *READERS)
+        folder = Path(tempfile.mkdtemp(prefix="zf-bundle-"))
+        target = folder / "bundle.tar"
+        try:
+            with _conn() as conn:
+                manifest = bundle.export(conn, target, q["start"], q.get("end"))
+                conn.commit()
+            data = target.read_bytes()
+        except ValueError as exc:
+            raise Unprocessable(str(exc), errors={"end": [str(exc)]}) from None
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        name = f"zhengfeng-audit-{manifest['start']}-{manifest['end']}.tar"
+        return Response(data, mimetype="application/x-tar",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
