@@ -92,6 +92,14 @@ FIELD_MESSAGES = (
     (re.compile(r"calendar", re.I), "该日期所在年份的节假日安排尚未录入，请先录入或直接填写日期"),
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def is_chinese(text: str) -> bool:
+    """Text people can read as Chinese: mostly Chinese characters, not an English sentence that quotes a
+    Chinese name ("lead_unit: not an active unit in the directory: 县自然资源局")."""
+    cjk = len(CJK.findall(text))
+    return cjk > 0 and cjk * 2 >= len(LATIN.findall(text))
 
 
 def label(table: Mapping[str, str], value: Any) -> str:
@@ -112,7 +120,7 @@ def event_label(event_type: str) -> str:
 
 def field_message(message: Any) -> str:
     text = str(message)
-    if CJK.search(text):
+    if is_chinese(text):
         return text
     for pattern, zh in FIELD_MESSAGES:
         if pattern.search(text):
@@ -127,11 +135,11 @@ def problem_text(status: int, body: Mapping[str, Any] | None) -> str:
     if status == 409 and body.get("state") in STATUS_LABELS:
         allowed = [COMMANDS.get(c.replace("-", "_"), c) for c in body.get("allowed") or []]
         now = "、".join(allowed) if allowed else "暂无可办理的操作"
-        why = body.get("detail") if CJK.search(str(body.get("detail") or "")) else ""
+        why = body.get("detail") if is_chinese(str(body.get("detail") or "")) else ""
         return (f"案件当前状态为“{STATUS_LABELS[body['state']]}”，不能这样办理。" + (f"{why}。" if why else "")
                 + f"现在可以：{now}")
     detail = str(body.get("detail") or "")
-    if CJK.search(detail):
+    if is_chinese(detail):
         return detail
     if body.get("code") in PROBLEM_CODES:
         return PROBLEM_CODES[body["code"]]

@@ -2,6 +2,7 @@
 only the commands intake says the person may issue now; the complainant only on an explicit, recorded reveal."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -74,8 +75,10 @@ def run_command(case_id: str, command: str):
 
 def _upload(case_id: str, part) -> dict[str, str]:
     data = part.read()
+    # Keyed by the form and the file's bytes (ASCII: a header), so a resubmitted form stores each file once.
+    key = f"{request.form.get('idem', '')}:{hashlib.sha256(data).hexdigest()[:32]}"
     stored = intake.upload(web.services(), case_id, part.filename, data, part.mimetype or "application/octet-stream",
-                           key=f"{request.form.get('idem', '')}:{part.filename}:{len(data)}")
+                           key=key)
     return {"name": stored["name"], "url": stored["url"]}
 
 

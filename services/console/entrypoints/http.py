@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Flask, g, redirect, request, session, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from psycopg import OperationalError
@@ -29,7 +29,7 @@ from . import accounts, auth, cases, directory, filters, integrations, reports, 
 
 HERE = Path(__file__).parent
 # Reachable without logging in (the rest need a live session): logging in and out, static files, health.
-OPEN = ("auth.login", "auth.logout", "auth.sso_", "assets.", "healthz", "readyz", "metrics", "api-docs.")
+OPEN = ("auth.login", "auth.logout", "auth.sso_", "static", "healthz", "readyz", "metrics", "api-docs.")
 BLUEPRINTS = (auth.bp, cases.bp, units.bp, directory.bp, reports.bp, integrations.bp, trail.bp, accounts.bp)
 
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, *, oidc_provider=None) -> Flask
     pool = db.make_pool(settings.database_url, max_size=4, name="console")
     app, _ = create_base_app(settings, title="Zhengfeng console (工作台)", pool=pool)
     app.template_folder = str(HERE / "templates")
+    app.static_folder = str(HERE / "static")          # served at /static by Flask's own route
     app.secret_key = settings.console_secret_key
     app.session_interface = SessionInterface()
     app.config.update(SESSION_COOKIE_NAME="zf_console", SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
@@ -63,7 +64,6 @@ def create_app(settings: Settings | None = None, *, oidc_provider=None) -> Flask
     )
     CSRFProtect(app)
     auth.init_sso(app, settings, oidc_provider)
-    app.register_blueprint(Blueprint("assets", __name__, static_folder=str(HERE / "static"), static_url_path="/static"))
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     filters.init_app(app)

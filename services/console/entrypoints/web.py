@@ -108,8 +108,8 @@ def _flatten(errors: Mapping[str, Any], prefix: str = "") -> list[tuple[str, lis
     return out
 
 
-def page(template: str, status: int = 200, **context: Any):
-    return render_template(template, **context), status
+def page(template: str, code: int = 200, **context: Any):
+    return render_template(template, **context), code
 
 
 def wants_partial() -> bool:
