@@ -8,6 +8,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 class Hasher:
     def __init__(self, hasher: PasswordHasher | None = None):
         self._hasher = hasher or PasswordHasher()
+        self._dummy: str | None = None
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -26,7 +27,6 @@ class Hasher:
     def burn(self, password: str) -> None:
         """Spend the time of one verification on a login that does not exist, so response times do not
         tell which logins exist."""
-        self.verify(_DUMMY, password)
-
-
-_DUMMY = PasswordHasher().hash("not-a-real-password-1")
+        if self._dummy is None:
+            self._dummy = self._hasher.hash("not-a-real-password-1")
+        self.verify(self._dummy, password)
