@@ -278,12 +278,27 @@ def test_auditor_finds_every_step_in_the_trail_and_sees_an_inclusion_proof_verif
     eventually(lambda: "已在浏览器中验证" in result.inner_text(), timeout=10)
     assert "ok" in result.get_attribute("class")
     auditor.check("proof-verified")
-    for path in ("/trail/log", "/trail/reconciliation", f"/trail/cases/{story['case_id']}/as-of", "/accounts/activity",
-                 story["case_url"]):
+    for path, name in (("/trail/log", "tree-head"), ("/trail/reconciliation", "reconciliation"),
+                       (f"/trail/cases/{story['case_id']}/as-of", "as-of"), ("/accounts/activity", "activity"),
+                       (story["case_url"], "case")):
         page.goto(path)
-        auditor.check(path.strip("/").replace("/", "-")[:40])
+        auditor.check(name)
     assert page.request.get("/trail/bundle.tar").status == 200
     auditor.close()
+
+
+def test_every_office_page_is_in_chinese_and_accessible_at_office_and_phone_width(browser, system, story):
+    for viewport, name in ((DESKTOP, "pages"), (PHONE, "pages-phone")):
+        office = Person(browser, system, viewport, name)
+        office.login("admin", "Zfb-office-2026")
+        for path in ("/dashboard", "/cases", "/cases/new", f"/cases/{story['case_id']}/as-of", "/directory",
+                     "/directory/settings", "/imports", "/inspections", "/points", "/weekly", "/bulletins",
+                     "/exposures", "/integrations", "/accounts", "/accounts/new", "/accounts/activity", "/trail",
+                     "/trail/log", "/trail/reconciliation"):
+            answer = office.page.goto(path)
+            assert answer.status == 200, path
+            office.check(path.strip("/").replace("/", "-").split("-")[0] if "as-of" not in path else "as-of")
+        office.close()
 
 
 def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(browser, system, story):
