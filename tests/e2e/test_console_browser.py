@@ -250,6 +250,20 @@ def test_office_closes_the_rectified_case(browser, system, story):
     office.close()
 
 
+def test_the_complainant_tracks_the_closed_case_on_the_public_page(browser, system, story):
+    context = browser.new_context(viewport=PHONE, locale="zh-CN", java_script_enabled=False)
+    page = context.new_page()
+    page.goto(system.url("notify", "/public/"))
+    page.get_by_label(re.compile("受理回执号")).fill(story["case_id"])
+    page.get_by_role("button", name="查询").click()
+    expect(page.get_by_text("已办结")).to_be_visible()
+    expect(page.get_by_text("落实一次性告知制度")).to_be_visible()       # the unit's reply, once closed
+    content = page.content()
+    assert COMPLAINANT["name"] not in content and COMPLAINANT["phone"] not in content and UNIT not in content
+    page.screenshot(path=str(SHOTS / "public-track.png"), full_page=True)
+    context.close()
+
+
 def test_auditor_finds_every_step_in_the_trail_and_sees_an_inclusion_proof_verified(browser, system, story):
     auditor = Person(browser, system, DESKTOP, "auditor")
     page = auditor.page

@@ -18,9 +18,12 @@ from typing import Any, Mapping
 from flask import Blueprint, Response, current_app, request, url_for
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from zfcommon import ratelimit
+
 from ..adapters import exposures as tables
-from ..adapters import feeds
+from ..adapters import feeds, tracking
 from ..adapters.columns import cn_date
+from ..domain import tracking as track
 
 blp = Blueprint("public", __name__, url_prefix="/public")
 SITE = "正风台账 · 公开信息"
@@ -32,6 +35,7 @@ KINDS = {"bulletin": "月通报", "disclosure": "热线办理情况公布"}
 KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$")}
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)     # the feeds' `updated` before anything was published
+TRACK_PER_MINUTE = 10     # look-ups per minute from one address: enough for a person, too few to walk receipts
 _env = Environment(loader=PackageLoader("notify", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["cn_date"] = cn_date
 
@@ -47,6 +51,7 @@ def _feed_urls(absolute: bool = False) -> dict[str, str]:
 
 def _page(template: str, **context: Any) -> str:
     return _env.get_template(f"public/{template}").render(site=SITE, home=url_for("public.index"),
+                                                          track=url_for("public.track_case"),
                                                           feeds=_feed_urls(), **context)
 
 
@@ -162,3 +167,30 @@ def publication_file(kind: str, key: str, fmt: str) -> Response:
     except render.FontMissing as exc:
         return _error(503, "暂时无法生成", str(exc))
     return _cached(body, FORMATS[fmt])
+
+
+@blp.get("/track")
+def track_case() -> Response:
+    """A complainant's own case by its receipt number (受理回执): status, dates and, once closed, the handling
+    unit's reply with personal data removed. No token; counted per address (429 with Retry-After)."""
+    raw = request.args.get("receipt")
+    if raw is None:
+        return _tracked(None, None, 200)
+    address = request.remote_addr or "unknown"
+    with current_app.extensions["zf_pool"].connection() as conn:
+        verdict = ratelimit.hit(conn, f"public-track:{address}", TRACK_PER_MINUTE)
+        if not verdict.allowed:
+            resp = _error(429, "查询过于频繁", f"请在 {verdict.reset} 秒后再查询。")
+            resp.headers["Retry-After"] = str(verdict.reset)
+            return resp
+        number = track.receipt(raw)
+        row = tracking.find(conn, number) if number else None
+    if row is None:
+        return _tracked(raw, None, 404)
+    return _tracked(raw, track.answer(row), 200)
+
+
+def _tracked(receipt: str | None, found: dict | None, status: int) -> Response:
+    # Never cached by proxies: the answer is one person's, and it changes as the case moves.
+    return Response(_page("track.html", receipt=receipt, found=found), status=status,
+                    content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
