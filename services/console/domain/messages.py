@@ -95,11 +95,14 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 LATIN = re.compile(r"[A-Za-z]")
 
 
+ENGLISH_PHRASE = re.compile(r"[A-Za-z]+(?:[ ,:;'-]+[A-Za-z]+){2,}")     # three English words in a row
+
+
 def is_chinese(text: str) -> bool:
-    """Text people can read as Chinese: mostly Chinese characters, not an English sentence that quotes a
-    Chinese name ("lead_unit: not an active unit in the directory: 县自然资源局")."""
+    """Text people can read as Chinese: mostly Chinese characters and no English phrase, not an English
+    sentence quoting Chinese names ("the header row is not the ledger layout: missing columns: 问题来源")."""
     cjk = len(CJK.findall(text))
-    return cjk > 0 and cjk * 2 >= len(LATIN.findall(text))
+    return cjk > 0 and cjk * 2 >= len(LATIN.findall(text)) and not ENGLISH_PHRASE.search(text)
 
 
 def label(table: Mapping[str, str], value: Any) -> str:

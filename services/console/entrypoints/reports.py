@@ -16,17 +16,25 @@ from .web import FormErrors, roles
 bp = Blueprint("reports", __name__)
 
 
-def _attempt(action: Callable[[], Any], done: str) -> tuple[Any, FormErrors | None]:
-    """Run a service call for a form: on success flash and return its answer; a refusal (409/422) comes
-    back as errors for the form, in Chinese."""
+# Refusals these pages explain better than a status can: the four-eyes rules of bulletins and exposures.
+FOUR_EYES = {("review", 403): "起草人不能审核自己起草的通报，请由另一位同志审核",
+             ("approve", 403): "脱敏人不能审核自己脱敏的文本，请由另一位同志审核"}
+
+
+def _attempt(action: Callable[[], Any], done: str, step: str = "") -> tuple[Any, FormErrors | None]:
+    """Run a service call for a form: on success flash and return its answer; a refusal (403/404/409/422)
+    comes back as errors for the form, in Chinese."""
     try:
         answer = action()
         flash(done)
         return answer, None
     except ServiceError as exc:
-        if exc.status not in (404, 409, 413, 415, 422):
+        if exc.status not in (403, 404, 409, 413, 415, 422):
             raise
-        return None, FormErrors.of(exc)
+        errors = FormErrors.of(exc)
+        if (step, exc.status) in FOUR_EYES:
+            errors["general"][0] = FOUR_EYES[(step, exc.status)]
+        return None, errors
 
 
 def _key() -> str:
@@ -54,6 +62,11 @@ def imports():
                 if exc.status not in (409, 413, 415, 422):
                     raise
                 errors = FormErrors.of(exc)
+                if exc.body.get("missing") or exc.body.get("unknown"):   # the header row is not the ledger's layout
+                    errors["general"][0] = "表头不符合台账格式" + "".join(
+                        f"；{label}：{'、'.join(exc.body[key])}" for key, label in
+                        (("missing", "缺少列"), ("unknown", "无法识别的列"), ("duplicated", "重复的列")) if exc.body.get(key))
+                    errors["general"][1:] = [f"台账应有的列：{'、'.join(exc.body.get('columns') or [])}"]
                 report = exc.body if exc.body.get("rows") else None     # refused rows: the report still says which
     return web.page("reports/imports.html", 422 if errors else 200, report=report, errors=errors,
                     idem=str(uuid.uuid4()))
@@ -163,7 +176,7 @@ def _stepped(bodies: dict[str, Callable[[], dict]], done: dict[str, str], run: C
     errors = None
     if request.method == "POST" and (step := request.form.get("step", "")) in bodies:
         body = bodies[step]()
-        _, errors = _attempt(lambda: run(step, body), done[step])
+        _, errors = _attempt(lambda: run(step, body), done[step], step)
         if not errors:
             return redirect(request.path)
     return web.page(template, 422 if errors else 200, item=load(), errors=errors, idem=str(uuid.uuid4()))
