@@ -231,6 +231,12 @@ def test_unit_officer_signs_for_a_case_and_reports_it_rectified_on_a_phone(brows
     assert page.request.get(link.get_attribute("href")).body() == evidence.read_bytes()
     officer.check("reported")
 
+    page.goto("/my/weekly")
+    page.get_by_label(re.compile("零报告")).check()
+    page.get_by_role("button", name="报送").click()
+    expect(page.get_by_text("零报告已报送")).to_be_visible()
+    officer.check("zero-report")
+
     for path in ("/my", story["case_url"], "/my/notices", "/my/weekly"):
         page.goto(path)
         content = page.content()
