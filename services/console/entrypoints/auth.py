@@ -3,7 +3,6 @@ sign-on with the province's identity platform (统一身份认证) over OpenID C
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.flask_client import OAuth
@@ -95,7 +94,7 @@ def password():
 
 # --- single sign-on ---------------------------------------------------------------------------------------
 
-def init_sso(app: Flask, settings: Settings, _unused=None) -> None:
+def init_sso(app: Flask, settings: Settings) -> None:
     """Register the identity platform when ZF_OIDC_ISSUER is set (discovery at its well-known URL)."""
     if not settings.oidc_issuer:
         return
@@ -141,6 +140,3 @@ def sso_callback():
 def _refused(message: str):
     return web.page("auth/login.html", 403, error=message, login_name="", notice=None, next="",
                     sso=current_app.extensions.get("console_sso") is not None)
-
-
-__all__ = ["bp", "init_sso", "timedelta"]

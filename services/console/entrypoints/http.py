@@ -41,7 +41,7 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
-def create_app(settings: Settings | None = None, *, oidc_provider=None) -> Flask:
+def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("console")
     pool = db.make_pool(settings.database_url, max_size=4, name="console")
     app, _ = create_base_app(settings, title="Zhengfeng console (工作台)", pool=pool)
@@ -63,7 +63,7 @@ def create_app(settings: Settings | None = None, *, oidc_provider=None) -> Flask
                       "audit": settings.audit_url},
     )
     CSRFProtect(app)
-    auth.init_sso(app, settings, oidc_provider)
+    auth.init_sso(app, settings)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     filters.init_app(app)
