@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: up test unit bench bench-ledger clean install
+.PHONY: up test unit bench bench-ledger bench-console clean install
 
 install: $(STAMP)
 
@@ -30,6 +30,9 @@ bench: $(STAMP)
 
 bench-ledger: $(STAMP)
 	$(BIN)/python bench/ledger_queries.py
+
+bench-console: $(STAMP)
+	$(BIN)/python bench/console_pages.py
 
 clean:
 	rm -rf $(VENV) .zf .pytest_cache

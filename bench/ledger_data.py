@@ -8,7 +8,11 @@ phrases, so a text search has common terms (COMMON_TERM, ~1 case in 15) and rare
 from __future__ import annotations
 
 import random
+import tempfile
 import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
 from datetime import date, datetime, time as clock, timedelta, timezone
 
 import psycopg
@@ -16,6 +20,10 @@ import psycopg
 from ledger.adapters import unit_figures
 from zfcommon.caseview import COLUMNS
 from zfcommon import db
+from zfcommon.devstack.ports import free_port
+from zfcommon.devstack.postgres import LocalPostgres
+from zfcommon.devstack.stack import migrate_all
+from zfcommon.settings import SERVICES
 
 TODAY = date(2026, 11, 20)
 SPAN_DAYS = 3 * 365
@@ -115,3 +123,20 @@ def load(admin_url: str, rows: int, seed: int = 7) -> dict[str, float]:
         conn.execute("VACUUM ANALYZE ledger.cases, ledger.unit_month_figures")
         timings["vacuum_analyze"] = time.perf_counter() - started
     return timings
+
+
+@contextmanager
+def loaded_ledger(rows: int) -> Iterator[tuple[str, dict[str, str]]]:
+    """A scratch PostgreSQL (embedded, random port) with every migration applied and `rows` cases loaded:
+    its administrator URL and each service role's password; stopped and removed afterwards."""
+    passwords = {s: f"bench-{s}" for s in SERVICES}
+    with tempfile.TemporaryDirectory(prefix="zf-bench-") as scratch:
+        server = LocalPostgres(Path(scratch) / "pg", free_port()).start()
+        try:
+            migrate_all(server.url, passwords)
+            timings = load(server.url, rows)
+            print(f"loaded {rows:,} cases: " + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+                  + f" (total {sum(timings.values()):.1f} s)", flush=True)
+            yield server.url, passwords
+        finally:
+            server.stop()

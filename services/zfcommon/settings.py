@@ -7,11 +7,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Mapping
 
-SERVICES = ("intake", "ledger", "notify", "audit")
+SERVICES = ("intake", "ledger", "notify", "audit", "console")
 # A case number's prefix (ZF in ZF-2026-000123): capital letters, digits and inner hyphens, as it must
 # read the same in SMS, spreadsheets, URLs and the hotline's systems.
 CASE_NUMBER_PREFIX = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
-DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "notify": 8003, "audit": 8004}
+DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "notify": 8003, "audit": 8004, "console": 8005}
+# The console (docs/CONSOLE.md) talks to the other services over HTTP only: it needs no broker.
+WITHOUT_BROKER = ("console",)
 
 
 class ConfigError(RuntimeError):
@@ -72,6 +74,23 @@ class Settings:
     notice_workers: int = 2             # notices the sender sends at once
     case_link: str = ""                 # a case's page for people, with {case_id}; empty: ledger's /v1/cases/{case_id}
     case_number_prefix: str = "ZF"      # intake only: the office's prefix of case numbers (ZF-2026-000123)
+    audit_url: str = ""                 # console only: audit's base URL (the trail pages)
+    # console only (docs/CONSOLE.md): the key that signs session cookies, how long an idle session lasts,
+    # how many wrong passwords lock an account and for how long, and how many proxies in front of it set
+    # X-Forwarded-* (so it sees HTTPS and sets Secure cookies).
+    console_secret_key: str = ""
+    console_idle_minutes: int = 30
+    console_lockout_attempts: int = 5
+    console_lockout_minutes: int = 15
+    console_proxies: int = 0
+    # console only: single sign-on with the province's identity platform over OpenID Connect; empty issuer: off.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_role_claim: str = "groups"     # the claim holding the user's groups (a list or one string)
+    oidc_role_map: str = ""             # "group=role,group=role": which group gives which role
+    oidc_unit_claim: str = "zf_unit"    # the claim naming a unit user's unit (a directory name)
+    oidc_login_claim: str = "preferred_username"
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
 
     @classmethod
@@ -116,7 +135,8 @@ class Settings:
         return cls(
             service=service,
             database_url=need("DATABASE_URL"),
-            kafka_bootstrap_servers=online("KAFKA_BOOTSTRAP_SERVERS"),
+            kafka_bootstrap_servers=(env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() if service in WITHOUT_BROKER
+                                     else online("KAFKA_BOOTSTRAP_SERVERS")),
             jwt_secret=online("ZF_JWT_SECRET"),
             contact_key=env.get("ZF_CONTACT_KEY", ""),
             partitions=integer("ZF_PARTITIONS", 6),
@@ -160,6 +180,20 @@ class Settings:
             notice_workers=integer("ZF_NOTICE_WORKERS", 2),
             case_link=env.get("ZF_CASE_LINK", "").strip(),
             case_number_prefix=prefix,
+            audit_url=env.get("ZF_AUDIT_URL", "") or f"http://127.0.0.1:{ports['audit']}",
+            console_secret_key=(need("ZF_CONSOLE_SECRET_KEY") if service == "console"
+                                else env.get("ZF_CONSOLE_SECRET_KEY", "")),
+            console_idle_minutes=integer("ZF_CONSOLE_IDLE_MINUTES", 30),
+            console_lockout_attempts=integer("ZF_CONSOLE_LOCKOUT_ATTEMPTS", 5),
+            console_lockout_minutes=integer("ZF_CONSOLE_LOCKOUT_MINUTES", 15),
+            console_proxies=integer("ZF_CONSOLE_PROXIES", 0),
+            oidc_issuer=env.get("ZF_OIDC_ISSUER", "").strip().rstrip("/"),
+            oidc_client_id=env.get("ZF_OIDC_CLIENT_ID", "").strip(),
+            oidc_client_secret=env.get("ZF_OIDC_CLIENT_SECRET", ""),
+            oidc_role_claim=env.get("ZF_OIDC_ROLE_CLAIM", "").strip() or "groups",
+            oidc_role_map=env.get("ZF_OIDC_ROLE_MAP", "").strip(),
+            oidc_unit_claim=env.get("ZF_OIDC_UNIT_CLAIM", "").strip() or "zf_unit",
+            oidc_login_claim=env.get("ZF_OIDC_LOGIN_CLAIM", "").strip() or "preferred_username",
             ports=ports,
         )
 

@@ -131,7 +131,9 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
 
     @app.get("/readyz")
     def readyz():
-        checks = {"database": False, "broker": broker_reachable(settings.kafka_bootstrap_servers)}
+        checks = {"database": False}
+        if settings.kafka_bootstrap_servers:     # a service without a broker (the console) checks none
+            checks["broker"] = broker_reachable(settings.kafka_bootstrap_servers)
         try:
             with pool.connection(timeout=2) as conn:
                 conn.execute("SELECT 1")

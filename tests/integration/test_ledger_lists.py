@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ..support import bearer
 from ..unit.test_ledger_evolve import Story
 from .test_ledger_projection import client, client_on, office, project  # noqa: F401  (fixtures)
 
@@ -142,3 +143,41 @@ def test_a_bad_filter_is_a_422_naming_the_field(client, office, params, field):
     resp = client.get("/v1/cases", query_string=params, headers=office)
     assert resp.status_code == 422 and resp.content_type == "application/problem+json"
     assert list(resp.json["errors"]) == [field]
+
+
+@pytest.fixture
+def due_ledger(urls):
+    """On Thu 2024-05-16: d1 due Mon 05-20 (2 working days left), d2 due Wed 05-22 (4 left), d3 overdue
+    (due 05-15), d4 assigned and past its sign-for day, d5 reported rectified due 05-17, d6 new."""
+    at = datetime(2024, 5, 6, 9, 30, tzinfo=CHINA)
+    project(urls["ledger"],
+            Story("d1", at=at).add("assigned", deadline="2024-05-20").then("accepted"),
+            Story("d2", at=at).add("assigned", deadline="2024-05-22").then("accepted"),
+            Story("d3", at=at).add("assigned", deadline="2024-05-15").then("accepted"),
+            Story("d4", at=at).add("assigned", deadline="2024-06-28"),
+            Story("d5", at=at).add("assigned", deadline="2024-05-17").then("accepted", "rectification_reported"),
+            Story("d6", at=at))
+
+
+def test_due_within_lists_running_deadlines_at_most_that_many_working_days_away(client_on, office, due_ledger):
+    client = client_on(datetime(2024, 5, 16).date())
+    listed = client.get("/v1/cases", query_string={"due_within": 2}, headers=office).json["items"]
+    assert sorted((c["case_id"], c["working_days_left"]) for c in listed) == [("d1", 2), ("d5", 1)]
+    assert sorted(ids(client.get("/v1/cases", query_string={"due_within": 4}, headers=office))) == ["d1", "d2", "d5"]
+
+
+def test_the_summary_counts_what_a_dashboard_shows_for_today(client_on, office, due_ledger):
+    client = client_on(datetime(2024, 5, 16).date())
+    resp = client.get("/v1/summary", query_string={"due_within": 2}, headers=office)
+    assert resp.status_code == 200, resp.json
+    assert resp.json == {"today": "2024-05-16", "due_within": 2, "due_until": "2024-05-20", "received": 1,
+                         "due_soon": 2, "overdue": 1, "sign_for_overdue": 1, "awaiting_sign_for": 1,
+                         "rectification_reported": 1, "dismissal_reported": 0, "extension_pending": 0}
+
+
+def test_a_unit_summary_counts_only_its_own_cases(client_on, due_ledger):
+    client = client_on(datetime(2024, 5, 16).date())
+    own = client.get("/v1/summary", query_string={"due_within": 2}, headers=bearer("unit", unit="县住建局")).json
+    other = client.get("/v1/summary", query_string={"due_within": 2}, headers=bearer("unit", unit="县交通运输局")).json
+    assert (own["due_soon"], own["overdue"]) == (2, 1)
+    assert (other["due_soon"], other["overdue"], other["received"]) == (0, 0, 0)

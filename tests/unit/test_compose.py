@@ -43,12 +43,15 @@ EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer"),
 APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()},
                 **{w: s for w, (s, _) in EXTRA_WORKERS.items()}}  # compose name -> service
 # Keys only one service may hold.
-OWN_SECRETS = {"intake": {"ZF_CONTACT_KEY"}, "audit": {"ZF_AUDIT_SIGNING_KEY"}}
-SECRETS = ("POSTGRES_PASSWORD", "ZF_JWT_SECRET", "ZF_CONTACT_KEY", "ZF_AUDIT_SIGNING_KEY",
+OWN_SECRETS = {"intake": {"ZF_CONTACT_KEY"}, "audit": {"ZF_AUDIT_SIGNING_KEY"}, "console": {"ZF_CONSOLE_SECRET_KEY"}}
+SECRETS = ("POSTGRES_PASSWORD", "ZF_JWT_SECRET", "ZF_CONTACT_KEY", "ZF_AUDIT_SIGNING_KEY", "ZF_CONSOLE_SECRET_KEY",
            *(f"ZF_{s.upper()}_DB_PASSWORD" for s in SERVICES))
 # What every service process must be given (Settings.from_env); intake also needs ZF_CONTACT_KEY.
 REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET", "ZF_PARTITIONS",
                      "PROMETHEUS_MULTIPROC_DIR")
+# The console talks to the services over HTTP only: no broker, no partitions (docs/CONSOLE.md).
+WITHOUT_BROKER = {"console"}
+BROKER_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS"}
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
 # ZF_INTAKE_URL matters to audit (reconciliation) and notify (notices, exposures); compose sets it for both.
@@ -67,9 +70,13 @@ OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "Z
                    # intake only, default ZF: the prefix of case numbers
                    "ZF_CASE_NUMBER_PREFIX",
                    # the public site's address in /public/ feed links: empty, the request's own (notify only)
-                   "ZF_PUBLIC_URL",
+                   "ZF_PUBLIC_URL", "ZF_AUDIT_URL",
                    # bulletins as formal documents: issuer and 文号 patterns, with defaults (notify only)
-                   "ZF_OFFICE_NAME", "ZF_BULLETIN_NUMBER", "ZF_INTERIM_NUMBER"}
+                   "ZF_OFFICE_NAME", "ZF_BULLETIN_NUMBER", "ZF_INTERIM_NUMBER",
+                   # the console's knobs and single sign-on (empty issuer: off); compose gives them to the console
+                   "ZF_CONSOLE_IDLE_MINUTES", "ZF_CONSOLE_LOCKOUT_ATTEMPTS", "ZF_CONSOLE_LOCKOUT_MINUTES",
+                   "ZF_CONSOLE_PROXIES", "ZF_OIDC_ISSUER", "ZF_OIDC_CLIENT_ID", "ZF_OIDC_CLIENT_SECRET",
+                   "ZF_OIDC_ROLE_CLAIM", "ZF_OIDC_ROLE_MAP", "ZF_OIDC_UNIT_CLAIM", "ZF_OIDC_LOGIN_CLAIM"}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -337,7 +344,7 @@ def test_each_service_connects_to_postgres_as_its_own_role(name):
 def test_each_service_process_is_given_every_setting_the_services_read(name):
     own = APP_SERVICES[name]
     env = environment(name)
-    required = set(REQUIRED_SETTINGS) | OWN_SECRETS.get(own, set())
+    required = (set(REQUIRED_SETTINGS) - (BROKER_SETTINGS if own in WITHOUT_BROKER else set())) | OWN_SECRETS.get(own, set())
     assert required <= {k for k, v in env.items() if v}, f"missing: {sorted(required - set(env))}"
 
     class Recording(dict):
@@ -354,7 +361,13 @@ def test_each_service_process_is_given_every_setting_the_services_read(name):
     # A variable added to settings.py must be added to the recipe too (or listed here as a default-able knob).
     others = set().union(*(keys for svc, keys in OWN_SECRETS.items() if svc != own))
     unprovided = recorder.read - set(env) - OPTIONAL_TUNING - others
+    if own in WITHOUT_BROKER:   # it reaches the services by their URLs (given), not their ports
+        unprovided -= BROKER_SETTINGS | {f"ZF_{s.upper()}_PORT" for s in SERVICES if s != own}
+        assert {"ZF_INTAKE_URL", "ZF_LEDGER_URL", "ZF_NOTIFY_URL", "ZF_AUDIT_URL"} <= set(env)
     assert not unprovided, f"Settings reads {sorted(unprovided)}, which {name} is not given"
+    if own in WITHOUT_BROKER:
+        assert not settings.kafka_bootstrap_servers and not BROKER_SETTINGS & set(env)
+        return
     assert settings.kafka_bootstrap_servers == "kafka:9092"
     assert settings.partitions == 6
     assert settings.ports == DEFAULT_PORTS

@@ -59,7 +59,22 @@ def test_working_days_overdue_count_make_up_working_days_and_skip_holidays():
 
 def test_a_case_not_overdue_has_zero_working_days_overdue():
     assert overdue.assess(case("assigned", "accepted"), date(2024, 5, 20), CALENDAR) == {
-        "overdue": False, "working_days_overdue": 0, "sign_for_overdue": False, "calendar_gap": None}
+        "overdue": False, "working_days_overdue": 0, "working_days_left": 0, "sign_for_overdue": False,
+        "calendar_gap": None}
+
+
+def test_working_days_left_count_up_to_the_deadline_skipping_holidays():
+    # Deadline Mon 2024-05-20; from Thu 05-16: Fri 17 and Mon 20 are left (the weekend is not).
+    assert overdue.assess(case("assigned", "accepted"), date(2024, 5, 16), CALENDAR)["working_days_left"] == 2
+    # From Fri 2024-05-10 the make-up Saturday 05-11 counts: 11, 13-17, 20.
+    assert overdue.assess(case("assigned"), date(2024, 5, 10), CALENDAR)["working_days_left"] == 7
+
+
+@pytest.mark.parametrize("names", [(), ("assigned", "returned"), ("assigned", "accepted", "rectification_reported",
+                                                                 "closed"), ("assigned", "accepted")])
+def test_only_a_running_deadline_not_yet_passed_has_working_days_left(names):
+    left = overdue.assess(case(*names), date(2024, 5, 21), CALENDAR)["working_days_left"]
+    assert left is None
 
 
 def test_working_days_in_a_year_the_calendar_lacks_are_named_not_guessed():

@@ -79,6 +79,30 @@ def allowed_commands(case: Case) -> list[str]:
     return [name for name, r in RULES.items() if case.status in r.states and r.guard(case)]
 
 
+def permitted_commands(case: Case, actor: Actor) -> list[str]:
+    """The commands allowed now that this actor may issue (its role, and for a unit whether it leads or
+    cooperates): what a client should offer the person, no more."""
+    permitted = []
+    for name in allowed_commands(case):
+        try:
+            check(case, name, actor)
+        except (NotYourCase, TransitionRefused):
+            continue
+        permitted.append(name)
+    return permitted
+
+
+def preview_assignment(directory: Directory, today: date, mode: str, priority: str) -> dict[str, Any]:
+    """The deadline and sign-for day `assign` would set today without an explicit deadline (the same
+    rule); InvalidCommand naming the field when the calendar cannot count that far."""
+    ctx = Context(today=today, directory=directory, actor=Actor("office"))
+    deadline, basis = _deadline(ctx, mode, priority, None)
+    return {"from_date": today, "handling_mode": mode, "priority": priority,
+            "working_days": basis["working_days"], "deadline": deadline,
+            "sign_for_days": directory.sign_for_days,
+            "sign_for_due": _add(ctx, directory.sign_for_days, "sign_for_due")}
+
+
 def check(case: Case, command: str, actor: Actor) -> None:
     rule, label = RULES[command], COMMAND_LABELS[command]
     if rule.who == "office" and actor.role != "office":

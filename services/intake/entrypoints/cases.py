@@ -62,7 +62,8 @@ class Case(MethodView):
         facts = {**case.facts, "summary": outsiders.summary_of(case.facts)}
         shown = facts if reads_full_text(who) else outsiders.event_data(outsiders.RECEIVED, facts)
         facts = {k: v for k, v in shown.items() if k in CaseState._declared_fields}
-        return {**facts, **after(case)}, 200, {"ETag": f'"{case.version}"'}
+        permitted = lifecycle.permitted_commands(case, lifecycle.Actor(who.role, who.unit, who.actor))
+        return {**facts, **after(case), "permitted_commands": permitted}, 200, {"ETag": f'"{case.version}"'}
 
 
 @blp.route("/<case_id>/complainant")

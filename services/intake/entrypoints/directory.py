@@ -6,12 +6,14 @@ from flask.views import MethodView
 from zfcommon.blueprint import Blueprint
 from zfcommon.events.catalogue import CALENDAR_YEARS
 from zfcommon.problem import Unprocessable
-from zfcommon.workdays import ScheduleError, YearSchedule
+from zfcommon.workdays import ScheduleError, YearSchedule, local_date
 
 from ..domain import directory as domain
 from ..service_layer import handlers
 from .common import command, context, problems, uow
-from .schemas import AccountabilityIn, CalendarYearIn, CategoryIn, DirectoryOut, LimitsIn, UnitIn
+from ..domain import lifecycle
+from .schemas import (AccountabilityIn, CalendarYearIn, CategoryIn, DeadlinePreview, DeadlineQuery, DirectoryOut,
+                      LimitsIn, UnitIn)
 
 blp = Blueprint("directory", __name__, url_prefix="/v1", description="Directory and accountability")
 
@@ -35,6 +37,19 @@ class Directory(MethodView):
         """Units, categories, limits and entered calendar years."""
         with uow() as u:
             return snapshot(handlers.load_directory(u))
+
+
+@blp.route("/directory/deadline", methods=["GET"])
+@blp.roles("office")
+@blp.arguments(DeadlineQuery, location="query")
+@blp.response(200, DeadlinePreview)
+def deadline_preview(query):
+    """The deadline and sign-for day an assignment today would get by the limits and the official calendar
+    (a preview for the office before it assigns; 422 naming the year the calendar cannot count)."""
+    today = local_date(context().now)
+    with uow() as u:
+        directory = handlers.load_directory(u)
+    return problems(lambda: lifecycle.preview_assignment(directory, today, query["handling_mode"], query["priority"]))
 
 
 @blp.route("/directory/units", methods=["POST"])

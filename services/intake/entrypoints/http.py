@@ -12,7 +12,7 @@ from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app
 
 from ..adapters.contacts import load_master_key
-from . import cases, clients, directory, hooks, imports, inspections, open311, token
+from . import cases, clients, directory, files, hooks, imports, inspections, open311, token
 
 
 class OutboxBacklog(Collector):
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["zf_master_key"] = master_key
     app.extensions["zf_clock"] = clock_for(settings.clock_file)
     api.register_blueprint(cases.blp)
+    api.register_blueprint(files.blp)
     api.register_blueprint(directory.blp)
     api.register_blueprint(digests_blueprint())   # GET /v1/streams/digests, for audit's reconciliation
     api.register_blueprint(hooks.blp)

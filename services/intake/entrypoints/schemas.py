@@ -78,6 +78,8 @@ class CaseCreated(Schema):
     summary = fields.String(metadata={"description": "what units, channels and the public read (docs/PRIVACY.md)"})
     location = fields.Dict(allow_none=True, metadata={"description": "others read its address masked"})
     origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
+    permitted_commands = fields.List(fields.String(), metadata={
+        "description": "of allowed_commands, those the caller's role (and unit) may issue now"})
 
 
 class Complainant(Schema):
@@ -317,3 +319,18 @@ class DirectoryOut(Schema):
 
 class ErasureIn(_Strict):
     reason = _text(required=True, metadata={"description": "the request it fulfils, e.g. its reference"})
+
+
+class DeadlineQuery(_Strict):
+    handling_mode = fields.String(required=True, validate=validate.OneOf(list(HANDLING_MODES)))
+    priority = fields.String(load_default="normal", validate=validate.OneOf(PRIORITIES))
+
+
+class DeadlinePreview(Schema):
+    from_date = fields.Date(required=True, metadata={"description": "today, where the working days are counted from"})
+    handling_mode = fields.String(required=True)
+    priority = fields.String(required=True)
+    working_days = fields.Integer(required=True)
+    deadline = fields.Date(required=True)
+    sign_for_days = fields.Integer(required=True)
+    sign_for_due = fields.Date(required=True)

@@ -117,4 +117,11 @@ def case_filters(filters: Mapping[str, Any], scope: Scope, today: date) -> Where
         column = "description" if scope.full_text else "summary"
         where.add(sql.SQL("({} ILIKE %s OR case_number = %s)").format(sql.Identifier(column)),
                   _contains(filters["q"]), filters["q"].strip().upper())
+    if filters.get("due_until"):
+        where.add(due_soon_clause(today, filters["due_until"]))
     return where
+
+
+def due_soon_clause(today: date, until: date) -> sql.Composable:
+    """Deadline running, not passed, and on or before `until` (due_within working days from today)."""
+    return sql.SQL("({} AND deadline >= {} AND deadline <= {})").format(RUNNING, sql.Literal(today), sql.Literal(until))

@@ -8,7 +8,8 @@ import psycopg
 from psycopg import sql
 
 from ..domain.figures import FIGURES, READS
-from .filters import Where, overdue_clause, sign_for_overdue_clause
+from ..domain.statuses import AWAITING_SIGN_FOR
+from .filters import Where, due_soon_clause, overdue_clause, sign_for_overdue_clause
 
 Query = tuple[sql.Composable, list[Any]]
 NEWEST_FIRST = sql.SQL(" ORDER BY received_at DESC, case_id DESC")
@@ -89,6 +90,26 @@ def late_counts(where: Where, today: date) -> Query:
               + where.copy().add(clause).sql() + sql.SQL(" GROUP BY lead_unit"))
              for kind, clause in (("overdue", overdue_clause(today)), ("sign_for_pending", sign_for_overdue_clause(today)))]
     return sql.SQL(" UNION ALL ").join(parts), where.params * 2
+
+
+def summary(where: Where, today: date, until: date) -> Query:
+    """One row of counts over the cases `where` selects. Each count is its own scalar subquery, so each
+    reads the index that fits it (status, the running-deadline and sign-for partial indexes) instead of
+    one scan of every case."""
+    parts = {
+        "received": sql.SQL("status = 'received'"),
+        "due_soon": due_soon_clause(today, until),
+        "overdue": overdue_clause(today),
+        "sign_for_overdue": sign_for_overdue_clause(today),
+        "awaiting_sign_for": sql.SQL("status = {}").format(sql.Literal(AWAITING_SIGN_FOR)),
+        "rectification_reported": sql.SQL("status = 'rectification_reported'"),
+        "dismissal_reported": sql.SQL("status = 'dismissal_reported'"),
+        "extension_pending": sql.SQL("status = 'in_progress' AND extension_pending"),
+    }
+    selects = [sql.SQL("(SELECT count(*) FROM cases {})::int AS {}").format(where.copy().add(clause).sql(),
+                                                                             sql.Identifier(name))
+               for name, clause in parts.items()]
+    return sql.SQL("SELECT ") + sql.SQL(", ").join(selects), where.params * len(parts)
 
 
 def fetch(conn: psycopg.Connection, query: Query) -> list[dict[str, Any]]:

@@ -2,16 +2,20 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Callable, TypeVar
 
 from flask import current_app
 from psycopg_pool import ConnectionPool
 
 from zfcommon.auth import Principal, channel_reach, role_refused
+from zfcommon.problem import Unprocessable
+from zfcommon.workdays import CalendarGap
 from zfcommon.web import principal
 
 from ..adapters.filters import Scope
 
 READERS = ("office", "auditor", "unit", "channel")
+T = TypeVar("T")
 
 
 def scope_for(who: Principal) -> Scope:
@@ -39,3 +43,12 @@ def today() -> date:
 
 def pool() -> ConnectionPool:
     return current_app.extensions["zf_pool"]
+
+
+def calendar_checked(answer: Callable[[], T]) -> T:
+    """`answer()`, or a 422 naming due_within when the calendar cannot count that many working days ahead."""
+    try:
+        return answer()
+    except CalendarGap as exc:
+        raise Unprocessable(f"工作日历算不到这么远：{exc}", code="calendar.year_missing",
+                            errors={"due_within": [str(exc)]}) from None

@@ -8,7 +8,7 @@ from zfcommon.problem import NotFound, Unprocessable
 from ..adapters.cursor import decode_cursor
 from ..service_layer import views
 from . import columns
-from .access import READERS, pool, reader_scope, today
+from .access import READERS, calendar_checked, pool, reader_scope, today
 from .downloads import export_doc, exported
 from .responses import CaseAsOf, CaseDetail, CasePage, Timeline
 from .schemas import IN_QUERY, AsOfQuery, CaseFilter, CaseQuery
@@ -39,7 +39,8 @@ class Cases(MethodView):
             raise Unprocessable("cursor 无效：须原样使用上一页返回的 next_cursor", code="ledger.cursor_invalid",
                                 errors={"cursor": ["不是本接口返回的游标"]}) from None
         with pool().connection() as conn:
-            items, next_cursor = views.case_page(conn, query, scope, today(), limit=query["limit"], after=after)
+            items, next_cursor = calendar_checked(lambda: views.case_page(conn, query, scope, today(),
+                                                                          limit=query["limit"], after=after))
         return {"items": items, "next_cursor": next_cursor}
 
 

@@ -13,7 +13,7 @@ from zfcommon.web import create_base_app
 from zfcommon.workdays import local_date
 
 from .cases import blp as cases_blp
-from .reports import overdue_blp, stats_blp
+from .reports import overdue_blp, stats_blp, summary_blp
 
 
 def create_app(settings: Settings | None = None, *, today: Callable[[], date] | None = None) -> Flask:
@@ -26,6 +26,6 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] | 
     app, api = create_base_app(settings, title="Zhengfeng ledger (台账)",
                                pool=db.make_pool(settings.database_url, max_size=4, name="ledger"))
     app.extensions["ledger_today"] = today
-    for blueprint in (cases_blp, overdue_blp, stats_blp):
+    for blueprint in (cases_blp, overdue_blp, stats_blp, summary_blp):
         api.register_blueprint(blueprint)
     return app

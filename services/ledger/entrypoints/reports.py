@@ -1,4 +1,5 @@
-"""/v1/overdue and /v1/units/stats: the overdue list and the per-unit figures, with their exports."""
+"""/v1/overdue, /v1/units/stats and /v1/summary: the overdue list, the per-unit figures with their exports,
+and today's counts for a dashboard."""
 from __future__ import annotations
 
 from flask import current_app
@@ -10,13 +11,26 @@ from zfcommon.problem import Forbidden
 
 from ..service_layer import views
 from . import columns
-from .access import READERS, pool, reader_scope, today
+from .access import READERS, calendar_checked, pool, reader_scope, today
 from .downloads import export, export_doc, exported
-from .responses import OverduePage, StatsOut
-from .schemas import IN_QUERY, OverdueFilter, OverdueQuery, StatsQuery
+from .responses import OverduePage, StatsOut, SummaryOut
+from .schemas import IN_QUERY, OverdueFilter, OverdueQuery, StatsQuery, SummaryQuery
 
 overdue_blp = Blueprint("overdue", __name__, url_prefix="/v1/overdue", description="Overdue cases (超期)")
 stats_blp = Blueprint("units", __name__, url_prefix="/v1/units", description="Per-unit figures")
+summary_blp = Blueprint("summary", __name__, url_prefix="/v1/summary", description="Today's counts (dashboards)")
+
+
+@summary_blp.route("")
+class Summary(MethodView):
+    @summary_blp.arguments(SummaryQuery, **IN_QUERY)
+    @summary_blp.response(200, SummaryOut)
+    def get(self, query):
+        """Counts of the cases the reader may see: new leads, due within `due_within` working days (黄灯),
+        overdue (红灯), waiting past the sign-for day, awaiting verification, extension requests pending."""
+        scope = reader_scope()
+        with pool().connection() as conn:
+            return calendar_checked(lambda: views.summary(conn, scope, today(), query["due_within"]))
 
 
 @overdue_blp.route("")

@@ -63,6 +63,8 @@ class CaseOut(Schema):
     duplicates = fields.List(fields.String(), required=True)
     overdue = fields.Boolean(required=True, metadata={"description": "computed at query time"})
     working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "null: see calendar_gap"})
+    working_days_left = fields.Integer(allow_none=True, metadata={
+        "description": "a running case not yet overdue: working days until its deadline (0 on the day); null otherwise"})
     sign_for_overdue = fields.Boolean(required=True)
     calendar_gap = fields.String(allow_none=True, metadata={"description": "the years the calendar cannot count"})
     escalation_step = fields.String(allow_none=True, validate=validate.OneOf(ESCALATION_STEPS), metadata={
@@ -136,3 +138,17 @@ class StatsOut(Schema):
     today = fields.Date(required=True, metadata={"description": "the day overdue and due dates were judged on"})
     min_rate_base = fields.Integer(required=True)
     items = fields.List(fields.Nested(UnitStats), required=True)
+
+
+class SummaryOut(Schema):
+    today = fields.Date(required=True, metadata={"description": "the day the counts were judged on"})
+    due_within = fields.Integer(required=True)
+    due_until = fields.Date(required=True, metadata={"description": "the last deadline that counts as due soon"})
+    received = fields.Integer(required=True, metadata={"description": "new leads not yet assigned (已受理)"})
+    due_soon = fields.Integer(required=True, metadata={"description": "deadline running, not passed, by due_until (黄灯)"})
+    overdue = fields.Integer(required=True, metadata={"description": "deadline running and passed (红灯)"})
+    sign_for_overdue = fields.Integer(required=True, metadata={"description": "assigned, not signed for, past the day"})
+    awaiting_sign_for = fields.Integer(required=True)
+    rectification_reported = fields.Integer(required=True, metadata={"description": "awaiting the office's sign-off"})
+    dismissal_reported = fields.Integer(required=True, metadata={"description": "awaiting the office's decision"})
+    extension_pending = fields.Integer(required=True)

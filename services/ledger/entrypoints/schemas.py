@@ -1,8 +1,6 @@
 """The ledger API's query parameters: filters, paging and their checks (422 names the field)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from zfcommon.events.catalogue import CHANNELS, HANDLING_MODES
@@ -61,6 +59,8 @@ class CaseFilter(OverdueFilter):
                                 metadata={"description": "exactly this case number (案件编号)"})
     q = fields.String(validate=validate.Length(min=1, max=100),
                       metadata={"description": "text in the description, or a whole case number"})
+    due_within = fields.Integer(validate=validate.Range(min=0, max=60), metadata={
+        "description": "deadline running, not passed, and at most this many working days away (黄灯)"})
 
     @validates_schema
     def _ranges(self, data, **_):
@@ -92,6 +92,11 @@ class StatsQuery(_Strict):
     @validates_schema
     def _range(self, data, **_):
         _ordered(data, "received_from", "received_to", shown=("from", "to"))
+
+
+class SummaryQuery(_Strict):
+    due_within = fields.Integer(load_default=3, validate=validate.Range(min=0, max=60), metadata={
+        "description": "working days ahead that count as due soon (the office's yellow light)"})
 
 
 class AsOfQuery(_Strict):

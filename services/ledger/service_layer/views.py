@@ -14,7 +14,7 @@ from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import escalations, queries, repository
 from ..adapters.cursor import encode_cursor
-from ..adapters.filters import Scope, Where, case_filters
+from ..adapters.filters import Scope, Where, case_filters, scoped
 from ..domain import overdue, rates
 from ..domain.figures import FIGURES, accumulate, figures, month_of
 
@@ -28,19 +28,31 @@ def present(row: Mapping[str, Any], today: date, calendar: WorkCalendar, scope: 
     return {**shown, **overdue.assess(row, today, calendar)}
 
 
+def due_until(calendar: WorkCalendar, today: date, due_within: int) -> date:
+    """The last day a deadline may fall on to be due within `due_within` working days (today when 0);
+    CalendarGap when the calendar cannot count that far."""
+    return calendar.add_working_days(today, due_within)
+
+
+def _filtered(filters: Mapping, scope: Scope, today: date, calendar: WorkCalendar):
+    if filters.get("due_within") is not None:
+        filters = {**filters, "due_until": due_until(calendar, today, filters["due_within"])}
+    return case_filters(filters, scope, today)
+
+
 def case_page(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date, *, limit: int,
               after: tuple[datetime, str] | None) -> tuple[list[Row], str | None]:
-    rows = queries.fetch(conn, queries.cases(case_filters(filters, scope, today), statuses=filters.get("status", ()),
-                                             after=after, limit=limit + 1))
-    more, rows = len(rows) > limit, rows[:limit]
     calendar = repository.calendar(conn)
+    rows = queries.fetch(conn, queries.cases(_filtered(filters, scope, today, calendar),
+                                             statuses=filters.get("status", ()), after=after, limit=limit + 1))
+    more, rows = len(rows) > limit, rows[:limit]
     return ([present(r, today, calendar, scope) for r in escalations.with_ladders(conn, rows)],
             (encode_cursor(rows[-1]) if more else None))
 
 
 def all_cases(conn: psycopg.Connection, filters: Mapping, scope: Scope, today: date) -> Iterator[Row]:
     calendar = repository.calendar(conn)
-    query = queries.cases(case_filters(filters, scope, today), statuses=filters.get("status", ()))
+    query = queries.cases(_filtered(filters, scope, today, calendar), statuses=filters.get("status", ()))
     for row in queries.stream(conn, query):
         yield present(row, today, calendar, scope)
 
@@ -70,6 +82,14 @@ def case_as_of(conn: psycopg.Connection, case_id: str, scope: Scope, at: datetim
     row = caseview.replay(repository.recorded(case_id, repository.timeline(conn, case_id, until=at)))
     return None if row is None else present(escalations.detail(conn, row, at), local_date(at),
                                             repository.calendar(conn), scope)
+
+
+def summary(conn: psycopg.Connection, scope: Scope, today: date, due_within: int) -> Row:
+    """Today's counts for a dashboard: new leads, due soon, overdue, waiting past the sign-for day,
+    awaiting the office's verification (docs/LEDGER.md "Summary")."""
+    until = due_until(repository.calendar(conn), today, due_within)
+    counts = queries.fetch(conn, queries.summary(scoped(scope), today, until))[0]
+    return {"today": today, "due_within": due_within, "due_until": until, **counts}
 
 
 def _overdue_filters(filters: Mapping, scope: Scope, today: date):

@@ -6,9 +6,7 @@ from __future__ import annotations
 from flask import current_app
 from flask.views import MethodView
 
-from zfcommon.blueprint import EVERYONE, Blueprint
 from zfcommon.events.catalogue import BulletinRulesData
-from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
 from ..service_layer import bulletins as handlers

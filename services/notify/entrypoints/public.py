@@ -20,9 +20,12 @@ from werkzeug.exceptions import HTTPException
 
 from zfcommon.problem import Problem
 
+from zfcommon import ratelimit
+
 from ..adapters import exposures as tables
-from ..adapters import feeds
+from ..adapters import feeds, tracking
 from ..adapters.columns import cn_date
+from ..domain import tracking as track
 
 blp = Blueprint("public", __name__, url_prefix="/public")
 SITE = "正风台账 · 公开信息"
@@ -34,6 +37,7 @@ KINDS = {"bulletin": "月通报", "interim": "阶段性通报", "disclosure": "�
 PATHS = {"bulletins": "bulletin", "interim-reports": "interim", "disclosures": "disclosure"}   # /public/<path>/
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)     # the feeds' `updated` before anything was published
+TRACK_PER_MINUTE = 10     # look-ups per minute from one address: enough for a person, too few to walk receipts
 _env = Environment(loader=PackageLoader("notify", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["cn_date"] = cn_date
 
@@ -49,6 +53,7 @@ def _feed_urls(absolute: bool = False) -> dict[str, str]:
 
 def _page(template: str, **context: Any) -> str:
     return _env.get_template(f"public/{template}").render(site=SITE, home=url_for("public.index"),
+                                                          track=url_for("public.track_case"),
                                                           feeds=_feed_urls(), **context)
 
 
@@ -184,3 +189,30 @@ def publication_file(path: str, key: str, fmt: str) -> Response:
     except render.FontMissing as exc:
         return _error(503, "暂时无法生成", str(exc))
     return _cached(body, FORMATS[fmt])
+
+
+@blp.get("/track")
+def track_case() -> Response:
+    """A complainant's own case by its receipt number (受理回执): status, dates and, once closed, the handling
+    unit's reply with personal data removed. No token; counted per address (429 with Retry-After)."""
+    raw = request.args.get("receipt")
+    if raw is None:
+        return _tracked(None, None, 200)
+    address = request.remote_addr or "unknown"
+    with current_app.extensions["zf_pool"].connection() as conn:
+        verdict = ratelimit.hit(conn, f"public-track:{address}", TRACK_PER_MINUTE)
+        if not verdict.allowed:
+            resp = _error(429, "查询过于频繁", f"请在 {verdict.reset} 秒后再查询。")
+            resp.headers["Retry-After"] = str(verdict.reset)
+            return resp
+        number = track.receipt(raw)
+        row = tracking.find(conn, number) if number else None
+    if row is None:
+        return _tracked(raw, None, 404)
+    return _tracked(raw, track.answer(row), 200)
+
+
+def _tracked(receipt: str | None, found: dict | None, status: int) -> Response:
+    # Never cached by proxies: the answer is one person's, and it changes as the case moves.
+    return Response(_page("track.html", receipt=receipt, found=found), status=status,
+                    content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})

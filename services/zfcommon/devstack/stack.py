@@ -38,7 +38,12 @@ PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BA
                "ZF_SMTP_HOST", "ZF_SMTP_PORT", "ZF_SMTP_USER", "ZF_SMTP_PASSWORD", "ZF_SMTP_STARTTLS", "ZF_MAIL_FROM",
                "ZF_SMS_URL", "ZF_SMS_TOKEN", "ZF_SMS_PROVIDER", "ZF_NOTICE_OFFICE", "ZF_NOTICE_RETRY_SCHEDULE",
                "ZF_NOTICE_TIMEOUT", "ZF_NOTICE_WORKERS", "ZF_CASE_LINK",
-               "ZF_PUBLIC_URL")     # the public site's address in feed links (docs/EXPOSURE.md)
+               "ZF_PUBLIC_URL",     # the public site's address in feed links (docs/EXPOSURE.md)
+               # the console (docs/CONSOLE.md): sessions, lockout, and single sign-on when an issuer is given
+               "ZF_CONSOLE_IDLE_MINUTES", "ZF_CONSOLE_LOCKOUT_ATTEMPTS", "ZF_CONSOLE_LOCKOUT_MINUTES",
+               "ZF_CONSOLE_PROXIES", "ZF_OIDC_ISSUER", "ZF_OIDC_CLIENT_ID", "ZF_OIDC_CLIENT_SECRET",
+               "ZF_OIDC_ROLE_CLAIM", "ZF_OIDC_ROLE_MAP", "ZF_OIDC_UNIT_CLAIM", "ZF_OIDC_LOGIN_CLAIM")
+FIRST_OFFICE = "admin"      # the console's first office login, made by `zf up` with a password kept under ZF_HOME
 
 
 @dataclass
@@ -80,11 +85,15 @@ def load_secrets(home: Path) -> dict:
             "contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "signing_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES},
-            "hotline_webhook_secret": new_secret, "sms_reply_secret": new_secret}
+            "hotline_webhook_secret": new_secret, "sms_reply_secret": new_secret,
+            "console_secret_key": lambda: secrets.token_urlsafe(32),
+            "console_first_password": lambda: secrets.token_urlsafe(12)}
     missing = [k for k in made if k not in data]
-    if missing:            # a new home, or one made before a secret existed: add what is missing
+    new_roles = [s for s in SERVICES if s not in data.get("db_passwords", {s: None for s in SERVICES})]
+    if missing or new_roles:   # a new home, or one made before a secret or a service existed: add what is missing
         home.mkdir(parents=True, exist_ok=True)
         data.update({k: made[k]() for k in missing})
+        data["db_passwords"].update({s: secrets.token_urlsafe(18) for s in new_roles})
         path.write_text(json.dumps(data, indent=2))
         path.chmod(0o600)
     return data
@@ -126,6 +135,7 @@ class Stack:
     procs: list[Proc] = field(default_factory=list)
     postgres: LocalPostgres | None = None
     broker: LocalBroker | None = None
+    first_office: str = ""     # created | pending | changed: whether the banner shows the first password
 
     def run_dir(self) -> Path:
         return self.config.home / "run"
@@ -149,6 +159,8 @@ class Stack:
             env["ZF_AUDIT_SIGNING_KEY"] = sec["signing_key"]
         if service == "notify":
             env["ZF_SMS_REPLY_SECRETS"] = sec["sms_reply_secret"]
+        if service == "console":
+            env["ZF_CONSOLE_SECRET_KEY"] = sec["console_secret_key"]
         env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})
         return env
 
@@ -211,6 +223,11 @@ class Stack:
         intake_env = self._env("intake", admin_url, bootstrap, sec)
         subprocess.run([sys.executable, "-m", "intake.entrypoints.seed"], env=intake_env, check=True,
                        stdout=subprocess.DEVNULL)
+        # The console's first office login; its password (kept in secrets.json) must be changed at first login.
+        self.first_office = subprocess.run(
+            [sys.executable, "-m", "console.entrypoints.admin", "first-office", FIRST_OFFICE],
+            env=self._env("console", admin_url, bootstrap, sec), input=sec["console_first_password"] + "\n",
+            text=True, check=True, capture_output=True).stdout.strip()
         self.procs = self.plan(admin_url, bootstrap, sec)
         for p in self.procs:
             p.start()
@@ -263,6 +280,14 @@ def banner(stack: Stack, sec: dict) -> str:
     for service in SERVICES:
         lines.append(f"  {service:<7} http://127.0.0.1:{stack.config.ports[service]}   "
                      f"(OpenAPI: /openapi.json, health: /healthz /readyz, metrics: /metrics)")
+    lines.append("")
+    lines.append(f"Console (工作台): http://127.0.0.1:{stack.config.ports['console']}/")
+    if stack.first_office in ("created", "pending"):
+        lines.append(f"  first office login: {FIRST_OFFICE} / {sec['console_first_password']}   "
+                     "(change it at first login; add people under 账号管理)")
+    else:
+        lines.append(f"  office login: {FIRST_OFFICE} (its first password was changed; "
+                     "reset one with python -m console.entrypoints.admin reset LOGIN)")
     lines.append("")
     lines.append("Tokens for local use (Authorization: Bearer <token>):")
     examples = [("office", "office-demo", {}), ("unit", "unit-demo", {"unit": "县自然资源局"}),

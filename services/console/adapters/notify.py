@@ -1,0 +1,88 @@
+"""notify over HTTP: notices, weekly reports and spot checks, escalation thresholds, bulletins, exposures
+and departments' webhook subscriptions, with the logged-in person's token."""
+from __future__ import annotations
+
+from typing import Any
+
+from .services import Services
+
+
+def notices(s: Services, **filters: Any) -> list[dict[str, Any]]:
+    return s.get("notify", "/v1/notices", **filters)
+
+
+def weekly_reports(s: Services, **filters: Any) -> dict[str, Any]:
+    return s.get("notify", "/v1/weekly-reports", **filters)
+
+
+def file_weekly_report(s: Services, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return s.post("notify", "/v1/weekly-reports", body, key=key)
+
+
+def week_overview(s: Services, week: str | None) -> dict[str, Any]:
+    return s.get("notify", "/v1/weekly-reports/overview", week=week)
+
+
+def spot_checks(s: Services) -> list[dict[str, Any]]:
+    return s.get("notify", "/v1/spot-checks")
+
+
+def draw_spot_check(s: Services, month: str, key: str) -> dict[str, Any]:
+    return s.post("notify", "/v1/spot-checks", {"month": month}, key=key)
+
+
+def record_spot_check(s: Services, month: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return s.post("notify", f"/v1/spot-checks/{month}/results", body, key=key)
+
+
+def escalation_config(s: Services) -> dict[str, Any]:
+    return s.get("notify", "/v1/escalation/config")
+
+
+def set_escalation_config(s: Services, config: dict[str, Any], key: str) -> dict[str, Any]:
+    return s.put("notify", "/v1/escalation/config", config, key=key)
+
+
+def bulletins(s: Services) -> list[dict[str, Any]]:
+    return s.get("notify", "/v1/bulletins")["items"]
+
+
+def bulletin(s: Services, month: str) -> dict[str, Any]:
+    return s.get("notify", f"/v1/bulletins/{month}")
+
+
+def bulletin_file(s: Services, month: str, fmt: str):
+    return s.request("notify", "GET", f"/v1/bulletins/{month}.{fmt}", stream=True)
+
+
+def bulletin_step(s: Services, month: str | None, step: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    """draft (month None: POST /v1/bulletins), redraft, review or publish."""
+    path = "/v1/bulletins" if step == "draft" else f"/v1/bulletins/{month}/{step}"
+    return s.post("notify", path, body, key=key)
+
+
+def exposures(s: Services, **filters: Any) -> list[dict[str, Any]]:
+    return s.get("notify", "/v1/exposures", **filters)["items"]
+
+
+def exposure(s: Services, exposure_id: str) -> dict[str, Any]:
+    return s.get("notify", f"/v1/exposures/{exposure_id}")
+
+
+def exposure_step(s: Services, exposure_id: str | None, step: str, body: dict[str, Any], key: str) -> dict[str, Any]:
+    """select (exposure_id None: POST /v1/exposures), redaction, approve, publish or withdraw."""
+    path = "/v1/exposures" if step == "select" else f"/v1/exposures/{exposure_id}/{step}"
+    return s.post("notify", path, body, key=key)
+
+
+def subscriptions(s: Services) -> list[dict[str, Any]]:
+    return s.get("notify", "/v1/subscriptions")
+
+
+def subscribe(s: Services, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return s.post("notify", "/v1/subscriptions", body, key=key)
+
+
+def subscription_step(s: Services, sub_id: str, step: str, key: str) -> dict[str, Any]:
+    """disable, enable, test or rotate-secret."""
+    return s.post("notify", f"/v1/subscriptions/{sub_id}/{step}", {}, key=key)

@@ -1,0 +1,161 @@
+"""Cases: the office's dashboard, the ledger list (filters, paging, exports, bulk assignment), receiving a
+lead, and the case page with the commands the person may issue now."""
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, flash, redirect, request, url_for
+
+from ..adapters import intake, ledger
+from ..adapters.services import ServiceError
+from ..domain import messages
+from . import casepage, web
+from .web import FormErrors, roles
+
+bp = Blueprint("cases", __name__)
+READERS = ("office", "auditor")
+RECEIVE_FIELDS = ("channel", "category", "description", "subject_unit", "priority", "address", "name", "phone",
+                  "confidential")
+
+
+@bp.get("/dashboard")
+@roles("office")
+def dashboard():
+    s, days = web.services(), web.yellow_days()
+    summary = ledger.summary(s, days)
+    lists = {
+        "red": ledger.cases(s, {"overdue": "true"}, limit=10)["items"],
+        "yellow": ledger.cases(s, {"due_within": days}, limit=10)["items"],
+        "new": ledger.cases(s, {"status": "received"}, limit=10)["items"],
+        "verify": ledger.cases(s, {"status": "rectification_reported,dismissal_reported"}, limit=10)["items"],
+    }
+    return web.page("cases/dashboard.html", summary=summary, lists=lists, units=ledger.unit_stats(s))
+
+
+def _query() -> dict[str, Any]:
+    return {k: request.args.get(k, "").strip() for k in ledger.FILTERS if request.args.get(k, "").strip()}
+
+
+@bp.get("/cases")
+@roles(*READERS)
+def ledger_list():
+    s, query = web.services(), _query()
+    errors: FormErrors | None = None
+    try:
+        page = ledger.cases(s, query, cursor=request.args.get("cursor") or None, limit=50)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        errors, page = FormErrors.of(exc, ledger.FILTERS), {"items": [], "next_cursor": None}
+    template = "cases/_table.html" if web.wants_partial() else "cases/list.html"
+    return web.page(template, 422 if errors else 200, page=page, query=query, errors=errors,
+                    directory=intake.directory(s) if not web.wants_partial() else None,
+                    idem=str(uuid.uuid4()))
+
+
+@bp.get("/cases/export.<any(csv, xlsx):fmt>")
+@roles(*READERS)
+def export(fmt: str):
+    """The ledger's own export of the current filter, passed through as it streams."""
+    return web.passthrough(ledger.export(web.services(), _query(), fmt))
+
+
+@bp.post("/cases/bulk-assign")
+@roles("office")
+def bulk_assign():
+    """Assign every ticked case to one lead unit in one handling mode; each case is its own command, so
+    one refusal (a case assigned meanwhile) does not stop the others, and each result is reported."""
+    s = web.services()
+    chosen = request.form.getlist("case_id")
+    body = {"lead_unit": request.form.get("lead_unit", ""), "handling_mode": request.form.get("handling_mode", "")}
+    if not chosen or not all(body.values()):
+        flash("批量交办：请勾选案件，并选择牵头单位和处置方式")
+        return redirect(request.form.get("back") or url_for("cases.ledger_list"))
+    done, refused = 0, []
+    for case_id in chosen:
+        try:
+            intake.command(s, case_id, "assign", body, version=None, key=f"{request.form.get('idem')}:{case_id}")
+            done += 1
+        except ServiceError as exc:
+            refused.append(f"{case_id[:8]}：{messages.problem_text(exc.status, exc.body)}")
+    flash(f"批量交办：{done} 件已交办给{body['lead_unit']}" + (f"，{len(refused)} 件未交办" if refused else ""))
+    for line in refused:
+        flash(line)
+    return redirect(request.form.get("back") or url_for("cases.ledger_list"))
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+@roles("office")
+def receive():
+    s = web.services()
+    errors, form = None, request.form
+    if request.method == "POST":
+        complainant = {k: form.get(k, "").strip() for k in ("name", "phone") if form.get(k, "").strip()}
+        body = {k: form.get(k, "").strip() for k in ("channel", "category", "description", "subject_unit", "priority")}
+        if form.get("address", "").strip():
+            body["location"] = {"address": form["address"].strip()}
+        if complainant:
+            body["complainant"] = {**complainant, "confidential": form.get("confidential") == "on"}
+        try:
+            created = intake.receive(s, {k: v for k, v in body.items() if v not in ("", None)}, key=form.get("idem", ""))
+            flash("线索已受理登记")
+            return redirect(url_for("cases.case", case_id=created["case_id"]))
+        except ServiceError as exc:
+            if exc.status not in (409, 422):
+                raise
+            errors = FormErrors.of(exc, RECEIVE_FIELDS)
+            for nested in ("complainant", "location"):
+                if nested in exc.errors:
+                    errors.setdefault("name" if nested == "complainant" else "address", []).append(
+                        messages.field_message(exc.errors[nested]))
+    return web.page("cases/receive.html", 422 if errors else 200, directory=intake.directory(s), errors=errors,
+                    form=form, idem=form.get("idem") or str(uuid.uuid4()))
+
+
+@bp.get("/cases/<case_id>")
+@roles("office", "auditor", "unit")
+def case(case_id: str):
+    return casepage.render(case_id)
+
+
+@bp.post("/cases/<case_id>/do/<command>")
+@roles("office", "unit")
+def do(case_id: str, command: str):
+    return casepage.run_command(case_id, command)
+
+
+@bp.post("/cases/<case_id>/reveal")
+@roles("office")
+def reveal(case_id: str):
+    return casepage.reveal(case_id)
+
+
+@bp.get("/cases/<case_id>/files/<file_id>")
+@roles("office", "auditor", "unit")
+def file(case_id: str, file_id: str):
+    return web.passthrough(intake.file(web.services(), case_id, file_id),
+                           ("content-type", "content-disposition", "x-content-type-options"))
+
+
+@bp.get("/cases/<case_id>/as-of")
+@roles(*READERS)
+def as_of(case_id: str):
+    return casepage.as_of_page(ledger.as_of, "cases/as_of.html", case_id)
+
+
+@bp.get("/deadline-preview")
+@roles("office")
+def deadline_preview():
+    """The deadline an assignment today would get (a fragment the assign form loads as the mode changes)."""
+    mode, priority = request.args.get("handling_mode", ""), request.args.get("priority", "normal")
+    preview, error = None, None
+    if mode:
+        try:
+            preview = intake.deadline_preview(web.services(), mode, priority)
+        except ServiceError as exc:
+            if exc.status != 422:
+                raise
+            error = "；".join(messages.field_message(m) for ms in exc.errors.values() for m in ms) \
+                or messages.problem_text(exc.status, exc.body)
+    return web.page("cases/_preview.html", preview=preview, error=error, mode=mode)

@@ -1,0 +1,231 @@
+"""The office's other work: ledger imports (dry-run report as a table), inspections and monitoring points,
+weekly reports and spot checks, monthly bulletins (draft → review → publish, preview, PDF) and exposures
+(select → redact with preview → approve → publish)."""
+from __future__ import annotations
+
+import uuid
+from typing import Any, Callable
+
+from flask import Blueprint, flash, redirect, request, url_for
+
+from ..adapters import intake, notify
+from ..adapters.services import ServiceError
+from . import forms, web
+from .web import FormErrors, roles
+
+bp = Blueprint("reports", __name__)
+
+
+# Refusals these pages explain better than a status can: the four-eyes rules of bulletins and exposures.
+FOUR_EYES = {("review", 403): "起草人不能审核自己起草的通报，请由另一位同志审核",
+             ("approve", 403): "脱敏人不能审核自己脱敏的文本，请由另一位同志审核"}
+
+
+def _attempt(action: Callable[[], Any], done: str, step: str = "") -> tuple[Any, FormErrors | None]:
+    """Run a service call for a form: on success flash and return its answer; a refusal (403/404/409/422)
+    comes back as errors for the form, in Chinese."""
+    try:
+        answer = action()
+        flash(done)
+        return answer, None
+    except ServiceError as exc:
+        if exc.status not in (403, 404, 409, 413, 415, 422):
+            raise
+        errors = FormErrors.of(exc)
+        if (step, exc.status) in FOUR_EYES:
+            errors["general"][0] = FOUR_EYES[(step, exc.status)]
+        return None, errors
+
+
+def _key() -> str:
+    return request.form.get("idem") or str(uuid.uuid4())
+
+
+# --- ledger imports ------------------------------------------------------------------------------------
+
+@bp.route("/imports", methods=["GET", "POST"])
+@roles("office")
+def imports():
+    report, errors = None, None
+    if request.method == "POST":
+        part = request.files.get("file")
+        if part is None or not part.filename:
+            errors = FormErrors(file=["请选择要导入的台账文件（Excel或CSV）"])
+        else:
+            dry_run = request.form.get("mode") != "import"
+            data = part.read()
+            try:
+                report = intake.import_ledger(web.services(), part.filename, data,
+                                              part.mimetype or "application/octet-stream", dry_run=dry_run, key=_key())
+                flash("预检完成：以下为逐行检查结果，确认无误后选择“正式导入”" if dry_run else "导入完成")
+            except ServiceError as exc:
+                if exc.status not in (409, 413, 415, 422):
+                    raise
+                errors = FormErrors.of(exc)
+                if exc.body.get("missing") or exc.body.get("unknown"):   # the header row is not the ledger's layout
+                    errors["general"][0] = "表头不符合台账格式" + "".join(
+                        f"；{label}：{'、'.join(exc.body[key])}" for key, label in
+                        (("missing", "缺少列"), ("unknown", "无法识别的列"), ("duplicated", "重复的列")) if exc.body.get(key))
+                    errors["general"][1:] = [f"台账应有的列：{'、'.join(exc.body.get('columns') or [])}"]
+                report = exc.body if exc.body.get("rows") else None     # refused rows: the report still says which
+    return web.page("reports/imports.html", 422 if errors else 200, report=report, errors=errors,
+                    idem=str(uuid.uuid4()))
+
+
+# --- inspections and monitoring points -----------------------------------------------------------------
+
+@bp.route("/inspections", methods=["GET", "POST"])
+@roles("office")
+def inspections():
+    s, errors = web.services(), None
+    if request.method == "POST":
+        team = [{"name": n} for n in forms.lines("team")]
+        body = forms.without_empty({**forms.text("title", "mode", "starts_on", "ends_on", "note"),
+                                    "target_units": forms.picked("target_units"), "team": team,
+                                    "focus": forms.picked("focus")}, keep=("target_units", "team"))
+        created, errors = _attempt(lambda: intake.create(s, "inspections", body, _key()), "明察暗访已计划")
+        if created:
+            return redirect(url_for("reports.inspection", inspection_id=created["inspection_id"]))
+    return web.page("reports/inspections.html", 422 if errors else 200, items=intake.listing(s, "inspections")["items"],
+                    directory=intake.directory(s), errors=errors, form=request.form, idem=str(uuid.uuid4()))
+
+
+@bp.route("/inspections/<inspection_id>", methods=["GET", "POST"])
+@roles("office")
+def inspection(inspection_id: str):
+    s, errors = web.services(), None
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        body = {"findings": forms.without_empty(forms.text("unit", "category", "description", "priority", "observed_on")),
+                "complete": forms.text("summary"), "cancel": forms.text("reason")}.get(action)
+        if body is not None:
+            _, errors = _attempt(lambda: intake.step(s, "inspections", inspection_id, action, body, _key()),
+                                 "已保存")
+            if not errors:
+                return redirect(url_for("reports.inspection", inspection_id=inspection_id))
+    return web.page("reports/inspection.html", 422 if errors else 200, item=intake.one(s, "inspections", inspection_id),
+                    directory=intake.directory(s), errors=errors, idem=str(uuid.uuid4()))
+
+
+@bp.route("/points", methods=["GET", "POST"])
+@roles("office")
+def points():
+    s, errors = web.services(), None
+    if request.method == "POST":
+        if request.form.get("action") == "deactivate":
+            _, errors = _attempt(lambda: intake.step(s, "monitoring-points", request.form.get("point_id", ""),
+                                                     "deactivate", forms.text("reason"), _key()), "监测点已停用")
+        else:
+            body = forms.without_empty({**forms.text("name", "kind", "organisation", "note"),
+                                        "watched_units": forms.picked("watched_units")})
+            if request.form.get("address", "").strip():
+                body["location"] = {"address": request.form["address"].strip()}
+            _, errors = _attempt(lambda: intake.create(s, "monitoring-points", body, _key()), "监测点已设立")
+        if not errors:
+            return redirect(url_for("reports.points"))
+    return web.page("reports/points.html", 422 if errors else 200, items=intake.listing(s, "monitoring-points")["items"],
+                    directory=intake.directory(s), errors=errors, form=request.form, idem=str(uuid.uuid4()))
+
+
+# --- weekly reports and spot checks --------------------------------------------------------------------
+
+@bp.route("/weekly", methods=["GET", "POST"])
+@roles("office")
+def weekly():
+    s, errors = web.services(), None
+    if request.method == "POST":
+        if request.form.get("action") == "draw":
+            _, errors = _attempt(lambda: notify.draw_spot_check(s, request.form.get("month", ""), _key()),
+                                 "已抽取本月抽查单位")
+        else:
+            body = forms.text("unit", "finding", "note")
+            _, errors = _attempt(lambda: notify.record_spot_check(s, request.form.get("month", ""), body, _key()),
+                                 "抽查结果已登记")
+        if not errors:
+            return redirect(url_for("reports.weekly", week=request.args.get("week")))
+    week = request.args.get("week") or None
+    try:
+        overview = notify.week_overview(s, week)
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        overview, errors = None, FormErrors.of(exc)
+    return web.page("reports/weekly.html", 422 if errors else 200, overview=overview, checks=notify.spot_checks(s),
+                    errors=errors, week=week or (overview or {}).get("week"), idem=str(uuid.uuid4()))
+
+
+# --- monthly bulletins ---------------------------------------------------------------------------------
+
+@bp.route("/bulletins", methods=["GET", "POST"])
+@roles("office")
+def bulletins():
+    s, errors = web.services(), None
+    if request.method == "POST":
+        body = forms.without_empty({**forms.text("month", "note"),
+                                    "typical_cases": [{"case_id": c} for c in forms.lines("typical_cases")]})
+        drafted, errors = _attempt(lambda: notify.bulletin_step(s, None, "draft", body, _key()), "月通报已起草")
+        if drafted:
+            return redirect(url_for("reports.bulletin", month=drafted["id"]))
+    return web.page("reports/bulletins.html", 422 if errors else 200, items=notify.bulletins(s), errors=errors,
+                    form=request.form, idem=str(uuid.uuid4()))
+
+
+def _stepped(bodies: dict[str, Callable[[], dict]], done: dict[str, str], run: Callable[[str, dict], Any],
+             load: Callable[[], dict], template: str):
+    """A publication's page: the step its form names (its body from the form), then the page again."""
+    errors = None
+    if request.method == "POST" and (step := request.form.get("step", "")) in bodies:
+        body = bodies[step]()
+        _, errors = _attempt(lambda: run(step, body), done[step], step)
+        if not errors:
+            return redirect(request.path)
+    return web.page(template, 422 if errors else 200, item=load(), errors=errors, idem=str(uuid.uuid4()))
+
+
+@bp.route("/bulletins/<month>", methods=["GET", "POST"])
+@roles("office")
+def bulletin(month: str):
+    s = web.services()
+    return _stepped({"redraft": lambda: forms.without_empty(forms.text("note")),
+                     "review": lambda: forms.text("decision", "comments"), "publish": dict},
+                    {"redraft": "已重新取数起草", "review": "审核意见已保存", "publish": "月通报已发布"},
+                    lambda step, body: notify.bulletin_step(s, month, step, body, _key()),
+                    lambda: notify.bulletin(s, month), "reports/bulletin.html")
+
+
+@bp.get("/bulletins/<month>.<any(html, pdf, xlsx):fmt>")
+@roles("office")
+def bulletin_file(month: str, fmt: str):
+    resp = web.passthrough(notify.bulletin_file(web.services(), month, fmt))
+    resp.headers["X-Frame-Options"] = "SAMEORIGIN"        # the chart preview is shown in a frame of its page
+    resp.headers["Content-Security-Policy"] = "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    return resp
+
+
+# --- exposures -----------------------------------------------------------------------------------------
+
+@bp.route("/exposures", methods=["GET", "POST"])
+@roles("office")
+def exposures():
+    s, errors = web.services(), None
+    if request.method == "POST":
+        body = forms.text("case_id", "title", "category", "lesson")
+        selected, errors = _attempt(lambda: notify.exposure_step(s, None, "select", body, _key()), "已选定曝光案例")
+        if selected:
+            return redirect(url_for("reports.exposure", exposure_id=selected["id"]))
+    return web.page("reports/exposures.html", 422 if errors else 200, items=notify.exposures(s), errors=errors,
+                    form=request.form, idem=str(uuid.uuid4()))
+
+
+@bp.route("/exposures/<exposure_id>", methods=["GET", "POST"])
+@roles("office")
+def exposure(exposure_id: str):
+    s = web.services()
+    return _stepped({"redaction": lambda: forms.without_empty({**forms.text("text", "title", "lesson"),
+                                                               "remove": forms.lines("remove"),
+                                                               "addresses": forms.lines("addresses")}),
+                     "approve": lambda: forms.without_empty({"revision": forms.number("revision")}),
+                     "publish": dict, "withdraw": lambda: forms.text("reason")},
+                    {"redaction": "已脱敏，请另一位同志审核", "approve": "已审核通过", "publish": "已发布", "withdraw": "已撤回"},
+                    lambda step, body: notify.exposure_step(s, exposure_id, step, body, _key()),
+                    lambda: notify.exposure(s, exposure_id), "reports/exposure.html")

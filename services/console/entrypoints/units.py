@@ -1,0 +1,87 @@
+"""A unit officer's pages, made for a phone-width screen: my cases by what needs doing, the weekly (or zero)
+report, and my notices. The ledger and notify give a unit's token only its own unit's cases and notices."""
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+
+from flask import Blueprint, flash, redirect, request, url_for
+
+from zfcommon.workdays import local_date
+
+from ..adapters import ledger, notify
+from ..adapters.services import ServiceError
+from . import web
+from .web import FormErrors, roles
+
+bp = Blueprint("units", __name__, url_prefix="/my")
+
+
+@bp.get("")
+@roles("unit")
+def mine():
+    s, days = web.services(), web.yellow_days()
+    in_progress = ledger.cases(s, {"status": "in_progress"}, limit=200)["items"]
+    groups = (
+        ("sign_for", "待签收", ledger.cases(s, {"status": "assigned"}, limit=200)["items"]),
+        ("overdue", "已超期", ledger.cases(s, {"overdue": "true"}, limit=200)["items"]),
+        ("due_soon", f"{days}个工作日内到期", ledger.cases(s, {"due_within": days}, limit=200)["items"]),
+        ("sent_back", "退回重办", [c for c in in_progress if c.get("rework_count")]),
+        ("in_progress", "整改中", [c for c in in_progress if not c.get("rework_count")]),
+        ("reported", "已报送待核验", ledger.cases(s, {"status": "rectification_reported,dismissal_reported"},
+                                            limit=200)["items"]),
+    )
+    return web.page("units/mine.html", groups=groups)
+
+
+def _this_week() -> str:
+    iso = local_date(web.now()).isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+@bp.route("/weekly", methods=["GET", "POST"])
+@roles("unit")
+def weekly():
+    s = web.services()
+    errors, form = None, request.form
+    if request.method == "POST":
+        zero = form.get("zero") == "yes"
+        body = {"week": form.get("week", "").strip(), "zero": zero, "note": form.get("note", "").strip() or None}
+        if not zero:
+            progress = [{"case_id": c, "note": form.get(f"progress-{c}", "").strip()}
+                        for c in form.getlist("case_id") if form.get(f"progress-{c}", "").strip()]
+            found = [{"description": d.strip()} for d in form.get("self_found", "").splitlines() if d.strip()]
+            body.update(progress=progress, self_found=found)
+        if form.get("corrects"):
+            body["corrects"] = form["corrects"]
+        try:
+            notify.file_weekly_report(s, {k: v for k, v in body.items() if v is not None}, key=form.get("idem", ""))
+            flash("零报告已报送" if zero else "周报告已报送")
+            return redirect(url_for("units.weekly"))
+        except ServiceError as exc:
+            if exc.status not in (409, 422):
+                raise
+            errors = FormErrors.of(exc, ("week", "zero", "note", "progress", "self_found"))
+    reports = notify.weekly_reports(s, limit=12)["items"]
+    cases = ledger.cases(s, {"status": "in_progress"}, limit=100)["items"]
+    week = form.get("week") or _this_week()
+    latest = next((r for r in reports if r["week"] == week and r.get("id")), None)
+    return web.page("units/weekly.html", 422 if errors else 200, errors=errors, reports=reports, cases=cases,
+                    week=week, latest=latest, form=form, idem=form.get("idem") or str(uuid.uuid4()),
+                    last_week=_previous(week))
+
+
+def _previous(week: str) -> str:
+    try:
+        year, number = week.split("-W")
+        monday = date.fromisocalendar(int(year), int(number), 1) - timedelta(days=7)
+    except ValueError:
+        return week
+    iso = monday.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+@bp.get("/notices")
+@roles("unit")
+def notices():
+    return web.page("units/notices.html", notices=notify.notices(web.services(), limit=50))
