@@ -145,6 +145,12 @@ class Case:
     def _on_complainant_erased(self, d):
         self.facts["complainant_erased"] = True
 
+    def _on_campaign_set(self, d):
+        self.facts["campaign_id"] = d["campaign_id"]
+
+    def _on_duplicate_dismissed(self, d):
+        self.facts.setdefault("dismissed_duplicates", []).append(d["candidate_case_id"])
+
     def _on_merged(self, d):
         self.status, self.merged_into = "merged", d["into_case_id"]
 
@@ -163,6 +169,7 @@ class ReceiveComplaint:
     complainant: dict[str, Any] | None = None
     origin: dict[str, Any] | None = None     # catalogue.OriginData: set by channel adapters, not by users
     attachments: list[dict[str, Any]] | None = None   # evidence that came with the lead (catalogue.Evidence)
+    campaign_id: str | None = None           # the campaign (专项行动) it belongs to (checked by the handler)
 
 
 def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any] | None) -> list[NewEvent]:
@@ -175,6 +182,7 @@ def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any
         "anonymous": cmd.complainant is None, "complainant": sealed_complainant,
         **({"origin": cmd.origin} if cmd.origin else {}),
         **({"attachments": cmd.attachments} if cmd.attachments else {}),
+        **({"campaign_id": cmd.campaign_id} if cmd.campaign_id else {}),
     })]
 
 

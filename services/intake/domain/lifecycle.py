@@ -11,7 +11,7 @@ from typing import Any, Callable
 
 from zfcommon.workdays import CalendarGap
 
-from .case import Case, InvalidCommand, NewEvent, NotYourCase, TransitionRefused
+from .case import OPEN, TERMINAL, Case, InvalidCommand, NewEvent, NotYourCase, TransitionRefused
 from .directory import Directory
 from .recheck import recheck_draw
 
@@ -66,6 +66,13 @@ RULES: dict[str, Rule] = {
     "order_rehandling": Rule(("closed",), "office", lambda c: c.last_satisfaction == "unsatisfied",
                              "re-handling follows an unsatisfied return visit"),
 }
+# Commands that record a fact about a case without moving it through the state machine, so they are
+# not among its allowed_commands (docs/CAMPAIGNS.md): it joins a campaign (or leaves it); the office
+# dismisses a duplicate suggestion (并单建议) for a case that could still be merged.
+NOTES: dict[str, Rule] = {
+    "set_campaign": Rule(OPEN + TERMINAL, "office"),
+    "dismiss_duplicate": Rule(("received", "assigned", "returned"), "office"),
+}
 
 
 def allowed_commands(case: Case) -> list[str]:
@@ -73,7 +80,7 @@ def allowed_commands(case: Case) -> list[str]:
 
 
 def check(case: Case, command: str, actor: Actor) -> None:
-    rule = RULES[command]
+    rule = RULES.get(command) or NOTES[command]
     if rule.who == "office" and actor.role != "office":
         raise NotYourCase(f"only the office may {command}")
     if rule.who in ("lead", "unit") and actor.role != "office":
@@ -188,6 +195,21 @@ def decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target:
     if command == "order_rehandling":
         return _event("rehandling_ordered", {"reason": args["reason"],
                                              "new_deadline": _reopen_deadline(case, args, ctx)})
+    if command == "set_campaign":
+        # The handler loaded the campaign named (None: none was named, or no campaign has that id).
+        campaign_id, campaign = args.get("campaign_id"), args.get("campaign")
+        if campaign_id is not None and (campaign is None or not campaign.exists):
+            raise InvalidCommand({"campaign_id": [f"没有这个专项行动：{campaign_id}"]})
+        if campaign_id == case.facts.get("campaign_id"):
+            raise InvalidCommand({"campaign_id": ["案件已属于该专项行动" if campaign_id else "案件不属于任何专项行动"]})
+        return _event("campaign_set", {"campaign_id": campaign_id, "previous_campaign_id": case.facts.get("campaign_id")})
+    if command == "dismiss_duplicate":
+        if target is None or not target.exists or target.case_id == case.case_id:
+            raise InvalidCommand({"candidate_case_id": ["须是另一件已受理的案件"]})
+        if target.case_id in case.facts.get("dismissed_duplicates", ()):
+            raise InvalidCommand({"candidate_case_id": ["该并单建议已排除"]})
+        return _event("duplicate_dismissed", {"candidate_case_id": target.case_id, "score": args.get("score"),
+                                              "reason": args.get("reason")})
     if command == "merge":
         if target is None or not target.exists or target.status == "merged" or target.case_id == case.case_id:
             raise InvalidCommand({"into_case_id": ["must name another case that is not merged itself"]})

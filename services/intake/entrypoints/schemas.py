@@ -35,6 +35,8 @@ class CaseIn(_Strict):
     location = fields.Nested(LocationIn, allow_none=True, load_default=None)
     complainant = fields.Nested(ComplainantIn, allow_none=True, load_default=None,
                                 metadata={"description": "omit or null for an anonymous lead"})
+    campaign_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200),
+                                metadata={"description": "the campaign (专项行动) the lead belongs to"})
 
 
 class CaseCreated(Schema):
@@ -54,6 +56,7 @@ class CaseState(Schema):
     priority = fields.String()
     anonymous = fields.Boolean()
     origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
+    campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign it belongs to"})
 
 
 class Complainant(Schema):
@@ -141,12 +144,25 @@ class MergeIn(_Strict):
     reason = fields.String(validate=validate.Length(max=4000))
 
 
+class CampaignSetIn(_Strict):
+    campaign_id = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=200),
+                                metadata={"description": "the campaign; null takes the case out of its campaign"})
+
+
+class DuplicateDismissIn(_Strict):
+    candidate_case_id = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                                      metadata={"description": "the suggested case that is a different matter"})
+    score = fields.Float(validate=validate.Range(min=0, max=1), metadata={"description": "the suggestion's score"})
+    reason = fields.String(validate=validate.Length(max=4000))
+
+
 COMMAND_SCHEMAS = {
     "assign": AssignIn, "reassign": ReassignIn, "merge": MergeIn, "accept": Empty, "return": ReasonIn,
     "note_progress": NoteIn, "request_extension": ExtensionRequestIn, "approve_extension": ExtensionApproveIn,
     "deny_extension": ReasonIn, "report_rectified": ReportIn, "report_not_substantiated": ReportIn,
     "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "record_recheck": RecheckIn,
-    "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn,
+    "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn, "set_campaign": CampaignSetIn,
+    "dismiss_duplicate": DuplicateDismissIn,
 }
 
 

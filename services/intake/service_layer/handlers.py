@@ -15,6 +15,7 @@ from zfcommon.events.catalogue import DIRECTORY_STREAM
 from zfcommon.workdays import local_date
 
 from zfcommon.eventstore import ConcurrencyConflict
+from ..domain import campaign as campaign_domain
 from ..domain import case as domain
 from ..domain import directory as directory_domain
 from ..domain import lifecycle
@@ -97,6 +98,8 @@ def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context, ca
     directory = load_directory(uow)
     if cmd.category not in directory.categories:
         raise domain.InvalidCommand({"category": [f"not in the office's category taxonomy: {cmd.category}"]})
+    if cmd.campaign_id is not None:
+        campaign_domain.check_member(load_campaign(uow, cmd.campaign_id), cmd.campaign_id)
     _append(uow, {}, domain.receive(case, cmd, sealed), ctx, case.case_id)
     return case.case_id
 
@@ -108,9 +111,11 @@ def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str
     if expected_version is not None and expected_version != case.version:
         raise ConcurrencyConflict(case_id, expected_version)
     target = None
-    if command == "merge":
-        target = domain.Case.replay(args["into_case_id"], [(e.type, e.data) for e in
-                                                           uow.events.load(args["into_case_id"])])
+    if command in ("merge", "dismiss_duplicate"):
+        other = args["into_case_id" if command == "merge" else "candidate_case_id"]
+        target = domain.Case.replay(other, [(e.type, e.data) for e in uow.events.load(other)])
+    if command == "set_campaign":
+        args = {**args, "campaign": load_campaign(uow, args.get("campaign_id"))}
     decided = lifecycle.decide(case, command, args, ctx.domain_context(load_directory(uow)), target)
     versions = {case.case_id: case.version, **({target.case_id: target.version} if target else {})}
     _append(uow, versions, decided, ctx, case.case_id)
@@ -118,6 +123,14 @@ def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str
         if (d.stream or case.case_id) == case.case_id:
             case.apply(d.type, d.data)
     return case
+
+
+def load_campaign(uow: UnitOfWork, campaign_id: str | None) -> campaign_domain.Campaign | None:
+    """The campaign with this id, or None (no id, or no campaign has it)."""
+    if not campaign_id or not campaign_id.startswith(campaign_domain.STREAM_PREFIX):
+        return None
+    history = uow.events.load(campaign_id)
+    return campaign_domain.Campaign.replay(campaign_id, [(e.type, e.data, e.time) for e in history]) if history else None
 
 
 def erase_complainant(uow: UnitOfWork, case_id: str, reason: str, ctx: Context) -> domain.Case:

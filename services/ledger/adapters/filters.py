@@ -107,4 +107,6 @@ def case_filters(filters: Mapping[str, Any], scope: Scope, today: date) -> Where
         where.add("deadline <= %s", filters["deadline_to"])
     if filters.get("q"):
         where.add("description ILIKE %s", _contains(filters["q"]))
+    if filters.get("campaign"):
+        where.add("campaign_id = %s", filters["campaign"])
     return where

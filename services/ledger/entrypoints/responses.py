@@ -52,6 +52,9 @@ class CaseOut(Schema):
     visit_count = fields.Integer(required=True)
     merged_into = fields.String(allow_none=True)
     duplicates = fields.List(fields.String(), required=True)
+    campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign (专项行动) it belongs to"})
+    dismissed_duplicates = fields.List(fields.String(), metadata={
+        "description": "suggested duplicates the office found to be different matters (docs/CAMPAIGNS.md)"})
     overdue = fields.Boolean(required=True, metadata={"description": "computed at query time"})
     working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "null: see calendar_gap"})
     sign_for_overdue = fields.Boolean(required=True)

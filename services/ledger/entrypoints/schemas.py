@@ -58,6 +58,7 @@ class CaseFilter(OverdueFilter):
     deadline_from = fields.Date()
     deadline_to = fields.Date()
     q = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "text in the description"})
+    campaign = fields.String(validate=NAME, metadata={"description": "cases of this campaign (专项行动)"})
 
     @validates_schema
     def _ranges(self, data, **_):

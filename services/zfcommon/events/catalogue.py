@@ -10,6 +10,12 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from .basics import Attachment, Evidence, LocationData
+from .basics import Strict as _Strict
+from .basics import name_field as _name
+from .basics import text_field as _text
+from . import plans
+
 # Channels through which a lead arrives (DOMAIN.md point 1).
 CHANNELS = {
     "hotline": "12345热线",
@@ -20,19 +26,10 @@ CHANNELS = {
     "supervisor": "监督员",
     "monitoring_point": "效能监测点",
     "self_inspection": "自查自纠",
+    "project_monitoring": "重点项目监测",
+    "lookback": "回头看",
 }
 PRIORITIES = ("normal", "urgent", "critical")
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = "raise"
-
-
-class LocationData(_Strict):
-    address = fields.String(validate=validate.Length(max=500), allow_none=True)
-    lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_none=True)
-    lon = fields.Float(validate=validate.Range(min=-180, max=180), allow_none=True)
 
 
 class SealedData(_Strict):
@@ -46,7 +43,8 @@ class SealedData(_Strict):
 
 
 ORIGIN_SYSTEMS = {"hotline": "12345热线工单", "open311": "Open311接口", "inspection": "明察暗访发现",
-                  "monitoring_point": "效能监测点报送", "import": "台账导入", "api": "部门接口"}
+                  "monitoring_point": "效能监测点报送", "import": "台账导入", "api": "部门接口",
+                  "project_monitoring": "重点项目阶段超时", "lookback": "回头看反弹"}
 
 
 class OriginData(_Strict):
@@ -73,6 +71,8 @@ class CaseReceivedData(_Strict):
     attachments = fields.List(fields.Nested(lambda: Evidence()), validate=validate.Length(max=50),
                               metadata={"description": "evidence that came with the lead (inspection finding, "
                                                        "monitoring point submission); absent: none"})
+    campaign_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "the campaign (专项行动) the lead belongs to; absent or null: none"})
 
 
 HANDLING_MODES = {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期整改"}
@@ -82,26 +82,6 @@ SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "u
 MEASURES = {"reminder_talk": "提醒谈话", "criticism_education": "批评教育", "ordered_inspection": "责令检查",
             "admonishment": "诫勉", "bulletin_criticism": "通报批评", "organisational": "组织处理",
             "disciplinary": "纪律处分"}
-
-
-def _name(**kw):
-    return fields.String(validate=validate.Length(min=1, max=200), **kw)
-
-
-def _text(**kw):
-    return fields.String(validate=validate.Length(min=1, max=4000), **kw)
-
-
-class Attachment(_Strict):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-
-
-class Evidence(Attachment):
-    """A photo, recording or document kept elsewhere: `sha256` of its bytes lets anyone check later
-    that the file is the one recorded; `taken_at` when it was captured."""
-    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), allow_none=True)
-    taken_at = fields.AwareDateTime(allow_none=True)
 
 
 class DeadlineBasis(_Strict):
@@ -315,6 +295,8 @@ class InspectionPlannedData(_Strict):
     ends_on = fields.Date(required=True)
     focus = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True)
     note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    campaign_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "the campaign it serves; its findings' cases belong to it too. Absent or null: none"})
 
 
 class LeadData(_Strict):
@@ -367,7 +349,10 @@ ESCALATION_STEPS = {"reminder": "到期提醒", "supervision_letter": "督办函
                     "bulletin_criticism": "通报批评", "accountability_proposal": "提请问责"}
 STOP_REASONS = {"rectification_reported": "已报整改", "dismissal_reported": "已报查否", "closed": "已销号",
                 "dismissed": "已查否", "merged": "已并单", "returned": "已退回", "accepted": "已签收",
-                "new_deadline": "期限已变更", "reassigned": "已改派"}
+                "new_deadline": "期限已变更", "reassigned": "已改派",
+                # tasks and project stages (docs/CAMPAIGNS.md) climb the same ladder
+                "completion_reported": "已报完成", "cancelled": "已撤销", "stage_completed": "阶段已办结",
+                "case_opened": "已转为案件"}
 
 
 def _step(**kw):
@@ -839,6 +824,10 @@ CLIENT_TOPIC = "intake.client.events"
 INSPECTION_TOPIC = "intake.inspection.events"
 ESCALATION_TOPIC = "notify.escalation.events"
 ESCALATION_CONFIG_STREAM = "escalation-config"
+CAMPAIGN_TOPIC = "intake.campaign.events"
+TASK_TOPIC = "intake.task.events"
+PROJECT_TOPIC = "intake.project.events"
+PROJECT_TYPES_STREAM = "project-types"
 
 
 def _case(name: str, schema: Schema, summary: str) -> EventType:
@@ -851,6 +840,10 @@ def _directory(name: str, schema: Schema, summary: str) -> EventType:
 
 def _inspection(name: str, schema: Schema, summary: str) -> EventType:
     return EventType(f"cn.zhengfeng.{name}.v1", INSPECTION_TOPIC, schema, summary)
+
+
+def _on(topic: str, name: str, schema: Schema, summary: str) -> EventType:
+    return EventType(f"cn.zhengfeng.{name}.v1", topic, schema, summary)
 
 
 _TYPES = [
@@ -878,6 +871,9 @@ _TYPES = [
     _case("duplicate_absorbed", DuplicateAbsorbedData(), "Another case was merged into this one."),
     _case("complainant_erased", ComplainantErasedData(),
           "The complainant's personal data was erased on request (crypto-shredding of its data key)."),
+    _case("campaign_set", plans.CampaignSetData(), "The office put the case in a campaign (专项行动), or out of one."),
+    _case("duplicate_dismissed", plans.DuplicateDismissedData(),
+          "The office dismissed a duplicate suggestion (并单建议): the other case is a different matter."),
     EventType("cn.zhengfeng.accountability.recorded.v1", ACCOUNTABILITY_TOPIC, AccountabilityRecordedData(),
               "An accountability measure was decided (问责); subject is the record id."),
     _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),
@@ -904,6 +900,32 @@ _TYPES = [
     _inspection("monitoring_point.submission_recorded", SubmissionRecordedData(),
                 "A monitoring point reported a problem; it went on the ledger as case `case_id`."),
     _inspection("monitoring_point.deactivated", ReasonData(), "The monitoring point stopped reporting."),
+    _on(CAMPAIGN_TOPIC, "campaign.launched", plans.CampaignLaunchedData(),
+        "The office launched a campaign (专项行动) with its phases and categories; subject: the campaign."),
+    _on(CAMPAIGN_TOPIC, "lookback.drawn", plans.LookbackDrawnData(),
+        "The office drew closed cases and signed-off tasks for a look-back (回头看), reproducibly; subject: it."),
+    _on(CAMPAIGN_TOPIC, "lookback.finding_recorded", plans.LookbackFindingData(),
+        "A drawn item was checked again: held (巩固) or rebounded (反弹, a new case `case_id` in the same transaction)."),
+    _on(TASK_TOPIC, "task.issued", plans.TaskIssuedData(),
+        "The office issued a task with the five haves (五有) to a lead unit; subject: the task."),
+    _on(TASK_TOPIC, "task.progress_reported", plans.TaskProgressData(), "A unit reported progress on a task."),
+    _on(TASK_TOPIC, "task.milestone_reached", plans.MilestoneReachedData(), "The lead unit reached a milestone."),
+    _on(TASK_TOPIC, "task.completion_reported", plans.CompletionReportedData(),
+        "The lead unit reported the task complete, with its evidence."),
+    _on(TASK_TOPIC, "task.signed_off", plans.TaskSignedOffData(), "The office signed the task off (销号)."),
+    _on(TASK_TOPIC, "task.sent_back", plans.TaskSentBackData(),
+        "The office sent the completion back to redo (退回/补课), optionally with a new deadline."),
+    _on(TASK_TOPIC, "task.cancelled", plans.ReasonOnly(), "The office withdrew the task (撤销)."),
+    _on(PROJECT_TOPIC, "project.type_set", plans.ProjectTypeSetData(),
+        "The office set a project type's stages and time limits (subject: project-types)."),
+    _on(PROJECT_TOPIC, "project.registered", plans.ProjectRegisteredData(),
+        "A key project (重点项目) was put under whole-process monitoring; subject: the project."),
+    _on(PROJECT_TOPIC, "project.stage_entered", plans.StageEnteredData(),
+        "A project entered an approval or implementation stage; its time limit runs from then."),
+    _on(PROJECT_TOPIC, "project.stage_completed", plans.StageCompletedData(),
+        "A project's stage was completed, with the working days it took."),
+    _on(PROJECT_TOPIC, "project.stage_case_opened", plans.StageCaseOpenedData(),
+        "A stage past its limit and the grace became a case on channel project_monitoring."),
     EventType("cn.zhengfeng.escalation.step_issued.v1", ESCALATION_TOPIC, StepIssuedData(),
               "notify issued an escalation step (提醒, 督办函, 约谈, 通报批评, 提请问责): its threshold was crossed."),
     EventType("cn.zhengfeng.escalation.stopped.v1", ESCALATION_TOPIC, EscalationStoppedData(),
