@@ -39,10 +39,10 @@ def task_body(campaign_id: str, **overrides) -> dict:
 class Office:
     """intake's app on a fresh database, its clock in a file; `post` asserts the status."""
 
-    def __init__(self, url: str, clock: Path):
+    def __init__(self, url: str, clock: Path, **settings: str):
         self.clock = clock
         self.day("2026-03-02")
-        self.app = create_app(settings_for("intake", url, clock_file=str(clock)))
+        self.app = create_app(settings_for("intake", url, clock_file=str(clock), **settings))
         self.client = self.app.test_client()
         for unit in (GOV, DEV, FIN):
             self.post("/v1/directory/units", {"name": unit, "kind": "government_department",

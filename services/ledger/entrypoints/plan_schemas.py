@@ -1,12 +1,12 @@
 """Query parameters and answers of the ledger's campaign endpoints (docs/CAMPAIGNS.md)."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from zfcommon.escalationview import HistoryEntry, LadderOut
 
 from .responses import TimelineEntry
-from .schemas import NAME, _Strict
+from .schemas import NAME, CommaList, _Strict
 
 TASK_STATUSES = ("in_progress", "completion_reported", "signed_off", "cancelled")
 
@@ -65,3 +65,144 @@ class TaskPage(Schema):
 class TaskDetail(TaskOut):
     escalation_history = fields.List(fields.Nested(HistoryEntry), required=True)
     timeline = fields.List(fields.Nested(TimelineEntry), required=True)
+
+
+class Period(_Strict):
+    start = fields.Date(data_key="from", metadata={"description": "first day (China time)"})
+    end = fields.Date(data_key="to", metadata={"description": "last day"})
+
+    @validates_schema
+    def _ordered(self, data, **_):
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise ValidationError("must not be before from", field_name="to")
+
+
+class ReportPeriod(Period):
+    start = fields.Date(data_key="from", required=True)
+    end = fields.Date(data_key="to", required=True)
+
+
+FIGURES_DOC = {"description": "cases_received/open/closed/overdue (received in the period), tasks, tasks_open/"
+                              "overdue/signed_off/signed_off_on_time/cancelled, milestones_overdue, lookback_drawn/"
+                              "held/rebounds (docs/CAMPAIGNS.md)"}
+
+
+class CampaignOut(Schema):
+    campaign_id = fields.String(required=True)
+    name = fields.String(required=True)
+    lead_office = fields.String(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    phases = fields.List(fields.Dict(), required=True)
+    categories = fields.List(fields.String(), required=True)
+    description = fields.String(allow_none=True)
+    launched_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+    phase = fields.Dict(required=True, metadata={"description": "state, number, name, label on the day judged"})
+    figures = fields.Dict(required=True, metadata=FIGURES_DOC)
+    units = fields.List(fields.Dict(), metadata={"description": "per lead unit: the same figures"})
+
+
+class CampaignPage(Schema):
+    today = fields.Date(required=True)
+    items = fields.List(fields.Nested(CampaignOut), required=True)
+
+
+class CampaignReport(Schema):
+    today = fields.Date(required=True)
+    items = fields.List(fields.Nested(CampaignOut), required=True)
+
+
+class ProjectQuery(_Strict):
+    campaign = fields.String(validate=NAME)
+    unit = fields.String(validate=NAME, metadata={"description": "an approving unit of one of its stages"})
+
+
+class ProjectOut(Schema):
+    project_id = fields.String(required=True)
+    name = fields.String(required=True)
+    owner = fields.String(required=True)
+    project_type = fields.String(required=True)
+    campaign_id = fields.String(allow_none=True)
+    handling_mode = fields.String(required=True)
+    case_grace_days = fields.Integer(required=True)
+    case_category = fields.String(required=True)
+    note = fields.String(allow_none=True)
+    units = fields.List(fields.String(), required=True)
+    registered_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+    stages = fields.List(fields.Dict(), required=True, metadata={
+        "description": "in order: stage, name, unit, limit_days, state, entered_on, due, completed_on, working_days, "
+                       "on_time, case_id, overdue, working_days_overdue (and escalation_ladders on one project)"})
+
+
+class ProjectPage(Schema):
+    items = fields.List(fields.Nested(ProjectOut), required=True)
+
+
+class ProjectDetail(ProjectOut):
+    timeline = fields.List(fields.Nested(TimelineEntry), required=True)
+
+
+class ApprovalQuery(Period):
+    unit = fields.String(validate=NAME)
+    stage = fields.String(validate=NAME, metadata={"description": "a stage's name (用地) or key"})
+
+
+class ApprovalRow(Schema):
+    unit = fields.String(required=True)
+    stage = fields.String(required=True)
+    completed = fields.Integer(required=True, metadata={"description": "stages completed in the period"})
+    median_working_days = fields.Float(allow_none=True)
+    worst_working_days = fields.Integer(allow_none=True)
+    on_time = fields.Integer(required=True)
+    open = fields.Integer(required=True, metadata={"description": "entered, not completed, now"})
+    open_overdue = fields.Integer(required=True, metadata={"description": "of those, past their limit today"})
+
+
+class ApprovalTimes(Schema):
+    today = fields.Date(required=True)
+    items = fields.List(fields.Nested(ApprovalRow), required=True)
+
+
+class LookbackOut(Schema):
+    lookback_id = fields.String(required=True)
+    title = fields.String(required=True)
+    filters = fields.Dict(required=True)
+    ratio = fields.Float(required=True)
+    nonce = fields.String(required=True)
+    seed = fields.String(required=True)
+    drawn_at = fields.DateTime(required=True)
+    version = fields.Integer(required=True)
+    candidates = fields.Integer(required=True)
+    drawn = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    rebounded = fields.Integer(required=True)
+    items = fields.List(fields.Dict(), metadata={"description": "the drawn items with their findings"})
+
+
+class LookbackPage(Schema):
+    items = fields.List(fields.Nested(LookbackOut), required=True)
+
+
+class CandidateQuery(_Strict):
+    campaign_id = fields.String(validate=NAME)
+    unit = fields.String(validate=NAME)
+    category = fields.String(validate=validate.Length(min=1, max=100))
+    closed_from = fields.Date()
+    closed_to = fields.Date()
+    kinds = CommaList(fields.String(validate=validate.OneOf(["case", "task"])), load_default=lambda: ["case", "task"])
+
+
+class Candidate(Schema):
+    kind = fields.String(required=True)
+    id = fields.String(required=True)
+    unit = fields.String(required=True)
+    campaign_id = fields.String(allow_none=True)
+    category = fields.String(allow_none=True)
+    closed_on = fields.Date(required=True)
+
+
+class Candidates(Schema):
+    items = fields.List(fields.Nested(Candidate), required=True)

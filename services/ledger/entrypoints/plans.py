@@ -9,9 +9,12 @@ from flask_smorest import Blueprint
 from zfcommon.problem import Forbidden, NotFound
 from zfcommon.web import principal
 
+from ..adapters import plan_queries
 from ..service_layer import plan_views as views
 from .access import pool, today
-from .plan_schemas import TaskDetail, TaskPage, TaskQuery
+from .plan_schemas import (ApprovalQuery, ApprovalTimes, CampaignOut, CampaignPage, CampaignReport, Candidates,
+                           CandidateQuery, LookbackOut, LookbackPage, ProjectDetail, ProjectPage, ProjectQuery,
+                           ReportPeriod, TaskDetail, TaskPage, TaskQuery)
 from .schemas import IN_QUERY
 
 tasks_blp = Blueprint("ledger_tasks", __name__, url_prefix="/v1/tasks", description="Tasks (任务分解)")
@@ -50,4 +53,118 @@ class OneTask(MethodView):
         if found is None:
             raise NotFound(f"台账中没有这个任务：{task_id}", code="not_found")
         return found
-BLUEPRINTS = (tasks_blp,)
+campaigns_blp = Blueprint("ledger_campaigns", __name__, url_prefix="/v1/campaigns", description="Campaigns (专项行动)")
+projects_blp = Blueprint("ledger_projects", __name__, url_prefix="/v1/projects", description="Key projects (重点项目)")
+approval_blp = Blueprint("approval_times", __name__, url_prefix="/v1/units/approval-times",
+                         description="Per-unit approval times of project stages")
+lookbacks_blp = Blueprint("ledger_lookbacks", __name__, url_prefix="/v1/lookbacks", description="Look-backs (回头看)")
+candidates_blp = Blueprint("lookback_candidates", __name__, url_prefix="/v1/lookback-candidates",
+                           description="What a look-back may draw (intake asks)")
+
+
+@campaigns_blp.route("")
+class Campaigns(MethodView):
+    @campaigns_blp.response(200, CampaignPage)
+    def get(self):
+        """Every campaign, newest first, with the phase it is in today and its figures (a unit: its own)."""
+        scope = unit_scope()
+        with pool().connection() as conn:
+            return {"today": today(), "items": views.campaigns(conn, today(), scope)}
+
+
+@campaigns_blp.route("/report")
+class CampaignReportView(MethodView):
+    @campaigns_blp.arguments(ReportPeriod, **IN_QUERY)
+    @campaigns_blp.response(200, CampaignReport)
+    def get(self, query):
+        """The campaigns that ran in the period with their figures over it and per unit (the bulletin's
+        per-campaign section asks this)."""
+        unit_scope("office", "auditor")
+        with pool().connection() as conn:
+            return {"today": today(), "items": views.campaign_report(conn, query["start"], query["end"], today())}
+
+
+@campaigns_blp.route("/<campaign_id>")
+class OneCampaign(MethodView):
+    @campaigns_blp.response(200, CampaignOut)
+    def get(self, campaign_id):
+        """One campaign: its phase today and its figures, in total and per lead unit."""
+        scope = unit_scope()
+        with pool().connection() as conn:
+            found = views.campaign_detail(conn, campaign_id, today(), scope)
+        if found is None:
+            raise NotFound(f"台账中没有这个专项行动：{campaign_id}", code="not_found")
+        return found
+
+
+@projects_blp.route("")
+class Projects(MethodView):
+    @projects_blp.arguments(ProjectQuery, **IN_QUERY)
+    @projects_blp.response(200, ProjectPage)
+    def get(self, query):
+        """Key projects, newest first, each stage with its dates and whether it is past its limit today."""
+        scope = unit_scope()
+        with pool().connection() as conn:
+            return {"items": views.projects(conn, query, scope, today())}
+
+
+@projects_blp.route("/<project_id>")
+class OneProject(MethodView):
+    @projects_blp.response(200, ProjectDetail)
+    def get(self, project_id):
+        """One project: its stages with their escalation ladders, and its timeline."""
+        scope = unit_scope()
+        with pool().connection() as conn:
+            found = views.project_detail(conn, project_id, scope, today())
+        if found is None:
+            raise NotFound(f"台账中没有这个重点项目：{project_id}", code="not_found")
+        return found
+
+
+@approval_blp.route("")
+class ApprovalTimesView(MethodView):
+    @approval_blp.arguments(ApprovalQuery, **IN_QUERY)
+    @approval_blp.response(200, ApprovalTimes)
+    def get(self, query):
+        """Per approving unit and stage: median and worst working days of the stages completed in the
+        period, and the stages open now (a unit: its own rows)."""
+        scope = unit_scope()
+        with pool().connection() as conn:
+            return {"today": today(), "items": views.approval_times(conn, query, scope, today())}
+
+
+@lookbacks_blp.route("")
+class Lookbacks(MethodView):
+    @lookbacks_blp.response(200, LookbackPage)
+    def get(self):
+        """Every look-back, newest first, with how many were drawn, held and rebounded."""
+        unit_scope("office", "auditor")
+        with pool().connection() as conn:
+            return {"items": views.lookbacks(conn)}
+
+
+@lookbacks_blp.route("/<lookback_id>")
+class OneLookback(MethodView):
+    @lookbacks_blp.response(200, LookbackOut)
+    def get(self, lookback_id):
+        """One look-back with its drawn items and their findings."""
+        unit_scope("office", "auditor")
+        with pool().connection() as conn:
+            found = views.lookbacks(conn, lookback_id)
+        if not found:
+            raise NotFound(f"台账中没有这个回头看：{lookback_id}", code="not_found")
+        return found[0]
+
+
+@candidates_blp.route("")
+class CandidatesView(MethodView):
+    @candidates_blp.arguments(CandidateQuery, **IN_QUERY)
+    @candidates_blp.response(200, Candidates)
+    def get(self, query):
+        """Closed cases and signed-off tasks matching a look-back's filters (office only: intake draws)."""
+        unit_scope("office")
+        with pool().connection() as conn:
+            return {"items": plan_queries.lookback_candidates(conn, query)}
+
+
+BLUEPRINTS = (tasks_blp, campaigns_blp, projects_blp, approval_blp, lookbacks_blp, candidates_blp)

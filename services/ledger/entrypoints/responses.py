@@ -121,6 +121,14 @@ class UnitStats(Schema):
     recheck_upheld = fields.Integer(required=True, metadata={"description": "dismissals a re-check upheld"})
     recheck_overturned = fields.Integer(required=True,
                                         metadata={"description": "dismissals a re-check found substantiated"})
+    # docs/CAMPAIGNS.md: the tasks the unit leads (issued by the period's end), their state today, and
+    # the look-back findings of the period against it
+    tasks_open = fields.Integer(required=True)
+    tasks_overdue = fields.Integer(required=True)
+    tasks_signed_off = fields.Integer(required=True)
+    milestones_overdue = fields.Integer(required=True)
+    lookback_held = fields.Integer(required=True)
+    lookback_rebounds = fields.Integer(required=True, metadata={"description": "look-back rebounds (反弹)"})
 
 
 class StatsOut(Schema):
