@@ -34,8 +34,8 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
     """The notice of `kind` for `context` (domain.notices.decide's). `case_link` is a format string
     with {case_id}; `office` signs emails and SMS."""
     case_id = context.get("case_id")
-    full = {"link": None, "order_no": None, **context, "title": notices.KINDS[kind].title, "office": office,
-            "today": today, "short_id": (case_id or "")[:8]}
+    full = {"link": None, "order_no": None, "noun": "案件", "plan_title": None, **context, "title": notices.KINDS[kind].title, "office": office,
+            "today": today, "short_id": context.get("short_id") or (case_id or "")[:8]}
     if case_id and case_link:
         full["link"] = case_link.format(case_id=case_id)
     template = _env.get_template(f"notices/{kind}.txt")

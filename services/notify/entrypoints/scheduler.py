@@ -20,6 +20,7 @@ from zfcommon import db, logs
 from zfcommon.clock import Clock, clock_for
 from zfcommon.settings import Settings
 
+from ..adapters.intake_client import IntakeClient
 from ..service_layer import escalate, reports
 from ..service_layer.uow import UnitOfWork
 
@@ -28,7 +29,8 @@ APPENDED = Counter("zf_escalation_events_total", "Escalation events the schedule
 REPORTED = Counter("zf_report_events_total", "Report events the scheduler appended (missed weeks, steps, draws)")
 
 
-def run(database_url: str, clock: Clock, interval: float, stop: threading.Event) -> None:
+def run(database_url: str, clock: Clock, interval: float, stop: threading.Event,
+        open_case: escalate.OpenCase | None = None) -> None:
     pool = db.make_pool(database_url, max_size=1, name="notify-scheduler")
     pool.open()
     log.info("escalation_scheduler_started", extra={"interval": interval})
@@ -36,7 +38,7 @@ def run(database_url: str, clock: Clock, interval: float, stop: threading.Event)
         while not stop.is_set():
             try:
                 with UnitOfWork(pool) as uow:
-                    APPENDED.inc(escalate.run_once(uow, clock))
+                    APPENDED.inc(escalate.run_once(uow, clock, open_case=open_case))
                 with UnitOfWork(pool) as uow:
                     REPORTED.inc(reports.run_once(uow, clock))
             except (psycopg.OperationalError, PoolTimeout) as exc:
@@ -52,7 +54,9 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run(settings.database_url, clock_for(settings.clock_file), settings.escalation_seconds, stop)
+    intake = IntakeClient(settings.intake_url, settings.jwt_secret)      # project stages past their grace
+    run(settings.database_url, clock_for(settings.clock_file), settings.escalation_seconds, stop,
+        intake.open_stage_case)
 
 
 if __name__ == "__main__":
