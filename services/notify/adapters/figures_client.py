@@ -28,6 +28,10 @@ class LedgerClient(OfficeClient):
         params = {"from": first.isoformat(), "to": last.isoformat(), **({"channel": channel} if channel else {})}
         return self.get("/v1/units/stats", params).json()
 
+    def campaign_report(self, first: date, last: date) -> list[dict[str, Any]]:
+        """The campaigns that ran from `first` to `last`, with their phase and figures (docs/CAMPAIGNS.md)."""
+        return self.get("/v1/campaigns/report", {"from": first.isoformat(), "to": last.isoformat()}).json()["items"]
+
     def case(self, case_id: str) -> dict[str, Any] | None:
         """The ledger's case (which never holds the complainant), or None when there is no such case."""
         resp = self.get(f"/v1/cases/{quote(case_id, safe='')}")

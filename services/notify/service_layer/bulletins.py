@@ -118,7 +118,8 @@ def _snapshot(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, 
     return bulletin.assemble(
         period=publication.period_fields(kind, key), judged_on=date.fromisoformat(stats["today"]),
         stats=stats["items"], min_base=stats["min_rate_base"], marks=marks, rules=tables.rules(uow.conn)[0],
-        typical_cases=typical, note=note, case_numbers=_case_numbers(ledger, bulletin.case_ids(marks)))
+        typical_cases=typical, note=note, case_numbers=_case_numbers(ledger, bulletin.case_ids(marks)),
+        campaigns=ledger.campaign_report(first, last))
 
 
 def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, month: str, body: Row,

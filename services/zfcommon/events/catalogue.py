@@ -423,7 +423,11 @@ BULLETIN_RULES_STREAM = "bulletin-rules"
 # What an assessment score deducts points for (扣减年度考核分值, seed 001), per occurrence in the month.
 DEDUCTIONS = {"overdue": "超期未办结", "late_sign_for": "超时签收或逾期未签收", "weekly_missed": "未按时报送周报告",
               "criticism": "通报批评", "accountability": "问责", "recheck_overturned": "查否经复查被推翻",
-              "unsatisfied": "回访不满意", "rework": "退回重办"}
+              "unsatisfied": "回访不满意", "rework": "退回重办",
+              # docs/CAMPAIGNS.md: overdue tasks (任务超期) and look-back rebounds (回头看反弹)
+              "task_overdue": "任务超期未完成", "rebound": "回头看发现反弹"}
+# Rules added after offices had set theirs: a rules event without them takes their default points.
+LATER_DEDUCTIONS = ("task_overdue", "rebound")
 REVIEW_DECISIONS = {"approved": "审核通过", "changes_requested": "退回修改"}
 MONTH_FORMAT = validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="a month as YYYY-MM")
 QUARTER_FORMAT = validate.Regexp(r"^\d{4}-Q[1-4]$", error="a quarter as YYYY-Qn")
@@ -435,7 +439,8 @@ def _count(**kw):
 
 # Points deducted per occurrence of each kind (0: not deducted), one field per DEDUCTIONS key.
 DeductionPoints = _Strict.from_dict(
-    {name: fields.Float(required=True, validate=validate.Range(min=0, max=100)) for name in DEDUCTIONS},
+    {name: fields.Float(required=name not in LATER_DEDUCTIONS, validate=validate.Range(min=0, max=100))
+     for name in DEDUCTIONS},
     name="DeductionPoints")
 
 
@@ -476,6 +481,13 @@ class BulletinFigures(PublishedFigures):
     weekly_missed = _count()
     criticisms = _count()
     accountability = _count()
+    # docs/CAMPAIGNS.md; absent in bulletins drafted before campaigns
+    tasks_open = fields.Integer(validate=validate.Range(min=0))
+    tasks_overdue = fields.Integer(validate=validate.Range(min=0))
+    tasks_signed_off = fields.Integer(validate=validate.Range(min=0))
+    milestones_overdue = fields.Integer(validate=validate.Range(min=0))
+    lookback_held = fields.Integer(validate=validate.Range(min=0))
+    lookback_rebounds = fields.Integer(validate=validate.Range(min=0))
 
 
 class DeductionLine(_Strict):
@@ -529,6 +541,8 @@ class _BulletinBody(_Strict):
     criticism = fields.List(fields.Nested(CriticismEntry), required=True)
     typical_cases = fields.List(fields.Nested(TypicalCase), required=True)
     note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    campaigns = fields.List(fields.Nested(plans.CampaignSection), metadata={
+        "description": "per campaign that ran in the period: its phase and figures (absent before campaigns)"})
 
 
 class _Month(_Strict):

@@ -234,3 +234,38 @@ class DuplicateDismissedData(Strict):
     candidate_case_id = _id(required=True)
     score = fields.Float(required=True, allow_none=True, validate=validate.Range(min=0, max=1))
     reason = _note(required=True)
+
+
+# -- the bulletin's per-campaign section ------------------------------------------------------------
+SECTION_FIGURES = ("cases_received", "cases_open", "cases_closed", "cases_overdue", "tasks", "tasks_open",
+                   "tasks_overdue", "tasks_signed_off", "tasks_signed_off_on_time", "tasks_cancelled",
+                   "milestones_overdue", "lookback_drawn", "lookback_held", "lookback_rebounds")
+SectionFigures = Strict.from_dict({name: fields.Integer(required=True, validate=validate.Range(min=0))
+                                   for name in SECTION_FIGURES}, name="SectionFigures")
+
+
+class SectionUnit(SectionFigures):
+    unit = name_field(required=True)
+
+
+class SectionPhase(Strict):
+    state = fields.String(required=True, validate=validate.OneOf(["not_started", "in_phase", "between_phases",
+                                                                   "ended"]))
+    number = fields.Integer(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True)
+    label = fields.String(required=True, allow_none=True)
+    starts_on = fields.String(required=True, allow_none=True)
+    ends_on = fields.String(required=True, allow_none=True)
+
+
+class CampaignSection(Strict):
+    """A campaign in a bulletin: its phase on the period's last day and the ledger's figures over the
+    period (cases received in it, tasks issued by its end, look-backs drawn and findings recorded in it)."""
+    campaign_id = fields.String(required=True)
+    name = name_field(required=True)
+    lead_office = name_field(required=True)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+    phase = fields.Nested(SectionPhase, required=True)
+    figures = fields.Nested(SectionFigures, required=True)
+    units = fields.List(fields.Nested(SectionUnit), required=True)
