@@ -131,3 +131,35 @@ def test_a_case_joins_a_campaign_on_receipt_or_later_and_the_ledger_filters_by_i
     assert sorted(i["case_id"] for i in listed) == sorted([first["case_id"], second["case_id"]])
     with db.connect(urls["ledger"]) as conn:
         assert conn.execute("SELECT count(*) AS n FROM cases").fetchone()["n"] == 3
+
+
+def test_the_office_sees_duplicate_suggestions_with_why_and_confirms_or_dismisses_them(office, urls):
+    at = {"address": "县政务服务中心二楼不动产登记窗口"}
+    first = office.post("/v1/cases", complaint(description="到县政务服务中心二楼不动产登记窗口办理不动产登记，"
+                                                           "窗口说要先去别的部门开证明，来回跑了5趟都没办成。",
+                                               location=at))["case_id"]
+    office.day("2026-03-04")
+    second = office.post("/v1/cases", complaint(description="我办不动产登记被踢皮球，政务中心2楼不动产窗口让我去别处，"
+                                                            "别处又叫我回来，前后跑了5回。",
+                                                location={"address": "政务中心2楼不动产窗口"}))["case_id"]
+    third = office.post("/v1/cases", complaint(description="我办不动产登记被推来推去，跑了5趟，窗口让找别的部门。",
+                                               location=at))["case_id"]
+    office.post("/v1/cases", complaint(description="县人社局三楼办社保卡补办，工作人员上班玩手机。",
+                                       subject_unit="县人社局"))
+    carry(urls)
+    ledger = ledger_app(settings_for("ledger", urls["ledger"])).test_client()
+    path = f"/v1/cases/{first}/duplicate-suggestions"
+    found = ledger.get(path, headers=OFFICE).json
+    assert {s["case_id"] for s in found["items"]} == {second, third}
+    best = found["items"][0]
+    assert best["score"] >= found["threshold"] and "被反映单位相同（县自然资源局）" in best["why"]
+    assert ledger.get(path, headers=GOV_UNIT).status_code == 403
+    assert ledger.get("/v1/cases/nope/duplicate-suggestions", headers=OFFICE).status_code == 404
+
+    office.post(f"/v1/cases/{first}/dismiss-duplicate", {"candidate_case_id": third, "score": 0.5,
+                                                         "reason": "另一件事"}, status=200)
+    office.post(f"/v1/cases/{second}/merge", {"into_case_id": first, "reason": "同一诉求"}, status=200)
+    carry(urls)
+    assert ledger.get(path, headers=OFFICE).json["items"] == []
+    again = office.post(f"/v1/cases/{first}/dismiss-duplicate", {"candidate_case_id": third}, status=422)
+    assert "candidate_case_id" in again["errors"]

@@ -206,3 +206,28 @@ class Candidate(Schema):
 
 class Candidates(Schema):
     items = fields.List(fields.Nested(Candidate), required=True)
+
+
+class SuggestionQuery(_Strict):
+    window_days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=365),
+                                 metadata={"description": "received at most this many days apart"})
+    threshold = fields.Float(metadata={"description": "the lowest score suggested (default: the measured one)"},
+                             validate=validate.Range(min=0, max=1))
+
+
+class Suggestion(Schema):
+    case_id = fields.String(required=True)
+    score = fields.Float(required=True)
+    parts = fields.Dict(required=True, metadata={"description": "text, unit, place, numbers, each in [0, 1]"})
+    why = fields.List(fields.String(), required=True, metadata={"description": "the reasons, in Chinese"})
+    status = fields.String(required=True)
+    subject_unit = fields.String(required=True)
+    lead_unit = fields.String(allow_none=True)
+    channel = fields.String(required=True)
+    received_at = fields.DateTime(required=True)
+
+
+class Suggestions(Schema):
+    case_id = fields.String(required=True)
+    threshold = fields.Float(required=True)
+    items = fields.List(fields.Nested(Suggestion), required=True)

@@ -10,11 +10,12 @@ from zfcommon.problem import Forbidden, NotFound
 from zfcommon.web import principal
 
 from ..adapters import plan_queries
+from ..domain import similarity
 from ..service_layer import plan_views as views
 from .access import pool, today
 from .plan_schemas import (ApprovalQuery, ApprovalTimes, CampaignOut, CampaignPage, CampaignReport, Candidates,
                            CandidateQuery, LookbackOut, LookbackPage, ProjectDetail, ProjectPage, ProjectQuery,
-                           ReportPeriod, TaskDetail, TaskPage, TaskQuery)
+                           ReportPeriod, SuggestionQuery, Suggestions, TaskDetail, TaskPage, TaskQuery)
 from .schemas import IN_QUERY
 
 tasks_blp = Blueprint("ledger_tasks", __name__, url_prefix="/v1/tasks", description="Tasks (任务分解)")
@@ -167,4 +168,24 @@ class CandidatesView(MethodView):
             return {"items": plan_queries.lookback_candidates(conn, query)}
 
 
-BLUEPRINTS = (tasks_blp, campaigns_blp, projects_blp, approval_blp, lookbacks_blp, candidates_blp)
+suggestions_blp = Blueprint("duplicate_suggestions", __name__, url_prefix="/v1/cases",
+                            description="Duplicate suggestions (并单建议)")
+
+
+@suggestions_blp.route("/<case_id>/duplicate-suggestions")
+class DuplicateSuggestions(MethodView):
+    @suggestions_blp.arguments(SuggestionQuery, **IN_QUERY)
+    @suggestions_blp.response(200, Suggestions)
+    def get(self, query, case_id):
+        """Up to five open cases that look like the same matter, each with its score and why (office only):
+        confirm with intake's `merge`, or record `dismiss-duplicate` so it is not suggested again."""
+        unit_scope("office")
+        threshold = query.get("threshold", similarity.DEFAULT_THRESHOLD)
+        with pool().connection() as conn:
+            found = views.duplicate_suggestions(conn, case_id, query["window_days"], threshold)
+        if found is None:
+            raise NotFound(f"台账中没有这件案件：{case_id}", code="not_found")
+        return {"case_id": case_id, "threshold": threshold, "items": found}
+
+
+BLUEPRINTS = (tasks_blp, suggestions_blp, campaigns_blp, projects_blp, approval_blp, lookbacks_blp, candidates_blp)

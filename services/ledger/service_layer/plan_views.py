@@ -4,7 +4,7 @@ escalation ladders notify climbed on them. Plain functions over a connection, a 
 everything) and `today`."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Mapping
 
 import psycopg
@@ -16,6 +16,7 @@ from zfcommon.workdays import CalendarGap, WorkCalendar
 
 from ..adapters import plan_queries, repository
 from ..domain import campaign_figures as figures
+from ..domain import similarity
 
 Row = dict[str, Any]
 
@@ -193,3 +194,34 @@ def lookbacks(conn: psycopg.Connection, lookback_id: str | None = None) -> list[
                     "rebounded": sum(i["outcome"] == "rebounded" for i in drawn),
                     **({"items": drawn} if lookback_id else {})})
     return out
+
+
+OPEN_STATUSES = ("received", "assigned", "returned", "in_progress", "rectification_reported", "dismissal_reported")
+POOL = 2000
+
+
+def _lead(row: Row) -> similarity.Lead:
+    return similarity.Lead(row["case_id"], row["description"], row["subject_unit"],
+                           (row["location"] or {}).get("address"), row["received_at"])
+
+
+def duplicate_suggestions(conn: psycopg.Connection, case_id: str, window_days: int,
+                          threshold: float) -> list[Row] | None:
+    """Up to five open cases received within `window_days` of the case that look like the same matter,
+    with score and why (ledger/domain/similarity.py); never the case itself, one merged into it, or one
+    the office dismissed as a different matter (either way round). None: no such case."""
+    case = conn.execute("SELECT * FROM cases WHERE case_id = %s", (case_id,)).fetchone()
+    if case is None:
+        return None
+    window = timedelta(days=window_days)
+    rows = conn.execute(
+        "SELECT case_id, description, subject_unit, location, received_at, status, lead_unit, channel FROM cases"
+        " WHERE status = ANY(%s) AND case_id <> %s AND received_at BETWEEN %s AND %s"
+        " AND NOT (case_id = ANY(%s)) AND NOT (dismissed_duplicates @> ARRAY[%s]::text[])"
+        " ORDER BY received_at DESC LIMIT %s",
+        (list(OPEN_STATUSES), case_id, case["received_at"] - window, case["received_at"] + window,
+         [*case["dismissed_duplicates"], *case["duplicates"]], case_id, POOL)).fetchall()
+    found = similarity.suggest(_lead(case), [_lead(r) for r in rows], threshold)
+    by_id = {r["case_id"]: r for r in rows}
+    return [{**f, **{k: by_id[f["case_id"]][k] for k in ("status", "subject_unit", "lead_unit", "channel",
+                                                         "received_at")}} for f in found]
