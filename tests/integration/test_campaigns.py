@@ -163,3 +163,42 @@ def test_the_office_sees_duplicate_suggestions_with_why_and_confirms_or_dismisse
     assert ledger.get(path, headers=OFFICE).json["items"] == []
     again = office.post(f"/v1/cases/{first}/dismiss-duplicate", {"candidate_case_id": third}, status=422)
     assert "candidate_case_id" in again["errors"]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_a_task_table_is_imported_with_the_ledger_imports_rules(urls, tmp_path):
+    from .. import seed004
+    o = Office(urls["intake"], tmp_path / "clock")
+    try:
+        for unit in seed004.UNITS:
+            o.post("/v1/directory/units", {"name": unit, "kind": "government_department",
+                                           "supervising_channel": "区纪委"}, status=200)
+        c = o.post("/v1/campaigns", seed004.CAMPAIGN)["campaign_id"]
+
+        def send(table, query):
+            return o.client.post(f"/v1/task-imports?campaign_id={c}&{query}", data=seed004.workbook(table),
+                                 content_type=XLSX, headers=OFFICE)
+        broken = seed004.rows(**{"5": {"监察评估": "", "推进措施": ""}, "9": {"完成时限": "十月底"}})
+        dry = send(broken, "dry_run=true")
+        assert dry.status_code == 200 and dry.json["counts"] == {"rows": 12, "ok": 10, "error": 2, "duplicate": 0,
+                                                                 "imported": 0}
+        by_serial = {r["serial"]: r for r in dry.json["rows"]}
+        assert set(by_serial["5"]["errors"]) == {"推进措施", "监察评估"} and "完成时限" in by_serial["9"]["errors"]
+        assert send(broken, "").status_code == 422                        # all or nothing: nothing stored
+        done = send(seed004.rows(), "")
+        assert done.status_code == 201 and done.json["counts"]["imported"] == 12
+        task_id = next(r["task_id"] for r in done.json["rows"] if r["serial"] == "1")
+        task = o.client.get(f"/v1/tasks/{task_id}", headers=OFFICE).json
+        assert (task["lead_unit"], task["phase"], task["campaign_id"], task["deadline"]) == ("区政府办", 2, c,
+                                                                                             "2026-10-30")
+        assert task["cooperating_units"][:2] == ["区发改委", "区招商局"]
+        again = send(seed004.rows(), "")
+        assert again.status_code == 201 and again.json["counts"] == {"rows": 12, "ok": 0, "error": 0, "duplicate": 12,
+                                                                     "imported": 0}
+        record = o.client.get(f"/v1/task-imports/{done.json['import_id']}", headers=bearer("auditor")).json
+        assert record["kind"] == "tasks" and record["counts"]["imported"] == 12
+        assert o.client.get(f"/v1/imports/{done.json['import_id']}", headers=OFFICE).status_code == 404
+    finally:
+        o.app.extensions["zf_pool"].close()

@@ -105,6 +105,8 @@ ROWS = [
     *[("intake", "GET", path, None, {"office", "auditor", "unit"}) for path in (
         "/v1/campaigns/campaign-none", "/v1/tasks/task-none", "/v1/project-types", "/v1/projects/project-none")],
     ("intake", "GET", "/v1/lookbacks/lookback-none", None, {"office", "auditor"}),
+    *[("intake", "POST", f"/v1/task-imports{query}", None, {"office"}) for query in ("?dry_run=true", "")],
+    ("intake", "GET", "/v1/task-imports/00000000-0000-0000-0000-000000000000", None, {"office", "auditor"}),
     *[("ledger", "GET", path, None, {"office", "auditor", "unit"}) for path in (
         "/v1/tasks", "/v1/tasks/task-none", "/v1/campaigns", "/v1/campaigns/campaign-none", "/v1/projects",
         "/v1/projects/project-none", "/v1/units/approval-times")],

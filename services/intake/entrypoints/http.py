@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(inspections.points_blp)
     api.register_blueprint(imports.blp)
     api.register_blueprint(open311.blp)
-    for blueprint in (campaigns.blp, campaigns.tasks_blp, projects.blp, projects.types_blp, lookbacks.blp):
+    for blueprint in (campaigns.blp, campaigns.tasks_blp, projects.blp, projects.types_blp, lookbacks.blp,
+                      imports.tasks_blp):
         api.register_blueprint(blueprint)
     token.init_app(app, api)
     return app
