@@ -243,6 +243,18 @@ def _decide(case_id: str, row: int, v: dict, ctx: lifecycle.Context, origin: dic
     return decided, summary
 
 
+def duplicate(p: RowPlan, known: Mapping[str, str], first: dict[str, RowPlan]) -> bool:
+    """Mark a row imported before (by any file) or earlier in this file as a duplicate; else remember it."""
+    if p.key in known:
+        p.status, p.case_id = "duplicate", known[p.key]
+        return True
+    if p.key in first:
+        p.status, p.duplicate_of_row = "duplicate", first[p.key].row
+        return True
+    first[p.key] = p
+    return False
+
+
 def plan(table: Table, ctx: lifecycle.Context, known: Mapping[str, str], new_id: Callable[[], str],
          file_sha256: str, import_id: str | None) -> list[RowPlan]:
     """Per row: `duplicate` (imported before, or earlier in this file), `error` (every problem found, by
@@ -252,13 +264,8 @@ def plan(table: Table, ctx: lifecycle.Context, known: Mapping[str, str], new_id:
     for number, cells, unnamed in table.rows:
         p = RowPlan(number, row_key(cells), text(cells.get(SERIAL)) or None)
         plans.append(p)
-        if p.key in known:
-            p.status, p.case_id = "duplicate", known[p.key]
+        if duplicate(p, known, first):
             continue
-        if p.key in first:
-            p.status, p.duplicate_of_row = "duplicate", first[p.key].row
-            continue
-        first[p.key] = p
         p.errors, v = _check(cells, unnamed, ctx)
         if any(c in p.errors for c in (LEAD, COOPERATING, DEADLINE, STATUS, MEASURES)):
             p.status = "error"

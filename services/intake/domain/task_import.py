@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 from .campaign import Campaign
 from .case import InvalidCommand
 from .directory import Directory
-from .ledger_import import ROW, RowPlan, Table, _add, _identity, label, parse_date, text, units
+from .ledger_import import ROW, RowPlan, Table, _add, _identity, duplicate, label, parse_date, text, units
 from .task import IssueTask, issue
 
 SERIAL, TITLE, TARGET, LEAD, RESPONSIBLE_UNITS = "序号", "任务", "工作目标", "牵头单位", "责任单位"
@@ -85,13 +85,8 @@ def plan(table: Table, directory: Directory, campaign: Campaign | None, campaign
     for number, cells, unnamed in table.rows:
         p = RowPlan(number, row_key(cells, campaign_id), text(cells.get(SERIAL)) or None, id_key="task_id")
         plans.append(p)
-        if p.key in known:
-            p.status, p.case_id = "duplicate", known[p.key]
+        if duplicate(p, known, first):
             continue
-        if p.key in first:
-            p.status, p.duplicate_of_row = "duplicate", first[p.key].row
-            continue
-        first[p.key] = p
         v = _parsed(cells, p.errors)
         if unnamed:
             _add(p.errors, ROW, f"无表头的列中有内容：第{'、'.join(map(str, unnamed))}列")

@@ -114,6 +114,23 @@ def _run(fn, columns: tuple[str, ...] = ledger_import.COLUMNS, required: tuple[s
         raise Unprocessable(str(exc), errors={"rows": [str(exc)]}, **exc.report) from None
 
 
+def _post(args: dict, do, record_endpoint: str):
+    """The office uploads; a dry run reports in a read-only transaction, an import writes under the
+    request's Idempotency-Key (the body's hash is the file's)."""
+    require_role(principal(), "office")
+    upload = _upload()
+    if args["dry_run"]:
+        with uow() as u:
+            return do(u, upload, True)
+
+    def run(u):
+        report = do(u, upload, False)
+        return 201, report, {"Location": url_for(record_endpoint, import_id=report["import_id"])}
+    status, body, headers = run_command(uow, principal().actor, request.headers.get("Idempotency-Key"),
+                                        request_hash("POST", request.full_path, upload.data), run)
+    return body, status, headers
+
+
 @blp.route("")
 class Imports(MethodView):
     @blp.arguments(ImportArgs, location="query")
@@ -131,19 +148,8 @@ class Imports(MethodView):
         row (ok / error / duplicate) and stores nothing; otherwise the file is imported all-or-nothing
         (422 with the same report if any row is wrong) or, with `skip_invalid=true`, its valid rows only.
         Rows imported before, by any file, are reported as duplicates with their case and written again never."""
-        require_role(principal(), "office")
-        upload = _upload()
-        if args["dry_run"]:
-            with uow() as u:
-                return _run(lambda: imports.import_ledger(upload, u, context(), dry_run=True))
-
-        def run(u):
-            report = _run(lambda: imports.import_ledger(upload, u, context(), dry_run=False,
-                                                        skip_invalid=args["skip_invalid"]))
-            return 201, report, {"Location": url_for("imports.Import", import_id=report["import_id"])}
-        status, body, headers = run_command(uow, principal().actor, request.headers.get("Idempotency-Key"),
-                                            request_hash("POST", request.full_path, upload.data), run)
-        return body, status, headers
+        return _post(args, lambda u, upload, dry_run: _run(lambda: imports.import_ledger(
+            upload, u, context(), dry_run=dry_run, skip_invalid=args["skip_invalid"])), "imports.Import")
 
 
 @blp.route("/<import_id>")
@@ -190,23 +196,9 @@ class TaskImports(MethodView):
         """Import a task table (序号, 任务, 工作目标, 牵头单位, 责任单位, 责任领导, 推进措施, 监察评估, 完成时限, 节点,
         所属阶段, 备注) with the ledger import's rules: dry run, all-or-nothing or skip_invalid, never twice;
         a row without the five haves is an error row naming them (docs/CAMPAIGNS.md)."""
-        require_role(principal(), "office")
-        upload = _upload()
-        layout = (task_import.COLUMNS, task_import.REQUIRED)
-
-        def do(u, dry_run):
-            return _run(lambda: imports.import_tasks(upload, u, context(), args["campaign_id"], dry_run=dry_run,
-                                                     skip_invalid=args["skip_invalid"]), *layout)
-        if args["dry_run"]:
-            with uow() as u:
-                return do(u, True)
-
-        def run(u):
-            report = do(u, False)
-            return 201, report, {"Location": url_for("task_imports.TaskImport", import_id=report["import_id"])}
-        status, body, headers = run_command(uow, principal().actor, request.headers.get("Idempotency-Key"),
-                                            request_hash("POST", request.full_path, upload.data), run)
-        return body, status, headers
+        return _post(args, lambda u, upload, dry_run: _run(lambda: imports.import_tasks(
+            upload, u, context(), args["campaign_id"], dry_run=dry_run, skip_invalid=args["skip_invalid"]),
+            task_import.COLUMNS, task_import.REQUIRED), "task_imports.TaskImport")
 
 
 @tasks_blp.route("/<import_id>")
