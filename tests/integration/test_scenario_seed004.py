@@ -22,10 +22,7 @@ import math
 
 import pytest
 
-from notify.service_layer import escalate
-from notify.service_layer.uow import UnitOfWork
 from zfcommon import db, kafka
-from zfcommon.clock import FileClock
 from zfcommon.events.catalogue import all_topics
 
 from .. import seed004
@@ -64,13 +61,7 @@ def caught_up(w: World, service: str) -> bool:
 
 def scheduler_pass(w: World) -> None:
     eventually(lambda: caught_up(w, "notify"), timeout=60, interval=0.5)
-    pool = db.make_pool(w.urls["notify"], max_size=1)
-    pool.open()
-    try:
-        with UnitOfWork(pool) as uow:
-            escalate.run_once(uow, FileClock(str(w.clock_file)))
-    finally:
-        pool.close()
+    w.escalate()
 
 
 def test_seed_004s_plan_gives_the_hand_computed_figures(world):
