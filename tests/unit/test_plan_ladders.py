@@ -79,3 +79,11 @@ def test_a_notice_names_a_task_as_a_task_never_as_a_case():
     text = notice_text.render(wanted.kind, wanted.context, office="正风办", case_link="", today=date(2026, 3, 9))
     assert text.subject == "【督办函】任务“推进项目建设”超期未完成"
     assert "任务：推进项目建设" in text.email and "案件" not in text.email
+
+
+def test_the_trail_finds_a_project_by_each_of_its_approving_units_and_a_task_by_its_units():
+    from audit.domain.units import units_of
+    assert units_of("cn.zhengfeng.project.registered.v1", {"stages": [{"key": "a", "unit": "区发改委"},
+                                                                      {"key": "b", "unit": "区住建局"}]}) == [
+        "区住建局", "区发改委"]
+    assert units_of("cn.zhengfeng.task.issued.v1", ISSUED) == ["区政府办"]
