@@ -70,3 +70,28 @@ def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 15.0) -
         return records
     finally:
         consumer.close()
+
+
+def carry(urls: dict[str, str], into: tuple[str, ...] = ("ledger",), sources: tuple[str, ...] = ("intake",)) -> int:
+    """Every event the `sources` (intake, notify) stored, applied in store order by the named services'
+    consumer code (with its tracking table, as the consumer would, so applying twice changes nothing):
+    the projections without a relay and broker. Returns how many events were newly applied."""
+    from ledger.adapters.repository import apply as ledger_apply
+    from notify.adapters.repository import apply as notify_apply
+    from zfcommon import db
+    from zfcommon.consumer import apply_once
+    from zfcommon.events import parse_event
+    from zfcommon.events.catalogue import topic_for
+
+    appliers = {"ledger": ledger_apply, "notify": notify_apply}
+    events = []
+    for source in sources:
+        with db.connect(urls[source]) as conn:
+            events += [parse_event(r["payload"]) for r in conn.execute("SELECT payload FROM events ORDER BY position")]
+    applied = 0
+    for service in into:
+        with db.connect(urls[service]) as conn:
+            for event in events:
+                applied += apply_once(conn, event, topic_for(event.type), appliers[service])
+            conn.commit()
+    return applied

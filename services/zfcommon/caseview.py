@@ -24,6 +24,8 @@ LIFECYCLE: Mapping[str, Any] = {
     "closed_on_time": None, "rework_count": 0, "reopen_count": 0, "recheck_selected": None,
     "recheck_pending": False, "recheck_basis": None, "recheck_outcome": None, "satisfaction": None, "visit_count": 0,
     "merged_into": None, "duplicates": (),
+    # docs/CAMPAIGNS.md: the campaign the case belongs to; suggested duplicates the office dismissed
+    "campaign_id": None, "dismissed_duplicates": (),
 }
 # summary: what units, channels and the public read as the description; redacted: the received event's
 # masks of the location and origin (zfcommon.outsiders); received_by: who recorded the receipt.
@@ -96,6 +98,11 @@ def _absorbed(row: Row, d: Mapping) -> list[str]:
     return row["duplicates"] if duplicate in row["duplicates"] else [*row["duplicates"], duplicate]
 
 
+def _dismissed(row: Row, d: Mapping) -> list[str]:
+    other = d["candidate_case_id"]
+    return row["dismissed_duplicates"] if other in row["dismissed_duplicates"] else [*row["dismissed_duplicates"], other]
+
+
 RULES: dict[str, Callable[[Row, Mapping, datetime], Row]] = {
     case_type("assigned"): _assigned,
     case_type("reassigned"): _reassigned,
@@ -130,6 +137,8 @@ RULES: dict[str, Callable[[Row, Mapping, datetime], Row]] = {
                                                          "closed_on_time": None},
     case_type("merged"): lambda row, d, at: {"status": "merged", "merged_into": d["into_case_id"]},
     case_type("duplicate_absorbed"): lambda row, d, at: {"duplicates": _absorbed(row, d)},
+    case_type("campaign_set"): lambda row, d, at: {"campaign_id": d["campaign_id"]},
+    case_type("duplicate_dismissed"): lambda row, d, at: {"dismissed_duplicates": _dismissed(row, d)},
     # The ledger never held the complainant's data; the erasure is on the timeline.
     case_type("complainant_erased"): lambda row, d, at: {},
     case_type("summary_corrected"): lambda row, d, at: {"summary": d["summary"]},
@@ -154,7 +163,23 @@ def _started(change: Change) -> Row:
             **{k: change.data[k] for k in PUBLIC_FIELDS}, "summary": outsiders.summary_of(change.data),
             "redacted": masks, "received_by": change.actor, "origin": change.data.get("origin"),
             "received_at": change.time, "updated_at": change.time, "version": change.streamversion,
-            **{k: list(v) if isinstance(v, tuple) else v for k, v in LIFECYCLE.items()}}  # rows own their lists
+            **{k: list(v) if isinstance(v, tuple) else v for k, v in LIFECYCLE.items()},  # rows own their lists
+            "campaign_id": change.data.get("campaign_id")}
+
+
+def follow(rules: Mapping[str, Callable[[Row, Mapping, datetime], Row]], row: Row | None, change: Change,
+           not_a_change: tuple[str, ...] = ()) -> Row | None:
+    """A stream's row after a change that is not its first event: `rules` say what each type changes;
+    an event for a row never started, or one not newer than the row (a redelivery), changes nothing; a
+    type in `not_a_change` keeps the row's updated_at. Shared by every fold of a stream into a row
+    (cases here, tasks in zfcommon.taskview)."""
+    rule = rules.get(change.type)
+    if rule is None:
+        raise UnknownChange(f"the ledger has no rule for {change.type}")
+    if row is None or change.streamversion <= row["version"]:
+        return None
+    updated = row["updated_at"] if change.type in not_a_change else change.time
+    return {**row, **rule(row, change.data, change.time), "updated_at": updated, "version": change.streamversion}
 
 
 def evolve(row: Row | None, change: Change) -> Row | None:
@@ -162,13 +187,7 @@ def evolve(row: Row | None, change: Change) -> Row | None:
     case the ledger never saw received, or one not newer than the row (a redelivery)."""
     if change.type == RECEIVED:
         return _started(change) if row is None else None
-    rule = RULES.get(change.type)
-    if rule is None:
-        raise UnknownChange(f"the ledger has no rule for {change.type}")
-    if row is None or change.streamversion <= row["version"]:
-        return None
-    updated = row["updated_at"] if change.type in NOT_A_CHANGE else change.time
-    return {**row, **rule(row, change.data, change.time), "updated_at": updated, "version": change.streamversion}
+    return follow(RULES, row, change, NOT_A_CHANGE)
 
 
 def replay(changes: list[Change]) -> Row | None:

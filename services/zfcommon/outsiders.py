@@ -57,6 +57,7 @@ FREE_TEXT: Mapping[str, tuple[str, ...]] = {
     _case("rehandling_ordered"): ("reason",),
     _case("merged"): ("reason",),
     _case("complainant_erased"): ("reason",),
+    _case("duplicate_dismissed"): ("reason",),
 }
 # What the event data of a case may carry besides the catalogue's fields, and never shows outsiders.
 PRIVATE = ("complainant", "redacted")

@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from werkzeug.serving import make_server
 
 from audit.adapters import trail
 from audit.entrypoints.http import create_app as audit_app
@@ -49,12 +50,17 @@ STEP, STOP = "cn.zhengfeng.escalation.step_issued.v1", "cn.zhengfeng.escalation.
 class World:
     """The running pipeline and a client of each service; `day` moves the shared file clock."""
 
-    def __init__(self, urls: dict[str, str], bootstrap: str, clock_file: Path):
+    def __init__(self, urls: dict[str, str], bootstrap: str, clock_file: Path, day: str = "2026-11-02"):
         self.urls, self.bootstrap, self.clock_file = urls, bootstrap, clock_file
-        self.day("2026-11-02")
-        self.apps = {"intake": intake_app(settings_for("intake", urls["intake"], clock_file=str(clock_file))),
-                     "ledger": ledger_app(settings_for("ledger", urls["ledger"], clock_file=str(clock_file))),
-                     "notify": notify_app(settings_for("notify", urls["notify"], clock_file=str(clock_file))),
+        self.day(day)
+        ledger_web = ledger_app(settings_for("ledger", urls["ledger"], clock_file=str(clock_file)))
+        # The ledger also over HTTP: notify drafts bulletins from its figures, intake draws look-backs from it.
+        self.ledger_server = make_server("127.0.0.1", 0, ledger_web, threaded=True)
+        threading.Thread(target=self.ledger_server.serve_forever, daemon=True).start()
+        over_http = {"clock_file": str(clock_file), "ledger_url": f"http://127.0.0.1:{self.ledger_server.server_port}"}
+        self.apps = {"intake": intake_app(settings_for("intake", urls["intake"], **over_http)),
+                     "ledger": ledger_web,
+                     "notify": notify_app(settings_for("notify", urls["notify"], **over_http)),
                      "audit": audit_app(settings_for("audit", urls["audit"]))}
         self.client = {name: app.test_client() for name, app in self.apps.items()}
         self.cases: dict[str, str] = {}
@@ -74,6 +80,7 @@ class World:
                              dlq_producer=kafka.producer(self.bootstrap))
 
     def close(self) -> None:
+        self.ledger_server.shutdown()
         self.stop.set()
         for t in self.threads:
             t.join(10)

@@ -91,8 +91,9 @@ def test_the_overdue_export_lists_overdue_cases_in_the_lists_order(client, offic
 
 def test_the_stats_export_shows_each_rate_with_its_base(client, office, ledger):
     rows = read_csv(client.get("/v1/units/stats/export.csv", headers=office))
-    assert rows == [["单位", "在办", "超期", "已销号", "按时签收率", "按时办结率", "重办次数", "延期次数", "满意率"],
-                    ["县住建局", "3", "2", "0", "66.7%（2/3，样本不足）", "0.0%（0/2，样本不足）", "0", "0", "—"]]
+    assert rows == [["单位", "在办", "超期", "已销号", "按时签收率", "按时办结率", "重办次数", "延期次数", "满意率",
+                     "任务超期", "回头看反弹"],
+                    ["县住建局", "3", "2", "0", "66.7%（2/3，样本不足）", "0.0%（0/2，样本不足）", "0", "0", "—", "0", "0"]]
     sheet = read_xlsx(client.get("/v1/units/stats/export.xlsx", headers=office))
     assert [list(r) for r in sheet.iter_rows(values_only=True)][1][:4] == ["县住建局", 3, 2, 0]
 

@@ -13,8 +13,8 @@ from ledger.adapters import repository
 from ledger.entrypoints.http import create_app
 from zfcommon import db
 from zfcommon.events import Event, new_event
-from zfcommon.events.catalogue import (ACCOUNTABILITY_TOPIC, CASE_TOPIC, CATALOGUE, DIRECTORY_TOPIC,
-                                       ESCALATION_TOPIC)
+from zfcommon.events.catalogue import (ACCOUNTABILITY_TOPIC, CAMPAIGN_TOPIC, CASE_TOPIC, CATALOGUE, DIRECTORY_TOPIC,
+                                       ESCALATION_TOPIC, PROJECT_TOPIC, TASK_TOPIC)
 
 from ..conftest import settings_for
 from ..support import bearer
@@ -110,8 +110,9 @@ def test_the_timeline_is_stored_without_the_complainant(urls, admin_url):
     assert "c2VhbGVk" not in dump and "complainant" not in dump and "县住建局" in dump
 
 
-def test_the_ledger_keeps_cases_accountability_directory_and_escalations_and_passes_over_the_rest(urls):
-    assert set(repository.APPLY) == {CASE_TOPIC, ACCOUNTABILITY_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC}
+def test_the_ledger_keeps_cases_accountability_directory_escalations_and_campaigns_and_passes_over_the_rest(urls):
+    assert set(repository.APPLY) == {CASE_TOPIC, ACCOUNTABILITY_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC,
+                                     CAMPAIGN_TOPIC, TASK_TOPIC, PROJECT_TOPIC}
     others = sorted({e.topic for e in CATALOGUE.values()} - set(repository.APPLY))
     assert others, "inspections, clients, reports and publications travel on topics the ledger keeps nothing of"
     # Applying is dispatched on the event's topic alone: one of theirs goes through and changes nothing.

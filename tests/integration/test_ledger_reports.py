@@ -142,7 +142,9 @@ def test_unit_stats_follow_the_documented_definitions(client, office, figures):
         "closure_on_time_rate": rate(2, 5, 0.4, True),                  # on time h1 h7 / closed 3 + overdue 2
         "rework_count": 1, "extension_count": 1,
         "satisfaction_rate": rate(2, 3, 0.6667, False),                 # h1 satisfied, h2 basically / 3 visits
-        "unsatisfied": 1, "dismissed": 0, "recheck_upheld": 0, "recheck_overturned": 0}     # h7 unsatisfied
+        "unsatisfied": 1, "dismissed": 0, "recheck_upheld": 0, "recheck_overturned": 0,     # h7 unsatisfied
+        "tasks_open": 0, "tasks_overdue": 0, "tasks_signed_off": 0, "milestones_overdue": 0,  # no task, no look-back
+        "lookback_held": 0, "lookback_rebounds": 0}
 
 
 def test_a_rate_over_too_few_cases_is_flagged_and_an_empty_one_has_no_value(client, office, figures):

@@ -79,6 +79,40 @@ ROWS = [
         "/v1/cases/{case}/as-of?at=2030-01-01T00:00:00%2B08:00", "/v1/overdue", "/v1/units/stats",
         "/v1/cases/export.csv", "/v1/cases/export.xlsx", "/v1/overdue/export.csv", "/v1/overdue/export.xlsx",
         "/v1/units/stats/export.csv", "/v1/units/stats/export.xlsx")],
+    # The campaign machinery (docs/CAMPAIGNS.md): the office acts; units read and work their own tasks and
+    # stages (another's answers 404); auditors read; channels and the public see none of it.
+    ("intake", "POST", "/v1/cases/{case}/set-campaign", {"campaign_id": None}, {"office"}),
+    ("intake", "POST", "/v1/cases/{case}/dismiss-duplicate", {"candidate_case_id": "no-such-case"}, {"office"}),
+    ("intake", "POST", "/v1/campaigns", {"name": "专项行动", "lead_office": "县纪委", "starts_on": "2030-01-02",
+                                         "ends_on": "2030-03-31", "phases": [{"name": "第一阶段", "starts_on": "2030-01-02",
+                                                                               "ends_on": "2030-03-31"}]}, {"office"}),
+    ("intake", "POST", "/v1/tasks", {"title": "任务"}, {"office"}),
+    *[("intake", "POST", f"/v1/tasks/task-none/{name}", body, {"office", "unit"}) for name, body in (
+        ("report-progress", {"note": "进展"}), ("reach-milestone", {"milestone": 1, "note": "完成"}),
+        ("report-completion", {"note": "完成"}), ("sign-off", {}), ("send-back", {"reason": "补课"}),
+        ("cancel", {"reason": "撤销"}))],
+    ("intake", "PUT", "/v1/project-types/政府投资项目", {"stages": [{"key": "lixiang", "name": "立项", "limit_days": 5}]},
+     {"office"}),
+    ("intake", "POST", "/v1/projects", {"name": "项目", "owner": "业主", "project_type": "政府投资项目",
+                                        "stage_units": {"lixiang": UNIT}}, {"office"}),
+    *[("intake", "POST", f"/v1/projects/project-none/{name}", {"stage": "lixiang"}, {"office", "unit"})
+      for name in ("enter-stage", "complete-stage")],
+    ("intake", "POST", "/v1/projects/project-none/stages/lixiang/open-case", None, {"office"}),
+    ("intake", "POST", "/v1/lookbacks", {"title": "回头看", "ratio": 0.2}, {"office"}),
+    ("intake", "POST", "/v1/lookbacks/lookback-none/findings", {"id": "x", "outcome": "held", "note": "巩固"},
+     {"office"}),
+    *[("intake", "GET", path, None, {"office", "auditor", "unit"}) for path in (
+        "/v1/campaigns/campaign-none", "/v1/tasks/task-none", "/v1/project-types", "/v1/projects/project-none")],
+    ("intake", "GET", "/v1/lookbacks/lookback-none", None, {"office", "auditor"}),
+    *[("intake", "POST", f"/v1/task-imports{query}", None, {"office"}) for query in ("?dry_run=true", "")],
+    ("intake", "GET", "/v1/task-imports/00000000-0000-0000-0000-000000000000", None, {"office", "auditor"}),
+    *[("ledger", "GET", path, None, {"office", "auditor", "unit"}) for path in (
+        "/v1/tasks", "/v1/tasks/task-none", "/v1/campaigns", "/v1/campaigns/campaign-none", "/v1/projects",
+        "/v1/projects/project-none", "/v1/units/approval-times")],
+    *[("ledger", "GET", path, None, {"office", "auditor"}) for path in (
+        "/v1/campaigns/report?from=2030-01-01&to=2030-01-31", "/v1/lookbacks", "/v1/lookbacks/lookback-none")],
+    *[("ledger", "GET", path, None, {"office"}) for path in (
+        "/v1/lookback-candidates", "/v1/cases/{case}/duplicate-suggestions")],
     ("notify", "GET", "/v1/watch/{case}", None, {"office", "auditor"}),
     ("notify", "GET", "/v1/escalation/config", None, {"office", "auditor"}),
     ("notify", "PUT", "/v1/escalation/config", DEFAULT_ESCALATION, {"office"}),

@@ -56,7 +56,7 @@ BROKER_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS"}
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
 # ZF_INTAKE_URL matters to audit (reconciliation) and notify (notices, exposures); compose sets it for both.
 # ZF_NOTIFY_URL matters to audit only (reconciliation with notify's store); compose sets it there.
-# ZF_LEDGER_URL matters to notify only (compose sets it there), for the bulletins' figures.
+# ZF_LEDGER_URL matters to notify (the bulletins' figures) and intake (look-back candidates); compose sets both.
 # ZF_HOTLINE_WEBHOOK_SECRETS may stay empty (no hotline: its webhook answers 503); only intake is given it.
 OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
                    "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_NOTIFY_URL", "ZF_LEDGER_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
@@ -514,4 +514,9 @@ def test_audit_reconciles_with_intake_and_notify_over_the_compose_network():
 
 def test_notify_takes_the_bulletins_figures_from_the_ledger_over_the_compose_network():
     assert {environment(n).get("ZF_LEDGER_URL") for n in APP_SERVICES if APP_SERVICES[n] == "notify"} == {
+        "http://ledger:8002"}
+
+
+def test_intake_draws_look_backs_from_the_ledger_over_the_compose_network():
+    assert {environment(n).get("ZF_LEDGER_URL") for n in APP_SERVICES if APP_SERVICES[n] == "intake"} == {
         "http://ledger:8002"}

@@ -18,7 +18,8 @@ STRUCTURAL = {"channel", "category", "subject_unit", "priority", "lead_unit", "c
               "previous_lead_unit", "handling_mode", "deadline_basis.rule", "unit", "satisfaction", "into_case_id",
               "duplicate_case_id", "accountability_id", "kid", "complainant.kid", "complainant.nonce",
               "complainant.ciphertext", "origin.system", "origin.ref", "origin.parent", "attachments.*.url",
-              "attachments.*.sha256", "recheck.seed", "description", "summary", "case_number", "chosen_by"}
+              "attachments.*.sha256", "recheck.seed", "description", "summary", "case_number", "chosen_by", "campaign_id",
+              "previous_campaign_id", "candidate_case_id"}
 
 
 def _text_paths(schema, prefix: str = "") -> set[str]:

@@ -54,6 +54,9 @@ FORMS: dict[str, tuple[Field, ...]] = {
                        Field("new_deadline", "date"), Field("measure", "select", options="MEASURES")),
     "record_return_visit": (Field("satisfaction", "select", True, "SATISFACTION"), Field("comment", "textarea")),
     "order_rehandling": _REOPEN,
+    "set_campaign": (Field("campaign_id", "text", True, hint="专项行动编号"),),
+    "dismiss_duplicate": (Field("candidate_case_id", "text", True, hint="建议并单的案件ID"),
+                          Field("reason", "textarea", hint="为何不是同一问题")),
     "correct_summary": (Field("summary", "textarea", True,
                               hint="单位、渠道和公众看到的问题摘要：不得含举报人的姓名、电话、证件号等个人信息"),),
 }

@@ -26,10 +26,10 @@ class ImportRecords:
         return {r["row_key"]: r["case_id"] for r in rows}
 
     def add(self, record: dict[str, Any], created: list[tuple[str, int, str]]) -> None:
-        """The import and its new (row key, row number, case id) rows."""
+        """The import and its new (row key, row number, case or task id) rows."""
         self.conn.execute(
-            "INSERT INTO imports (import_id, actor, created_at, file_sha256, filename, format, sheet, header_row,"
-            " skip_invalid, counts, rows) VALUES (%(import_id)s, %(actor)s, %(created_at)s, %(file_sha256)s,"
+            "INSERT INTO imports (import_id, kind, actor, created_at, file_sha256, filename, format, sheet, header_row,"
+            " skip_invalid, counts, rows) VALUES (%(import_id)s, %(kind)s, %(actor)s, %(created_at)s, %(file_sha256)s,"
             " %(filename)s, %(format)s, %(sheet)s, %(header_row)s, %(skip_invalid)s, %(counts)s, %(rows)s)",
             {**record, "counts": Jsonb(record["counts"]), "rows": Jsonb(record["rows"])})
         if created:
@@ -41,6 +41,6 @@ class ImportRecords:
 
     def get(self, import_id: str) -> dict[str, Any] | None:
         row = self.conn.execute(
-            "SELECT import_id::text, actor, created_at, file_sha256, filename, format, sheet, header_row,"
+            "SELECT import_id::text, kind, actor, created_at, file_sha256, filename, format, sheet, header_row,"
             " skip_invalid, counts, rows FROM imports WHERE import_id = %s", (import_id,)).fetchone()
         return dict(row) if row else None

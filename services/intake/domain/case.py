@@ -22,7 +22,7 @@ COMMAND_LABELS = {
     "deny_extension": "驳回延期", "report_rectified": "报送整改", "report_not_substantiated": "报送查否",
     "close": "销号", "order_rework": "退回重办", "accept_dismissal": "同意查否", "record_recheck": "记录复查",
     "choose_recheck": "选定复查", "record_return_visit": "记录回访", "order_rehandling": "责令重办",
-    "correct_summary": "更正摘要",
+    "correct_summary": "更正摘要", "set_campaign": "设定专项行动", "dismiss_duplicate": "排除并单建议",
 }
 
 
@@ -188,6 +188,12 @@ class Case:
     def _on_summary_corrected(self, d):
         self.facts["summary"] = d["summary"]
 
+    def _on_campaign_set(self, d):
+        self.facts["campaign_id"] = d["campaign_id"]
+
+    def _on_duplicate_dismissed(self, d):
+        self.facts.setdefault("dismissed_duplicates", []).append(d["candidate_case_id"])
+
     def _on_merged(self, d):
         self.status, self.merged_into = "merged", d["into_case_id"]
 
@@ -216,6 +222,7 @@ class ReceiveComplaint:
     complainant: dict[str, Any] | None = None
     origin: dict[str, Any] | None = None     # catalogue.OriginData: set by channel adapters, not by users
     attachments: list[dict[str, Any]] | None = None   # evidence that came with the lead (catalogue.Evidence)
+    campaign_id: str | None = None           # the campaign (专项行动) it belongs to (checked by the handler)
 
 
 def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any] | None,
@@ -233,6 +240,7 @@ def receive(case: Case, cmd: ReceiveComplaint, sealed_complainant: dict[str, Any
         "anonymous": cmd.complainant is None, "complainant": sealed_complainant,
         **({"origin": cmd.origin} if cmd.origin else {}),
         **({"attachments": cmd.attachments} if cmd.attachments else {}),
+        **({"campaign_id": cmd.campaign_id} if cmd.campaign_id else {}),
     }, Identity.of(cmd.complainant)))]
 
 

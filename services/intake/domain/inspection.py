@@ -50,12 +50,13 @@ class Lead:
     evidence: tuple[dict[str, Any], ...] = ()
     observed_on: date | None = None
 
-    def case_command(self, channel: str, ref: str, parent: str) -> ReceiveComplaint:
-        """The lead as a case received on `channel`, pointing back to where it was recorded."""
+    def case_command(self, channel: str, ref: str, parent: str, campaign_id: str | None = None) -> ReceiveComplaint:
+        """The lead as a case received on `channel`, pointing back to where it was recorded (and in the
+        campaign its source serves, if any)."""
         return ReceiveComplaint(channel=channel, category=self.category, description=self.description,
                                 subject_unit=self.unit, priority=self.priority, location=self.location,
                                 origin={"system": channel, "ref": ref, "parent": parent},
-                                attachments=[dict(e) for e in self.evidence])
+                                attachments=[dict(e) for e in self.evidence], campaign_id=campaign_id)
 
     def data(self) -> dict[str, Any]:
         """The lead as recorded on the finding or submission event (which adds its own id and the case's)."""
@@ -75,6 +76,7 @@ class PlanInspection:
     ends_on: date
     focus: tuple[str, ...] = ()           # categories the team looks for (may be empty: anything)
     note: str | None = None
+    campaign_id: str | None = None        # the campaign it serves (checked by the service layer)
 
 
 class Folded:
@@ -167,7 +169,8 @@ def plan(cmd: PlanInspection, directory: Directory) -> list[NewEvent]:
     return [NewEvent(PLANNED, {
         "title": cmd.title, "mode": cmd.mode, "target_units": list(cmd.target_units),
         "team": [dict(m) for m in cmd.team], "starts_on": cmd.starts_on.isoformat(),
-        "ends_on": cmd.ends_on.isoformat(), "focus": list(cmd.focus), "note": cmd.note})]
+        "ends_on": cmd.ends_on.isoformat(), "focus": list(cmd.focus), "note": cmd.note,
+        **({"campaign_id": cmd.campaign_id} if cmd.campaign_id else {})})]
 
 
 def check_finding(inspection: Inspection, lead: Lead, today: date) -> None:

@@ -96,19 +96,21 @@ class Table:
     rows: list[tuple[int, dict[str, Any], list[int]]]    # (Excel row, header -> value, unnamed non-empty cells)
 
 
-def find_table(rows: list[tuple[int, list[Any]]]) -> Table:
-    """The header is the first of the first few non-empty rows naming at least three ledger columns
-    (a title row such as "2026年作风问题整改台账" may sit above it); the rows under it are the data."""
+def find_table(rows: list[tuple[int, list[Any]]], columns: tuple[str, ...] = COLUMNS,
+               required: tuple[str, ...] = REQUIRED) -> Table:
+    """The header is the first of the first few non-empty rows naming at least three of the layout's
+    columns (a title row such as "2026年作风问题整改台账" may sit above it); the rows under it are the data.
+    The layout is the ledger's unless another (a task table's) is given."""
     candidates = rows[:HEADER_SEARCH]
     if not candidates:
-        raise HeaderProblem(list(REQUIRED), [], [], None)
+        raise HeaderProblem(list(required), [], [], None)
     at = next((i for i, (_, cells) in enumerate(candidates)
-               if sum(header(c) in COLUMNS for c in cells) >= 3), 0)
+               if sum(header(c) in columns for c in cells) >= 3), 0)
     header_row, cells = rows[at]
     names = [header(c) for c in cells]
     present = [n for n in names if n]
-    missing = [c for c in REQUIRED if c not in present]
-    unknown = [n for n in present if n not in COLUMNS]
+    missing = [c for c in required if c not in present]
+    unknown = [n for n in present if n not in columns]
     duplicated = sorted({n for n in present if present.count(n) > 1})
     if missing or unknown or duplicated:
         raise HeaderProblem(missing, unknown, duplicated, header_row)
@@ -170,16 +172,17 @@ class RowPlan:
     duplicate_of_row: int | None = None
     summary: dict[str, Any] | None = None
     events: list[NewEvent] = field(default_factory=list)
+    id_key: str = "case_id"                                # what the report calls the id (a task import: task_id)
 
     def report(self) -> dict[str, Any]:
         out = {"row": self.row, "serial": self.serial, "status": self.status, "key": self.key,
-               "case_id": self.case_id, "case_number": self.case_number}
+               self.id_key: self.case_id, **({"case_number": self.case_number} if self.id_key == "case_id" else {})}
         if self.errors:
             out["errors"] = self.errors
         if self.duplicate_of_row is not None:
             out["duplicate_of_row"] = self.duplicate_of_row
         if self.summary is not None:
-            out["case"] = self.summary
+            out["case" if self.id_key == "case_id" else "task"] = self.summary
         return out
 
 
@@ -253,6 +256,18 @@ def _decide(case_id: str, row: int, v: dict, ctx: lifecycle.Context, origin: dic
     return decided, summary
 
 
+def duplicate(p: RowPlan, known: Mapping[str, str], first: dict[str, RowPlan]) -> bool:
+    """Mark a row imported before (by any file) or earlier in this file as a duplicate; else remember it."""
+    if p.key in known:
+        p.status, p.case_id = "duplicate", known[p.key]
+        return True
+    if p.key in first:
+        p.status, p.duplicate_of_row = "duplicate", first[p.key].row
+        return True
+    first[p.key] = p
+    return False
+
+
 def plan(table: Table, ctx: lifecycle.Context, known: Mapping[str, str], new_id: Callable[[], str],
          file_sha256: str, import_id: str | None) -> list[RowPlan]:
     """Per row: `duplicate` (imported before, or earlier in this file), `error` (every problem found, by
@@ -262,13 +277,8 @@ def plan(table: Table, ctx: lifecycle.Context, known: Mapping[str, str], new_id:
     for number, cells, unnamed in table.rows:
         p = RowPlan(number, row_key(cells), text(cells.get(SERIAL)) or None)
         plans.append(p)
-        if p.key in known:
-            p.status, p.case_id = "duplicate", known[p.key]
+        if duplicate(p, known, first):
             continue
-        if p.key in first:
-            p.status, p.duplicate_of_row = "duplicate", first[p.key].row
-            continue
-        first[p.key] = p
         p.errors, v = _check(cells, unnamed, ctx)
         if any(c in p.errors for c in (LEAD, COOPERATING, DEADLINE, STATUS, MEASURES)):
             p.status = "error"

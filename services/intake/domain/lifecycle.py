@@ -73,6 +73,13 @@ RULES: dict[str, Rule] = {
     # What units, channels and the public read of the lead, in every state (docs/PRIVACY.md).
     "correct_summary": Rule(OPEN + TERMINAL, "office"),
 }
+# Commands that record a fact about a case without moving it through the state machine, so they are
+# not among its allowed_commands (docs/CAMPAIGNS.md): it joins a campaign (or leaves it); the office
+# dismisses a duplicate suggestion (并单建议) for a case that could still be merged.
+NOTES: dict[str, Rule] = {
+    "set_campaign": Rule(OPEN + TERMINAL, "office"),
+    "dismiss_duplicate": Rule(("received", "assigned", "returned"), "office"),
+}
 
 
 def allowed_commands(case: Case) -> list[str]:
@@ -104,7 +111,7 @@ def preview_assignment(directory: Directory, today: date, mode: str, priority: s
 
 
 def check(case: Case, command: str, actor: Actor) -> None:
-    rule, label = RULES[command], COMMAND_LABELS[command]
+    rule, label = RULES.get(command) or NOTES[command], COMMAND_LABELS[command]
     if rule.who == "office" and actor.role != "office":
         raise NotYourCase(f"只有正风办可以{label}")
     if rule.who in ("lead", "unit") and actor.role != "office":
@@ -240,6 +247,22 @@ def _decide(case: Case, command: str, args: dict[str, Any], ctx: Context, target
                                              "new_deadline": _reopen_deadline(case, args, ctx)})
     if command == "correct_summary":
         return _event("summary_corrected", {"summary": checked_summary(args["summary"], ctx.identity)})
+    if command == "set_campaign":
+        # The handler loaded the campaign named (None: none was named, or no campaign has that id).
+        campaign_id, campaign = args.get("campaign_id"), args.get("campaign")
+        if campaign_id is not None and (campaign is None or not campaign.exists):
+            raise InvalidCommand({"campaign_id": [f"没有这个专项行动：{campaign_id}"]}, code="campaign.not_found")
+        if campaign_id == case.facts.get("campaign_id"):
+            raise InvalidCommand({"campaign_id": ["案件已属于该专项行动" if campaign_id else "案件不属于任何专项行动"]},
+                                 code="case.campaign_unchanged")
+        return _event("campaign_set", {"campaign_id": campaign_id, "previous_campaign_id": case.facts.get("campaign_id")})
+    if command == "dismiss_duplicate":
+        if target is None or not target.exists or target.case_id == case.case_id:
+            raise InvalidCommand({"candidate_case_id": ["须是另一件已受理的案件"]}, code="case.duplicate_candidate_invalid")
+        if target.case_id in case.facts.get("dismissed_duplicates", ()):
+            raise InvalidCommand({"candidate_case_id": ["该并单建议已排除"]}, code="case.duplicate_already_dismissed")
+        return _event("duplicate_dismissed", {"candidate_case_id": target.case_id, "score": args.get("score"),
+                                              "reason": args.get("reason")})
     if command == "merge":
         if target is None or not target.exists or target.status == "merged" or target.case_id == case.case_id:
             raise InvalidCommand({"into_case_id": ["须为另一件未被并单的案件"]}, code="case.merge_target_invalid")

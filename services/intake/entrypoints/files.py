@@ -7,12 +7,11 @@ from urllib.parse import quote
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from zfcommon import logs
-from zfcommon.auth import require_role
+from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound, PayloadTooLarge, Unprocessable
 from zfcommon.web import principal
 
@@ -44,29 +43,29 @@ def _described(row: dict) -> dict:
 
 def _upload() -> tuple[bytes, str, str]:
     request.max_content_length = MAX_BYTES + MULTIPART_SLACK   # also bounds a chunked body
-    too_large = PayloadTooLarge(f"a file is at most {MAX_BYTES // (1024 * 1024)} MiB", limit=MAX_BYTES)
+    too_large = PayloadTooLarge(f"文件最大 {MAX_BYTES // (1024 * 1024)} MiB", code="case.file_too_large", limit=MAX_BYTES)
     try:
         part = request.files.get("file") if request.mimetype == "multipart/form-data" else None
         if part is None or not part.filename:
-            raise Unprocessable("send the file in the multipart form field `file`", errors={"file": ["missing"]})
+            raise Unprocessable("请在表单字段 file 中上传文件", code="case.file_missing", errors={"file": ["缺少文件"]})
         data = part.stream.read(MAX_BYTES + 1)
     except RequestEntityTooLarge:
         raise too_large from None
     if len(data) > MAX_BYTES:
         raise too_large
     if not data:
-        raise Unprocessable("the file is empty", errors={"file": ["empty"]})
+        raise Unprocessable("上传的文件是空的", code="case.file_empty", errors={"file": ["文件为空"]})
     return data, part.filename[:200], part.mimetype or "application/octet-stream"
 
 
 @blp.route("/<case_id>/files")
 class Files(MethodView):
+    @blp.roles("office", "unit")
     @blp.response(201, FileOut)
     @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}})
     def post(self, case_id):
         """Upload a file (at most 10 MiB) to a case the caller may act on: the office, or one of its units."""
-        require_role(principal(), "office", "unit")
         data, name, content_type = _upload()
         digest = hashlib.sha256(data).hexdigest()
 
@@ -81,15 +80,15 @@ class Files(MethodView):
 
 @blp.route("/<case_id>/files/<file_id>")
 class File(MethodView):
+    @blp.roles("office", "auditor", "unit", "channel")
     @blp.doc(responses={"200": {"description": "the file's bytes", "content": {"application/octet-stream": {}}}})
     def get(self, case_id, file_id):
         """A case's file, for whoever may read the case (404 alike for a missing file and a hidden case)."""
-        require_role(principal(), "office", "auditor", "unit", "channel")
         with uow() as u:
             problems(lambda: load_visible(u, case_id))
             row = case_files.load(u.conn, case_id, file_id)
         if row is None:
-            raise NotFound(f"no file {file_id} on case {case_id}")
+            raise NotFound(f"案件 {case_id} 没有文件 {file_id}", code="case.file_not_found")
         disposition = f"attachment; filename*=UTF-8''{quote(row['name'], safe='')}"
         return Response(bytes(row["data"]), mimetype=row["content_type"], headers={
             "Content-Disposition": disposition, "X-Content-Type-Options": "nosniff"})

@@ -12,7 +12,8 @@ from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app
 
 from ..adapters.contacts import load_master_key
-from . import cases, clients, directory, files, hooks, imports, inspections, open311, token
+from ..adapters.ledger_client import LedgerClient
+from . import campaigns, cases, clients, directory, files, hooks, imports, inspections, lookbacks, open311, projects, token
 
 
 class OutboxBacklog(Collector):
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                collectors=lambda: [OutboxBacklog(pool)])
     app.extensions["zf_master_key"] = master_key
     app.extensions["zf_clock"] = clock_for(settings.clock_file)
+    app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, settings.jwt_secret)   # look-back candidates
     api.register_blueprint(cases.blp)
     api.register_blueprint(files.blp)
     api.register_blueprint(directory.blp)
@@ -43,5 +45,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(inspections.points_blp)
     api.register_blueprint(imports.blp)
     api.register_blueprint(open311.blp)
+    for blueprint in (campaigns.blp, campaigns.tasks_blp, projects.blp, projects.types_blp, lookbacks.blp,
+                      imports.tasks_blp):
+        api.register_blueprint(blueprint)
     token.init_app(app, api)
     return app

@@ -56,6 +56,8 @@ class InspectionIn(_Strict):
     focus = fields.List(fields.String(validate=validate.Length(min=1, max=100)), load_default=list,
                         validate=validate.Length(max=50), metadata={"description": "categories looked for"})
     note = _note()
+    campaign_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200),
+                                metadata={"description": "the campaign it serves; its findings' cases join it"})
 
 
 class CompleteIn(_Strict):
@@ -122,6 +124,7 @@ class InspectionOut(Schema):
     note = fields.String(allow_none=True)
     summary = fields.String(allow_none=True)
     cancel_reason = fields.String(allow_none=True)
+    campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign it serves"})
     planned_at = _time(allow_none=True)
     closed_at = _time(allow_none=True)
     finding_count = fields.Integer(required=True)

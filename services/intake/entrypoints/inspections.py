@@ -14,16 +14,17 @@ from flask.views import MethodView
 
 from zfcommon.auth import Principal
 from zfcommon.blueprint import Blueprint
-from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.problem import Conflict, Forbidden, NotFound
+from zfcommon.problem import Forbidden, NotFound
 from zfcommon.web import principal
 from zfcommon.workdays import local_date
 
 from ..domain.inspection import Inspection, Lead, PlanInspection
 from ..domain.monitoring import MonitoringPoint, RegisterPoint
+from ..service_layer import aggregates
 from ..service_layer import inspections as service
-from .cases import IDEMPOTENCY, IF_MATCH, _expected_version
-from .common import command, context, problems, uow
+from .aggregate_http import aggregate_command, etag, evidence_wire, iso, read
+from .cases import IDEMPOTENCY, IF_MATCH
+from .common import context
 from .inspection_schemas import (CompleteIn, InspectionIn, InspectionOut, InspectionPage, InspectionQuery, LeadIn,
                                  LeadRecorded, PointIn, PointOut, PointPage, PointQuery)
 from .schemas import ReasonIn
@@ -32,39 +33,6 @@ blp = Blueprint("inspections", __name__, url_prefix="/v1/inspections", descripti
 points_blp = Blueprint("monitoring_points", __name__, url_prefix="/v1/monitoring-points",
                        description="Efficiency monitoring points (效能监测点)")
 POINT_CHANNEL = "monitoring_point"
-RETRIES = 3
-
-
-class _Raced(Conflict):
-    """Another command appended to the same inspection or point first."""
-
-
-def _problems(fn):
-    try:
-        return fn()
-    except service.SourceNotFound as exc:
-        raise NotFound(str(exc), code=exc.code) from None
-    except ConcurrencyConflict as exc:
-        raise _Raced(f"{exc.stream_id} 在版本 {exc.expected_version} 之后已被他人修改：请重新读取后再试",
-                     code="source.version_conflict", stream_id=exc.stream_id) from None
-
-
-def _command(fn: Callable):
-    """command() (Idempotency-Key, one transaction) for fn(uow, expected_version). Without If-Match the
-    caller did not ask to act on a version: a race lost to a concurrent finding (the unique stream
-    version refused our append and rolled everything back, the case included) is decided again."""
-    expected = _expected_version()
-    for attempt in range(RETRIES):
-        try:
-            return command(lambda u: _problems(lambda: fn(u, expected)))
-        except _Raced:
-            if expected is not None or attempt == RETRIES - 1:
-                raise
-
-
-def _read(fn: Callable):
-    with uow() as u:
-        return _problems(lambda: problems(lambda: fn(u)))
 
 
 def _today():
@@ -72,16 +40,11 @@ def _today():
 
 
 def _lead(body: dict) -> Lead:
-    return Lead(**{**body, "evidence": tuple({**e, "taken_at": e["taken_at"] and e["taken_at"].isoformat()}
-                                             for e in body["evidence"])})
-
-
-def _iso(value) -> str | None:
-    return value and value.isoformat()
+    return Lead(**{**body, "evidence": tuple(evidence_wire(body["evidence"]))})
 
 
 def _entries(entries: list[dict]) -> list[dict]:
-    return [{**e, "recorded_at": _iso(e["recorded_at"])} for e in entries]
+    return [{**e, "recorded_at": iso(e["recorded_at"])} for e in entries]
 
 
 # Answers are plain JSON (dates as ISO text): the Idempotency-Key store keeps them as JSONB.
@@ -94,17 +57,14 @@ def inspection_out(i: Inspection, who: Principal, with_findings: bool) -> dict:
             "title": f["title"], "mode": f["mode"], "target_units": f["target_units"],
             "team": None if hide_team else f["team"], "starts_on": f["starts_on"], "ends_on": f["ends_on"],
             "focus": f["focus"], "note": None if unit_view else f["note"], "summary": f.get("summary"),
-            "cancel_reason": f.get("cancel_reason"), "planned_at": _iso(i.planned_at), "closed_at": _iso(i.closed_at),
+            "campaign_id": f.get("campaign_id"),
+            "cancel_reason": f.get("cancel_reason"), "planned_at": iso(i.planned_at), "closed_at": iso(i.closed_at),
             "finding_count": len(findings), **({"findings": findings} if with_findings else {}),
             "allowed_commands": i.allowed_commands(today) if who.role == "office" else []}
 
 
 def _visible(i: Inspection, who: Principal) -> bool:
     return who.role != "unit" or i.visible_to_unit(who.unit)
-
-
-def _etag(version: int) -> dict:
-    return {"ETag": f'"{version}"'}
 
 
 @blp.route("")
@@ -122,8 +82,8 @@ class Inspections(MethodView):
         def plan(u, _expected):
             i = service.plan_inspection(u, cmd, context())
             return 201, inspection_out(i, who, True), {
-                "Location": url_for("inspections.OneInspection", inspection_id=i.inspection_id), **_etag(i.version)}
-        return _command(plan)
+                "Location": url_for("inspections.OneInspection", inspection_id=i.inspection_id), **etag(i.version)}
+        return aggregate_command(plan)
 
     @blp.roles("office", "auditor", "unit")
     @blp.arguments(InspectionQuery, location="query")
@@ -131,7 +91,7 @@ class Inspections(MethodView):
     def get(self, query):
         """Inspections, newest first. A unit gets only those it may see (a page may then be short)."""
         who = principal()
-        found, after = _read(lambda u: service.listing(u, Inspection, query["limit"], query.get("before")))
+        found, after = read(lambda u: aggregates.listing(u, Inspection, query["limit"], query.get("before")))
         items = [inspection_out(i, who, False) for i in found if _visible(i, who)
                  and query.get("unit") in (None, *i.facts["target_units"])]
         return {"items": [i for i in items if query.get("status") in (None, i["status"])], "next": after}
@@ -144,10 +104,10 @@ class OneInspection(MethodView):
     def get(self, inspection_id):
         """One inspection with its findings and the case each became."""
         who = principal()
-        i = _read(lambda u: service.load(u, Inspection, inspection_id))
+        i = read(lambda u: aggregates.load(u, Inspection, inspection_id))
         if not _visible(i, who):
             raise NotFound(f"没有检查 {inspection_id}", code="inspection.not_found")   # never reveal a 暗访 to its targets
-        return inspection_out(i, who, True), 200, _etag(i.version)
+        return inspection_out(i, who, True), 200, etag(i.version)
 
 
 @blp.route("/<inspection_id>/findings", methods=["POST"])
@@ -166,11 +126,11 @@ def _record_lead(record: Callable, source_id: str, lead: Lead, own_id: str):
         source, entry = record(u, source_id, lead, context(), expected)
         return 201, {own_id: entry[own_id], "case_id": entry["case_id"], "case_number": entry["case_number"],
                      "source_id": source_id, "version": source.version}, {
-            "Location": url_for("cases.Case", case_id=entry["case_id"]), **_etag(source.version)}
-    return _command(run)
+            "Location": url_for("cases.Case", case_id=entry["case_id"]), **etag(source.version)}
+    return aggregate_command(run)
 
 
-def _inspection_command(name: str, schema, run):
+def _inspectionrun(name: str, schema, run):
     @blp.route(f"/<inspection_id>/{name}", methods=["POST"], endpoint=name)
     @blp.roles("office")
     @blp.arguments(schema)
@@ -181,8 +141,8 @@ def _inspection_command(name: str, schema, run):
 
         def decide(u, expected):
             i = run(u, inspection_id, body, expected)
-            return 200, inspection_out(i, who, True), _etag(i.version)
-        return _command(decide)
+            return 200, inspection_out(i, who, True), etag(i.version)
+        return aggregate_command(decide)
     view.__doc__ = run.__doc__
 
 
@@ -196,8 +156,8 @@ def _cancel(u, inspection_id, body, expected):
     return service.cancel_inspection(u, inspection_id, body["reason"], context(), expected)
 
 
-_inspection_command("complete", CompleteIn, _complete)
-_inspection_command("cancel", ReasonIn, _cancel)
+_inspectionrun("complete", CompleteIn, _complete)
+_inspectionrun("cancel", ReasonIn, _cancel)
 
 
 # ---- monitoring points ----
@@ -207,7 +167,7 @@ def point_out(p: MonitoringPoint, with_submissions: bool) -> dict:
     return {"point_id": p.point_id, "version": p.version, "status": p.status, "name": f["name"], "kind": f["kind"],
             "organisation": f["organisation"], "location": f["location"], "watched_units": f["watched_units"],
             "note": f["note"], "deactivation_reason": f.get("deactivation_reason"),
-            "registered_at": _iso(p.registered_at), "deactivated_at": _iso(p.deactivated_at),
+            "registered_at": iso(p.registered_at), "deactivated_at": iso(p.deactivated_at),
             "submission_count": len(p.submissions),
             **({"submissions": _entries(p.submissions)} if with_submissions else {}),
             "allowed_commands": p.allowed_commands()}
@@ -234,15 +194,15 @@ class Points(MethodView):
         def register(u, _expected):
             p = service.register_point(u, cmd, context())
             return 201, point_out(p, True), {
-                "Location": url_for("monitoring_points.Point", point_id=p.point_id), **_etag(p.version)}
-        return _command(register)
+                "Location": url_for("monitoring_points.Point", point_id=p.point_id), **etag(p.version)}
+        return aggregate_command(register)
 
     @points_blp.roles("office", "auditor")
     @points_blp.arguments(PointQuery, location="query")
     @points_blp.response(200, PointPage)
     def get(self, query):
         """Monitoring points, newest first (office and auditors: units never see who watches them)."""
-        found, after = _read(lambda u: service.listing(u, MonitoringPoint, query["limit"], query.get("before")))
+        found, after = read(lambda u: aggregates.listing(u, MonitoringPoint, query["limit"], query.get("before")))
         return {"items": [point_out(p, False) for p in found if query.get("status") in (None, p.status)],
                 "next": after}
 
@@ -253,8 +213,8 @@ class Point(MethodView):
     @points_blp.response(200, PointOut)
     def get(self, point_id):
         """One monitoring point with its submissions and the case each became."""
-        p = _read(lambda u: service.load(u, MonitoringPoint, point_id))
-        return point_out(p, True), 200, _etag(p.version)
+        p = read(lambda u: aggregates.load(u, MonitoringPoint, point_id))
+        return point_out(p, True), 200, etag(p.version)
 
 
 @points_blp.route("/<point_id>/submissions", methods=["POST"])
@@ -277,5 +237,5 @@ def deactivate(body, point_id):
 
     def run(u, expected):
         p = service.deactivate_point(u, point_id, body["reason"], context(), expected)
-        return 200, point_out(p, True), _etag(p.version)
-    return _command(run)
+        return 200, point_out(p, True), etag(p.version)
+    return aggregate_command(run)

@@ -61,6 +61,8 @@ class CaseIn(_Strict):
     location = fields.Nested(LocationIn, allow_none=True, load_default=None)
     complainant = fields.Nested(ComplainantIn, allow_none=True, load_default=None,
                                 metadata={"description": "omit or null for an anonymous lead"})
+    campaign_id = fields.String(allow_none=True, load_default=None, validate=validate.Length(min=1, max=200),
+                                metadata={"description": "the campaign (专项行动) the lead belongs to"})
 
 
 class CaseCreated(Schema):
@@ -80,6 +82,7 @@ class CaseCreated(Schema):
     origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
     permitted_commands = fields.List(fields.String(), metadata={
         "description": "of allowed_commands, those the caller's role (and unit) may issue now"})
+    campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign it belongs to"})
 
 
 class Complainant(Schema):
@@ -216,6 +219,18 @@ class MergeIn(_Strict):
     reason = fields.String(validate=validate.Length(max=4000))
 
 
+class CampaignSetIn(_Strict):
+    campaign_id = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=200),
+                                metadata={"description": "the campaign; null takes the case out of its campaign"})
+
+
+class DuplicateDismissIn(_Strict):
+    candidate_case_id = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                                      metadata={"description": "the suggested case that is a different matter"})
+    score = fields.Float(validate=validate.Range(min=0, max=1), metadata={"description": "the suggestion's score"})
+    reason = fields.String(validate=validate.Length(max=4000))
+
+
 COMMAND_SCHEMAS = {
     "assign": AssignIn, "reassign": ReassignIn, "merge": MergeIn, "accept": Empty, "return": ReasonIn,
     "note_progress": NoteIn, "request_extension": ExtensionRequestIn, "approve_extension": ExtensionApproveIn,
@@ -223,6 +238,7 @@ COMMAND_SCHEMAS = {
     "close": CommentIn, "order_rework": ReopenIn, "accept_dismissal": CommentIn, "choose_recheck": RecheckChoiceIn,
     "record_recheck": RecheckIn, "record_return_visit": ReturnVisitIn, "order_rehandling": ReopenIn,
     "correct_summary": SummaryIn,
+    "set_campaign": CampaignSetIn, "dismiss_duplicate": DuplicateDismissIn,
 }
 
 

@@ -16,6 +16,7 @@ from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.redaction import Identity
 from zfcommon.workdays import local_date
 
+from ..domain import campaign as campaign_domain
 from ..domain import case as domain
 from ..domain import directory as directory_domain
 from ..domain import lifecycle
@@ -109,6 +110,8 @@ def receive_case(cmd: domain.ReceiveComplaint, uow: UnitOfWork, ctx: Context,
     if cmd.category not in directory.categories:
         raise domain.InvalidCommand({"category": [f"不在正风办的问题类别中：{cmd.category}"]},
                                     code="case.category_unknown")
+    if cmd.campaign_id is not None:
+        campaign_domain.check_member(load_campaign(uow, cmd.campaign_id), cmd.campaign_id)
     sealed = uow.contacts.seal(case.case_id, cmd.complainant) if cmd.complainant else None
     decided = domain.receive(case, cmd, sealed, uow.case_numbers.issue(ctx.now))
     _append(uow, {}, decided, ctx, case.case_id)
@@ -155,9 +158,11 @@ def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str
     if expected_version is not None and expected_version != case.version:
         raise ConcurrencyConflict(case_id, expected_version)
     target = None
-    if command == "merge":
-        target = domain.Case.replay(args["into_case_id"], [(e.type, e.data) for e in
-                                                           uow.events.load(args["into_case_id"])])
+    if command in ("merge", "dismiss_duplicate"):
+        other = args["into_case_id" if command == "merge" else "candidate_case_id"]
+        target = domain.Case.replay(other, [(e.type, e.data) for e in uow.events.load(other)])
+    if command == "set_campaign":
+        args = {**args, "campaign": load_campaign(uow, args.get("campaign_id"))}
     decided = lifecycle.decide(case, command, args,
                                ctx.domain_context(load_directory(uow), complainant_identity(uow, case)), target)
     versions = {case.case_id: case.version, **({target.case_id: target.version} if target else {})}
@@ -166,6 +171,14 @@ def run_case_command(uow: UnitOfWork, case_id: str, command: str, args: dict[str
         if (d.stream or case.case_id) == case.case_id:
             case.apply(d.type, d.data)
     return case
+
+
+def load_campaign(uow: UnitOfWork, campaign_id: str | None) -> campaign_domain.Campaign | None:
+    """The campaign with this id, or None (no id, or no campaign has it)."""
+    if not campaign_id or not campaign_id.startswith(campaign_domain.STREAM_PREFIX):
+        return None
+    history = uow.events.load(campaign_id)
+    return campaign_domain.Campaign.replay(campaign_id, [(e.type, e.data, e.time) for e in history]) if history else None
 
 
 def erase_complainant(uow: UnitOfWork, case_id: str, reason: str, ctx: Context) -> domain.Case:

@@ -7,13 +7,16 @@ import hashlib
 import logging
 import uuid
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
+
+from zfcommon.workdays import local_date
 
 from ..adapters import spreadsheets
 from ..adapters.import_records import ImportRecords
-from ..domain import ledger_import
+from ..domain import ledger_import, task_import
+from ..domain.campaign import check_member
 from ..domain.case import with_number
-from .handlers import Context, load_directory
+from .handlers import Context, load_campaign, load_directory
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -37,15 +40,26 @@ class RowsRefused(Exception):
         self.report = report
 
 
-def read_table(upload: Upload) -> tuple[spreadsheets.Sheet, ledger_import.Table]:
-    """The first worksheet laid out as a ledger; a workbook's other sheets (notes, summaries) are ignored."""
+@dataclass(frozen=True)
+class Layout:
+    """What kind of table is imported: its columns, each row's identity, and how rows become events."""
+    kind: str                                   # ledger | tasks
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    key: Callable[[dict[str, Any]], str]
+    plan: Callable[[ledger_import.Table, dict[str, str], str | None, str], list[ledger_import.RowPlan]]
+
+
+def read_table(upload: Upload, columns: tuple[str, ...] = ledger_import.COLUMNS,
+               required: tuple[str, ...] = ledger_import.REQUIRED) -> tuple[spreadsheets.Sheet, ledger_import.Table]:
+    """The first worksheet laid out as the table; a workbook's other sheets (notes, summaries) are ignored."""
     sheets = [s for s in spreadsheets.read(upload.data, upload.format, upload.charset) if s.rows]
     if not sheets:
         raise spreadsheets.SpreadsheetError("文件中没有任何数据行")
     problem: ledger_import.HeaderProblem | None = None
     for sheet in sheets:
         try:
-            table = ledger_import.find_table(sheet.rows)
+            table = ledger_import.find_table(sheet.rows, columns, required)
         except ledger_import.HeaderProblem as exc:
             problem = problem or exc
             continue
@@ -58,18 +72,40 @@ def read_table(upload: Upload) -> tuple[spreadsheets.Sheet, ledger_import.Table]
 def import_ledger(upload: Upload, uow: UnitOfWork, ctx: Context, *, dry_run: bool,
                   skip_invalid: bool = False) -> dict[str, Any]:
     """The per-row report; for a real import also the import id, with every ok row's case written."""
-    sheet, table = read_table(upload)
+    def plan(table, known, import_id, digest):
+        return ledger_import.plan(table, ctx.domain_context(load_directory(uow)), known, lambda: str(uuid.uuid4()),
+                                  digest, import_id)
+    layout = Layout("ledger", ledger_import.COLUMNS, ledger_import.REQUIRED, ledger_import.row_key, plan)
+    return run_import(upload, uow, ctx, layout, dry_run=dry_run, skip_invalid=skip_invalid)
+
+
+def import_tasks(upload: Upload, uow: UnitOfWork, ctx: Context, campaign_id: str | None, *, dry_run: bool,
+                 skip_invalid: bool = False) -> dict[str, Any]:
+    """A task table (docs/CAMPAIGNS.md): the same report and rules, every ok row a task of the campaign."""
+    campaign = load_campaign(uow, campaign_id)
+    check_member(campaign, campaign_id)
+
+    def plan(table, known, import_id, digest):
+        return task_import.plan(table, load_directory(uow), campaign, campaign_id, local_date(ctx.now), known,
+                                lambda: f"task-{uuid.uuid4()}", import_id)
+    layout = Layout("tasks", task_import.COLUMNS, task_import.REQUIRED,
+                    lambda cells: task_import.row_key(cells, campaign_id), plan)
+    return run_import(upload, uow, ctx, layout, dry_run=dry_run, skip_invalid=skip_invalid)
+
+
+def run_import(upload: Upload, uow: UnitOfWork, ctx: Context, layout: Layout, *, dry_run: bool,
+               skip_invalid: bool) -> dict[str, Any]:
+    sheet, table = read_table(upload, layout.columns, layout.required)
     digest = hashlib.sha256(upload.data).hexdigest()
     records = ImportRecords(uow.conn)
     import_id = None if dry_run else str(uuid.uuid4())
     if import_id:
         records.lock()
         ctx = replace(ctx, correlation_id=import_id)     # every event of the import carries its id
-    known = records.known([ledger_import.row_key(cells) for _, cells, _ in table.rows])
-    plans = ledger_import.plan(table, ctx.domain_context(load_directory(uow)), known, lambda: str(uuid.uuid4()),
-                               digest, import_id)
-    report = {"import_id": import_id, "dry_run": dry_run, "file_sha256": digest, "filename": upload.filename,
-              "format": upload.format, "sheet": sheet.name, "header_row": table.header_row,
+    known = records.known([layout.key(cells) for _, cells, _ in table.rows])
+    plans = layout.plan(table, known, import_id, digest)
+    report = {"import_id": import_id, "kind": layout.kind, "dry_run": dry_run, "file_sha256": digest,
+              "filename": upload.filename, "format": upload.format, "sheet": sheet.name, "header_row": table.header_row,
               "skip_invalid": skip_invalid, "counts": {**ledger_import.counts(plans), "imported": 0}}
     if dry_run or (not skip_invalid and report["counts"]["error"]):
         report["rows"] = [p.report() for p in plans]
@@ -91,14 +127,15 @@ def import_ledger(upload: Upload, uow: UnitOfWork, ctx: Context, *, dry_run: boo
         p.case_number = numbers.get(p.case_id)
     report["counts"]["imported"] = report["counts"]["ok"]
     report["rows"] = [p.report() for p in plans]
-    records.add({**{k: report[k] for k in ("import_id", "file_sha256", "filename", "format", "sheet",
+    records.add({**{k: report[k] for k in ("import_id", "kind", "file_sha256", "filename", "format", "sheet",
                                            "header_row", "skip_invalid", "counts")},
                  "actor": ctx.actor, "created_at": ctx.now,
-                 "rows": [{k: v for k, v in r.items() if k != "case"} for r in report["rows"]]},
+                 "rows": [{k: v for k, v in r.items() if k not in ("case", "task")} for r in report["rows"]]},
                 [(p.key, p.row, p.case_id) for p in plans if p.status == "ok"])
-    log.info("ledger_imported", extra={"import_id": import_id, **report["counts"]})
+    log.info(f"{layout.kind}_imported", extra={"import_id": import_id, **report["counts"]})
     return report
 
 
-def get_import(uow: UnitOfWork, import_id: str) -> dict[str, Any] | None:
-    return ImportRecords(uow.conn).get(import_id)
+def get_import(uow: UnitOfWork, import_id: str, kind: str = "ledger") -> dict[str, Any] | None:
+    found = ImportRecords(uow.conn).get(import_id)
+    return found if found and found["kind"] == kind else None

@@ -6,82 +6,21 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable, TypeVar
 
-from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.events import parse_event
 from zfcommon.workdays import local_date
 
 from ..domain import inspection as inspections
+from ..domain.campaign import check_member
 from ..domain import monitoring
 from ..domain.case import NewEvent
 from ..domain.inspection import Inspection, Lead
 from ..domain.monitoring import MonitoringPoint
 from . import handlers
+from .aggregates import decide as _decide
+from .aggregates import new as _new
 from .handlers import Context
 from .uow import UnitOfWork
 
 Aggregate = TypeVar("Aggregate", Inspection, MonitoringPoint)
-KINDS: dict[type, tuple[str, str]] = {Inspection: (inspections.STREAM_PREFIX, "检查"),
-                                      MonitoringPoint: (monitoring.STREAM_PREFIX, "效能监测点")}
-
-
-class SourceNotFound(Exception):
-    """404: no inspection or monitoring point with this id (`code` names which)."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code
-
-
-def _history(events) -> list[tuple[str, dict[str, Any], Any]]:
-    return [(e.type, e.data, e.time) for e in events]
-
-
-def load(uow: UnitOfWork, cls: type[Aggregate], stream_id: str) -> Aggregate:
-    prefix, what = KINDS[cls]
-    history = uow.events.load(stream_id) if stream_id.startswith(prefix) else []
-    if not history:
-        raise SourceNotFound(f"没有{what} {stream_id}",
-                             code="inspection.not_found" if cls is Inspection else "monitoring_point.not_found")
-    return cls.replay(stream_id, _history(history))
-
-
-def listing(uow: UnitOfWork, cls: type[Aggregate], limit: int, before: int | None) -> tuple[list[Aggregate], int | None]:
-    """Newest first, `limit` streams started before position `before`; and the cursor of the next page.
-
-    The partial index events_stream_starts (one row per stream, text_pattern_ops) serves the prefix
-    match whatever the database collation; the streams' events then come by the primary stream index.
-    """
-    prefix, _ = KINDS[cls]
-    rows = uow.conn.execute(
-        "SELECT s.position AS first, e.payload FROM"
-        " (SELECT stream_id, position FROM events WHERE version = 1 AND stream_id LIKE %s"
-        "  AND position < %s ORDER BY position DESC LIMIT %s) s"
-        " JOIN events e USING (stream_id) ORDER BY s.position DESC, e.version",
-        (prefix + "%", before if before is not None else 2 ** 63 - 1, limit)).fetchall()
-    streams: dict[int, list] = {}
-    for row in rows:
-        streams.setdefault(row["first"], []).append(parse_event(row["payload"]))
-    found = [cls.replay(events[0].subject, _history(events)) for events in streams.values()]
-    return found, (min(streams) if len(streams) == limit else None)
-
-
-def _decide(uow: UnitOfWork, cls: type[Aggregate], stream_id: str, expected_version: int | None,
-            decide: Callable[[Aggregate], list[NewEvent]], ctx: Context) -> Aggregate:
-    """Load, check If-Match, decide, append after the loaded version, and return the aggregate after."""
-    aggregate = load(uow, cls, stream_id)
-    if expected_version is not None and expected_version != aggregate.version:
-        raise ConcurrencyConflict(stream_id, expected_version)
-    decided = decide(aggregate)
-    handlers._append(uow, {stream_id: aggregate.version}, decided, ctx, stream_id)
-    for d in decided:
-        aggregate.apply(d.type, d.data, ctx.now)
-    return aggregate
-
-
-def _new(uow: UnitOfWork, cls: type[Aggregate], decided: list[NewEvent], ctx: Context) -> Aggregate:
-    stream_id = KINDS[cls][0] + str(uuid.uuid4())
-    handlers._append(uow, {}, decided, ctx, stream_id)
-    return cls.replay(stream_id, [(d.type, d.data, ctx.now) for d in decided])
 
 
 def _record_lead(uow: UnitOfWork, cls: type[Aggregate], source_id: str, lead: Lead, ctx: Context,
@@ -91,12 +30,14 @@ def _record_lead(uow: UnitOfWork, cls: type[Aggregate], source_id: str, lead: Le
     def decide(source: Aggregate) -> list[NewEvent]:
         check(source, lead, local_date(ctx.now))
         own_id = str(uuid.uuid4())
-        case = handlers.receive_case(lead.case_command(channel, own_id, source_id), uow, ctx)
+        case = handlers.receive_case(lead.case_command(channel, own_id, source_id, source.facts.get("campaign_id")),
+                                     uow, ctx)
         return recorded(own_id, lead, case.case_id, case.case_number)
     return _decide(uow, cls, source_id, expected_version, decide, ctx)
 
 
 def plan_inspection(uow: UnitOfWork, cmd: inspections.PlanInspection, ctx: Context) -> Inspection:
+    check_member(handlers.load_campaign(uow, cmd.campaign_id), cmd.campaign_id)
     return _new(uow, Inspection, inspections.plan(cmd, handlers.load_directory(uow)), ctx)
 
 

@@ -119,6 +119,8 @@ def case_filters(filters: Mapping[str, Any], scope: Scope, today: date) -> Where
                   _contains(filters["q"]), filters["q"].strip().upper())
     if filters.get("due_until"):
         where.add(due_soon_clause(today, filters["due_until"]))
+    if filters.get("campaign"):
+        where.add("campaign_id = %s", filters["campaign"])
     return where
 
 

@@ -13,7 +13,7 @@ from zfcommon.events import Event
 from zfcommon.events.catalogue import ACCOUNTABILITY_TOPIC, CASE_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC
 
 from ..domain import directory, figures
-from . import escalations, unit_figures
+from . import escalations, plans, unit_figures
 from .cursor import decode_cursor, encode_cursor  # noqa: F401  (its first home; tests/unit/test_cursor.py)
 from .filters import Scope, scoped
 
@@ -62,7 +62,7 @@ def _apply_directory(conn: psycopg.Connection, event: Event) -> None:
 
 
 APPLY = {CASE_TOPIC: _apply_case, ACCOUNTABILITY_TOPIC: _apply_accountability, DIRECTORY_TOPIC: _apply_directory,
-         ESCALATION_TOPIC: escalations.apply}
+         ESCALATION_TOPIC: escalations.apply, **dict.fromkeys(plans.TOPICS, plans.apply)}
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:

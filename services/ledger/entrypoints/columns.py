@@ -89,4 +89,6 @@ UNIT_STATS = (
     Column("重办次数", 8, _text("rework_count")),
     Column("延期次数", 8, _text("extension_count")),
     Column("满意率", 22, _rate("satisfaction_rate")),
+    Column("任务超期", 8, _text("tasks_overdue")),
+    Column("回头看反弹", 10, _text("lookback_rebounds")),
 )

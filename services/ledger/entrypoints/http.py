@@ -12,6 +12,7 @@ from zfcommon.settings import Settings
 from zfcommon.web import create_base_app
 from zfcommon.workdays import local_date
 
+from . import plans
 from .cases import blp as cases_blp
 from .reports import overdue_blp, stats_blp, summary_blp
 
@@ -26,6 +27,6 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] | 
     app, api = create_base_app(settings, title="Zhengfeng ledger (台账)",
                                pool=db.make_pool(settings.database_url, max_size=4, name="ledger"))
     app.extensions["ledger_today"] = today
-    for blueprint in (cases_blp, overdue_blp, stats_blp, summary_blp):
+    for blueprint in (cases_blp, overdue_blp, stats_blp, summary_blp, *plans.BLUEPRINTS):
         api.register_blueprint(blueprint)
     return app

@@ -61,6 +61,9 @@ class CaseOut(Schema):
     visit_count = fields.Integer(required=True)
     merged_into = fields.String(allow_none=True)
     duplicates = fields.List(fields.String(), required=True)
+    campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign (专项行动) it belongs to"})
+    dismissed_duplicates = fields.List(fields.String(), metadata={
+        "description": "suggested duplicates the office found to be different matters (docs/CAMPAIGNS.md)"})
     overdue = fields.Boolean(required=True, metadata={"description": "computed at query time"})
     working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "null: see calendar_gap"})
     working_days_left = fields.Integer(allow_none=True, metadata={
@@ -132,6 +135,14 @@ class UnitStats(Schema):
     recheck_upheld = fields.Integer(required=True, metadata={"description": "dismissals a re-check upheld"})
     recheck_overturned = fields.Integer(required=True,
                                         metadata={"description": "dismissals a re-check found substantiated"})
+    # docs/CAMPAIGNS.md: the tasks the unit leads (issued by the period's end), their state today, and
+    # the look-back findings of the period against it
+    tasks_open = fields.Integer(required=True)
+    tasks_overdue = fields.Integer(required=True)
+    tasks_signed_off = fields.Integer(required=True)
+    milestones_overdue = fields.Integer(required=True)
+    lookback_held = fields.Integer(required=True)
+    lookback_rebounds = fields.Integer(required=True, metadata={"description": "look-back rebounds (反弹)"})
 
 
 class StatsOut(Schema):

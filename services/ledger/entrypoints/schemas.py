@@ -61,6 +61,7 @@ class CaseFilter(OverdueFilter):
                       metadata={"description": "text in the description, or a whole case number"})
     due_within = fields.Integer(validate=validate.Range(min=0, max=60), metadata={
         "description": "deadline running, not passed, and at most this many working days away (黄灯)"})
+    campaign = fields.String(validate=NAME, metadata={"description": "cases of this campaign (专项行动)"})
 
     @validates_schema
     def _ranges(self, data, **_):

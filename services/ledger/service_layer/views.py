@@ -13,13 +13,16 @@ from zfcommon import caseview, outsiders
 from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import escalations, queries, repository
+from . import plan_views
 from ..adapters.cursor import encode_cursor
 from ..adapters.filters import Scope, Where, case_filters, scoped
 from ..domain import overdue, rates
+from ..domain.campaign_figures import UNIT_FIELDS
 from ..domain.figures import FIGURES, accumulate, figures, month_of
 
 Row = dict[str, Any]
 NO_FIGURES = dict.fromkeys(FIGURES, 0)
+NO_PLAN_FIGURES = dict.fromkeys(UNIT_FIELDS, 0)
 
 
 def present(row: Mapping[str, Any], today: date, calendar: WorkCalendar, scope: Scope) -> Row:
@@ -144,5 +147,8 @@ def unit_stats(conn: psycopg.Connection, period: Mapping, scope: Scope, today: d
     late: dict[str, dict[str, int]] = {}
     for r in queries.fetch(conn, queries.late_counts(cases, today)):
         late.setdefault(r["unit"], {})[r["kind"]] = r["n"]
-    return [rates.unit_figures(unit, sums.get(unit, NO_FIGURES), late.get(unit, {}), min_base)
-            for unit in sorted({*sums, *late})]
+    # The campaign machinery's part (docs/CAMPAIGNS.md): tasks the unit leads, look-back findings against
+    # it. A channel's figures are over its own cases only: it sees no task.
+    plans = {} if channel else plan_views.unit_plan_figures(conn, today, first, last, scope.unit)
+    return [{**rates.unit_figures(unit, sums.get(unit, NO_FIGURES), late.get(unit, {}), min_base),
+             **plans.get(unit, NO_PLAN_FIGURES)} for unit in sorted({*sums, *late, *plans})]

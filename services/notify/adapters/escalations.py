@@ -9,9 +9,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from zfcommon import escalationview, eventstore, officecalendar
+from psycopg.types.json import Jsonb
+
+from zfcommon import escalationview, eventstore, ladderviews, officecalendar
 from zfcommon.events import Event
-from zfcommon.events.catalogue import CASE_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC
+from zfcommon.events.catalogue import CASE_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC, PROJECT_TOPIC, TASK_TOPIC
 
 from ..domain import ladder
 
@@ -24,9 +26,19 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
     """In the consumer's (or the rebuild's) transaction: a case event makes the scheduler look at the
     case again, a directory event may change the calendar, an escalation event is projected."""
     if event.topic == CASE_TOPIC:
-        conn.execute("INSERT INTO escalation_checks (case_id, seen_version) VALUES (%s, %s) ON CONFLICT (case_id)"
-                     " DO UPDATE SET seen_version = greatest(escalation_checks.seen_version, EXCLUDED.seen_version)",
-                     (event.subject, event.streamversion))
+        _look_again(conn, event.subject, event.streamversion)
+    elif event.topic == TASK_TOPIC:
+        row = conn.execute("SELECT state FROM escalation_subjects WHERE subject_id = %s FOR UPDATE",
+                           (event.subject,)).fetchone()
+        after = ladderviews.after_task(row and row["state"], event)
+        if after is not None:
+            _keep_subject(conn, event.subject, "task", after[0], after[1], event.streamversion)
+    elif event.topic == PROJECT_TOPIC:
+        stored = {r["subject_id"]: r["view"] for r in conn.execute(
+            "SELECT subject_id, view FROM escalation_subjects WHERE kind = 'stage' AND view->>'project_id' = %s"
+            " AND version < %s FOR UPDATE", (event.subject, event.streamversion))}
+        for subject, view in ladderviews.stage_views(stored, event).items():
+            _keep_subject(conn, subject, "stage", None, view, event.streamversion)
     elif event.topic == DIRECTORY_TOPIC:
         officecalendar.apply(conn, event)
     elif event.topic == ESCALATION_TOPIC:
@@ -35,6 +47,30 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
         if not eventstore.restore(conn, event, "notify"):
             log.warning("escalation_stream_diverged", extra={"case_id": event.subject, "event_id": event.id})
         escalationview.apply(conn, event)
+
+
+def _look_again(conn: psycopg.Connection, subject: str, version: int) -> None:
+    """The subject changed: the scheduler decides it at its next pass."""
+    conn.execute("INSERT INTO escalation_checks (case_id, seen_version) VALUES (%s, %s) ON CONFLICT (case_id)"
+                 " DO UPDATE SET seen_version = greatest(escalation_checks.seen_version, EXCLUDED.seen_version)",
+                 (subject, version))
+
+
+def _keep_subject(conn: psycopg.Connection, subject: str, kind: str, state: Row | None, view: Row,
+                  version: int) -> None:
+    """A task's or a stage's ladder view (zfcommon.ladderviews), unless a newer event already set it."""
+    changed = conn.execute(
+        "INSERT INTO escalation_subjects (subject_id, kind, state, view, version) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (subject_id) DO UPDATE SET state = EXCLUDED.state, view = EXCLUDED.view,"
+        " version = EXCLUDED.version WHERE escalation_subjects.version < EXCLUDED.version",
+        (subject, kind, state and Jsonb(state), Jsonb(view), version)).rowcount
+    if changed:
+        _look_again(conn, subject, version)
+
+
+def subject(conn: psycopg.Connection, subject_id: str) -> Row | None:
+    """A task's or a stage's ladder view as {view}, like a watched case's row (None: no such subject)."""
+    return conn.execute("SELECT view FROM escalation_subjects WHERE subject_id = %s", (subject_id,)).fetchone()
 
 
 # -- the scheduler -------------------------------------------------------------------------------
@@ -53,10 +89,13 @@ def due(conn: psycopg.Connection, today: date, basis: str, limit: int, skip: lis
 
 
 def watched(conn: psycopg.Connection, case_id: str) -> Row:
-    """The case as notify projects it (view: None when notify has no view of it) and the latest case
-    version the consumer applied, read in one statement: they commit together."""
-    return conn.execute("SELECT c.seen_version, w.view FROM escalation_checks c"
-                        " LEFT JOIN watched_cases w USING (case_id) WHERE c.case_id = %s", (case_id,)).fetchone()
+    """The case (or task, or project stage: zfcommon.ladderviews) as notify projects it (view: None when
+    notify has no view of it) and the latest version the consumer applied, read in one statement: they
+    commit together."""
+    return conn.execute("SELECT c.seen_version, coalesce(w.view, s.view) AS view FROM escalation_checks c"
+                        " LEFT JOIN watched_cases w USING (case_id)"
+                        " LEFT JOIN escalation_subjects s ON s.subject_id = c.case_id WHERE c.case_id = %s",
+                        (case_id,)).fetchone()
 
 
 def checked(conn: psycopg.Connection, case_id: str, seen_version: int, basis: str, decision: ladder.Decision,

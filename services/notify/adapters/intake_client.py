@@ -84,3 +84,15 @@ class IntakeClient:
         except ValueError:
             body = {}
         return Answer(resp.status_code, body if isinstance(body, dict) else {})
+
+    def open_stage_case(self, project_id: str, stage: str) -> str | None:
+        """Ask intake to open the case of a project stage past its grace (docs/CAMPAIGNS.md): the new case's
+        id; None when intake finds it opened already (409) or not yet due on its calendar (422)."""
+        token = issue_token(self.jwt_secret, "office", "notify-escalation", ttl_seconds=300)
+        path = f"/v1/projects/{quote(project_id, safe='')}/stages/{quote(stage, safe='')}/open-case"
+        resp = self._call("POST", path, token, json={}, headers={"Idempotency-Key": f"stage-case:{project_id}/{stage}"})
+        if resp.status_code == 201:
+            return resp.json()["case_id"]
+        if resp.status_code in (409, 422):
+            return None
+        raise IntakeUnavailable(f"intake answered {resp.status_code} to open the case of {project_id}/{stage}")

@@ -34,10 +34,11 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
     """The notice of `kind` for `context` (domain.notices.decide's). `case_link` is a format string
     with {case_id}; `office` signs emails and SMS."""
     case_id = context.get("case_id")
-    full = {"link": None, "order_no": None, "case_number": None, **context, "title": notices.KINDS[kind].title,
-            "office": office, "today": today}
-    # What people call the case: its number; a notice queued before case numbers, its id's first 8 digits.
-    full["case_ref"] = full["case_number"] or (case_id or "")[:8]
+    full = {"link": None, "order_no": None, "case_number": None, "noun": "案件", "plan_title": None, "case_ref": None,
+            **context, "title": notices.KINDS[kind].title, "office": office, "today": today}
+    # What people call the case: its number; a notice queued before case numbers, its id's first 8 digits;
+    # a task or a project stage, its title (domain.notices.plan_context).
+    full["case_ref"] = full["case_ref"] or full["case_number"] or (case_id or "")[:8]
     # A hotline caller knows the hotline's order number; any other complainant the case number.
     full["complainant_ref"] = f"工单{full['order_no']}" if full["order_no"] else f"案件{full['case_ref']}"
     if case_id and case_link:

@@ -29,6 +29,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.font_manager import FontProperties  # noqa: E402
 
 from zfcommon.caseview import STATUS_LABELS  # noqa: E402
+from zfcommon.campaigns import STATES as CAMPAIGN_STATES  # noqa: E402
 from zfcommon.events.catalogue import CHANNELS, DEDUCTIONS, ESCALATION_STEPS, MEASURES  # noqa: E402
 
 from ..domain import bulletin, disclosure, document, publication  # noqa: E402
@@ -140,7 +141,7 @@ def _page(kind: str, record: Mapping[str, Any], charts: list[dict], font_family:
         total_cells=lambda t: columns.total_cells(table, t), min_base=record["data"]["min_rate_base"],
         states=publication.STATES, deductions=DEDUCTIONS, measures={**MEASURES, **ESCALATION_STEPS},
         channels=CHANNELS, statuses=STATUS_LABELS, unit_roles=UNIT_ROLES, case_label=document.case_label,
-        case_labels=columns.case_labels)
+        case_labels=columns.case_labels, campaign_states=CAMPAIGN_STATES)
 
 
 def _rendered(kind: str, record: Mapping[str, Any], folder: Path, font_family: str) -> tuple[str, Path]:

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from zfcommon.campaigns import STATES as CAMPAIGN_STATES
 from zfcommon.events.catalogue import CHANNELS, DEDUCTIONS, ESCALATION_STEPS, MEASURES
 
 from ..domain import bulletin, publication
@@ -63,6 +64,12 @@ def _document_sheet(book: Workbook, kind: str, record: Mapping[str, Any], headin
         ["状态", publication.STATES[record["state"]]]])
 
 
+SECTION_HEADERS = {"cases_received": "受理问题", "cases_closed": "问题销号", "cases_overdue": "问题超期",
+                   "tasks": "分解任务", "tasks_signed_off": "任务销号", "tasks_overdue": "任务超期",
+                   "milestones_overdue": "节点超期", "lookback_drawn": "回头看抽查", "lookback_held": "巩固",
+                   "lookback_rebounds": "反弹"}
+
+
 def xlsx(kind: str, record: Mapping[str, Any]) -> bytes:
     data = record["data"]
     book = Workbook()
@@ -83,6 +90,11 @@ def xlsx(kind: str, record: Mapping[str, Any]) -> bytes:
         _sheet(book, "典型案例", ["案件编号", "问题类别", "责任单位", "来源渠道", "情况"],
                [[case_label(c["case_id"], c.get("case_number")), c["category"], c["unit"],
                  CHANNELS.get(c["channel"], c["channel"]), c["text"]] for c in data["typical_cases"]])
+        if data.get("campaigns"):
+            _sheet(book, "专项行动", ["专项行动", "阶段", "单位", *SECTION_HEADERS.values()],
+                   [[c["name"], c["phase"]["label"] or CAMPAIGN_STATES[c["phase"]["state"]], row.get("unit", "合计"),
+                     *[row[k] for k in SECTION_HEADERS]]
+                    for c in data["campaigns"] for row in (c["figures"], *c["units"])])
         rules = data["rules"]
         _sheet(book, "评分规则", ["项目", "分值"],
                [["基础分", rules["base"]], ["参与排名的最少受理件数", rules["min_cases"]],

@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
 from zfcommon import redaction
+from zfcommon.events.plans import SECTION_FIGURES
 
 Row = dict[str, Any]
 
@@ -21,14 +22,17 @@ Row = dict[str, Any]
 # seeds name what is deducted for, never how much: the points are a starting point to be configured.
 DEFAULT_RULES: Row = {"base": 100.0, "min_cases": 3, "deductions": {
     "overdue": 2.0, "late_sign_for": 1.0, "weekly_missed": 2.0, "criticism": 5.0, "accountability": 5.0,
-    "recheck_overturned": 3.0, "unsatisfied": 1.0, "rework": 1.0}}
+    "recheck_overturned": 3.0, "unsatisfied": 1.0, "rework": 1.0, "task_overdue": 2.0, "rebound": 3.0}}
 # The figure each deduction counts.
 COUNTS = {"overdue": "overdue", "late_sign_for": "late_sign_for", "weekly_missed": "weekly_missed",
           "criticism": "criticisms", "accountability": "accountability",
-          "recheck_overturned": "recheck_overturned", "unsatisfied": "unsatisfied", "rework": "rework_count"}
+          "recheck_overturned": "recheck_overturned", "unsatisfied": "unsatisfied", "rework": "rework_count",
+          "task_overdue": "tasks_overdue", "rebound": "lookback_rebounds"}
 # Counts taken from the ledger's row as they are, then those derived or counted here; totals sum them.
 LEDGER = ("received", "open", "closed", "overdue", "unsatisfied", "rework_count", "extension_count", "dismissed",
-          "recheck_upheld", "recheck_overturned")
+          "recheck_upheld", "recheck_overturned",
+          # the campaign machinery's figures (docs/CAMPAIGNS.md): tasks the unit leads, look-back findings
+          "tasks_open", "tasks_overdue", "tasks_signed_off", "milestones_overdue", "lookback_held", "lookback_rebounds")
 PLAIN = (*LEDGER, "late_sign_for", "weekly_missed", "criticisms", "accountability")
 RATES = ("sign_for_on_time_rate", "closure_on_time_rate", "satisfaction_rate")
 CENT = Decimal("0.01")
@@ -74,7 +78,8 @@ def score(figures: Mapping[str, Any], rules: Mapping[str, Any]) -> tuple[list[Ro
     Decimal arithmetic, rounded to 0.01 half up, so 0.1 points × 3 is exactly 0.3 on every machine."""
     lines, total = [], Decimal(0)
     for rule, figure in COUNTS.items():
-        points = Decimal(str(rules["deductions"][rule]))
+        # A rule added after the office set its rules counts at its default points until it sets them.
+        points = Decimal(str(rules["deductions"].get(rule, DEFAULT_RULES["deductions"][rule])))
         count = figures[figure]
         if count and points:
             line = (points * count).quantize(CENT, ROUND_HALF_UP)
@@ -109,7 +114,8 @@ def totals(rows: Iterable[Mapping[str, Any]], min_base: int, counts: tuple[str, 
 
 def assemble(*, period: Row, judged_on: date, stats: list[Mapping[str, Any]], min_base: int,
              marks: Mapping[str, Marks], rules: Mapping[str, Any], typical_cases: list[Row],
-             note: str | None, case_numbers: Mapping[str, str | None] | None = None) -> Row:
+             note: str | None, case_numbers: Mapping[str, str | None] | None = None,
+             campaigns: list[Mapping[str, Any]] = ()) -> Row:
     """The bulletin's data as the drafted event stores it: `period` is {"month"} for a monthly bulletin
     (catalogue.BulletinDraftedData), {"from", "to"} for an interim report (InterimDraftedData).
     `case_numbers` names the cases of the criticism list by their human numbers where they have one."""
@@ -125,7 +131,14 @@ def assemble(*, period: Row, judged_on: date, stats: list[Mapping[str, Any]], mi
                        key=lambda e: (e["day"], e["unit"], e["source"], e["case_ids"]))
     return {**period, "judged_on": judged_on.isoformat(), "min_rate_base": min_base, "rules": dict(rules),
             "units": rank(rows, rules["min_cases"]), "totals": totals(rows, min_base), "criticism": criticism,
-            "typical_cases": typical_cases, "note": note}
+            "typical_cases": typical_cases, "note": note, "campaigns": [campaign_section(c) for c in campaigns]}
+
+
+def campaign_section(c: Mapping[str, Any]) -> Row:
+    """A campaign as the ledger's report gives it, reduced to what the bulletin shows and keeps."""
+    keep = ("campaign_id", "name", "lead_office", "starts_on", "ends_on", "phase")
+    return {**{k: c[k] for k in keep}, "figures": {k: c["figures"][k] for k in SECTION_FIGURES},
+            "units": [{"unit": u["unit"], **{k: u[k] for k in SECTION_FIGURES}} for u in c.get("units", [])]}
 
 
 def typical_case(case: Mapping[str, Any], wording: str | None, who: redaction.People = None) -> Row:

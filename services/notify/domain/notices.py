@@ -155,8 +155,20 @@ def _step_issued(event: Event, case: Mapping[str, Any] | None) -> list[Wanted]:
     ctx = {**case_context(case, event.subject), "step": ESCALATION_STEPS[d["step"]], "ladder": LADDERS[d["ladder"]],
            "due": d["due"], "overdue_days": d["working_days_overdue"], "round": d.get("round", 1),
            "handling_mode": HANDLING_MODES.get(d["handling_mode"]), "sign_for": d["ladder"] == "sign_for",
-           "what": "签收" if d["ladder"] == "sign_for" else "办结"}
+           "what": "签收" if d["ladder"] == "sign_for" else "办结",
+           **_plan_context((case or {}).get("view") or {})}
     return _to_units(f"escalation_{d['step']}", [d["unit"]], event.subject, ctx)
+
+
+# A task or a project stage on the ladder (zfcommon.ladderviews) is named as such, never as a case.
+PLAN_NOUNS = {"task": ("任务", "完成"), "stage": ("重点项目审批阶段", "办结")}
+
+
+def _plan_context(view: Mapping[str, Any]) -> dict[str, Any]:
+    if view.get("kind") not in PLAN_NOUNS:
+        return {}
+    noun, what = PLAN_NOUNS[view["kind"]]
+    return {"noun": noun, "what": what, "plan_title": view["title"], "case_ref": f"“{view['title']}”"}
 
 
 def _weekly_missed(event: Event, _: Any) -> list[Wanted]:

@@ -24,6 +24,7 @@ from zfcommon import db, logs, metrics
 from zfcommon.clock import Clock, clock_for
 from zfcommon.settings import Settings
 
+from ..adapters.intake_client import IntakeClient
 from ..service_layer import escalate, reports
 from ..service_layer.uow import UnitOfWork
 
@@ -32,16 +33,18 @@ APPENDED = Counter("zf_escalation_events_total", "Escalation events the schedule
 REPORTED = Counter("zf_report_events_total", "Report events the scheduler appended (missed weeks, steps, draws)")
 
 
-PARTS = (("escalations", escalate.run_once, APPENDED), ("weekly_reports", reports.run_once, REPORTED))
+# Each part of a pass: (name, part(uow, clock, open_case) -> events appended, the counter of those).
+PARTS = (("escalations", lambda uow, clock, open_case: escalate.run_once(uow, clock, open_case=open_case), APPENDED),
+         ("weekly_reports", lambda uow, clock, open_case: reports.run_once(uow, clock), REPORTED))
 
 
-def run_pass(pool, clock: Clock) -> None:
+def run_pass(pool, clock: Clock, open_case: escalate.OpenCase | None = None) -> None:
     """One pass of every part, each in its own unit of work: one that fails is logged and counted, and
     the next part (and the next pass) still runs."""
     for name, part, counter in PARTS:
         try:
             with UnitOfWork(pool) as uow:
-                counter.inc(part(uow, clock))
+                counter.inc(part(uow, clock, open_case))
         except (psycopg.OperationalError, PoolTimeout) as exc:
             log.warning("database_unavailable", extra={"part": name, "error": str(exc)[:300]})
         except Exception:
@@ -49,13 +52,14 @@ def run_pass(pool, clock: Clock) -> None:
             log.exception("scheduler_part_failed", extra={"part": name})
 
 
-def run(database_url: str, clock: Clock, interval: float, stop: threading.Event) -> None:
+def run(database_url: str, clock: Clock, interval: float, stop: threading.Event,
+        open_case: escalate.OpenCase | None = None) -> None:
     pool = db.make_pool(database_url, max_size=1, name="notify-scheduler")
     pool.open()
     log.info("escalation_scheduler_started", extra={"interval": interval})
     try:
         while not stop.is_set():
-            run_pass(pool, clock)
+            run_pass(pool, clock, open_case)
             stop.wait(interval)
     finally:
         pool.close()
@@ -67,7 +71,9 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    run(settings.database_url, clock_for(settings.clock_file), settings.escalation_seconds, stop)
+    intake = IntakeClient(settings.intake_url, settings.jwt_secret)      # project stages past their grace
+    run(settings.database_url, clock_for(settings.clock_file), settings.escalation_seconds, stop,
+        intake.open_stage_case)
 
 
 if __name__ == "__main__":

@@ -121,7 +121,8 @@ def _snapshot(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, 
     return bulletin.assemble(
         period=publication.period_fields(kind, key), judged_on=date.fromisoformat(stats["today"]),
         stats=stats["items"], min_base=stats["min_rate_base"], marks=marks, rules=tables.rules(uow.conn)[0],
-        typical_cases=typical, note=note, case_numbers=_case_numbers(ledger, bulletin.case_ids(marks)))
+        typical_cases=typical, note=note, case_numbers=_case_numbers(ledger, bulletin.case_ids(marks)),
+        campaigns=ledger.campaign_report(first, last))
 
 
 def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, month: str, body: Row,
@@ -140,7 +141,7 @@ def draft_interim(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClie
     try:
         first, last = publication.interim_period(key)
     except ValueError:
-        raise NotFound(f"no interim report {key}") from None
+        raise NotFound(f"没有阶段性通报 {key}（应为“开始日期_结束日期”，如 2026-11-02_2026-11-15）") from None
 
     def snapshot(row: Row | None) -> tuple[str, Row]:
         today = local_date(ctx.now)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from zfcommon import metrics, officecalendar
 from zfcommon.clock import Clock
@@ -22,7 +22,7 @@ from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import escalations
-from ..domain import ladder
+from ..domain import ladder, stage_cases
 from . import configs
 from .uow import UnitOfWork
 
@@ -88,18 +88,22 @@ def basis(uow: UnitOfWork, clock: Clock) -> Basis:
                  f"thresholds:{config.version}/calendar:{officecalendar.version(uow.conn)}")
 
 
-def decide_case(uow: UnitOfWork, case_id: str, on: Basis) -> int:
-    """Decide one case and commit; returns how many events were appended. Retries on a conflict."""
+OpenCase = Callable[[str, str], str | None]      # (project id, stage) -> the case intake opened, or None
+
+
+def decide_case(uow: UnitOfWork, case_id: str, on: Basis, open_case: OpenCase | None = None) -> int:
+    """Decide one case (or task, or project stage) and commit; returns how many events were appended.
+    Retries on a conflict."""
     for _ in range(ATTEMPTS):
         try:
-            return _decide_once(uow, case_id, on)
+            return _decide_once(uow, case_id, on, open_case)
         except ConcurrencyConflict:
             uow.conn.rollback()
             log.info("escalation_conflict_deciding_again", extra={"case_id": case_id})
     raise ConcurrencyConflict(case_id, -1)
 
 
-def _decide_once(uow: UnitOfWork, case_id: str, on: Basis) -> int:
+def _decide_once(uow: UnitOfWork, case_id: str, on: Basis, open_case: OpenCase | None = None) -> int:
     row = escalations.watched(uow.conn, case_id)
     if row is None:
         return 0
@@ -112,6 +116,11 @@ def _decide_once(uow: UnitOfWork, case_id: str, on: Basis) -> int:
     version = history[-1].streamversion if history else 0
     decision = ladder.decide(ladder.fold((e.type, e.data) for e in history), ladder.Case.from_view(row["view"]),
                              on.config, on.calendar, on.today)
+    # A project stage past its limit and grace becomes a case (docs/CAMPAIGNS.md): looked at again today
+    # until intake has opened it (its event then stops the stage's ladder), else on the day it is due.
+    opening = stage_cases.opening(row["view"], on.calendar, on.today)
+    wake = [d for d in (decision.next_check, on.today if opening.now else opening.day) if d is not None]
+    decision = replace(decision, next_check=min(wake, default=None))
     events = uow.events.record(case_id, version, [change.event() for change in decision.changes],
                                correlation_id=str(uuid.uuid4()), actor=ACTOR, time=on.now)
     escalations.checked(uow.conn, case_id, row["seen_version"], on.key, decision, on.now)
@@ -122,10 +131,23 @@ def _decide_once(uow: UnitOfWork, case_id: str, on: Basis) -> int:
                         "reason": e.data.get("reason")})
     if decision.gap:
         log.warning("escalation_calendar_gap", extra={"case_id": case_id, "gap": decision.gap})
+    if opening.now and open_case is not None:
+        _open(open_case, row["view"])
     return len(events)
 
 
-def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200) -> int:
+def _open(open_case: OpenCase, view: dict) -> None:
+    """Ask intake for the stage's case; a failure is logged and asked again at the next pass."""
+    try:
+        opened = open_case(view["project_id"], view["stage"])
+        log.info("stage_case_requested", extra={"case_id": opened, "project_id": view["project_id"],
+                                                "stage": view["stage"]})
+    except Exception as exc:       # intake away or refusing: the check stays due today
+        log.warning("stage_case_request_failed", extra={"project_id": view["project_id"], "stage": view["stage"],
+                                                        "error": str(exc)[:300]})
+
+
+def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200, open_case: OpenCase | None = None) -> int:
     """One pass over every case due now; returns how many events were appended. A case whose
     decision fails is logged and left for the next pass: one bad case never stops the others; unusable
     thresholds skip the pass (logged and counted) until the office sets them again."""
@@ -142,7 +164,7 @@ def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200) -> int:
         uow.conn.rollback()            # end the read's transaction before deciding case by case
         for case_id in cases:
             try:
-                appended += decide_case(uow, case_id, on)
+                appended += decide_case(uow, case_id, on, open_case)
             except Exception:
                 uow.conn.rollback()
                 failed.append(case_id)

@@ -11,6 +11,11 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from .. import periods
+from .basics import Attachment, Evidence, LocationData
+from .basics import Strict as _Strict
+from .basics import name_field as _name
+from .basics import text_field as _text
+from . import plans
 
 # Channels through which a lead arrives (DOMAIN.md point 1).
 CHANNELS = {
@@ -22,19 +27,10 @@ CHANNELS = {
     "supervisor": "监督员",
     "monitoring_point": "效能监测点",
     "self_inspection": "自查自纠",
+    "project_monitoring": "重点项目监测",
+    "lookback": "回头看",
 }
 PRIORITIES = ("normal", "urgent", "critical")
-
-
-class _Strict(Schema):
-    class Meta:
-        unknown = "raise"
-
-
-class LocationData(_Strict):
-    address = fields.String(validate=validate.Length(max=500), allow_none=True)
-    lat = fields.Float(validate=validate.Range(min=-90, max=90), allow_none=True)
-    lon = fields.Float(validate=validate.Range(min=-180, max=180), allow_none=True)
 
 
 class SealedData(_Strict):
@@ -48,7 +44,8 @@ class SealedData(_Strict):
 
 
 ORIGIN_SYSTEMS = {"hotline": "12345热线工单", "open311": "Open311接口", "inspection": "明察暗访发现",
-                  "monitoring_point": "效能监测点报送", "import": "台账导入", "api": "部门接口"}
+                  "monitoring_point": "效能监测点报送", "import": "台账导入", "api": "部门接口",
+                  "project_monitoring": "重点项目阶段超时", "lookback": "回头看反弹"}
 
 
 class OriginData(_Strict):
@@ -104,6 +101,8 @@ class CaseReceivedData(_Masked):
     attachments = fields.List(fields.Nested(lambda: Evidence()), validate=validate.Length(max=50),
                               metadata={"description": "evidence that came with the lead (inspection finding, "
                                                        "monitoring point submission); absent: none"})
+    campaign_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "the campaign (专项行动) the lead belongs to; absent or null: none"})
 
 
 HANDLING_MODES = {"immediate": "立行立改", "deadline": "限期整改", "long_term": "长期整改"}
@@ -113,26 +112,6 @@ SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "u
 MEASURES = {"reminder_talk": "提醒谈话", "criticism_education": "批评教育", "ordered_inspection": "责令检查",
             "admonishment": "诫勉", "bulletin_criticism": "通报批评", "organisational": "组织处理",
             "disciplinary": "纪律处分"}
-
-
-def _name(**kw):
-    return fields.String(validate=validate.Length(min=1, max=200), **kw)
-
-
-def _text(**kw):
-    return fields.String(validate=validate.Length(min=1, max=4000), **kw)
-
-
-class Attachment(_Strict):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    url = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-
-
-class Evidence(Attachment):
-    """A photo, recording or document kept elsewhere: `sha256` of its bytes lets anyone check later
-    that the file is the one recorded; `taken_at` when it was captured."""
-    sha256 = fields.String(validate=validate.Regexp(r"^[0-9a-f]{64}$"), allow_none=True)
-    taken_at = fields.AwareDateTime(allow_none=True)
 
 
 class DeadlineBasis(_Strict):
@@ -376,6 +355,8 @@ class InspectionPlannedData(_Strict):
     ends_on = fields.Date(required=True)
     focus = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True)
     note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    campaign_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "the campaign it serves; its findings' cases belong to it too. Absent or null: none"})
 
 
 class LeadData(_Strict):
@@ -429,7 +410,10 @@ ESCALATION_STEPS = {"reminder": "到期提醒", "supervision_letter": "督办函
                     "bulletin_criticism": "通报批评", "accountability_proposal": "提请问责"}
 STOP_REASONS = {"rectification_reported": "已报整改", "dismissal_reported": "已报查否", "closed": "已销号",
                 "dismissed": "已查否", "merged": "已并单", "returned": "已退回", "accepted": "已签收",
-                "new_deadline": "期限已变更", "reassigned": "已改派"}
+                "new_deadline": "期限已变更", "reassigned": "已改派",
+                # tasks and project stages (docs/CAMPAIGNS.md) climb the same ladder
+                "completion_reported": "已报完成", "cancelled": "已撤销", "stage_completed": "阶段已办结",
+                "case_opened": "已转为案件"}
 
 
 def _step(**kw):
@@ -500,7 +484,11 @@ BULLETIN_RULES_STREAM = "bulletin-rules"
 # What an assessment score deducts points for (扣减年度考核分值, seed 001), per occurrence in the month.
 DEDUCTIONS = {"overdue": "超期未办结", "late_sign_for": "超时签收或逾期未签收", "weekly_missed": "未按时报送周报告",
               "criticism": "通报批评", "accountability": "问责", "recheck_overturned": "查否经复查被推翻",
-              "unsatisfied": "回访不满意", "rework": "退回重办"}
+              "unsatisfied": "回访不满意", "rework": "退回重办",
+              # docs/CAMPAIGNS.md: overdue tasks (任务超期) and look-back rebounds (回头看反弹)
+              "task_overdue": "任务超期未完成", "rebound": "回头看发现反弹"}
+# Rules added after offices had set theirs: a rules event without them takes their default points.
+LATER_DEDUCTIONS = ("task_overdue", "rebound")
 REVIEW_DECISIONS = {"approved": "审核通过", "changes_requested": "退回修改"}
 MONTH_FORMAT = periods.MONTH
 QUARTER_FORMAT = periods.QUARTER
@@ -512,7 +500,8 @@ def _count(**kw):
 
 # Points deducted per occurrence of each kind (0: not deducted), one field per DEDUCTIONS key.
 DeductionPoints = _Strict.from_dict(
-    {name: fields.Float(required=True, validate=validate.Range(min=0, max=100)) for name in DEDUCTIONS},
+    {name: fields.Float(required=name not in LATER_DEDUCTIONS, validate=validate.Range(min=0, max=100))
+     for name in DEDUCTIONS},
     name="DeductionPoints")
 
 
@@ -553,6 +542,13 @@ class BulletinFigures(PublishedFigures):
     weekly_missed = _count()
     criticisms = _count()
     accountability = _count()
+    # docs/CAMPAIGNS.md; absent in bulletins drafted before campaigns
+    tasks_open = fields.Integer(validate=validate.Range(min=0))
+    tasks_overdue = fields.Integer(validate=validate.Range(min=0))
+    tasks_signed_off = fields.Integer(validate=validate.Range(min=0))
+    milestones_overdue = fields.Integer(validate=validate.Range(min=0))
+    lookback_held = fields.Integer(validate=validate.Range(min=0))
+    lookback_rebounds = fields.Integer(validate=validate.Range(min=0))
 
 
 class DeductionLine(_Strict):
@@ -606,6 +602,8 @@ class _BulletinBody(_Strict):
     criticism = fields.List(fields.Nested(CriticismEntry), required=True)
     typical_cases = fields.List(fields.Nested(TypicalCase), required=True)
     note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    campaigns = fields.List(fields.Nested(plans.CampaignSection), metadata={
+        "description": "per campaign that ran in the period: its phase and figures (absent before campaigns)"})
 
 
 class _Month(_Strict):
@@ -908,6 +906,10 @@ CLIENT_TOPIC = "intake.client.events"
 INSPECTION_TOPIC = "intake.inspection.events"
 ESCALATION_TOPIC = "notify.escalation.events"
 ESCALATION_CONFIG_STREAM = "escalation-config"
+CAMPAIGN_TOPIC = "intake.campaign.events"
+TASK_TOPIC = "intake.task.events"
+PROJECT_TOPIC = "intake.project.events"
+PROJECT_TYPES_STREAM = "project-types"
 
 
 def _case(name: str, schema: Schema, summary: str) -> EventType:
@@ -920,6 +922,10 @@ def _directory(name: str, schema: Schema, summary: str) -> EventType:
 
 def _inspection(name: str, schema: Schema, summary: str) -> EventType:
     return EventType(f"cn.zhengfeng.{name}.v1", INSPECTION_TOPIC, schema, summary)
+
+
+def _on(topic: str, name: str, schema: Schema, summary: str) -> EventType:
+    return EventType(f"cn.zhengfeng.{name}.v1", topic, schema, summary)
 
 
 _TYPES = [
@@ -955,6 +961,9 @@ _TYPES = [
               "A case's sealed complainant record was opened (subject: complainant-<case id>): who, when, why."),
     _case("numbered", CaseNumberedData(),
           "A case received before case numbers existed was given its number (案件编号), once."),
+    _case("campaign_set", plans.CampaignSetData(), "The office put the case in a campaign (专项行动), or out of one."),
+    _case("duplicate_dismissed", plans.DuplicateDismissedData(),
+          "The office dismissed a duplicate suggestion (并单建议): the other case is a different matter."),
     EventType("cn.zhengfeng.accountability.recorded.v1", ACCOUNTABILITY_TOPIC, AccountabilityRecordedData(),
               "An accountability measure was decided (问责); subject is the record id."),
     _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),
@@ -981,6 +990,32 @@ _TYPES = [
     _inspection("monitoring_point.submission_recorded", SubmissionRecordedData(),
                 "A monitoring point reported a problem; it went on the ledger as case `case_id`."),
     _inspection("monitoring_point.deactivated", ReasonData(), "The monitoring point stopped reporting."),
+    _on(CAMPAIGN_TOPIC, "campaign.launched", plans.CampaignLaunchedData(),
+        "The office launched a campaign (专项行动) with its phases and categories; subject: the campaign."),
+    _on(CAMPAIGN_TOPIC, "lookback.drawn", plans.LookbackDrawnData(),
+        "The office drew closed cases and signed-off tasks for a look-back (回头看), reproducibly; subject: it."),
+    _on(CAMPAIGN_TOPIC, "lookback.finding_recorded", plans.LookbackFindingData(),
+        "A drawn item was checked again: held (巩固) or rebounded (反弹, a new case `case_id` in the same transaction)."),
+    _on(TASK_TOPIC, "task.issued", plans.TaskIssuedData(),
+        "The office issued a task with the five haves (五有) to a lead unit; subject: the task."),
+    _on(TASK_TOPIC, "task.progress_reported", plans.TaskProgressData(), "A unit reported progress on a task."),
+    _on(TASK_TOPIC, "task.milestone_reached", plans.MilestoneReachedData(), "The lead unit reached a milestone."),
+    _on(TASK_TOPIC, "task.completion_reported", plans.CompletionReportedData(),
+        "The lead unit reported the task complete, with its evidence."),
+    _on(TASK_TOPIC, "task.signed_off", plans.TaskSignedOffData(), "The office signed the task off (销号)."),
+    _on(TASK_TOPIC, "task.sent_back", plans.TaskSentBackData(),
+        "The office sent the completion back to redo (退回/补课), optionally with a new deadline."),
+    _on(TASK_TOPIC, "task.cancelled", plans.ReasonOnly(), "The office withdrew the task (撤销)."),
+    _on(PROJECT_TOPIC, "project.type_set", plans.ProjectTypeSetData(),
+        "The office set a project type's stages and time limits (subject: project-types)."),
+    _on(PROJECT_TOPIC, "project.registered", plans.ProjectRegisteredData(),
+        "A key project (重点项目) was put under whole-process monitoring; subject: the project."),
+    _on(PROJECT_TOPIC, "project.stage_entered", plans.StageEnteredData(),
+        "A project entered an approval or implementation stage; its time limit runs from then."),
+    _on(PROJECT_TOPIC, "project.stage_completed", plans.StageCompletedData(),
+        "A project's stage was completed, with the working days it took."),
+    _on(PROJECT_TOPIC, "project.stage_case_opened", plans.StageCaseOpenedData(),
+        "A stage past its limit and the grace became a case on channel project_monitoring."),
     EventType("cn.zhengfeng.escalation.step_issued.v1", ESCALATION_TOPIC, StepIssuedData(),
               "notify issued an escalation step (提醒, 督办函, 约谈, 通报批评, 提请问责): its threshold was crossed."),
     EventType("cn.zhengfeng.escalation.stopped.v1", ESCALATION_TOPIC, EscalationStoppedData(),
