@@ -9,8 +9,6 @@ from typing import Any, Mapping
 
 from zfcommon.workdays import local_date
 
-from .redaction import redact
-
 # What the public reads for each status: no internal step (assigned, returned, reported) shows through.
 PUBLIC_STATUS = {"received": "已受理", "assigned": "办理中", "returned": "办理中", "in_progress": "办理中",
                  "rectification_reported": "办理中", "dismissal_reported": "办理中", "closed": "已办结",
@@ -36,9 +34,9 @@ def _day(value: Any) -> date | None:
 def answer(row: Mapping[str, Any]) -> dict[str, Any]:
     view = row["view"] or {}
     finished = row["status"] in FINISHED
-    reply = None
-    if finished and row.get("last_report"):
-        reply = redact({"reply": row["last_report"]}).fields["reply"]
+    # The watch keeps the last report as outsiders read it (zfcommon.outsiders: the complainant's
+    # identity and personal data masked when it was written), so it is the public's reply as it stands.
+    reply = row.get("last_report") if finished else None
     return {"status": PUBLIC_STATUS.get(row["status"], "办理中"), "finished": finished,
             "received_on": _day(row["received_at"]), "closed_on": _day(view.get("closed_at")) if finished else None,
             "deadline": _day(view.get("deadline")) if not finished and row["status"] != "received" else None,
