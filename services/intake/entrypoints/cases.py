@@ -131,5 +131,5 @@ COMMAND_ROLES = {"office": ("office",), "lead": ("office", "unit"), "unit": ("of
 
 for _name, _schema in COMMAND_SCHEMAS.items():
     blp.route(f"/<case_id>/{_name.replace('_', '-')}", methods=["POST"], endpoint=f"command_{_name}")(
-        blp.roles(*COMMAND_ROLES[lifecycle.RULES[_name].who])(blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])(
+        blp.roles(*COMMAND_ROLES[(lifecycle.RULES.get(_name) or lifecycle.NOTES[_name]).who])(blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])(
             blp.arguments(_schema)(blp.response(200, CaseAfter)(_command_view(_name))))))
