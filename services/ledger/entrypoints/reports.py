@@ -23,6 +23,7 @@ summary_blp = Blueprint("summary", __name__, url_prefix="/v1/summary", descripti
 
 @summary_blp.route("")
 class Summary(MethodView):
+    @summary_blp.roles(*READERS)
     @summary_blp.arguments(SummaryQuery, **IN_QUERY)
     @summary_blp.response(200, SummaryOut)
     def get(self, query):
