@@ -72,19 +72,6 @@ class CaseCreated(Schema):
     version = fields.Integer(required=True)
 
 
-    category = fields.String()
-    subject_unit = fields.String()
-    priority = fields.String()
-    anonymous = fields.Boolean()
-    description = fields.String(metadata={"description": "office and auditors: as received; others: the summary"})
-    summary = fields.String(metadata={"description": "what units, channels and the public read (docs/PRIVACY.md)"})
-    location = fields.Dict(allow_none=True, metadata={"description": "others read its address masked"})
-    origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
-    permitted_commands = fields.List(fields.String(), metadata={
-        "description": "of allowed_commands, those the caller's role (and unit) may issue now"})
-    campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign it belongs to"})
-
-
 class Complainant(Schema):
     case_id = fields.String(required=True)
     erased = fields.Boolean(required=True)
@@ -274,6 +261,9 @@ class CaseState(CaseAfter):
     summary = fields.String(metadata={"description": "what units, channels and the public read (docs/PRIVACY.md)"})
     location = fields.Dict(allow_none=True, metadata={"description": "others read its address masked"})
     origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
+    campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign it belongs to"})
+    permitted_commands = fields.List(fields.String(), metadata={
+        "description": "of allowed_commands, those the caller's role (and unit) may issue now"})
 
 
 class AccountabilityIn(_Strict):
