@@ -194,7 +194,7 @@ def test_office_receives_a_lead_and_assigns_it_with_a_deadline_preview(browser, 
     page.get_by_role("button", name=re.compile("查看举报人信息")).click()
     expect(page.get_by_text(COMPLAINANT["phone"])).to_be_visible()
     office.check("complainant-revealed")
-    page.reload()       # shown once; the reveal itself is on the record, with its reason
+    page.goto(case_url)       # shown once; the reveal itself is on the record, with its reason
     assert COMPLAINANT["phone"] not in page.content()
     expect(page.get_by_role("cell", name="核实举报内容")).to_be_visible()
     office.close()

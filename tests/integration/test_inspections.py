@@ -223,7 +223,7 @@ def test_every_refused_finding_says_why_and_stores_nothing(client, admin_url, cl
                               headers=OFFICE), 422)
     assert "evidence" in bad["errors"] or any(k.startswith("evidence") for k in bad["errors"])
     assert problem(client.post("/v1/inspections/inspection-nope/findings", json=finding_body(), headers=OFFICE),
-                   404)["detail"] == "没有检查 inspection-nope"
+                   404)["detail"] == "没有这个检查：inspection-nope"
     assert count_events(admin_url) == before
     assert client.post(url, json=finding_body(), headers=OFFICE).status_code == 201
     refused = problem(client.post(f"/v1/inspections/{iid}/cancel", json={"reason": "取消"}, headers=OFFICE), 409)

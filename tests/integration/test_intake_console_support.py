@@ -17,7 +17,7 @@ def test_permitted_commands_are_the_allowed_ones_the_caller_may_issue(client):
     assert client.get(f"/v1/cases/{case_id}", headers=unit(LEAD)).json["permitted_commands"] == ["accept", "return"]
     assert client.get(f"/v1/cases/{case_id}", headers=unit(HELPER)).json["permitted_commands"] == []
     office = client.get(f"/v1/cases/{case_id}", headers=OFFICE).json
-    assert office["permitted_commands"] == ["reassign", "merge", "accept", "return"]   # it stands in for a unit
+    assert office["permitted_commands"] == ["reassign", "merge", "accept", "return", "correct_summary"]   # it stands in for a unit
 
 
 def test_a_cooperating_unit_may_only_note_progress(client):
