@@ -563,8 +563,8 @@ def gunicorn(urls, tmp_path):
 
     def up():
         try:
-            return requests.get(base + "/healthz", timeout=1).ok
-        except requests.ConnectionError:
+            return requests.get(base + "/healthz", timeout=2).ok
+        except requests.RequestException:       # not listening yet, or a worker still starting (slow under load)
             return False
     try:
         eventually(up, timeout=30)
