@@ -76,6 +76,31 @@ def test_a_campaign_is_launched_and_its_phase_follows_the_clock(office):
                              ).status_code == 403
 
 
+def test_the_office_revises_the_plan_with_a_reason_and_the_ledger_follows(office, urls):
+    c = office.post("/v1/campaigns", campaign_body())
+    path = f"/v1/campaigns/{c['campaign_id']}"
+    extended = [PHASES[0], {**PHASES[1], "ends_on": "2026-11-15"}, {**PHASES[2], "starts_on": "2026-11-16"}]
+    body = campaign_body(phases=extended, reason="区委办发〔2026〕5号：推进阶段延至11月15日")
+    assert office.post(f"{path}/revise", body, GOV_UNIT, 403)["status"] == 403
+    stale = office.client.post(f"{path}/revise", json=body, headers={**OFFICE, "If-Match": '"7"'})
+    assert stale.status_code in (409, 412)
+    r = office.post(f"{path}/revise", body, status=200)
+    assert r["version"] == 2 and r["phases"][1]["ends_on"] == "2026-11-15"
+    assert [x["reason"] for x in r["revisions"]] == [body["reason"]] and r["revisions"][0]["at"]
+    office.day("2026-11-10")
+    assert office.client.get(path, headers=OFFICE).json["phase"]["label"] == "第二阶段"
+    shrunk = office.post(f"{path}/revise", campaign_body(phases=PHASES[:2], ends_on="2026-10-31", reason="缩短"),
+                         status=422)
+    assert shrunk["code"] == "campaign.invalid" and "phases" in shrunk["errors"] and "不能删除" in shrunk["detail"]
+    missing = office.post(f"{path}/revise", campaign_body(phases=extended), status=422)
+    assert "reason" in missing["errors"]
+
+    carry(urls)
+    ledger = ledger_app(settings_for("ledger", urls["ledger"])).test_client()
+    row = ledger.get(f"/v1/campaigns/{c['campaign_id']}", headers=OFFICE).json
+    assert row["version"] == 2 and row["phases"][1]["ends_on"] == "2026-11-15"
+
+
 def test_a_task_without_the_five_haves_is_refused_naming_what_is_missing(office):
     c = office.post("/v1/campaigns", campaign_body())
     refused = office.post("/v1/tasks", task_body(c["campaign_id"], target=None, monitor="", deadline=None), status=422)

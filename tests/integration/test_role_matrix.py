@@ -86,6 +86,7 @@ ROWS = [
     ("intake", "POST", "/v1/campaigns", {"name": "专项行动", "lead_office": "县纪委", "starts_on": "2030-01-02",
                                          "ends_on": "2030-03-31", "phases": [{"name": "第一阶段", "starts_on": "2030-01-02",
                                                                                "ends_on": "2030-03-31"}]}, {"office"}),
+    ("intake", "POST", "/v1/campaigns/campaign-none/revise", {"reason": "调整"}, {"office"}),
     ("intake", "POST", "/v1/tasks", {"title": "任务"}, {"office"}),
     *[("intake", "POST", f"/v1/tasks/task-none/{name}", body, {"office", "unit"}) for name, body in (
         ("report-progress", {"note": "进展"}), ("reach-milestone", {"milestone": 1, "note": "完成"}),

@@ -161,3 +161,47 @@ def test_a_milestone_is_reached_once_and_must_exist():
     run(t, "reach_milestone", {"milestone": 2, "note": "x"})
     with pytest.raises(Invalid):
         run(t, "reach_milestone", {"milestone": 2, "note": "x"})
+
+
+# -- revising the plan (调整方案) -------------------------------------------------------------------
+def revision(**overrides) -> LaunchCampaign:
+    return LaunchCampaign(**{"name": "机关效能—项目建设年", "lead_office": "区委", "starts_on": date(2026, 2, 9),
+                             "ends_on": date(2026, 12, 30), "phases": PHASES, "categories": ("办事效率低",),
+                             **overrides})
+
+
+def revised(c: Campaign, cmd: LaunchCampaign, today: date = date(2026, 3, 2)) -> Campaign:
+    [event] = campaigns.revise(c, cmd, "区委办发〔2026〕5号文件延长推进阶段", directory(), today)
+    assert validate_data(event.type, event.data) == {}
+    c.apply(event.type, event.data, AT)
+    return c
+
+
+def test_a_running_phase_is_extended_and_the_phase_follows_the_new_dates():
+    c = launched()
+    later = ({**PHASES[1], "ends_on": date(2026, 11, 15)}, {**PHASES[2], "starts_on": date(2026, 11, 16)})
+    c = revised(c, revision(phases=(PHASES[0], *later)))
+    assert phase_on(c.facts, date(2026, 11, 10)).as_dict()["label"] == "第二阶段"
+    assert c.version == 2 and c.revisions[0]["reason"].startswith("区委办发")
+
+
+def test_a_phase_may_be_added_but_a_finished_phase_keeps_its_dates_and_none_is_removed():
+    c = launched()
+    fourth = {"name": "巩固提升阶段", "starts_on": date(2026, 12, 31), "ends_on": date(2027, 1, 31)}
+    c = revised(c, revision(ends_on=date(2027, 1, 31), phases=(*PHASES, fourth)))
+    assert len(c.facts["phases"]) == 4 and c.facts["ends_on"] == "2027-01-31"
+    with pytest.raises(Invalid) as refused:
+        revised(c, revision(phases=({**PHASES[0], "ends_on": date(2026, 2, 27)}, PHASES[1])))
+    assert set(refused.value.errors) == {"phases", "phases.0"} and "不能删除" in refused.value.detail
+
+
+def test_a_campaign_that_has_begun_keeps_its_start_and_a_revision_must_change_something():
+    c = launched()
+    with pytest.raises(Invalid) as refused:
+        revised(c, revision(starts_on=date(2026, 2, 1)))
+    assert "starts_on" in refused.value.errors
+    with pytest.raises(Invalid) as same:
+        revised(c, revision())
+    assert same.value.code == "campaign.unchanged"
+    early = revised(c, revision(starts_on=date(2026, 2, 1)), today=date(2026, 1, 20))
+    assert early.facts["starts_on"] == "2026-02-01"

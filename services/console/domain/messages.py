@@ -35,7 +35,7 @@ EVENT_TYPES = {
     "case.recheck_overturned": "复查查实", "case.return_visit_recorded": "回访", "case.rehandling_ordered": "责令重办",
     "case.recheck_chosen": "选定复查", "case.summary_corrected": "更正摘要", "case.numbered": "补编案件编号",
     "complainant.revealed": "查看举报人信息", "case.campaign_set": "设定专项行动",
-    "case.duplicate_dismissed": "排除并单建议", "campaign.launched": "发起专项行动", "task.issued": "下达任务",
+    "case.duplicate_dismissed": "排除并单建议", "campaign.launched": "发起专项行动", "campaign.revised": "调整专项行动方案", "task.issued": "下达任务",
     "task.progress_reported": "报告任务进展", "task.milestone_reached": "完成任务节点",
     "task.completion_reported": "报告任务完成", "task.signed_off": "任务销号", "task.sent_back": "任务退回重办",
     "task.cancelled": "撤销任务", "project.type_set": "设置项目类型", "project.registered": "登记重点项目",

@@ -16,6 +16,8 @@ from .inspection import Folded
 from .refusals import Invalid
 
 LAUNCHED = "cn.zhengfeng.campaign.launched.v1"
+REVISED = "cn.zhengfeng.campaign.revised.v1"
+PLAN = ("name", "lead_office", "starts_on", "ends_on", "categories", "description", "phases")
 STREAM_PREFIX = "campaign-"
 
 
@@ -25,11 +27,15 @@ class Campaign(Folded):
     version: int = 0
     facts: dict[str, Any] = field(default_factory=dict)
     launched_at: datetime | None = None
+    revisions: list[dict[str, Any]] = field(default_factory=list)
 
     def apply(self, event_type: str, data: dict[str, Any], at: datetime | None = None) -> None:
         self.version += 1
         if event_type == LAUNCHED:
             self.facts, self.launched_at = dict(data), at
+        elif event_type == REVISED:
+            self.facts = {k: data[k] for k in PLAN}
+            self.revisions.append({"version": self.version, "at": at, "reason": data["reason"]})
 
     @property
     def exists(self) -> bool:
@@ -52,7 +58,44 @@ class LaunchCampaign:
 
 def launch(cmd: LaunchCampaign, directory: Directory) -> list[NewEvent]:
     """Phases lie inside the period, in order, without overlapping; categories are the office's."""
+    _check_plan(cmd, directory, {})
+    return [NewEvent(LAUNCHED, _plan(cmd))]
+
+
+def revise(campaign: Campaign, cmd: LaunchCampaign, reason: str, directory: Directory, today: date) -> list[NewEvent]:
+    """The office revises the plan (调整方案) — extends a phase, adds one, corrects a name — without
+    rewriting what has happened: a phase already over keeps its dates, no phase is removed (tasks name
+    phases by number), and a campaign that has begun keeps its start date."""
     errors: dict[str, list[str]] = {}
+    old = campaign.facts
+    if date.fromisoformat(old["starts_on"]) <= today and cmd.starts_on.isoformat() != old["starts_on"]:
+        errors["starts_on"] = [f"专项行动已于{old['starts_on']}开始，开始日期不能再改"]
+    if len(cmd.phases) < len(old["phases"]):
+        errors["phases"] = [f"原方案有{len(old['phases'])}个阶段，调整时只能增加或改期，不能删除阶段"]
+    for i, (before, after) in enumerate(zip(old["phases"], cmd.phases), 1):
+        moved = (after["starts_on"].isoformat(), after["ends_on"].isoformat()) != (before["starts_on"],
+                                                                                    before["ends_on"])
+        if date.fromisoformat(before["ends_on"]) < today and moved:
+            errors.setdefault(f"phases.{i - 1}", []).append(
+                f"第{i}阶段已于{before['ends_on']}结束，起止日期不能再改")
+    _check_plan(cmd, directory, errors, kept=tuple(old["categories"]))
+    plan = _plan(cmd)
+    if {k: plan[k] for k in PLAN} == {k: old.get(k) for k in PLAN}:
+        raise Invalid("调整后的方案与现行方案相同，没有需要记录的调整", {"phases": ["方案没有变化"]},
+                      "campaign.unchanged")
+    return [NewEvent(REVISED, {**plan, "reason": reason})]
+
+
+def _plan(cmd: LaunchCampaign) -> dict[str, Any]:
+    return {"name": cmd.name, "lead_office": cmd.lead_office, "starts_on": cmd.starts_on.isoformat(),
+            "ends_on": cmd.ends_on.isoformat(), "categories": list(cmd.categories), "description": cmd.description,
+            "phases": [{"name": p["name"], "starts_on": p["starts_on"].isoformat(), "ends_on": p["ends_on"].isoformat()}
+                       for p in cmd.phases]}
+
+
+def _check_plan(cmd: LaunchCampaign, directory: Directory, errors: dict[str, list[str]],
+                kept: tuple[str, ...] = ()) -> None:
+    """`kept`: categories the plan already had (the directory may have retired one since)."""
     if cmd.ends_on < cmd.starts_on:
         errors["ends_on"] = [f"结束日期早于开始日期（{cmd.starts_on.isoformat()}）"]
     previous: date | None = None
@@ -66,7 +109,7 @@ def launch(cmd: LaunchCampaign, directory: Directory) -> list[NewEvent]:
         if previous is not None and p["starts_on"] <= previous:
             errors.setdefault(where, []).append(f"第{i}阶段与上一阶段重叠或顺序颠倒")
         previous = p["ends_on"]
-    unknown = [c for c in cmd.categories if c not in directory.categories]
+    unknown = [c for c in cmd.categories if c not in directory.categories and c not in kept]
     if unknown:
         errors["categories"] = [f"不在问题类别目录中：{'、'.join(unknown)}"]
     if len(set(cmd.categories)) != len(cmd.categories):
@@ -74,11 +117,6 @@ def launch(cmd: LaunchCampaign, directory: Directory) -> list[NewEvent]:
     if errors:
         raise Invalid("专项行动的期限、阶段或问题类别有误：" + "；".join(m for ms in errors.values() for m in ms),
                       errors, "campaign.invalid")
-    return [NewEvent(LAUNCHED, {
-        "name": cmd.name, "lead_office": cmd.lead_office, "starts_on": cmd.starts_on.isoformat(),
-        "ends_on": cmd.ends_on.isoformat(), "categories": list(cmd.categories), "description": cmd.description,
-        "phases": [{"name": p["name"], "starts_on": p["starts_on"].isoformat(), "ends_on": p["ends_on"].isoformat()}
-                   for p in cmd.phases]})]
 
 
 def check_member(campaign: Campaign | None, campaign_id: str | None, field_name: str = "campaign_id") -> None:

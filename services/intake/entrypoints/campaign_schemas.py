@@ -42,6 +42,17 @@ class CampaignIn(_Strict):
     description = _optional_text()
 
 
+class CampaignRevisionIn(CampaignIn):
+    """The whole plan as it should stand, and why it changed."""
+    reason = _text(required=True, metadata={"description": "why the plan changed (调整原因)"})
+
+
+class CampaignRevisionOut(Schema):
+    version = fields.Integer(required=True, metadata={"description": "the campaign's version the revision made"})
+    at = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
 class CampaignOut(Schema):
     campaign_id = fields.String(required=True)
     version = fields.Integer(required=True)
@@ -56,6 +67,8 @@ class CampaignOut(Schema):
                                                                 "(not_started, in_phase, between_phases, ended), "
                                                                 "number, name, label"})
     launched_at = fields.String(allow_none=True)
+    revisions = fields.List(fields.Nested(CampaignRevisionOut), required=True,
+                            metadata={"description": "every revision of the plan (调整方案), oldest first"})
 
 
 class MilestoneIn(_Strict):

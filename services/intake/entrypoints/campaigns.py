@@ -24,7 +24,7 @@ from ..domain.task import Task
 from ..service_layer import aggregates
 from ..service_layer import campaigns as service
 from .aggregate_http import aggregate_command, etag, evidence_wire, iso, read
-from .campaign_schemas import TASK_COMMANDS, CampaignIn, CampaignOut, TaskIn, TaskOut
+from .campaign_schemas import TASK_COMMANDS, CampaignIn, CampaignOut, CampaignRevisionIn, TaskIn, TaskOut
 from .cases import IDEMPOTENCY, IF_MATCH
 from .common import context
 
@@ -36,7 +36,13 @@ def campaign_out(c: Campaign) -> dict:
     f = c.facts
     return {"campaign_id": c.campaign_id, "version": c.version, **{k: f[k] for k in (
         "name", "lead_office", "starts_on", "ends_on", "phases", "categories", "description")},
-        "phase": phase_on(f, local_date(context().now)).as_dict(), "launched_at": iso(c.launched_at)}
+        "phase": phase_on(f, local_date(context().now)).as_dict(), "launched_at": iso(c.launched_at),
+        "revisions": [{**r, "at": iso(r["at"])} for r in c.revisions]}
+
+
+def _plan(body: dict) -> campaigns.LaunchCampaign:
+    return campaigns.LaunchCampaign(**{**{k: v for k, v in body.items() if k != "reason"},
+                                       "phases": tuple(body["phases"]), "categories": tuple(body["categories"])})
 
 
 @blp.route("")
@@ -47,8 +53,7 @@ class Campaigns(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body):
         """Launch a campaign with its dated phases and categories (the list is the ledger's /v1/campaigns)."""
-        cmd = campaigns.LaunchCampaign(**{**body, "phases": tuple(body["phases"]),
-                                          "categories": tuple(body["categories"])})
+        cmd = _plan(body)
 
         def launch(u, _expected):
             c = service.launch_campaign(u, cmd, context())
@@ -65,6 +70,22 @@ class OneCampaign(MethodView):
         """One campaign and the phase it is in today (derived from the calendar, never set by hand)."""
         c = read(lambda u: aggregates.load(u, Campaign, campaign_id))
         return campaign_out(c), 200, etag(c.version)
+
+
+@blp.route("/<campaign_id>/revise", methods=["POST"])
+@blp.roles("office")
+@blp.arguments(CampaignRevisionIn)
+@blp.response(200, CampaignOut)
+@blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])
+def revise(body, campaign_id):
+    """Revise the plan (调整方案): the whole plan as it should stand, and why. A phase already over keeps
+    its dates, no phase is removed, a campaign that has begun keeps its start date (422 naming the field)."""
+    cmd = _plan(body)
+
+    def decide(u, expected):
+        c = service.revise_campaign(u, campaign_id, cmd, body["reason"], context(), expected)
+        return 200, campaign_out(c), etag(c.version)
+    return aggregate_command(decide)
 
 
 def _allowed(t: Task, who: Principal) -> list[str]:

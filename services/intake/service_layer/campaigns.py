@@ -18,6 +18,13 @@ def launch_campaign(uow: UnitOfWork, cmd: campaigns.LaunchCampaign, ctx: Context
     return aggregates.new(uow, Campaign, campaigns.launch(cmd, handlers.load_directory(uow)), ctx)
 
 
+def revise_campaign(uow: UnitOfWork, campaign_id: str, cmd: campaigns.LaunchCampaign, reason: str, ctx: Context,
+                    expected_version: int | None = None) -> Campaign:
+    directory = handlers.load_directory(uow)
+    return aggregates.decide(uow, Campaign, campaign_id, expected_version,
+                             lambda c: campaigns.revise(c, cmd, reason, directory, local_date(ctx.now)), ctx)
+
+
 def issue_task(uow: UnitOfWork, cmd: tasks.IssueTask, ctx: Context) -> Task:
     decided = tasks.issue(cmd, handlers.load_directory(uow), handlers.load_campaign(uow, cmd.campaign_id),
                           local_date(ctx.now))

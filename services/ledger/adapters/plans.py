@@ -48,6 +48,12 @@ def _campaign(conn: psycopg.Connection, event: Event) -> None:
         _insert(conn, "campaigns", {"campaign_id": event.subject, **{k: d[k] for k in (
             "name", "lead_office", "starts_on", "ends_on", "phases", "categories", "description")},
             "launched_at": event.time, "version": event.streamversion}, "campaign_id")
+    elif event.type == "cn.zhengfeng.campaign.revised.v1" and _newer(conn, "campaigns", "campaign_id", event):
+        conn.execute("UPDATE campaigns SET name = %s, lead_office = %s, starts_on = %s, ends_on = %s, phases = %s,"
+                     " categories = %s, description = %s WHERE campaign_id = %s",
+                     (d["name"], d["lead_office"], d["starts_on"], d["ends_on"], Jsonb(d["phases"]), d["categories"],
+                      d["description"], event.subject))
+        _bump(conn, "campaigns", "campaign_id", event)
     elif event.type == "cn.zhengfeng.lookback.drawn.v1":
         _insert(conn, "lookbacks", {"lookback_id": event.subject, **{k: d[k] for k in (
             "title", "filters", "ratio", "nonce", "seed")}, "drawn_at": event.time, "version": event.streamversion},

@@ -992,6 +992,8 @@ _TYPES = [
     _inspection("monitoring_point.deactivated", ReasonData(), "The monitoring point stopped reporting."),
     _on(CAMPAIGN_TOPIC, "campaign.launched", plans.CampaignLaunchedData(),
         "The office launched a campaign (专项行动) with its phases and categories; subject: the campaign."),
+    _on(CAMPAIGN_TOPIC, "campaign.revised", plans.CampaignRevisedData(),
+        "The office revised the campaign's plan (调整方案): the whole plan as it now stands, and why."),
     _on(CAMPAIGN_TOPIC, "lookback.drawn", plans.LookbackDrawnData(),
         "The office drew closed cases and signed-off tasks for a look-back (回头看), reproducibly; subject: it."),
     _on(CAMPAIGN_TOPIC, "lookback.finding_recorded", plans.LookbackFindingData(),

@@ -50,6 +50,13 @@ class CampaignLaunchedData(Strict):
     description = _note(required=True)
 
 
+class CampaignRevisedData(CampaignLaunchedData):
+    """The office revised a campaign's plan (调整方案): the whole plan as it now stands, and why. Phases
+    already over keep their dates, none is removed, and a campaign that has begun keeps its start date."""
+    reason = text_field(required=True, metadata={"description": "why the plan changed (e.g. the document that "
+                                                                 "extended a phase)"})
+
+
 # -- tasks -----------------------------------------------------------------------------------------
 class MilestoneData(Strict):
     name = name_field(required=True)
