@@ -64,10 +64,24 @@ def new_topics(names: Iterable[str], partitions: int, *, replication_factor: int
             for t in names]
 
 
+def under_replicated(client: KafkaAdminClient, topics: Iterable[str], replication_factor: int) -> dict[str, int]:
+    """Topics that have fewer replicas than `replication_factor`: name -> the replicas they have."""
+    wanted = list(topics)
+    if replication_factor <= 1 or not wanted:
+        return {}
+    short = {}
+    for t in client.describe_topics(wanted):
+        have = min((len(p["replica_nodes"]) for p in t.get("partitions") or []), default=replication_factor)
+        if t.get("error_code", 0) == 0 and have < replication_factor:
+            short[t["name"]] = have
+    return short
+
+
 def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, replication_factor: int = 1,
                   min_insync_replicas: int | None = None, attempts: int = 30) -> None:
     """Create any missing topic; retried while the broker is starting. A topic that exists is left as it
-    is: changing a topic's replication is a reassignment for the cluster's operator (deploy/README.md)."""
+    is: changing a topic's replication is a reassignment for the cluster's operator (deploy/README.md),
+    so one with fewer replicas than asked for is only logged (`topics_under_replicated`)."""
     wanted = list(topics)
     for attempt in range(attempts):
         try:
@@ -82,6 +96,10 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, rep
                     except TopicAlreadyExistsError:
                         pass
                     log.info("topics_created", extra={"topics": missing, "replication_factor": replication_factor})
+                short = under_replicated(client, [t for t in wanted if t in existing], replication_factor)
+                if short:   # made before the setting was raised (or by a process that lacked it)
+                    log.warning("topics_under_replicated", extra={"topics": short,
+                                                                  "replication_factor": replication_factor})
                 return
             finally:
                 client.close()

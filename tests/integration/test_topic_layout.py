@@ -1,6 +1,8 @@
 """`zf topics` lays the topics out as configured, on the real (Tansu) broker."""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from zfcommon import kafka
@@ -35,3 +37,18 @@ def test_zf_topics_refuses_more_in_sync_replicas_than_replicas(monkeypatch, caps
     monkeypatch.setenv("ZF_TOPIC_MIN_INSYNC_REPLICAS", "2")
     assert zf(["topics"]) == 2
     assert "ZF_TOPIC_MIN_INSYNC_REPLICAS" in capsys.readouterr().err
+
+
+def test_zf_topics_leaves_existing_topics_alone_and_names_those_with_too_few_replicas(broker, monkeypatch, caplog):
+    kafka.ensure_topics(broker.bootstrap, all_topics(), 2)       # as `zf up` or an old relay made them
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap)
+    monkeypatch.setenv("ZF_TOPIC_REPLICATION_FACTOR", "3")
+    with caplog.at_level(logging.WARNING, logger="zfcommon.kafka"):
+        assert zf(["topics"]) == 0
+    [warning] = [r for r in caplog.records if r.getMessage() == "topics_under_replicated"]
+    assert warning.topics == {t: 1 for t in all_topics()}
+    client = kafka.admin(broker.bootstrap)
+    try:
+        assert {len(p["replica_nodes"]) for t in client.describe_topics(all_topics()) for p in t["partitions"]} == {1}
+    finally:
+        client.close()
