@@ -69,7 +69,9 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "topics":
             from . import kafka
             from .events.catalogue import all_topics
-            kafka.ensure_topics(_need(tools.bootstrap, "KAFKA_BOOTSTRAP_SERVERS"), all_topics(), tools.partitions)
+            from .settings import TopicSettings
+            kafka.ensure_topics_laid_out(_need(tools.bootstrap, "KAFKA_BOOTSTRAP_SERVERS"), all_topics(),
+                                         TopicSettings.from_env())
         elif args.command == "token":
             from .auth import issue_token
             print(issue_token(_need(tools.jwt_secret, "ZF_JWT_SECRET"), args.role, args.sub,

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+if TYPE_CHECKING:
+    from .settings import TopicSettings
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +55,33 @@ def topic_ids(client: KafkaAdminClient, topics: Iterable[str]) -> dict[str, str]
     return found
 
 
-def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, attempts: int = 30) -> None:
-    """Create any missing topic; retried while the broker is starting."""
+def new_topics(names: Iterable[str], partitions: int, *, replication_factor: int = 1,
+               min_insync_replicas: int | None = None) -> list[NewTopic]:
+    """What to create: `partitions` per topic, one for a dead-letter topic (it keeps no order worth
+    spreading), every one with the same replication and min.insync.replicas (unset: the broker's)."""
+    configs = {"min.insync.replicas": str(min_insync_replicas)} if min_insync_replicas else {}
+    return [NewTopic(t, 1 if t.endswith(".dlq") else partitions, replication_factor, topic_configs=dict(configs))
+            for t in names]
+
+
+def under_replicated(client: KafkaAdminClient, topics: Iterable[str], replication_factor: int) -> dict[str, int]:
+    """Topics that have fewer replicas than `replication_factor`: name -> the replicas they have."""
+    wanted = list(topics)
+    if replication_factor <= 1 or not wanted:
+        return {}
+    short = {}
+    for t in client.describe_topics(wanted):
+        have = min((len(p["replica_nodes"]) for p in t.get("partitions") or []), default=replication_factor)
+        if t.get("error_code", 0) == 0 and have < replication_factor:
+            short[t["name"]] = have
+    return short
+
+
+def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, replication_factor: int = 1,
+                  min_insync_replicas: int | None = None, attempts: int = 30) -> None:
+    """Create any missing topic; retried while the broker is starting. A topic that exists is left as it
+    is: changing a topic's replication is a reassignment for the cluster's operator (deploy/README.md),
+    so one with fewer replicas than asked for is only logged (`topics_under_replicated`)."""
     wanted = list(topics)
     for attempt in range(attempts):
         try:
@@ -62,12 +90,16 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, att
                 existing = set(client.list_topics())
                 missing = [t for t in wanted if t not in existing]
                 if missing:
-                    n = lambda t: 1 if t.endswith(".dlq") else partitions  # noqa: E731
                     try:
-                        client.create_topics([NewTopic(t, n(t), 1) for t in missing])
+                        client.create_topics(new_topics(missing, partitions, replication_factor=replication_factor,
+                                                        min_insync_replicas=min_insync_replicas))
                     except TopicAlreadyExistsError:
                         pass
-                    log.info("topics_created", extra={"topics": missing})
+                    log.info("topics_created", extra={"topics": missing, "replication_factor": replication_factor})
+                short = under_replicated(client, [t for t in wanted if t in existing], replication_factor)
+                if short:   # made before the setting was raised (or by a process that lacked it)
+                    log.warning("topics_under_replicated", extra={"topics": short,
+                                                                  "replication_factor": replication_factor})
                 return
             finally:
                 client.close()
@@ -76,3 +108,9 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, att
                 raise
             log.warning("broker_not_ready", extra={"error": str(exc)})
             time.sleep(1)
+
+
+def ensure_topics_laid_out(bootstrap: str, topics: Iterable[str], layout: "TopicSettings") -> None:
+    """ensure_topics with a settings.TopicSettings (partitions, replication, min.insync.replicas)."""
+    ensure_topics(bootstrap, topics, layout.partitions, replication_factor=layout.replication_factor,
+                  min_insync_replicas=layout.min_insync_replicas)

@@ -20,6 +20,44 @@ class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message names the variable."""
 
 
+def _integer(env: Mapping[str, str], name: str, default: int | None) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class TopicSettings:
+    """How the topics are laid out on the broker, for whoever creates them (`zf topics`, `zf up`, and a
+    relay or consumer that finds one missing). The defaults suit one broker, as under `zf up` and in the
+    compose recipe; a production cluster uses ZF_TOPIC_REPLICATION_FACTOR=3 and
+    ZF_TOPIC_MIN_INSYNC_REPLICAS=2, so that a write acknowledged with acks=all is on two brokers and
+    one broker may be down (deploy/README.md "Kafka topics")."""
+    partitions: int = 6                      # ZF_PARTITIONS: every topic but the dead-letter ones (1 each)
+    replication_factor: int = 1              # ZF_TOPIC_REPLICATION_FACTOR
+    min_insync_replicas: int | None = None   # ZF_TOPIC_MIN_INSYNC_REPLICAS; unset: the broker's default
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "TopicSettings":
+        env = os.environ if environ is None else environ
+        topics = cls(partitions=_integer(env, "ZF_PARTITIONS", 6),
+                     replication_factor=_integer(env, "ZF_TOPIC_REPLICATION_FACTOR", 1),
+                     min_insync_replicas=_integer(env, "ZF_TOPIC_MIN_INSYNC_REPLICAS", None))
+        if topics.partitions < 1:
+            raise ConfigError(f"ZF_PARTITIONS must be at least 1, got {topics.partitions}")
+        if topics.replication_factor < 1:
+            raise ConfigError(f"ZF_TOPIC_REPLICATION_FACTOR must be at least 1, got {topics.replication_factor}")
+        if topics.min_insync_replicas is not None and not 1 <= topics.min_insync_replicas <= topics.replication_factor:
+            # more than the replicas there are: every acks=all write would be refused
+            raise ConfigError(f"ZF_TOPIC_MIN_INSYNC_REPLICAS must be between 1 and ZF_TOPIC_REPLICATION_FACTOR "
+                              f"({topics.replication_factor}), got {topics.min_insync_replicas}")
+        return topics
+
+
 @dataclass(frozen=True)
 class Settings:
     service: str
@@ -92,6 +130,7 @@ class Settings:
     oidc_unit_claim: str = "zf_unit"    # the claim naming a unit user's unit (a directory name)
     oidc_login_claim: str = "preferred_username"
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    topics: TopicSettings = field(default_factory=TopicSettings)   # the broker's topic layout
 
     @classmethod
     def from_env(cls, service: str, environ: Mapping[str, str] | None = None, *,
@@ -112,13 +151,7 @@ class Settings:
             return env.get(name, "").strip() if database_only else need(name)
 
         def integer(name: str, default: int) -> int:
-            raw = env.get(name, "").strip()
-            if not raw:
-                return default
-            try:
-                return int(raw)
-            except ValueError:
-                raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+            return _integer(env, name, default)
 
         def number(name: str, default: float) -> float:
             raw = env.get(name, "").strip()
@@ -128,6 +161,7 @@ class Settings:
                 raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
         ports = {s: integer(f"ZF_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()}
+        topics = TopicSettings.from_env(env)
         prefix = env.get("ZF_CASE_NUMBER_PREFIX", "").strip() or "ZF"
         if not CASE_NUMBER_PREFIX.match(prefix) or len(prefix) > 16:
             raise ConfigError(f"ZF_CASE_NUMBER_PREFIX must be 1-16 capital letters and digits (inner hyphens "
@@ -139,7 +173,7 @@ class Settings:
                                      else online("KAFKA_BOOTSTRAP_SERVERS")),
             jwt_secret=online("ZF_JWT_SECRET"),
             contact_key=env.get("ZF_CONTACT_KEY", ""),
-            partitions=integer("ZF_PARTITIONS", 6),
+            partitions=topics.partitions,
             log_level=env.get("ZF_LOG_LEVEL", "INFO").upper(),
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
             relay_batch=integer("ZF_RELAY_BATCH", 500),
@@ -195,6 +229,7 @@ class Settings:
             oidc_unit_claim=env.get("ZF_OIDC_UNIT_CLAIM", "").strip() or "zf_unit",
             oidc_login_claim=env.get("ZF_OIDC_LOGIN_CLAIM", "").strip() or "preferred_username",
             ports=ports,
+            topics=topics,
         )
 
     @property

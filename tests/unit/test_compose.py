@@ -51,7 +51,7 @@ REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET",
                      "PROMETHEUS_MULTIPROC_DIR")
 # The console talks to the services over HTTP only: no broker, no partitions (docs/CONSOLE.md).
 WITHOUT_BROKER = {"console"}
-BROKER_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS"}
+BROKER_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS", "ZF_TOPIC_REPLICATION_FACTOR", "ZF_TOPIC_MIN_INSYNC_REPLICAS"}
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
 # ZF_INTAKE_URL matters to audit (reconciliation) and notify (notices, exposures); compose sets it for both.
@@ -250,6 +250,10 @@ def test_single_kafka_node_uses_replication_factor_one_and_never_auto_creates_to
     assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == "1"
     assert env["KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] == "1"
     assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"].lower() == "false"
+    # and so do the project's own topics, whoever creates them (`zf topics` in migrate, or a worker)
+    for name in ("migrate", *(n for n, s in APP_SERVICES.items() if s not in WITHOUT_BROKER)):
+        assert (environment(name)["ZF_TOPIC_REPLICATION_FACTOR"], environment(name)["ZF_TOPIC_MIN_INSYNC_REPLICAS"]) \
+            == ("1", "1"), name
 
 
 def _named_volume_mounts(name: str) -> dict[str, str]:
