@@ -142,14 +142,26 @@ def finish(traced: Any, *exc_info) -> None:
         traced.__exit__(*(exc_info or (None, None, None)))
 
 
-def event_context() -> dict[str, str]:
-    """The distributed-tracing extension attributes for an event created now: `traceparent` (and
-    `tracestate`) of the current span; empty while tracing is off or outside any span."""
+def trace_context() -> dict[str, str]:
+    """`traceparent` (and `tracestate`) of the current span: the distributed-tracing extension attributes
+    of an event created now, and the headers of a request to another service. Empty while tracing is
+    off or outside any span."""
     if _tracer is None:
         return {}
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
     return carrier
+
+
+def log_ids() -> dict[str, str]:
+    """`trace_id` and `span_id` of the current span for a log line, so a log line leads to its trace;
+    empty while tracing is off or outside any span."""
+    if _tracer is None:
+        return {}
+    from opentelemetry import trace
+
+    span = trace.get_current_span().get_span_context()
+    return {"trace_id": format(span.trace_id, "032x"), "span_id": format(span.span_id, "016x")} if span.is_valid else {}
 
 
 # -- the relay's publish ----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 the stored event, the relay's record headers and each consumer's application."""
 from __future__ import annotations
 
+import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +19,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from zfcommon import tracing
 from zfcommon.events import parse_event, serialize_event
 from zfcommon.events.catalogue import CASE_TOPIC
+from zfcommon.logs import JsonFormatter
 from zfcommon.settings import ConfigError, Settings
 from zfcommon.uow import UnitOfWork
 
@@ -112,7 +115,7 @@ def test_off_every_hook_hands_back_its_input_and_events_carry_no_trace():
     headers = [("content-type", b"application/cloudevents+json; charset=UTF-8")]
     assert tracing.enabled() is False
     assert event().extensions == {}
-    assert tracing.event_context() == {}
+    assert tracing.trace_context() == {} and tracing.log_ids() == {}
     assert tracing.publish_headers(event().to_dict(), headers) is headers
     assert tracing.transaction() is None
     with tracing.consuming("ledger", [(record(), event())]):
@@ -212,3 +215,27 @@ def test_a_request_is_a_server_span_continuing_the_callers_traceparent(spans):
     assert hex_ids(server)[0] == CALLER.split("-")[1] and format(server.parent.span_id, "016x") == CALLER.split("-")[2]
     assert server.attributes["http.response.status_code"] == 201
     assert made["event"].extensions["traceparent"] == traceparent_of(server)
+
+
+def log_line() -> dict:
+    return json.loads(JsonFormatter("intake").format(logging.LogRecord("t", 20, "", 0, "case_received", None, None)))
+
+
+def test_a_log_line_written_inside_a_span_names_its_trace_and_span(spans):
+    assert "trace_id" not in log_line()
+    with tracing._tracer.start_as_current_span("command") as span:
+        inside = log_line()
+    assert (inside["trace_id"], inside["span_id"]) == hex_ids(span)
+
+
+def test_a_call_to_another_service_carries_the_current_trace_context(spans):
+    from zfcommon.servicehttp import OfficeClient
+
+    sent = {}
+    client = OfficeClient("http://ledger.invalid", "a-service-secret-of-at-least-32-bytes")
+    client.session.get = lambda url, **kw: sent.update(kw) or SimpleNamespace(status_code=200)
+    client.get("/v1/cases")
+    assert "traceparent" not in sent["headers"]
+    with tracing._tracer.start_as_current_span("scheduler pass") as span:
+        client.get("/v1/cases")
+    assert sent["headers"]["traceparent"] == traceparent_of(span)
