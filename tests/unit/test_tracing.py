@@ -239,3 +239,41 @@ def test_a_call_to_another_service_carries_the_current_trace_context(spans):
     with tracing._tracer.start_as_current_span("scheduler pass") as span:
         client.get("/v1/cases")
     assert sent["headers"]["traceparent"] == traceparent_of(span)
+
+
+def test_with_otlp_the_spans_reach_the_collector_named_by_the_standard_variables(monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    received = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], ExportTraceServiceRequest.FromString(body)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+    try:
+        tracing.configure(Settings.from_env("intake", {**ENV, "OTEL_TRACES_EXPORTER": "otlp"}), "relay")
+        with tracing.consuming("ledger", [(record(), event())]):
+            pass
+        tracing._provider.force_flush()
+    finally:
+        tracing._provider.shutdown()
+        tracing.uninstall()
+        server.shutdown()
+    [(path, content_type, request)] = received
+    assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+    [resource_spans] = request.resource_spans
+    resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert (resource["service.name"], resource["zhengfeng.process"]) == ("zhengfeng-intake", "relay")
+    assert [s.name for s in resource_spans.scope_spans[0].spans] == [f"process {CASE_TOPIC}"]
