@@ -277,3 +277,13 @@ def test_with_otlp_the_spans_reach_the_collector_named_by_the_standard_variables
     resource = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
     assert (resource["service.name"], resource["zhengfeng.process"]) == ("zhengfeng-intake", "relay")
     assert [s.name for s in resource_spans.scope_spans[0].spans] == [f"process {CASE_TOPIC}"]
+
+
+def test_a_malformed_trace_context_starts_a_new_trace_rather_than_failing_the_batch(spans):
+    from dataclasses import replace
+
+    garbled = replace(event(), extensions={"traceparent": "00-not-a-trace-01"})
+    with tracing.consuming("audit", [(record([("traceparent", b"\xff\xfe"), ("tracestate", None)]), garbled)]):
+        pass
+    [process] = spans.get_finished_spans()
+    assert process.parent is None and process.context.is_valid
