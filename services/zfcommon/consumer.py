@@ -16,7 +16,7 @@ import psycopg
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
 from kafka.errors import KafkaError
 
-from . import db, kafka, logs, metrics
+from . import db, kafka, logs, metrics, tracing
 from .events import Event, InvalidEvent, parse_event
 from .events.catalogue import dlq_topic
 
@@ -151,7 +151,8 @@ class EventConsumer:
                 except InvalidEvent as exc:
                     self._dead_letter(record, f"invalid event: {exc}")
         try:
-            self._commit_events(parsed)
+            with tracing.consuming(self.group, parsed):
+                self._commit_events(parsed)
         except psycopg.OperationalError as exc:
             # The database is away: keep nothing from this batch and read it again once it is back.
             log.warning("database_unavailable_retrying", extra={"error": str(exc)})
@@ -226,6 +227,7 @@ def run_service_consumer(settings, group: str, topics: list[str], apply: Apply,
     import signal
 
     logs.configure(settings.service, settings.log_level)
+    tracing.configure(settings, "consumer")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -1,4 +1,5 @@
-"""Structured JSON logs: one event name per line, with the case id and correlation id in context."""
+"""Structured JSON logs: one event name per line, with the case id and correlation id in context (and,
+while tracing is on, the current span's trace_id and span_id)."""
 from __future__ import annotations
 
 import contextvars
@@ -6,6 +7,8 @@ import json
 import logging
 import sys
 from datetime import datetime, timezone
+
+from . import tracing
 
 case_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("case_id", default=None)
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
@@ -30,6 +33,7 @@ class JsonFormatter(logging.Formatter):
             line["case_id"] = cid
         if (corr := correlation_id.get()) is not None:
             line["correlation_id"] = corr
+        line.update(tracing.log_ids())
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):
                 line[key] = value

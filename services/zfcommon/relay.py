@@ -26,7 +26,7 @@ from kafka import KafkaAdminClient, KafkaProducer
 from kafka.errors import KafkaError
 from psycopg.types.json import Jsonb
 
-from . import db, kafka, metrics
+from . import db, kafka, metrics, tracing
 from .events.catalogue import all_topics, topic_for, topics_of
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ class Relay:
         futures = [producer.send(topic_for(r["type"]), key=r["stream_id"].encode(),
                                  value=json.dumps(r["payload"], ensure_ascii=False,
                                                   separators=(",", ":")).encode(),
-                                 headers=headers) for r in rows]
+                                 headers=tracing.publish_headers(r["payload"], headers)) for r in rows]
         producer.flush(timeout=30)
         for f in futures:
             f.get(timeout=30)   # raises if any record was not acknowledged: nothing is deleted then
@@ -198,6 +198,7 @@ def main(service: str) -> None:
 
     settings = Settings.from_env(service)
     logs.configure(f"{service}-relay", settings.log_level)
+    tracing.configure(settings, "relay")
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -6,6 +6,7 @@ from typing import Any
 
 import requests
 
+from . import tracing
 from .auth import issue_token
 
 
@@ -27,7 +28,7 @@ class OfficeClient:
         token = issue_token(self.jwt_secret, "office", self.sub, ttl_seconds=300)
         try:
             resp = self.session.get(f"{self.base_url}{path}", params=params, timeout=self.timeout,
-                                    headers={"Authorization": f"Bearer {token}"})
+                                    headers={"Authorization": f"Bearer {token}", **tracing.trace_context()})
         except requests.RequestException as exc:
             raise self.unavailable(f"{self.base_url} did not answer: {exc}") from None
         if resp.status_code >= 500 or resp.status_code in self.refused:

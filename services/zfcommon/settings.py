@@ -14,6 +14,7 @@ CASE_NUMBER_PREFIX = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "notify": 8003, "audit": 8004, "console": 8005}
 # The console (docs/CONSOLE.md) talks to the other services over HTTP only: it needs no broker.
 WITHOUT_BROKER = ("console",)
+TRACE_EXPORTERS = ("otlp", "console")   # OTEL_TRACES_EXPORTER values zfcommon.tracing knows
 
 
 class ConfigError(RuntimeError):
@@ -129,6 +130,11 @@ class Settings:
     oidc_role_map: str = ""             # "group=role,group=role": which group gives which role
     oidc_unit_claim: str = "zf_unit"    # the claim naming a unit user's unit (a directory name)
     oidc_login_claim: str = "preferred_username"
+    # Tracing (docs/ARCHITECTURE.md "Tracing"), by the standard OpenTelemetry variables: OTEL_TRACES_EXPORTER
+    # `otlp` or `console` turns it on (unset or `none`: off, the default), OTEL_SDK_DISABLED=true turns it off
+    # whatever the exporter; OTEL_SERVICE_NAME names the service (default zhengfeng-<service>).
+    otel_traces_exporter: str = ""
+    otel_service_name: str = ""
     ports: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     topics: TopicSettings = field(default_factory=TopicSettings)   # the broker's topic layout
 
@@ -160,6 +166,12 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
+        exporter = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+        if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true" or exporter == "none":
+            exporter = ""
+        if exporter and exporter not in TRACE_EXPORTERS:
+            raise ConfigError(f"OTEL_TRACES_EXPORTER must be one of {', '.join(TRACE_EXPORTERS)} or none, "
+                              f"got {exporter!r}")
         ports = {s: integer(f"ZF_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()}
         topics = TopicSettings.from_env(env)
         prefix = env.get("ZF_CASE_NUMBER_PREFIX", "").strip() or "ZF"
@@ -228,6 +240,8 @@ class Settings:
             oidc_role_map=env.get("ZF_OIDC_ROLE_MAP", "").strip(),
             oidc_unit_claim=env.get("ZF_OIDC_UNIT_CLAIM", "").strip() or "zf_unit",
             oidc_login_claim=env.get("ZF_OIDC_LOGIN_CLAIM", "").strip() or "preferred_username",
+            otel_traces_exporter=exporter,
+            otel_service_name=env.get("OTEL_SERVICE_NAME", "").strip(),
             ports=ports,
             topics=topics,
         )

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from psycopg_pool import ConnectionPool
 
+from . import tracing
+
 
 class UnitOfWork:
     def __init__(self, pool: ConnectionPool):
@@ -15,6 +17,7 @@ class UnitOfWork:
         """Set up the stores on `self.conn` (subclasses)."""
 
     def __enter__(self):
+        self.traced = tracing.transaction()
         self.conn = self.pool.getconn()
         self.open()
         return self
@@ -25,6 +28,7 @@ class UnitOfWork:
             self.conn.rollback()
         finally:
             self.pool.putconn(self.conn)
+            tracing.finish(self.traced, *exc)
 
     def commit(self) -> None:
         self.conn.commit()

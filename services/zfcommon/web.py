@@ -14,7 +14,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from . import inputs, logs, metrics, ratelimit
+from . import inputs, logs, metrics, ratelimit, tracing
 from .auth import Principal, principal_from_header
 from .blueprint import check_role
 from .openapi import Api, ProblemResponses
@@ -64,6 +64,7 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
     app.extensions[UNAUTHENTICATED] = set()
     api = Api(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
     pool.open(wait=False)
+    tracing.instrument(app, settings)         # first: its span covers the hooks below
 
     @app.before_request
     def _start() -> None:

@@ -76,7 +76,9 @@ OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "Z
                    # the console's knobs and single sign-on (empty issuer: off); compose gives them to the console
                    "ZF_CONSOLE_IDLE_MINUTES", "ZF_CONSOLE_LOCKOUT_ATTEMPTS", "ZF_CONSOLE_LOCKOUT_MINUTES",
                    "ZF_CONSOLE_PROXIES", "ZF_OIDC_ISSUER", "ZF_OIDC_CLIENT_ID", "ZF_OIDC_CLIENT_SECRET",
-                   "ZF_OIDC_ROLE_CLAIM", "ZF_OIDC_ROLE_MAP", "ZF_OIDC_UNIT_CLAIM", "ZF_OIDC_LOGIN_CLAIM"}
+                   "ZF_OIDC_ROLE_CLAIM", "ZF_OIDC_ROLE_MAP", "ZF_OIDC_UNIT_CLAIM", "ZF_OIDC_LOGIN_CLAIM",
+                   # tracing: each process names itself zhengfeng-<service> unless told otherwise
+                   "OTEL_SERVICE_NAME"}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
+from .. import tracing
 from . import catalogue
 
 SPECVERSION = "1.0"
@@ -117,7 +118,7 @@ def new_event(*, service: str, type: str, subject: str, data: dict[str, Any], st
     """Build and validate a new event; raises InvalidEvent before anything is written."""
     event = Event(id=str(uuid.uuid4()), source=f"/zhengfeng/{service}", type=type, subject=subject,
                   time=time or datetime.now(timezone.utc), data=data, streamversion=streamversion,
-                  correlationid=correlationid, actor=actor)
+                  correlationid=correlationid, actor=actor, extensions=tracing.trace_context())
     return _check(event.to_dict())
 
 
