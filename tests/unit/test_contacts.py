@@ -4,9 +4,9 @@ import json
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from intake.adapters.contacts import ContactVault, load_master_key
+from zfcommon.sealing import Envelope
 from zfcommon.settings import ConfigError
 
 from .fakes import MASTER_KEY, FakeKeyConnection
@@ -36,7 +36,7 @@ def test_master_key_must_be_32_bytes(size):
 
 
 def test_master_key_of_32_bytes_loads():
-    assert isinstance(load_master_key(MASTER_KEY), AESGCM)
+    assert isinstance(load_master_key(MASTER_KEY), Envelope)
 
 
 def test_sealed_contact_opens_again(vault):
@@ -71,6 +71,6 @@ def test_ciphertext_moved_to_another_case_does_not_decrypt(vault):
 
 def test_data_key_does_not_unwrap_under_another_master_key(vault, conn):
     sealed = vault.seal("case-1", CONTACT)
-    other = ContactVault(conn, AESGCM(bytes(32)))
+    other = ContactVault(conn, Envelope(bytes(32)))
     with pytest.raises(InvalidTag):
         other.open("case-1", sealed)

@@ -1,10 +1,10 @@
 """Unit of work: one PostgreSQL transaction around one command."""
 from __future__ import annotations
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from psycopg_pool import ConnectionPool
 
 from zfcommon import uow
+from zfcommon.sealing import Envelope
 
 from ..adapters.case_numbers import CaseNumbers
 from ..adapters.contacts import ContactVault
@@ -13,7 +13,7 @@ from ..adapters.request_index import IndexedEventStore
 
 
 class UnitOfWork(uow.UnitOfWork):
-    def __init__(self, pool: ConnectionPool, master_key: AESGCM, case_number_prefix: str):
+    def __init__(self, pool: ConnectionPool, master_key: Envelope, case_number_prefix: str):
         super().__init__(pool)
         self.master_key = master_key
         self.case_number_prefix = case_number_prefix
