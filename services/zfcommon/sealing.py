@@ -21,7 +21,7 @@ import os
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from .settings import decode_key
+from .settings import ConfigError, decode_key
 
 NONCE = 12                       # bytes: AES-GCM's standard nonce, random per encryption
 WRAPPED = NONCE + 32 + 16        # a wrapped data key: nonce, the 32-byte key, the tag
@@ -50,8 +50,11 @@ class Envelope:
 
     @classmethod
     def from_setting(cls, encoded: str, variable: str) -> "Envelope":
-        """The master key from its base64 setting; ConfigError naming `variable` when it is not 32 bytes."""
-        return cls(decode_key(encoded, variable))
+        """The master key from its base64 setting; ConfigError naming `variable` when it is unset or not
+        32 bytes (a service that keeps secrets refuses to start without it)."""
+        if not encoded.strip():
+            raise ConfigError(f"{variable} is not set")
+        return cls(decode_key(encoded.strip(), variable))
 
     def wrap(self, key: bytes, kid: str) -> bytes:
         nonce = os.urandom(NONCE)

@@ -19,9 +19,10 @@ from notify.entrypoints.http import create_app as notify_app
 from notify.service_layer.dispatch import Config
 from notify.service_layer.fanout import applier
 from zfcommon.relay import Relay
+from zfcommon.sealing import Envelope
 from zfcommon.webhooks import RETRY_SCHEDULE, WebhookVerificationError, new_secret, sign, verify
 
-from ..conftest import settings_for
+from ..conftest import NOTIFY_KEY, settings_for
 from ..support import bearer, complaint, eventually
 from .test_consumer import make_consumer
 
@@ -174,7 +175,7 @@ def world(urls, broker, tmp_path):
     stop = threading.Event()
     relay = Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, batch=100)
     consumer = make_consumer(urls["notify"], broker.bootstrap, applier(hotline_on=True), group="notify")
-    config = Config(timeout=TIMEOUT, scale=SCALE, hotline_url=receiver.url("/hotline"),
+    config = Config(secrets=Envelope.from_setting(NOTIFY_KEY, "ZF_NOTIFY_MASTER_KEY"), timeout=TIMEOUT, scale=SCALE, hotline_url=receiver.url("/hotline"),
                     hotline_secrets=(HOTLINE_SECRET,))
     dispatcher = make_dispatcher(urls["notify"], config, workers=2)
     receiver.secrets["/hotline"] = [HOTLINE_SECRET]

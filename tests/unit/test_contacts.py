@@ -29,7 +29,12 @@ def test_master_key_must_be_base64():
         load_master_key("not base64!")
 
 
-@pytest.mark.parametrize("size", [0, 16, 31, 33])
+def test_master_key_must_be_set():
+    with pytest.raises(ConfigError, match="ZF_CONTACT_KEY is not set"):
+        load_master_key("")
+
+
+@pytest.mark.parametrize("size", [16, 31, 33])
 def test_master_key_must_be_32_bytes(size):
     with pytest.raises(ConfigError, match="32 bytes"):
         load_master_key(base64.b64encode(bytes(size)).decode())
