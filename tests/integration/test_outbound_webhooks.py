@@ -9,7 +9,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -23,7 +23,7 @@ from zfcommon.sealing import Envelope
 from zfcommon.webhooks import RETRY_SCHEDULE, WebhookVerificationError, new_secret, sign, verify
 
 from ..conftest import NOTIFY_KEY, settings_for
-from ..support import bearer, complaint, eventually
+from ..support import bearer, complaint, eventually, serve_posts
 from .test_consumer import make_consumer
 
 pytestmark = pytest.mark.integration
@@ -88,25 +88,13 @@ class Receiver:
 
 
 def serve(receiver: Receiver) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, headers, hang = receiver.answer(self.path, body, {k.lower(): v for k, v in self.headers.items()})
-            if hang:
-                time.sleep(hang)
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    def answer(path, headers, body):
+        status, answer_headers, hang = receiver.answer(path, body, headers)
+        if hang:
+            time.sleep(hang)
+        return status, answer_headers, b""
+    server = serve_posts(answer)
     receiver.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 

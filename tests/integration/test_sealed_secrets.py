@@ -22,8 +22,7 @@ from zfcommon.settings import ConfigError
 from zfcommon.webhooks import new_secret
 
 from ..conftest import PASSWORDS, service_urls, settings_for
-from ..support import bearer
-from .test_notices import notify_rows_as_text
+from ..support import bearer, rows_as_text
 
 pytestmark = pytest.mark.integration
 OFFICE = bearer()
@@ -36,7 +35,7 @@ def clear_forms(secret: str) -> list[str]:
 
 
 def assert_nowhere_in_clear(url: str, *secrets: str) -> None:
-    rows = notify_rows_as_text(url)
+    rows = rows_as_text(url)
     for secret in secrets:
         for form in clear_forms(secret):
             assert form not in rows, "a webhook secret is kept in clear in notify's tables"

@@ -10,6 +10,7 @@ from ..adapters.case_numbers import CaseNumbers
 from ..adapters.contacts import ContactVault
 from zfcommon.idempotency import IdempotencyKeys
 from ..adapters.request_index import IndexedEventStore
+from ..adapters.robots import RobotVault
 
 
 class UnitOfWork(uow.UnitOfWork):
@@ -23,4 +24,5 @@ class UnitOfWork(uow.UnitOfWork):
         # The store also records the numbers its events give and keeps the Open311 request index.
         self.events = IndexedEventStore(self.conn, self.case_numbers)
         self.contacts = ContactVault(self.conn, self.master_key)
+        self.robots = RobotVault(self.conn, self.master_key)
         self.idempotency = IdempotencyKeys(self.conn)

@@ -17,7 +17,7 @@ import psycopg
 
 from zfcommon.sealing import Envelope
 from zfcommon.settings import ConfigError, Settings
-from zfcommon.webhooks import parse_secrets, sign
+from zfcommon.webhooks import parse_secrets, sign, url_problem
 
 from ..adapters import deliveries, sender, subscriptions
 from . import notices
@@ -43,7 +43,7 @@ class Config:
             raise ConfigError(f"ZF_HOTLINE_CALLBACK_SECRETS: {exc}") from None
         if settings.hotline_callback_url and not secrets:
             raise ConfigError("ZF_HOTLINE_CALLBACK_URL is set: ZF_HOTLINE_CALLBACK_SECRETS must hold its whsec_ secret")
-        problem = settings.hotline_callback_url and webhooks.url_problem(settings.hotline_callback_url)
+        problem = settings.hotline_callback_url and url_problem(settings.hotline_callback_url)
         if problem:
             raise ConfigError(f"ZF_HOTLINE_CALLBACK_URL {problem}")
         return cls(secrets=Envelope.from_setting(settings.notify_master_key, "ZF_NOTIFY_MASTER_KEY"),

@@ -14,7 +14,7 @@ import psycopg
 from zfcommon.auth import Principal
 from zfcommon.events.envelope import CONTENT_TYPE as CLOUDEVENT
 from zfcommon.sealing import Envelope
-from zfcommon.webhooks import new_secret
+from zfcommon.webhooks import new_secret, url_problem
 
 from ..adapters import deliveries, subscriptions
 from ..domain import webhooks
@@ -57,7 +57,7 @@ def create(conn: psycopg.Connection, who: Principal, body: Row, now: datetime, e
     if who.role == "unit" and body["unit"] != who.unit:
         raise Refused(f"{who.unit}的令牌只能为本单位订阅")
     errors = {}
-    problem = webhooks.url_problem(body["url"])
+    problem = url_problem(body["url"])
     if problem:
         errors["url"] = [problem]
     types = body.get("event_types")
