@@ -12,6 +12,7 @@ from datetime import datetime
 from http.server import ThreadingHTTPServer
 
 import pytest
+from standardwebhooks import Webhook
 
 from intake.entrypoints.http import create_app as intake_app
 from notify.entrypoints.dispatcher import dispatcher as make_dispatcher
@@ -23,8 +24,9 @@ from zfcommon.sealing import Envelope
 from zfcommon.webhooks import RETRY_SCHEDULE, WebhookVerificationError, new_secret, sign, verify
 
 from ..conftest import NOTIFY_KEY, settings_for
-from ..support import bearer, complaint, eventually, serve_posts
+from ..support import bearer, complaint, eventually, rows_as_text, serve_posts
 from .test_consumer import make_consumer
+from .test_sealed_secrets import clear_forms
 
 pytestmark = pytest.mark.integration
 
@@ -349,6 +351,21 @@ def test_the_hotline_hears_each_status_change_of_its_orders_under_its_order_numb
     assert bodies[0]["变更时间"].endswith("+08:00")
     log = world.notify.get("/v1/hotline-callbacks", headers=OFFICE).json
     assert [d["status"] for d in log] == ["delivered"] * 4 and all(d["subscription_id"] is None for d in log)
+
+
+def test_the_hotlines_secrets_live_only_in_settings_never_in_a_table(world, urls):
+    """The whsec_ secrets of the hotline (notify's callbacks, intake's work orders) are settings, held
+    where the other keys are (a Secret, the env file); neither service writes them into its tables,
+    and the callbacks verify with the reference Standard Webhooks SDK."""
+    case_id = assigned_case(world, from_hotline=True)
+    run_to_closure(world, case_id)
+    eventually(lambda: len(world.receiver.at("/hotline")) == 4, 30)
+    for call in world.receiver.at("/hotline"):
+        Webhook(HOTLINE_SECRET).verify(call.body, call.headers)      # raises unless signed with it
+    for service in ("intake", "notify"):
+        rows = rows_as_text(urls[service])
+        for secret in (HOTLINE_SECRET, INBOUND_SECRET):
+            assert not any(form in rows for form in clear_forms(secret)), f"a hotline secret is in {service}'s tables"
 
 
 def test_no_message_carries_the_complainant(world):
