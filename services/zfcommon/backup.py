@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -94,7 +95,10 @@ def backup(admin_url: str, into: Path, now: datetime | None = None) -> Path:
     """Write a backup folder under `into`; returns it. `admin_url`: an administrator of the database."""
     now = now or datetime.now(timezone.utc)
     folder = Path(into) / f"zhengfeng-{now.strftime('%Y%m%dT%H%M%SZ')}"
-    folder.mkdir(parents=True, mode=0o700)
+    try:
+        folder.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        raise BackupFailed(f"{folder} already exists (a backup of the same second): nothing written") from None
     url, env = _tool_env(admin_url)
     with db.connect(admin_url, autocommit=True) as conn:
         conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -107,7 +111,8 @@ def backup(admin_url: str, into: Path, now: datetime | None = None) -> Path:
                                f"--file={folder / DUMP}", f"--dbname={url}"], env=env, capture_output=True, text=True)
         conn.execute("ROLLBACK")
     if done.returncode != 0:
-        raise BackupFailed(f"pg_dump failed: {done.stderr.strip()[-2000:]}")
+        shutil.rmtree(folder)               # no half a backup that could be taken for one
+        raise BackupFailed(f"pg_dump failed, nothing kept: {done.stderr.strip()[-2000:]}")
     (folder / DUMP).chmod(0o600)
     (folder / KEYS).write_text(json.dumps({"keys": figures["keys"], "latest_head": figures["latest_head"]},
                                           indent=2, ensure_ascii=False))

@@ -198,6 +198,23 @@ def test_the_images_newer_client_programs_back_up_and_restore_an_older_server(ol
     assert report["problems"] == [] and report["counts"]["intake.events"] == len(cases)
 
 
+def test_a_failed_dump_leaves_no_folder_that_looks_like_a_backup(busy, tmp_path, monkeypatch):
+    admin, _, _ = busy
+    monkeypatch.setattr(pgtools, "find", lambda name, major: pgtools.Tool(Path("/bin/false"), major, "false"))
+    with pytest.raises(backup.BackupFailed, match="pg_dump failed, nothing kept"):
+        backup.backup(admin, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_second_backup_in_the_same_second_refuses_rather_than_overwrite(busy, tmp_path):
+    admin, _, _ = busy
+    now = datetime.now(timezone.utc)
+    first = backup.backup(admin, tmp_path, now=now)
+    with pytest.raises(backup.BackupFailed, match="already exists"):
+        backup.backup(admin, tmp_path, now=now)
+    assert json.loads((first / "manifest.json").read_text())["counts"]["intake.events"] == 3
+
+
 def test_the_client_programs_match_the_server_never_older(pg):
     major = server_major(pg.url)
     assert pgtools.find("pg_dump", major).major == pgtools.find("pg_restore", major).major == major
