@@ -18,6 +18,7 @@ from zfcommon.settings import SERVICES, Settings
 PASSWORDS = {s: f"test-{s}-pw" for s in SERVICES}
 JWT_SECRET = "test-jwt-secret-with-enough-bytes-32"
 CONTACT_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="   # base64 of 32 bytes, tests only
+NOTIFY_KEY = "bm90aWZ5LW1hc3Rlci1rZXktdGVzdHMtb25seS0zMmI="    # notify's master key, tests only (32 bytes)
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +61,9 @@ def broker(tmp_path) -> LocalBroker:
 
 
 def settings_for(service: str, database_url: str, bootstrap: str = "127.0.0.1:1", **extra) -> Settings:
+    keys = {"contact_key": CONTACT_KEY, "notify_master_key": NOTIFY_KEY}
     return Settings(service=service, database_url=database_url, kafka_bootstrap_servers=bootstrap,
-                    jwt_secret=JWT_SECRET, contact_key=CONTACT_KEY, **extra)
+                    jwt_secret=JWT_SECRET, **{**keys, **extra})
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """Builders shared by integration and end-to-end tests."""
 from __future__ import annotations
 
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
 from zfcommon.auth import issue_token
@@ -47,6 +49,44 @@ def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float 
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s (last value: {value!r})")
+
+
+Answer = tuple[int, dict[str, str], bytes]      # status, headers, body
+
+
+def serve_posts(answer: Callable[[str, dict[str, str], bytes], Answer]) -> ThreadingHTTPServer:
+    """A real HTTP server on a free loopback port (`server.server_address[1]`) standing in for someone
+    notify posts to (a department's endpoint, the SMS gateway, a group robot): `answer(path with query,
+    lower-case headers, raw body)` decides each answer, and may take its time."""
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            status, headers, content = answer(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def rows_as_text(url: str) -> str:
+    """Every row of every table in the schema of the role `url` connects as, as text (to search it for
+    what must not be kept)."""
+    from zfcommon import db
+
+    with db.connect(url) as conn:
+        tables = [r["table_name"] for r in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
+        return "\n".join(str(r) for t in tables for r in conn.execute(f'SELECT t::text AS row FROM "{t}" t'))
 
 
 def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 15.0) -> list:

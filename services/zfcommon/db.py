@@ -58,6 +58,15 @@ def _migration_files(dirs: Iterable[Path]) -> list[Path]:
     return [f for d in dirs for f in sorted(Path(d).glob("*.sql"))]
 
 
+def ensure_role(conn: psycopg.Connection, service: str, password: str) -> None:
+    """Create the service's login role, or reset its password (migrations, and a restore, which needs
+    the roles before the grants it restores)."""
+    role = role_name(service)
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    conn.execute(sql.SQL(("ALTER" if exists else "CREATE") + " ROLE {} LOGIN PASSWORD {}").format(
+        sql.Identifier(role), sql.Literal(password)))
+
+
 def migrate(admin_url: str, service: str, dirs: Iterable[Path], password: str) -> list[str]:
     """Create the service's role and schema, apply pending migrations in order; returns what it applied.
 
@@ -68,10 +77,7 @@ def migrate(admin_url: str, service: str, dirs: Iterable[Path], password: str) -
     with connect(admin_url, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-            verb = "ALTER" if exists else "CREATE"
-            conn.execute(sql.SQL(verb + " ROLE {} LOGIN PASSWORD {}").format(
-                sql.Identifier(role), sql.Literal(password)))
+            ensure_role(conn, service, password)
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(service)))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
                 sql.Identifier(service), sql.Identifier(role)))

@@ -66,6 +66,7 @@ class Settings:
     kafka_bootstrap_servers: str
     jwt_secret: str
     contact_key: str = ""          # base64 AES-256 master key wrapping complainant data keys (intake only)
+    notify_master_key: str = ""    # base64 AES-256 master key sealing webhook secrets at rest (notify only)
     partitions: int = 6
     log_level: str = "INFO"
     metrics_dir: str = ""          # PROMETHEUS_MULTIPROC_DIR shared by a service's processes
@@ -185,6 +186,7 @@ class Settings:
                                      else online("KAFKA_BOOTSTRAP_SERVERS")),
             jwt_secret=online("ZF_JWT_SECRET"),
             contact_key=env.get("ZF_CONTACT_KEY", ""),
+            notify_master_key=env.get("ZF_NOTIFY_MASTER_KEY", "").strip(),
             partitions=topics.partitions,
             log_level=env.get("ZF_LOG_LEVEL", "INFO").upper(),
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),

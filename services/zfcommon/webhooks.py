@@ -11,9 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from typing import Iterable, Mapping
+from urllib.parse import urlsplit
 
 TOLERANCE_SECONDS = 5 * 60          # what the reference SDK uses, both ways
 SECRET_PREFIX = "whsec_"
@@ -115,3 +117,30 @@ def parse_secrets(value: str) -> tuple[str, ...]:
     for s in found:
         secret_key(s)
     return found
+
+
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be an endpoint notify posts to (webhooks, hotline callbacks, group robots), or
+    None. https only; plain http only to this machine (loopback), for development and tests, because a
+    signature does not hide the case from a wiretap."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return "不是网址（URL）"
+    if parts.scheme not in ("https", "http") or not host:
+        return "须为完整的 https 网址"
+    if parts.username or parts.password:
+        return "网址中不能带用户名或密码（消息另有签名）"
+    if parts.scheme == "http" and not _loopback(host):
+        return "须使用 https（http 仅限本机回环地址，供开发调试）"
+    return None
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

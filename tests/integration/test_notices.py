@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import default as default_policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -42,7 +42,7 @@ from zfcommon.settings import Settings
 from zfcommon.webhooks import new_secret, sign
 
 from ..conftest import JWT_SECRET, settings_for
-from ..support import bearer, complaint, eventually, hotline_order
+from ..support import bearer, complaint, eventually, hotline_order, rows_as_text, serve_posts
 from .test_hotline_webhook import deliver
 
 pytestmark = pytest.mark.integration
@@ -106,26 +106,13 @@ class Gateway:
 
 
 def serve_gateway(gateway: Gateway) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            doc = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-            status, hang = gateway.answer(doc, {k.lower(): v for k, v in self.headers.items()})
-            time.sleep(hang)
-            body = json.dumps({"message_id": f"gw-{uuid.uuid4().hex[:8]}"} if status < 300 else
-                              {"error": "scripted"}).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    def answer(_path, headers, body):
+        status, hang = gateway.answer(json.loads(body), headers)
+        time.sleep(hang)
+        return status, {"Content-Type": "application/json"}, json.dumps(
+            {"message_id": f"gw-{uuid.uuid4().hex[:8]}"} if status < 300 else {"error": "scripted"}).encode()
+    server = serve_posts(answer)
     gateway.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
@@ -268,12 +255,7 @@ def world(urls, broker, tmp_path):
         app.extensions["zf_pool"].close()
 
 
-def notify_rows_as_text(url: str) -> str:
-    """Every row of every table in notify's schema, as text."""
-    with db.connect(url) as conn:
-        tables = [r["table_name"] for r in conn.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")]
-        return "\n".join(str(r) for t in tables for r in conn.execute(f'SELECT t::text AS row FROM "{t}" t'))
+notify_rows_as_text = rows_as_text      # every row of notify's schema, as text
 
 
 def units_in_notify(url: str) -> int:

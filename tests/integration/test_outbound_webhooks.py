@@ -9,9 +9,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
+from standardwebhooks import Webhook
 
 from intake.entrypoints.http import create_app as intake_app
 from notify.entrypoints.dispatcher import dispatcher as make_dispatcher
@@ -19,11 +20,13 @@ from notify.entrypoints.http import create_app as notify_app
 from notify.service_layer.dispatch import Config
 from notify.service_layer.fanout import applier
 from zfcommon.relay import Relay
+from zfcommon.sealing import Envelope
 from zfcommon.webhooks import RETRY_SCHEDULE, WebhookVerificationError, new_secret, sign, verify
 
-from ..conftest import settings_for
-from ..support import bearer, complaint, eventually
+from ..conftest import NOTIFY_KEY, settings_for
+from ..support import bearer, complaint, eventually, rows_as_text, serve_posts
 from .test_consumer import make_consumer
+from .test_sealed_secrets import clear_forms
 
 pytestmark = pytest.mark.integration
 
@@ -87,25 +90,13 @@ class Receiver:
 
 
 def serve(receiver: Receiver) -> ThreadingHTTPServer:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            status, headers, hang = receiver.answer(self.path, body, {k.lower(): v for k, v in self.headers.items()})
-            if hang:
-                time.sleep(hang)
-            self.send_response(status)
-            for k, v in headers.items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    def answer(path, headers, body):
+        status, answer_headers, hang = receiver.answer(path, body, headers)
+        if hang:
+            time.sleep(hang)
+        return status, answer_headers, b""
+    server = serve_posts(answer)
     receiver.port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
 
@@ -174,7 +165,7 @@ def world(urls, broker, tmp_path):
     stop = threading.Event()
     relay = Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, batch=100)
     consumer = make_consumer(urls["notify"], broker.bootstrap, applier(hotline_on=True), group="notify")
-    config = Config(timeout=TIMEOUT, scale=SCALE, hotline_url=receiver.url("/hotline"),
+    config = Config(secrets=Envelope.from_setting(NOTIFY_KEY, "ZF_NOTIFY_MASTER_KEY"), timeout=TIMEOUT, scale=SCALE, hotline_url=receiver.url("/hotline"),
                     hotline_secrets=(HOTLINE_SECRET,))
     dispatcher = make_dispatcher(urls["notify"], config, workers=2)
     receiver.secrets["/hotline"] = [HOTLINE_SECRET]
@@ -360,6 +351,21 @@ def test_the_hotline_hears_each_status_change_of_its_orders_under_its_order_numb
     assert bodies[0]["变更时间"].endswith("+08:00")
     log = world.notify.get("/v1/hotline-callbacks", headers=OFFICE).json
     assert [d["status"] for d in log] == ["delivered"] * 4 and all(d["subscription_id"] is None for d in log)
+
+
+def test_the_hotlines_secrets_live_only_in_settings_never_in_a_table(world, urls):
+    """The whsec_ secrets of the hotline (notify's callbacks, intake's work orders) are settings, held
+    where the other keys are (a Secret, the env file); neither service writes them into its tables,
+    and the callbacks verify with the reference Standard Webhooks SDK."""
+    case_id = assigned_case(world, from_hotline=True)
+    run_to_closure(world, case_id)
+    eventually(lambda: len(world.receiver.at("/hotline")) == 4, 30)
+    for call in world.receiver.at("/hotline"):
+        Webhook(HOTLINE_SECRET).verify(call.body, call.headers)      # raises unless signed with it
+    for service in ("intake", "notify"):
+        rows = rows_as_text(urls[service])
+        for secret in (HOTLINE_SECRET, INBOUND_SECRET):
+            assert not any(form in rows for form in clear_forms(secret)), f"a hotline secret is in {service}'s tables"
 
 
 def test_no_message_carries_the_complainant(world):

@@ -29,8 +29,9 @@ from notify.service_layer.notice_sending import Channels, Config
 from zfcommon import db, webhooks
 from zfcommon.events import parse_event
 from zfcommon.eventstore import EventStore
+from zfcommon.sealing import Envelope
 
-from ..conftest import JWT_SECRET, settings_for
+from ..conftest import JWT_SECRET, NOTIFY_KEY, settings_for
 from ..support import bearer, complaint, hotline_order
 from .test_hotline_webhook import encode, signed
 from .test_ledger_projection import project
@@ -113,7 +114,7 @@ class World:
         settings = settings_for("notify", self.urls["notify"], intake_url=self.intake_url)
         sender = Sender(self.urls["notify"], Config.from_settings(settings), Channels(IntakeClient(self.intake_url,
                                                                                                     JWT_SECRET)))
-        config = dispatch.Config(timeout=2, hotline_url="http://127.0.0.1:9/hotline",
+        config = dispatch.Config(secrets=Envelope.from_setting(NOTIFY_KEY, "ZF_NOTIFY_MASTER_KEY"), timeout=2, hotline_url="http://127.0.0.1:9/hotline",
                                  hotline_secrets=(webhooks.new_secret(),))
 
         def receiver(url, body, headers, timeout):

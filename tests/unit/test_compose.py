@@ -43,8 +43,10 @@ EXTRA_WORKERS = {"audit-signer": ("audit", "audit.entrypoints.signer"),
 APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.items()},
                 **{w: s for w, (s, _) in EXTRA_WORKERS.items()}}  # compose name -> service
 # Keys only one service may hold.
-OWN_SECRETS = {"intake": {"ZF_CONTACT_KEY"}, "audit": {"ZF_AUDIT_SIGNING_KEY"}, "console": {"ZF_CONSOLE_SECRET_KEY"}}
+OWN_SECRETS = {"intake": {"ZF_CONTACT_KEY"}, "audit": {"ZF_AUDIT_SIGNING_KEY"}, "console": {"ZF_CONSOLE_SECRET_KEY"},
+               "notify": {"ZF_NOTIFY_MASTER_KEY"}}
 SECRETS = ("POSTGRES_PASSWORD", "ZF_JWT_SECRET", "ZF_CONTACT_KEY", "ZF_AUDIT_SIGNING_KEY", "ZF_CONSOLE_SECRET_KEY",
+           "ZF_NOTIFY_MASTER_KEY",
            *(f"ZF_{s.upper()}_DB_PASSWORD" for s in SERVICES))
 # What every service process must be given (Settings.from_env); intake also needs ZF_CONTACT_KEY.
 REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET", "ZF_PARTITIONS",

@@ -4,9 +4,9 @@ import json
 
 import pytest
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from intake.adapters.contacts import ContactVault, load_master_key
+from zfcommon.sealing import Envelope
 from zfcommon.settings import ConfigError
 
 from .fakes import MASTER_KEY, FakeKeyConnection
@@ -29,14 +29,19 @@ def test_master_key_must_be_base64():
         load_master_key("not base64!")
 
 
-@pytest.mark.parametrize("size", [0, 16, 31, 33])
+def test_master_key_must_be_set():
+    with pytest.raises(ConfigError, match="ZF_CONTACT_KEY is not set"):
+        load_master_key("")
+
+
+@pytest.mark.parametrize("size", [16, 31, 33])
 def test_master_key_must_be_32_bytes(size):
     with pytest.raises(ConfigError, match="32 bytes"):
         load_master_key(base64.b64encode(bytes(size)).decode())
 
 
 def test_master_key_of_32_bytes_loads():
-    assert isinstance(load_master_key(MASTER_KEY), AESGCM)
+    assert isinstance(load_master_key(MASTER_KEY), Envelope)
 
 
 def test_sealed_contact_opens_again(vault):
@@ -71,6 +76,6 @@ def test_ciphertext_moved_to_another_case_does_not_decrypt(vault):
 
 def test_data_key_does_not_unwrap_under_another_master_key(vault, conn):
     sealed = vault.seal("case-1", CONTACT)
-    other = ContactVault(conn, AESGCM(bytes(32)))
+    other = ContactVault(conn, Envelope(bytes(32)))
     with pytest.raises(InvalidTag):
         other.open("case-1", sealed)

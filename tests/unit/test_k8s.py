@@ -233,7 +233,7 @@ def _argv_target(argv: list[str]) -> str:
 
 
 def zf_up_processes() -> set[str]:
-    secrets = {"jwt_secret": "s", "contact_key": "k", "signing_key": "k", "hotline_webhook_secret": "w",
+    secrets = {"jwt_secret": "s", "contact_key": "k", "notify_master_key": "k", "signing_key": "k", "hotline_webhook_secret": "w",
                "sms_reply_secret": "w", "console_secret_key": "c", "db_passwords": {s: "p" for s in SERVICES}}
     stack = Stack(StackConfig.from_env({"ZF_HOME": "/nonexistent"}))
     return {_argv_target(p.argv) for p in stack.plan("postgresql://admin@db/zf", "broker:9092", secrets)}

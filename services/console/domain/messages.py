@@ -43,6 +43,7 @@ EVENT_TYPES = {
     "project.stage_case_opened": "阶段超期转为案件", "lookback.drawn": "回头看抽取",
     "lookback.finding_recorded": "登记回头看结果", "case.merged": "并单", "case.duplicate_absorbed": "并入重复件", "case.complainant_erased": "删除举报人信息",
     "accountability.recorded": "问责", "directory.unit_registered": "登记单位", "directory.unit_updated": "更新单位",
+    "directory.unit_robots_set": "设置单位群机器人",
     "directory.category_added": "新增问题类别", "directory.category_removed": "停用问题类别",
     "directory.limits_set": "设置办理时限", "directory.calendar_year_set": "录入年度节假日安排",
     "client.registered": "开通接口客户端", "client.key_rotated": "轮换接口密钥", "client.revoked": "吊销接口客户端",

@@ -6,6 +6,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from zfcommon.events.catalogue import ROBOT_KINDS
 from zfcommon.workdays import WorkCalendar, YearSchedule
 
 from .case import InvalidCommand, NewEvent
@@ -34,6 +35,7 @@ DEFAULT_RECHECK_RATIO = 0.2
 class Directory:
     version: int = 0
     units: dict[str, dict[str, Any]] = field(default_factory=dict)
+    robots: dict[str, dict[str, str]] = field(default_factory=dict)   # unit -> {wecom|dingtalk: sealed row's ref}
     categories: dict[str, str] = field(default_factory=lambda: {
         c: g for g, names in DEFAULT_CATEGORIES.items() for c in names})
     limits: dict[str, dict[str, int]] = field(default_factory=lambda: {m: dict(p) for m, p in DEFAULT_LIMITS.items()})
@@ -63,6 +65,8 @@ class Directory:
         name = event_type.removeprefix(PREFIX).rsplit(".", 1)[0]
         if name in ("unit_registered", "unit_updated"):
             self.units[d["name"]] = dict(d)
+        elif name == "unit_robots_set":
+            self.robots[d["unit"]] = {k: d[k] for k in ROBOT_KINDS if d.get(k)}
         elif name == "category_added":
             self.categories[d["name"]] = d["group"]
         elif name == "category_removed":
@@ -98,6 +102,13 @@ def register_unit(directory: Directory, unit: dict[str, Any]) -> list[NewEvent]:
     exists = unit["name"] in directory.units
     return [NewEvent(PREFIX + ("unit_updated" if exists else "unit_registered") + ".v1",
                      {"contacts": [], "active": True, **unit})]
+
+
+def set_unit_robots(directory: Directory, unit: str, refs: dict[str, str]) -> list[NewEvent]:
+    """Point a unit's notices at the robots whose sealed addresses `refs` names (a kind left out: none)."""
+    if unit not in directory.units:
+        raise InvalidCommand({"unit": [f"名录中没有单位“{unit}”"]}, code="directory.unit_unknown")
+    return [NewEvent(PREFIX + "unit_robots_set.v1", {"unit": unit, **{k: refs.get(k) for k in ROBOT_KINDS}})]
 
 
 def add_category(directory: Directory, name: str, group: str) -> list[NewEvent]:

@@ -5,13 +5,15 @@ from flask.views import MethodView
 
 from zfcommon.blueprint import Blueprint
 from zfcommon.events.catalogue import CALENDAR_YEARS
-from zfcommon.problem import Unprocessable
+from zfcommon.problem import NotFound, Unprocessable
 from zfcommon.workdays import ScheduleError, YearSchedule, local_date
 
 from ..domain import directory as domain
 from ..service_layer import handlers
+from ..service_layer import robots
 from .common import command, context, problems, uow
 from ..domain import lifecycle
+from .robot_schemas import RobotAddressesOut, RobotsIn, RobotsOut
 from .schemas import (AccountabilityIn, CalendarYearIn, CategoryIn, DeadlinePreview, DeadlineQuery, DirectoryOut,
                       LimitsIn, UnitIn)
 
@@ -19,7 +21,8 @@ blp = Blueprint("directory", __name__, url_prefix="/v1", description="Directory 
 
 
 def snapshot(d: domain.Directory) -> dict:
-    return {"version": d.version, "units": sorted(d.units.values(), key=lambda u: u["name"]),
+    units = [{**u, "robots": sorted(d.robots.get(u["name"], {}))} for u in d.units.values()]
+    return {"version": d.version, "units": sorted(units, key=lambda u: u["name"]),
             "categories": d.categories, "limits": d.limits, "sign_for_days": d.sign_for_days,
             "recheck_ratio": d.recheck_ratio, "calendar_fallback": d.calendar_fallback,
             "calendar_years": sorted(d.years)}
@@ -59,6 +62,43 @@ def deadline_preview(query):
 def register_unit(body):
     """Register a unit, or update it when the name exists."""
     return _change(domain.register_unit, body)
+
+
+def _known_unit(u, name: str) -> None:
+    if name not in handlers.load_directory(u).units:
+        raise NotFound(f"名录中没有单位“{name}”", code="directory.unit_unknown")
+
+
+@blp.route("/directory/units/<name>/robots")
+class UnitRobots(MethodView):
+    @blp.roles("office", "auditor")
+    @blp.response(200, RobotsOut)
+    def get(self, name):
+        """Which group robots (企业微信, 钉钉) the unit's notices go to; never their addresses."""
+        with uow() as u:
+            _known_unit(u, name)
+            return {"unit": name, "robots": robots.unit_robots(u, name)}
+
+    @blp.roles("office")
+    @blp.arguments(RobotsIn)
+    @blp.response(200, RobotsOut)
+    def put(self, body, name):
+        """Set the unit's group robots: addresses sealed at rest, the directory event names them by
+        reference only, and the robots replaced are deleted."""
+        def change(u):
+            _known_unit(u, name)
+            return 200, {"unit": name, "robots": robots.set_unit_robots(u, name, body, context())}, {}
+        return command(change)
+
+
+@blp.route("/directory/units/<name>/robots/addresses", methods=["GET"])
+@blp.roles("office")
+@blp.response(200, RobotAddressesOut)
+def robot_addresses(name):
+    """The unit's robot addresses, opened: for notify's sender at send time (each read is logged)."""
+    with uow() as u:
+        _known_unit(u, name)
+        return {"unit": name, **robots.robot_addresses(u, name, context().actor)}
 
 
 @blp.route("/directory/categories", methods=["POST"])

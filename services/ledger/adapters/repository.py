@@ -58,7 +58,8 @@ def _apply_accountability(conn: psycopg.Connection, event: Event) -> None:
 
 def _apply_directory(conn: psycopg.Connection, event: Event) -> None:
     entry = directory.directory_entry(event.type, event.data)
-    _upsert(conn, entry.table, entry.key, entry.row, event.streamversion)
+    if entry is not None:
+        _upsert(conn, entry.table, entry.key, entry.row, event.streamversion)
 
 
 APPLY = {CASE_TOPIC: _apply_case, ACCOUNTABILITY_TOPIC: _apply_accountability, DIRECTORY_TOPIC: _apply_directory,

@@ -44,8 +44,13 @@ ENTRIES = {
 }
 
 
-def directory_entry(event_type: str, data: dict) -> Entry:
-    return ENTRIES[event_type](data)
+# Events of the directory the ledger keeps nothing of: which group robots a unit's notices go to is notify's
+# business (docs/NOTICES.md); they are consumed and tracked like the rest.
+NOTHING_KEPT = (_directory_type("unit_robots_set"),)
+
+
+def directory_entry(event_type: str, data: dict) -> Entry | None:
+    return None if event_type in NOTHING_KEPT else ENTRIES[event_type](data)
 
 
 def accountability_row(subject: str, data: dict, time: datetime) -> dict[str, Any]:

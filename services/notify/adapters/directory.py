@@ -9,15 +9,23 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from zfcommon.events import Event
+from zfcommon.events.catalogue import ROBOT_KINDS
 
 Row = dict[str, Any]
 UNIT_TYPES = ("cn.zhengfeng.directory.unit_registered.v1", "cn.zhengfeng.directory.unit_updated.v1")
+ROBOTS_SET = "cn.zhengfeng.directory.unit_robots_set.v1"
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:
     """Upsert the unit of a unit event (other events are ignored). `registered_at` is set once, by the
     first event seen for the unit; `active_since` when it becomes active (joins, or is reactivated),
-    NULL while inactive. The version guard keeps a replayed older change from winning."""
+    NULL while inactive. The version guard keeps a replayed older change from winning. A robots change
+    (migration 0051) records which kinds of group robot the unit has, under a version guard of its own."""
+    if event.type == ROBOTS_SET:
+        d = event.data
+        conn.execute("UPDATE units SET robots = %s, robots_version = %s WHERE name = %s AND robots_version < %s",
+                     ([k for k in ROBOT_KINDS if d.get(k)], event.streamversion, d["unit"], event.streamversion))
+        return
     if event.type not in UNIT_TYPES:
         return
     d = event.data

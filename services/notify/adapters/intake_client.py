@@ -85,6 +85,18 @@ class IntakeClient:
             body = {}
         return Answer(resp.status_code, body if isinstance(body, dict) else {})
 
+    def robot_address(self, unit: str, kind: str) -> dict[str, Any] | None:
+        """The unit's current group robot of `kind` ({webhook_url, secret?}), opened by intake for the
+        office (GET /v1/directory/units/{unit}/robots/addresses); None when the unit has none (any more).
+        Returned to the caller only: never logged, never stored by notify."""
+        token = issue_token(self.jwt_secret, "office", SUB, ttl_seconds=300)
+        resp = self._call("GET", f"/v1/directory/units/{quote(unit, safe='')}/robots/addresses", token)
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise IntakeUnavailable(f"intake answered {resp.status_code} for the robots of {unit}")
+        return resp.json().get(kind)
+
     def open_stage_case(self, project_id: str, stage: str) -> str | None:
         """Ask intake to open the case of a project stage past its grace (docs/CAMPAIGNS.md): the new case's
         id; None when intake finds it opened already (409) or not yet due on its calendar (422)."""

@@ -201,9 +201,23 @@ def decide(event: Event, before: Mapping[str, Any] | None, after: Mapping[str, A
 # -- who at a unit, on which channel -------------------------------------------------------------
 @dataclass(frozen=True)
 class Address:
-    channel: str            # email | sms
-    recipient: str          # the address or number (a unit contact's, on the directory)
+    channel: str            # email | sms | wecom | dingtalk
+    recipient: str          # the address or number (a unit contact's, on the directory); a robot: robot_recipient
     name: str | None
+
+
+ROBOT_NAMES = {"wecom": "企业微信群机器人", "dingtalk": "钉钉群机器人"}
+
+
+def robot_recipient(kind: str, unit: str) -> str:
+    """The recipient key of a unit's group robot: never its address (a secret, kept sealed by intake)."""
+    return f"{kind}:{unit}"
+
+
+def robot_addresses(unit: str, robots: Iterable[str]) -> list[Address]:
+    """Every kind of notice to a unit also goes to each group robot it has (WeCom, DingTalk): the
+    unit's group reads what its contacts read by email."""
+    return [Address(kind, robot_recipient(kind, unit), ROBOT_NAMES[kind]) for kind in ROBOT_NAMES if kind in robots]
 
 
 def unit_addresses(kind: str, contacts: Iterable[Mapping[str, Any]]) -> list[Address]:

@@ -7,14 +7,12 @@ spec's schedule with jitter until it runs out, then the message is dead-lettered
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import random
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Iterable
-from urllib.parse import urlsplit
 
 from zfcommon import caseview, outsiders
 from zfcommon.events import Event
@@ -74,32 +72,6 @@ def ping_body(subscription_id: str, msg_id: str, at: datetime, actor: str) -> st
                   "subject": subscription_id, "time": at.isoformat(timespec="microseconds"),
                   "datacontenttype": "application/json", "actor": actor,
                   "data": {"subscription_id": subscription_id, "message": "测试消息：订阅地址可以接收正风台账的推送"}})
-
-
-def url_problem(url: str) -> str | None:
-    """Why `url` cannot be an endpoint, or None. https only; plain http only to this machine
-    (loopback), for development and tests, because a signature does not hide the case from a wiretap."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return "不是网址（URL）"
-    if parts.scheme not in ("https", "http") or not host:
-        return "须为完整的 https 网址"
-    if parts.username or parts.password:
-        return "网址中不能带用户名或密码（消息另有签名）"
-    if parts.scheme == "http" and not _loopback(host):
-        return "须使用 https（http 仅限本机回环地址，供开发调试）"
-    return None
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

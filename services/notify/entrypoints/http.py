@@ -8,6 +8,7 @@ from marshmallow import Schema, fields
 from zfcommon import db
 from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound
+from zfcommon.sealing import Envelope
 from zfcommon.settings import Settings
 from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(escalations.config_blp)
     api.register_blueprint(escalations.blp)
     app.extensions["zf_office"] = publishing.make_office(settings)     # a bad 文号 pattern stops the start
+    # Webhook secrets are sealed at rest; without the master key notify refuses to start.
+    app.extensions[subscriptions.SECRETS] = Envelope.from_setting(settings.notify_master_key, "ZF_NOTIFY_MASTER_KEY")
     api.register_blueprint(bulletins.blp)
     api.register_blueprint(interims.blp)
     api.register_blueprint(disclosures.blp)

@@ -38,7 +38,7 @@ class NoticeQuery(Schema):
     unit = fields.String(metadata={"description": "a unit officer sees only its own unit's notices"})
     kind = fields.String(validate=validate.OneOf(list(notices.KINDS)))
     status = fields.String(validate=validate.OneOf(notices.STATUSES))
-    channel = fields.String(validate=validate.OneOf(["email", "sms"]))
+    channel = fields.String(validate=validate.OneOf(["email", "sms", "wecom", "dingtalk"]))
     audience = fields.String(validate=validate.OneOf([notices.UNIT, notices.COMPLAINANT]))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))

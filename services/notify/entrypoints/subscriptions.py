@@ -24,6 +24,7 @@ callbacks = Blueprint("hotline_callbacks", __name__, url_prefix="/v1/hotline-cal
                       description="Status callbacks to the 12345 hotline and their delivery log")
 IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 READERS = ("office", "auditor", "unit")
+SECRETS = "zf_secrets"      # notify's master key (zfcommon.sealing.Envelope): seals webhook secrets at rest
 MANAGERS = ("office", "unit")
 
 
@@ -65,7 +66,7 @@ class Subscriptions(MethodView):
         """Subscribe a unit's endpoint to events of the cases it leads or cooperates on."""
 
         def create(conn):
-            sub = handlers.create(conn, principal(), body, _now())
+            sub = handlers.create(conn, principal(), body, _now(), current_app.extensions[SECRETS])
             return 201, SubscriptionWithSecret().dump(sub), {"Location": url_for("subscriptions.One", sub_id=sub["id"])}
         return _command(create)
 
@@ -99,7 +100,8 @@ class Rotate(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body, sub_id):
         """A new secret; the old one keeps signing beside it (two signatures) for grace_hours."""
-        return _subscription_command(sub_id, lambda c, w, s, n: handlers.rotate_secret(c, w, s, body["grace_hours"], n),
+        return _subscription_command(sub_id, lambda c, w, s, n: handlers.rotate_secret(
+            c, w, s, body["grace_hours"], n, current_app.extensions[SECRETS]),
                                      SubscriptionWithSecret)
 
 

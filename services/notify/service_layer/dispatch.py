@@ -15,8 +15,9 @@ from typing import Callable
 
 import psycopg
 
+from zfcommon.sealing import Envelope
 from zfcommon.settings import ConfigError, Settings
-from zfcommon.webhooks import parse_secrets, sign
+from zfcommon.webhooks import parse_secrets, sign, url_problem
 
 from ..adapters import deliveries, sender, subscriptions
 from . import notices
@@ -28,6 +29,7 @@ Post = Callable[[str, bytes, dict[str, str], float], sender.Answer]
 
 @dataclass(frozen=True)
 class Config:
+    secrets: Envelope                   # notify's master key: opens the subscriptions' sealed secrets
     timeout: float = 15.0
     scale: float = 1.0
     hotline_url: str = ""
@@ -41,10 +43,11 @@ class Config:
             raise ConfigError(f"ZF_HOTLINE_CALLBACK_SECRETS: {exc}") from None
         if settings.hotline_callback_url and not secrets:
             raise ConfigError("ZF_HOTLINE_CALLBACK_URL is set: ZF_HOTLINE_CALLBACK_SECRETS must hold its whsec_ secret")
-        problem = settings.hotline_callback_url and webhooks.url_problem(settings.hotline_callback_url)
+        problem = settings.hotline_callback_url and url_problem(settings.hotline_callback_url)
         if problem:
             raise ConfigError(f"ZF_HOTLINE_CALLBACK_URL {problem}")
-        return cls(timeout=settings.webhook_timeout, scale=settings.webhook_retry_scale,
+        return cls(secrets=Envelope.from_setting(settings.notify_master_key, "ZF_NOTIFY_MASTER_KEY"),
+                   timeout=settings.webhook_timeout, scale=settings.webhook_retry_scale,
                    hotline_url=settings.hotline_callback_url, hotline_secrets=secrets)
 
 
@@ -58,7 +61,8 @@ def deliver_one(conn: psycopg.Connection, config: Config, post: Post = sender.po
         return None
     to_hotline = due["subscription_id"] is None
     url = config.hotline_url if to_hotline else due["url"]
-    keys = config.hotline_secrets if to_hotline else subscriptions.signing_secrets(conn, due["subscription_id"], now)
+    keys = config.hotline_secrets if to_hotline else subscriptions.signing_secrets(conn, due["subscription_id"], now,
+                                                                                   config.secrets)
     body = due["body"].encode()
     headers = {"Content-Type": due["content_type"], **sign(keys, due["id"], int(now.timestamp()), body).as_dict()}
     answer = post(url, body, headers, config.timeout)

@@ -20,10 +20,11 @@ import psycopg
 from zfcommon.settings import ConfigError, Settings
 from zfcommon.workdays import local_date
 
-from ..adapters import mailer, notice_text, sms
+from ..adapters import mailer, notice_text, robots, sms
 from ..adapters import notices as store
 from ..adapters.intake_client import IntakeClient, IntakeUnavailable
 from ..domain import notices
+from ..domain import robots as robot_messages
 from ..domain.notices import Outcome
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ class Config:
     case_link: str
     mail: mailer.MailConfig | None
     sms: sms.SmsConfig | None
+    timeout: float = 15.0           # seconds a group robot has to answer (the SMTP server and gateway: theirs)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Config":
@@ -56,15 +58,17 @@ class Config:
         gateway = sms.SmsConfig(settings.sms_url, settings.sms_token, settings.notice_office, settings.sms_provider,
                                 settings.notice_timeout) if settings.sms_url else None
         link = settings.case_link or f"{settings.ledger_url.rstrip('/')}/v1/cases/{{case_id}}"
-        return cls(schedule, settings.notice_office, link, mail, gateway)
+        return cls(schedule, settings.notice_office, link, mail, gateway, settings.notice_timeout)
 
 
 @dataclass(frozen=True)
 class Channels:
-    """The world outside: intake for the complainant's number, and the two ways out."""
+    """The world outside: intake for the complainant's number and the units' robot addresses, and the
+    ways out."""
     intake: IntakeClient
     send_mail: Callable[..., Outcome] = mailer.send
     send_sms: Callable[..., Outcome] = sms.send
+    send_robot: Callable[..., Outcome] = robots.send
     now: Callable[[], datetime] = field(default=lambda: datetime.now(timezone.utc))
 
 
@@ -86,9 +90,13 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
     except Exception as exc:          # a template that cannot render this notice is a bug: shown, not looped on
         log.exception("notice_template_failed", extra={"notice": notice["id"], "kind": notice["kind"]})
         return _conclude(conn, notice, None, now, "failed", "failed", Outcome(False, True, error=f"template: {exc}"))
-    email = notice["channel"] == "email"
-    store.update(conn, notice["id"], subject=text.subject if email else None, body=text.email if email else text.sms,
-                 segments=None if email else text.segments)
+    channel = notice["channel"]
+    email, robot = channel == "email", channel in notices.ROBOT_NAMES
+    body = robot_messages.markdown(text.subject, text.email) if robot else text.email if email else text.sms
+    store.update(conn, notice["id"], subject=text.subject if email or robot else None, body=body,
+                 segments=None if email or robot else text.segments)
+    if robot:
+        return _to_robot(conn, log_conn, notice, now, config, channels, text.subject, body)
     if (config.mail if email else config.sms) is None:
         log.warning("notice_not_configured", extra={"notice": notice["id"], "channel": notice["channel"]})
         return _conclude(conn, notice, None, now, "not_configured", "not_configured",
@@ -110,6 +118,22 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
         ext = notices.reply_code(notice["id"]) if notice["kind"] == "visit_request" else None
         outcome = channels.send_sms(config.sms, to, text.sms, template=notice["kind"],
                                     client_ref=f"zf-notice-{notice['id']}", ext=ext)
+    return _after_attempt(conn, notice, attempt_id, now, config, outcome)
+
+
+def _to_robot(conn: psycopg.Connection, log_conn: psycopg.Connection, notice: Row, now: datetime, config: Config,
+              channels: Channels, title: str, content: str) -> str:
+    """A unit's group robot: its address is asked of intake now (the unit may have replaced it since the
+    notice was queued), used for this attempt and forgotten."""
+    try:
+        address = channels.intake.robot_address(notice["unit"], notice["channel"])
+    except IntakeUnavailable as exc:
+        return _after_attempt(conn, notice, None, now, config, Outcome(False, error=str(exc)))
+    if address is None:
+        return _conclude(conn, notice, None, now, "skipped", "skipped",
+                         Outcome(False, error=f"the unit has no {notice['channel']} group robot any more"))
+    attempt_id = store.start_attempt(log_conn, notice["id"], now)
+    outcome = channels.send_robot(notice["channel"], address, title, content, config.timeout)
     return _after_attempt(conn, notice, attempt_id, now, config, outcome)
 
 

@@ -36,7 +36,7 @@ class NotRetryable(Exception):
 
 # -- queueing (the consumer) ---------------------------------------------------------------------
 UNREACHABLE = {"unknown": "the unit is not in the directory", "inactive": "the unit is inactive in the directory",
-               "no_contact": "the directory lists no email or phone for the unit's contacts"}
+               "no_contact": "the directory lists no email or phone for the unit's contacts, and no group robot"}
 # Directory and case events travel on different topics, so notify may see a case assigned to a unit
 # before it sees the unit registered or given contacts. A notice that found nobody is addressed again
 # when the unit's entry arrives, if it is that recent.
@@ -52,8 +52,8 @@ def on_event(conn: psycopg.Connection, event: Event, change: Change, now: dateti
         if skipped:
             log.info("notices_skipped_on_erasure", extra={"case_id": event.subject, "count": skipped})
         return 0
-    if event.type in directory.UNIT_TYPES:
-        return _address_late(conn, event.data["name"], now)
+    if event.type in directory.UNIT_TYPES or event.type == directory.ROBOTS_SET:
+        return _address_late(conn, event.data.get("name") or event.data["unit"], now)
     if event.type in caseview.CASE_TYPES:
         if change is None:
             return 0                        # a redelivery, an older event, or a case notify never saw
@@ -76,7 +76,8 @@ def _addressed(conn: psycopg.Connection, wanted: notices.Wanted, event_id: str, 
     if wanted.unit is None:
         return [{**base, "channel": "sms", "audience": notices.COMPLAINANT, "recipient": notices.COMPLAINANT_RECIPIENT}]
     unit = directory.unit(conn, wanted.unit)
-    addresses = notices.unit_addresses(wanted.kind, unit["contacts"]) if unit and unit["active"] else []
+    addresses = (notices.unit_addresses(wanted.kind, unit["contacts"]) + notices.robot_addresses(wanted.unit, unit["robots"])
+                 if unit and unit["active"] else [])
     if not addresses:
         why = "unknown" if unit is None else "inactive" if not unit["active"] else "no_contact"
         return [{**base, "channel": "email", "audience": notices.UNIT, "recipient": unreachable(wanted.unit),

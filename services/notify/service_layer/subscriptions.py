@@ -13,7 +13,8 @@ import psycopg
 
 from zfcommon.auth import Principal
 from zfcommon.events.envelope import CONTENT_TYPE as CLOUDEVENT
-from zfcommon.webhooks import new_secret
+from zfcommon.sealing import Envelope
+from zfcommon.webhooks import new_secret, url_problem
 
 from ..adapters import deliveries, subscriptions
 from ..domain import webhooks
@@ -51,12 +52,12 @@ def load(conn: psycopg.Connection, who: Principal, sub_id: str, *, lock: bool = 
     return sub
 
 
-def create(conn: psycopg.Connection, who: Principal, body: Row, now: datetime) -> Row:
+def create(conn: psycopg.Connection, who: Principal, body: Row, now: datetime, envelope: Envelope) -> Row:
     """A new subscription; the answer carries its secret, the only time it is ever shown."""
     if who.role == "unit" and body["unit"] != who.unit:
         raise Refused(f"{who.unit}的令牌只能为本单位订阅")
     errors = {}
-    problem = webhooks.url_problem(body["url"])
+    problem = url_problem(body["url"])
     if problem:
         errors["url"] = [problem]
     types = body.get("event_types")
@@ -68,15 +69,17 @@ def create(conn: psycopg.Connection, who: Principal, body: Row, now: datetime) -
     row = {"id": f"sub_{uuid.uuid4().hex}", "unit": body["unit"], "url": body["url"],
            "event_types": sorted(set(types)) if types else None, "description": body.get("description"),
            "secret": new_secret(), "created_at": now, "created_by": who.actor}
-    return {**subscriptions.create(conn, row), "secret": row["secret"]}
+    return {**subscriptions.create(conn, row, envelope), "secret": row["secret"]}
 
 
-def rotate_secret(conn: psycopg.Connection, who: Principal, sub_id: str, grace_hours: int, now: datetime) -> Row:
+def rotate_secret(conn: psycopg.Connection, who: Principal, sub_id: str, grace_hours: int, now: datetime,
+                  envelope: Envelope) -> Row:
     """A new secret, shown once; the old one keeps signing beside it for `grace_hours`, so the
     receiver can switch without losing a message."""
     load(conn, who, sub_id, lock=True)
+    subscriptions.seal_clear(conn, envelope, sub_id)     # a row from before migration 0050 the dispatcher missed
     secret = new_secret()
-    return {**subscriptions.rotate(conn, sub_id, secret, timedelta(hours=grace_hours), now), "secret": secret}
+    return {**subscriptions.rotate(conn, sub_id, secret, timedelta(hours=grace_hours), now, envelope), "secret": secret}
 
 
 def set_active(conn: psycopg.Connection, who: Principal, sub_id: str, active: bool, now: datetime) -> Row:

