@@ -180,7 +180,8 @@ class ProjectOut(Schema):
     note = fields.String(allow_none=True)
     stages = fields.List(fields.Dict(), required=True, metadata={
         "description": "key, name, unit, limit_days, state (not_entered, entered, completed), entered_on, due, "
-                       "completed_on, working_days, on_time, case_id"})
+                       "completed_on, working_days, on_time, case_id, and allowed_commands: what the caller may "
+                       "record of the stage now (enter_stage or complete_stage; a unit only on its own stages)"})
     registered_at = fields.String(allow_none=True)
     allowed_commands = fields.List(fields.String(), required=True)
 

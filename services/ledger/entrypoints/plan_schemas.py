@@ -217,6 +217,7 @@ class SuggestionQuery(_Strict):
 
 class Suggestion(Schema):
     case_id = fields.String(required=True)
+    case_number = fields.String(allow_none=True, metadata={"description": "案件编号, what people read and quote"})
     score = fields.Float(required=True)
     parts = fields.Dict(required=True, metadata={"description": "text, unit, place, numbers, each in [0, 1]"})
     why = fields.List(fields.String(), required=True, metadata={"description": "the reasons, in Chinese"})
