@@ -151,6 +151,10 @@ def test_a_look_back_draws_reproducibly_and_a_rebound_opens_a_linked_case_counte
     client, _ = ledger
     stats = {r["unit"]: r for r in client.get("/v1/units/stats", headers=OFFICE).json["items"]}
     assert (stats[GOV]["lookback_rebounds"], stats[GOV]["lookback_held"], stats[GOV]["tasks_signed_off"]) == (1, 1, 1)
+    listed = client.get("/v1/lookbacks", headers=bearer("auditor"))
+    assert listed.status_code == 200, listed.json
+    assert [(x["lookback_id"], x["drawn"], x["held"], x["rebounded"]) for x in listed.json["items"]] == [
+        (lb["lookback_id"], 2, 1, 1)]
     campaign = client.get(f"/v1/campaigns/{c}", headers=OFFICE).json
     assert {k: campaign["figures"][k] for k in ("cases_received", "cases_closed", "tasks", "tasks_signed_off",
                                                 "lookback_drawn", "lookback_held", "lookback_rebounds")} == {
