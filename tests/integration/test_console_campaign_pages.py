@@ -346,3 +346,28 @@ def test_a_task_table_is_dry_run_as_a_table_before_it_is_imported(world):
     html = text(resp)
     assert resp.status_code == 200 and "预检结果" in html and "共 12 行：可导入 11，有误 1" in html
     assert "推进措施：" in html and "监察评估：" in html
+
+
+def test_a_unit_officer_never_sees_a_complainant_on_the_campaign_pages_only_the_masked_summary(world):
+    """docs/PRIVACY.md: a unit reads complaint text only masked. A lead in the campaign names its complainant in
+    its own words; the office's campaign page shows the case's text as written, but no page the unit officer
+    can open — its tasks, its approval stages, a project, the task's page, the case itself — shows who
+    complained: the case page gives the masked summary, the campaign's pages are not the unit's to read."""
+    name, phone = "欧阳明远", "13807391234"
+    case_id = world.api("POST", "/v1/cases", {
+        "channel": "hotline", "category": "办事效率低", "subject_unit": GOV, "campaign_id": world.campaign,
+        "complainant": {"name": name, "phone": phone},
+        "description": f"来信人{name}反映：区政府办窗口推诿，材料交了三次仍不受理，回电{phone}。"}, status=201)["case_id"]
+    world.api("POST", f"/v1/cases/{case_id}/assign", {"lead_unit": GOV, "handling_mode": "deadline"}, status=200)
+    task_id = _issued(world, milestone=None, title="窗口推诿专项整治")
+    project_id = _project(world, {"lixiang": GOV, "yongdi": GOV})
+    world.carry()
+    assert name in text(world.client("jia").get(f"/campaigns/{world.campaign}"))    # the office reads as written
+    unit = world.client("yi")
+    for path in ("/my", "/my/tasks", "/my/stages", f"/tasks/{task_id}", f"/projects/{project_id}", "/approval-times",
+                 f"/cases/{case_id}", f"/campaigns/{world.campaign}", "/campaigns", f"/tasks?campaign={world.campaign}",
+                 f"/lookbacks?campaign_id={world.campaign}"):
+        html = text(unit.get(path))
+        assert name not in html and "明远" not in html and phone not in html, path
+    case_page = text(unit.get(f"/cases/{case_id}"))
+    assert "来信人某某反映：区政府办窗口推诿" in case_page and "〔电话已隐去〕" in case_page
