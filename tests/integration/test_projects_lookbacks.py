@@ -131,6 +131,10 @@ def test_a_look_back_draws_reproducibly_and_a_rebound_opens_a_linked_case_counte
     assert all(x["draw"] == draw(f"{lb['seed']}:{x['kind']}:{x['id']}") for x in lb["candidates"])
     lowest = sorted(lb["candidates"], key=lambda x: (x["draw"], x["kind"], x["id"]))[:math.ceil(0.5 * 4)]
     assert lb["selected"] == [x["id"] for x in lowest]
+    # Findings are the office's to record: the auditor reading the look-back is offered none.
+    assert lb["allowed_commands"] == ["record_finding"]
+    as_auditor = office.client.get(f"/v1/lookbacks/{lb['lookback_id']}", headers=bearer("auditor")).json
+    assert as_auditor["allowed_commands"] == []
 
     path = f"/v1/lookbacks/{lb['lookback_id']}/findings"
     not_drawn = next(x["id"] for x in lb["candidates"] if x["id"] not in lb["selected"])

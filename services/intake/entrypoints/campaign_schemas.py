@@ -223,7 +223,8 @@ class LookbackOut(Schema):
     selected = fields.List(fields.String(), required=True)
     findings = fields.List(fields.Dict(), required=True)
     drawn_at = fields.String(allow_none=True)
-    allowed_commands = fields.List(fields.String(), required=True)
+    allowed_commands = fields.List(fields.String(), required=True, metadata={
+        "description": "what the caller may do now: record_finding for the office while checking; none for an auditor"})
 
 
 class FindingIn(_Strict):
