@@ -213,6 +213,7 @@ def test_a_unit_records_only_its_own_stages_and_a_future_day_is_refused_next_to_
     future = post(unit, "/my/stages", {"stage": "lixiang", "on": "2026-03-09", "back": "/my/stages"}, action=action)
     assert future.status_code == 422
     assert field_error(text(future), f"{project_id}-lixiang-enter_stage") == "不能晚于今天"
+    assert set(re.findall(r'name="back" value="([^"]*)"', text(future))) == {"/my/stages"}    # corrected, back there
     entered = post(unit, "/my/stages", {"stage": "lixiang", "back": "/my/stages"}, action=action)
     assert entered.status_code == 302 and entered.location == "/my/stages"
     world.carry()
@@ -321,10 +322,15 @@ def test_a_case_joins_a_campaign_chosen_by_name(world):
 
 
 def test_the_auditor_reads_every_campaign_page_and_is_offered_no_form(world):
-    world.carry()
     auditor = world.client("bing")
-    lookbacks = world.api("GET", "/v1/lookbacks/none", status=404) and []
-    paths = ["/campaigns", f"/campaigns/{world.campaign}", "/tasks", "/projects", "/project-types",
+    signed = _issued(world, milestone=None, title="规范中介服务")
+    world.api("POST", f"/v1/tasks/{signed}/report-completion", {"note": "完成"}, headers=bearer("unit", unit=GOV),
+              status=200)
+    world.api("POST", f"/v1/tasks/{signed}/sign-off", {}, status=200)
+    world.carry()
+    checking = world.api("POST", "/v1/lookbacks", {"title": "审计前抽查", "ratio": 1, "kinds": ["task"]}, status=201)
+    lookbacks = [f"/lookbacks/{checking['lookback_id']}"]          # drawn, its findings still to record
+    paths = ["/campaigns", f"/campaigns/{world.campaign}", "/tasks", f"/tasks/{signed}", "/projects", "/project-types",
              "/approval-times", "/lookbacks", *lookbacks]
     for path in paths:
         resp = auditor.get(path)
@@ -371,3 +377,24 @@ def test_a_unit_officer_never_sees_a_complainant_on_the_campaign_pages_only_the_
         assert name not in html and "明远" not in html and phone not in html, path
     case_page = text(unit.get(f"/cases/{case_id}"))
     assert "来信人某某反映：区政府办窗口推诿" in case_page and "〔电话已隐去〕" in case_page
+
+
+def nav(html: str) -> list[tuple[str, str]]:
+    """The main navigation's links: (path, text)."""
+    menu = html[html.index('<nav aria-label="主导航">'):]
+    return re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', menu[:menu.index("</nav>")])
+
+
+@pytest.mark.parametrize("login, campaign_pages", [
+    ("jia", ["专项行动", "任务", "重点项目", "回头看"]), ("bing", ["专项行动", "任务", "重点项目", "回头看"]),
+    ("yi", ["我的任务", "审批事项"])])
+def test_each_role_finds_the_campaign_pages_it_may_use_in_its_navigation_and_each_link_opens(world, login,
+                                                                                               campaign_pages):
+    """(This world runs intake and the ledger only: the links to notify's and audit's pages are not followed.)"""
+    person = world.client(login)
+    links = {name: path for path, name in nav(text(person.get("/campaigns" if login != "yi" else "/my/tasks")))}
+    assert [name for name in links if name in campaign_pages] == campaign_pages
+    for name in campaign_pages:
+        assert person.get(links[name]).status_code == 200, (login, name, links[name])
+    if login == "yi":
+        assert not {"专项行动", "任务", "重点项目", "回头看"} & set(links)

@@ -95,3 +95,10 @@ def test_a_task_report_carries_its_evidence_and_leaving_a_campaign_sends_none():
         "milestone": "2", "note": "完成"}
     assert commands.body("set_campaign", MultiDict({"campaign_id": ""}), []) == {"campaign_id": None}
     assert commands.body("set_campaign", MultiDict({"campaign_id": "campaign-1"}), []) == {"campaign_id": "campaign-1"}
+
+
+def test_a_form_returns_only_to_a_page_of_this_site():
+    from console.entrypoints.web import local_path
+    assert local_path("/my/stages", "/projects/p") == "/my/stages"
+    for elsewhere in ("https://evil.example/", "//evil.example/x", "/\\evil.example", "", None, "my/stages"):
+        assert local_path(elsewhere, "/projects/p") == "/projects/p", elsewhere

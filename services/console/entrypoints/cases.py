@@ -72,7 +72,7 @@ def bulk_assign():
     body = {"lead_unit": request.form.get("lead_unit", ""), "handling_mode": request.form.get("handling_mode", "")}
     if not chosen or not all(body.values()):
         flash("批量交办：请勾选案件，并选择牵头单位和处置方式")
-        return redirect(request.form.get("back") or url_for("cases.ledger_list"))
+        return redirect(web.local_path(request.form.get("back"), url_for("cases.ledger_list")))
     done, refused = 0, []
     for case_id in chosen:
         try:
@@ -83,7 +83,7 @@ def bulk_assign():
     flash(f"批量交办：{done} 件已交办给{body['lead_unit']}" + (f"，{len(refused)} 件未交办" if refused else ""))
     for line in refused:
         flash(line)
-    return redirect(request.form.get("back") or url_for("cases.ledger_list"))
+    return redirect(web.local_path(request.form.get("back"), url_for("cases.ledger_list")))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])

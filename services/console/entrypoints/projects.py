@@ -71,10 +71,12 @@ def _load(project_id: str) -> dict[str, Any]:
     return {"written": written, "view": view, "stages": stage_rows(written["stages"], view and view["stages"])}
 
 
-def render(project_id: str, errors: dict[str, FormErrors] | None = None, status: int = 200):
+def render(project_id: str, errors: dict[str, FormErrors] | None = None, status: int = 200, back: str | None = None):
+    """The project's page; a refused stage form comes back here with its error, its forms still returning to
+    `back`, the page it was sent from (the unit's 审批事项, say)."""
     data = _load(project_id)
     campaign = data["written"].get("campaign_id")
-    return web.page("projects/project.html", status, project_id=project_id, **data, errors=errors or {},
+    return web.page("projects/project.html", status, project_id=project_id, **data, errors=errors or {}, back=back,
                     campaign_name=web.campaign_names().get(campaign, campaign) if campaign else None,
                     idem=str(uuid.uuid4()))
 
@@ -100,9 +102,10 @@ def do(project_id: str, command: str):
     except ServiceError as exc:
         if exc.status not in (403, 409, 422):
             raise
-        return render(project_id, {f"{command}:{stage}": FormErrors.of(exc, ("on",))}, exc.status)
+        return render(project_id, {f"{command}:{stage}": FormErrors.of(exc, ("on",))}, exc.status,
+                      web.local_path(request.form.get("back"), url_for("projects.project", project_id=project_id)))
     flash(f"已{messages.STAGE_COMMANDS[command]}")
-    return redirect(request.form.get("back") or url_for("projects.project", project_id=project_id))
+    return redirect(web.local_path(request.form.get("back"), url_for("projects.project", project_id=project_id)))
 
 
 @bp.get("/project-types")

@@ -108,7 +108,7 @@ def do(task_id: str, command: str):
         names = [f.name for f in commands.TASK_FORMS[command]]
         return render(task_id, errors={command: FormErrors.of(exc, names)}, form=request.form, status=exc.status)
     flash(f"已{messages.TASK_COMMANDS[command]}")
-    return redirect(request.form.get("back") or url_for("tasks.task", task_id=task_id))
+    return redirect(web.local_path(request.form.get("back"), url_for("tasks.task", task_id=task_id)))
 
 
 @bp.get("/tasks/<task_id>/files/<file_id>")

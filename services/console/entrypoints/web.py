@@ -87,6 +87,13 @@ def projected(what: str, item_id: str) -> dict[str, Any] | None:
         return None
 
 
+def local_path(target: str | None, default: str) -> str:
+    """`target` when it is a path on this site, else `default`: never an open redirect to another host."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
 def campaign_names() -> dict[str, str]:
     """Every campaign's id and name (the ledger's), for choosing one and naming it where an id is given."""
     if "campaign_names" not in g:
