@@ -89,7 +89,10 @@ class Task(Folded):
                 for i, m in enumerate(self.facts.get("milestones", []), 1)]
 
     def allowed_commands(self) -> list[str]:
-        return [name for name, (states, _) in RULES.items() if self.status in states]
+        """The commands the state admits now; reaching a milestone only while one is left to reach."""
+        left = len(self.reached) < len(self.facts.get("milestones", []))
+        return [name for name, (states, _) in RULES.items() if self.status in states
+                and (name != "reach_milestone" or left)]
 
     def check(self, command: str, role: str, unit: str | None) -> None:
         """Who first (403), then the state (409)."""
