@@ -6,8 +6,11 @@ and axe-core run on every page (no serious or critical violation).
 
 The main path runs in file order: the office receives and assigns a lead → the unit officer signs for it and
 reports it rectified with an uploaded file, on a phone → the office closes it → the auditor finds every step
-in the trail and sees an event's inclusion proof verified in the page. Then the refusals: a wrong password
-and the lockout, a form without its CSRF token, another unit's case URL, and single sign-on.
+in the trail and sees an event's inclusion proof verified in the page. Then a campaign's main path: the office
+launches a campaign and issues a task → the unit officer, on a phone, reports it done with a file → the office
+signs it off and the campaign counts it; the page sweeps (axe at 1366 and 390 px, the campaign pages among
+them; the auditor's without a form). Then the refusals: a wrong password and the lockout, a form without its
+CSRF token, another unit's case URL, and single sign-on.
 """
 from __future__ import annotations
 
