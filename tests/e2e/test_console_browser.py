@@ -6,8 +6,11 @@ and axe-core run on every page (no serious or critical violation).
 
 The main path runs in file order: the office receives and assigns a lead → the unit officer signs for it and
 reports it rectified with an uploaded file, on a phone → the office closes it → the auditor finds every step
-in the trail and sees an event's inclusion proof verified in the page. Then the refusals: a wrong password
-and the lockout, a form without its CSRF token, another unit's case URL, and single sign-on.
+in the trail and sees an event's inclusion proof verified in the page. Then a campaign's main path: the office
+launches a campaign and issues a task → the unit officer, on a phone, reports it done with a file → the office
+signs it off and the campaign counts it; the page sweeps (axe at 1366 and 390 px, the campaign pages among
+them; the auditor's without a form). Then the refusals: a wrong password and the lockout, a form without its
+CSRF token, another unit's case URL, and single sign-on.
 """
 from __future__ import annotations
 
@@ -147,6 +150,18 @@ def wait_for_status(person: Person, case_url: str, status: str) -> None:
     eventually(shown, timeout=30, interval=0.5)
 
 
+def report_with_a_file(person: Person, command: str, text: tuple[str, str], file: tuple[str, Path], step: str) -> None:
+    """Open a command's form, write its text, attach one file, and send it: the page says it is done."""
+    page = person.page
+    page.get_by_text(command, exact=True).first.click()
+    form = page.get_by_role("form", name=command)
+    form.get_by_label(text[0]).fill(text[1])
+    form.get_by_label(file[0]).set_input_files(str(file[1]))
+    person.check(step)
+    form.get_by_role("button", name=command).click()
+    expect(page.get_by_text(f"已{command}").first).to_be_visible()
+
+
 def test_office_receives_a_lead_and_assigns_it_with_a_deadline_preview(browser, system, story):
     office = Person(browser, system, DESKTOP, "office")
     page = office.page
@@ -219,13 +234,8 @@ def test_unit_officer_signs_for_a_case_and_reports_it_rectified_on_a_phone(brows
 
     evidence = tmp_path / "整改后窗口照片.png"
     evidence.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
-    page.get_by_text("报送整改报告", exact=True).first.click()
-    report = page.get_by_role("form", name="报送整改报告")
-    report.get_by_label("报告内容").fill("已对窗口人员批评教育，落实一次性告知制度，张贴办事指南。")
-    report.get_by_label("附件").set_input_files(str(evidence))
-    officer.check("report-form")
-    report.get_by_role("button", name="报送整改报告").click()
-    expect(page.get_by_text("已报送整改报告").first).to_be_visible()
+    report_with_a_file(officer, "报送整改报告", ("报告内容", "已对窗口人员批评教育，落实一次性告知制度，张贴办事指南。"),
+                       ("附件", evidence), "report-form")
     wait_for_status(officer, story["case_url"], "已报整改")
     link = page.get_by_role("link", name="整改后窗口照片.png")
     expect(link).to_be_visible()
@@ -358,23 +368,155 @@ def test_auditor_finds_every_step_in_the_trail_and_sees_an_inclusion_proof_verif
     auditor.close()
 
 
+def test_office_runs_a_campaign_whose_task_a_unit_officer_reports_done_on_a_phone(browser, system, story, tmp_path):
+    """The campaign's main path: the office launches a campaign with dated phases and issues a task with the
+    five haves to a unit → the unit officer, on a phone, reports it done with a file → the office signs it off
+    (销号) → the campaign's page counts it among its signed-off tasks."""
+    today = date.today()
+    office = Person(browser, system, DESKTOP, "campaign-office")
+    page = office.page
+    office.login("admin", "Zfb-office-2026")
+    page.get_by_role("link", name="专项行动", exact=True).click()
+    page.get_by_role("link", name="发起专项行动").click()
+    launch = page.get_by_role("form", name="发起专项行动")
+    launch.get_by_label(re.compile("^名称")).fill("优化营商环境专项行动")
+    launch.get_by_label("牵头机关").fill("县纪委监委")
+    launch.get_by_label("开始日期").fill(str(today - timedelta(days=10)))
+    launch.get_by_label("结束日期").fill(str(today + timedelta(days=90)))
+    for n, name, starts, ends in ((1, "动员部署", -10, 20), (2, "集中整治", 21, 90)):
+        launch.get_by_label(f"第{n}阶段名称").fill(name)
+        launch.get_by_label(f"第{n}阶段开始").fill(str(today + timedelta(days=starts)))
+        launch.get_by_label(f"第{n}阶段结束").fill(str(today + timedelta(days=ends)))
+    office.check("campaign-form")
+    launch.get_by_role("button", name="发起").click()
+    expect(page.get_by_role("heading", name="优化营商环境专项行动")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile("动员部署.*当前阶段"))).to_be_visible()   # today's phase
+    story["campaign_url"] = page.url
+    office.check("campaign-launched")
+
+    page.get_by_role("link", name="下达任务").click()
+    issue = page.get_by_role("form", name="下达任务")
+    expect(issue.get_by_label("专项行动")).to_have_value(story["campaign_url"].rsplit("/", 1)[1])
+    issue.get_by_label("任务名称").fill("窗口一次性告知制度落实")
+    issue.get_by_label("工作目标").fill("不动产登记窗口全面落实一次性告知")
+    issue.get_by_label("牵头单位").select_option(UNIT)
+    issue.get_by_label("责任领导").fill("分管副县长")
+    issue.get_by_label("推进措施").fill("公开办事指南，开展窗口作风暗访")
+    issue.get_by_label("监察评估").fill("县纪委监委")
+    issue.get_by_label("完成时限").fill(str(today + timedelta(days=30)))
+    issue.get_by_role("button", name="下达").click()
+    expect(page.get_by_text("任务已下达")).to_be_visible()
+    story["task_url"] = task_url = page.url
+    office.check("task-issued")
+
+    officer = Person(browser, system, PHONE, "campaign-unit")
+    phone = officer.page
+    officer.login("zhangsan", "Danwei-2026-ok")
+    phone.get_by_role("link", name="我的任务", exact=True).click()
+
+    def listed():             # the ledger projects the task a moment after intake stores it
+        phone.reload()
+        return phone.locator("#t-to_report").locator("..").get_by_role("link", name="窗口一次性告知制度落实").count()
+    eventually(listed, timeout=30, interval=0.5)
+    officer.check("my-tasks")
+    phone.locator("#t-to_report").locator("..").get_by_role("link", name="窗口一次性告知制度落实").click()
+    assert phone.url == task_url
+    evidence = tmp_path / "一次性告知清单.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n" + "一次性告知清单".encode() * 20)
+    report_with_a_file(officer, "报告完成", ("完成情况", "办事指南已公开，窗口人员已培训，暗访未再发现推诿。"),
+                       ("佐证材料", evidence), "task-report-form")
+    link = phone.get_by_role("link", name="一次性告知清单.pdf").first
+    assert phone.request.get(link.get_attribute("href")).body() == evidence.read_bytes()
+    officer.check("task-reported")
+    officer.close()
+
+    page.goto(task_url)
+    page.get_by_text("销号", exact=True).first.click()
+    page.get_by_role("form", name="销号").get_by_role("button", name="销号").click()
+    expect(page.get_by_role("heading", name=re.compile("已销号"))).to_be_visible()
+    office.check("task-signed-off")
+
+    def counted():
+        page.goto(story["campaign_url"])
+        figure = page.locator(".cards li", has_text="已销号任务").locator(".n")
+        return figure.count() and figure.inner_text() == "1"
+    eventually(counted, timeout=30, interval=0.5)
+    office.check("campaign-figures")
+    office.close()
+
+
+def campaign_pages(system, story) -> dict[str, str]:
+    """A key project (its stages approved by the unit) and a look-back drawn over the signed-off task, set
+    up through the APIs, so that every campaign page has something to show in the sweeps below."""
+    if "project_url" not in story:
+        office = system.headers("office")
+        requests.put(system.url("intake", "/v1/project-types/政府投资项目"), headers=office, timeout=10, json={
+            "stages": [{"key": "lixiang", "name": "立项", "limit_days": 5},
+                       {"key": "yongdi", "name": "用地", "limit_days": 10}]}).raise_for_status()
+        project = requests.post(system.url("intake", "/v1/projects"), headers=office, timeout=10, json={
+            "name": "县城南污水处理厂", "owner": "县城投公司", "project_type": "政府投资项目",
+            "stage_units": {"lixiang": UNIT, "yongdi": UNIT}})
+        project.raise_for_status()
+        lookback = requests.post(system.url("intake", "/v1/lookbacks"), headers=office, timeout=10, json={
+            "title": "营商环境回头看", "ratio": 1, "kinds": ["task"],
+            "campaign_id": story["campaign_url"].rsplit("/", 1)[1]})
+        assert lookback.status_code == 201, lookback.text
+        story["project_url"] = f"/projects/{project.json()['project_id']}"
+        story["lookback_url"] = f"/lookbacks/{lookback.json()['lookback_id']}"
+    return {k: story[k] for k in ("campaign_url", "task_url", "project_url", "lookback_url")}
+
+
 def test_every_office_page_is_in_chinese_and_accessible_at_office_and_phone_width(browser, system, story):
+    made = campaign_pages(system, story)
     office_pages = ("/dashboard", "/cases", "/cases/new", f"/cases/{story['case_id']}/as-of", "/directory",
                     "/directory/settings", "/imports", "/inspections", "/points", "/weekly", "/bulletins",
                     "/exposures", "/integrations", "/accounts", "/accounts/new", "/accounts/activity", "/trail",
-                    "/trail/log", "/trail/reconciliation")
+                    "/trail/log", "/trail/reconciliation", "/campaigns", "/campaigns/new", "/tasks", "/tasks/new",
+                    "/task-imports", "/projects", "/projects/new?project_type=政府投资项目", "/project-types",
+                    "/approval-times", "/lookbacks", *made.values())
+    named = {url: key.removesuffix("_url") for key, url in made.items()}
     # Every page at an office PC's 1366 px; at 390 px those an office user opens on the move (the unit
-    # officer's pages are checked at 390 px in their own story).
+    # officer's pages are checked at 390 px in their own story and below).
     for viewport, name, paths in ((DESKTOP, "pages", office_pages),
-                                  (PHONE, "pages-phone", ("/dashboard", "/cases", "/cases/new", story["case_url"]))):
+                                  (PHONE, "pages-phone", ("/dashboard", "/cases", "/cases/new", story["case_url"],
+                                                          "/campaigns", made["campaign_url"], made["task_url"]))):
         office = Person(browser, system, viewport, name)
         office.login("admin", "Zfb-office-2026")
         for path in paths:
             answer = office.page.goto(path)
             assert answer.status == 200, path
-            office.check("case" if path == story["case_url"] else "as-of" if "as-of" in path
-                         else path.strip("/").replace("/", "-"))
+            office.check("case" if path == story["case_url"] else "as-of" if "as-of" in path else named.get(path)
+                         or path.strip("/").split("?")[0].replace("/", "-"))
         office.close()
+
+
+def test_a_unit_officers_task_and_approval_pages_are_accessible_on_a_phone(browser, system, story):
+    made = campaign_pages(system, story)
+    officer = Person(browser, system, PHONE, "unit-pages")
+    officer.login("zhangsan", "Danwei-2026-ok")
+    for path, step in (("/my/tasks", "my-tasks"), (made["task_url"], "task"), ("/my/stages", "my-stages"),
+                       (made["project_url"], "project"), ("/approval-times", "approval-times")):
+        answer = officer.page.goto(path)
+        assert answer.status == 200, path
+        officer.check(step)
+    assert officer.page.goto(made["campaign_url"]).status == 403
+    officer.close()
+
+
+def test_the_auditor_reads_every_campaign_page_without_a_form_to_act(browser, system, story):
+    made = campaign_pages(system, story)
+    named = {url: key.removesuffix("_url") for key, url in made.items()}
+    auditor = Person(browser, system, DESKTOP, "auditor-campaigns")
+    auditor.login("wangshen", "Shenji-2026-ok")
+    for path in ("/campaigns", "/tasks", "/projects", "/project-types", "/approval-times", "/lookbacks",
+                 *made.values()):
+        answer = auditor.page.goto(path)
+        assert answer.status == 200, path
+        if path in named:        # the lists are the office's, checked above, without their forms
+            auditor.check(named[path])
+        actions = auditor.page.locator("main form[method=post]")     # filters (GET) only
+        assert actions.count() == 0, f"{path}: {actions.first.get_attribute('aria-label')}"
+    auditor.close()
 
 
 def test_a_wrong_password_is_refused_and_repeated_failures_lock_the_account(browser, system, story):

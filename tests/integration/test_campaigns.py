@@ -3,6 +3,8 @@ phases derived from the clock, tasks refused without the five haves, worked by t
 cases put in a campaign; every event through the ledger's projection (docs/CAMPAIGNS.md)."""
 from __future__ import annotations
 
+import hashlib
+import io
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -141,6 +143,33 @@ def test_units_work_their_task_the_office_signs_it_off_and_the_ledger_keeps_up(o
         "issued", "progress_reported", "milestone_reached", "completion_reported", "signed_off"]
 
 
+def test_a_tasks_units_upload_evidence_and_every_reader_of_the_task_gets_the_same_bytes(office):
+    """The evidence a unit names in its completion report is a file intake keeps, read by whoever reads the task."""
+    c = office.post("/v1/campaigns", campaign_body())
+    t = office.post("/v1/tasks", task_body(c["campaign_id"], milestones=[]))
+    path = f"/v1/tasks/{t['task_id']}/files"
+    summary = "项目建设总结".encode() * 50
+    stored = office.client.post(path, headers={**GOV_UNIT, "Idempotency-Key": "e1"},
+                                data={"file": (io.BytesIO(summary), "总结.pdf", "application/pdf")})
+    assert stored.status_code == 201, stored.json
+    assert stored.json["task_id"] == t["task_id"] and stored.json["sha256"] == hashlib.sha256(summary).hexdigest()
+    url = stored.json["url"].removeprefix("http://localhost")
+    for reader in (OFFICE, AUDITOR, GOV_UNIT, DEV_UNIT):
+        got = office.client.get(url, headers=reader)
+        assert got.status_code == 200 and got.data == summary and got.mimetype == "application/pdf"
+    assert office.client.get(url, headers=FIN_UNIT).status_code == 404                 # not its task
+    assert office.client.post(path, headers=FIN_UNIT, data={"file": (io.BytesIO(b"x"), "a.txt")}).status_code == 404
+    assert office.client.get(url.replace(t["task_id"], "task-none"), headers=OFFICE).status_code == 404
+    case_path = url.replace("/v1/tasks/", "/v1/cases/")              # a task is no case, its file no case's
+    assert office.client.get(case_path, headers=OFFICE).status_code == 404
+    assert office.client.get(f"/v1/cases/{t['task_id']}", headers=OFFICE).status_code == 404
+    empty = office.client.post(path, headers=GOV_UNIT, data={"file": (io.BytesIO(b""), "a.txt")})
+    assert empty.status_code == 422 and list(empty.json["errors"]) == ["file"]
+    done = office.post(f"/v1/tasks/{t['task_id']}/report-completion", {"note": "全部完成", "evidence": [
+        {k: stored.json[k] for k in ("name", "url", "sha256")}]}, GOV_UNIT, 200)
+    assert done["completion"]["evidence"][0]["sha256"] == stored.json["sha256"]
+
+
 def test_a_case_joins_a_campaign_on_receipt_or_later_and_the_ledger_filters_by_it(office, urls):
     c = office.post("/v1/campaigns", campaign_body())
     first = office.post("/v1/cases", complaint(campaign_id=c["campaign_id"]))
@@ -178,6 +207,8 @@ def test_the_office_sees_duplicate_suggestions_with_why_and_confirms_or_dismisse
     assert {s["case_id"] for s in found["items"]} == {second, third}
     best = found["items"][0]
     assert best["score"] >= found["threshold"] and "被反映单位相同（县自然资源局）" in best["why"]
+    numbers = {c: office.client.get(f"/v1/cases/{c}", headers=OFFICE).json["case_number"] for c in (second, third)}
+    assert {s["case_id"]: s["case_number"] for s in found["items"]} == numbers     # what people read and quote
     assert ledger.get(path, headers=GOV_UNIT).status_code == 403
     assert ledger.get("/v1/cases/nope/duplicate-suggestions", headers=OFFICE).status_code == 404
 

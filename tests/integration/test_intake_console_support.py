@@ -17,7 +17,22 @@ def test_permitted_commands_are_the_allowed_ones_the_caller_may_issue(client):
     assert client.get(f"/v1/cases/{case_id}", headers=unit(LEAD)).json["permitted_commands"] == ["accept", "return"]
     assert client.get(f"/v1/cases/{case_id}", headers=unit(HELPER)).json["permitted_commands"] == []
     office = client.get(f"/v1/cases/{case_id}", headers=OFFICE).json
-    assert office["permitted_commands"] == ["reassign", "merge", "accept", "return", "correct_summary"]   # it stands in for a unit
+    assert office["permitted_commands"] == ["reassign", "merge", "accept", "return", "correct_summary",  # it stands
+                                            "set_campaign", "dismiss_duplicate"]                         # in for a unit
+
+
+def test_the_notes_outside_the_state_machine_are_offered_where_the_state_admits_them(client):
+    """Joining a campaign and dismissing a duplicate suggestion are not among allowed_commands (they do not
+    move the case), yet a client offers them: the office may set a campaign in every state, dismiss a
+    suggestion only while the case could still be merged."""
+    case_id = assigned_case(client)
+    office = client.get(f"/v1/cases/{case_id}", headers=OFFICE).json
+    assert {"set_campaign", "dismiss_duplicate"} <= set(office["permitted_commands"])
+    assert not {"set_campaign", "dismiss_duplicate"} & set(office["allowed_commands"])
+    do(client, case_id, "accept", headers=unit(LEAD))
+    accepted = client.get(f"/v1/cases/{case_id}", headers=OFFICE).json["permitted_commands"]
+    assert "set_campaign" in accepted and "dismiss_duplicate" not in accepted
+    assert "set_campaign" not in client.get(f"/v1/cases/{case_id}", headers=unit(LEAD)).json["permitted_commands"]
 
 
 def test_a_cooperating_unit_may_only_note_progress(client):

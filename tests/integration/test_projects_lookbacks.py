@@ -86,6 +86,24 @@ def test_a_stage_runs_against_its_limit_and_past_the_grace_becomes_a_project_mon
     assert client.get("/v1/units/approval-times", headers=bearer("channel", channel="hotline")).status_code == 403
 
 
+def test_each_stage_says_what_the_caller_may_record_of_it_now(office):
+    """A client offers per stage only what its reader may do: the office every stage, a unit its own."""
+    office.client.put("/v1/project-types/政府投资项目", json={"stages": STAGES}, headers=OFFICE)
+    p = office.post("/v1/projects", {"name": "城北学校", "owner": "区教育局", "project_type": "政府投资项目",
+                                     "stage_units": {"lixiang": DEV, "yongdi": FIN, "shigong": DEV}})
+    assert [s["allowed_commands"] for s in p["stages"]] == [["enter_stage"]] * 3
+    path = f"/v1/projects/{p['project_id']}"
+    entered = office.post(f"{path}/enter-stage", {"stage": "lixiang"}, bearer("unit", unit=DEV), 200)
+    assert [s["allowed_commands"] for s in entered["stages"]] == [["complete_stage"], [], ["enter_stage"]]
+    as_fin = office.client.get(path, headers=bearer("unit", unit=FIN)).json
+    assert [s["allowed_commands"] for s in as_fin["stages"]] == [[], ["enter_stage"], []]
+    office.post(f"{path}/complete-stage", {"stage": "lixiang"}, OFFICE, 200)
+    as_office = office.client.get(path, headers=OFFICE).json
+    assert [s["allowed_commands"] for s in as_office["stages"]] == [[], ["enter_stage"], ["enter_stage"]]
+    assert [s["allowed_commands"] for s in office.client.get(path, headers=bearer("auditor")).json["stages"]] == \
+        [[], [], []]
+
+
 def _closed_case(office: Office, description: str, campaign_id: str) -> str:
     case_id = office.post("/v1/cases", complaint(description=description, campaign_id=campaign_id))["case_id"]
     office.post(f"/v1/cases/{case_id}/assign", {"lead_unit": GOV, "handling_mode": "deadline"}, status=200)
@@ -113,6 +131,10 @@ def test_a_look_back_draws_reproducibly_and_a_rebound_opens_a_linked_case_counte
     assert all(x["draw"] == draw(f"{lb['seed']}:{x['kind']}:{x['id']}") for x in lb["candidates"])
     lowest = sorted(lb["candidates"], key=lambda x: (x["draw"], x["kind"], x["id"]))[:math.ceil(0.5 * 4)]
     assert lb["selected"] == [x["id"] for x in lowest]
+    # Findings are the office's to record: the auditor reading the look-back is offered none.
+    assert lb["allowed_commands"] == ["record_finding"]
+    as_auditor = office.client.get(f"/v1/lookbacks/{lb['lookback_id']}", headers=bearer("auditor")).json
+    assert as_auditor["allowed_commands"] == []
 
     path = f"/v1/lookbacks/{lb['lookback_id']}/findings"
     not_drawn = next(x["id"] for x in lb["candidates"] if x["id"] not in lb["selected"])
@@ -133,6 +155,10 @@ def test_a_look_back_draws_reproducibly_and_a_rebound_opens_a_linked_case_counte
     client, _ = ledger
     stats = {r["unit"]: r for r in client.get("/v1/units/stats", headers=OFFICE).json["items"]}
     assert (stats[GOV]["lookback_rebounds"], stats[GOV]["lookback_held"], stats[GOV]["tasks_signed_off"]) == (1, 1, 1)
+    listed = client.get("/v1/lookbacks", headers=bearer("auditor"))
+    assert listed.status_code == 200, listed.json
+    assert [(x["lookback_id"], x["drawn"], x["held"], x["rebounded"]) for x in listed.json["items"]] == [
+        (lb["lookback_id"], 2, 1, 1)]
     campaign = client.get(f"/v1/campaigns/{c}", headers=OFFICE).json
     assert {k: campaign["figures"][k] for k in ("cases_received", "cases_closed", "tasks", "tasks_signed_off",
                                                 "lookback_drawn", "lookback_held", "lookback_rebounds")} == {

@@ -103,7 +103,9 @@ ROWS = [
     ("intake", "POST", "/v1/lookbacks/lookback-none/findings", {"id": "x", "outcome": "held", "note": "巩固"},
      {"office"}),
     *[("intake", "GET", path, None, {"office", "auditor", "unit"}) for path in (
-        "/v1/campaigns/campaign-none", "/v1/tasks/task-none", "/v1/project-types", "/v1/projects/project-none")],
+        "/v1/campaigns/campaign-none", "/v1/tasks/task-none", "/v1/project-types", "/v1/projects/project-none",
+        "/v1/tasks/task-none/files/00000000-0000-0000-0000-000000000000")],
+    ("intake", "POST", "/v1/tasks/task-none/files", None, {"office", "unit"}),
     ("intake", "GET", "/v1/lookbacks/lookback-none", None, {"office", "auditor"}),
     *[("intake", "POST", f"/v1/task-imports{query}", None, {"office"}) for query in ("?dry_run=true", "")],
     ("intake", "GET", "/v1/task-imports/00000000-0000-0000-0000-000000000000", None, {"office", "auditor"}),

@@ -154,6 +154,15 @@ def test_sign_off_before_completion_is_a_409_naming_the_state_and_send_back_reop
     assert (t.status, t.deadline, t.sent_back_count) == ("in_progress", date(2026, 11, 20), 1)
 
 
+def test_reaching_a_milestone_is_offered_only_while_one_is_left_to_reach():
+    assert "reach_milestone" not in issued(milestones=()).allowed_commands()
+    t = issued()
+    for number in (1, 2):
+        assert "reach_milestone" in t.allowed_commands()
+        run(t, "reach_milestone", {"milestone": number, "note": "x"})
+    assert t.allowed_commands() == ["report_progress", "report_completion", "cancel"]
+
+
 def test_a_milestone_is_reached_once_and_must_exist():
     t = issued()
     with pytest.raises(Invalid):

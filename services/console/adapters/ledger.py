@@ -1,4 +1,6 @@
-"""The ledger over HTTP: the 台账 list and its exports, one case, its timeline, as-of, today's counts."""
+"""The ledger over HTTP: the 台账 list and its exports, one case, its timeline, as-of, today's counts; the
+campaign machinery's lists and figures (campaigns, tasks, projects, approval times, look-backs) and a case's
+duplicate suggestions."""
 from __future__ import annotations
 
 from typing import Any, Mapping
@@ -6,7 +8,7 @@ from typing import Any, Mapping
 from .services import Services
 
 FILTERS = ("status", "unit", "lead_unit", "subject_unit", "category", "channel", "handling_mode", "overdue",
-           "due_within", "received_from", "received_to", "deadline_from", "deadline_to", "q")
+           "due_within", "received_from", "received_to", "deadline_from", "deadline_to", "q", "campaign")
 
 
 def _filters(query: Mapping[str, Any]) -> dict[str, Any]:
@@ -39,3 +41,17 @@ def summary(s: Services, due_within: int) -> dict[str, Any]:
 
 def unit_stats(s: Services) -> list[dict[str, Any]]:
     return s.get("ledger", "/v1/units/stats")["items"]
+
+
+def listing(s: Services, what: str, **params: Any) -> dict[str, Any]:
+    """campaigns, tasks, projects, units/approval-times or lookbacks, with the API's filters."""
+    return s.get("ledger", f"/v1/{what}", **params)
+
+
+def one(s: Services, what: str, item_id: str) -> dict[str, Any]:
+    """One campaign (with its figures), task, project or look-back (with their timelines)."""
+    return s.get("ledger", f"/v1/{what}/{item_id}")
+
+
+def duplicate_suggestions(s: Services, case_id: str) -> list[dict[str, Any]]:
+    return s.get("ledger", f"/v1/cases/{case_id}/duplicate-suggestions")["items"]

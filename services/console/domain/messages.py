@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
+from zfcommon.campaigns import STATES as PHASE_STATES
 from zfcommon.caseview import STATUS_LABELS
 from zfcommon.events.catalogue import (CHANNELS, DUE_RULES, ESCALATION_STEPS, HANDLING_MODES, INSPECTION_MODES,
                                        LADDERS, MEASURES, POINT_KINDS, REDACTION_KINDS, REVIEW_DECISIONS,
                                        SATISFACTION, SPOT_CHECK_FINDINGS, STOP_REASONS, UNIT_KINDS)
+from zfcommon.events.plans import (FIVE_HAVE_NAMES, LOOKBACK_KINDS, LOOKBACK_OUTCOMES, TASK_COMMANDS, TASK_FIELDS,
+                                   TASK_STATUSES)
 
 ROLES = {"office": "正风办", "unit": "责任单位", "auditor": "审计监察", "channel": "渠道", "public": "公众"}
 PRIORITIES = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
@@ -61,6 +64,16 @@ EVENT_TYPES = {
     "report.spot_check_recorded": "登记抽查结果",
 }
 
+# The campaign machinery (docs/CAMPAIGNS.md): a key project's stages, and a campaign's figures.
+STAGE_STATES = {"not_entered": "未进入", "entered": "审批中", "completed": "已办结"}
+STAGE_COMMANDS = {"enter_stage": "进入阶段", "complete_stage": "办结阶段"}
+CAMPAIGN_FIGURES = {
+    "cases_received": "受理线索", "cases_open": "在办线索", "cases_closed": "已办结线索", "cases_overdue": "超期线索",
+    "tasks": "任务", "tasks_open": "推进中任务", "tasks_overdue": "超期任务", "tasks_signed_off": "已销号任务",
+    "tasks_signed_off_on_time": "按时销号任务", "tasks_cancelled": "已撤销任务", "milestones_overdue": "超期节点",
+    "lookback_drawn": "回头看抽取", "lookback_held": "回头看巩固", "lookback_rebounds": "回头看反弹",
+}
+
 PUBLICATION_STATES = {"drafted": "已起草", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
 
 ACTIVITY = {
@@ -82,6 +95,14 @@ FIELDS = {
     "login": "登录名", "display_name": "姓名", "role": "角色", "unit": "所属单位", "current": "当前密码",
     "new": "新密码", "repeat": "确认新密码", "password": "密码", "yellow_days": "黄灯提前工作日",
     "If-Match": "案件版本", "cursor": "分页位置", "file": "文件",
+    # campaigns, tasks, key projects, look-backs
+    "title": "名称", "lead_office": "牵头机关", "starts_on": "开始日期", "ends_on": "结束日期", "phases": "活动阶段",
+    "categories": "问题类别", "phase": "所属阶段", "number": "序号", "target": "工作目标", "responsible_leader": "责任领导",
+    "measures": "推进措施", "monitor": "监察评估", "milestones": "节点", "milestone": "节点", "owner": "业主单位",
+    "project_type": "项目类型", "stage_units": "审批责任单位", "limits": "阶段时限", "case_grace_days": "超期转案件宽限工作日",
+    "case_category": "转为案件的问题类别", "stage": "审批阶段", "stages": "审批阶段", "on": "日期", "key": "阶段代码",
+    "limit_days": "时限（工作日）", "ratio": "抽取比例", "closed_from": "销号日期起", "closed_to": "销号日期止",
+    "kinds": "抽取范围", "id": "抽取事项", "campaign": "专项行动",
 }
 
 # Problems from the services: zh-CN text by the problem's `code` (when it has one), else by HTTP status.
@@ -164,5 +185,6 @@ def problem_text(status: int, body: Mapping[str, Any] | None) -> str:
 __all__ = ["CHANNELS", "DUE_RULES", "ESCALATION_STEPS", "HANDLING_MODES", "INSPECTION_MODES", "LADDERS", "MEASURES",
            "POINT_KINDS", "REDACTION_KINDS", "REVIEW_DECISIONS", "SATISFACTION", "SPOT_CHECK_FINDINGS",
            "STATUS_LABELS", "STOP_REASONS", "UNIT_KINDS", "ROLES", "PRIORITIES", "LIGHTS", "RECHECK_OUTCOMES", "COMMANDS",
-           "FIELDS",
+           "FIELDS", "PHASE_STATES", "FIVE_HAVE_NAMES", "LOOKBACK_KINDS", "LOOKBACK_OUTCOMES", "TASK_COMMANDS",
+           "TASK_FIELDS", "TASK_STATUSES", "STAGE_STATES", "STAGE_COMMANDS", "CAMPAIGN_FIGURES",
            "ACTIVITY", "PUBLICATION_STATES", "label", "activity_label", "event_label", "field_message", "problem_text"]

@@ -2,7 +2,6 @@
 only the commands intake says the person may issue now; the complainant only on an explicit, recorded reveal."""
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,7 +13,7 @@ from zfcommon.workdays import SHANGHAI
 from ..adapters import intake, ledger
 from ..adapters.services import ServiceError
 from ..domain import messages
-from . import commands, web
+from . import commands, evidence, web
 from .web import FormErrors, Refused
 
 
@@ -44,15 +43,37 @@ def render(case_id: str, *, errors: dict[str, FormErrors] | None = None, form: A
     data = _load(case_id)
     who = web.account()
     permitted = data["written"].get("permitted_commands") or []
-    own = [c for c in permitted if who.role != "office" or c not in commands.UNIT_COMMANDS]
-    on_behalf = [c for c in permitted if who.role == "office" and c in commands.UNIT_COMMANDS]
+    shown = [c for c in permitted if c not in commands.APART]
+    own = [c for c in shown if who.role != "office" or c not in commands.UNIT_COMMANDS]
+    on_behalf = [c for c in shown if who.role == "office" and c in commands.UNIT_COMMANDS]
     directory = intake.directory(web.services()) if who.role == "office" and permitted else None
     reveals = intake.reveals(web.services(), case_id) if who.role in ("office", "auditor") else []
     failed = next(iter(errors), None) if errors else None
     return web.page("cases/case.html", status, case_id=case_id, **data, own=own, on_behalf=on_behalf,
                     forms=commands.FORMS, directory=directory, errors=errors or {}, failed=failed,
                     values=commands.values(failed, form) if failed else {}, complainant=complainant, reveals=reveals,
+                    suggestions=_suggestions(case_id, permitted), campaigns=_campaigns(data["written"], permitted),
                     idem=str(uuid.uuid4()))
+
+
+def _suggestions(case_id: str, permitted: list[str]) -> list[dict[str, Any]] | None:
+    """The ledger's duplicate suggestions (并单建议) while the case may still be merged or a suggestion
+    dismissed; None where neither is offered (the ledger answers the office only)."""
+    if not {"merge", "dismiss_duplicate"} & set(permitted):
+        return None
+    try:
+        return ledger.duplicate_suggestions(web.services(), case_id)
+    except ServiceError as exc:
+        if exc.status != 404:
+            raise
+        return []                # received a moment ago: the ledger has not projected it yet
+
+
+def _campaigns(written: dict[str, Any], permitted: list[str]) -> dict[str, str]:
+    """The campaigns a case may join (its set-campaign form) or the one it is in (its facts): id -> name."""
+    if "set_campaign" not in permitted and not written.get("campaign_id"):
+        return {}
+    return web.campaign_names()
 
 
 def run_command(case_id: str, command: str):
@@ -60,7 +81,7 @@ def run_command(case_id: str, command: str):
         raise Refused()
     s = web.services()
     try:
-        attachments = [_upload(case_id, f) for f in request.files.getlist("attachments") if f and f.filename]
+        attachments = evidence.uploaded("cases", case_id, "attachments")
         body = commands.body(command, request.form, attachments)
         version = request.form.get("version")
         intake.command(s, case_id, command, body, version=int(version) if version else None,
@@ -72,15 +93,6 @@ def run_command(case_id: str, command: str):
         return render(case_id, errors={command: FormErrors.of(exc, names)}, form=request.form, status=exc.status)
     flash(f"已{messages.COMMANDS[command]}")
     return redirect(url_for("cases.case", case_id=case_id))
-
-
-def _upload(case_id: str, part) -> dict[str, str]:
-    data = part.read()
-    # Keyed by the form and the file's bytes (ASCII: a header), so a resubmitted form stores each file once.
-    key = f"{request.form.get('idem', '')}:{hashlib.sha256(data).hexdigest()[:32]}"
-    stored = intake.upload(web.services(), case_id, part.filename, data, part.mimetype or "application/octet-stream",
-                           key=key)
-    return {"name": stored["name"], "url": stored["url"]}
 
 
 def reveal(case_id: str):

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from ..adapters import intake, ledger
 from ..adapters.services import ServiceError
 from ..domain import messages
-from . import casepage, web
+from . import casepage, evidence, web
 from .web import FormErrors, roles
 
 bp = Blueprint("cases", __name__)
@@ -51,6 +51,7 @@ def ledger_list():
     template = "cases/_table.html" if web.wants_partial() else "cases/list.html"
     return web.page(template, 422 if errors else 200, page=page, query=query, errors=errors,
                     directory=intake.directory(s) if not web.wants_partial() else None,
+                    campaigns=web.campaign_names() if not web.wants_partial() else None,
                     idem=str(uuid.uuid4()))
 
 
@@ -71,7 +72,7 @@ def bulk_assign():
     body = {"lead_unit": request.form.get("lead_unit", ""), "handling_mode": request.form.get("handling_mode", "")}
     if not chosen or not all(body.values()):
         flash("批量交办：请勾选案件，并选择牵头单位和处置方式")
-        return redirect(request.form.get("back") or url_for("cases.ledger_list"))
+        return redirect(web.local_path(request.form.get("back"), url_for("cases.ledger_list")))
     done, refused = 0, []
     for case_id in chosen:
         try:
@@ -82,7 +83,7 @@ def bulk_assign():
     flash(f"批量交办：{done} 件已交办给{body['lead_unit']}" + (f"，{len(refused)} 件未交办" if refused else ""))
     for line in refused:
         flash(line)
-    return redirect(request.form.get("back") or url_for("cases.ledger_list"))
+    return redirect(web.local_path(request.form.get("back"), url_for("cases.ledger_list")))
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
@@ -134,8 +135,7 @@ def reveal(case_id: str):
 @bp.get("/cases/<case_id>/files/<file_id>")
 @roles("office", "auditor", "unit")
 def file(case_id: str, file_id: str):
-    return web.passthrough(intake.file(web.services(), case_id, file_id),
-                           ("content-type", "content-disposition", "x-content-type-options"))
+    return evidence.download("cases", case_id, file_id)
 
 
 @bp.get("/cases/<case_id>/as-of")

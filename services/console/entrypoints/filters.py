@@ -59,22 +59,31 @@ def actor(value: str | None) -> str:
     return f"系统（{who or role}）" if value else "—"
 
 
-def attachment_link(url: str, case_id: str) -> str:
-    """A report's attachment: a file intake keeps is read through the console (with the person's token)."""
-    marker = f"/v1/cases/{case_id}/files/"
+FILE_PAGES = {"cases": ("cases.file", "case_id"), "tasks": ("tasks.file", "task_id")}
+
+
+def attachment_link(url: str, item_id: str, what: str = "cases") -> str:
+    """A report's attachment (a case's) or evidence (a task's): a file intake keeps is read through the
+    console, with the person's token; any other link is shown as it is."""
+    marker = f"/v1/{what}/{item_id}/files/"
     if marker in (url or ""):
-        return url_for("cases.file", case_id=case_id, file_id=url.split(marker, 1)[1].split("?")[0])
+        endpoint, key = FILE_PAGES[what]
+        return url_for(endpoint, **{key: item_id}, file_id=url.split(marker, 1)[1].split("?")[0])
     return url
 
 
 NAV = {
     "office": (("cases.dashboard", "今日工作"), ("cases.ledger_list", "台账"), ("cases.receive", "受理登记"),
-               ("directory.index", "名录与时限"), ("directory.settings", "督办与亮灯"), ("reports.imports", "台账导入"),
+               ("campaigns.index", "专项行动"), ("tasks.index", "任务"), ("projects.index", "重点项目"),
+               ("lookbacks.index", "回头看"), ("directory.index", "名录与时限"), ("directory.settings", "督办与亮灯"), ("reports.imports", "台账导入"),
                ("reports.inspections", "明察暗访"), ("reports.points", "监测点"), ("reports.weekly", "周报告"),
                ("reports.bulletins", "月通报"), ("reports.exposures", "典型曝光"), ("integrations.index", "接口与订阅"),
                ("accounts.index", "账号管理"), ("trail.events", "审计追溯")),
-    "unit": (("units.mine", "我的案件"), ("units.weekly", "周报告"), ("units.notices", "我的通知")),
-    "auditor": (("trail.events", "审计追溯"), ("cases.ledger_list", "台账"), ("trail.log", "签名树头"),
+    "unit": (("units.mine", "我的案件"), ("units.tasks", "我的任务"), ("units.stages", "审批事项"),
+             ("units.weekly", "周报告"), ("units.notices", "我的通知")),
+    "auditor": (("trail.events", "审计追溯"), ("cases.ledger_list", "台账"), ("campaigns.index", "专项行动"),
+                ("tasks.index", "任务"), ("projects.index", "重点项目"), ("lookbacks.index", "回头看"),
+                ("trail.log", "签名树头"),
                 ("trail.reconciliation", "对账"), ("accounts.activity", "工作台操作记录")),
 }
 

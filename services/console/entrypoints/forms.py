@@ -1,7 +1,8 @@
-"""Small helpers shared by the office's form pages: a form's text fields, lists and numbers as a body."""
+"""Small helpers shared by the office's form pages: a form's text fields, lists and numbers as a body, and
+groups of rows (a campaign's phases, a task's milestones, a project type's stages)."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
 from flask import request
 
@@ -26,9 +27,40 @@ def number(name: str) -> Any:
         return raw          # the service names the field
 
 
+def share(name: str) -> Any:
+    """A percentage typed on the form (20 for 20 %) as the share the services take (0.2)."""
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return float(raw) / 100
+    except ValueError:
+        return raw          # the service names the field
+
+
 def picked(name: str) -> list[str]:
     return [v for v in request.form.getlist(name) if v]
 
 
 def without_empty(body: dict[str, Any], keep: Iterable[str] = ()) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k in keep or v not in (None, "", [])}
+
+
+Rows = list[tuple[int, dict[str, str]]]
+
+
+def rows(form: Mapping[str, str], prefix: str, names: Sequence[str], count: int) -> Rows:
+    """The filled rows of a repeated group (phase-1-name, phase-1-starts_on …, up to `count`): each as its
+    row number on the form and its values; a row left wholly empty is not one."""
+    found = []
+    for number in range(1, count + 1):
+        row = {n: (form.get(f"{prefix}-{number}-{n}") or "").strip() for n in names}
+        if any(row.values()):
+            found.append((number, row))
+    return found
+
+
+def row_errors(field: str, prefix: str, filled: Rows) -> dict[str, str]:
+    """Where a service's errors about each item of a list belong: `phases.1` (the second phase sent) is the
+    form's row it came from (`phase-3` when row 2 was left empty)."""
+    return {f"{field}.{index}": f"{prefix}-{number}" for index, (number, _) in enumerate(filled)}

@@ -25,12 +25,14 @@ from ..adapters.services import ServiceError
 from ..domain.accounts import Policy
 from ..domain.messages import PROBLEM_STATUS, problem_text
 from ..service_layer import accounts as handlers
-from . import accounts, auth, cases, directory, filters, integrations, reports, trail, units, web
+from . import (accounts, auth, campaigns, cases, directory, filters, integrations, lookbacks, projects, reports, tasks,
+               trail, units, web)
 
 HERE = Path(__file__).parent
 # Reachable without logging in (the rest need a live session): logging in and out, static files, health.
 OPEN = ("auth.login", "auth.logout", "auth.sso_", "static", "healthz", "readyz", "metrics", "api-docs.")
-BLUEPRINTS = (auth.bp, cases.bp, units.bp, directory.bp, reports.bp, integrations.bp, trail.bp, accounts.bp)
+BLUEPRINTS = (auth.bp, cases.bp, units.bp, campaigns.bp, tasks.bp, projects.bp, lookbacks.bp, directory.bp, reports.bp,
+              integrations.bp, trail.bp, accounts.bp)
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -22,19 +22,7 @@ FOUR_EYES = {("review", 403): "起草人不能审核自己起草的通报，请�
 
 
 def _attempt(action: Callable[[], Any], done: str, step: str = "") -> tuple[Any, FormErrors | None]:
-    """Run a service call for a form: on success flash and return its answer; a refusal (403/404/409/422)
-    comes back as errors for the form, in Chinese."""
-    try:
-        answer = action()
-        flash(done)
-        return answer, None
-    except ServiceError as exc:
-        if exc.status not in (403, 404, 409, 413, 415, 422):
-            raise
-        errors = FormErrors.of(exc)
-        if (step, exc.status) in FOUR_EYES:
-            errors["general"][0] = FOUR_EYES[(step, exc.status)]
-        return None, errors
+    return web.attempt(action, done, explain=lambda exc: FOUR_EYES.get((step, exc.status)))
 
 
 def _key() -> str:
@@ -46,30 +34,33 @@ def _key() -> str:
 @bp.route("/imports", methods=["GET", "POST"])
 @roles("office")
 def imports():
-    report, errors = None, None
-    if request.method == "POST":
-        part = request.files.get("file")
-        if part is None or not part.filename:
-            errors = FormErrors(file=["请选择要导入的台账文件（Excel或CSV）"])
-        else:
-            dry_run = request.form.get("mode") != "import"
-            data = part.read()
-            try:
-                report = intake.import_ledger(web.services(), part.filename, data,
-                                              part.mimetype or "application/octet-stream", dry_run=dry_run, key=_key())
-                flash("预检完成：以下为逐行检查结果，确认无误后选择“正式导入”" if dry_run else "导入完成")
-            except ServiceError as exc:
-                if exc.status not in (409, 413, 415, 422):
-                    raise
-                errors = FormErrors.of(exc)
-                if exc.body.get("missing") or exc.body.get("unknown"):   # the header row is not the ledger's layout
-                    errors["general"][0] = "表头不符合台账格式" + "".join(
-                        f"；{label}：{'、'.join(exc.body[key])}" for key, label in
-                        (("missing", "缺少列"), ("unknown", "无法识别的列"), ("duplicated", "重复的列")) if exc.body.get(key))
-                    errors["general"][1:] = [f"台账应有的列：{'、'.join(exc.body.get('columns') or [])}"]
-                report = exc.body if exc.body.get("rows") else None     # refused rows: the report still says which
+    report, errors = run_import("imports", "台账文件") if request.method == "POST" else (None, None)
     return web.page("reports/imports.html", 422 if errors else 200, report=report, errors=errors,
                     idem=str(uuid.uuid4()))
+
+
+def run_import(what: str, table: str, **params: str) -> tuple[dict[str, Any] | None, FormErrors | None]:
+    """The posted table (a ledger: imports; a task table: task-imports) dry-run or imported by intake: its
+    per-row report, or the refusal in Chinese — a header row that is not the layout names the columns."""
+    part = request.files.get("file")
+    if part is None or not part.filename:
+        return None, FormErrors(file=[f"请选择要导入的{table}（Excel或CSV）"])
+    dry_run = request.form.get("mode") != "import"
+    try:
+        report = intake.import_table(web.services(), what, part.filename, part.read(),
+                                     part.mimetype or "application/octet-stream", dry_run=dry_run, key=_key(), **params)
+        flash("预检完成：以下为逐行检查结果，确认无误后选择“正式导入”" if dry_run else "导入完成")
+        return report, None
+    except ServiceError as exc:
+        if exc.status not in (409, 413, 415, 422):
+            raise
+        errors = FormErrors.of(exc)
+        if exc.body.get("missing") or exc.body.get("unknown"):   # the header row is not the table's layout
+            errors["general"][0] = "表头不符合格式" + "".join(
+                f"；{label}：{'、'.join(exc.body[key])}" for key, label in
+                (("missing", "缺少列"), ("unknown", "无法识别的列"), ("duplicated", "重复的列")) if exc.body.get(key))
+            errors["general"][1:] = [f"应有的列：{'、'.join(exc.body.get('columns') or [])}"]
+        return (exc.body if exc.body.get("rows") else None), errors    # refused rows: the report still says which
 
 
 # --- inspections and monitoring points -----------------------------------------------------------------

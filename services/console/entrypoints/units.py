@@ -1,17 +1,19 @@
-"""A unit officer's pages, made for a phone-width screen: my cases by what needs doing, the weekly (or zero)
-report, and my notices. The ledger and notify give a unit's token only its own unit's cases and notices."""
+"""A unit officer's pages, made for a phone-width screen: my cases and my tasks by what needs doing, the
+approval stages it is responsible for (with their enter and complete forms), the weekly (or zero) report,
+and my notices. The services give a unit's token only its own cases, tasks, projects and notices."""
 from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from typing import Any, Iterable, Mapping
 
 from flask import Blueprint, flash, redirect, request, url_for
 
 from zfcommon.workdays import local_date
 
-from ..adapters import ledger, notify
+from ..adapters import intake, ledger, notify
 from ..adapters.services import ServiceError
-from . import web
+from . import projects, web
 from .web import FormErrors, roles
 
 bp = Blueprint("units", __name__, url_prefix="/my")
@@ -32,6 +34,53 @@ def mine():
                                             limit=200)["items"]),
     )
     return web.page("units/mine.html", groups=groups)
+
+
+Row = Mapping[str, Any]
+
+
+def task_groups(running: Iterable[Row], reported: Iterable[Row]) -> list[tuple[str, str, list[Row]]]:
+    """A unit's tasks by what needs doing, each once: late (the task or a milestone past its date) first,
+    then those sent back to redo, then the rest to report on; those reported complete wait for the office."""
+    late, sent_back, to_report = [], [], []
+    for t in running:
+        (late if t.get("overdue") or t.get("milestones_overdue") else
+         sent_back if t.get("sent_back_count") else to_report).append(t)
+    return [("overdue", "已超期", late), ("sent_back", "退回重办", sent_back), ("to_report", "待报告进展或完成", to_report),
+            ("reported", "已报完成待销号", list(reported))]
+
+
+@bp.get("/tasks")
+@roles("unit")
+def tasks():
+    s = web.services()
+    running = ledger.listing(s, "tasks", status="in_progress", limit=200)["items"]
+    reported = ledger.listing(s, "tasks", status="completion_reported", limit=200)["items"]
+    return web.page("units/tasks.html", groups=task_groups(running, reported))
+
+
+def stage_groups(found: Iterable[tuple[Row, Row]]) -> list[tuple[str, str, list[tuple[Row, Row]]]]:
+    """(project, stage) pairs of a unit's own stages by what needs doing: under way (past the limit first),
+    to be entered, done."""
+    found = list(found)
+    under_way = sorted((p for p in found if p[1]["state"] == "entered"), key=lambda p: not p[1].get("overdue"))
+    return [("entered", "审批中", under_way),
+            ("not_entered", "待进入", [p for p in found if p[1]["state"] == "not_entered"]),
+            ("completed", "已办结", [p for p in found if p[1]["state"] == "completed"])]
+
+
+@bp.get("/stages")
+@roles("unit")
+def stages():
+    """The approval stages of key projects this unit is responsible for; each stage's forms are those intake
+    says this officer may record of it now."""
+    s, unit = web.services(), web.account().unit
+    found = []
+    for view in ledger.listing(s, "projects")["items"]:
+        written = intake.one(s, "projects", view["project_id"])
+        found.extend(({**view, "version": written["version"]}, st)
+                     for st in projects.stage_rows(written["stages"], view["stages"]) if st["unit"] == unit)
+    return web.page("units/stages.html", groups=stage_groups(found), idem=str(uuid.uuid4()), errors={})
 
 
 def _this_week() -> str:

@@ -1,4 +1,5 @@
-"""Evidence files of cases (migrations/0011_case_files.sql)."""
+"""Evidence files of cases and tasks (migrations/0020_case_files.sql): `case_id` holds the case, or the task
+(`task-<uuid>`, never a case id) whose report names the file."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -88,9 +88,11 @@ def allowed_commands(case: Case) -> list[str]:
 
 def permitted_commands(case: Case, actor: Actor) -> list[str]:
     """The commands allowed now that this actor may issue (its role, and for a unit whether it leads or
-    cooperates): what a client should offer the person, no more."""
+    cooperates): what a client should offer the person, no more — the state machine's, then the notes
+    (joining a campaign, dismissing a duplicate suggestion) the case's state admits."""
     permitted = []
-    for name in allowed_commands(case):
+    notes = [name for name, rule in NOTES.items() if case.status in rule.states]
+    for name in allowed_commands(case) + notes:
         try:
             check(case, name, actor)
         except (NotYourCase, TransitionRefused):

@@ -88,8 +88,20 @@ class Project(Folded):
         states = {self.stage_state(s["key"]) for s in self.facts.get("stages", [])}
         return [c for c, wanted in (("enter_stage", "not_entered"), ("complete_stage", "entered")) if wanted in states]
 
-    def view(self) -> list[dict[str, Any]]:
-        return [{**s, "state": self.stage_state(s["key"]), **self.stages.get(s["key"], {})}
+    def stage_commands(self, key: str, role: str, unit: str | None) -> list[str]:
+        """What this role (and unit) may record of one stage now: the office any stage, a unit its own."""
+        spec = self.spec(key)
+        try:
+            _may_act(self, spec, role, unit)
+        except NotYours:
+            return []
+        wanted = {"not_entered": "enter_stage", "entered": "complete_stage"}.get(self.stage_state(key))
+        return [wanted] if wanted else []
+
+    def view(self, role: str | None = None, unit: str | None = None) -> list[dict[str, Any]]:
+        """Each stage with its state and dates; with a caller, the stage commands it may give now."""
+        return [{**s, "state": self.stage_state(s["key"]), **self.stages.get(s["key"], {}),
+                 **({"allowed_commands": self.stage_commands(s["key"], role, unit)} if role else {})}
                 for s in self.facts.get("stages", [])]
 
 

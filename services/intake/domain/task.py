@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from zfcommon.events.plans import FIVE_HAVE_NAMES, FIVE_HAVES, TASK_FIELDS
+from zfcommon.events.plans import FIVE_HAVE_NAMES, FIVE_HAVES, TASK_COMMANDS, TASK_FIELDS, TASK_STATUSES
 
 from .campaign import Campaign, check_member
 from .case import NewEvent
@@ -23,8 +23,7 @@ ISSUED, PROGRESS, MILESTONE, COMPLETION = (PREFIX + n + ".v1" for n in (
     "issued", "progress_reported", "milestone_reached", "completion_reported"))
 SIGNED_OFF, SENT_BACK, CANCELLED = (PREFIX + n + ".v1" for n in ("signed_off", "sent_back", "cancelled"))
 STREAM_PREFIX = "task-"
-STATUS_NAMES = {"in_progress": "推进中", "completion_reported": "已报完成", "signed_off": "已销号",
-                "cancelled": "已撤销"}
+STATUS_NAMES = TASK_STATUSES
 # command -> (states it is allowed in, who: office | lead | unit)
 RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "report_progress": (("in_progress",), "unit"),
@@ -34,8 +33,7 @@ RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "send_back": (("completion_reported",), "office"),
     "cancel": (("in_progress", "completion_reported"), "office"),
 }
-COMMAND_NAMES = {"report_progress": "报告进展", "reach_milestone": "报告节点完成", "report_completion": "报告完成",
-                 "sign_off": "销号", "send_back": "退回重办", "cancel": "撤销"}
+COMMAND_NAMES = TASK_COMMANDS
 
 
 def _d(value: str | date | None) -> date | None:
@@ -91,7 +89,10 @@ class Task(Folded):
                 for i, m in enumerate(self.facts.get("milestones", []), 1)]
 
     def allowed_commands(self) -> list[str]:
-        return [name for name, (states, _) in RULES.items() if self.status in states]
+        """The commands the state admits now; reaching a milestone only while one is left to reach."""
+        left = len(self.reached) < len(self.facts.get("milestones", []))
+        return [name for name, (states, _) in RULES.items() if self.status in states
+                and (name != "reach_milestone" or left)]
 
     def check(self, command: str, role: str, unit: str | None) -> None:
         """Who first (403), then the state (409)."""

@@ -193,7 +193,8 @@ class ProjectOut(Schema):
     note = fields.String(allow_none=True)
     stages = fields.List(fields.Dict(), required=True, metadata={
         "description": "key, name, unit, limit_days, state (not_entered, entered, completed), entered_on, due, "
-                       "completed_on, working_days, on_time, case_id"})
+                       "completed_on, working_days, on_time, case_id, and allowed_commands: what the caller may "
+                       "record of the stage now (enter_stage or complete_stage; a unit only on its own stages)"})
     registered_at = fields.String(allow_none=True)
     allowed_commands = fields.List(fields.String(), required=True)
 
@@ -235,7 +236,8 @@ class LookbackOut(Schema):
     selected = fields.List(fields.String(), required=True)
     findings = fields.List(fields.Dict(), required=True)
     drawn_at = fields.String(allow_none=True)
-    allowed_commands = fields.List(fields.String(), required=True)
+    allowed_commands = fields.List(fields.String(), required=True, metadata={
+        "description": "what the caller may do now: record_finding for the office while checking; none for an auditor"})
 
 
 class FindingIn(_Strict):

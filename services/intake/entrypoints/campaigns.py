@@ -110,7 +110,8 @@ def task_out(t: Task, who: Principal) -> dict:
         "sent_back_count": t.sent_back_count, "issued_at": iso(t.issued_at), "allowed_commands": _allowed(t, who)}
 
 
-def _visible(t: Task, who: Principal) -> bool:
+def visible_task(t: Task, who: Principal) -> bool:
+    """The office and auditors read every task; a unit the tasks it leads or cooperates on."""
     return who.role in ("office", "auditor") or (who.role == "unit" and t.is_unit_of(who.unit))
 
 
@@ -140,7 +141,7 @@ class OneTask(MethodView):
         """One task straight from its events, with what the caller may do next."""
         who = principal()
         t = read(lambda u: aggregates.load(u, Task, task_id))
-        if not _visible(t, who):
+        if not visible_task(t, who):
             raise NotFound(f"没有这个任务：{task_id}", code="task.not_found")   # never reveal another unit's task
         return task_out(t, who), 200, etag(t.version)
 
@@ -155,7 +156,7 @@ def _task_command(name: str, schema):
         who = principal()
 
         def decide(u, expected):
-            if who.role == "unit" and not _visible(aggregates.load(u, Task, task_id), who):
+            if who.role == "unit" and not visible_task(aggregates.load(u, Task, task_id), who):
                 raise aggregates.SourceNotFound(f"没有这个任务：{task_id}", "task.not_found")
             args = {**body, **({"evidence": evidence_wire(body["evidence"])} if "evidence" in body else {})}
             t = service.task_command(u, task_id, name, args, context(), expected)

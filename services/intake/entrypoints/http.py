@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, settings.jwt_secret)   # look-back candidates
     api.register_blueprint(cases.blp)
     api.register_blueprint(files.blp)
+    api.register_blueprint(files.tasks_blp)
     api.register_blueprint(directory.blp)
     api.register_blueprint(digests_blueprint())   # GET /v1/streams/digests, for audit's reconciliation
     api.register_blueprint(hooks.blp)

@@ -8,6 +8,7 @@ from flask.views import MethodView
 
 from zfcommon.blueprint import Blueprint
 from zfcommon.problem import Unavailable
+from zfcommon.web import principal
 
 from ..adapters.ledger_client import LedgerUnavailable
 from ..domain.lookback import Lookback
@@ -20,14 +21,16 @@ from .common import context
 
 blp = Blueprint("lookbacks", __name__, url_prefix="/v1/lookbacks", description="Look-backs (回头看)")
 FILTERS = ("campaign_id", "unit", "category", "closed_from", "closed_to", "kinds")
+ACTS = ("office",)          # who records findings
 
 
-def lookback_out(lb: Lookback) -> dict:
+def lookback_out(lb: Lookback, role: str = "office") -> dict:
+    """The look-back with the commands the caller may give now (an auditor reads: none)."""
     f = lb.facts
     return {"lookback_id": lb.lookback_id, "version": lb.version, "status": lb.status,
             **{k: f[k] for k in ("title", "filters", "ratio", "nonce", "seed", "candidates", "selected")},
             "findings": [{**x, "recorded_at": iso(x["recorded_at"])} for x in lb.findings.values()],
-            "drawn_at": iso(lb.drawn_at), "allowed_commands": lb.allowed_commands()}
+            "drawn_at": iso(lb.drawn_at), "allowed_commands": lb.allowed_commands() if role in ACTS else []}
 
 
 def _candidates(filters: dict) -> list[dict]:
@@ -62,11 +65,11 @@ class OneLookback(MethodView):
     def get(self, lookback_id):
         """One look-back: its draw with every input, and the findings so far."""
         lb = read(lambda u: aggregates.load(u, Lookback, lookback_id))
-        return lookback_out(lb), 200, etag(lb.version)
+        return lookback_out(lb, principal().role), 200, etag(lb.version)
 
 
 @blp.route("/<lookback_id>/findings", methods=["POST"])
-@blp.roles("office")
+@blp.roles(*ACTS)
 @blp.arguments(FindingIn)
 @blp.response(201, LookbackOut)
 @blp.doc(parameters=[IDEMPOTENCY, IF_MATCH])

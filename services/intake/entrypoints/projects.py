@@ -49,11 +49,12 @@ def set_type(body, name):
     return aggregate_command(lambda u, _e: (200, service.set_type(u, name, body["stages"], context()), {}))
 
 
-def project_out(p: Project) -> dict:
+def project_out(p: Project, who: Principal) -> dict:
     f = p.facts
     return {"project_id": p.project_id, "version": p.version, **{k: f.get(k) for k in (
         "name", "owner", "project_type", "campaign_id", "handling_mode", "case_grace_days", "case_category", "note")},
-        "stages": p.view(), "registered_at": iso(p.registered_at), "allowed_commands": p.allowed_commands()}
+        "stages": p.view(who.role, who.unit), "registered_at": iso(p.registered_at),
+        "allowed_commands": p.allowed_commands()}
 
 
 def _visible(p: Project, who: Principal) -> bool:
@@ -68,12 +69,12 @@ class Projects(MethodView):
     @blp.doc(parameters=[IDEMPOTENCY])
     def post(self, body):
         """Put a key project under whole-process monitoring: its type's stages, each with its approving unit."""
-        cmd = RegisterProject(**body)
+        cmd, who = RegisterProject(**body), principal()
 
         def register(u, _expected):
             p = service.register(u, cmd, context())
-            return 201, project_out(p), {"Location": url_for("projects.OneProject", project_id=p.project_id),
-                                         **etag(p.version)}
+            return 201, project_out(p, who), {"Location": url_for("projects.OneProject", project_id=p.project_id),
+                                              **etag(p.version)}
         return aggregate_command(register)
 
 
@@ -87,7 +88,7 @@ class OneProject(MethodView):
         p = read(lambda u: aggregates.load(u, Project, project_id))
         if not _visible(p, who):
             raise NotFound(f"没有这个重点项目：{project_id}", code="project.not_found")
-        return project_out(p), 200, etag(p.version)
+        return project_out(p, who), 200, etag(p.version)
 
 
 def _stage_command(name: str):
@@ -103,7 +104,7 @@ def _stage_command(name: str):
             if who.role == "unit" and not _visible(aggregates.load(u, Project, project_id), who):
                 raise aggregates.SourceNotFound(f"没有这个重点项目：{project_id}", "project.not_found")
             p = service.stage_command(u, project_id, name, body["stage"], body["on"], context(), expected)
-            return 200, project_out(p), etag(p.version)
+            return 200, project_out(p, who), etag(p.version)
         return aggregate_command(decide)
     view.__doc__ = {"enter_stage": "A stage is entered (on a day, default today): its time limit runs from then.",
                     "complete_stage": "A stage is completed: the working days it took are recorded."}[name]

@@ -263,7 +263,8 @@ class CaseState(CaseAfter):
     origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
     campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign it belongs to"})
     permitted_commands = fields.List(fields.String(), metadata={
-        "description": "of allowed_commands, those the caller's role (and unit) may issue now"})
+        "description": "of allowed_commands and the notes the state admits (set_campaign, dismiss_duplicate), "
+                       "those the caller's role (and unit) may issue now"})
 
 
 class AccountabilityIn(_Strict):

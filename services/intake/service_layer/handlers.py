@@ -46,7 +46,7 @@ class CaseNotFound(Exception):
 
 def load_case(uow: UnitOfWork, case_id: str) -> domain.Case:
     history = uow.events.load(case_id)
-    if not history:
+    if not history or history[0].type != domain.RECEIVED:     # another aggregate's stream (task-…) is no case
         raise CaseNotFound(case_id)
     return domain.Case.replay(case_id, [(e.type, e.data) for e in history], received_by=history[0].actor)
 

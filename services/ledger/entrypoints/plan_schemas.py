@@ -166,7 +166,8 @@ class ApprovalTimes(Schema):
     items = fields.List(fields.Nested(ApprovalRow), required=True)
 
 
-class LookbackOut(Schema):
+class LookbackRow(Schema):
+    """A look-back in the list: its draw and counts (the drawn items are on one look-back's answer)."""
     lookback_id = fields.String(required=True)
     title = fields.String(required=True)
     filters = fields.Dict(required=True)
@@ -179,11 +180,15 @@ class LookbackOut(Schema):
     drawn = fields.Integer(required=True)
     held = fields.Integer(required=True)
     rebounded = fields.Integer(required=True)
+
+
+class LookbackOut(LookbackRow):
     items = fields.List(fields.Dict(), metadata={"description": "the drawn items with their findings"})
 
 
 class LookbackPage(Schema):
-    items = fields.List(fields.Nested(LookbackOut), required=True)
+    # Rows without `items`: a row is a dict, and a field it lacks would be read as the dict's own .items
+    items = fields.List(fields.Nested(LookbackRow), required=True)
 
 
 class CandidateQuery(_Strict):
@@ -217,6 +222,7 @@ class SuggestionQuery(_Strict):
 
 class Suggestion(Schema):
     case_id = fields.String(required=True)
+    case_number = fields.String(allow_none=True, metadata={"description": "案件编号, what people read and quote"})
     score = fields.Float(required=True)
     parts = fields.Dict(required=True, metadata={"description": "text, unit, place, numbers, each in [0, 1]"})
     why = fields.List(fields.String(), required=True, metadata={"description": "the reasons, in Chinese"})

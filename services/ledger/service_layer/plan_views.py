@@ -215,7 +215,8 @@ def duplicate_suggestions(conn: psycopg.Connection, case_id: str, window_days: i
         return None
     window = timedelta(days=window_days)
     rows = conn.execute(
-        "SELECT case_id, description, subject_unit, location, received_at, status, lead_unit, channel FROM cases"
+        "SELECT case_id, case_number, description, subject_unit, location, received_at, status, lead_unit, channel"
+        " FROM cases"
         " WHERE status = ANY(%s) AND case_id <> %s AND received_at BETWEEN %s AND %s"
         " AND NOT (case_id = ANY(%s)) AND NOT (dismissed_duplicates @> ARRAY[%s]::text[])"
         " ORDER BY received_at DESC LIMIT %s",
@@ -223,5 +224,5 @@ def duplicate_suggestions(conn: psycopg.Connection, case_id: str, window_days: i
          [*case["dismissed_duplicates"], *case["duplicates"]], case_id, POOL)).fetchall()
     found = similarity.suggest(_lead(case), [_lead(r) for r in rows], threshold)
     by_id = {r["case_id"]: r for r in rows}
-    return [{**f, **{k: by_id[f["case_id"]][k] for k in ("status", "subject_unit", "lead_unit", "channel",
-                                                         "received_at")}} for f in found]
+    return [{**f, **{k: by_id[f["case_id"]][k] for k in ("case_number", "status", "subject_unit", "lead_unit",
+                                                         "channel", "received_at")}} for f in found]

@@ -19,6 +19,10 @@ FIVE_HAVES = {"target": ("target",), "responsible": ("lead_unit", "responsible_l
 FIVE_HAVE_NAMES = {"target": "有工作目标", "responsible": "有责任主体", "measures": "有推进措施",
                    "monitoring": "有监察评估", "deadline": "有完成时限"}
 LOOKBACK_OUTCOMES = {"held": "巩固", "rebounded": "反弹"}
+TASK_STATUSES = {"in_progress": "推进中", "completion_reported": "已报完成", "signed_off": "已销号",
+                 "cancelled": "已撤销"}
+TASK_COMMANDS = {"report_progress": "报告进展", "reach_milestone": "报告节点完成", "report_completion": "报告完成",
+                 "sign_off": "销号", "send_back": "退回重办", "cancel": "撤销"}
 LOOKBACK_KINDS = {"case": "已销号案件", "task": "已销号任务"}
 
 
