@@ -473,8 +473,8 @@ def test_every_office_page_is_in_chinese_and_accessible_at_office_and_phone_widt
                     "/exposures", "/integrations", "/accounts", "/accounts/new", "/accounts/activity", "/trail",
                     "/trail/log", "/trail/reconciliation", "/campaigns", "/campaigns/new", "/tasks", "/tasks/new",
                     "/task-imports", "/projects", "/projects/new?project_type=政府投资项目", "/project-types",
-                    "/approval-times", "/lookbacks", *made.values())
-    named = {url: key.removesuffix("_url") for key, url in made.items()}
+                    "/approval-times", "/lookbacks", *made.values(), made["campaign_url"] + "/revise")
+    named = {url: key.removesuffix("_url") for key, url in made.items()} | {made["campaign_url"] + "/revise": "revise"}
     # Every page at an office PC's 1366 px; at 390 px those an office user opens on the move (the unit
     # officer's pages are checked at 390 px in their own story and below).
     for viewport, name, paths in ((DESKTOP, "pages", office_pages),

@@ -75,6 +75,33 @@ def test_a_phase_out_of_order_is_shown_on_the_row_it_was_typed_in(world):
     assert 'value="第二段"' in html                                   # what was typed stays
 
 
+def test_the_office_revises_a_plan_from_its_form_and_a_finished_phase_moved_is_refused_on_its_row(world):
+    office = world.client("jia")
+    path = f"/campaigns/{world.campaign}/revise"
+    form = text(office.get(path))
+    assert 'value="分项推进、全面实施阶段"' in form and 'value="2026-10-31"' in form       # the plan as it stands
+    moved = post(office, path, {**_plan_fields(), "phase-1-ends_on": "2026-02-27", "reason": "改期"})
+    assert moved.status_code == 422 and "已于2026-02-28结束" in field_error(text(moved), "f-phase-1")
+    no_reason = post(office, path, _plan_fields(second_ends="2026-11-15"))
+    assert no_reason.status_code == 422 and field_error(text(no_reason), "f-reason")
+    done = post(office, path, {**_plan_fields(second_ends="2026-11-15"), "reason": "区委办发〔2026〕5号：推进阶段延期"})
+    assert done.status_code == 302
+    page = text(office.get(done.location))
+    assert "方案调整记录" in page and "推进阶段延期" in page
+    assert "/revise" not in text(world.client("bing").get(f"/campaigns/{world.campaign}"))   # the auditor reads
+    assert world.client("bing").get(path).status_code == 403
+
+
+def _plan_fields(second_ends: str = "2026-10-31") -> dict:
+    plan = campaign_body()
+    phases = [dict(p) for p in plan["phases"]]
+    phases[1]["ends_on"], phases[2]["starts_on"] = second_ends, ("2026-11-16" if second_ends != "2026-10-31"
+                                                                  else "2026-11-01")
+    return {"name": plan["name"], "lead_office": plan["lead_office"], "starts_on": plan["starts_on"],
+            "ends_on": plan["ends_on"], "categories": plan["categories"],
+            **{f"phase-{n}-{k}": p[k] for n, p in enumerate(phases, 1) for k in ("name", "starts_on", "ends_on")}}
+
+
 def test_a_task_without_the_five_haves_is_refused_naming_each_missing_have_next_to_its_field(world):
     office = world.client("jia")
     resp = post(office, "/tasks/new", {"title": "推进项目建设", "lead_unit": GOV, "campaign_id": world.campaign,

@@ -64,3 +64,9 @@ def row_errors(field: str, prefix: str, filled: Rows) -> dict[str, str]:
     """Where a service's errors about each item of a list belong: `phases.1` (the second phase sent) is the
     form's row it came from (`phase-3` when row 2 was left empty)."""
     return {f"{field}.{index}": f"{prefix}-{number}" for index, (number, _) in enumerate(filled)}
+
+
+def version(form: Mapping[str, str]) -> int | None:
+    """The version of the item the form showed (its If-Match); None when absent or not a number."""
+    value = (form.get("version") or "").strip()
+    return int(value) if value.isdigit() else None

@@ -94,11 +94,10 @@ def do(project_id: str, command: str):
     if command not in messages.STAGE_COMMANDS:
         raise Refused()
     stage = request.form.get("stage", "")
-    version = request.form.get("version")
     try:
         intake.step(web.services(), "projects", project_id, command,
                     forms.without_empty({"stage": stage, **forms.text("on")}, keep=("stage",)),
-                    request.form.get("idem") or str(uuid.uuid4()), version=int(version) if version else None)
+                    request.form.get("idem") or str(uuid.uuid4()), version=forms.version(request.form))
     except ServiceError as exc:
         if exc.status not in (403, 409, 422):
             raise

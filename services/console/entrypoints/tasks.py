@@ -99,9 +99,8 @@ def do(task_id: str, command: str):
     try:
         proofs = evidence.uploaded("tasks", task_id, "evidence", ("name", "url", "sha256"))
         body = commands.body(command, request.form, proofs, commands.TASK_FORMS)
-        version = request.form.get("version")
         intake.step(web.services(), "tasks", task_id, command, body, request.form.get("idem") or str(uuid.uuid4()),
-                    version=int(version) if version else None)
+                    version=forms.version(request.form))
     except ServiceError as exc:
         if exc.status not in (403, 409, 413, 415, 422):
             raise
