@@ -61,7 +61,7 @@ def broker(tmp_path) -> LocalBroker:
 
 def settings_for(service: str, database_url: str, bootstrap: str = "127.0.0.1:1", **extra) -> Settings:
     return Settings(service=service, database_url=database_url, kafka_bootstrap_servers=bootstrap,
-                    jwt_secret=JWT_SECRET, contact_key=CONTACT_KEY, **extra)
+                    **{"jwt_algorithm": "HS256", "jwt_secret": JWT_SECRET, **extra}, contact_key=CONTACT_KEY)
 
 
 @pytest.fixture
