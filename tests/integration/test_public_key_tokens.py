@@ -240,3 +240,17 @@ def test_until_a_process_has_read_the_client_events_it_refuses_client_tokens_not
         assert c.get("/v1/cases", headers={"Authorization": f"Bearer {office}"}).status_code == 200
     finally:
         ledger.extensions["zf_pool"].close()
+
+
+def test_the_consoles_per_person_tokens_are_signed_with_the_key_set_and_verify_everywhere(stack):
+    from console.adapters.services import Caller, Services
+    from zfcommon import jwks
+    from zfcommon.settings import Settings
+
+    console = Settings(service="console", database_url="unused", kafka_bootstrap_servers="", jwt_secret="",
+                       jwt_keys=str(stack.keys))
+    services = Services(urls={s: stack.url(s) for s in SERVED}, secret=jwks.signer(console),
+                        caller=Caller("office", "zhangsan"))
+    for svc in SERVED:
+        assert services.request(svc, "GET", PROBES[svc]).status_code == 200, svc
+    assert jwt.get_unverified_header(services._token)["alg"] == "EdDSA"
