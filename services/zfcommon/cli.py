@@ -5,8 +5,9 @@
   zf topics                  create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)
   zf token ROLE SUB [--unit U] [--channel C] [--ttl SECONDS]   issue a bearer token, signed with the newest
                              key of ZF_JWT_KEYS (or with ZF_JWT_SECRET when ZF_JWT_ALGORITHM=HS256)
-  zf keys rotate [--keep N]  add a new signing key to ZF_JWT_KEYS (created if missing); the N newest
-                             keys stay published so their tokens still verify; no service restarts
+  zf keys rotate [--keep N] [--at-once]   add a new signing key to ZF_JWT_KEYS (created if missing):
+                             published at once, signing 15 s later (--at-once: now, for a leaked key);
+                             the N newest keys stay published so their tokens still verify; no restart
   zf keys show               print the public JWKS of ZF_JWT_KEYS (what intake serves)
   zf catalogue               print the event catalogue as Markdown (docs/EVENTS.md)
 """
@@ -65,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = sub.add_parser("keys")
     keys.add_argument("action", choices=("rotate", "show"))
     keys.add_argument("--keep", type=int, default=3)
+    keys.add_argument("--at-once", action="store_true")
     args = parser.parse_args(argv)
 
     try:
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
             from . import jwks
             path = _need(tools.jwt_keys, "ZF_JWT_KEYS")
             if args.action == "rotate":
-                print(json.dumps(jwks.rotate(path, keep=args.keep)))
+                print(json.dumps(jwks.rotate(path, keep=args.keep, at_once=args.at_once)))
             else:
                 print(json.dumps(jwks.FileSigner(path).jwks(), indent=2))
         elif args.command == "catalogue":

@@ -37,6 +37,10 @@ HS256 = "HS256"
 ALGORITHMS = (ALGORITHM, HS256)
 JWKS_PATH = "/.well-known/jwks.json"
 PUBLIC_MEMBERS = ("kty", "crv", "x", "kid", "use", "alg")
+# A new key is published at once but signs only this many seconds later, so every verifier can have
+# fetched it (each refetches at most once per ZF_JWKS_REFETCH_SECONDS, 5 by default) before it meets a
+# token it signed: publish first, sign after. `zf keys rotate --at-once` skips the wait (a leaked key).
+SIGN_AFTER = 15.0
 
 
 def _b64url(raw: bytes) -> str:
@@ -78,26 +82,29 @@ def write_key_set(path: str | Path, keys: list[dict[str, Any]]) -> None:
     os.replace(tmp, path)
 
 
-def rotate(path: str | Path, keep: int = 3) -> dict[str, Any]:
-    """Add a new signing key (it signs from now on); keep the `keep` newest keys, so the tokens of the
-    previous ones still verify. Creates the file when it does not exist. Returns the new key, public."""
+def rotate(path: str | Path, keep: int = 3, *, at_once: bool = False) -> dict[str, Any]:
+    """Add a new signing key, published now and signing SIGN_AFTER seconds from now (at once with
+    `at_once`); keep the `keep` newest keys, so the tokens of the previous ones still verify. Creates the
+    file when it does not exist. Returns the new key, public."""
     if keep < 2:
         raise ValueError("keep at least the new key and the one before it")
     path = Path(path)
     keys = read_key_set(path) if path.exists() else []
     fresh = new_private_jwk()
+    fresh["signs_from"] = round(time.time() + (0 if at_once or not keys else SIGN_AFTER), 3)   # file only
     write_key_set(path, (keys + [fresh])[-keep:])
     return public_jwk(fresh)
 
 
 class FileSigner:
-    """Signs with the newest key of a key set file; notices a rotation (the file changed) without a restart."""
+    """Signs with the newest key of a key set file whose time to sign has come; notices a rotation (the
+    file changed) without a restart."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._seen: tuple[int, int] | None = None
         self._keys: list[dict[str, Any]] = []
-        self._signing: tuple[str, Any] | None = None
+        self._private: list[tuple[float, str, Any]] = []
         self._lock = threading.Lock()
 
     def _load(self) -> None:
@@ -107,13 +114,19 @@ class FileSigner:
             return
         with self._lock:
             keys = read_key_set(self.path)
-            newest = keys[-1]
-            self._keys, self._signing = keys, (newest["kid"], jwt.PyJWK(newest, ALGORITHM).key)
+            self._keys = keys
+            self._private = [(k.get("signs_from", 0), k["kid"], jwt.PyJWK(k, ALGORITHM).key) for k in keys]
             self._seen = stamp
 
-    def sign(self, claims: dict[str, Any]) -> str:
+    def signing_key(self) -> tuple[str, Any]:
+        """(kid, key): the newest key whose signs_from has passed; the oldest while none has."""
         self._load()
-        kid, key = self._signing
+        now = time.time()
+        ready = [(kid, key) for since, kid, key in self._private if since <= now]
+        return ready[-1] if ready else self._private[0][1:]
+
+    def sign(self, claims: dict[str, Any]) -> str:
+        kid, key = self.signing_key()
         return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
     def jwks(self) -> dict[str, Any]:
@@ -206,7 +219,9 @@ def verifier(settings) -> str | JwksVerifier:
         return settings.jwt_secret
     where = settings.jwks_url or f"file:{settings.jwt_keys}"
     if where not in _VERIFIERS:
-        source = (http_source(settings.jwks_url) if settings.jwks_url
-                  else FileSigner(settings.jwt_keys).jwks)
-        _VERIFIERS[where] = JwksVerifier(source, refetch_seconds=settings.jwks_refetch_seconds)
+        if settings.jwks_url:
+            _VERIFIERS[where] = JwksVerifier(http_source(settings.jwks_url),
+                                             refetch_seconds=settings.jwks_refetch_seconds)
+        else:                   # its own file: rereading it costs a stat, so any unknown kid may do it
+            _VERIFIERS[where] = JwksVerifier(FileSigner(settings.jwt_keys).jwks, refetch_seconds=0)
     return _VERIFIERS[where]

@@ -18,6 +18,7 @@ import jwt
 import pytest
 import requests
 
+from zfcommon import jwks
 from zfcommon.devstack.ports import free_port, wait_for_port
 from zfcommon.settings import SERVICES
 
@@ -169,6 +170,12 @@ def test_a_key_rotation_reaches_every_service_without_a_restart(stack):
     pids = [p.pid for p in stack.procs]
     published = len(requests.get(stack.url("intake", "/.well-known/jwks.json"), timeout=30).json()["keys"])
     new_key = json.loads(zf(stack.operator, "keys", "rotate"))
+    kids = [k["kid"] for k in requests.get(stack.url("intake", "/.well-known/jwks.json"), timeout=30).json()["keys"]]
+    assert new_key["kid"] in kids               # published at once, signing a little later (publish first)
+    signer = jwks.FileSigner(stack.keys)
+    deadline = time.monotonic() + jwks.SIGN_AFTER + 10
+    while signer.signing_key()[0] != new_key["kid"] and time.monotonic() < deadline:
+        time.sleep(0.5)
     after = stack.token("office", "after")
     assert jwt.get_unverified_header(after["Authorization"][7:])["kid"] == new_key["kid"]
     for token in (after, before):                  # the new key verifies, and so do the old key's tokens

@@ -70,12 +70,26 @@ def test_a_rotation_needs_no_restart_and_old_tokens_still_verify(keyfile):
     signer = jwks.FileSigner(keyfile)
     old = issue_token(signer, "office", "before")
     verify_token(verifier, old)
-    jwks.rotate(keyfile)
+    jwks.rotate(keyfile, at_once=True)
     new = issue_token(signer, "office", "after")          # the same signer picks up the new key
     assert jwt.get_unverified_header(new)["kid"] != jwt.get_unverified_header(old)["kid"]
     assert verify_token(verifier, new).sub == "after"       # an unknown kid: one refetch
     assert verify_token(verifier, old).sub == "before"
     assert source.calls == 2
+
+
+def test_a_new_key_is_published_at_once_and_signs_only_once_verifiers_can_have_fetched_it(keyfile, monkeypatch):
+    signer = jwks.FileSigner(keyfile)
+    [first] = signer.jwks()["keys"]
+    assert jwt.get_unverified_header(issue_token(signer, "office", "o"))["kid"] == first["kid"]  # the first key: at once
+    fresh = jwks.rotate(keyfile)
+    assert [k["kid"] for k in signer.jwks()["keys"]] == [first["kid"], fresh["kid"]]
+    assert "signs_from" not in signer.jwks()["keys"][1]            # the schedule stays in the private file
+    assert jwt.get_unverified_header(issue_token(signer, "office", "o"))["kid"] == first["kid"]
+    later = jwks.time.time() + jwks.SIGN_AFTER + 1
+    monkeypatch.setattr(jwks.time, "time", lambda: later)
+    assert jwt.get_unverified_header(issue_token(signer, "office", "o"))["kid"] == fresh["kid"]
+    assert jwks.SIGN_AFTER > 2 * 5.0     # longer than the default refetch interval of every verifier
 
 
 def test_rotate_keeps_the_newest_keys_only(keyfile):
