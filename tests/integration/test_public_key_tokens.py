@@ -251,7 +251,6 @@ def test_until_a_process_has_read_the_client_events_it_refuses_client_tokens_not
 
 def test_the_consoles_per_person_tokens_are_signed_with_the_key_set_and_verify_everywhere(stack):
     from console.adapters.services import Caller, Services
-    from zfcommon import jwks
     from zfcommon.settings import Settings
 
     console = Settings(service="console", database_url="unused", kafka_bootstrap_servers="", jwt_secret="",
@@ -261,3 +260,16 @@ def test_the_consoles_per_person_tokens_are_signed_with_the_key_set_and_verify_e
     for svc in SERVED:
         assert services.request(svc, "GET", PROBES[svc]).status_code == 200, svc
     assert jwt.get_unverified_header(services._token)["alg"] == "EdDSA"
+
+
+def test_a_deployment_on_the_development_secret_publishes_no_keys(urls):
+    from intake.entrypoints.http import create_app as intake_app
+
+    from ..conftest import settings_for
+
+    intake = intake_app(settings_for("intake", urls["intake"]))
+    try:
+        resp = intake.test_client().get("/.well-known/jwks.json")
+        assert resp.status_code == 404 and resp.json["code"] == "auth.no_jwks" and "对称密钥" in resp.json["detail"]
+    finally:
+        intake.extensions["zf_pool"].close()
