@@ -37,9 +37,11 @@ class Answer:
 
 
 class IntakeClient:
-    def __init__(self, base_url: str, signing_key: str | Signer, timeout: float = 10.0):
+    def __init__(self, base_url: str, jwt_secret: str | Signer, timeout: float = 10.0):
+        """jwt_secret: what its tokens are signed with, zfcommon.jwks.signer(settings) (the key set; the
+        HS256 secret only in local development)."""
         self.base_url = base_url.rstrip("/")
-        self.signing_key = signing_key
+        self.jwt_secret = jwt_secret
         self.timeout = timeout
         self.session = requests.Session()
 
@@ -56,7 +58,7 @@ class IntakeClient:
     def reveal(self, case_id: str, reason: str, sub: str = SUB) -> dict[str, Any] | None:
         """The case's complainant record as intake reveals it (recorded there: who, when, `reason`), or
         None when intake has no such case."""
-        token = issue_token(self.signing_key, "office", sub, ttl_seconds=300)
+        token = issue_token(self.jwt_secret, "office", sub, ttl_seconds=300)
         resp = self._call("POST", f"/v1/cases/{quote(case_id, safe='')}/complainant/reveal", token,
                           json={"reason": reason})
         if resp.status_code == 404:
@@ -75,7 +77,7 @@ class IntakeClient:
 
     def record_return_visit(self, case_id: str, satisfaction: str, comment: str, idempotency_key: str) -> Answer:
         """The rating as the office's SMS return visit records it; 200, or intake's 404/409/422 problem as it came."""
-        token = issue_token(self.signing_key, "office", SUB, ttl_seconds=300)
+        token = issue_token(self.jwt_secret, "office", SUB, ttl_seconds=300)
         resp = self._call("POST", f"/v1/cases/{quote(case_id, safe='')}/record-return-visit", token,
                           json={"satisfaction": satisfaction, "comment": comment},
                           headers={"Idempotency-Key": idempotency_key})
@@ -88,7 +90,7 @@ class IntakeClient:
     def open_stage_case(self, project_id: str, stage: str) -> str | None:
         """Ask intake to open the case of a project stage past its grace (docs/CAMPAIGNS.md): the new case's
         id; None when intake finds it opened already (409) or not yet due on its calendar (422)."""
-        token = issue_token(self.signing_key, "office", "notify-escalation", ttl_seconds=300)
+        token = issue_token(self.jwt_secret, "office", "notify-escalation", ttl_seconds=300)
         path = f"/v1/projects/{quote(project_id, safe='')}/stages/{quote(stage, safe='')}/open-case"
         resp = self._call("POST", path, token, json={}, headers={"Idempotency-Key": f"stage-case:{project_id}/{stage}"})
         if resp.status_code == 201:
