@@ -119,6 +119,8 @@ class ClientEventFeed:
                         self._apply(record.value)
                 if not self.ready.is_set() and all(consumer.position(tp) >= ends[tp] for tp in assigned):
                     self.ready.set()
+                    log.info("client_refusals_ready", extra={"revoked": len(self.refusals.revoked),
+                                                             "rotated": len(self.refusals.rotations)})
         finally:
             consumer.close()
 
