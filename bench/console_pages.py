@@ -52,7 +52,7 @@ def serve(app) -> tuple[str, Callable[[], None]]:
 
 def settings(service: str, url: str, **extra) -> Settings:
     return Settings(service=service, database_url=url, kafka_bootstrap_servers="" if service == "console" else
-                    "127.0.0.1:1", jwt_secret=SECRET, contact_key=CONTACT_KEY, log_level="WARNING", **extra)
+                    "127.0.0.1:1", jwt_algorithm="HS256", jwt_secret=SECRET, contact_key=CONTACT_KEY, log_level="WARNING", **extra)
 
 
 def logged_in(app):

@@ -72,7 +72,7 @@ class System:
     intake: Target
     ledger: Target
     admin_url: str | None
-    jwt_secret: str
+    jwt_secret: object     # an HS256 secret (--jwt-secret), or the `zf up` key set signer (EdDSA)
     status: dict = field(default_factory=dict)   # $ZF_HOME/run/status.json, {} when not from a stack
     home: Path | None = None
 
@@ -128,7 +128,8 @@ def discover(args) -> System:
     if not secret:
         if not secrets_path.exists():
             not_running(f"{secrets_path} not found")
-        secret = json.loads(secrets_path.read_text())["jwt_secret"]
+        from zfcommon import jwks            # `zf up` signs with EdDSA: the key set next to secrets.json
+        secret = jwks.FileSigner(home / "jwt-keys.json")
 
     def port_of(name: str) -> int | None:
         return (status.get(name) or {}).get("port")

@@ -98,7 +98,7 @@ def main() -> int:
     args = parser.parse_args()
     with loaded_ledger(args.rows) as (admin_url, passwords):
         settings = Settings(service="ledger", database_url=db.service_url(admin_url, "ledger", passwords["ledger"]),
-                            kafka_bootstrap_servers="127.0.0.1:1", jwt_secret=SECRET, log_level="WARNING")
+                            kafka_bootstrap_servers="127.0.0.1:1", jwt_algorithm="HS256", jwt_secret=SECRET, log_level="WARNING")
         app = create_app(settings, today=lambda: TODAY)
         report(app.test_client(), workloads(admin_url, args.rows), args.repeat)
         app.extensions["zf_pool"].close()

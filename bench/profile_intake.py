@@ -43,7 +43,7 @@ def stack_env(home: Path) -> dict:
     status = json.loads((home / "run" / "status.json").read_text())
     secrets = json.loads((home / "secrets.json").read_text())
     admin = status["postgres"]["admin_url"]
-    return {"admin": admin, "status": status, "secrets": secrets}
+    return {"admin": admin, "status": status, "secrets": secrets, "jwt_keys": str(home / "jwt-keys.json")}
 
 
 def backend_pids(admin: str) -> list[int]:
@@ -199,7 +199,7 @@ def build_intake_app(env: dict):
         "DATABASE_URL": service_url(env["admin"], "intake", env["secrets"]["db_passwords"]["intake"])
         + f" application_name={APP_NAME}",
         "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{env['status']['broker']['port']}",
-        "ZF_JWT_SECRET": env["secrets"]["jwt_secret"],
+        "ZF_JWT_KEYS": env["jwt_keys"],           # `zf up` signs tokens with EdDSA (zfcommon.jwks)
         "ZF_CONTACT_KEY": env["secrets"]["contact_key"],
     })
     from intake.entrypoints.http import create_app
@@ -302,7 +302,8 @@ def main() -> int:
         import anchor_app
         import psycopg
 
-        token = issue_token(env["secrets"]["jwt_secret"], "office", "bench")
+        from zfcommon.jwks import FileSigner
+        token = issue_token(FileSigner(env["jwt_keys"]), "office", "bench")
         headers = {"Authorization": f"Bearer {token}"}
         app = build_intake_app(env)
         with psycopg.connect(env["admin"], autocommit=True) as conn:

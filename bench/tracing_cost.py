@@ -148,7 +148,7 @@ def main() -> int:
                 conn.execute('CREATE DATABASE "bench"')
             passwords = {s: f"bench-{s}-pw" for s in ("intake", "ledger", "notify", "audit", "console")}
             migrate_all(pg.admin_url("bench"), passwords)
-            settings = Settings(service="intake", kafka_bootstrap_servers="127.0.0.1:1", jwt_secret=JWT_SECRET,
+            settings = Settings(service="intake", kafka_bootstrap_servers="127.0.0.1:1", jwt_algorithm="HS256", jwt_secret=JWT_SECRET,
                                 contact_key=CONTACT_KEY, log_level="WARNING",
                                 database_url=db.service_url(pg.admin_url("bench"), "intake", passwords["intake"]))
             off_app = create_app(settings)

@@ -61,9 +61,11 @@ def broker(tmp_path) -> LocalBroker:
 
 
 def settings_for(service: str, database_url: str, bootstrap: str = "127.0.0.1:1", **extra) -> Settings:
+    """In-process apps sign and verify with the local-development HS256 secret, so tests mint tokens
+    directly (tests/integration/test_public_key_tokens.py runs the EdDSA path end to end)."""
     keys = {"contact_key": CONTACT_KEY, "notify_master_key": NOTIFY_KEY}
     return Settings(service=service, database_url=database_url, kafka_bootstrap_servers=bootstrap,
-                    jwt_secret=JWT_SECRET, **{**keys, **extra})
+                    jwt_algorithm="HS256", jwt_secret=JWT_SECRET, **{**keys, **extra})
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Bearer JWT (HS256) authentication and roles.
+"""Bearer JWT authentication and roles. Tokens are signed with EdDSA and verified against a JWKS
+(zfcommon.jwks); a plain string key means HS256 with a shared secret, for local development only.
 
 Roles (DOMAIN.md "Who uses it"): office, unit (scoped to one unit), channel (scoped to one channel),
 auditor (read-only), public.
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import jwt
 
@@ -15,7 +17,15 @@ from .problem import Forbidden, Unauthorized
 ROLES = ("office", "unit", "channel", "auditor", "public")
 ROLE_NAMES = {"office": "正风办", "unit": "责任单位", "channel": "渠道接入方", "auditor": "审计人员", "public": "公众"}
 ISSUER = "zhengfeng"
-ALGORITHM = "HS256"
+ALGORITHM = "HS256"      # with a str key (ZF_JWT_ALGORITHM=HS256, local development only)
+
+
+class Signer(Protocol):
+    def sign(self, claims: dict[str, Any]) -> str: ...
+
+
+class Verifier(Protocol):
+    def decode(self, token: str, **options: Any) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,7 @@ class Principal:
     channel: str | None = None
     client_id: str | None = None         # set only on tokens exchanged by an API client (POST /v1/token)
     rate_per_minute: int | None = None   # that client's limit, enforced by zfcommon.ratelimit
+    key_issued_at: float | None = None   # when the client's key that bought the token was issued (epoch s)
 
     @property
     def actor(self) -> str:
@@ -33,9 +44,9 @@ class Principal:
         return f"{self.role}:{self.sub}"
 
 
-def issue_token(secret: str, role: str, sub: str, *, unit: str | None = None, channel: str | None = None,
+def issue_token(key: str | Signer, role: str, sub: str, *, unit: str | None = None, channel: str | None = None,
                 ttl_seconds: int = 30 * 24 * 3600, client_id: str | None = None,
-                rate_per_minute: int | None = None) -> str:
+                rate_per_minute: int | None = None, key_issued_at: float | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}")
     if role == "unit" and not unit:
@@ -54,13 +65,18 @@ def issue_token(secret: str, role: str, sub: str, *, unit: str | None = None, ch
         # client_id as in RFC 9068 (JWT access tokens); the limit travels with the token so every
         # service can enforce it without asking intake.
         claims.update(client_id=client_id, rate_per_minute=rate_per_minute)
-    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+        if key_issued_at is not None:   # lets every service refuse a key's tokens once a rotation retired it
+            claims["key_iat"] = key_issued_at
+    if isinstance(key, str):
+        return jwt.encode(claims, key, algorithm=ALGORITHM)
+    return key.sign(claims)
 
 
-def verify_token(secret: str, token: str) -> Principal:
+def verify_token(key: str | Verifier, token: str) -> Principal:
+    options = {"issuer": ISSUER, "options": {"require": ["exp", "sub", "iss"]}}
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], issuer=ISSUER,
-                            options={"require": ["exp", "sub", "iss"]})
+        claims = (jwt.decode(token, key, algorithms=[ALGORITHM], **options) if isinstance(key, str)
+                  else key.decode(token, **options))
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("令牌已过期，请重新获取", code="auth.token_expired", reason=str(exc)) from None
     except jwt.PyJWTError as exc:
@@ -76,17 +92,19 @@ def verify_token(secret: str, token: str) -> Principal:
                                   or type(rate) is not int or rate < 1):
         raise Unauthorized("接入客户端的令牌须载明客户端及其频率限制", code="auth.token_invalid",
                            reason="a client token must name its client and its rate limit")
+    key_iat = claims.get("key_iat")
     return Principal(role=role, sub=str(claims["sub"]), unit=claims.get("unit"), channel=claims.get("channel"),
-                     client_id=client_id, rate_per_minute=rate if client_id else None)
+                     client_id=client_id, rate_per_minute=rate if client_id else None,
+                     key_issued_at=float(key_iat) if client_id and isinstance(key_iat, (int, float)) else None)
 
 
-def principal_from_header(secret: str, header: str | None) -> Principal:
+def principal_from_header(key: str | Verifier, header: str | None) -> Principal:
     if not header:
         raise Unauthorized("请在请求头中提供 Authorization: Bearer <令牌>", code="auth.token_missing")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization 请求头须为 Bearer 令牌", code="auth.token_missing")
-    return verify_token(secret, token.strip())
+    return verify_token(key, token.strip())
 
 
 # Which of its channel's cases a channel token reads: its own submissions (DOMAIN.md), and what "own"

@@ -3,7 +3,12 @@
   zf up                      run the whole system locally (what `make up` calls)
   zf migrate                 apply every service's migrations (DATABASE_URL = an administrator)
   zf topics                  create the Kafka topics (KAFKA_BOOTSTRAP_SERVERS)
-  zf token ROLE SUB [--unit U] [--channel C] [--ttl SECONDS]   issue a bearer token (ZF_JWT_SECRET)
+  zf token ROLE SUB [--unit U] [--channel C] [--ttl SECONDS]   issue a bearer token, signed with the newest
+                             key of ZF_JWT_KEYS (or with ZF_JWT_SECRET when ZF_JWT_ALGORITHM=HS256)
+  zf keys rotate [--keep N] [--at-once]   add a new signing key to ZF_JWT_KEYS (created if missing):
+                             published at once, signing 15 s later (--at-once: now, for a leaked key);
+                             the N newest keys stay published so their tokens still verify; no restart
+  zf keys show               print the public JWKS of ZF_JWT_KEYS (what intake serves)
   zf catalogue               print the event catalogue as Markdown (docs/EVENTS.md)
   zf backup DIR              dump the whole database, consistently, into DIR/zhengfeng-<time>/ (DATABASE_URL = an administrator)
   zf restore BACKUP          restore a backup folder into an empty database and check it (DATABASE_URL = its
@@ -28,6 +33,8 @@ class ToolSettings:
     database_url: str
     bootstrap: str
     jwt_secret: str
+    jwt_algorithm: str
+    jwt_keys: str
     partitions: int
     db_passwords: dict[str, str]
 
@@ -35,7 +42,9 @@ class ToolSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> "ToolSettings":
         env = os.environ if env is None else env
         return cls(database_url=env.get("DATABASE_URL", ""), bootstrap=env.get("KAFKA_BOOTSTRAP_SERVERS", ""),
-                   jwt_secret=env.get("ZF_JWT_SECRET", ""), partitions=int(env.get("ZF_PARTITIONS", "6")),
+                   jwt_secret=env.get("ZF_JWT_SECRET", ""),
+                   jwt_algorithm=env.get("ZF_JWT_ALGORITHM", "").strip() or "EdDSA",
+                   jwt_keys=env.get("ZF_JWT_KEYS", "").strip(), partitions=int(env.get("ZF_PARTITIONS", "6")),
                    db_passwords={s: env.get(f"ZF_{s.upper()}_DB_PASSWORD", "") for s in SERVICES})
 
 
@@ -84,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("--unit")
     tok.add_argument("--channel")
     tok.add_argument("--ttl", type=int, default=30 * 24 * 3600)
+    keys = sub.add_parser("keys")
+    keys.add_argument("action", choices=("rotate", "show"))
+    keys.add_argument("--keep", type=int, default=3)
+    keys.add_argument("--at-once", action="store_true")
     args = parser.parse_args(argv)
 
     try:
@@ -103,9 +116,20 @@ def main(argv: list[str] | None = None) -> int:
             kafka.ensure_topics_laid_out(_need(tools.bootstrap, "KAFKA_BOOTSTRAP_SERVERS"), all_topics(),
                                          TopicSettings.from_env())
         elif args.command == "token":
+            from . import jwks
             from .auth import issue_token
-            print(issue_token(_need(tools.jwt_secret, "ZF_JWT_SECRET"), args.role, args.sub,
-                              unit=args.unit, channel=args.channel, ttl_seconds=args.ttl))
+            key = (_need(tools.jwt_secret, "ZF_JWT_SECRET") if tools.jwt_algorithm == jwks.HS256
+                   else jwks.FileSigner(_need(tools.jwt_keys, "ZF_JWT_KEYS")))
+            print(issue_token(key, args.role, args.sub, unit=args.unit, channel=args.channel, ttl_seconds=args.ttl))
+        elif args.command == "keys":
+            import json
+
+            from . import jwks
+            path = _need(tools.jwt_keys, "ZF_JWT_KEYS")
+            if args.action == "rotate":
+                print(json.dumps(jwks.rotate(path, keep=args.keep, at_once=args.at_once)))
+            else:
+                print(json.dumps(jwks.FileSigner(path).jwks(), indent=2))
         elif args.command in ("backup", "restore"):
             return _backup_or_restore(args, tools)
         elif args.command == "catalogue":

@@ -48,7 +48,8 @@ def rebuild(database_url: str, apply: Apply, events: Iterator[tuple[int, Event]]
 
 def main(service: str, apply: Apply, argv: list[str] | None = None) -> int:
     """`python -m <service>.entrypoints.rebuild AUDIT_URL`: DATABASE_URL (the service's settings) names
-    the empty, migrated database to fill; ZF_JWT_SECRET signs an auditor token for reading the trail."""
+    the empty, migrated database to fill; the signing key (ZF_JWT_KEYS, or ZF_JWT_SECRET under HS256) signs an auditor token for reading the trail."""
+    from . import jwks
     from .auth import issue_token
     from .settings import Settings
 
@@ -57,7 +58,7 @@ def main(service: str, apply: Apply, argv: list[str] | None = None) -> int:
         print(f"usage: python -m {service}.entrypoints.rebuild AUDIT_URL", file=sys.stderr)
         return 2
     settings = Settings.from_env(service)
-    token = issue_token(settings.jwt_secret, "auditor", f"rebuild-{service}", ttl_seconds=3600)
+    token = issue_token(jwks.signer(settings), "auditor", f"rebuild-{service}", ttl_seconds=3600)
 
     def report(n: int) -> None:
         sys.stderr.write(f"\r{service}: {n} events replayed")

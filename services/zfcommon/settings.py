@@ -15,6 +15,9 @@ DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "notify": 8003, "audit": 8004, 
 # The console (docs/CONSOLE.md) talks to the other services over HTTP only: it needs no broker.
 WITHOUT_BROKER = ("console",)
 TRACE_EXPORTERS = ("otlp", "console")   # OTEL_TRACES_EXPORTER values zfcommon.tracing knows
+# EdDSA (Ed25519 keys published as a JWKS) in every deployment; HS256 (one shared secret) only when
+# ZF_JWT_ALGORITHM=HS256 says so, for local development.
+JWT_ALGORITHMS = ("EdDSA", "HS256")
 
 
 class ConfigError(RuntimeError):
@@ -64,7 +67,14 @@ class Settings:
     service: str
     database_url: str
     kafka_bootstrap_servers: str
-    jwt_secret: str
+    jwt_secret: str                # HS256 only (ZF_JWT_ALGORITHM=HS256, local development)
+    # Bearer tokens (docs/ARCHITECTURE.md "Authentication"): EdDSA signed with the key set file jwt_keys
+    # (a JWKS with private keys; the processes that mint), verified against the JWKS at jwks_url (empty:
+    # the public half of jwt_keys, as intake, which serves it, does).
+    jwt_algorithm: str = "EdDSA"
+    jwt_keys: str = ""
+    jwks_url: str = ""
+    jwks_refetch_seconds: float = 5.0   # at most one JWKS fetch this often for an unknown kid
     contact_key: str = ""          # base64 AES-256 master key wrapping complainant data keys (intake only)
     notify_master_key: str = ""    # base64 AES-256 master key sealing webhook secrets at rest (notify only)
     partitions: int = 6
@@ -175,6 +185,14 @@ class Settings:
                               f"got {exporter!r}")
         ports = {s: integer(f"ZF_{s.upper()}_PORT", p) for s, p in DEFAULT_PORTS.items()}
         topics = TopicSettings.from_env(env)
+        algorithm = env.get("ZF_JWT_ALGORITHM", "").strip() or "EdDSA"
+        if algorithm not in JWT_ALGORITHMS:
+            raise ConfigError(f"ZF_JWT_ALGORITHM must be one of {', '.join(JWT_ALGORITHMS)}, got {algorithm!r}")
+        hs256 = algorithm == "HS256"
+        intake_url = env.get("ZF_INTAKE_URL", "") or f"http://127.0.0.1:{ports['intake']}"
+        # intake serves the JWKS and verifies with its own key set file, never by asking itself over HTTP.
+        jwks_url = "" if hs256 or service == "intake" else (
+            env.get("ZF_JWKS_URL", "").strip() or intake_url.rstrip("/") + "/.well-known/jwks.json")
         prefix = env.get("ZF_CASE_NUMBER_PREFIX", "").strip() or "ZF"
         if not CASE_NUMBER_PREFIX.match(prefix) or len(prefix) > 16:
             raise ConfigError(f"ZF_CASE_NUMBER_PREFIX must be 1-16 capital letters and digits (inner hyphens "
@@ -184,7 +202,13 @@ class Settings:
             database_url=need("DATABASE_URL"),
             kafka_bootstrap_servers=(env.get("KAFKA_BOOTSTRAP_SERVERS", "").strip() if service in WITHOUT_BROKER
                                      else online("KAFKA_BOOTSTRAP_SERVERS")),
-            jwt_secret=online("ZF_JWT_SECRET"),
+            jwt_secret=online("ZF_JWT_SECRET") if hs256 else "",
+            jwt_algorithm=algorithm,
+            # intake mints client tokens and serves the JWKS: it cannot run without the key set
+            jwt_keys=(need("ZF_JWT_KEYS") if service == "intake" and not hs256 and not database_only
+                      else env.get("ZF_JWT_KEYS", "").strip()),
+            jwks_url=jwks_url,
+            jwks_refetch_seconds=number("ZF_JWKS_REFETCH_SECONDS", 5.0),
             contact_key=env.get("ZF_CONTACT_KEY", ""),
             notify_master_key=env.get("ZF_NOTIFY_MASTER_KEY", "").strip(),
             partitions=topics.partitions,
@@ -196,7 +220,7 @@ class Settings:
             min_rate_base=integer("ZF_MIN_RATE_BASE", 5),
             signing_key=env.get("ZF_AUDIT_SIGNING_KEY", ""),
             log_origin=env.get("ZF_LOG_ORIGIN", "zhengfeng.example.cn/audit"),
-            intake_url=env.get("ZF_INTAKE_URL", "") or f"http://127.0.0.1:{ports['intake']}",
+            intake_url=intake_url,
             reconcile_seconds=integer("ZF_RECONCILE_SECONDS", 300),
             notify_url=env.get("ZF_NOTIFY_URL", "") or f"http://127.0.0.1:{ports['notify']}",
             public_url=env.get("ZF_PUBLIC_URL", "").strip().rstrip("/"),

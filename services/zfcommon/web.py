@@ -14,7 +14,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from . import inputs, logs, metrics, ratelimit, tracing
+from . import inputs, jwks, logs, metrics, ratelimit, tracing
 from .auth import Principal, principal_from_header
 from .blueprint import check_role
 from .openapi import Api, ProblemResponses
@@ -24,6 +24,7 @@ from .settings import Settings
 log = logging.getLogger(__name__)
 PUBLIC_PATHS = ("/healthz", "/readyz", "/metrics", "/openapi.json")
 UNAUTHENTICATED = "zf_unauthenticated"   # app.extensions key: /v1/ paths that do their own authentication
+CLIENT_CHECKS = "zf_client_checks"       # app.extensions key: checks refusing an API client's token (revoked)
 
 
 def broker_reachable(bootstrap: str, timeout: float = 1.0) -> bool:
@@ -62,9 +63,11 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
     app.extensions["zf_settings"] = settings
     app.extensions["zf_pool"] = pool
     app.extensions[UNAUTHENTICATED] = set()
+    app.extensions[CLIENT_CHECKS] = []
     api = Api(app, spec_kwargs={"extra_plugins": [ProblemResponses()]})
     pool.open(wait=False)
     tracing.instrument(app, settings)         # first: its span covers the hooks below
+    token_key = jwks.verifier(settings)     # the JWKS (EdDSA) or, in local development, the HS256 secret
 
     @app.before_request
     def _start() -> None:
@@ -76,7 +79,12 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
         logs.correlation_id.set(g.correlation_id)
         logs.case_id.set(None)
         if request.path.startswith("/v1/") and request.path not in app.extensions[UNAUTHENTICATED]:
-            g.principal = principal_from_header(settings.jwt_secret, request.headers.get("Authorization"))
+            g.principal = principal_from_header(token_key, request.headers.get("Authorization"))
+            if g.principal.client_id is not None:             # before its limit and its role are looked at
+                for check in app.extensions[CLIENT_CHECKS]:
+                    refused = check(g.principal)
+                    if refused is not None:
+                        return refused
             refused = ratelimit.enforce(pool, g.principal)    # a 429 instead, for a client over its limit
             if refused is not None:
                 return refused

@@ -14,6 +14,7 @@ from typing import Iterator
 import pytest
 import requests
 
+from zfcommon import jwks
 from zfcommon.auth import issue_token
 from zfcommon.devstack.ports import free_port
 from zfcommon.settings import SERVICES
@@ -26,13 +27,13 @@ class RunningSystem:
     home: Path
     proc: subprocess.Popen
     ports: dict[str, int]
-    jwt_secret: str
+    signing_key: jwks.FileSigner     # the stack's Ed25519 key set (ZF_HOME/jwt-keys.json)
 
     def url(self, service: str, path: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}{path}"
 
     def headers(self, role: str = "office", **scope: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {issue_token(self.jwt_secret, role, 'e2e', **scope)}"}
+        return {"Authorization": f"Bearer {issue_token(self.signing_key, role, 'e2e', **scope)}"}
 
     def status(self) -> dict:
         return json.loads((self.home / "run" / "status.json").read_text())
@@ -64,8 +65,7 @@ def running_system(home: Path, **settings: str) -> Iterator[RunningSystem]:
     running = None
     try:
         eventually(lambda: (home / "secrets.json").exists() and (home / "run" / "status.json").exists(), timeout=90)
-        secret = json.loads((home / "secrets.json").read_text())["jwt_secret"]
-        running = RunningSystem(home, proc, ports, secret)
+        running = RunningSystem(home, proc, ports, jwks.FileSigner(home / "jwt-keys.json"))
         eventually(running.ready, timeout=60)
         yield running
     finally:

@@ -55,7 +55,7 @@ def system(tmp_path_factory, oidc):
     with running_system(home, ZF_OIDC_ISSUER=oidc, ZF_OIDC_CLIENT_ID="zhengfeng-console",
                         ZF_OIDC_CLIENT_SECRET="console-secret", ZF_OIDC_ROLE_MAP="zfb-staff=office",
                         ZF_CONSOLE_LOCKOUT_ATTEMPTS="3") as running:
-        office = {"Authorization": f"Bearer {issue_token(running.jwt_secret, 'office', 'setup')}"}
+        office = {"Authorization": f"Bearer {issue_token(running.signing_key, 'office', 'setup')}"}
         for name in (UNIT, OTHER_UNIT):
             r = requests.post(running.url("intake", "/v1/directory/units"), headers=office, timeout=10, json={
                 "name": name, "kind": "government_department", "supervising_channel": "县监察局"})
@@ -549,14 +549,14 @@ def test_a_form_posted_without_its_csrf_token_is_refused(browser, system, story)
     expect(page.get_by_text("缺少安全校验信息")).to_be_visible()
     office.check("csrf-refused")
     office.close()
-    office_token = {"Authorization": f"Bearer {issue_token(system.jwt_secret, 'office', 'check')}"}
+    office_token = {"Authorization": f"Bearer {issue_token(system.signing_key, 'office', 'check')}"}
     listed = requests.get(system.url("ledger", "/v1/cases"), params={"q": "表单缺少安全令牌"}, headers=office_token,
                           timeout=10).json()["items"]
     assert listed == []
 
 
 def test_a_unit_officer_who_types_another_units_case_url_gets_403(browser, system, story):
-    token = {"Authorization": f"Bearer {issue_token(system.jwt_secret, 'office', 'setup')}"}
+    token = {"Authorization": f"Bearer {issue_token(system.signing_key, 'office', 'setup')}"}
     other = requests.post(system.url("intake", "/v1/cases"), headers=token, timeout=10, json={
         "channel": "tipoff", "category": "吃拿卡要", "description": "施工许可审批中索要好处", "subject_unit": OTHER_UNIT}).json()
     requests.post(system.url("intake", f"/v1/cases/{other['case_id']}/assign"), headers=token, timeout=10,

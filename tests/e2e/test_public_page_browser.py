@@ -61,7 +61,7 @@ def _fontconfig(folder: Path) -> dict[str, str]:
 
 
 def _publish_an_exposure(system) -> dict:
-    office = lambda who: {"Authorization": f"Bearer {issue_token(system.jwt_secret, 'office', who)}"}  # noqa: E731
+    office = lambda who: {"Authorization": f"Bearer {issue_token(system.signing_key, 'office', who)}"}  # noqa: E731
     r = requests.post(system.url("intake", "/v1/cases"), headers=office("alice"), timeout=10, json=complaint(
         description="本人李建国，电话13807391234。县不动产登记窗口工作人员以系统故障为由推诿，不一次性告知所需材料。",
         complainant={"name": "李建国", "phone": "13807391234"}))

@@ -147,7 +147,7 @@ def test_the_seed_step_of_every_start_numbers_earlier_cases_once(urls, pool, mon
             correlationid="c", actor="office:tester", time=CTX.now)])
         uow.commit()
     for name, value in {"DATABASE_URL": urls["intake"], "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-                        "ZF_JWT_SECRET": "x" * 32, "ZF_CONTACT_KEY": CONTACT_KEY,
+                        "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": "x" * 32, "ZF_CONTACT_KEY": CONTACT_KEY,
                         "ZF_CASE_NUMBER_PREFIX": "SYX"}.items():
         monkeypatch.setenv(name, value)
     seed.main()

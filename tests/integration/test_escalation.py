@@ -290,7 +290,7 @@ def test_the_office_sets_thresholds_recorded_as_an_event_and_they_decide_the_ste
 # -- restarts and races with real scheduler processes ------------------------------------------------
 def scheduler(url: str, clock_file: Path, log: Path) -> subprocess.Popen:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))},
-           "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "ZF_JWT_SECRET": JWT_SECRET,
+           "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": JWT_SECRET,
            "ZF_CLOCK_FILE": str(clock_file), "ZF_ESCALATION_SECONDS": "0.05"}
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "notify.entrypoints.scheduler"], env=env, stdout=out,

@@ -287,7 +287,7 @@ def gunicorn(urls, tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}
     env.update({"DATABASE_URL": urls["intake"], "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-                "ZF_JWT_SECRET": JWT_SECRET, "ZF_CONTACT_KEY": CONTACT_KEY, "ZF_HOTLINE_WEBHOOK_SECRETS": SECRET,
+                "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": JWT_SECRET, "ZF_CONTACT_KEY": CONTACT_KEY, "ZF_HOTLINE_WEBHOOK_SECRETS": SECRET,
                 "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
     log = open(tmp_path / "gunicorn.log", "wb")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",

@@ -533,7 +533,7 @@ def test_a_complainant_of_any_channel_who_left_a_phone_is_asked_to_rate_the_hand
 def _sender_process(world: World, log: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}
     env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2] / "services"), DATABASE_URL=world.urls["notify"],
-               KAFKA_BOOTSTRAP_SERVERS=world.bootstrap, ZF_JWT_SECRET=JWT_SECRET, ZF_SMS_URL=world.gateway.url,
+               KAFKA_BOOTSTRAP_SERVERS=world.bootstrap, ZF_JWT_ALGORITHM="HS256", ZF_JWT_SECRET=JWT_SECRET, ZF_SMS_URL=world.gateway.url,
                ZF_SMTP_HOST="127.0.0.1", ZF_SMTP_PORT=str(world.smtp_port), ZF_MAIL_FROM=MAIL_FROM,
                ZF_INTAKE_URL=world.intake_url, ZF_NOTICE_RETRY_SCHEDULE="0.3", ZF_NOTICE_WORKERS="1",
                ZF_NOTICE_TIMEOUT="10")

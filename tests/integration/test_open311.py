@@ -539,7 +539,7 @@ def test_the_index_can_be_rebuilt_from_the_store(env, admin_url):
     assert env.o311.get("requests").doc == []
     run = subprocess.run([sys.executable, "-m", "intake.entrypoints.reindex"], capture_output=True, text=True,
                          env={**os.environ, "DATABASE_URL": env.urls["intake"], "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-                              "ZF_JWT_SECRET": JWT_SECRET}, timeout=60)
+                              "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": JWT_SECRET}, timeout=60)
     assert run.returncode == 0, run.stderr
     assert "2 cases" in run.stdout
     assert env.o311.get("requests").doc == before and case_id in {r["service_request_id"] for r in before}
@@ -552,7 +552,7 @@ def gunicorn(urls, tmp_path):
     port = free_port()
     environ = {k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}
     environ.update({"DATABASE_URL": urls["intake"], "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1",
-                    "ZF_JWT_SECRET": JWT_SECRET, "ZF_CONTACT_KEY": CONTACT_KEY,
+                    "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": JWT_SECRET, "ZF_CONTACT_KEY": CONTACT_KEY,
                     "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
     gunicorn_bin = str(Path(sys.executable).parent / "gunicorn")
     log = open(tmp_path / "gunicorn.log", "wb")

@@ -45,11 +45,11 @@ APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.ite
 # Keys only one service may hold.
 OWN_SECRETS = {"intake": {"ZF_CONTACT_KEY"}, "audit": {"ZF_AUDIT_SIGNING_KEY"}, "console": {"ZF_CONSOLE_SECRET_KEY"},
                "notify": {"ZF_NOTIFY_MASTER_KEY"}}
-SECRETS = ("POSTGRES_PASSWORD", "ZF_JWT_SECRET", "ZF_CONTACT_KEY", "ZF_AUDIT_SIGNING_KEY", "ZF_CONSOLE_SECRET_KEY",
+SECRETS = ("POSTGRES_PASSWORD", "ZF_CONTACT_KEY", "ZF_AUDIT_SIGNING_KEY", "ZF_CONSOLE_SECRET_KEY",
            "ZF_NOTIFY_MASTER_KEY",
            *(f"ZF_{s.upper()}_DB_PASSWORD" for s in SERVICES))
 # What every service process must be given (Settings.from_env); intake also needs ZF_CONTACT_KEY.
-REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_JWT_SECRET", "ZF_PARTITIONS",
+REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS",
                      "PROMETHEUS_MULTIPROC_DIR")
 # The console talks to the services over HTTP only: no broker, no partitions (docs/CONSOLE.md).
 WITHOUT_BROKER = {"console"}
@@ -60,7 +60,9 @@ BROKER_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS", "ZF_TOPIC_REPLICA
 # ZF_NOTIFY_URL matters to audit only (reconciliation with notify's store); compose sets it there.
 # ZF_LEDGER_URL matters to notify (the bulletins' figures) and intake (look-back candidates); compose sets both.
 # ZF_HOTLINE_WEBHOOK_SECRETS may stay empty (no hotline: its webhook answers 503); only intake is given it.
-OPTIONAL_TUNING = {"ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
+# ZF_JWT_KEYS (the signing key set) is given only to the processes that mint tokens, never to the ledger;
+# ZF_JWT_ALGORITHM stays unset in production (EdDSA; HS256 is for local development only).
+OPTIONAL_TUNING = {"ZF_JWKS_REFETCH_SECONDS", "ZF_JWT_ALGORITHM", "ZF_JWT_KEYS", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH", "ZF_MIN_RATE_BASE", "ZF_CLOCK_FILE", "ZF_LOG_ORIGIN",
                    "ZF_RECONCILE_SECONDS", "ZF_INTAKE_URL", "ZF_NOTIFY_URL", "ZF_LEDGER_URL", "ZF_HOTLINE_WEBHOOK_SECRETS", "ZF_HOTLINE_DEFAULT_CATEGORY",
                    "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS", "ZF_WEBHOOK_TIMEOUT",
                    "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS",
@@ -528,3 +530,30 @@ def test_notify_takes_the_bulletins_figures_from_the_ledger_over_the_compose_net
 def test_intake_draws_look_backs_from_the_ledger_over_the_compose_network():
     assert {environment(n).get("ZF_LEDGER_URL") for n in APP_SERVICES if APP_SERVICES[n] == "intake"} == {
         "http://ledger:8002"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Bearer tokens: EdDSA, verified with intake's JWKS; private keys only where tokens are minted
+# --------------------------------------------------------------------------------------------------
+
+MINTING = {"intake", "notify", "audit", "console"}
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_every_process_verifies_eddsa_tokens_with_intakes_jwks_and_no_shared_secret(name):
+    own = APP_SERVICES[name]
+    env = environment(name)
+    assert "ZF_JWT_SECRET" not in env and "ZF_JWT_ALGORITHM" not in env
+    settings = Settings.from_env(own, environ=env)
+    assert settings.jwt_algorithm == "EdDSA"
+    assert settings.jwks_url == ("" if own == "intake" else "http://intake:8001/.well-known/jwks.json")
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_only_the_minting_services_mount_the_signing_key_folder_read_only(name):
+    mounts = [str(v) for v in service(name).get("volumes", [])]
+    if APP_SERVICES[name] in MINTING:
+        assert mounts == [f"{example_env()['ZF_JWT_KEYS_DIR']}:/run/zf-keys:ro"]
+        assert environment(name)["ZF_JWT_KEYS"] == "/run/zf-keys/jwt-keys.json"
+    else:
+        assert not any("zf-keys" in m for m in mounts) and "ZF_JWT_KEYS" not in environment(name)

@@ -233,7 +233,7 @@ def _argv_target(argv: list[str]) -> str:
 
 
 def zf_up_processes() -> set[str]:
-    secrets = {"jwt_secret": "s", "contact_key": "k", "notify_master_key": "k", "signing_key": "k", "hotline_webhook_secret": "w",
+    secrets = {"jwt_keys": "/k/jwt-keys.json", "contact_key": "k", "notify_master_key": "k", "signing_key": "k", "hotline_webhook_secret": "w",
                "sms_reply_secret": "w", "console_secret_key": "c", "db_passwords": {s: "p" for s in SERVICES}}
     stack = Stack(StackConfig.from_env({"ZF_HOME": "/nonexistent"}))
     return {_argv_target(p.argv) for p in stack.plan("postgresql://admin@db/zf", "broker:9092", secrets)}
@@ -414,18 +414,37 @@ def test_only_its_service_holds_a_services_own_secret(overlay):
         refs |= {v["valueFrom"]["secretKeyRef"]["name"] for c in containers(doc) for v in c.get("env", [])
                  if "valueFrom" in v}
         if name == "zf-migrate":     # makes every role with its password, then seeds as intake
-            assert refs == {"zf-postgres-admin", "zf-jwt", *(f"zf-{s}" for s in SERVICES)}
+            assert refs == {"zf-postgres-admin", *(f"zf-{s}" for s in SERVICES)}
         elif name == "zf-topics":
             assert refs == set()
         else:
-            assert refs == {"zf-jwt", f"zf-{service_of(doc)}"}, name
+            assert refs == {f"zf-{service_of(doc)}"}, name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_token_key_set_is_mounted_where_tokens_are_signed_and_nowhere_else(overlay):
+    """intake, notify, audit and the console sign (client tokens, their own calls, each person's token):
+    they get the key set folder from the Secret zf-jwt-keys, where ZF_JWT_KEYS points; the ledger only
+    verifies with intake's JWKS and never holds a private key."""
+    assert "jwt-keys.json" in example_secrets()["zf-jwt-keys"]
+    for name, doc in workloads(overlay).items():
+        spec = doc["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        keyed = {v["name"] for v in volumes.values() if v.get("secret", {}).get("secretName") == "zf-jwt-keys"}
+        signs = name == "zf-migrate" or (name != "zf-topics" and service_of(doc) != "ledger")
+        assert bool(keyed) == signs, name
+        if signs:
+            [c] = [c for c in containers(doc) if any(m["name"] in keyed for m in c.get("volumeMounts", []))]
+            [mount] = [m for m in c["volumeMounts"] if m["name"] in keyed]
+            assert mount["mountPath"] == "/run/zf-keys" and mount.get("readOnly") and "subPath" not in mount, name
+            assert container_env(overlay, c)["ZF_JWT_KEYS"] == "/run/zf-keys/jwt-keys.json", name
 
 
 @pytest.mark.parametrize("overlay, layout", [("dev", (3, 1, 1)), ("production", (12, 3, 2))])
 def test_topics_are_laid_out_for_the_overlays_brokers(overlay, layout):
     job = workloads(overlay)["zf-topics"]
     env = container_env(overlay, job["spec"]["template"]["spec"]["containers"][0])
-    topics = Settings.from_env("intake", {**env, "DATABASE_URL": "x", "ZF_JWT_SECRET": "x"}).topics
+    topics = Settings.from_env("intake", {**env, "DATABASE_URL": "x", "ZF_JWT_KEYS": "x"}).topics
     assert (topics.partitions, topics.replication_factor, topics.min_insync_replicas) == layout
     for doc in objects(overlay, "Deployment").values():   # a worker that creates a missing topic agrees
         if service_of(doc) != "console":

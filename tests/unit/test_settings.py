@@ -4,7 +4,8 @@ import pytest
 from zfcommon.settings import DEFAULT_PORTS, ConfigError, Settings
 
 ENV = {"DATABASE_URL": "postgresql://intake@db/zf", "KAFKA_BOOTSTRAP_SERVERS": "broker:9092",
-       "ZF_JWT_SECRET": "s3cret"}
+       "ZF_JWT_KEYS": "/run/zf-keys/jwt-keys.json"}
+REQUIRED = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
 
 
 def _without(name):
@@ -13,12 +14,12 @@ def _without(name):
 
 def test_complete_environment_loads():
     settings = Settings.from_env("intake", {**ENV, "ZF_PARTITIONS": "12", "ZF_LOG_LEVEL": "debug"})
-    assert (settings.database_url, settings.kafka_bootstrap_servers, settings.jwt_secret) == \
-        ("postgresql://intake@db/zf", "broker:9092", "s3cret")
+    assert (settings.database_url, settings.kafka_bootstrap_servers, settings.jwt_keys) == \
+        ("postgresql://intake@db/zf", "broker:9092", "/run/zf-keys/jwt-keys.json")
     assert (settings.partitions, settings.log_level) == (12, "DEBUG")
 
 
-@pytest.mark.parametrize("name", sorted(ENV))
+@pytest.mark.parametrize("name", REQUIRED)
 def test_missing_required_variable_is_named(name):
     with pytest.raises(ConfigError, match=f"{name} is not set"):
         Settings.from_env("ledger", _without(name))
@@ -69,3 +70,33 @@ def test_offline_tools_need_only_the_database_url():
         ("postgresql://audit@db/zf", "", "")
     with pytest.raises(ConfigError, match="DATABASE_URL is not set"):
         Settings.from_env("audit", {}, database_only=True)
+
+
+def test_tokens_are_eddsa_by_default_and_verifiers_use_intakes_jwks():
+    ledger = Settings.from_env("ledger", {**ENV, "ZF_INTAKE_URL": "http://intake:8001/"})
+    assert (ledger.jwt_algorithm, ledger.jwt_secret) == ("EdDSA", "")
+    assert ledger.jwks_url == "http://intake:8001/.well-known/jwks.json"
+    assert Settings.from_env("ledger", {**ENV, "ZF_JWKS_URL": "https://keys.example.cn/jwks"}).jwks_url == \
+        "https://keys.example.cn/jwks"
+
+
+def test_intake_needs_its_key_set_and_verifies_with_it_never_by_asking_itself():
+    with pytest.raises(ConfigError, match="ZF_JWT_KEYS is not set"):
+        Settings.from_env("intake", _without("ZF_JWT_KEYS"))
+    assert Settings.from_env("intake", {**ENV, "ZF_JWKS_URL": "http://intake:8001/x"}).jwks_url == ""
+    assert Settings.from_env("ledger", _without("ZF_JWT_KEYS")).jwt_keys == ""   # a pure verifier
+
+
+def test_hs256_is_only_an_explicit_setting_and_then_needs_its_secret():
+    env = {**_without("ZF_JWT_KEYS"), "ZF_JWT_ALGORITHM": "HS256"}
+    with pytest.raises(ConfigError, match="ZF_JWT_SECRET is not set"):
+        Settings.from_env("intake", env)
+    dev = Settings.from_env("intake", {**env, "ZF_JWT_SECRET": "s3cret"})
+    assert (dev.jwt_algorithm, dev.jwt_secret, dev.jwks_url) == ("HS256", "s3cret", "")
+    # A secret alone does not switch a deployment to HS256.
+    assert Settings.from_env("ledger", {**ENV, "ZF_JWT_SECRET": "s3cret"}).jwt_algorithm == "EdDSA"
+
+
+def test_an_unknown_token_algorithm_is_refused():
+    with pytest.raises(ConfigError, match="ZF_JWT_ALGORITHM"):
+        Settings.from_env("ledger", {**ENV, "ZF_JWT_ALGORITHM": "RS256"})

@@ -26,7 +26,7 @@ from zfcommon.uow import UnitOfWork
 from .fakes import received_event
 
 ENV = {"DATABASE_URL": "postgresql://intake@db/zf", "KAFKA_BOOTSTRAP_SERVERS": "broker:9092",
-       "ZF_JWT_SECRET": "s3cret"}
+       "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": "s3cret"}
 CALLER = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
@@ -103,7 +103,7 @@ def test_off_the_opentelemetry_packages_are_not_even_imported():
         "from tests.unit.fakes import received_event\n"
         "from zfcommon.settings import Settings\n"
         "tracing.configure(Settings.from_env('intake', {'DATABASE_URL': 'x', 'KAFKA_BOOTSTRAP_SERVERS': 'y',"
-        " 'ZF_JWT_SECRET': 'z'}), 'http')\n"
+        " 'ZF_JWT_ALGORITHM': 'HS256', 'ZF_JWT_SECRET': 'z'}), 'http')\n"
         "received_event()\n"
         "print(sorted(m for m in sys.modules if m.startswith('opentelemetry')))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,

@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from zfcommon import caseview, db
+from zfcommon import caseview, db, revocation
 from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound, Unavailable
 from zfcommon.settings import Settings
@@ -193,6 +193,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     pool = db.make_pool(settings.database_url, max_size=4, name="audit")
     app, api = create_base_app(settings, title="Zhengfeng audit trail", pool=pool,
                                collectors=lambda: [ReconciliationGauges(pool)])
+    revocation.install(app, settings)     # revoked clients' tokens refused here too, within seconds
     api.register_blueprint(blp)
     api.register_blueprint(log.blp)
     api.register_blueprint(bundles.blp)

@@ -105,11 +105,12 @@ GRACE = timedelta(seconds=60)
 def run_reconciliation(conn: psycopg.Connection, settings) -> dict:
     """Reconcile every source's events older than a minute (by the service clock), commit the results,
     and return their summary. One source being unreachable does not stop the others."""
+    from zfcommon import jwks
     from zfcommon.auth import issue_token
     from zfcommon.clock import clock_for
 
     until = clock_for(settings.clock_file).now() - GRACE
-    token = issue_token(settings.jwt_secret, "auditor", "audit-reconciliation", ttl_seconds=600)
+    token = issue_token(jwks.signer(settings), "auditor", "audit-reconciliation", ttl_seconds=600)
     results = []
     for source in SOURCES:
         try:

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 
 import requests
 
-from zfcommon.auth import issue_token
+from zfcommon.auth import Signer, issue_token
 
 TOKEN_SECONDS = 300          # minted per request; long enough for the slowest export
 
@@ -36,14 +36,14 @@ class Caller:
     login: str
     unit: str | None = None
 
-    def token(self, secret: str) -> str:
-        return issue_token(secret, self.role, self.login, unit=self.unit, ttl_seconds=TOKEN_SECONDS)
+    def token(self, signing_key: str | Signer) -> str:
+        return issue_token(signing_key, self.role, self.login, unit=self.unit, ttl_seconds=TOKEN_SECONDS)
 
 
 @dataclass
 class Services:
     urls: Mapping[str, str]              # intake, ledger, notify, audit -> base URL
-    secret: str
+    secret: str | Signer                 # the console's signing key (zfcommon.jwks.signer)
     caller: Caller
     correlation_id: str = ""
     http: requests.Session = field(default_factory=requests.Session)

@@ -8,7 +8,7 @@ from typing import Any, Callable, Iterable, Mapping
 from flask import Response, current_app, flash, g, render_template, request, stream_with_context
 from werkzeug.exceptions import HTTPException
 
-from zfcommon import logs
+from zfcommon import jwks, logs
 
 from ..adapters import intake, ledger
 from ..adapters.repository import UnitOfWork
@@ -45,7 +45,7 @@ def services() -> Services:
     if "services" not in g:
         who = account()
         settings = current_app.extensions["zf_settings"]
-        g.services = Services(urls=current_app.extensions["console_urls"], secret=settings.jwt_secret,
+        g.services = Services(urls=current_app.extensions["console_urls"], secret=jwks.signer(settings),
                               caller=Caller(who.role, who.login, who.unit),
                               correlation_id=logs.correlation_id.get() or "")
     return g.services

@@ -26,6 +26,7 @@ class ApiClient:
     unit: str | None
     channel: str | None
     rate_per_minute: int
+    key_issued_at: float | None = None   # epoch seconds: when the key it authenticated with was issued
 
 
 def _hash(key: str) -> bytes:
@@ -61,7 +62,8 @@ def authenticate(conn: psycopg.Connection, key: str, now: datetime) -> ApiClient
     if not key.startswith(KEY_PREFIX):
         return None
     row = conn.execute(
-        "SELECT c.client_id, c.department, c.role, c.unit, c.channel, c.rate_per_minute"
+        "SELECT c.client_id, c.department, c.role, c.unit, c.channel, c.rate_per_minute,"
+        " extract(epoch FROM k.created_at)::float8 AS key_issued_at"
         " FROM api_keys k JOIN api_clients c USING (client_id)"
         " WHERE k.key_hash = %s AND c.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > %s)",
         (_hash(key), now)).fetchone()
@@ -98,6 +100,13 @@ def touch(conn: psycopg.Connection, client_id: str, now: datetime) -> None:
 def is_live(conn: psycopg.Connection, client_id: str) -> bool:
     return conn.execute("SELECT 1 FROM api_clients WHERE client_id = %s AND revoked_at IS NULL",
                         (client_id,)).fetchone() is not None
+
+
+def key_live(conn: psycopg.Connection, client_id: str, key_issued_at: float, now: datetime) -> bool:
+    """Whether the client's key issued at `key_issued_at` (epoch seconds, as its tokens say) still works."""
+    return conn.execute(
+        "SELECT 1 FROM api_keys WHERE client_id = %s AND abs(extract(epoch FROM created_at)::float8 - %s) < 0.001"
+        " AND (expires_at IS NULL OR expires_at > %s)", (client_id, key_issued_at, now)).fetchone() is not None
 
 
 # What the office may see of a client: everything but its keys, plus how many keys work now and when

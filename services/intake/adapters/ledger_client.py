@@ -14,8 +14,8 @@ class LedgerUnavailable(ServiceUnavailable):
 class LedgerClient(OfficeClient):
     unavailable = LedgerUnavailable
 
-    def __init__(self, base_url: str, jwt_secret: str, timeout: float = 15.0):
-        super().__init__(base_url, jwt_secret, timeout, sub="intake-lookback")
+    def __init__(self, base_url: str, signing_key, timeout: float = 15.0):
+        super().__init__(base_url, signing_key, timeout, sub="intake-lookback")
 
     def lookback_candidates(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
         params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items()

@@ -5,7 +5,7 @@ from flask import Flask
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from zfcommon import db
+from zfcommon import db, jwks
 from zfcommon.clock import clock_for
 from zfcommon.settings import Settings
 from zfcommon.streams import digests_blueprint
@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                                collectors=lambda: [OutboxBacklog(pool)])
     app.extensions["zf_master_key"] = master_key
     app.extensions["zf_clock"] = clock_for(settings.clock_file)
-    app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, settings.jwt_secret)   # look-back candidates
+    app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, jwks.signer(settings))   # look-back candidates
     api.register_blueprint(cases.blp)
     api.register_blueprint(files.blp)
     api.register_blueprint(files.tasks_blp)

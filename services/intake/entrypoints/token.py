@@ -12,12 +12,13 @@ import base64
 import binascii
 from urllib.parse import unquote_plus
 
-from flask import Flask, Response, current_app, g, jsonify, request
-from zfcommon.auth import issue_token
+from flask import Flask, Response, current_app, jsonify, request
+from zfcommon import jwks
+from zfcommon.auth import Principal, issue_token
 from zfcommon.blueprint import Blueprint
 from zfcommon.openapi import Api
-from zfcommon.problem import Problem, Unauthorized
-from zfcommon.web import unauthenticated
+from zfcommon.problem import NotFound, Problem, Unauthorized
+from zfcommon.web import CLIENT_CHECKS, unauthenticated
 
 from ..adapters import clients as store
 from ..service_layer import clients as service
@@ -104,29 +105,46 @@ def token():
     if client is None:
         raise _invalid_client("unknown, expired or revoked client credentials")
     settings = current_app.extensions["zf_settings"]
-    access = issue_token(settings.jwt_secret, client.role, client.client_id, unit=client.unit,
+    access = issue_token(jwks.signer(settings), client.role, client.client_id, unit=client.unit,
                          channel=client.channel, ttl_seconds=TOKEN_TTL, client_id=client.client_id,
-                         rate_per_minute=client.rate_per_minute)
+                         rate_per_minute=client.rate_per_minute, key_issued_at=client.key_issued_at)
     resp = jsonify(access_token=access, token_type="Bearer", expires_in=TOKEN_TTL)
     resp.headers.update(NO_STORE)
     return resp
 
 
-def refuse_revoked() -> None:
-    """before_request on intake: a revoked client's outstanding tokens stop here at once, not when they
-    expire. Costs one lookup for client tokens only."""
-    who = g.get("principal")
-    if who is None or who.client_id is None:
-        return
+def refuse_revoked(who: Principal) -> None:
+    """before_request on intake: a revoked client's outstanding tokens, and those of a key a rotation
+    retired, stop here at once, not when they expire (intake reads its own tables; the other services
+    follow the client events, zfcommon.revocation). Costs one lookup for client tokens only."""
     with uow() as u:
         live = store.is_live(u.conn, who.client_id)
+        key = live and (who.key_issued_at is None or store.key_live(
+            u.conn, who.client_id, who.key_issued_at, current_app.extensions["zf_clock"].now()))
     if not live:
-        raise Unauthorized(f"接入客户端 {who.client_id} 已被撤销", code="client.revoked")
+        raise Unauthorized(f"接入客户端 {who.client_id} 已被撤销", code="client.revoked", client_id=who.client_id)
+    if not key:
+        raise Unauthorized(f"接入客户端 {who.client_id} 的此密钥已因轮换停用，请用新密钥重新获取令牌",
+                           code="client.key_retired", client_id=who.client_id)
+
+
+def jwks_document() -> Response:
+    """The public keys every service and any department verify tokens with (RFC 7517 JWK Set).
+    404 when this deployment signs with an HS256 secret (local development), which is never published."""
+    settings = current_app.extensions["zf_settings"]
+    signer = jwks.signer(settings)
+    if not isinstance(signer, jwks.FileSigner):
+        raise NotFound("本部署使用本地开发用的对称密钥签发令牌，没有公开的验签公钥", code="auth.no_jwks")
+    resp = jsonify(signer.jwks())
+    resp.content_type = "application/jwk-set+json"
+    resp.headers["Cache-Control"] = "public, max-age=60"
+    return resp
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Serve the exchange outside bearer authentication and refuse revoked clients' tokens."""
+    """Serve the exchange outside bearer authentication, publish the JWKS, and refuse revoked clients' tokens."""
+    app.add_url_rule(jwks.JWKS_PATH, "jwks", jwks_document, methods=["GET"])
     api.spec.components.security_scheme("basicAuth", {"type": "http", "scheme": "basic"})
     api.register_blueprint(blp)
     unauthenticated(app, PATH)
-    app.before_request(refuse_revoked)
+    app.extensions[CLIENT_CHECKS].append(refuse_revoked)

@@ -74,7 +74,8 @@ def register_client(uow: UnitOfWork, cmd: RegisterClient, ctx: Context) -> tuple
                        role="unit" if cmd.unit else "channel", unit=cmd.unit, channel=cmd.channel,
                        rate_per_minute=cmd.rate_per_minute)
     key = clients.register(uow.conn, client, ctx.actor, ctx.now)
-    _record(uow, client.client_id, "registered", dict(client.__dict__), ctx)
+    registered = {k: v for k, v in client.__dict__.items() if k != "key_issued_at"}   # the client, not a key
+    _record(uow, client.client_id, "registered", registered, ctx)
     return clients.view(uow.conn, client.client_id, ctx.now), key
 
 

@@ -6,7 +6,7 @@ from typing import Callable
 
 from flask import Flask
 
-from zfcommon import db
+from zfcommon import db, revocation
 from zfcommon.clock import clock_for
 from zfcommon.settings import Settings
 from zfcommon.web import create_base_app
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, *, today: Callable[[], date] | 
         today = lambda: local_date(clock.now())  # noqa: E731
     app, api = create_base_app(settings, title="Zhengfeng ledger (台账)",
                                pool=db.make_pool(settings.database_url, max_size=4, name="ledger"))
+    revocation.install(app, settings)     # revoked clients' tokens refused here too, within seconds
     app.extensions["ledger_today"] = today
     for blueprint in (cases_blp, overdue_blp, stats_blp, summary_blp, *plans.BLUEPRINTS):
         api.register_blueprint(blueprint)

@@ -19,8 +19,8 @@ class LedgerUnavailable(ServiceUnavailable):
 class LedgerClient(OfficeClient):
     unavailable = LedgerUnavailable
 
-    def __init__(self, base_url: str, jwt_secret: str, timeout: float = 15.0):
-        super().__init__(base_url, jwt_secret, timeout, sub="notify")
+    def __init__(self, base_url: str, signing_key, timeout: float = 15.0):
+        super().__init__(base_url, signing_key, timeout, sub="notify")
 
     def unit_stats(self, first: date, last: date, channel: str | None = None) -> dict[str, Any]:
         """{today, min_rate_base, items}: per lead unit, the cases received from `first` to `last`

@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 
-from zfcommon.auth import issue_token
+from zfcommon.auth import Signer, issue_token
 
 SUB = "notify-notices"
 
@@ -37,7 +37,9 @@ class Answer:
 
 
 class IntakeClient:
-    def __init__(self, base_url: str, jwt_secret: str, timeout: float = 10.0):
+    def __init__(self, base_url: str, jwt_secret: str | Signer, timeout: float = 10.0):
+        """jwt_secret: what its tokens are signed with, zfcommon.jwks.signer(settings) (the key set; the
+        HS256 secret only in local development)."""
         self.base_url = base_url.rstrip("/")
         self.jwt_secret = jwt_secret
         self.timeout = timeout

@@ -5,7 +5,7 @@ from flask import Flask, current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields
 
-from zfcommon import db
+from zfcommon import db, revocation
 from zfcommon.blueprint import Blueprint
 from zfcommon.problem import NotFound
 from zfcommon.sealing import Envelope
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env("notify")
     app, api = create_base_app(settings, title="Zhengfeng notify",
                                pool=db.make_pool(settings.database_url, max_size=4, name="notify"))
+    revocation.install(app, settings)     # revoked clients' tokens refused here too, within seconds
     api.register_blueprint(blp)
     api.register_blueprint(subscriptions.blp)
     api.register_blueprint(subscriptions.callbacks)

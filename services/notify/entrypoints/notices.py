@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from zfcommon import webhooks
+from zfcommon import jwks, webhooks
 from zfcommon.blueprint import Blueprint
 from zfcommon.inputs import decode_json
 from zfcommon.problem import (Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
@@ -167,7 +167,7 @@ def _configure(state) -> None:
         state.app.extensions[SECRETS] = webhooks.parse_secrets(settings.sms_reply_secrets)
     except ValueError as exc:
         raise ConfigError(f"ZF_SMS_REPLY_SECRETS: {exc}") from None
-    state.app.extensions["zf_intake"] = IntakeClient(settings.intake_url, settings.jwt_secret, settings.notice_timeout)
+    state.app.extensions["zf_intake"] = IntakeClient(settings.intake_url, jwks.signer(settings), settings.notice_timeout)
     unauthenticated(state.app, REPLY_PATH)
 
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from flask import Response, current_app, url_for
 
-from zfcommon import logs
+from zfcommon import jwks, logs
 from zfcommon.clock import clock_for
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
@@ -51,7 +51,7 @@ def context() -> handlers.Context:
 def ledger() -> LedgerClient:
     settings = current_app.extensions["zf_settings"]
     if "zf_ledger" not in current_app.extensions:
-        current_app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, settings.jwt_secret)
+        current_app.extensions["zf_ledger"] = LedgerClient(settings.ledger_url, jwks.signer(settings))
     return current_app.extensions["zf_ledger"]
 
 
@@ -77,7 +77,7 @@ def complainants() -> ComplainantClient:
     """intake, asked for complainants' identities only to mask them in what notify publishes."""
     settings = current_app.extensions["zf_settings"]
     if "zf_complainants" not in current_app.extensions:
-        current_app.extensions["zf_complainants"] = ComplainantClient(settings.intake_url, settings.jwt_secret)
+        current_app.extensions["zf_complainants"] = ComplainantClient(settings.intake_url, jwks.signer(settings))
     return current_app.extensions["zf_complainants"]
 
 

@@ -20,7 +20,7 @@ import psycopg
 from prometheus_client import Counter
 from psycopg_pool import PoolTimeout
 
-from zfcommon import db, logs, metrics
+from zfcommon import db, jwks, logs, metrics
 from zfcommon.clock import Clock, clock_for
 from zfcommon.settings import Settings
 
@@ -71,7 +71,7 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    intake = IntakeClient(settings.intake_url, settings.jwt_secret)      # project stages past their grace
+    intake = IntakeClient(settings.intake_url, jwks.signer(settings))      # project stages past their grace
     run(settings.database_url, clock_for(settings.clock_file), settings.escalation_seconds, stop,
         intake.open_stage_case)
 

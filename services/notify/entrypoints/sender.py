@@ -16,7 +16,7 @@ import threading
 import psycopg
 from prometheus_client import Counter
 
-from zfcommon import db, logs
+from zfcommon import db, jwks, logs
 from zfcommon.settings import Settings
 
 from ..adapters.intake_client import IntakeClient
@@ -88,7 +88,7 @@ def main() -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    channels = Channels(IntakeClient(settings.intake_url, settings.jwt_secret, settings.notice_timeout))
+    channels = Channels(IntakeClient(settings.intake_url, jwks.signer(settings), settings.notice_timeout))
     Sender(settings.database_url, config, channels, settings.notice_workers).run(stop)
 
 

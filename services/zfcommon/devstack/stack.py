@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import kafka
+from .. import jwks, kafka
 from ..auth import issue_token
 from ..db import COMMON_MIGRATIONS, EVENTSTORE_MIGRATIONS, WEB_MIGRATIONS, migrate, service_url
 from ..events.catalogue import all_topics
@@ -81,14 +81,17 @@ def load_secrets(home: Path) -> dict:
     """Local secrets, made once and kept under ZF_HOME so a second `make up` finds the same keys."""
     path = home / "secrets.json"
     data = json.loads(path.read_text()) if path.exists() else {}
-    made = {"jwt_secret": lambda: secrets.token_urlsafe(32),
-            "contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+    made = {"contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "notify_master_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "signing_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES},
             "hotline_webhook_secret": new_secret, "sms_reply_secret": new_secret,
             "console_secret_key": lambda: secrets.token_urlsafe(32),
             "console_first_password": lambda: secrets.token_urlsafe(12)}
+    keys = home / "jwt-keys.json"          # the Ed25519 key set tokens are signed with (zfcommon.jwks)
+    if not keys.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        jwks.rotate(keys)
     missing = [k for k in made if k not in data]
     new_roles = [s for s in SERVICES if s not in data.get("db_passwords", {s: None for s in SERVICES})]
     if missing or new_roles:   # a new home, or one made before a secret or a service existed: add what is missing
@@ -97,7 +100,7 @@ def load_secrets(home: Path) -> dict:
         data["db_passwords"].update({s: secrets.token_urlsafe(18) for s in new_roles})
         path.write_text(json.dumps(data, indent=2))
         path.chmod(0o600)
-    return data
+    return {**data, "jwt_keys": str(keys)}
 
 
 def migration_dirs(service: str) -> list[Path]:
@@ -147,7 +150,8 @@ class Stack:
         env.update({
             "DATABASE_URL": service_url(admin_url, service, sec["db_passwords"][service]),
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            "ZF_JWT_SECRET": sec["jwt_secret"],
+            # EdDSA: every service verifies with intake's JWKS; those that mint hold the key set file.
+            **({} if service == "ledger" else {"ZF_JWT_KEYS": sec["jwt_keys"]}),
             "ZF_PARTITIONS": str(self.config.partitions),
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
             "PYTHONUNBUFFERED": "1",
@@ -296,7 +300,7 @@ def banner(stack: Stack, sec: dict) -> str:
                 ("channel", "hotline-demo", {"channel": "hotline"}), ("auditor", "auditor-demo", {}),
                 ("public", "public-demo", {})]
     for role, sub, scope in examples:
-        lines.append(f"  {role:<8} {issue_token(sec['jwt_secret'], role, sub, **scope)}")
+        lines.append(f"  {role:<8} {issue_token(jwks.FileSigner(sec['jwt_keys']), role, sub, **scope)}")
     lines.append("")
     lines.append(f"12345 hotline webhook: POST http://127.0.0.1:{stack.config.ports['intake']}/v1/hooks/hotline")
     lines.append(f"  signing secret (Standard Webhooks; also in {stack.config.home / 'secrets.json'}): "
