@@ -1,6 +1,7 @@
 """The ledger's tables: the consumer's `apply`, and reading one case, its timeline and the calendar."""
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any, Mapping
 
@@ -20,18 +21,25 @@ from .filters import Scope, scoped
 JSON_COLUMNS = ("location", "origin", "redacted", "contacts", "data")
 
 
+@functools.lru_cache(maxsize=None)
+def upsert_sql(table: str, key: str, columns: tuple[str, ...]) -> str:
+    """The upsert of a row of these columns, rendered once per shape: composing it for every event
+    (psycopg.sql, some forty identifiers) cost the consumer more than running it."""
+    return sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {upd}"
+                   " WHERE {t}.version < EXCLUDED.version").format(
+        t=sql.Identifier(table), key=sql.Identifier(key),
+        cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
+        vals=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        upd=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns
+                               if c != key)).as_string(None)
+
+
 def _upsert(conn: psycopg.Connection, table: str, key: str, row: Mapping[str, Any], version: int) -> None:
     """Insert or replace a row, unless the stored one comes from a newer version of its stream: a
     redelivered or replayed older event must never undo a newer one."""
     row = {**row, "version": version}
     values = [Jsonb(v) if c in JSON_COLUMNS and v is not None else v for c, v in row.items()]
-    conn.execute(sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {upd}"
-                         " WHERE {t}.version < EXCLUDED.version").format(
-        t=sql.Identifier(table), key=sql.Identifier(key),
-        cols=sql.SQL(", ").join(map(sql.Identifier, row)),
-        vals=sql.SQL(", ").join(sql.Placeholder() * len(row)),
-        upd=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in row if c != key)),
-        values)
+    conn.execute(upsert_sql(table, key, tuple(row)), values)
 
 
 def _apply_case(conn: psycopg.Connection, event: Event) -> None:

@@ -14,7 +14,7 @@ _ADD = sql.SQL("INSERT INTO unit_month_figures ({cols}) VALUES ({vals}) ON CONFL
     vals=sql.SQL(", ").join(sql.Placeholder() * (len(KEY) + len(FIGURES))),
     key=sql.SQL(", ").join(map(sql.Identifier, KEY)),
     add=sql.SQL(", ").join(sql.SQL("{0} = unit_month_figures.{0} + EXCLUDED.{0}").format(sql.Identifier(f))
-                           for f in FIGURES))
+                           for f in FIGURES)).as_string(None)   # rendered once, not at every execute
 
 
 def add(conn: psycopg.Connection, deltas: Mapping[Key, Mapping[str, int]]) -> None:
