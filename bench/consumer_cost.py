@@ -196,8 +196,8 @@ def profile(servers: benchlib.LocalServers, service: str, events: list, warmup: 
     appliers = {"ledger": lambda: (mod.apply, getattr(mod, "apply_batch", None)),
                 "audit": lambda: (mod.apply, mod.apply_batch)}
     if service == "notify":
-        from notify.service_layer.fanout import applier
-        apply, apply_batch = applier(hotline_on=False), None
+        from notify.service_layer.fanout import applier, batch_applier
+        apply, apply_batch = applier(hotline_on=False), batch_applier(hotline_on=False)
     else:
         apply, apply_batch = appliers[service]()
     kc = kafka.consumer(bootstrap, service, list(TOPICS))

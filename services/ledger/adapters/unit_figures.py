@@ -21,8 +21,9 @@ def add(conn: psycopg.Connection, deltas: Mapping[Key, Mapping[str, int]]) -> No
     """Add `deltas` in the caller's transaction, keys in a fixed order. Two consumers could still lock
     two rows in opposite orders across their batches; PostgreSQL then aborts one with a deadlock, an
     OperationalError, on which the consumer loop rereads its batch later: no update is lost or doubled."""
-    for key in sorted(deltas):
-        conn.execute(_ADD, [*key, *(deltas[key][f] for f in FIGURES)])
+    if deltas:
+        with conn.cursor() as cur:
+            cur.executemany(_ADD, [[*key, *(deltas[key][f] for f in FIGURES)] for key in sorted(deltas)])
 
 
 def rebuild(conn: psycopg.Connection) -> int:
