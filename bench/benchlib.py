@@ -210,6 +210,16 @@ class LocalServers:
 
 
 # -- summaries ----------------------------------------------------------------------------------
+def save_result(prefix: str, result: dict) -> Path:
+    """Write `result` to bench/results/<prefix>-<UTC time>.json (git-ignored); returns the path."""
+    import json
+    from datetime import datetime, timezone
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    path = results / f"{prefix}-{datetime.now(timezone.utc):%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    return path
+
 def spread(values: list[float]) -> dict:
     """median, min and max of a figure over runs."""
     return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),

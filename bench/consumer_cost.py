@@ -42,7 +42,6 @@ import psycopg
 import benchlib
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 benchlib.services_on_path()
 CONSUMERS = ("anchor", "ledger", "notify", "audit")
 UNITS = ("县自然资源局", "县市场监督管理局")
@@ -272,9 +271,7 @@ def main() -> int:
                                 "caught_up_after_last_s": benchlib.spread([x["caught_up_after_last_s"] for x in rs]),
                                 "all_caught_up": all(x["caught_up"] for x in rs), "rounds": rs}
                             for s, rs in rounds.items()}}
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"consumers-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    path = benchlib.save_result("consumers", result)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return 0
