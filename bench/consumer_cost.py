@@ -281,9 +281,9 @@ def main() -> int:
     anchor = result["consumers"].get("anchor", {}).get("total_ms_per_event", {}).get("median")
     for s, c in result["consumers"].items():
         t = c["total_ms_per_event"]
+        ratio = f"  {t['median'] / anchor:>6.2f}x" if anchor else ""     # (without an anchor round: none)
         print(f"  {s:<10}{t['median']:>14.3f}  ({c['consumer_ms_per_event']['median']:.3f} + "
-              f"{c['pg_ms_per_event']['median']:.3f}){'':<5}{c['caught_up_after_last_s']['median']:>10.2f} s"
-              f"  {t['median'] / anchor:>6.2f}x" if anchor else "")
+              f"{c['pg_ms_per_event']['median']:.3f}){'':<5}{c['caught_up_after_last_s']['median']:>10.2f} s{ratio}")
         if args.rounds > 1:
             print(f"  {'':<10}{'runs: ' + ', '.join(f'{v:.3f}' for v in t['runs']):>30}")
     print(f"\n(results: {path.relative_to(benchlib.ROOT)})")
