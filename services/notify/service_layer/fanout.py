@@ -22,9 +22,8 @@ from . import notices
 HOTLINE = "hotline"       # the endpoint name in hotline webhook-ids
 
 
-def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool,
-             locked: dict[str, repository.Row | None] | None = None) -> None:
-    change = repository.apply(conn, event, locked)
+def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool, poll: repository.Poll | None = None) -> None:
+    change = repository.apply(conn, event, poll)
     notices.on_event(conn, event, change)      # email/SMS notices to units and hotline complainants
     if change is None:
         return
@@ -55,7 +54,8 @@ def batch_applier(hotline_on: bool) -> Callable[[psycopg.Connection, list[Event]
     locked in one statement, then each event in order as `applier` would. (Pipeline mode was
     measured here and cost more than it saved: too many of these statements read their answer.)"""
     def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
-        locked = repository.lock(conn, {e.subject for e in events})
+        poll = repository.lock(conn, {e.subject for e in events})
         for event in events:
-            on_event(conn, event, hotline_on=hotline_on, locked=locked)
+            on_event(conn, event, hotline_on=hotline_on, poll=poll)
+        poll.finish(conn)
     return apply_batch
