@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: up test unit bench bench-ledger bench-console clean install
+.PHONY: up test unit bench bench-ledger bench-console bench-idle bench-replay clean install
 
 install: $(STAMP)
 
@@ -33,6 +33,12 @@ bench-ledger: $(STAMP)
 
 bench-console: $(STAMP)
 	$(BIN)/python bench/console_pages.py
+
+bench-idle: $(STAMP)
+	$(BIN)/python bench/idle_cost.py
+
+bench-replay: $(STAMP)
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) .zf .pytest_cache

@@ -45,12 +45,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import NoReturn
 
+from benchlib import CpuProbe, proc_table
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS = HERE / "results"
 AIM_RATIO = 0.8
 AIM_P99_MS = 250.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -637,141 +638,8 @@ def open_loop(sys_: System, token: str, args, probe: "CpuProbe") -> dict:
 
 
 # ----------------------------------------------------------------------------------------------------
-# Where the CPU went: /proc, grouped by process tree; PostgreSQL backends by role
+# Where the CPU went: /proc, grouped by process tree; PostgreSQL backends by role (bench/benchlib.py)
 # ----------------------------------------------------------------------------------------------------
-def _proc_table() -> dict[int, tuple[int, int]]:
-    """pid -> (ppid, utime+stime ticks)."""
-    table = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat", "rb") as f:
-                raw = f.read()
-        except OSError:
-            continue
-        rest = raw[raw.rindex(b")") + 2:].split()
-        table[int(d)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
-    return table
-
-
-def _machine_ticks() -> tuple[int, int]:
-    with open("/proc/stat") as f:
-        parts = [int(x) for x in f.readline().split()[1:]]
-    idle = parts[3] + parts[4]
-    return sum(parts) - idle, sum(parts)
-
-
-def _pg_backend(pid: int) -> tuple[str, int | None]:
-    """("pg zf_intake", client port) for a backend; ("pg background", None) for the server's own."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            title = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
-    except OSError:
-        return "pg (gone)", None
-    # "postgres: zf_intake postgres 127.0.0.1(34990) idle": role, database, client address(port)
-    words = title.split()
-    if len(words) >= 4 and words[0] == "postgres:" and "(" in words[3]:
-        try:
-            return "pg " + words[1], int(words[3].rsplit("(", 1)[1].rstrip(")"))
-        except ValueError:
-            return "pg " + words[1], None
-    return "pg background", None
-
-
-def _socket_owners() -> tuple[dict[int, int], dict[int, int]]:
-    """(local TCP port -> socket inode, socket inode -> pid), to find the process behind a backend."""
-    ports: dict[int, int] = {}
-    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(name) as f:
-                next(f)
-                for line in f:
-                    cols = line.split()
-                    if cols[9] != "0":      # 0: TIME_WAIT and the like, owned by nobody
-                        ports[int(cols[1].rsplit(":", 1)[1], 16)] = int(cols[9])
-        except OSError:
-            pass
-    owners: dict[int, int] = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            for fd in os.listdir(f"/proc/{d}/fd"):
-                link = os.readlink(f"/proc/{d}/fd/{fd}")
-                if link.startswith("socket:["):
-                    owners[int(link[8:-1])] = int(d)
-        except OSError:
-            continue
-    return ports, owners
-
-
-class CpuProbe:
-    """CPU seconds per group between start() and stop(); `roots` maps a group to a process-tree root.
-    A PostgreSQL backend is charged to the process at the other end of its connection ("pg ← name")."""
-
-    def __init__(self, roots: dict[str, int], postgres_pid: int | None):
-        self.roots = {pid: name for name, pid in roots.items() if pid}
-        self.postgres_pid = postgres_pid
-        self.sockets: tuple[dict, dict] | None = None
-
-    def _backend_group(self, table, backend: int, cache) -> str:
-        role, port = _pg_backend(backend)
-        if port is None:
-            return role
-        if self.sockets is None:
-            self.sockets = _socket_owners()
-        ports, owners = self.sockets
-        client = owners.get(ports.get(port, -1))
-        if client is None or client == self.postgres_pid:
-            return role
-        g = self._group(table, client, cache)
-        return f"pg ← {g}" if g and not g.startswith("pg") else role
-
-    def _group(self, table, pid, cache) -> str | None:
-        p, chain = pid, []
-        while p and p not in cache:
-            if p in self.roots:
-                cache[p] = self.roots[p]
-                break
-            if p == self.postgres_pid:
-                cache[p] = "pg background"
-                break
-            chain.append(p)
-            p = table.get(p, (0, 0))[0]
-        g = cache.get(p) if p else None
-        if g == "pg background" and p == self.postgres_pid and chain:
-            g = self._backend_group(table, chain[-1], cache)
-            cache[chain[-1]] = g
-            chain = chain[:-1]
-        for c in chain:
-            cache[c] = g
-        return g
-
-    def start(self) -> None:
-        self.t0, self.m0, self.p0 = time.monotonic(), _machine_ticks(), _proc_table()
-
-    def stop(self, extra: dict[str, float] | None = None) -> dict:
-        """`extra`: CPU seconds of processes that ended before stop() (the client's workers), by group."""
-        t1, m1, p1 = time.monotonic(), _machine_ticks(), _proc_table()
-        cache: dict = {}
-        groups: dict[str, float] = dict(extra or {})
-        self.sockets = None
-        for pid, (ppid, ticks) in p1.items():
-            g = self._group(p1, pid, cache)
-            if g is None:
-                continue
-            before = self.p0.get(pid, (0, 0))[1]
-            groups[g] = groups.get(g, 0) + max(0, ticks - before) / CLK_TCK
-        busy = (m1[0] - self.m0[0]) / CLK_TCK
-        total = (m1[1] - self.m0[1]) / CLK_TCK
-        known = sum(groups.values())
-        groups["other (not this system)"] = max(0.0, busy - known)
-        return {"wall_s": round(t1 - self.t0, 2), "cores": os.cpu_count(), "busy_s": round(busy, 2),
-                "idle_s": round(total - busy, 2),
-                "groups_s": {k: round(v, 3) for k, v in sorted(groups.items(), key=lambda kv: -kv[1])}}
-
-
 def stack_roots(status: dict) -> dict[str, int]:
     roots = {name: info.get("pid") for name, info in status.items() if name != "postgres" and info.get("pid")}
     roots["bench client"] = os.getpid()
@@ -791,7 +659,7 @@ def worker_count(status: dict) -> tuple[int, str]:
     """Intake's gunicorn worker count: counted from /proc when the stack is local, else ZF_WORKERS."""
     master = (status.get("intake-http") or {}).get("pid")
     if master:
-        n = sum(1 for ppid, _ in _proc_table().values() if ppid == master)
+        n = sum(1 for ppid, _ in proc_table().values() if ppid == master)
         if n:
             return n, f"counted under intake-http (pid {master})"
     return int(os.environ.get("ZF_WORKERS", "2")), "ZF_WORKERS (default 2)"

@@ -13,12 +13,22 @@ from zfcommon.devstack.broker import LocalBroker
 from zfcommon.devstack.ports import free_port
 from zfcommon.devstack.postgres import LocalPostgres
 from zfcommon.devstack.stack import migrate_all
+from zfcommon.events import fastload
 from zfcommon.settings import SERVICES, Settings
 
 PASSWORDS = {s: f"test-{s}-pw" for s in SERVICES}
 JWT_SECRET = "test-jwt-secret-with-enough-bytes-32"
 CONTACT_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="   # base64 of 32 bytes, tests only
 NOTIFY_KEY = "bm90aWZ5LW1hc3Rlci1rZXktdGVzdHMtb25seS0zMmI="    # notify's master key, tests only (32 bytes)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_path_checked_against_marshmallow():
+    """Every event the suite checks through the fast path (zfcommon.events.fastload) is loaded by
+    marshmallow too: any test whose events the two judge differently fails."""
+    fastload.CROSS_CHECK = True
+    yield
+    fastload.CROSS_CHECK = False
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 Kafka delivers at least once. Each event is applied and its id recorded in processed_events in the
 same PostgreSQL transaction, so a redelivery finds the id and changes nothing; Kafka offsets are
-committed only after that transaction, so a crash in between means a redelivery, never a loss.
+committed only after that transaction (asynchronously: a lost commit means a redelivery), so a crash
+in between means a redelivery, never a loss.
 A record that cannot be parsed or applied goes to `<topic>.dlq` with the reason, and the loop goes on.
 """
 from __future__ import annotations
@@ -56,6 +57,11 @@ def apply_fresh(conn: psycopg.Connection, items: list[tuple[str, Event]], apply_
 
 class Unapplicable(Exception):
     """Raised by a projection when an event can never be applied (it goes to the DLQ)."""
+
+
+def _commit_failed(offsets, response) -> None:
+    if isinstance(response, Exception):
+        log.warning("offset_commit_failed", extra={"error": str(response)})
 
 
 def record_epoch(record) -> int:
@@ -162,9 +168,11 @@ class EventConsumer:
             time.sleep(1)
             return
         if offsets:
+            # Without waiting for the broker's answer: the answer comes with a later poll, and a commit
+            # that is lost means only a redelivery, which processed_events dedupes.
             try:
-                self.consumer.commit(offsets)
-            except KafkaError as exc:  # redelivery is harmless: processed_events dedupes it
+                self.consumer.commit_async(offsets, callback=_commit_failed)
+            except KafkaError as exc:
                 log.warning("offset_commit_failed", extra={"error": str(exc)})
         self._report_lag(batch.keys())
 
@@ -206,9 +214,11 @@ class EventConsumer:
 
     def run(self, stop: threading.Event, poll_ms: int = 500) -> None:
         log.info("consumer_started", extra={"group": self.group})
+        pacer = kafka.FetchPacer(self.consumer)
         while not stop.is_set():
             try:
                 batch = self.consumer.poll(timeout_ms=poll_ms)
+                pacer.polled(bool(batch))
                 if batch:
                     self.handle(batch)
             except psycopg.OperationalError as exc:
@@ -231,8 +241,8 @@ def run_service_consumer(settings, group: str, topics: list[str], apply: Apply,
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    kafka.ensure_topics(settings.kafka_bootstrap_servers, [t for t in topics] + [dlq_topic(t) for t in topics],
-                        settings.partitions)
+    kafka.ensure_topics_laid_out(settings.kafka_bootstrap_servers, [*topics, *(dlq_topic(t) for t in topics)],
+                                 settings.topics)
     kc = kafka.consumer(settings.kafka_bootstrap_servers, group, topics, max_poll_records=settings.consumer_batch)
     producer = kafka.producer(settings.kafka_bootstrap_servers)
     try:

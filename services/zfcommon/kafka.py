@@ -35,9 +35,49 @@ def consumer(bootstrap: str, group: str, topics: Iterable[str], **overrides) -> 
                   max_poll_records=500, allow_auto_create_topics=False, client_id=f"zhengfeng-{group}",
                   # The broker answers a fetch at once when records wait; with none it holds the fetch
                   # this long. The 500 ms default would add up to half a second to every case's visibility.
-                  fetch_max_wait_ms=50)
+                  # FetchPacer lengthens it while the consumer is idle.
+                  fetch_max_wait_ms=BUSY_FETCH_WAIT_MS)
     config.update(overrides)
     return KafkaConsumer(*topics, **config)
+
+
+BUSY_FETCH_WAIT_MS = 50
+IDLE_FETCH_WAIT_MS = 500
+IDLE_AFTER_S = 2.0
+
+
+class FetchPacer:
+    """How long the broker may hold an empty fetch: short while records flow (visibility), long once
+    none came for IDLE_AFTER_S, so an idle consumer asks twice a second instead of twenty times (and
+    the broker answers as often). Tansu mostly answers a held fetch as soon as a record comes, so
+    the first event after a quiet spell waits at most IDLE_FETCH_WAIT_MS, usually much less.
+
+    kafka-python 3.x reads the wait from its fetcher's config for every fetch it builds; there is no
+    public setter, so this sets that entry (tests/integration/test_consumer.py checks it takes)."""
+
+    def __init__(self, consumer: KafkaConsumer, clock=time.monotonic):
+        self.consumer, self.clock = consumer, clock
+        self.last_records = clock()
+        self.idle = False
+
+    @property
+    def wait_ms(self) -> int:
+        return self.consumer._fetcher.config["fetch_max_wait_ms"]
+
+    def _set(self, wait_ms: int) -> None:
+        self.consumer._fetcher.config["fetch_max_wait_ms"] = wait_ms
+
+    def polled(self, records: bool) -> None:
+        """After each poll: whether it brought records."""
+        now = self.clock()
+        if records:
+            self.last_records = now
+            if self.idle:
+                self.idle = False
+                self._set(BUSY_FETCH_WAIT_MS)
+        elif not self.idle and now - self.last_records >= IDLE_AFTER_S:
+            self.idle = True
+            self._set(IDLE_FETCH_WAIT_MS)
 
 
 def admin(bootstrap: str) -> KafkaAdminClient:

@@ -46,7 +46,7 @@ class Relay:
                  service: str = "intake",
                  producer_factory: Callable[[], KafkaProducer] | None = None,
                  admin_factory: Callable[[], KafkaAdminClient] | None = None,
-                 check_interval: float = 1.0):
+                 check_interval: float = 1.0, layout=None):
         self.database_url = database_url
         self.service = service
         self.topics = topics_of(service)
@@ -54,6 +54,7 @@ class Relay:
         self.channel = f"{service}_outbox"      # the outbox trigger notifies <schema>_outbox
         self.bootstrap = bootstrap
         self.partitions = partitions
+        self.layout = layout            # settings.TopicSettings: replicas and min.insync of topics it (re)creates
         self.batch = batch
         self.producer_factory = producer_factory or (lambda: kafka.producer(bootstrap))
         self.admin_factory = admin_factory or (lambda: kafka.admin(bootstrap))
@@ -89,29 +90,54 @@ class Relay:
     def _drop_producer(self) -> None:
         # After a broker failure the idempotent producer's id and sequences may be unknown to the
         # broker that comes back; a fresh producer (and admin client) starts a clean session.
-        for client in (self.producer, self.admin):
-            if client is not None:
-                try:
-                    client.close(timeout=1) if client is self.producer else client.close()
-                except Exception:  # closing a broken client must not stop the relay
-                    pass
-        self.producer = self.admin = None
+        if self.producer is not None:
+            try:
+                self.producer.close(timeout=1)
+            except Exception:  # closing a broken client must not stop the relay
+                pass
+        self.producer = None
+        self._drop_admin()
 
     # -- broker epochs ----------------------------------------------------------------------------
+    def _topic_ids(self) -> dict[str, str]:
+        """The ids of our topics now. The admin client is kept between checks (one a second); a broker
+        that restarted since the last check has cut its connection, and the kept client can fail
+        (NodeNotReadyError, a timeout) where a fresh one, bootstrapping anew, gets the answer: so a
+        failure is retried once with a fresh client before it counts as the broker's."""
+        for attempt in (1, 2):
+            if self.admin is None:
+                self.admin = self.admin_factory()
+            try:
+                return kafka.topic_ids(self.admin, self.topics)
+            except KafkaError:
+                self._drop_admin()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _drop_admin(self) -> None:
+        if self.admin is not None:
+            try:
+                self.admin.close()
+            except Exception:  # closing a broken client must not stop the relay
+                pass
+        self.admin = None
+
     def check_broker(self) -> bool:
         """Detect a broker that lost its log; returns True when it did and everything was requeued."""
         conn = self._db()
         if not self.topics:             # a service with no event types yet publishes nothing
             return False
-        if self.admin is None:          # kept between checks (one a second); dropped on any broker error
-            self.admin = self.admin_factory()
-        current = kafka.topic_ids(self.admin, self.topics)
+        current = self._topic_ids()
         known = conn.execute("SELECT topic_ids FROM relay_state WHERE id = 1").fetchone()["topic_ids"]
         conn.commit()
         if known and all(current.get(t) == known.get(t) for t in self.topics):
             return False
-        kafka.ensure_topics(self.bootstrap, all_topics(), self.partitions)
-        current = kafka.topic_ids(self.admin, self.topics)
+        if self.layout is not None:
+            kafka.ensure_topics_laid_out(self.bootstrap, all_topics(), self.layout)
+        else:
+            kafka.ensure_topics(self.bootstrap, all_topics(), self.partitions)
+        current = self._topic_ids()
         if not known:
             conn.execute("UPDATE relay_state SET topic_ids = %s WHERE id = 1", (Jsonb(current),))
             conn.commit()
@@ -203,4 +229,4 @@ def main(service: str) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     Relay(database_url=settings.database_url, bootstrap=settings.kafka_bootstrap_servers,
-          partitions=settings.partitions, batch=settings.relay_batch, service=service).run(stop)
+          partitions=settings.partitions, batch=settings.relay_batch, service=service, layout=settings.topics).run(stop)

@@ -173,3 +173,32 @@ def test_the_verify_command_detects_a_tampered_trail(urls, admin_url, broker, mo
         conn.commit()
     assert verify.main() == 1
     assert "trail seq 2: hash chain broken" in capsys.readouterr().out
+
+
+def test_an_idle_consumer_asks_the_broker_with_the_long_wait_and_a_busy_one_with_the_short(broker):
+    kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
+    kc = kafka.consumer(broker.bootstrap, "pacer", [CASE_TOPIC])
+    sent: list[int] = []
+    create = kc._fetcher._create_fetch_requests
+
+    def recording():
+        requests = create()
+        sent.extend(request.max_wait_ms for request, _ in requests.values())
+        return requests
+    kc._fetcher._create_fetch_requests = recording
+    clock = [0.0]
+    pacer = kafka.FetchPacer(kc, lambda: clock[0])
+    try:
+        for _ in range(40):         # joining the group first (Tansu holds a new group's first join)
+            pacer.polled(bool(kc.poll(timeout_ms=300)))
+            if kc.assignment() and len(sent) >= 3:
+                break
+        assert sent and set(sent) == {kafka.BUSY_FETCH_WAIT_MS}
+        clock[0] += kafka.IDLE_AFTER_S
+        pacer.polled(False)
+        sent.clear()
+        for _ in range(4):
+            kc.poll(timeout_ms=600)
+        assert sent and set(sent) == {kafka.IDLE_FETCH_WAIT_MS}
+    finally:
+        kc.close()

@@ -65,7 +65,8 @@ class World:
         self.client = {name: app.test_client() for name, app in self.apps.items()}
         self.cases: dict[str, str] = {}
         self.stop = threading.Event()
-        self.consumers = [self._consumer("ledger", ledger.apply), self._consumer("notify", notify.apply),
+        self.consumers = [self._consumer("ledger", ledger.apply, ledger.apply_batch),
+                          self._consumer("notify", notify.apply, notify.apply_batch),
                           self._consumer("audit", trail.apply, trail.apply_batch)]
         relays = [Relay(database_url=urls[s], bootstrap=bootstrap, partitions=3, service=s, check_interval=0.5)
                   for s in ("intake", "notify")]

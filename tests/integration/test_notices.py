@@ -30,7 +30,7 @@ from notify.adapters.intake_client import IntakeClient
 from notify.entrypoints.http import create_app as notify_app
 from notify.entrypoints.sender import Sender
 from notify.service_layer import notices as handlers
-from notify.service_layer.fanout import applier
+from notify.service_layer.fanout import applier, batch_applier
 from notify.service_layer.notice_sending import Channels, Config
 from zfcommon import db, kafka
 from zfcommon.consumer import EventConsumer
@@ -226,6 +226,7 @@ def world(urls, broker, tmp_path):
             headers=OFFICE).status_code == 200
     kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
     consumer = EventConsumer(group="notify", apply=applier(hotline_on=False), database_url=urls["notify"],
+                             apply_batch=batch_applier(hotline_on=False),
                              kafka_consumer=kafka.consumer(broker.bootstrap, "notify", list(TOPICS)),
                              dlq_producer=kafka.producer(broker.bootstrap))
     parts = [Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, batch=100),

@@ -102,6 +102,27 @@ def test_a_broker_that_comes_back_empty_gets_every_event_again_under_a_new_epoch
     assert relay.check_broker() is False            # the same broker again: nothing to do
 
 
+def test_a_kept_admin_client_that_lost_its_broker_is_replaced_within_the_same_check(urls, broker):
+    """The flake this fixes: after a broker restart the relay's kept admin client could answer
+    NodeNotReadyError (or time out) on the first check, which then failed instead of reconnecting."""
+    from kafka.errors import NodeNotReadyError
+
+    class Stale:
+        closed = False
+
+        def describe_topics(self, topics):
+            raise NodeNotReadyError("the connection died with the old broker")
+
+        def close(self):
+            self.closed = True
+    stale = Stale()
+    made = iter([stale])
+    relay = Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3,
+                  admin_factory=lambda: next(made, None) or kafka.admin(broker.bootstrap))
+    assert relay.check_broker() is False            # first sight of the topics: recorded, nothing to do
+    assert stale.closed
+
+
 def test_the_relay_rides_out_broker_and_database_restarts(tmp_path, broker):
     from ..conftest import PASSWORDS
     from zfcommon.devstack.stack import migrate_all

@@ -14,15 +14,16 @@ _ADD = sql.SQL("INSERT INTO unit_month_figures ({cols}) VALUES ({vals}) ON CONFL
     vals=sql.SQL(", ").join(sql.Placeholder() * (len(KEY) + len(FIGURES))),
     key=sql.SQL(", ").join(map(sql.Identifier, KEY)),
     add=sql.SQL(", ").join(sql.SQL("{0} = unit_month_figures.{0} + EXCLUDED.{0}").format(sql.Identifier(f))
-                           for f in FIGURES))
+                           for f in FIGURES)).as_string(None)   # rendered once, not at every execute
 
 
 def add(conn: psycopg.Connection, deltas: Mapping[Key, Mapping[str, int]]) -> None:
     """Add `deltas` in the caller's transaction, keys in a fixed order. Two consumers could still lock
     two rows in opposite orders across their batches; PostgreSQL then aborts one with a deadlock, an
     OperationalError, on which the consumer loop rereads its batch later: no update is lost or doubled."""
-    for key in sorted(deltas):
-        conn.execute(_ADD, [*key, *(deltas[key][f] for f in FIGURES)])
+    if deltas:
+        with conn.cursor() as cur:
+            cur.executemany(_ADD, [[*key, *(deltas[key][f] for f in FIGURES)] for key in sorted(deltas)])
 
 
 def rebuild(conn: psycopg.Connection) -> int:

@@ -3,11 +3,11 @@ from zfcommon.consumer import run_service_consumer
 from zfcommon.events.catalogue import TOPICS
 from zfcommon.settings import Settings
 
-from ..adapters.repository import apply
+from ..adapters.repository import apply, apply_batch
 
 
 def main() -> None:
-    run_service_consumer(Settings.from_env("ledger"), "ledger", list(TOPICS), apply)
+    run_service_consumer(Settings.from_env("ledger"), "ledger", list(TOPICS), apply, apply_batch)
 
 
 if __name__ == "__main__":

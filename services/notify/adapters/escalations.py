@@ -22,11 +22,16 @@ Row = dict[str, Any]
 
 
 # -- the consumer ----------------------------------------------------------------------------------
-def apply(conn: psycopg.Connection, event: Event) -> None:
+def apply(conn: psycopg.Connection, event: Event, checks: dict[str, int] | None = None) -> None:
     """In the consumer's (or the rebuild's) transaction: a case event makes the scheduler look at the
-    case again, a directory event may change the calendar, an escalation event is projected."""
+    case again, a directory event may change the calendar, an escalation event is projected.
+    `checks`: a batch's cases to look at again, collected here and written once by `look_again`
+    (only the scheduler reads them, in its own transaction)."""
     if event.topic == CASE_TOPIC:
-        _look_again(conn, event.subject, event.streamversion)
+        if checks is None:
+            _look_again(conn, event.subject, event.streamversion)
+        else:
+            checks[event.subject] = max(checks.get(event.subject, 0), event.streamversion)
     elif event.topic == TASK_TOPIC:
         row = conn.execute("SELECT state FROM escalation_subjects WHERE subject_id = %s FOR UPDATE",
                            (event.subject,)).fetchone()
@@ -49,11 +54,20 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
         escalationview.apply(conn, event)
 
 
+_LOOK_AGAIN = ("INSERT INTO escalation_checks (case_id, seen_version) VALUES (%s, %s) ON CONFLICT (case_id)"
+               " DO UPDATE SET seen_version = greatest(escalation_checks.seen_version, EXCLUDED.seen_version)")
+
+
 def _look_again(conn: psycopg.Connection, subject: str, version: int) -> None:
     """The subject changed: the scheduler decides it at its next pass."""
-    conn.execute("INSERT INTO escalation_checks (case_id, seen_version) VALUES (%s, %s) ON CONFLICT (case_id)"
-                 " DO UPDATE SET seen_version = greatest(escalation_checks.seen_version, EXCLUDED.seen_version)",
-                 (subject, version))
+    conn.execute(_LOOK_AGAIN, (subject, version))
+
+
+def look_again(conn: psycopg.Connection, checks: dict[str, int]) -> None:
+    """_look_again for a batch's cases (apply's `checks`), in one pipelined round trip, in case_id order."""
+    if checks:
+        with conn.cursor() as cur:
+            cur.executemany(_LOOK_AGAIN, sorted(checks.items()))
 
 
 def _keep_subject(conn: psycopg.Connection, subject: str, kind: str, state: Row | None, view: Row,

@@ -4,12 +4,13 @@ from zfcommon.consumer import run_service_consumer
 from zfcommon.events.catalogue import TOPICS
 from zfcommon.settings import Settings
 
-from ..service_layer.fanout import applier
+from ..service_layer.fanout import applier, batch_applier
 
 
 def main() -> None:
     settings = Settings.from_env("notify")
-    run_service_consumer(settings, "notify", list(TOPICS), applier(hotline_on=bool(settings.hotline_callback_url)))
+    hotline_on = bool(settings.hotline_callback_url)
+    run_service_consumer(settings, "notify", list(TOPICS), applier(hotline_on), batch_applier(hotline_on))
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ import sys
 
 from zfcommon.rebuild import main
 
-from ..adapters.repository import apply
+from ..adapters.repository import apply, apply_batch
 
 if __name__ == "__main__":
-    sys.exit(main("notify", apply))
+    sys.exit(main("notify", apply, apply_batch=apply_batch))

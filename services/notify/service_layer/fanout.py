@@ -22,8 +22,8 @@ from . import notices
 HOTLINE = "hotline"       # the endpoint name in hotline webhook-ids
 
 
-def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool) -> None:
-    change = repository.apply(conn, event)
+def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool, poll: repository.Poll | None = None) -> None:
+    change = repository.apply(conn, event, poll)
     notices.on_event(conn, event, change)      # email/SMS notices to units and hotline complainants
     if change is None:
         return
@@ -47,3 +47,15 @@ def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool) -> Non
 def applier(hotline_on: bool) -> Callable[[psycopg.Connection, Event], None]:
     """The consumer's apply function."""
     return lambda conn, event: on_event(conn, event, hotline_on=hotline_on)
+
+
+def batch_applier(hotline_on: bool) -> Callable[[psycopg.Connection, list[Event]], None]:
+    """The consumer's apply function for a poll's fresh events: the watched cases they touch read and
+    locked in one statement, then each event in order as `applier` would. (Pipeline mode was
+    measured here and cost more than it saved: too many of these statements read their answer.)"""
+    def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
+        poll = repository.lock(conn, {e.subject for e in events})
+        for event in events:
+            on_event(conn, event, hotline_on=hotline_on, poll=poll)
+        poll.finish(conn)
+    return apply_batch

@@ -15,7 +15,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
 from .. import tracing
-from . import catalogue
+from . import catalogue, fastload
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
@@ -94,13 +94,20 @@ class _EnvelopeSchema(Schema):
 
 _ENVELOPE = _EnvelopeSchema()
 _CORE = set(_EnvelopeSchema._declared_fields)
+_FAST: list = []      # the envelope schema compiled (zfcommon.events.fastload), on first use
+
+
+def _load_envelope(raw: dict[str, Any]) -> dict[str, Any]:
+    if not _FAST:
+        _FAST.append(fastload.compile_schema(_ENVELOPE))
+    try:
+        return fastload.load(_FAST[0], _ENVELOPE, raw)
+    except ValidationError as exc:
+        raise InvalidEvent(exc.normalized_messages()) from None
 
 
 def _check(raw: dict[str, Any]) -> Event:
-    try:
-        env = _ENVELOPE.load(raw)
-    except ValidationError as exc:
-        raise InvalidEvent(exc.normalized_messages()) from None
+    env = _load_envelope(raw)
     extensions = {k: v for k, v in env.items() if k not in _CORE}
     bad = [k for k in extensions if not EXTENSION_NAME.match(k)]
     if bad:

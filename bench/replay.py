@@ -1,0 +1,192 @@
+"""Rebuilding ledger's and notify's projections from a large audit trail, and verifying that trail.
+
+    .venv/bin/python bench/replay.py [--events 1000000] [--template-cases 200] [--batch 2000]
+
+How the trail is built (say it when quoting the figures): intake's real Flask app receives
+`--template-cases` cases and takes each through its lifecycle (as bench/consumer_cost.py --mix
+lifecycle does); those real events are then copied, each copy of a case with new case and event ids
+(the case number too), until the trail holds `--events` events, and appended through audit's own
+`trail.apply_batch` (trail rows, hash chain, Merkle leaves, one transaction per 5,000 events), with
+the tracking rows as the consumer writes them. Then, each into a fresh database:
+
+  ledger rebuild   zfcommon.rebuild.rebuild with ledger's apply_batch, reading the trail page by
+                   page from audit's real HTTP API (`GET /v1/events`, served in this process)
+  notify rebuild   the same with notify's
+  audit verify     audit.service_layer.verify over the whole trail
+
+and reports events per second (aim of issue 11: rebuilds ≥ 20,000 events/s; verify of 1,000,000
+entries ≤ 10 s). The anchor, same run: reading the same pages from the API and parsing each event,
+applying nothing (the floor of any rebuild through the API). Finally it checks on the first 3,000
+events' cases that each rebuilt table equals a projection applied event by event (the live
+consumer's way). Benchmarks print figures; they never assert.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import threading
+import time
+import uuid
+
+import benchlib
+
+benchlib.services_on_path()
+SECRET = "bench-jwt-secret-with-enough-bytes-32"
+
+
+def copies(template: list[dict], n: int):
+    """`n` events: the template's events again and again, each round with new case and event ids."""
+    made = 0
+    for round_ in range(10 ** 9):
+        renamed: dict[str, str] = {}
+        for payload in template:
+            if made >= n:
+                return
+            event = dict(payload)
+            subject = event["subject"]
+            if subject.startswith("case-") or len(subject) == 36:
+                if round_:
+                    renamed.setdefault(subject, str(uuid.uuid4()))
+                    event["subject"] = renamed[subject]
+            elif round_:
+                continue            # directory and other streams: once
+            if round_:
+                event["id"] = str(uuid.uuid4())
+                data = dict(event.get("data") or {})
+                if "case_number" in data:
+                    data["case_number"] = f"ZF-{2026 + round_ // 900000}-{(round_ * 1000 + made) % 1000000:06d}"
+                    event["data"] = data
+            made += 1
+            yield event
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--template-cases", type=int, default=200)
+    ap.add_argument("--batch", type=int, default=2000, help="events per rebuild transaction (2000)")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    from werkzeug.serving import make_server
+
+    import consumer_cost
+    from audit.adapters import trail
+    from audit.entrypoints.http import create_app as audit_app
+    from audit.service_layer.verify import verify
+    from ledger.adapters.repository import apply as ledger_apply
+    from ledger.adapters.repository import apply_batch as ledger_batch
+    from notify.adapters.repository import apply as notify_apply
+    from notify.adapters.repository import apply_batch as notify_batch
+    from zfcommon import db
+    from zfcommon.auth import issue_token
+    from zfcommon.consumer import apply_fresh, apply_once
+    from zfcommon.events import parse_event
+    from zfcommon.events.catalogue import topic_for
+    from zfcommon.rebuild import events_from_trail, rebuild
+    from zfcommon.settings import Settings
+
+    servers = benchlib.LocalServers()
+    result: dict = {"events": args.events, "machine": {"cores": benchlib.os.cpu_count()}}
+    try:
+        print(f"making the template: {args.template_cases} cases through intake's app …", file=sys.stderr)
+        template = [json.loads(v) for _, _, v in consumer_cost.make_events(servers, args.template_cases, "lifecycle")]
+        admin = servers.fresh_database()
+        audit_url = servers.service_url(admin, "audit")
+        print(f"appending {args.events} events to the trail …", file=sys.stderr)
+        t0 = time.monotonic()
+        with db.connect(audit_url) as conn:
+            chunk: list = []
+            for n, payload in enumerate(copies(template, args.events), 1):
+                event = parse_event(payload)
+                chunk.append((event.topic, event))
+                if len(chunk) == 5000:
+                    apply_fresh(conn, chunk, trail.apply_batch)
+                    conn.commit()
+                    chunk = []
+                    sys.stderr.write(f"\r  {n} appended")
+            if chunk:
+                apply_fresh(conn, chunk, trail.apply_batch)
+                conn.commit()
+        result["trail_build_s"] = round(time.monotonic() - t0, 1)
+        sys.stderr.write("\n")
+
+        app = audit_app(Settings(service="audit", database_url=audit_url, kafka_bootstrap_servers="127.0.0.1:1",
+                                 jwt_secret=SECRET, log_level="WARNING"))
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)     # no line per page
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        api = f"http://127.0.0.1:{server.server_port}"
+        token = issue_token(SECRET, "auditor", "bench-replay", ttl_seconds=7200)
+        try:
+            t0 = time.process_time(), time.monotonic()
+            read = sum(1 for _ in events_from_trail(api, token, page=1000))
+            result["anchor_read_parse"] = {"events": read, "s": round(time.monotonic() - t0[1], 2),
+                                           "events_per_s": round(read / (time.monotonic() - t0[1]))}
+            for service, apply, batch in (("ledger", ledger_apply, ledger_batch),
+                                          ("notify", notify_apply, notify_batch)):
+                url = servers.service_url(servers.fresh_database(), service)
+                shown = [0.0]
+
+                def progress(n, service=service, shown=shown):
+                    if time.monotonic() - shown[0] > 2:
+                        shown[0] = time.monotonic()
+                        sys.stderr.write(f"\r  {service}: {n} replayed")
+                t = time.monotonic()
+                applied = rebuild(url, apply, events_from_trail(api, token, page=1000), progress,
+                                  batch=args.batch, apply_batch=batch)
+                s = time.monotonic() - t
+                sys.stderr.write("\n")
+                result[f"{service}_rebuild"] = {"applied": applied, "s": round(s, 2),
+                                                "events_per_s": round(applied / s)}
+                # The same first 3,000 events applied one by one (the live consumer's way): equal tables?
+                first = [e for _, e in zip(range(3000), events_from_trail(api, token, page=1000))]
+                one_by_one = servers.service_url(servers.fresh_database(), service)
+                set_wise = servers.service_url(servers.fresh_database(), service)
+                with db.connect(one_by_one) as conn:
+                    for _, e in first:
+                        apply_once(conn, e, topic_for(e.type), apply)
+                    conn.commit()
+                rebuild(set_wise, apply, iter(first), batch=args.batch, apply_batch=batch)
+                tables = ("cases", "case_events", "unit_month_figures") if service == "ledger" else ("watched_cases",)
+                same = all(_snapshot(one_by_one, t) == _snapshot(set_wise, t) for t in tables)
+                result[f"{service}_rebuild"]["equals_event_by_event_on_3000"] = same
+        finally:
+            server.shutdown()
+            app.extensions["zf_pool"].close()
+        with db.connect(audit_url) as conn:
+            t = time.monotonic()
+            problems = verify(conn, lambda *_: None)
+            result["audit_verify"] = {"entries": args.events, "s": round(time.monotonic() - t, 2),
+                                      "problems": len(problems)}
+    finally:
+        servers.close()
+    benchlib.save_result("replay", result)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    print(f"replay  {args.events} events (copies of {args.template_cases} real lifecycle cases); "
+          f"trail built in {result['trail_build_s']} s through trail.apply_batch\n")
+    a = result["anchor_read_parse"]
+    print(f"  anchor: read + parse through the API  {a['events_per_s']:>8} events/s  ({a['s']} s)")
+    for service in ("ledger", "notify"):
+        r = result[f"{service}_rebuild"]
+        print(f"  {service} rebuild (aim ≥ 20,000/s)    {r['events_per_s']:>8} events/s  ({r['s']} s); "
+              f"equals event-by-event on 3,000: {r['equals_event_by_event_on_3000']}")
+    v = result["audit_verify"]
+    print(f"  audit verify of {v['entries']} entries     {v['s']:>8} s  (aim ≤ 10 s for 1,000,000); "
+          f"problems: {v['problems']}")
+    return 0
+
+
+def _snapshot(url: str, table: str) -> list:
+    from zfcommon import db
+    with db.connect(url) as conn:
+        rows = conn.execute(f"SELECT * FROM {table}").fetchall()
+    return sorted(tuple(sorted((k, str(v)) for k, v in r.items())) for r in rows)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
