@@ -51,7 +51,7 @@ def configure(settings, process: str) -> None:
         "service.namespace": "zhengfeng", "zhengfeng.process": process}))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     install(provider)
-    log.info("tracing_on", extra={"exporter": settings.otel_traces_exporter, "process": process})
+    log.info("tracing_on", extra={"exporter": settings.otel_traces_exporter, "process_kind": process})
 
 
 def install(provider) -> None:

@@ -24,7 +24,7 @@ from zfcommon.settings import SERVICES
 
 from zfcommon.devstack.broker import LocalBroker
 
-from ..conftest import CONTACT_KEY, fresh_database, service_urls
+from ..conftest import CONTACT_KEY, NOTIFY_KEY, fresh_database, service_urls
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +58,8 @@ class Stack:
             metrics.mkdir()
             self.env[s] = {**base, "DATABASE_URL": urls[s], "PROMETHEUS_MULTIPROC_DIR": str(metrics),
                            **({"ZF_JWT_KEYS": str(self.keys)} if s in MINTING else {}),
-                           **({"ZF_CONTACT_KEY": CONTACT_KEY} if s == "intake" else {})}
+                           **({"ZF_CONTACT_KEY": CONTACT_KEY} if s == "intake" else {}),
+                           **({"ZF_NOTIFY_MASTER_KEY": NOTIFY_KEY} if s == "notify" else {})}
         self.procs: list[subprocess.Popen] = []
 
     def url(self, service: str, path: str = "") -> str:

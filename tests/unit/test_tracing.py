@@ -78,12 +78,14 @@ def test_an_unknown_exporter_is_refused_naming_the_variable():
         Settings.from_env("ledger", {**ENV, "OTEL_TRACES_EXPORTER": "jaeger"})
 
 
-def test_the_service_name_comes_from_otel_service_name_else_the_service():
+def test_the_service_name_comes_from_otel_service_name_else_the_service(caplog):
+    caplog.set_level("INFO", logger="zfcommon.tracing")      # as a process logs: its start line must not fail
     on = {**ENV, "OTEL_TRACES_EXPORTER": "otlp"}
     try:
         tracing.configure(Settings.from_env("notify", {**on, "OTEL_SERVICE_NAME": "zf-notify-city"}), "consumer")
         assert tracing._provider.resource.attributes["service.name"] == "zf-notify-city"
         assert tracing._provider.resource.attributes["zhengfeng.process"] == "consumer"
+        assert [r.process_kind for r in caplog.records if r.msg == "tracing_on"] == ["consumer"]
     finally:
         tracing._provider.shutdown()
         tracing.uninstall()
