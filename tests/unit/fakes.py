@@ -18,7 +18,12 @@ from zfcommon.workdays import local_date
 JWT_SECRET = "unit-test-jwt-secret-long-enough-for-hs256-and-for-hs512-which-wants-64-bytes"
 MASTER_KEY = base64.b64encode(bytes(range(32))).decode()
 RECEIVED_AT = datetime(2024, 5, 6, 9, 30, tzinfo=timezone.utc)
-MISSING = object()   # an `envelope()` override that removes the attribute
+class _Missing:
+    def __repr__(self) -> str:      # a stable test id (pytest-xdist's workers must collect the same ids)
+        return "MISSING"
+
+
+MISSING = _Missing()   # an `envelope()` override that removes the attribute
 
 
 def received_data(**overrides: Any) -> dict[str, Any]:
