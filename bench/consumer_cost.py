@@ -125,6 +125,9 @@ def consumer_env(servers: benchlib.LocalServers, admin: str, service: str, boots
                 "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "ZF_JWT_SECRET": "bench-jwt-secret-with-enough-bytes-32",
                 "ZF_PARTITIONS": str(servers.partitions), "ZF_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
                 "PYTHONPATH": os.pathsep.join([str(benchlib.ROOT / "services"), str(HERE)])})
+    for passed in ("ZF_CONSUMER_LINGER_MS", "ZF_CONSUMER_BATCH"):     # to compare a setting's values
+        if passed in os.environ:
+            env[passed] = os.environ[passed]
     return env
 
 

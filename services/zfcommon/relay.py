@@ -46,7 +46,7 @@ class Relay:
                  service: str = "intake",
                  producer_factory: Callable[[], KafkaProducer] | None = None,
                  admin_factory: Callable[[], KafkaAdminClient] | None = None,
-                 check_interval: float = 1.0, layout=None):
+                 check_interval: float = 1.0, layout=None, linger_ms: int = 0):
         self.database_url = database_url
         self.service = service
         self.topics = topics_of(service)
@@ -59,6 +59,7 @@ class Relay:
         self.producer_factory = producer_factory or (lambda: kafka.producer(bootstrap))
         self.admin_factory = admin_factory or (lambda: kafka.admin(bootstrap))
         self.check_interval = check_interval
+        self.linger = linger_ms / 1000
         self.conn: psycopg.Connection | None = None
         self.listener: psycopg.Connection | None = None
         self.producer: KafkaProducer | None = None
@@ -182,9 +183,19 @@ class Relay:
         return len(rows)
 
     def _wait_for_work(self, timeout: float) -> None:
+        """Sleep until a commit notifies (or `timeout`), then linger a few milliseconds so commits
+        made at the same moment join one batch, and take every notification queued by then: each
+        stands for a commit the next batch reads anyway, and left in the queue each would wake the
+        relay for an empty read."""
         assert self.listener is not None
+        woken = False
         for _ in self.listener.notifies(timeout=timeout, stop_after=1):
-            pass
+            woken = True
+        if woken:
+            if self.linger:
+                time.sleep(self.linger)
+            for _ in self.listener.notifies(timeout=0):
+                pass
 
     def run(self, stop: threading.Event) -> None:
         log.info("relay_started")
@@ -194,8 +205,9 @@ class Relay:
                 if time.monotonic() - self.last_check >= self.check_interval:
                     self.check_broker()
                     self.last_check = time.monotonic()
-                if self.publish_batch() == 0:
-                    self._wait_for_work(0.25)
+                if self.publish_batch() < self.batch:      # a full batch: more may wait, read again at once
+                    # Every commit notifies; the timeout only bounds how long the broker check waits.
+                    self._wait_for_work(max(0.05, self.check_interval - (time.monotonic() - self.last_check)))
                 backoff = 0.5
             except psycopg.OperationalError as exc:
                 log.warning("relay_database_unavailable", extra={"error": str(exc)})
@@ -229,4 +241,5 @@ def main(service: str) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     Relay(database_url=settings.database_url, bootstrap=settings.kafka_bootstrap_servers,
-          partitions=settings.partitions, batch=settings.relay_batch, service=service, layout=settings.topics).run(stop)
+          partitions=settings.partitions, batch=settings.relay_batch, service=service, layout=settings.topics,
+          linger_ms=settings.relay_linger_ms).run(stop)

@@ -32,6 +32,7 @@ CONSUMING = ("ledger", "notify", "audit")
 PRODUCING = ("intake", "notify")     # services with an event store, an outbox and a relay
 # Service settings `zf up` hands through unchanged (the rest it sets itself).
 PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH",
+               "ZF_RELAY_LINGER_MS", "ZF_CONSUMER_LINGER_MS",
                "ZF_HOTLINE_DEFAULT_CATEGORY", "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS",
                "ZF_WEBHOOK_TIMEOUT", "ZF_WEBHOOK_RETRY_SCALE", "ZF_WEBHOOK_WORKERS", "ZF_ESCALATION_SECONDS",
                # notices (docs/NOTICES.md): unset, email and SMS are "not configured" and notices wait
@@ -71,7 +72,10 @@ class StackConfig:
             broker_port=int(env.get("ZF_BROKER_PORT", "9093")),
             ports={s: int(env.get(f"ZF_{s.upper()}_PORT", p)) for s, p in DEFAULT_PORTS.items()},
             workers=int(env.get("ZF_WORKERS", "2")),
-            partitions=int(env.get("ZF_PARTITIONS", "6")),
+            # One machine runs one consumer per group, so more partitions buy no parallelism, while every
+            # fetch names every partition of every topic and costs the consumer and the broker per
+            # partition (docs/BENCHMARKS.md): 2 here, 6 in the production recipes.
+            partitions=int(env.get("ZF_PARTITIONS", "2")),
             restart=env.get("ZF_RESTART", "1") != "0",
             passthrough={k: env[k] for k in PASSTHROUGH if env.get(k)},
         )
