@@ -120,7 +120,7 @@ def summary(xs: list[float | None]) -> tuple[str, str]:
     got = [x for x in xs if x is not None]
     if not got:
         return "—", "—"
-    spread = fmt(min(got)) if len(got) == 1 else f"{fmt(min(got))}–{fmt(max(got))}"
+    spread = fmt(min(got)) if min(got) == max(got) else f"{fmt(min(got))}–{fmt(max(got))}"
     return fmt(statistics.median(got)), spread
 
 
@@ -180,7 +180,7 @@ def groups_table(results: dict, part: str, columns: dict[str, Callable[[dict], d
         if not runs:
             return "—"
         median, spread = summary([sum(run.get(g, 0.0) for g in pick) for run in runs])
-        return median if len(runs) == 1 else f"{median} ({spread})"
+        return median if spread == median else f"{median} ({spread})"
     for g in big:
         lines.append(f"| {g} | " + " | ".join(cell(t, [g]) for t in columns) + " |")
     if rest:
@@ -222,7 +222,7 @@ def _runs_table(results: dict) -> list[str]:
         for r in records:
             before, after = ((r.get(k) or [None])[0] for k in ("loadavg_before", "loadavg_after"))
             outcome = "ok" if r.get("ok") else "failed: " + (r.get("error") or "?").strip().splitlines()[-1][:120]
-            lines.append(f"| {part} | {r['run']} | {r.get('started_at', '')[11:19]} | {fmt(r.get('wall_s'))} | "
+            lines.append(f"| {part} | {r['run']} | {r.get('started_at', '')[11:19]} | {r.get('wall_s', 0):.0f} | "
                          f"{fmt(before)} → {fmt(after)} | {outcome.replace('|', '/')} |")
     return lines
 
