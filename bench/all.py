@@ -65,7 +65,7 @@ def commands(args) -> dict[str, tuple[list[str], float]]:
         "consumers": ([py, str(HERE / "consumer_cost.py"), "--mix", "lifecycle", "--json",
                        "--seconds", "3" if args.quick else "6"], 1200),
         "idle": ([py, str(HERE / "idle_cost.py"), "--json", "--seconds", str(idle),
-                  "--settle", "10" if args.quick else "20"], idle + 600),
+                  "--settle", "20"], idle + 600),
         "replay": ([py, str(HERE / "replay.py"), "--json", "--events", str(events)], 1800 + events / 100),
     }
 
@@ -262,7 +262,10 @@ def main() -> int:
         ap.error(f"unknown part(s): {', '.join(unknown)}; the parts are {', '.join(all_report.PARTS)}")
     write = not (args.quick or args.only or args.no_doc)
     if write:       # refuse now rather than after an hour of benchmarks
-        all_report.replace_section(args.doc.read_text(encoding="utf-8"), "")
+        try:
+            all_report.replace_section(args.doc.read_text(encoding="utf-8"), "")
+        except (OSError, ValueError) as exc:
+            ap.error(f"{args.doc}: {exc}")
     runs = args.runs or (1 if args.quick else 3)
     cmds = commands(args)
     started = datetime.now(timezone.utc)
