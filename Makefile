@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: up test unit bench bench-ledger bench-console bench-idle bench-replay clean install
+.PHONY: up test unit bench bench-ledger bench-console bench-idle bench-replay bench-all clean install
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ bench-idle: $(STAMP)
 
 bench-replay: $(STAMP)
 	$(BIN)/python bench/replay.py
+
+# Every issue-11 benchmark, three runs each on private stacks, into docs/BENCHMARKS.md (ARGS=--quick: a smoke run)
+bench-all: $(STAMP)
+	$(BIN)/python bench/all.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .zf .pytest_cache
