@@ -128,8 +128,62 @@ def v_no_event_revalidation(app, undo):
     _patch_everywhere(events.envelope.new_event, new_event, undo)
 
 
+# -- "undo" variants: put back how a past change did it, so its effect is measured in the same run --
+def u_tokens_verified_each_time(app, undo):
+    """Before VerifiedTokens: every request's bearer token verified afresh (signature, claims)."""
+    from zfcommon import auth
+    original = auth.principal_from_header
+
+    def principal_from_header(key, header, verified=None):
+        return original(key, header, verified=None)
+    _patch_everywhere(original, principal_from_header, undo)
+
+
+def u_schemas_built_each_time(app, undo):
+    """Before the parser kept one instance per argument schema: webargs builds it per request."""
+    from webargs.flaskparser import FlaskParser
+
+    from zfcommon import inputs
+    _patch(inputs.RequestParser, "_get_schema", FlaskParser._get_schema, undo)
+
+
+def u_append_as_three_trips(app, undo):
+    """Before the append pipeline: events as parallel arrays (a jsonb[] literal psycopg escapes with a
+    regular expression), then the case-number and request-index statements one round trip each."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from zfcommon import eventstore, metrics
+
+    def append(self, stream_id, expected_version, events):
+        if not events:
+            return
+        try:
+            self.conn.execute(
+                "WITH stored AS ("
+                " INSERT INTO events (event_id, stream_id, version, type, payload)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::text[], %s::jsonb[])"
+                " RETURNING position)"
+                " INSERT INTO outbox (position) SELECT position FROM stored",
+                ([e.id for e in events], [stream_id] * len(events),
+                 [expected_version + i + 1 for i in range(len(events))],
+                 [e.type for e in events], [Jsonb(e.to_dict()) for e in events]))
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "events_stream_version":
+                raise eventstore.ConcurrencyConflict(stream_id, expected_version) from None
+            raise
+        self.keep(stream_id, events)
+        for e in events:
+            metrics.EVENTS_STORED.labels(e.type).inc()
+    _patch(eventstore.EventStore, "append", append, undo)
+
+
 VARIANTS = {
     "as is": [],
+    "undo: tokens verified every request": [u_tokens_verified_each_time],
+    "undo: argument schema built every request": [u_schemas_built_each_time],
+    "undo: append in three trips, jsonb[] arrays": [u_append_as_three_trips],
+    "undo: all three": [u_tokens_verified_each_time, u_schemas_built_each_time, u_append_as_three_trips],
     "no access-log line": [v_no_access_log],
     "no Prometheus metrics": [v_no_metrics],
     "new_event without re-validation": [v_no_event_revalidation],

@@ -58,18 +58,17 @@ class RequestIndex:
 
 class IndexedEventStore(EventStore):
     """intake's event store: whatever appends case events — a handler, the ledger import, a channel
-    adapter — records the case numbers they give and updates the request index in the same statement
-    sequence of the same transaction."""
+    adapter — records the case numbers they give and updates the request index in the same transaction,
+    sent with the events in one pipeline (EventStore.append)."""
 
     def __init__(self, conn: psycopg.Connection, numbers: CaseNumbers):
         super().__init__(conn)
         self.numbers = numbers
         self.requests = RequestIndex(conn, self)
 
-    def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
-        super().append(stream_id, expected_version, events)
-        self.numbers.apply(stream_id, events)
-        self.requests.apply(stream_id, events)
+    def keep(self, stream_id: str, appended: list[Event]) -> None:
+        self.numbers.apply(stream_id, appended)
+        self.requests.apply(stream_id, appended)
 
 
 def rebuild(conn: psycopg.Connection, batch: int = 500) -> int:
