@@ -15,7 +15,8 @@ cores are busy. For each request it measures
                  per client round trip, plus the commit's WAL flush when it waits for it)
 
 and then the same with one change at a time ("variants", monkeypatched here, nothing in services/
-is edited), so each proposed change comes with its measured effect. The anchor app is measured the
+is edited), so each proposed change comes with its measured effect; "undo: …" variants put back how a
+change already made did it, so its effect stays measurable in the same run. The anchor app is measured the
 same way for reference. The cases it creates are real: the relay and the consumers process them.
 """
 from __future__ import annotations
