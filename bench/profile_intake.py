@@ -15,7 +15,8 @@ cores are busy. For each request it measures
                  per client round trip, plus the commit's WAL flush when it waits for it)
 
 and then the same with one change at a time ("variants", monkeypatched here, nothing in services/
-is edited), so each proposed change comes with its measured effect. The anchor app is measured the
+is edited), so each proposed change comes with its measured effect; "undo: …" variants put back how a
+change already made did it, so its effect stays measurable in the same run. The anchor app is measured the
 same way for reference. The cases it creates are real: the relay and the consumers process them.
 """
 from __future__ import annotations
@@ -89,38 +90,6 @@ def _patch_everywhere(original, replacement, undo: list) -> int:
     return n
 
 
-def v_pool_no_check(app, undo):
-    """psycopg_pool `check=` runs one extra query (`""`) on every getconn."""
-    pool = app.extensions["zf_pool"]
-    _patch(pool, "_check", None, undo)
-
-
-def v_one_transaction(app, undo):
-    """Look up the Idempotency-Key in the command's own transaction (one getconn/BEGIN/ROLLBACK less)."""
-    import psycopg
-
-    from intake.service_layer import idempotent
-
-    def run_command(uow_factory, principal, key, digest, command):
-        if key is not None and not (1 <= len(key) <= 255):
-            return idempotent.run_command(uow_factory, principal, key, digest, command)
-        with uow_factory() as uow:
-            if key:
-                stored = uow.idempotency.find(principal, key)
-                if stored:
-                    return idempotent._replay(stored, digest)
-            status, body, headers = command(uow)
-            if key:
-                try:
-                    uow.idempotency.remember(principal, key, idempotent.StoredAnswer(digest, status, body, headers))
-                except psycopg.errors.UniqueViolation:
-                    uow.rollback()
-                    return idempotent._replay(uow.idempotency.find(principal, key), digest)
-            uow.commit()
-        return status, body, headers
-    _patch_everywhere(idempotent.run_command, run_command, undo)
-
-
 def v_no_access_log(app, undo):
     """The JSON access-log line written for every request."""
     lg = logging.getLogger("zfcommon.web")
@@ -160,36 +129,96 @@ def v_no_event_revalidation(app, undo):
     _patch_everywhere(events.envelope.new_event, new_event, undo)
 
 
-def v_directory_cached(app, undo):
-    """receive_case() loads and re-validates the whole directory stream (taxonomy, limits, units,
-    calendar years) on every POST. Variant: keep the replayed Directory per worker and reload it only
-    when the stream's version moved (one index-only query in the same transaction: never stale)."""
-    from intake.service_layer import handlers
-    from zfcommon.events.catalogue import DIRECTORY_STREAM
-    original = handlers.load_directory
-    cache: dict = {"version": None, "directory": None}
+# -- "undo" variants: put back how a past change did it, so its effect is measured in the same run --
+def u_tokens_verified_each_time(app, undo):
+    """Before VerifiedTokens: every request's bearer token verified afresh (signature, claims)."""
+    from zfcommon import auth
+    original = auth.principal_from_header
 
-    def load_directory(uow):
-        v = uow.conn.execute("SELECT coalesce(max(version), 0) AS v FROM events WHERE stream_id = %s",
-                             (DIRECTORY_STREAM,)).fetchone()["v"]
-        if v != cache["version"]:
-            cache["directory"], cache["version"] = original(uow), v
-        return cache["directory"]
-    _patch_everywhere(original, load_directory, undo)
+    def principal_from_header(key, header, verified=None):
+        return original(key, header, verified=None)
+    _patch_everywhere(original, principal_from_header, undo)
+
+
+def u_schemas_built_each_time(app, undo):
+    """Before the parser kept one instance per argument schema: webargs builds it per request."""
+    from webargs.flaskparser import FlaskParser
+
+    from zfcommon import inputs
+    _patch(inputs.RequestParser, "_get_schema", FlaskParser._get_schema, undo)
+
+
+def u_append_with_arrays(app, undo):
+    """Before: events as parallel arrays, the payloads a jsonb[] literal psycopg escapes with a regular
+    expression; the case numbers the events give recorded by a statement of their own."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from zfcommon import eventstore, metrics
+
+    def append(self, stream_id, expected_version, events):
+        if not events:
+            return
+        try:
+            self.conn.execute(
+                "WITH stored AS ("
+                " INSERT INTO events (event_id, stream_id, version, type, payload)"
+                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::text[], %s::jsonb[])"
+                " RETURNING position)"
+                " INSERT INTO outbox (position) SELECT position FROM stored",
+                ([e.id for e in events], [stream_id] * len(events),
+                 [expected_version + i + 1 for i in range(len(events))],
+                 [e.type for e in events], [Jsonb(e.to_dict()) for e in events]))
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "events_stream_version":
+                raise eventstore.ConcurrencyConflict(stream_id, expected_version) from None
+            raise
+        numbers = getattr(self, "numbers", None)
+        for e in events:
+            if numbers is not None and e.type in numbers.RECORD_TYPES:
+                self.conn.execute("INSERT INTO case_numbers (case_number, case_id) VALUES (%s, %s)",
+                                  (e.data["case_number"], stream_id))
+        self.keep(stream_id, events)
+        for e in events:
+            metrics.EVENTS_STORED.labels(e.type).inc()
+    _patch(eventstore.EventStore, "append", append, undo)
+
+
+def v_append_pipelined(app, undo):
+    """Tried and not taken: the events' INSERT and the request index's upsert in one psycopg pipeline,
+    one round trip instead of two."""
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from zfcommon import eventstore, metrics
+
+    def append(self, stream_id, expected_version, events):
+        if not events:
+            return
+        try:
+            with self.conn.pipeline():
+                self.conn.execute(self.APPEND, (stream_id, expected_version, Jsonb([e.to_dict() for e in events]),
+                                                *self.append_params(stream_id, events)))
+                self.keep(stream_id, events)
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name == "events_stream_version":
+                raise eventstore.ConcurrencyConflict(stream_id, expected_version) from None
+            raise
+        for e in events:
+            metrics.EVENTS_STORED.labels(e.type).inc()
+    _patch(eventstore.EventStore, "append", append, undo)
 
 
 VARIANTS = {
     "as is": [],
-    "pool without check": [v_pool_no_check],
-    "idempotency lookup in the command's transaction": [v_one_transaction],
+    "undo: tokens verified every request": [u_tokens_verified_each_time],
+    "undo: argument schema built every request": [u_schemas_built_each_time],
+    "undo: events as jsonb[] arrays": [u_append_with_arrays],
+    "undo: all three": [u_tokens_verified_each_time, u_schemas_built_each_time, u_append_with_arrays],
+    "append in one pipeline (not taken)": [v_append_pipelined],
     "no access-log line": [v_no_access_log],
     "no Prometheus metrics": [v_no_metrics],
     "new_event without re-validation": [v_no_event_revalidation],
-    "directory cached per worker": [v_directory_cached],
-    "directory cached + one transaction + no pool check": [v_directory_cached, v_one_transaction,
-                                                           v_pool_no_check],
-    "all of the above": [v_directory_cached, v_one_transaction, v_pool_no_check, v_no_access_log,
-                         v_no_metrics, v_no_event_revalidation],
 }
 
 
@@ -238,14 +267,15 @@ AREAS = [
     ("body validation (webargs + marshmallow CaseIn)", "webargs/core.py", "parse"),
     ("bearer token check (PyJWT)", "zfcommon/auth.py", "principal_from_header"),
     ("idempotency + command (run_command)", "zfcommon/idempotency.py", "run_command"),
-    ("  idempotency lookup (own transaction)", "zfcommon/idempotency.py", "find"),
+    ("  idempotency lookup", "zfcommon/idempotency.py", "find"),
     ("  idempotency remember", "zfcommon/idempotency.py", "remember"),
-    ("  load_directory (replays the directory stream)", "service_layer/handlers.py", "load_directory"),
-    ("    of which parse_event (re-validates stored events)", "events/envelope.py", "parse_event"),
+    ("  load_directory (version query, cached replay)", "service_layer/handlers.py", "load_directory"),
+    ("  parse_event (re-validates stored events)", "events/envelope.py", "parse_event"),
+    ("  case number (sequence)", "adapters/case_numbers.py", "issue"),
     ("  seal complainant (AES-GCM + INSERT)", "adapters/contacts.py", "seal"),
     ("  new_event (build + re-validate)", "events/envelope.py", "new_event"),
     ("  EventStore.append (INSERT events + outbox)", "zfcommon/eventstore.py", "append"),
-    ("  pool getconn (incl. check query)", "psycopg_pool/pool.py", "getconn"),
+    ("  pool getconn", "psycopg_pool/pool.py", "getconn"),
     ("  commit", "psycopg/connection.py", "commit"),
     ("psycopg Connection.execute, all statements", "psycopg/connection.py", "execute"),
     ("response body (marshmallow dump)", "marshmallow/schema.py", "dump"),
@@ -301,6 +331,7 @@ def main() -> int:
         from zfcommon.auth import issue_token
         import anchor_app
         import psycopg
+        from psycopg.conninfo import make_conninfo
 
         from zfcommon.jwks import FileSigner
         token = issue_token(FileSigner(env["jwt_keys"]), "office", "bench")
@@ -309,7 +340,7 @@ def main() -> int:
         with psycopg.connect(env["admin"], autocommit=True) as conn:
             conn.execute(anchor_app.DROP_SQL)
             conn.execute(anchor_app.SCHEMA_SQL)
-        os.environ["BENCH_DATABASE_URL"] = env["admin"] + f"?application_name={APP_NAME}"
+        os.environ["BENCH_DATABASE_URL"] = make_conninfo(env["admin"], application_name=APP_NAME)
         anchor = anchor_app.create_app()
 
         rows: dict[str, list[dict]] = {}

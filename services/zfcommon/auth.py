@@ -6,7 +6,9 @@ auditor (read-only), public.
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -26,6 +28,7 @@ class Signer(Protocol):
 
 class Verifier(Protocol):
     def decode(self, token: str, **options: Any) -> dict[str, Any]: ...
+    def key(self, kid: str) -> Any: ...     # the published key with this kid, or an error once it is gone
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,11 @@ def issue_token(key: str | Signer, role: str, sub: str, *, unit: str | None = No
 
 
 def verify_token(key: str | Verifier, token: str) -> Principal:
+    return _verified(key, token)[0]
+
+
+def _verified(key: str | Verifier, token: str) -> tuple[Principal, int]:
+    """The token's principal and its `exp`, or Unauthorized: signature, issuer, expiry and claims."""
     options = {"issuer": ISSUER, "options": {"require": ["exp", "sub", "iss"]}}
     try:
         claims = (jwt.decode(token, key, algorithms=[ALGORITHM], **options) if isinstance(key, str)
@@ -95,16 +103,68 @@ def verify_token(key: str | Verifier, token: str) -> Principal:
     key_iat = claims.get("key_iat")
     return Principal(role=role, sub=str(claims["sub"]), unit=claims.get("unit"), channel=claims.get("channel"),
                      client_id=client_id, rate_per_minute=rate if client_id else None,
-                     key_issued_at=float(key_iat) if client_id and isinstance(key_iat, (int, float)) else None)
+                     key_issued_at=float(key_iat) if client_id and isinstance(key_iat, (int, float)) else None
+                     ), int(claims["exp"])
 
 
-def principal_from_header(key: str | Verifier, header: str | None) -> Principal:
+class VerifiedTokens:
+    """The tokens a process has verified, by their exact text: a client sends the same token with every
+    request, and checking its signature and claims again each time is most of what authentication
+    costs. Only that check is kept. An entry is used only while the token is unexpired (`exp`, the same
+    rule as PyJWT's) and, for a key set, while the key that signed it is still published (a retired key
+    stops verifying as it would without the cache); anything else is verified afresh, which gives the
+    refusal its usual problem. Whether an API client was revoked is not a property of the token and is
+    still asked on every request (zfcommon.web's client checks). At most `size` tokens, least recently
+    used dropped first."""
+
+    def __init__(self, size: int = 1024, clock=time.time):
+        self.size, self.clock = size, clock
+        self._entries: OrderedDict[tuple[Any, str], tuple[Principal, int, str | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def principal(self, key: str | Verifier, token: str) -> Principal:
+        entry_key = (key, token)
+        with self._lock:
+            entry = self._entries.get(entry_key)
+            if entry is not None:
+                self._entries.move_to_end(entry_key)
+        if entry is not None:
+            principal, exp, kid = entry
+            if self.clock() < exp and (kid is None or _still_published(key, kid)):
+                return principal
+            with self._lock:
+                self._entries.pop(entry_key, None)
+        principal, exp = _verified(key, token)
+        kid = None if isinstance(key, str) else jwt.get_unverified_header(token).get("kid")
+        with self._lock:
+            self._entries[entry_key] = (principal, exp, kid)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        return principal
+
+
+def _still_published(verifier: Verifier, kid: str) -> bool:
+    try:
+        verifier.key(kid)
+    except Exception:       # noqa: BLE001 - gone or unknowable: verify afresh, which says why
+        return False
+    return True
+
+
+VERIFIED = VerifiedTokens()     # per process: each gunicorn worker keeps its own
+
+
+def principal_from_header(key: str | Verifier, header: str | None,
+                          verified: VerifiedTokens | None = VERIFIED) -> Principal:
+    """The bearer token's principal; `verified` keeps tokens already verified in this process (None:
+    verify every time)."""
     if not header:
         raise Unauthorized("请在请求头中提供 Authorization: Bearer <令牌>", code="auth.token_missing")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("Authorization 请求头须为 Bearer 令牌", code="auth.token_missing")
-    return verify_token(key, token.strip())
+    token = token.strip()
+    return verify_token(key, token) if verified is None else verified.principal(key, token)
 
 
 # Which of its channel's cases a channel token reads: its own submissions (DOMAIN.md), and what "own"

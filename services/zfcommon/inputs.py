@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterator
 
 from flask import Request, request
-from marshmallow import missing
+from marshmallow import Schema, missing
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
@@ -204,7 +204,23 @@ def _range_problem(value: Any) -> str | None:
 class RequestParser(FlaskParser):
     """flask-smorest's parser (webargs) with this layer's rules: JSON bodies through decode_json and
     a 415 for a body of another type, loaded values checked for range, and every validation error as
-    a 422 problem with the fields flattened out of webargs' locations and put into Chinese."""
+    a 422 problem with the fields flattened out of webargs' locations and put into Chinese.
+
+    One instance of each argument schema per process: webargs would build the schema a view declares
+    by its class (and with it every nested schema and a deep copy of every field) on each request.
+    Schemas hold no state between loads (unknown, partial and the rest are passed to each load)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._schemas: dict[type, Schema] = {}
+
+    def _get_schema(self, argmap, req: Request) -> Schema:
+        if isinstance(argmap, type) and issubclass(argmap, Schema):
+            schema = self._schemas.get(argmap)
+            if schema is None:
+                schema = self._schemas[argmap] = argmap()
+            return schema
+        return super()._get_schema(argmap, req)
 
     def load_json(self, req: Request, schema) -> Any:
         raw = req.get_data(cache=True)

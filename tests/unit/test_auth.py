@@ -4,8 +4,8 @@ import time
 import jwt
 import pytest
 
-from zfcommon.auth import (ISSUER, ROLES, Principal, issue_token, principal_from_header, require_role,
-                           verify_token)
+from zfcommon.auth import (ISSUER, ROLES, Principal, VerifiedTokens, issue_token, principal_from_header,
+                           require_role, verify_token)
 from zfcommon.problem import Forbidden, Unauthorized
 
 from .fakes import JWT_SECRET
@@ -90,3 +90,86 @@ def test_allowed_role_passes():
 
 def test_principal_is_recorded_on_events_as_role_and_subject():
     assert Principal(role="unit", sub="zhao", unit="市住建局").actor == "unit:zhao"
+
+
+# -- tokens verified once per process (zfcommon.auth.VerifiedTokens) ----------------------------------
+class Clock:
+    def __init__(self):
+        self.now = time.time()
+
+    def __call__(self):
+        return self.now
+
+
+class CountingVerifier:
+    """A key set of one HS256 key that counts its signature checks and judges expiry by `clock`; `published`
+    says whether its key is still in the set."""
+
+    def __init__(self, clock):
+        self.clock, self.checks, self.published = clock, 0, True
+
+    def key(self, kid):
+        if not self.published:
+            raise jwt.InvalidKeyError(f"no published key has kid {kid!r}")
+        return JWT_SECRET
+
+    def decode(self, token, **options):
+        self.checks += 1
+        self.key(jwt.get_unverified_header(token)["kid"])
+        claims = jwt.decode(token, JWT_SECRET, algorithms=["HS256"], **{**options, "options": {
+            **options["options"], "verify_exp": False}})
+        if claims["exp"] <= self.clock():
+            raise jwt.ExpiredSignatureError("Signature has expired")
+        return claims
+
+
+def _kid_token(clock, ttl=60, **claims):
+    return jwt.encode(_claims(exp=int(clock()) + ttl, **claims), JWT_SECRET, algorithm="HS256", headers={"kid": "k1"})
+
+
+def test_a_token_is_verified_once_per_process_then_known_by_its_text():
+    clock = Clock()
+    verifier, verified = CountingVerifier(clock), VerifiedTokens(clock=clock)
+    token = _kid_token(clock)
+    assert {verified.principal(verifier, token) for _ in range(5)} == {Principal(role="office", sub="li")}
+    assert verifier.checks == 1
+    assert principal_from_header(verifier, f"Bearer {token}", verified=None) and verifier.checks == 2
+
+
+def test_a_known_token_past_its_expiry_is_refused_not_served_from_memory():
+    clock = Clock()
+    verifier, verified = CountingVerifier(clock), VerifiedTokens(clock=clock)
+    token = _kid_token(clock, ttl=60)
+    verified.principal(verifier, token)
+    clock.now += 59
+    assert verified.principal(verifier, token).sub == "li" and verifier.checks == 1
+    clock.now += 1                                      # exp <= now: expired, as PyJWT has it
+    with pytest.raises(Unauthorized) as refused:
+        verified.principal(verifier, token)
+    assert refused.value.code == "auth.token_expired"
+
+
+def test_a_known_token_whose_key_is_no_longer_published_is_refused():
+    clock = Clock()
+    verifier, verified = CountingVerifier(clock), VerifiedTokens(clock=clock)
+    token = _kid_token(clock)
+    verified.principal(verifier, token)
+    verifier.published = False
+    with pytest.raises(Unauthorized) as refused:
+        verified.principal(verifier, token)
+    assert refused.value.code == "auth.token_invalid"
+
+
+def test_tokens_are_known_per_key_and_only_the_most_recently_used_are_kept():
+    clock = Clock()
+    verifier, verified = CountingVerifier(clock), VerifiedTokens(size=2, clock=clock)
+    first, second, third = (_kid_token(clock, sub=s) for s in ("a", "b", "c"))
+    for token in (first, second, first, third):         # third pushes out second, the least recently used
+        verified.principal(verifier, token)
+    assert verifier.checks == 3
+    verified.principal(verifier, first)
+    assert verifier.checks == 3
+    verified.principal(verifier, second)
+    assert verifier.checks == 4
+    with pytest.raises(Unauthorized):                   # the same text under another key is checked afresh
+        verified.principal("another-secret-of-at-least-32-bytes!!", first)

@@ -89,3 +89,28 @@ def test_errors_nested_by_location_are_flattened_to_fields():
 
 def test_location_level_error_is_kept_under_the_location():
     assert inputs.flatten_locations({"json": ["Invalid input type."]}) == {"json": ["Invalid input type."]}
+
+
+def test_an_argument_schema_is_built_once_per_process_and_keeps_nothing_of_one_request_for_the_next():
+    from flask import Flask
+    from marshmallow import Schema, fields
+
+    built = []
+
+    class Note(Schema):
+        text = fields.String(required=True)
+        tags = fields.List(fields.String())
+
+        def __init__(self, *args, **kwargs):
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    parser, app = inputs.RequestParser(), Flask("inputs-test")
+    with app.test_request_context(json={"text": "一", "tags": ["甲"]}):
+        assert parser.parse(Note, location="json") == {"text": "一", "tags": ["甲"]}
+    with app.test_request_context(json={"tags": "乙"}), pytest.raises(Unprocessable) as refused:
+        parser.parse(Note, location="json")
+    assert set(refused.value.extensions["errors"]) == {"text", "tags"}
+    with app.test_request_context(json={"text": "二"}):
+        assert parser.parse(Note, location="json") == {"text": "二"}
+    assert len(built) == 1

@@ -1,5 +1,5 @@
 """Case numbers (案件编号) in intake's database (migration 0012): the next serial of a year, and the
-record of every number given, kept by the event store in the transaction that stores the event giving it."""
+record of every number given, kept by the event store in the statement that stores the event giving it."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -18,6 +18,12 @@ class MissingCaseNumber(Exception):
 
 
 class CaseNumbers:
+    # Record the numbers the events give, in the statement that stores them (EventStore.append's
+    # `also`): the table's unique keys refuse a number given twice, or a second number for one case.
+    RECORD = ("INSERT INTO case_numbers (case_number, case_id)"
+              " SELECT payload->'data'->>'case_number', stream_id FROM stored WHERE type = ANY(%s::text[])")
+    RECORD_TYPES = [RECEIVED, NUMBERED]
+
     def __init__(self, conn: psycopg.Connection, prefix: str = "ZF"):
         self.conn, self.prefix = conn, prefix
 
@@ -28,15 +34,11 @@ class CaseNumbers:
         serial = self.conn.execute("SELECT next_case_serial(%s) AS serial", (year,)).fetchone()["serial"]
         return case_number(self.prefix, year, serial)
 
-    def apply(self, stream_id: str, appended: list[Event]) -> None:
-        """Record the numbers the events just appended give (the caller's transaction). The table's unique
-        keys refuse a number given twice, or a second number for one case."""
-        for event in appended:
+    def check(self, stream_id: str, appending: list[Event]) -> None:
+        """Before a store appends: a case is never received without its number."""
+        for event in appending:
             if event.type == RECEIVED and not event.data.get("case_number"):
                 raise MissingCaseNumber(f"case {stream_id} was to be received without a case number")
-            if event.type in (RECEIVED, NUMBERED):
-                self.conn.execute("INSERT INTO case_numbers (case_number, case_id) VALUES (%s, %s)",
-                                  (event.data["case_number"], stream_id))
 
     def of(self, case_ids: list[str]) -> dict[str, str]:
         """The numbers of these cases (those that have one)."""

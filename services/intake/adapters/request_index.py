@@ -9,7 +9,7 @@ import psycopg
 
 from zfcommon import caseview
 from zfcommon.events import Event, parse_event
-from zfcommon.eventstore import EventStore
+from zfcommon.eventstore import EventStore, append_statement
 
 from ..domain.open311_records import MAX_RESULTS, Query, index_row
 from .case_numbers import CaseNumbers
@@ -58,18 +58,22 @@ class RequestIndex:
 
 class IndexedEventStore(EventStore):
     """intake's event store: whatever appends case events — a handler, the ledger import, a channel
-    adapter — records the case numbers they give and updates the request index in the same statement
-    sequence of the same transaction."""
+    adapter — records the case numbers they give in the statement that stores them, and updates the
+    request index in the same transaction."""
+
+    APPEND = append_statement(CaseNumbers.RECORD)
 
     def __init__(self, conn: psycopg.Connection, numbers: CaseNumbers):
         super().__init__(conn)
         self.numbers = numbers
         self.requests = RequestIndex(conn, self)
 
-    def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
-        super().append(stream_id, expected_version, events)
-        self.numbers.apply(stream_id, events)
-        self.requests.apply(stream_id, events)
+    def append_params(self, stream_id: str, events: list[Event]) -> tuple:
+        self.numbers.check(stream_id, events)
+        return (CaseNumbers.RECORD_TYPES,)
+
+    def keep(self, stream_id: str, appended: list[Event]) -> None:
+        self.requests.apply(stream_id, appended)
 
 
 def rebuild(conn: psycopg.Connection, batch: int = 500) -> int:
