@@ -172,6 +172,10 @@ def test_the_whole_trail_streams_as_stored_one_event_per_line_for_rebuilds(log, 
     assert client.get("/v1/events/stream", query_string={"after": -1}, headers=auditor).status_code == 422
     assert client.get("/v1/events/stream", query_string={"limit": 5}, headers=auditor).status_code == 422
     assert client.get("/v1/events/stream", headers=bearer("unit", unit="县自然资源局")).status_code == 403
+    # Each stream gives its connection back to the pool (four) once read, closed or not by the client.
+    for _ in range(6):
+        assert client.get("/v1/events/stream", headers=auditor).data == whole.data
+    assert client.get("/v1/events", headers=auditor).status_code == 200
     app.extensions["zf_pool"].close()
 
 

@@ -12,7 +12,7 @@ Prepare = Callable[[psycopg.Connection], tuple[Iterator[bytes], dict[str, str]]]
 def streamed(prepare: Prepare, mimetype: str) -> Response:
     """`prepare(conn)` gives the body's chunks (read from conn as they are sent) and the headers; it
     may raise, before the first byte, to refuse the request. The connection goes back to the pool
-    when the server closes the response, however it ended (sent, or the client left)."""
+    once the body is sent, or when the server closes the response, whichever comes first."""
     pool = current_app.extensions["zf_pool"]
     conn = pool.getconn()
     try:
@@ -21,12 +21,23 @@ def streamed(prepare: Prepare, mimetype: str) -> Response:
         pool.putconn(conn)
         raise
 
+    released = []
+
     def release() -> None:
+        if released:
+            return
+        released.append(True)
         try:
             getattr(body, "close", lambda: None)()
             conn.rollback()
         finally:
             pool.putconn(conn)
-    response = Response(body, mimetype=mimetype, headers=headers)
-    response.call_on_close(release)
+
+    def sent() -> Iterator[bytes]:
+        try:
+            yield from body
+        finally:
+            release()       # as soon as the last byte is out (a client may never close the response)
+    response = Response(sent(), mimetype=mimetype, headers=headers)
+    response.call_on_close(release)     # the client left before the end, or never read
     return response
