@@ -7,18 +7,20 @@ How the trail is built (say it when quoting the figures): intake's real Flask ap
 lifecycle does); those real events are then copied, each copy of a case with new case and event ids
 (the case number too), until the trail holds `--events` events, and appended through audit's own
 `trail.apply_batch` (trail rows, hash chain, Merkle leaves, one transaction per 5,000 events), with
-the tracking rows as the consumer writes them. Then, each into a fresh database:
+the tracking rows as the consumer writes them. Then `audit verify` (audit.service_layer.verify
+over the whole trail) and, each into a fresh database:
 
-  ledger rebuild   zfcommon.rebuild.rebuild with ledger's apply_batch, reading the trail page by
-                   page from audit's real HTTP API (`GET /v1/events`, served in this process)
-  notify rebuild   the same with notify's
-  audit verify     audit.service_layer.verify over the whole trail
+  ledger rebuild   zfcommon.rebuild.rebuild as `python -m ledger.entrypoints.rebuild` runs it
+                   (ledger's rebuild_batch, its batch size), reading the trail in one stream from
+                   audit's real HTTP API (`GET /v1/events/stream`, served in this process)
+  notify rebuild   the same with notify's apply_batch (`--batch` events per transaction)
 
 and reports events per second (aim of issue 11: rebuilds ≥ 20,000 events/s; verify of 1,000,000
-entries ≤ 10 s). The anchor, same run: reading the same pages from the API and parsing each event,
-applying nothing (the floor of any rebuild through the API). Finally it checks on the first 3,000
-events' cases that each rebuilt table equals a projection applied event by event (the live
-consumer's way). Benchmarks print figures; they never assert.
+entries ≤ 10 s). The anchors, same run: reading the stream alone (bytes, no parsing), and reading it
+and parsing each event, applying nothing (the floor of any rebuild through the API). Finally it
+checks on the first 3,000 events' cases that each rebuilt table equals a projection applied event
+by event (the live consumer's way). Each figure goes to stderr as soon as it is measured, the
+summary to stdout at the end. Benchmarks print figures; they never assert.
 """
 from __future__ import annotations
 
@@ -66,10 +68,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--template-cases", type=int, default=200)
-    ap.add_argument("--batch", type=int, default=2000, help="events per rebuild transaction (2000)")
+    ap.add_argument("--batch", type=int, default=2000, help="events per notify rebuild transaction (2000)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
+    import requests
     from werkzeug.serving import make_server
 
     import consumer_cost
@@ -77,7 +80,8 @@ def main() -> int:
     from audit.entrypoints.http import create_app as audit_app
     from audit.service_layer.verify import verify
     from ledger.adapters.repository import apply as ledger_apply
-    from ledger.adapters.repository import apply_batch as ledger_batch
+    from ledger.adapters.repository import rebuild_batch as ledger_batch
+    from ledger.entrypoints.rebuild import BATCH as LEDGER_BATCH
     from notify.adapters.repository import apply as notify_apply
     from notify.adapters.repository import apply_batch as notify_batch
     from zfcommon import db
@@ -85,7 +89,7 @@ def main() -> int:
     from zfcommon.consumer import apply_fresh, apply_once
     from zfcommon.events import parse_event
     from zfcommon.events.catalogue import topic_for
-    from zfcommon.rebuild import events_from_trail, rebuild
+    from zfcommon.rebuild import TrailStream, rebuild
     from zfcommon.settings import Settings
 
     servers = benchlib.LocalServers()
@@ -112,21 +116,36 @@ def main() -> int:
                 conn.commit()
         result["trail_build_s"] = round(time.monotonic() - t0, 1)
         sys.stderr.write("\n")
+        _say(f"trail built: {args.events} events in {result['trail_build_s']} s through trail.apply_batch")
+        with db.connect(audit_url) as conn:
+            t = time.monotonic()
+            problems = verify(conn, lambda *_: None)
+            result["audit_verify"] = {"entries": args.events, "s": round(time.monotonic() - t, 2),
+                                      "problems": len(problems)}
+        _say(f"audit verify: {result['audit_verify']}")
 
         app = audit_app(Settings(service="audit", database_url=audit_url, kafka_bootstrap_servers="127.0.0.1:1",
-                                 jwt_secret=SECRET, log_level="WARNING"))
+                                 jwt_secret=SECRET, jwt_algorithm="HS256", log_level="WARNING"))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)     # no line per page
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         api = f"http://127.0.0.1:{server.server_port}"
         token = issue_token(SECRET, "auditor", "bench-replay", ttl_seconds=7200)
         try:
-            t0 = time.process_time(), time.monotonic()
-            read = sum(1 for _ in events_from_trail(api, token, page=1000))
-            result["anchor_read_parse"] = {"events": read, "s": round(time.monotonic() - t0[1], 2),
-                                           "events_per_s": round(read / (time.monotonic() - t0[1]))}
-            for service, apply, batch in (("ledger", ledger_apply, ledger_batch),
-                                          ("notify", notify_apply, notify_batch)):
+            t = time.monotonic()
+            with requests.get(f"{api}/v1/events/stream", headers={"Authorization": f"Bearer {token}"},
+                              stream=True) as resp:
+                read = sum(chunk.count(b"\n") for chunk in resp.iter_content(256 * 1024))
+            result["anchor_read_stream"] = {"events": read, "s": round(time.monotonic() - t, 2),
+                                            "events_per_s": round(read / (time.monotonic() - t))}
+            _say(f"anchor, read the stream: {result['anchor_read_stream']}")
+            t = time.monotonic()
+            read = sum(1 for _ in TrailStream(api, token))
+            result["anchor_read_parse"] = {"events": read, "s": round(time.monotonic() - t, 2),
+                                           "events_per_s": round(read / (time.monotonic() - t))}
+            _say(f"anchor, read + parse: {result['anchor_read_parse']}")
+            for service, apply, batch, size in (("ledger", ledger_apply, ledger_batch, LEDGER_BATCH),
+                                                ("notify", notify_apply, notify_batch, args.batch)):
                 url = servers.service_url(servers.fresh_database(), service)
                 shown = [0.0]
 
@@ -135,32 +154,28 @@ def main() -> int:
                         shown[0] = time.monotonic()
                         sys.stderr.write(f"\r  {service}: {n} replayed")
                 t = time.monotonic()
-                applied = rebuild(url, apply, events_from_trail(api, token, page=1000), progress,
-                                  batch=args.batch, apply_batch=batch)
+                applied = rebuild(url, apply, iter(TrailStream(api, token)), progress, batch=size, apply_batch=batch)
                 s = time.monotonic() - t
                 sys.stderr.write("\n")
-                result[f"{service}_rebuild"] = {"applied": applied, "s": round(s, 2),
+                result[f"{service}_rebuild"] = {"applied": applied, "s": round(s, 2), "batch": size,
                                                 "events_per_s": round(applied / s)}
+                _say(f"{service} rebuild: {result[f'{service}_rebuild']}")
                 # The same first 3,000 events applied one by one (the live consumer's way): equal tables?
-                first = [e for _, e in zip(range(3000), events_from_trail(api, token, page=1000))]
+                first = [e for _, e in zip(range(3000), TrailStream(api, token))]
                 one_by_one = servers.service_url(servers.fresh_database(), service)
                 set_wise = servers.service_url(servers.fresh_database(), service)
                 with db.connect(one_by_one) as conn:
                     for _, e in first:
                         apply_once(conn, e, topic_for(e.type), apply)
                     conn.commit()
-                rebuild(set_wise, apply, iter(first), batch=args.batch, apply_batch=batch)
+                rebuild(set_wise, apply, iter(first), batch=size, apply_batch=batch)
                 tables = ("cases", "case_events", "unit_month_figures") if service == "ledger" else ("watched_cases",)
                 same = all(_snapshot(one_by_one, t) == _snapshot(set_wise, t) for t in tables)
                 result[f"{service}_rebuild"]["equals_event_by_event_on_3000"] = same
+                _say(f"{service} rebuild equals event-by-event on the first 3,000: {same}")
         finally:
             server.shutdown()
             app.extensions["zf_pool"].close()
-        with db.connect(audit_url) as conn:
-            t = time.monotonic()
-            problems = verify(conn, lambda *_: None)
-            result["audit_verify"] = {"entries": args.events, "s": round(time.monotonic() - t, 2),
-                                      "problems": len(problems)}
     finally:
         servers.close()
     benchlib.save_result("replay", result)
@@ -169,8 +184,10 @@ def main() -> int:
         return 0
     print(f"replay  {args.events} events (copies of {args.template_cases} real lifecycle cases); "
           f"trail built in {result['trail_build_s']} s through trail.apply_batch\n")
+    a = result["anchor_read_stream"]
+    print(f"  anchor: read the stream, no parsing  {a['events_per_s']:>8} events/s  ({a['s']} s)")
     a = result["anchor_read_parse"]
-    print(f"  anchor: read + parse through the API  {a['events_per_s']:>8} events/s  ({a['s']} s)")
+    print(f"  anchor: read the stream + parse      {a['events_per_s']:>8} events/s  ({a['s']} s)")
     for service in ("ledger", "notify"):
         r = result[f"{service}_rebuild"]
         print(f"  {service} rebuild (aim ≥ 20,000/s)    {r['events_per_s']:>8} events/s  ({r['s']} s); "
@@ -179,6 +196,12 @@ def main() -> int:
     print(f"  audit verify of {v['entries']} entries     {v['s']:>8} s  (aim ≤ 10 s for 1,000,000); "
           f"problems: {v['problems']}")
     return 0
+
+
+def _say(line: str) -> None:
+    """Each figure as soon as it is measured (a 1,000,000-event run takes long)."""
+    sys.stderr.write(f"{time.strftime('%H:%M:%S')} {line}\n")
+    sys.stderr.flush()
 
 
 def _snapshot(url: str, table: str) -> list:

@@ -1,14 +1,16 @@
 """Rebuilding a projection (ledger's, notify's) from the audit trail, into an empty database.
 
 The trail is the authority: it holds every event in the order audit received it, which keeps each
-case's order. The events are fetched page by page from audit's HTTP API (services talk only over
-Kafka and HTTP), validated against the catalogue, and applied with the same code and the same
-tracking table as the live consumer, so the rebuilt projection equals the live one.
+case's order. The events are read in one streamed response from audit's HTTP API (services talk
+only over Kafka and HTTP): `GET /v1/events/stream`, one stored CloudEvent per line, sent by audit as
+PostgreSQL's COPY gives them. Each is validated against the catalogue (parse_event, through the
+compiled fast path) and applied with the same code and the same tracking table as the live
+consumer, a big batch per transaction, so the rebuilt projection equals the live one.
 """
 from __future__ import annotations
 
 import sys
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import requests
 
@@ -17,30 +19,57 @@ from .consumer import Apply, ApplyBatch, apply_fresh
 from .events import Event, parse_event
 from .events.catalogue import topic_for
 
-
-def events_from_trail(audit_url: str, token: str, page: int = 1000) -> Iterator[tuple[int, Event]]:
-    """(total, event) pairs from the trail, in order; total is the trail's size when it started."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"Bearer {token}"
-    after = 0
-    while after is not None:
-        resp = session.get(f"{audit_url.rstrip('/')}/v1/events", params={"after": after, "limit": page}, timeout=30)
-        resp.raise_for_status()
-        body = resp.json()
-        for item in body["items"]:
-            yield item["seq"], parse_event(item["event"])
-        after = body["next_after"]
+CHUNK = 256 * 1024
 
 
-def rebuild(database_url: str, apply: Apply, events: Iterator[tuple[int, Event]],
+class TrailBroken(RuntimeError):
+    """The stream ended before the entry audit announced as its last (the connection broke)."""
+
+
+class TrailStream:
+    """(seq, event) pairs of the trail after seq `after`, in order, from one streamed response;
+    `until` is the last seq audit will send (its trail's last entry when the request was made)."""
+
+    def __init__(self, audit_url: str, token: str, after: int = 0, timeout: float = 60):
+        self.after = after
+        self.response = requests.get(f"{audit_url.rstrip('/')}/v1/events/stream", params={"after": after},
+                                     headers={"Authorization": f"Bearer {token}"}, stream=True, timeout=timeout)
+        self.response.raise_for_status()
+        self.until = int(self.response.headers["X-Trail-Until"])
+
+    @property
+    def total(self) -> int:
+        return max(self.until - self.after, 0)
+
+    def __iter__(self) -> Iterator[tuple[int, Event]]:
+        seq, rest = self.after, b""
+        with self.response:
+            for chunk in self.response.iter_content(chunk_size=CHUNK):
+                lines = (rest + chunk).split(b"\n") if rest else chunk.split(b"\n")
+                rest = lines.pop()
+                for line in lines:
+                    seq += 1
+                    yield seq, parse_event(line)
+        if rest or seq != max(self.until, self.after):
+            raise TrailBroken(f"the trail stream ended at seq {seq}, audit announced {self.until}")
+
+
+def events_from_trail(audit_url: str, token: str, after: int = 0) -> Iterator[tuple[int, Event]]:
+    """(seq, event) pairs from the trail, in order (TrailStream)."""
+    return iter(TrailStream(audit_url, token, after))
+
+
+def rebuild(database_url: str, apply: Apply, events: Iterable[tuple[int, Event]],
             progress: Callable[[int], None] = lambda n: None, batch: int = 500,
             apply_batch: ApplyBatch | None = None) -> int:
     """Apply every event in one transaction per `batch`, the way the live consumer applies a poll
     (apply_fresh: one tracking insert, then `apply_batch`, or `apply` event by event); returns how
-    many were applied now."""
+    many were applied now. Commits are asynchronous (synchronous_commit off): a crash may lose the
+    last batches, tracking rows and projection together, and running the rebuild again applies them."""
     each = apply_batch or (lambda conn, fresh: [apply(conn, e) for e in fresh])
     applied, pending = 0, []
     with db.connect(database_url) as conn:
+        conn.execute("SET synchronous_commit = off")
         for n, (_, event) in enumerate(events, 1):
             pending.append((topic_for(event.type), event))
             if len(pending) == batch:
@@ -53,25 +82,16 @@ def rebuild(database_url: str, apply: Apply, events: Iterator[tuple[int, Event]]
     return applied
 
 
-def trail_size(audit_url: str, token: str) -> int | None:
-    """The size of the trail's latest signed tree head (the trail may have grown since), or None."""
-    try:
-        resp = requests.get(f"{audit_url.rstrip('/')}/v1/log/sth", headers={"Authorization": f"Bearer {token}"},
-                            timeout=30)
-    except requests.RequestException:
-        return None
-    return resp.json().get("tree_size") if resp.ok else None
-
-
 def progress_line(done: int, total: int | None, width: int = 40) -> str:
-    """A progress bar of `done` events out of about `total` (a count when the total is unknown)."""
+    """A progress bar of `done` events out of `total` (a count when the total is unknown)."""
     if not total:
         return f"{done} events replayed"
     filled = min(width, width * done // total)
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{max(total, done)} events replayed"
 
 
-def main(service: str, apply: Apply, argv: list[str] | None = None, apply_batch: ApplyBatch | None = None) -> int:
+def main(service: str, apply: Apply, argv: list[str] | None = None, apply_batch: ApplyBatch | None = None,
+         batch: int = 500) -> int:
     """`python -m <service>.entrypoints.rebuild AUDIT_URL`: DATABASE_URL (the service's settings) names
     the empty, migrated database to fill; the signing key (ZF_JWT_KEYS, or ZF_JWT_SECRET under HS256) signs an auditor token for reading the trail."""
     from . import jwks
@@ -85,12 +105,11 @@ def main(service: str, apply: Apply, argv: list[str] | None = None, apply_batch:
     settings = Settings.from_env(service)
     token = issue_token(jwks.signer(settings), "auditor", f"rebuild-{service}", ttl_seconds=3600)
 
-    total = trail_size(args[0], token)
+    trail = TrailStream(args[0], token)
 
     def report(n: int) -> None:
-        sys.stderr.write(f"\r{service}: {progress_line(n, total)}")
+        sys.stderr.write(f"\r{service}: {progress_line(n, trail.total)}")
         sys.stderr.flush()
-    applied = rebuild(settings.database_url, apply, events_from_trail(args[0], token), report,
-                      apply_batch=apply_batch)
+    applied = rebuild(settings.database_url, apply, iter(trail), report, batch=batch, apply_batch=apply_batch)
     print(f"\n{service}: rebuilt from the trail, {applied} events applied")
     return 0

@@ -3,6 +3,7 @@ the API serves RFC 6962-shaped proofs that verify, and `verify` catches every ki
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -146,6 +147,35 @@ def test_auditors_replay_by_position_time_case_unit_type_and_actor(log, urls):
     paged = replay(limit=5).json
     assert paged["next_after"] == 5
     assert replay(colour="red").status_code == 422
+    app.extensions["zf_pool"].close()
+
+
+def test_the_whole_trail_streams_as_stored_one_event_per_line_for_rebuilds(log, urls):
+    app = create_app(settings_for("audit", urls["audit"]))
+    client, auditor = app.test_client(), bearer("auditor")
+    with db.connect(log) as conn:
+        stored = [r["event"].encode() for r in conn.execute("SELECT event FROM trail ORDER BY seq")]
+    # A stored event holding what COPY's formats would quote or escape: a backslash, a quote, a tab.
+    with db.connect(log) as conn:
+        trail.apply(conn, received("case-\\ \"quoted\"\tand tabbed"))
+        conn.commit()
+        stored.append(conn.execute("SELECT event FROM trail WHERE seq = 13").fetchone()["event"].encode())
+    whole = client.get("/v1/events/stream", headers=auditor)
+    assert whole.status_code == 200 and whole.mimetype == "application/x-ndjson"
+    assert whole.headers["X-Trail-Until"] == "13"
+    assert whole.data == b"".join(line + b"\n" for line in stored)     # byte for byte what the trail holds
+    assert json.loads(whole.data.split(b"\n")[12])["subject"] == 'case-\\ "quoted"\tand tabbed'
+    part = client.get("/v1/events/stream", query_string={"after": 10, "until": 12}, headers=auditor)
+    assert part.headers["X-Trail-Until"] == "12" and part.data.splitlines() == stored[10:12]
+    beyond = client.get("/v1/events/stream", query_string={"after": 20}, headers=auditor)
+    assert beyond.status_code == 200 and beyond.data == b""
+    assert client.get("/v1/events/stream", query_string={"after": -1}, headers=auditor).status_code == 422
+    assert client.get("/v1/events/stream", query_string={"limit": 5}, headers=auditor).status_code == 422
+    assert client.get("/v1/events/stream", headers=bearer("unit", unit="县自然资源局")).status_code == 403
+    # Each stream gives its connection back to the pool (four) once read, closed or not by the client.
+    for _ in range(6):
+        assert client.get("/v1/events/stream", headers=auditor).data == whole.data
+    assert client.get("/v1/events", headers=auditor).status_code == 200
     app.extensions["zf_pool"].close()
 
 

@@ -167,7 +167,7 @@ ROWS = [
     *[(svc, "GET", "/v1/streams/digests?until=2030-01-01T00:00:00%2B08:00", None, {"office", "auditor"})
       for svc in ("intake", "notify")],
     *[("audit", method, path, None, {"office", "auditor"}) for method, path in (
-        ("GET", "/v1/events"), ("GET", "/v1/reconciliation"), ("POST", "/v1/reconciliation"),
+        ("GET", "/v1/events"), ("GET", "/v1/events/stream"), ("GET", "/v1/reconciliation"), ("POST", "/v1/reconciliation"),
         ("GET", "/v1/log/sth"), ("GET", "/v1/log/checkpoint"), ("GET", "/v1/log/public-keys"),
         ("GET", "/v1/log/sth-consistency?first=1&second=1"), ("GET", "/v1/log/proof-by-hash?hash=AA%3D%3D&tree_size=1"),
         ("GET", "/v1/log/entries?start=0&end=0"), ("GET", "/v1/log/cases/{case}/leaves"),

@@ -7,7 +7,6 @@ closed, and written to the client as it is read: memory stays constant whatever 
 """
 from __future__ import annotations
 
-from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
@@ -15,6 +14,7 @@ from zfcommon.blueprint import Blueprint
 from zfcommon.problem import Unprocessable
 
 from ..service_layer.bundle import Export, RangeRefused
+from .streaming import streamed
 
 blp = Blueprint("bundles", __name__, url_prefix="/v1/log", description="The log as an offline audit bundle")
 READERS = ("auditor", "office")
@@ -38,26 +38,13 @@ class LogExport(MethodView):
                                 "content": {"application/x-tar": {"schema": {"type": "string", "format": "binary"}}}}})
     def get(self, query):
         """The bundle of leaves [start, end) as a tar, streamed; verify it offline with verify_bundle."""
-        pool = current_app.extensions["zf_pool"]
-        conn = pool.getconn()
-        try:
+        def prepare(conn):
             bundle = Export(conn, query["start"], query.get("end"))
+            return bundle.tar(), {"Content-Disposition":
+                                  f'attachment; filename="zhengfeng-audit-{bundle.start}-{bundle.end}.tar"'}
+        try:
+            return streamed(prepare, "application/x-tar")
         except RangeRefused as exc:
-            pool.putconn(conn)
             raise Unprocessable(f"无法导出区间 [{exc.start}, {exc.end})：日志目前共有 {exc.size} 条记录",
                                 code="log.export_range_refused", tree_size=exc.size,
                                 errors={"end" if exc.end > exc.size else "start": [str(exc)]}) from None
-        except BaseException:
-            pool.putconn(conn)
-            raise
-
-        def release() -> None:
-            # Called when the server closes the response, however it ended (sent, or the client left).
-            try:
-                conn.rollback()
-            finally:
-                pool.putconn(conn)
-        response = Response(bundle.tar(), mimetype="application/x-tar", headers={
-            "Content-Disposition": f'attachment; filename="zhengfeng-audit-{bundle.start}-{bundle.end}.tar"'})
-        response.call_on_close(release)
-        return response

@@ -21,6 +21,7 @@ from ..adapters import trail
 from ..service_layer import reconcile
 from ..service_layer.reconcile import run_reconciliation
 from . import bundles, log
+from .streaming import streamed
 
 READERS = ("auditor", "office")
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="The accountability trail")
@@ -70,6 +71,34 @@ class Events(MethodView):
                   "recorded_at": r["recorded_at"], "event": json.loads(r["event"])} for r in rows]
         full = len(rows) == query["limit"]
         return {"items": items, "next_after": rows[-1]["seq"] if full else None}
+
+
+class StreamQuery(Schema):
+    class Meta:
+        unknown = "raise"
+    after = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2 ** 63 - 1),
+                           metadata={"description": "stream entries with seq greater than this"})
+    until = fields.Integer(validate=validate.Range(min=0, max=2 ** 63 - 1),
+                           metadata={"description": "the last seq to stream; default: the trail's last now"})
+
+
+@blp.route("/stream")
+class EventStream(MethodView):
+    @blp.roles(*READERS)
+    @blp.arguments(StreamQuery, location="query", unknown=None)
+    @blp.doc(responses={"200": {
+        "description": "every entry of seq (after, until] in order, one stored CloudEvent per line, exactly"
+                       " the canonical bytes the trail holds; `X-Trail-Until` names the last seq sent",
+        "headers": {"X-Trail-Until": {"schema": {"type": "integer"}}},
+        "content": {"application/x-ndjson": {"schema": {"type": "string"}}}}})
+    def get(self, query):
+        """The whole trail (or the part after `after`) in one streamed response, for rebuilding a
+        projection: read with COPY and sent as stored, no page to follow, constant memory."""
+        def prepare(conn):
+            last = conn.execute("SELECT coalesce(max(seq), 0) AS seq FROM trail").fetchone()["seq"]
+            until = min(query.get("until", last), last)
+            return trail.event_lines(conn, query["after"], until), {"X-Trail-Until": str(until)}
+        return streamed(prepare, "application/x-ndjson")
 
 
 class SourceReconciliation(Schema):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator
 
 from ..domain import checkpoint, merkle
+from ..domain.chunks import chunked
 from ..domain.chain import canonical_bytes
 
 FORMAT = "zhengfeng-audit-bundle/1"
@@ -56,15 +57,7 @@ def _stream(conn, name: str, query: str, params: tuple) -> Iterator[dict]:
 
 
 def _chunked(pieces: Iterable[bytes]) -> Iterator[bytes]:
-    """Pieces joined into chunks of about CHUNK bytes: few writes, little memory."""
-    buf = bytearray()
-    for piece in pieces:
-        buf += piece
-        if len(buf) >= CHUNK:
-            yield bytes(buf)
-            buf.clear()
-    if buf:
-        yield bytes(buf)
+    return chunked(pieces, CHUNK)
 
 
 def _hashed(sums: dict[str, str], name: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -89,7 +82,7 @@ class Export:
     def __init__(self, conn, start: int = 0, end: int | None = None):
         from psycopg.pq import TransactionStatus
 
-        from ..adapters import heads, tree        # here, not at import: verify_bundle must need no DB driver
+        from ..adapters import heads, trail, tree   # here, not at import: verify_bundle must need no DB driver
         # One snapshot for trail, tree and heads, and for both passes over the heads: the sizes announced
         # first must be the bytes sent later (only possible when no transaction is open yet; the caller
         # ends it: export() commits, the HTTP route rolls back when the response closes).
@@ -102,7 +95,7 @@ class Export:
         if not 0 <= start <= end <= size:
             raise RangeRefused(start, end, size)
         self.conn, self.start, self.end, self.manifest = conn, start, end, None
-        self._heads, self._tree = heads, tree
+        self._heads, self._tree, self._trail = heads, tree, trail
 
     def _head_lines(self) -> Iterator[bytes]:
         for h in _stream(self.conn, "bundle_heads", "SELECT * FROM tree_heads WHERE tree_size <= %s"
@@ -114,9 +107,8 @@ class Export:
         # The bytes psycopg sends for each event are its UTF-8 encoding: count those, plus the newline.
         sized = conn.execute("SELECT count(*) AS n, coalesce(sum(octet_length(convert_to(event, 'UTF8')) + 1), 0)"
                              " AS bytes FROM trail WHERE seq > %s AND seq <= %s", (start, end)).fetchone()
-        events = (r["event"].encode("utf-8") + b"\n" for r in _stream(
-            conn, "bundle_events", "SELECT event FROM trail WHERE seq > %s AND seq <= %s ORDER BY seq", (start, end)))
-        yield "events.jsonl", sized["bytes"], _hashed(sums, "events.jsonl", _chunked(events))
+        events = self._trail.event_lines(conn, start, end)       # COPY: the stored bytes as they are
+        yield "events.jsonl", sized["bytes"], _hashed(sums, "events.jsonl", events)
         heads_size = sum(map(len, self._head_lines()))         # a first pass: the size goes first
         last = conn.execute("SELECT * FROM tree_heads WHERE tree_size <= %s ORDER BY timestamp_ms DESC LIMIT 1",
                             (end,)).fetchone()

@@ -23,14 +23,16 @@ JSON_COLUMNS = ("location", "origin", "redacted", "contacts", "data")
 
 
 @functools.lru_cache(maxsize=None)
-def upsert_sql(table: str, key: str, columns: tuple[str, ...]) -> str:
-    """The upsert of a row of these columns, rendered once per shape: composing it for every event
-    (psycopg.sql, some forty identifiers) cost the consumer more than running it."""
-    return sql.SQL("INSERT INTO {t} ({cols}) VALUES ({vals}) ON CONFLICT ({key}) DO UPDATE SET {upd}"
+def upsert_sql(table: str, key: str, columns: tuple[str, ...], source: str | None = None) -> str:
+    """The upsert of a row of these columns (or of every row of the table `source`), rendered once per
+    shape: composing it for every event (psycopg.sql, some forty identifiers) cost the consumer more
+    than running it."""
+    cols = sql.SQL(", ").join(map(sql.Identifier, columns))
+    rows = sql.SQL("VALUES ({})").format(sql.SQL(", ").join(sql.Placeholder() * len(columns))) if source is None \
+        else sql.SQL("SELECT {} FROM {}").format(cols, sql.Identifier(source))
+    return sql.SQL("INSERT INTO {t} ({cols}) {rows} ON CONFLICT ({key}) DO UPDATE SET {upd}"
                    " WHERE {t}.version < EXCLUDED.version").format(
-        t=sql.Identifier(table), key=sql.Identifier(key),
-        cols=sql.SQL(", ").join(map(sql.Identifier, columns)),
-        vals=sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+        t=sql.Identifier(table), key=sql.Identifier(key), cols=cols, rows=rows,
         upd=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns
                                if c != key)).as_string(None)
 
@@ -46,14 +48,56 @@ def _upsert_many(conn: psycopg.Connection, table: str, key: str, rows: list[Mapp
     if rows:
         columns = tuple(rows[0])
         with conn.cursor() as cur:
-            cur.executemany(upsert_sql(table, key, columns),
-                            [[Jsonb(v) if c in JSON_COLUMNS and v is not None else v for c, v in row.items()]
-                             for row in rows])
+            cur.executemany(upsert_sql(table, key, columns), [_adapted(row) for row in rows])
+
+
+def _adapted(row: Mapping[str, Any]) -> list:
+    return [Jsonb(v) if c in JSON_COLUMNS and v is not None else v for c, v in row.items()]
+
+
+def _copy(conn: psycopg.Connection, table: str, rows: list[Mapping[str, Any]]) -> None:
+    """COPY rows of one shape into `table`."""
+    columns = tuple(rows[0])
+    json_at = [i for i, c in enumerate(columns) if c in JSON_COLUMNS]
+    with conn.cursor() as cur, cur.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)))) as copy:
+        for row in rows:
+            values = list(row.values())
+            for i in json_at:
+                if values[i] is not None:
+                    values[i] = Jsonb(values[i])
+            copy.write_row(values)
+
+
+def _copy_merged(conn: psycopg.Connection, table: str, rows: list[Mapping[str, Any]], merge: str,
+                 new: bool = True) -> None:
+    """Bulk writes (a rebuild's big batches): rows of one shape COPYed straight into `table` when none
+    of them is there yet (`new`: a savepoint tries it), otherwise COPYed into a temporary table shaped
+    like it, dropped at commit, and merged by `merge` (an INSERT … SELECT … ON CONFLICT with {} for
+    the temporary table's name): the conflict rules of the row-by-row statements, one statement."""
+    if not rows:
+        return
+    if new:
+        try:
+            with conn.transaction():
+                _copy(conn, table, rows)
+            return
+        except psycopg.errors.UniqueViolation:
+            pass
+    staging = f"{table}_in"
+    conn.execute(sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} (LIKE {}) ON COMMIT DROP").format(
+        sql.Identifier(staging), sql.Identifier(table)))
+    _copy(conn, staging, rows)
+    conn.execute(merge.format(staging))
+    conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(staging)))
 
 
 _TIMELINE = ("INSERT INTO case_events (case_id, version, event_id, type, time, actor, data)"
              " VALUES (%(case_id)s, %(version)s, %(event_id)s, %(type)s, %(time)s, %(actor)s, %(data)s)"
              " ON CONFLICT (case_id, version) DO NOTHING")
+_TIMELINE_FROM = ("INSERT INTO case_events (case_id, version, event_id, type, time, actor, data)"
+                  " SELECT case_id, version, event_id, type, time, actor, data FROM {}"
+                  " ON CONFLICT (case_id, version) DO NOTHING")
 
 
 class CaseFold:
@@ -79,21 +123,29 @@ class CaseFold:
         new = caseview.evolve(self.rows.get(event.subject), event)
         if new is not None:
             self.rows[event.subject] = self.changed[event.subject] = new
-        entry = caseview.timeline_entry(event)
-        self.entries.append({**entry, "data": Jsonb(entry["data"])})
+        self.entries.append(caseview.timeline_entry(event))
 
-    def write(self) -> None:
-        _upsert_many(self.conn, "cases", "case_id",
-                     [{**{c: new[c] for c in caseview.COLUMNS}, "version": new["version"]}
-                      for new in self.changed.values()])
+    def write(self, bulk: bool = False) -> None:
+        """Write what was folded: upserts and inserts in one pipelined round trip, or (`bulk`, outside
+        pipeline mode) each table's rows COPYed into a temporary table and merged by one statement,
+        with the same conflict rules."""
+        cases = [{**{c: new[c] for c in caseview.COLUMNS}, "version": new["version"]} for new in self.changed.values()]
+        if bulk and cases:      # cases not read by __init__ are not there: COPYed straight in
+            merge = upsert_sql("cases", "case_id", tuple(cases[0]), "{}")
+            _copy_merged(self.conn, "cases", [r for r in cases if r["case_id"] not in self.before], merge)
+            _copy_merged(self.conn, "cases", [r for r in cases if r["case_id"] in self.before], merge, new=False)
+        else:
+            _upsert_many(self.conn, "cases", "case_id", cases)
         deltas: dict = {}
         for case_id, new in self.changed.items():
             for key, values in figures.changes(self.before.get(case_id), new).items():
                 figures.accumulate(deltas, (key, values))
         unit_figures.add(self.conn, {k: v for k, v in deltas.items() if any(v.values())})
-        if self.entries:
+        if bulk:
+            _copy_merged(self.conn, "case_events", self.entries, _TIMELINE_FROM)
+        elif self.entries:
             with self.conn.cursor() as cur:
-                cur.executemany(_TIMELINE, self.entries)
+                cur.executemany(_TIMELINE, [{**e, "data": Jsonb(e["data"])} for e in self.entries])
 
 
 def _apply_case(conn: psycopg.Connection, event: Event) -> None:
@@ -127,9 +179,10 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
         handler(conn, event)
 
 
-def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
+def apply_batch(conn: psycopg.Connection, events: list[Event], bulk: bool = False) -> None:
     """Consumer callback for a poll's fresh events, in order: the case events set-wise (CaseFold),
-    the others one by one (none of them reads the cases table), in pipeline mode."""
+    the others one by one (none of them reads the cases table), in pipeline mode; `bulk` (the
+    rebuild's big batches, rebuild_batch) writes the folded cases and timeline with COPY."""
     with conn.pipeline():
         cases = CaseFold(conn, {e.subject for e in events if e.topic == CASE_TOPIC})
         for event in events:
@@ -137,7 +190,15 @@ def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
                 cases.fold(event)
             else:
                 apply(conn, event)
-        cases.write()
+        if not bulk:
+            cases.write()
+    if bulk:
+        cases.write(bulk=True)
+
+
+def rebuild_batch(conn: psycopg.Connection, events: list[Event]) -> None:
+    """apply_batch for a rebuild's batches of thousands of events: the same fold, written with COPY."""
+    apply_batch(conn, events, bulk=True)
 
 
 def get_case(conn: psycopg.Connection, case_id: str, scope: Scope = Scope()) -> dict[str, Any] | None:
