@@ -62,7 +62,7 @@ def make_events(servers: benchlib.LocalServers, cases: int, mix: str) -> list[tu
     clock.write_text("2026-11-23T09:00:00+08:00")       # a Monday
     secret = "bench-jwt-secret-with-enough-bytes-32"
     settings = Settings(service="intake", database_url=servers.service_url(admin, "intake"),
-                        kafka_bootstrap_servers="127.0.0.1:1", jwt_secret=secret,
+                        kafka_bootstrap_servers="127.0.0.1:1", jwt_algorithm="HS256", jwt_secret=secret,
                         contact_key="MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=", clock_file=str(clock),
                         log_level="WARNING")
     app = create_app(settings)

@@ -114,7 +114,7 @@ def main() -> int:
         sys.stderr.write("\n")
 
         app = audit_app(Settings(service="audit", database_url=audit_url, kafka_bootstrap_servers="127.0.0.1:1",
-                                 jwt_secret=SECRET, log_level="WARNING"))
+                                 jwt_algorithm="HS256", jwt_secret=SECRET, log_level="WARNING"))
         logging.getLogger("werkzeug").setLevel(logging.WARNING)     # no line per page
         server = make_server("127.0.0.1", 0, app, threaded=True)
         threading.Thread(target=server.serve_forever, daemon=True).start()
