@@ -149,6 +149,35 @@ def test_a_unit_gets_email_at_every_address_and_sms_too_when_it_cannot_wait():
     assert notices.unit_addresses("case_assigned", []) == []
 
 
+def test_a_notice_gets_one_row_per_address_of_its_unit_and_its_group_robots():
+    wanted = notices.Wanted("extension_approved", "县住建局", "case-1", {"case_number": "ZF-1"})
+    unit = {"name": "县住建局", "active": True, "contacts": CONTACTS[:2], "robots": ["wecom"]}
+    rows = notices.addressed(wanted, unit, "intake#e1", "cn.zhengfeng.case.extension_approved.v1", "now")
+    assert [(r["channel"], r["recipient"], r["contact_name"], r["status"]) for r in rows] == [
+        ("email", "wang@zjj.example.gov.cn", "王科长", "queued"), ("sms", "13900001111", "李主任", "queued"),
+        ("wecom", "wecom:县住建局", "企业微信群机器人", "queued")]
+    assert {(r["kind"], r["case_id"], r["event_id"], r["audience"], r["unit"]) for r in rows} == {
+        ("extension_approved", "case-1", "intake#e1", "unit", "县住建局")}
+
+
+@pytest.mark.parametrize("unit, reason", [
+    (None, "the unit is not in the directory"),
+    ({"active": False, "contacts": CONTACTS, "robots": []}, "the unit is inactive in the directory"),
+    ({"active": True, "contacts": CONTACTS[3:], "robots": []},
+     "the directory lists no email or phone for the unit's contacts, and no group robot")])
+def test_a_notice_nobody_at_its_unit_can_get_is_kept_skipped_with_the_reason(unit, reason):
+    wanted = notices.Wanted("case_assigned", "县住建局", "case-1", {})
+    [row] = notices.addressed(wanted, unit, "intake#e1", "cn.zhengfeng.case.assigned.v1", "now")
+    assert (row["recipient"], row["status"], row["last_error"]) == ("unit:县住建局", "skipped", reason)
+
+
+def test_a_complainants_notice_goes_by_sms_to_the_complainant_key_never_a_number():
+    wanted = notices.Wanted("visit_request", None, "case-1", {})
+    [row] = notices.addressed(wanted, None, "intake#e1", "cn.zhengfeng.case.closed.v1", "now")
+    assert (row["channel"], row["audience"], row["recipient"], row["masked_to"]) == (
+        "sms", "complainant", notices.COMPLAINANT_RECIPIENT, None)
+
+
 # --------------------------------------------------------------------------------------------------
 # Phones, SMS length, retries
 # --------------------------------------------------------------------------------------------------

@@ -125,6 +125,17 @@ def test_a_filter_keeps_only_its_types():
     assert not webhooks.wants(["cn.zhengfeng.case.closed.v1"], "cn.zhengfeng.case.assigned.v1")
 
 
+def test_an_events_endpoints_are_the_active_subscriptions_of_its_units_that_want_its_type():
+    active = [{"id": "sub_a", "unit": "县住建局", "event_types": None},
+              {"id": "sub_b", "unit": "县财政局", "event_types": ["cn.zhengfeng.case.closed.v1"]},
+              {"id": "sub_c", "unit": "县交通运输局", "event_types": None},
+              {"id": "sub_d", "unit": "县财政局", "event_types": None}]
+    units = {"县住建局", "县财政局"}
+    assert webhooks.matching(active, units, "cn.zhengfeng.case.assigned.v1") == ["sub_a", "sub_d"]
+    assert webhooks.matching(active, units, "cn.zhengfeng.case.closed.v1") == ["sub_a", "sub_b", "sub_d"]
+    assert webhooks.matching(active, set(), "cn.zhengfeng.case.closed.v1") == []
+
+
 def test_the_message_is_the_cloudevent_without_the_sealed_complainant():
     event = Story(anonymous=False, complainant=SEALED).events[0]
     body = json.loads(webhooks.event_body(event, None))

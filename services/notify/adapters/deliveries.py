@@ -16,12 +16,22 @@ PUBLIC = ("id", "subscription_id", "case_id", "event_id", "event_type", "status"
 ATTEMPT = ("attempted_at", "status_code", "duration_ms", "error", "response", "next_attempt_at")
 
 
+_ENQUEUE = ("INSERT INTO deliveries (id, subscription_id, case_id, event_id, event_type, content_type, body,"
+            " next_attempt_at, created_at) VALUES (%(id)s, %(subscription_id)s, %(case_id)s, %(event_id)s,"
+            " %(event_type)s, %(content_type)s, %(body)s, %(created_at)s, %(created_at)s)"
+            " ON CONFLICT (id) DO NOTHING")
+
+
 def enqueue(conn: psycopg.Connection, row: Row) -> None:
-    conn.execute(
-        "INSERT INTO deliveries (id, subscription_id, case_id, event_id, event_type, content_type, body,"
-        " next_attempt_at, created_at) VALUES (%(id)s, %(subscription_id)s, %(case_id)s, %(event_id)s,"
-        " %(event_type)s, %(content_type)s, %(body)s, %(created_at)s, %(created_at)s)"
-        " ON CONFLICT (id) DO NOTHING", row)
+    conn.execute(_ENQUEUE, row)
+
+
+def enqueue_many(conn: psycopg.Connection, rows: list[Row]) -> None:
+    """Queue messages in their order (each takes the next `seq`, the order the dispatcher keeps per case
+    and endpoint), in one pipelined round trip; one already queued (same id) is left as it is."""
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany(_ENQUEUE, rows)
 
 
 # Why the NOT EXISTS: an endpoint gets a case's events in order. While an earlier message of the same

@@ -45,6 +45,13 @@ def unit(conn: psycopg.Connection, name: str) -> Row | None:
     return conn.execute("SELECT * FROM units WHERE name = %s", (name,)).fetchone()
 
 
+def units(conn: psycopg.Connection, names: set[str]) -> dict[str, Row]:
+    """The directory entries of `names` that exist, by name, in one statement."""
+    if not names:
+        return {}
+    return {r["name"]: r for r in conn.execute("SELECT * FROM units WHERE name = ANY(%s)", (sorted(names),))}
+
+
 def active_units(conn: psycopg.Connection) -> list[Row]:
     """Active units by name."""
     return conn.execute("SELECT * FROM units WHERE active ORDER BY name").fetchall()

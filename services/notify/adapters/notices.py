@@ -16,16 +16,24 @@ ATTEMPT = ("started_at", "finished_at", "result", "provider_message_id", "error"
 _SELECT = f"SELECT {', '.join(PUBLIC)}, context->>'case_number' AS case_number FROM notices"
 
 
+_QUEUE = ("INSERT INTO notices (kind, channel, audience, unit, contact_name, recipient, masked_to, case_id, event_id,"
+          " event_type, context, status, last_error, next_attempt_at, created_at, updated_at)"
+          " VALUES (%(kind)s, %(channel)s, %(audience)s, %(unit)s, %(contact_name)s, %(recipient)s, %(masked_to)s,"
+          " %(case_id)s, %(event_id)s, %(event_type)s, %(context)s, %(status)s, %(last_error)s,"
+          " CASE WHEN %(status)s = 'queued' THEN %(now)s::timestamptz END, %(now)s, %(now)s)"
+          " ON CONFLICT (event_id, recipient, kind) DO NOTHING")
+
+
 def queue(conn: psycopg.Connection, row: Row) -> bool:
     """Queue one notice; False when the event already queued it for this recipient (UNIQUE)."""
-    return conn.execute(
-        "INSERT INTO notices (kind, channel, audience, unit, contact_name, recipient, masked_to, case_id, event_id,"
-        " event_type, context, status, last_error, next_attempt_at, created_at, updated_at)"
-        " VALUES (%(kind)s, %(channel)s, %(audience)s, %(unit)s, %(contact_name)s, %(recipient)s, %(masked_to)s,"
-        " %(case_id)s, %(event_id)s, %(event_type)s, %(context)s, %(status)s, %(last_error)s,"
-        " CASE WHEN %(status)s = 'queued' THEN %(now)s::timestamptz END, %(now)s, %(now)s)"
-        " ON CONFLICT (event_id, recipient, kind) DO NOTHING RETURNING id",
-        {**row, "context": Jsonb(row["context"])}).fetchone() is not None
+    return conn.execute(_QUEUE + " RETURNING id", {**row, "context": Jsonb(row["context"])}).fetchone() is not None
+
+
+def queue_many(conn: psycopg.Connection, rows: list[Row]) -> None:
+    """queue for many, in their order, in one pipelined round trip."""
+    if rows:
+        with conn.cursor() as cur:
+            cur.executemany(_QUEUE, [{**row, "context": Jsonb(row["context"])} for row in rows])
 
 
 def skip_complainant(conn: psycopg.Connection, case_id: str, reason: str, now: datetime) -> int:

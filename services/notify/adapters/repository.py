@@ -7,6 +7,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from zfcommon.events import Event
+from zfcommon.events.catalogue import CASE_TOPIC
 
 from ..domain import watch
 from . import bulletin_projection, directory, escalations, exposures, reports
@@ -21,14 +22,41 @@ _UPSERT = (f"INSERT INTO watched_cases ({', '.join(COLUMNS)}) VALUES ({', '.join
 
 @dataclass
 class Poll:
-    """What a batch of events shares: its watched cases (None: not watched), read and locked at once
-    and kept current by apply, and the escalation checks written once by `finish`."""
+    """What a batch of events shares: its watched cases (None: not watched), read and locked at once and
+    folded in memory (domain.watch.evolve), and the escalation checks. `flush` writes each changed case
+    once and the checks; it runs before any event that may read watched cases from the database (every
+    one not on the case topic) and at the end (`finish`)."""
     watched: dict[str, Row | None]
     checks: dict[str, int] = field(default_factory=dict)
+    changed: set[str] = field(default_factory=set)
 
-    def finish(self, conn: psycopg.Connection) -> None:
+    def fold(self, event: Event) -> tuple[Row | None, Row] | None:
+        """The watched case before and after `event`, kept in memory; None if it changes nothing."""
+        row = self.watched.get(event.subject)
+        new = watch.evolve(row, event)
+        if new is None:
+            return None
+        self.watched[event.subject] = new
+        self.changed.add(event.subject)
+        return row, new
+
+    def case(self, conn: psycopg.Connection, case_id: str) -> Row | None:
+        """A watched case as it is now: the batch's own as folded so far, any other from the database."""
+        return self.watched[case_id] if case_id in self.watched else get(conn, case_id)
+
+    def flush(self, conn: psycopg.Connection) -> None:
+        if self.changed:
+            with conn.cursor() as cur:
+                cur.executemany(_UPSERT, [_dumped(self.watched[c]) for c in sorted(self.changed)])
+            self.changed = set()
         escalations.look_again(conn, self.checks)
         self.checks = {}
+
+    finish = flush
+
+
+def _dumped(row: Row) -> Row:
+    return {**row, "origin": row["origin"] and Jsonb(row["origin"]), "view": Jsonb(row["view"])}
 
 
 def lock(conn: psycopg.Connection, case_ids: set[str]) -> Poll:
@@ -52,18 +80,14 @@ def apply(conn: psycopg.Connection, event: Event, poll: Poll | None = None) -> t
 
 
 def _apply(conn: psycopg.Connection, event: Event, poll: Poll) -> tuple[Row | None, Row] | None:
+    if event.topic != CASE_TOPIC:
+        poll.flush(conn)                # what follows may read watched cases
     escalations.apply(conn, event, poll.checks)     # escalation ladders, the calendar, cases to look at again
     directory.apply(conn, event)        # the office's units (weekly reports, notices)
     reports.apply(conn, event)          # weekly reports, missed weeks, spot checks
     bulletin_projection.apply(conn, event)  # bulletins, disclosures, scoring rules, criticism and missed reports
     exposures.apply(conn, event)        # exposures of typical cases; publications the public page lists
-    row = poll.watched[event.subject]
-    new = watch.evolve(row, event)
-    if new is None:
-        return None
-    conn.execute(_UPSERT, {**new, "origin": new["origin"] and Jsonb(new["origin"]), "view": Jsonb(new["view"])})
-    poll.watched[event.subject] = new
-    return row, new
+    return poll.fold(event)
 
 
 def get(conn: psycopg.Connection, case_id: str) -> Row | None:
@@ -71,8 +95,9 @@ def get(conn: psycopg.Connection, case_id: str) -> Row | None:
 
 
 def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
-    """apply for a batch of fresh events in order (the rebuild's), the watched cases locked at once."""
+    """apply for a batch of fresh events in order (the rebuild's), set-wise: the watched cases locked at
+    once, folded in memory, each changed one written once."""
     poll = lock(conn, {e.subject for e in events})
     for event in events:
-        apply(conn, event, poll)
+        _apply(conn, event, poll)
     poll.finish(conn)

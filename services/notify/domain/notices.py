@@ -234,6 +234,36 @@ def unit_addresses(kind: str, contacts: Iterable[Mapping[str, Any]]) -> list[Add
     return list(out.values())
 
 
+# Why a unit's notice found nobody (the skipped row's last_error, so the office sees whom it could not reach).
+UNREACHABLE = {"unknown": "the unit is not in the directory", "inactive": "the unit is inactive in the directory",
+               "no_contact": "the directory lists no email or phone for the unit's contacts, and no group robot"}
+
+
+def unreachable_recipient(unit: str) -> str:
+    """The recipient key of a unit's notice that found nobody to go to."""
+    return f"unit:{unit}"
+
+
+def addressed(wanted: Wanted, unit: Mapping[str, Any] | None, event_id: str, event_type: str,
+              now: Any) -> list[dict[str, Any]]:
+    """The notice rows of `wanted`, one per recipient; `unit` is its unit's directory entry (None: not
+    in the directory; not read for a complainant's notice). A unit nobody can be told about still gets
+    a row, skipped with the reason, so the office sees whom a notice could not reach."""
+    base = {"kind": wanted.kind, "case_id": wanted.case_id, "event_id": event_id, "event_type": event_type,
+            "context": wanted.context, "now": now, "status": "queued", "last_error": None, "masked_to": None,
+            "unit": wanted.unit, "contact_name": None}
+    if wanted.unit is None:
+        return [{**base, "channel": "sms", "audience": COMPLAINANT, "recipient": COMPLAINANT_RECIPIENT}]
+    addresses = (unit_addresses(wanted.kind, unit["contacts"]) + robot_addresses(wanted.unit, unit["robots"])
+                 if unit and unit["active"] else [])
+    if not addresses:
+        why = "unknown" if unit is None else "inactive" if not unit["active"] else "no_contact"
+        return [{**base, "channel": "email", "audience": UNIT, "recipient": unreachable_recipient(wanted.unit),
+                 "status": "skipped", "last_error": UNREACHABLE[why]}]
+    return [{**base, "channel": a.channel, "audience": UNIT, "recipient": a.recipient,
+             "masked_to": a.recipient, "contact_name": a.name} for a in addresses]
+
+
 # -- phones ----------------------------------------------------------------------------------------
 def normalise_phone(phone: str) -> str:
     """Digits only, without China's country code: how two spellings of one number compare equal."""

@@ -37,6 +37,12 @@ def wants(event_types: Iterable[str] | None, event_type: str) -> bool:
     return event_types is None or event_type in event_types
 
 
+def matching(subscriptions: Iterable[dict[str, Any]], units: set[str], event_type: str) -> list[str]:
+    """Ids of the subscriptions (active ones, as {id, unit, event_types}) of `units` that want
+    `event_type`, in the order given."""
+    return [s["id"] for s in subscriptions if s["unit"] in units and wants(s["event_types"], event_type)]
+
+
 def message_id(endpoint: str, event_key: str) -> str:
     """The webhook-id of one event to one endpoint: the same on every retry and redelivery, so the
     receiver can recognise a message it already has."""

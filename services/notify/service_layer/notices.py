@@ -35,8 +35,8 @@ class NotRetryable(Exception):
 
 
 # -- queueing (the consumer) ---------------------------------------------------------------------
-UNREACHABLE = {"unknown": "the unit is not in the directory", "inactive": "the unit is inactive in the directory",
-               "no_contact": "the directory lists no email or phone for the unit's contacts, and no group robot"}
+UNREACHABLE = notices.UNREACHABLE
+unreachable = notices.unreachable_recipient
 # Directory and case events travel on different topics, so notify may see a case assigned to a unit
 # before it sees the unit registered or given contacts. A notice that found nobody is addressed again
 # when the unit's entry arrives, if it is that recent.
@@ -68,22 +68,17 @@ def on_event(conn: psycopg.Connection, event: Event, change: Change, now: dateti
 
 def _addressed(conn: psycopg.Connection, wanted: notices.Wanted, event_id: str, event_type: str,
                now: datetime) -> list[Row]:
-    """One row per recipient. A unit nobody can be told about still gets a row, skipped with the
-    reason, so the office sees whom a notice could not reach."""
-    base = {"kind": wanted.kind, "case_id": wanted.case_id, "event_id": event_id, "event_type": event_type,
-            "context": wanted.context, "now": now, "status": "queued", "last_error": None, "masked_to": None,
-            "unit": wanted.unit, "contact_name": None}
-    if wanted.unit is None:
-        return [{**base, "channel": "sms", "audience": notices.COMPLAINANT, "recipient": notices.COMPLAINANT_RECIPIENT}]
-    unit = directory.unit(conn, wanted.unit)
-    addresses = (notices.unit_addresses(wanted.kind, unit["contacts"]) + notices.robot_addresses(wanted.unit, unit["robots"])
-                 if unit and unit["active"] else [])
-    if not addresses:
-        why = "unknown" if unit is None else "inactive" if not unit["active"] else "no_contact"
-        return [{**base, "channel": "email", "audience": notices.UNIT, "recipient": unreachable(wanted.unit),
-                 "status": "skipped", "last_error": UNREACHABLE[why]}]
-    return [{**base, "channel": a.channel, "audience": notices.UNIT, "recipient": a.recipient,
-             "masked_to": a.recipient, "contact_name": a.name} for a in addresses]
+    """notices.addressed, the unit's directory entry read for it."""
+    return notices.addressed(wanted, directory.unit(conn, wanted.unit) if wanted.unit else None, event_id,
+                             event_type, now)
+
+
+def queue_all(conn: psycopg.Connection, wanted: list[tuple[Event, notices.Wanted]], now: datetime) -> None:
+    """The notices a run of case events calls for (each with its event, in order), addressed with their
+    units' directory entries read in one statement, and queued in one round trip."""
+    units = directory.units(conn, {w.unit for _, w in wanted if w.unit})
+    store.queue_many(conn, [row for event, w in wanted
+                            for row in notices.addressed(w, units.get(w.unit), event_key(event), event.type, now)])
 
 
 def webhook_disabled(conn: psycopg.Connection, sub: Row, now: datetime) -> int:
@@ -96,11 +91,6 @@ def webhook_disabled(conn: psycopg.Connection, sub: Row, now: datetime) -> int:
     queued = sum(store.queue(conn, row) for row in _addressed(conn, wanted, key, "webhook.disabled", now))
     subscriptions.notice_sent(conn, sub["id"])
     return queued
-
-
-def unreachable(unit: str) -> str:
-    """The recipient key of a unit's notice that found nobody to go to."""
-    return f"unit:{unit}"
 
 
 def _address_late(conn: psycopg.Connection, unit: str, now: datetime) -> int:
