@@ -24,7 +24,7 @@ from ..service_layer.notice_sending import Channels, Config, send_one
 
 log = logging.getLogger(__name__)
 RESULTS = Counter("zf_notice_attempts_total", "Notice attempts by the notice's status afterwards", ["status"])
-IDLE_SECONDS = 0.5          # how long a worker waits when nothing is due
+IDLE_SECONDS = 1.0          # how long a worker waits when nothing is due (idle cost vs. first-send delay)
 
 
 class Sender:

@@ -16,7 +16,7 @@ import psycopg
 from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
-IDLE_SECONDS = 0.5          # how long a worker waits when nothing is due
+IDLE_SECONDS = 1.0          # how long a worker waits when nothing is due (idle cost vs. first-send delay)
 
 Connections = Sequence[psycopg.Connection]
 
