@@ -83,7 +83,7 @@ class Settings:
     relay_batch: int = 500
     consumer_batch: int = 500
     consumer_linger_ms: int = 40     # after a small poll, gather this long before the next fetch
-    relay_linger_ms: int = 5         # after a wake-up, let concurrent commits join the batch
+    relay_linger_ms: int = 20        # after a wake-up, let concurrent commits join the batch
     clock_file: str = ""           # test/demo only: a file holding the simulated "now" (zfcommon.clock)
     min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
     signing_key: str = ""          # audit only: base64 Ed25519 private key seed (32 bytes) for tree heads
@@ -219,7 +219,7 @@ class Settings:
             relay_batch=integer("ZF_RELAY_BATCH", 500),
             consumer_batch=integer("ZF_CONSUMER_BATCH", 500),
             consumer_linger_ms=integer("ZF_CONSUMER_LINGER_MS", 40),
-            relay_linger_ms=integer("ZF_RELAY_LINGER_MS", 5),
+            relay_linger_ms=integer("ZF_RELAY_LINGER_MS", 20),
             clock_file=env.get("ZF_CLOCK_FILE", ""),
             min_rate_base=integer("ZF_MIN_RATE_BASE", 5),
             signing_key=env.get("ZF_AUDIT_SIGNING_KEY", ""),
