@@ -17,6 +17,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -91,7 +92,9 @@ def rotate(path: str | Path, keep: int = 3, *, at_once: bool = False) -> dict[st
     path = Path(path)
     keys = read_key_set(path) if path.exists() else []
     fresh = new_private_jwk()
-    fresh["signs_from"] = round(time.time() + (0 if at_once or not keys else SIGN_AFTER), 3)   # file only
+    # Rounded down, never up: a key rotated in at once signs the very next token (round() could put
+    # its start half a millisecond in the future, and the token after it was still signed by the old key).
+    fresh["signs_from"] = math.floor((time.time() + (0 if at_once or not keys else SIGN_AFTER)) * 1000) / 1000   # file only
     write_key_set(path, (keys + [fresh])[-keep:])
     return public_jwk(fresh)
 

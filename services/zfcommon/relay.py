@@ -56,7 +56,10 @@ class Relay:
         self.partitions = partitions
         self.layout = layout            # settings.TopicSettings: replicas and min.insync of topics it (re)creates
         self.batch = batch
-        self.producer_factory = producer_factory or (lambda: kafka.producer(bootstrap))
+        # Never auto-created by a send (a retried batch after the broker came back empty would create the
+        # topic with the broker's default partition count, and a consumer's old position could then lie
+        # past the end of the new, shorter partition): the relay lays topics out itself (check_broker).
+        self.producer_factory = producer_factory or (lambda: kafka.producer(bootstrap, allow_auto_create_topics=False))
         self.admin_factory = admin_factory or (lambda: kafka.admin(bootstrap))
         self.check_interval = check_interval
         self.linger = linger_ms / 1000
