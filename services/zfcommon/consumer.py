@@ -22,6 +22,9 @@ from .events import Event, InvalidEvent, parse_event
 from .events.catalogue import dlq_topic
 
 log = logging.getLogger(__name__)
+# How often a consumer compares each partition's end with its position (a broker that came back empty
+# can leave a position past the end of the new log: see EventConsumer._rewind_if_past_the_end).
+END_CHECK_SECONDS = 2.0
 
 Apply = Callable[[psycopg.Connection, Event], None]
 ApplyBatch = Callable[[psycopg.Connection, list[Event]], None]
@@ -112,22 +115,26 @@ class EventConsumer:
                                                   "offset": record.offset, "reason": reason[:500]})
 
     # -- broker epochs ---------------------------------------------------------------------------
+    def _rewind(self, tp: TopicPartition) -> None:
+        """Read `tp` again from its start: offset 0 is committed at once, so a crash right after still
+        rewinds (already applied events are recognised by id)."""
+        self.consumer.seek_to_beginning(tp)
+        try:
+            self.consumer.commit({tp: OffsetAndMetadata(0, "", -1)})
+        except KafkaError as exc:
+            log.warning("offset_commit_failed", extra={"error": str(exc)})
+
     def _rewind_if_new_epoch(self, tp: TopicPartition, records: list) -> list:
         """Cut the batch at the first record of a newer broker epoch and rewind that partition.
 
         A newer epoch means the broker lost its log and the relay is republishing everything; our
-        position in the old log means nothing in the new one, so we read the partition from the start
-        (already applied events are recognised by id). Offset 0 is committed before the epoch is
-        stored, so a crash in between still rewinds.
+        position in the old log means nothing in the new one, so we read the partition from the start.
+        Offset 0 is committed before the epoch is stored, so a crash in between still rewinds.
         """
         for i, record in enumerate(records):
             epoch = record_epoch(record)
             if epoch > self.epochs.get((tp.topic, tp.partition), 0):
-                self.consumer.seek_to_beginning(tp)
-                try:
-                    self.consumer.commit({tp: OffsetAndMetadata(0, "", -1)})
-                except KafkaError as exc:
-                    log.warning("offset_commit_failed", extra={"error": str(exc)})
+                self._rewind(tp)
                 conn = self._connection()
                 conn.execute("INSERT INTO consumer_epochs (topic, partition, epoch) VALUES (%s, %s, %s) "
                              "ON CONFLICT (topic, partition) DO UPDATE SET epoch = EXCLUDED.epoch",
@@ -138,6 +145,23 @@ class EventConsumer:
                                                                      "partition": tp.partition, "epoch": epoch})
                 return records[:i]
         return records
+
+    def _rewind_if_past_the_end(self) -> None:
+        """Rewind every partition whose end (as the last fetch reported it) lies before our position.
+
+        A partition never shrinks while the broker keeps its log. It does when the broker came back
+        empty and the new log of a partition is shorter than the old one (fewer records republished
+        into it so far, or topics laid out again with more partitions), and a position of the old log
+        survived (a late commit, a member that was never dropped). The broker then answers every fetch
+        there with nothing, no record of the new epoch ever reaches that position, and without this
+        check the partition would be stuck until the new log grew past it.
+        """
+        for tp in self.consumer.assignment():
+            high = self.consumer.highwater(tp)
+            if high is not None and self.consumer.position(tp) > high:
+                log.warning("partition_shorter_than_position_rewinding",
+                            extra={"topic": tp.topic, "partition": tp.partition, "end": high})
+                self._rewind(tp)
 
     # -- one poll ----------------------------------------------------------------------------------
     def handle(self, batch: dict[TopicPartition, list]) -> None:
@@ -222,14 +246,18 @@ class EventConsumer:
         log.info("consumer_started", extra={"group": self.group, "linger_ms": linger_ms})
         pacer = kafka.FetchPacer(self.consumer)
         full = self.consumer.config.get("max_poll_records") or 500
+        next_end_check = 0.0
         while not stop.is_set():
             try:
                 batch = self.consumer.poll(timeout_ms=poll_ms)
                 pacer.polled(bool(batch))
                 if batch:
                     self.handle(batch)
-                    if linger_ms and sum(len(r) for r in batch.values()) < full:
-                        stop.wait(linger_ms / 1000)
+                if time.monotonic() >= next_end_check:
+                    self._rewind_if_past_the_end()
+                    next_end_check = time.monotonic() + END_CHECK_SECONDS
+                if batch and linger_ms and sum(len(r) for r in batch.values()) < full:
+                    stop.wait(linger_ms / 1000)
             except psycopg.OperationalError as exc:
                 log.warning("database_unavailable", extra={"error": str(exc)})
                 self.conn = None

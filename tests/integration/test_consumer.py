@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from kafka import TopicPartition
+from kafka.structs import OffsetAndMetadata
 
 from audit.adapters import trail
 from ledger.adapters import repository as ledger
@@ -124,6 +125,23 @@ def test_audit_chains_each_event_once_in_batches(urls, broker):
     assert first_break((r["seq"], r["event"].encode(), bytes(r["prev_hash"]), bytes(r["hash"])) for r in rows) is None
 
 
+def restart_empty(broker) -> None:
+    broker.stop(kill=True)
+    broker.start()
+    kafka.ensure_topics(broker.bootstrap, all_topics(), 1)
+
+
+def run_until(consumer: EventConsumer, check) -> None:
+    stop = threading.Event()
+    runner = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
+    runner.start()
+    try:
+        eventually(check, timeout=40)
+    finally:
+        stop.set()
+        runner.join(10)
+
+
 def test_after_the_broker_comes_back_empty_a_new_epoch_rewinds_the_consumer(urls, broker):
     kafka.ensure_topics(broker.bootstrap, all_topics(), 1)
     produce(broker.bootstrap, [event_bytes(f"old-{i}") for i in range(5)], epoch=1)
@@ -131,22 +149,37 @@ def test_after_the_broker_comes_back_empty_a_new_epoch_rewinds_the_consumer(urls
     try:
         drain(consumer)
         assert count(urls["ledger"], "cases") == 5
-        position = consumer.consumer.position(TopicPartition(CASE_TOPIC, 0))
-        assert position == 5
-        broker.stop(kill=True)
-        broker.start()
-        kafka.ensure_topics(broker.bootstrap, all_topics(), 1)
+        assert consumer.consumer.position(TopicPartition(CASE_TOPIC, 0)) == 5
+        restart_empty(broker)
         # The relay republishes everything under epoch 2, then new events; more than our stale
         # position, so without the epoch rule the consumer would skip the first five of the new log.
         republished = [event_bytes(f"old-{i}") for i in range(5)]
         produce(broker.bootstrap, [event_bytes("new-0"), *republished[1:], event_bytes("new-1"),
                                    event_bytes("new-2"), event_bytes("new-3")], epoch=2)
-        stop = threading.Event()
-        runner = threading.Thread(target=consumer.run, args=(stop,), daemon=True)
-        runner.start()
-        eventually(lambda: count(urls["ledger"], "cases") == 9, timeout=40)
-        stop.set()
-        runner.join(10)
+        run_until(consumer, lambda: count(urls["ledger"], "cases") == 9)
+    finally:
+        consumer.consumer.close()
+
+
+def test_a_new_log_shorter_than_the_old_position_still_rewinds_the_consumer(urls, broker):
+    """The broker came back empty and the new log ends before our old position (fewer records per
+    partition, e.g. topics laid out again with more partitions): no record of the new epoch ever
+    reaches that position, so the consumer must notice the partition's end lies behind it."""
+    kafka.ensure_topics(broker.bootstrap, all_topics(), 1)
+    produce(broker.bootstrap, [event_bytes(f"old-{i}") for i in range(6)], epoch=1)
+    consumer = make_consumer(urls["ledger"], broker.bootstrap, ledger.apply)
+    tp = TopicPartition(CASE_TOPIC, 0)
+    try:
+        drain(consumer)
+        assert consumer.consumer.position(tp) == 6
+        restart_empty(broker)
+        # The consumer's last commit of the old log reached the new broker: it resumes at 6 of 3.
+        drain(consumer)
+        consumer.consumer.seek(tp, 6)
+        consumer.consumer.commit({tp: OffsetAndMetadata(6, "", -1)})
+        produce(broker.bootstrap, [event_bytes("old-0"), event_bytes("new-0"), event_bytes("new-1")], epoch=2)
+        run_until(consumer, lambda: count(urls["ledger"], "cases") == 8)
+        assert consumer.consumer.position(tp) == 3
     finally:
         consumer.consumer.close()
 

@@ -72,10 +72,12 @@ class StackConfig:
             broker_port=int(env.get("ZF_BROKER_PORT", "9093")),
             ports={s: int(env.get(f"ZF_{s.upper()}_PORT", p)) for s, p in DEFAULT_PORTS.items()},
             workers=int(env.get("ZF_WORKERS", "2")),
-            # 6, as in the production recipes. Fewer would cost less per fetch (docs/BENCHMARKS.md), but with
-            # 2 the broker-restarts-empty drill left consumers waiting past the end of recreated, shorter
-            # partitions (docs/DECISIONS.md): not the default until that is fixed.
-            partitions=int(env.get("ZF_PARTITIONS", "6")),
+            # One machine runs one consumer per group, so more partitions buy no parallelism, while every
+            # fetch names every partition of every topic and costs the consumer and the broker per
+            # partition (docs/BENCHMARKS.md): 2 here, 6 in the production recipes. A broker that comes
+            # back empty may leave a consumer's position past the end of a new, shorter partition; the
+            # consumer notices and rewinds (EventConsumer._rewind_if_past_the_end).
+            partitions=int(env.get("ZF_PARTITIONS", "2")),
             restart=env.get("ZF_RESTART", "1") != "0",
             passthrough={k: env[k] for k in PASSTHROUGH if env.get(k)},
         )
