@@ -38,14 +38,25 @@ def pg(tmp_path_factory) -> LocalPostgres:
     server.stop()
 
 
+_TEMPLATES: dict[str, str] = {}     # server URL -> a database migrated once, copied for each test
+
+
 def fresh_database(pg: LocalPostgres) -> str:
-    """A new database on the session's server, with every service's migrations applied."""
+    """A new database on the session's server, with every service's migrations applied.
+
+    The migrations run from nothing once per server, into a template; each test gets a copy of it
+    (CREATE DATABASE … TEMPLATE), about 0.08 s instead of the 0.3–0.6 s that migrating costs."""
+    template = _TEMPLATES.get(pg.url)
+    if template is None:
+        template = f"zf_template_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(pg.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{template}"')
+        migrate_all(pg.admin_url(template), PASSWORDS)
+        _TEMPLATES[pg.url] = template
     name = f"t_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(pg.url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = pg.admin_url(name)
-    migrate_all(url, PASSWORDS)
-    return url
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return pg.admin_url(name)
 
 
 def service_urls(admin: str) -> dict[str, str]:
@@ -67,7 +78,7 @@ def urls(admin_url) -> dict[str, str]:
 def broker(tmp_path) -> LocalBroker:
     server = LocalBroker(free_port(), tmp_path).start()
     yield server
-    server.stop()
+    server.stop(kill=True)      # it keeps nothing on disk; asked politely, it waits 5 s for its clients
 
 
 def settings_for(service: str, database_url: str, bootstrap: str = "127.0.0.1:1", **extra) -> Settings:
