@@ -29,9 +29,11 @@ def producer(bootstrap: str, **overrides) -> KafkaProducer:
 
 def consumer(bootstrap: str, group: str, topics: Iterable[str], **overrides) -> KafkaConsumer:
     # Offsets are committed by hand after the database transaction; the short session timeout lets
-    # a restarted member rejoin quickly (Tansu holds a new group's first join for half of it).
+    # a restarted member rejoin quickly (Tansu holds a new group's first join for half of it). A
+    # heartbeat every 2 s (a third of it, as Kafka advises) rather than every second: what an idle
+    # consumer and the broker spend (docs/BENCHMARKS.md, aim 6).
     config = dict(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                  auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                  auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=2000,
                   max_poll_records=500, allow_auto_create_topics=False, client_id=f"zhengfeng-{group}",
                   # The broker answers a fetch at once when records wait; with none it holds the fetch
                   # this long. The 500 ms default would add up to half a second to every case's visibility.

@@ -46,7 +46,7 @@ class Relay:
                  service: str = "intake",
                  producer_factory: Callable[[], KafkaProducer] | None = None,
                  admin_factory: Callable[[], KafkaAdminClient] | None = None,
-                 check_interval: float = 1.0, layout=None, linger_ms: int = 0):
+                 check_interval: float = 2.0, layout=None, linger_ms: int = 0):
         self.database_url = database_url
         self.service = service
         self.topics = topics_of(service)
@@ -61,6 +61,8 @@ class Relay:
         # past the end of the new, shorter partition): the relay lays topics out itself (check_broker).
         self.producer_factory = producer_factory or (lambda: kafka.producer(bootstrap, allow_auto_create_topics=False))
         self.admin_factory = admin_factory or (lambda: kafka.admin(bootstrap))
+        # How often an idle relay asks the broker whether it lost its log (a failed publish asks at
+        # once): every 2 s, which an idle stack pays for (docs/BENCHMARKS.md, aim 6).
         self.check_interval = check_interval
         self.linger = linger_ms / 1000
         self.conn: psycopg.Connection | None = None
