@@ -74,10 +74,10 @@ class StackConfig:
             workers=int(env.get("ZF_WORKERS", "2")),
             # One machine runs one consumer per group, so more partitions buy no parallelism, while every
             # fetch names every partition of every topic and costs the consumer and the broker per
-            # partition (docs/BENCHMARKS.md): 2 here, 6 in the production recipes. A broker that comes
+            # partition (docs/BENCHMARKS.md): 1 here, 6 in the production recipes. A broker that comes
             # back empty may leave a consumer's position past the end of a new, shorter partition; the
             # consumer notices and rewinds (EventConsumer._rewind_if_past_the_end).
-            partitions=int(env.get("ZF_PARTITIONS", "2")),
+            partitions=int(env.get("ZF_PARTITIONS", "1")),
             restart=env.get("ZF_RESTART", "1") != "0",
             passthrough={k: env[k] for k in PASSTHROUGH if env.get(k)},
         )
