@@ -40,6 +40,7 @@ from pathlib import Path
 import psycopg
 
 import benchlib
+from zfcommon.devstack import stack
 
 HERE = Path(__file__).resolve().parent
 benchlib.services_on_path()
@@ -241,7 +242,8 @@ def main() -> int:
                          "assigned, signed for, progress noted, rectification reported, closed")
     ap.add_argument("--consumers", default=",".join(CONSUMERS), help="which, in order (%(default)s)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds per consumer, for the spread (1)")
-    ap.add_argument("--partitions", type=int, default=6, help="partitions per topic, as zf up makes them (6)")
+    ap.add_argument("--partitions", type=int, default=stack.PARTITIONS,
+                    help=f"partitions per topic, as zf up makes them ({stack.PARTITIONS})")
     ap.add_argument("--profile", choices=CONSUMERS[1:], help="cProfile one consumer in-process instead")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
