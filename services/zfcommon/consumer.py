@@ -154,11 +154,16 @@ class EventConsumer:
         into it so far, or topics laid out again with more partitions), and a position of the old log
         survived (a late commit, a member that was never dropped). The broker then answers every fetch
         there with nothing, no record of the new epoch ever reaches that position, and without this
-        check the partition would be stuck until the new log grew past it.
+        check the partition would be stuck until the new log grew past it. A position being reset
+        (right after a rewind or a rebalance) is looked up for at most half a second and, if still
+        unknown, checked next time.
         """
         for tp in self.consumer.assignment():
             high = self.consumer.highwater(tp)
-            if high is not None and self.consumer.position(tp) > high:
+            if high is None:
+                continue
+            position = self.consumer.position(tp, timeout_ms=500)
+            if position is not None and position > high:
                 log.warning("partition_shorter_than_position_rewinding",
                             extra={"topic": tp.topic, "partition": tp.partition, "end": high})
                 self._rewind(tp)

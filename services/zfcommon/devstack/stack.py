@@ -30,13 +30,13 @@ from .ports import wait_for_port
 
 CONSUMING = ("ledger", "notify", "audit")
 PRODUCING = ("intake", "notify")     # services with an event store, an outbox and a relay
-# Service settings `zf up` hands through unchanged (the rest it sets itself).
 # Partitions per topic under `zf up`. One machine runs one consumer per group, so more partitions buy
 # no parallelism, while every fetch names every partition of every topic and costs the consumer and
 # the broker per partition (docs/BENCHMARKS.md): 1 here, 6 in the production recipes. A broker that
 # comes back empty may leave a consumer's position past the end of a new, shorter partition; the
 # consumer notices and rewinds (EventConsumer._rewind_if_past_the_end).
 PARTITIONS = 1
+# Service settings `zf up` hands through unchanged (the rest it sets itself).
 PASSTHROUGH = ("ZF_LOG_LEVEL", "ZF_CLOCK_FILE", "ZF_MIN_RATE_BASE", "ZF_RELAY_BATCH", "ZF_CONSUMER_BATCH",
                "ZF_RELAY_LINGER_MS", "ZF_CONSUMER_LINGER_MS",
                "ZF_HOTLINE_DEFAULT_CATEGORY", "ZF_HOTLINE_CALLBACK_URL", "ZF_HOTLINE_CALLBACK_SECRETS",
