@@ -71,3 +71,18 @@ def test_watch_ignores_an_event_not_newer_than_its_row():
 
 def test_watch_later_event_for_an_unknown_case_changes_nothing():
     assert watch.evolve(None, later(2)) is None
+
+
+def test_watch_view_is_the_plain_fold_whichever_entries_an_event_changed():
+    """watch.evolve converts only the entries an event changed; the result is the whole fold made plain."""
+    assigned = {"lead_unit": "县住建局", "cooperating_units": ["县城管局"], "handling_mode": "direct",
+                "deadline": "2026-12-20", "sign_for_due": "2026-12-08"}
+    events = [received_event(), replace(later(2), data=assigned),
+              replace(later(3, "cn.zhengfeng.case.reassigned.v1"), data={**assigned, "lead_unit": "县城管局"}),
+              later(4, ERASED)]
+    row = None
+    for event in events:
+        row = watch.evolve(row, event) or row
+    folded = caseview.replay([caseview.Recorded(type=e.type, subject=e.subject, time=e.time, streamversion=e.streamversion,
+                                                actor=e.actor, data=e.data) for e in events])
+    assert row["view"] == {k: watch._plain(v) for k, v in folded.items()}
