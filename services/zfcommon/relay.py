@@ -56,9 +56,11 @@ class Relay:
         self.partitions = partitions
         self.layout = layout            # settings.TopicSettings: replicas and min.insync of topics it (re)creates
         self.batch = batch
-        # Never auto-created by a send (a retried batch after the broker came back empty would create the
-        # topic with the broker's default partition count, and a consumer's old position could then lie
-        # past the end of the new, shorter partition): the relay lays topics out itself (check_broker).
+        # Never auto-created by a send, on a broker that honours the flag (Apache Kafka; Tansu creates a
+        # missing topic with 4 partitions on any metadata request): a retried batch after the broker came
+        # back empty would otherwise create the topic with the broker's default partition count. The
+        # relay lays topics out itself (check_broker); a consumer whose old position lies past the end
+        # of a new, shorter partition rewinds (EventConsumer._rewind_if_past_the_end).
         self.producer_factory = producer_factory or (lambda: kafka.producer(bootstrap, allow_auto_create_topics=False))
         self.admin_factory = admin_factory or (lambda: kafka.admin(bootstrap))
         # How often an idle relay asks the broker whether it lost its log (a failed publish asks at
