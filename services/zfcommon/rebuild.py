@@ -9,6 +9,7 @@ consumer, a big batch per transaction, so the rebuilt projection equals the live
 """
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Callable, Iterable, Iterator
 
@@ -65,8 +66,13 @@ def rebuild(database_url: str, apply: Apply, events: Iterable[tuple[int, Event]]
     """Apply every event in one transaction per `batch`, the way the live consumer applies a poll
     (apply_fresh: one tracking insert, then `apply_batch`, or `apply` event by event); returns how
     many were applied now. Commits are asynchronous (synchronous_commit off): a crash may lose the
-    last batches, tracking rows and projection together, and running the rebuild again applies them."""
+    last batches, tracking rows and projection together, and running the rebuild again applies them.
+
+    The objects alive when it starts (every imported module's) are frozen out of the garbage
+    collector's scans: a batch in flight keeps hundreds of thousands of objects alive, so full
+    collections come often, and each one walked all of those too (docs/BENCHMARKS.md, aim 5)."""
     each = apply_batch or (lambda conn, fresh: [apply(conn, e) for e in fresh])
+    gc.freeze()
     applied, pending = 0, []
     with db.connect(database_url) as conn:
         conn.execute("SET synchronous_commit = off")
