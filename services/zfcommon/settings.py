@@ -14,6 +14,13 @@ CASE_NUMBER_PREFIX = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$")
 DEFAULT_PORTS = {"intake": 8001, "ledger": 8002, "notify": 8003, "audit": 8004, "console": 8005}
 # The console (docs/CONSOLE.md) talks to the other services over HTTP only: it needs no broker.
 WITHOUT_BROKER = ("console",)
+# After a poll that was not full, how long a consumer gathers before its next fetch (ZF_CONSUMER_LINGER_MS
+# overrides it for all). Each fetch costs kafka-python milliseconds of CPU, so the longer, the cheaper
+# per event; the wait adds to what an event waits only while events flow. People read the ledger
+# right after they act (visibility, docs/BENCHMARKS.md aims 3 and 4), so it gathers least; notify's
+# and audit's work is measured in hours and days, so they gather for 200 ms.
+CONSUMER_LINGER_MS = {"ledger": 60}
+DEFAULT_CONSUMER_LINGER_MS = 200
 TRACE_EXPORTERS = ("otlp", "console")   # OTEL_TRACES_EXPORTER values zfcommon.tracing knows
 # EdDSA (Ed25519 keys published as a JWKS) in every deployment; HS256 (one shared secret) only when
 # ZF_JWT_ALGORITHM=HS256 says so, for local development.
@@ -82,7 +89,7 @@ class Settings:
     metrics_dir: str = ""          # PROMETHEUS_MULTIPROC_DIR shared by a service's processes
     relay_batch: int = 500
     consumer_batch: int = 500
-    consumer_linger_ms: int = 40     # after a small poll, gather this long before the next fetch
+    consumer_linger_ms: int = 60     # after a small poll, gather this long before the next fetch (CONSUMER_LINGER_MS)
     relay_linger_ms: int = 20        # after a wake-up, let concurrent commits join the batch
     clock_file: str = ""           # test/demo only: a file holding the simulated "now" (zfcommon.clock)
     min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
@@ -218,7 +225,7 @@ class Settings:
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
             relay_batch=integer("ZF_RELAY_BATCH", 500),
             consumer_batch=integer("ZF_CONSUMER_BATCH", 500),
-            consumer_linger_ms=integer("ZF_CONSUMER_LINGER_MS", 40),
+            consumer_linger_ms=integer("ZF_CONSUMER_LINGER_MS", CONSUMER_LINGER_MS.get(service, DEFAULT_CONSUMER_LINGER_MS)),
             relay_linger_ms=integer("ZF_RELAY_LINGER_MS", 20),
             clock_file=env.get("ZF_CLOCK_FILE", ""),
             min_rate_base=integer("ZF_MIN_RATE_BASE", 5),

@@ -41,6 +41,13 @@ def test_each_service_has_its_default_port(service, port):
     assert Settings.from_env(service, ENV).port == port
 
 
+@pytest.mark.parametrize("service, linger", [("ledger", 60), ("notify", 200), ("audit", 200)])
+def test_the_ledger_consumer_gathers_least_and_one_setting_overrides_every_consumer(service, linger):
+    # The ledger is what people read right after they act; notify's and audit's work can wait 200 ms.
+    assert Settings.from_env(service, ENV).consumer_linger_ms == linger
+    assert Settings.from_env(service, {**ENV, "ZF_CONSUMER_LINGER_MS": "0"}).consumer_linger_ms == 0
+
+
 def test_port_is_overridden_per_service():
     settings = Settings.from_env("ledger", {**ENV, "ZF_LEDGER_PORT": "9102"})
     assert settings.port == 9102
