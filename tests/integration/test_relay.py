@@ -8,7 +8,7 @@ import pytest
 from kafka.errors import KafkaError
 
 from zfcommon.eventstore import EventStore
-from zfcommon.relay import Relay
+from zfcommon.relay import PENDING, Relay
 from zfcommon import db, kafka
 from zfcommon.devstack.ports import free_port
 from zfcommon.devstack.postgres import LocalPostgres
@@ -46,6 +46,35 @@ def test_an_event_that_commits_late_with_a_lower_position_is_not_skipped(urls, b
     assert relay.publish_batch() == 1                                    # the late one is not skipped
     assert relay.publish_batch() == 0
     assert sorted(subjects(read_topic(broker.bootstrap, CASE_TOPIC, 2))) == ["case-early", "case-late"]
+
+
+def _rows_read(plan: dict, relation: str) -> int:
+    here = plan["Actual Rows"] * plan["Actual Loops"] if plan.get("Relation Name") == relation else 0
+    return here + sum(_rows_read(p, relation) for p in plan.get("Plans", []))
+
+
+def test_reading_the_outbox_reads_only_the_waiting_events_however_many_were_published(admin_url, urls, broker):
+    # 3,000 events published long ago, statistics that still show them waiting (autovacuum lags behind
+    # a busy outbox), one event waiting now: the relay's read must touch that one, not the store.
+    with db.connect(admin_url) as conn:
+        conn.execute("SET search_path TO intake")
+        conn.execute("INSERT INTO events (event_id, stream_id, version, type, payload)"
+                     " SELECT gen_random_uuid(), 'case-old-' || g, 1, 'cn.zhengfeng.case.received.v1', '{}'"
+                     " FROM generate_series(1, 3000) g")
+        conn.execute("INSERT INTO outbox SELECT position FROM events")
+        conn.execute("ANALYZE events")
+        conn.execute("ANALYZE outbox")
+        conn.execute("DELETE FROM outbox")
+        conn.commit()
+    store(urls["intake"], "case-new")
+    with db.connect(urls["intake"]) as conn:
+        [[plan]] = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + PENDING, (500,),
+                                prepare=False).fetchone().values()
+        assert _rows_read(plan["Plan"], "events") == 1
+    relay = relay_for(urls["intake"], broker.bootstrap)
+    relay.check_broker()
+    assert relay.publish_batch() == 1
+    assert subjects(read_topic(broker.bootstrap, CASE_TOPIC, 1)) == ["case-new"]
 
 
 def test_records_carry_the_case_key_the_cloudevents_content_type_and_the_epoch(urls, broker):
