@@ -1,6 +1,6 @@
 """Rebuilding ledger's and notify's projections from a large audit trail, and verifying that trail.
 
-    .venv/bin/python bench/replay.py [--events 1000000] [--template-cases 200] [--batch 2000]
+    .venv/bin/python bench/replay.py [--events 1000000] [--template-cases 200] [--batch N]
 
 How the trail is built (say it when quoting the figures): intake's real Flask app receives
 `--template-cases` cases and takes each through its lifecycle (as bench/consumer_cost.py --mix
@@ -13,7 +13,7 @@ over the whole trail) and, each into a fresh database:
   ledger rebuild   zfcommon.rebuild.rebuild as `python -m ledger.entrypoints.rebuild` runs it
                    (ledger's rebuild_batch, its batch size), reading the trail in one stream from
                    audit's real HTTP API (`GET /v1/events/stream`, served in this process)
-  notify rebuild   the same with notify's apply_batch (`--batch` events per transaction)
+  notify rebuild   the same with notify's apply_batch and its batch size (`--batch` to try another)
 
 and reports events per second (aim of issue 11: rebuilds ≥ 20,000 events/s; verify of 1,000,000
 entries ≤ 10 s). The anchors, same run: reading the stream alone (bytes, no parsing), and reading it
@@ -68,7 +68,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--template-cases", type=int, default=200)
-    ap.add_argument("--batch", type=int, default=2000, help="events per notify rebuild transaction (2000)")
+    ap.add_argument("--batch", type=int, help="events per notify rebuild transaction (default: notify's rebuild, BATCH)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -84,6 +84,7 @@ def main() -> int:
     from ledger.entrypoints.rebuild import BATCH as LEDGER_BATCH
     from notify.adapters.repository import apply as notify_apply
     from notify.adapters.repository import apply_batch as notify_batch
+    from notify.entrypoints.rebuild import BATCH as NOTIFY_BATCH
     from zfcommon import db
     from zfcommon.auth import issue_token
     from zfcommon.consumer import apply_fresh, apply_once
@@ -145,7 +146,7 @@ def main() -> int:
                                            "events_per_s": round(read / (time.monotonic() - t))}
             _say(f"anchor, read + parse: {result['anchor_read_parse']}")
             for service, apply, batch, size in (("ledger", ledger_apply, ledger_batch, LEDGER_BATCH),
-                                                ("notify", notify_apply, notify_batch, args.batch)):
+                                                ("notify", notify_apply, notify_batch, args.batch or NOTIFY_BATCH)):
                 url = servers.service_url(servers.fresh_database(), service)
                 shown = [0.0]
 
