@@ -27,8 +27,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import multiprocessing
 import sys
-import threading
 import time
 import uuid
 
@@ -73,11 +73,9 @@ def main() -> int:
     args = ap.parse_args()
 
     import requests
-    from werkzeug.serving import make_server
 
     import consumer_cost
     from audit.adapters import trail
-    from audit.entrypoints.http import create_app as audit_app
     from audit.service_layer.verify import verify
     from ledger.adapters.repository import apply as ledger_apply
     from ledger.adapters.repository import rebuild_batch as ledger_batch
@@ -91,7 +89,7 @@ def main() -> int:
     from zfcommon.events import parse_event
     from zfcommon.events.catalogue import topic_for
     from zfcommon.rebuild import TrailStream, rebuild
-    from zfcommon.settings import Settings
+    from zfcommon.devstack.ports import free_port
 
     servers = benchlib.LocalServers()
     result: dict = {"events": args.events, "machine": {"cores": benchlib.os.cpu_count()}}
@@ -125,12 +123,13 @@ def main() -> int:
                                       "problems": len(problems)}
         _say(f"audit verify: {result['audit_verify']}")
 
-        app = audit_app(Settings(service="audit", database_url=audit_url, kafka_bootstrap_servers="127.0.0.1:1",
-                                 jwt_secret=SECRET, jwt_algorithm="HS256", log_level="WARNING"))
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)     # no line per page
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        api = f"http://127.0.0.1:{server.server_port}"
+        # audit's API in a process of its own, as the rebuild command meets it (not sharing its GIL)
+        port = free_port()
+        server = multiprocessing.get_context("fork").Process(target=_serve_audit, args=(audit_url, port), daemon=True)
+        server.start()
+        api = f"http://127.0.0.1:{port}"
+        if not consumer_cost.wait_for(lambda: _answers(api), timeout=30):
+            raise RuntimeError("audit's API did not start")
         token = issue_token(SECRET, "auditor", "bench-replay", ttl_seconds=7200)
         try:
             t = time.monotonic()
@@ -175,8 +174,8 @@ def main() -> int:
                 result[f"{service}_rebuild"]["equals_event_by_event_on_3000"] = same
                 _say(f"{service} rebuild equals event-by-event on the first 3,000: {same}")
         finally:
-            server.shutdown()
-            app.extensions["zf_pool"].close()
+            server.terminate()
+            server.join(10)
     finally:
         servers.close()
     benchlib.save_result("replay", result)
@@ -197,6 +196,25 @@ def main() -> int:
     print(f"  audit verify of {v['entries']} entries     {v['s']:>8} s  (aim ≤ 10 s for 1,000,000); "
           f"problems: {v['problems']}")
     return 0
+
+
+def _serve_audit(audit_url: str, port: int) -> None:
+    from werkzeug.serving import make_server
+
+    from audit.entrypoints.http import create_app
+    from zfcommon.settings import Settings
+    app = create_app(Settings(service="audit", database_url=audit_url, kafka_bootstrap_servers="127.0.0.1:1",
+                              jwt_secret=SECRET, jwt_algorithm="HS256", log_level="WARNING"))
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)     # no line per page
+    make_server("127.0.0.1", port, app, threaded=True).serve_forever()
+
+
+def _answers(api: str) -> bool:
+    import requests
+    try:
+        return requests.get(f"{api}/healthz", timeout=1).ok
+    except requests.RequestException:
+        return False
 
 
 def _say(line: str) -> None:
