@@ -12,7 +12,7 @@ over the whole trail) and, each into a fresh database:
 
   ledger rebuild   zfcommon.rebuild.rebuild as `python -m ledger.entrypoints.rebuild` runs it
                    (ledger's rebuild_batch, its batch size), reading the trail in one stream from
-                   audit's real HTTP API (`GET /v1/events/stream`, served in this process)
+                   audit's real HTTP API (`GET /v1/events/stream`, served by a process of its own)
   notify rebuild   the same with notify's apply_batch and its batch size (`--batch` to try another)
 
 and reports events per second (aim of issue 11: rebuilds ≥ 20,000 events/s; verify of 1,000,000
