@@ -43,16 +43,19 @@ def make_consumer(url: str, bootstrap: str, apply, group: str = "ledger", apply_
 
 
 def drain(consumer: EventConsumer, rounds: int = 30) -> None:
-    """Poll until a few empty polls in a row (the first poll also joins the group)."""
+    """Poll until three empty polls in a row once the consumer has its partitions (the first polls
+    join the group; the broker holds a new group's join for seconds, and polls while joining, or
+    the one that completes the join, say nothing about what is waiting)."""
     empty = 0
     for _ in range(rounds):
+        had_partitions = bool(consumer.consumer.assignment())
         batch = consumer.consumer.poll(timeout_ms=500)
         if batch:
             consumer.handle(batch)
             empty = 0
-        else:
+        elif had_partitions:
             empty += 1
-            if empty >= 3 and consumer.consumer.assignment():
+            if empty >= 3:
                 return
 
 

@@ -101,9 +101,10 @@ def test_the_caller_is_sealed_and_only_the_office_reads_it_with_the_confidential
 def test_a_request_signed_by_the_reference_sdk_is_accepted(client):
     body = encode(hotline_order())
     msg_id = "msg_" + uuid.uuid4().hex
-    signature = standardwebhooks.Webhook(SECRET).sign(msg_id, datetime.now(timezone.utc), body.decode())
+    now = datetime.now(timezone.utc)       # one instant for the signature and the header (a second may turn between two)
+    signature = standardwebhooks.Webhook(SECRET).sign(msg_id, now, body.decode())
     resp = client.post(PATH, data=body, headers={"webhook-id": msg_id, "webhook-signature": signature,
-                                                 "webhook-timestamp": str(int(time.time())),
+                                                 "webhook-timestamp": str(int(now.timestamp())),
                                                  "Content-Type": "application/json"})
     assert resp.status_code == 201, resp.get_data(as_text=True)
 
