@@ -466,8 +466,10 @@ def test_escalation_steps_and_missed_weekly_reports_are_sent_to_the_unit(world):
     assert "2026年第48周" in weekly["Subject"]
     eventually(lambda: sorted(d["template"] for d in world.gateway.to(LEAD_PHONE)) ==
                ["case_assigned", "escalation_supervision_letter", "weekly_missed"], 30)
-    [missed] = world.notices(kind="weekly_missed", channel="email")
-    assert missed["case_id"] is None and missed["unit"] == LEAD and missed["status"] == "sent"
+    # The mail arrives before the sender's commit marks the notice sent: wait for that, too.
+    [missed] = eventually(lambda: [n for n in world.notices(kind="weekly_missed", channel="email")
+                                   if n["status"] == "sent"], 30)
+    assert missed["case_id"] is None and missed["unit"] == LEAD
 
 
 # --------------------------------------------------------------------------------------------------

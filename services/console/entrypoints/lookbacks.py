@@ -23,9 +23,10 @@ FINDING_FIELDS = ("outcome", "note", "category")
 @roles(*READERS)
 def index(errors: FormErrors | None = None):
     s, form = web.services(), request.form
+    chosen = form.get("campaign_id", request.args.get("campaign_id", ""))
     return web.page("lookbacks/index.html", 422 if errors else 200, items=ledger.listing(s, "lookbacks")["items"],
-                    campaigns=web.campaign_names(), directory=intake.directory(s), errors=errors, form=form,
-                    chosen=form.get("campaign_id", request.args.get("campaign_id", "")),
+                    campaigns=web.campaign_names(also=chosen), directory=intake.directory(s), errors=errors, form=form,
+                    chosen=chosen,
                     idem=form.get("idem") or str(uuid.uuid4()))
 
 

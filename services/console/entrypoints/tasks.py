@@ -58,9 +58,9 @@ def issue():
                                  forms.row_errors("milestones", "milestone", milestones))
         if issued:
             return redirect(url_for("tasks.task", task_id=issued["task_id"]))
+    chosen = form.get("campaign_id", request.args.get("campaign_id", ""))
     return web.page("tasks/new.html", 422 if errors else 200, directory=intake.directory(s), errors=errors,
-                    form=form, chosen=form.get("campaign_id", request.args.get("campaign_id", "")),
-                    campaigns=web.campaign_names(), rows=range(1, MILESTONE_ROWS + 1),
+                    form=form, chosen=chosen, campaigns=web.campaign_names(also=chosen), rows=range(1, MILESTONE_ROWS + 1),
                     idem=form.get("idem") or str(uuid.uuid4()))
 
 
@@ -124,4 +124,4 @@ def imports():
     report, errors = run_import("task-imports", "任务清单", campaign_id=chosen) if request.method == "POST" \
         else (None, None)
     return web.page("tasks/imports.html", 422 if errors else 200, report=report, errors=errors, chosen=chosen,
-                    campaigns=web.campaign_names(), idem=str(uuid.uuid4()))
+                    campaigns=web.campaign_names(also=chosen), idem=str(uuid.uuid4()))

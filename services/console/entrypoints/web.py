@@ -94,10 +94,18 @@ def local_path(target: str | None, default: str) -> str:
     return default
 
 
-def campaign_names() -> dict[str, str]:
-    """Every campaign's id and name (the ledger's), for choosing one and naming it where an id is given."""
+def campaign_names(also: str = "") -> dict[str, str]:
+    """Every campaign's id and name (the ledger's), for choosing one and naming it where an id is given.
+    `also`: a campaign the page was asked for (the one launched a moment ago, from its own page), read
+    from intake while the ledger has not projected it yet, so it is there to choose; one the person
+    may not read is left out."""
     if "campaign_names" not in g:
         g.campaign_names = {c["campaign_id"]: c["name"] for c in ledger.listing(services(), "campaigns")["items"]}
+    if also and also not in g.campaign_names:
+        try:
+            g.campaign_names[also] = intake.one(services(), "campaigns", also)["name"]
+        except ServiceError:
+            pass
     return g.campaign_names
 
 
