@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email import message_from_bytes
 from email.policy import default as default_policy
 from http.server import ThreadingHTTPServer
@@ -527,6 +527,41 @@ def test_a_complainant_of_any_channel_who_left_a_phone_is_asked_to_rate_the_hand
     assert answer == {"outcome": "recorded", "case_id": case_id, "satisfaction": "basically_satisfied"}
     assert world.intake.get(f"/v1/cases/{case_id}", headers=OFFICE).json["allowed_commands"] == [
         "record_return_visit", "correct_summary"]
+
+
+def test_one_recipient_hears_of_one_case_in_the_order_the_notices_were_queued_whatever_the_workers(urls):
+    """Two workers: while one sends a case's 结案 SMS, the other does not send that case's request to
+    rate it to the same person, but it does send other cases' and other recipients' notices."""
+    now = datetime.now(timezone.utc)
+
+    def queue(conn, case_id: str, recipient: str, kind: str) -> int:
+        return conn.execute(
+            "INSERT INTO notices (kind, channel, audience, recipient, case_id, event_id, event_type, context,"
+            " created_at, updated_at, next_attempt_at) VALUES (%s, 'sms', 'complainant', %s, %s, %s, 'test', '{}',"
+            " %s, %s, %s) RETURNING id", (kind, recipient, case_id, f"intake#{uuid.uuid4()}", now, now, now),
+        ).fetchone()["id"]
+
+    with db.connect(urls["notify"]) as conn:
+        closed = queue(conn, "case-a", "complainant", "complainant_closed")
+        rate = queue(conn, "case-a", "complainant", "visit_request")
+        to_unit = queue(conn, "case-a", "lead@unit.example", "assigned")
+        other_case = queue(conn, "case-b", "complainant", "complainant_closed")
+        conn.commit()
+    with db.connect(urls["notify"]) as one, db.connect(urls["notify"]) as two:
+        assert store.claim(one, now)["id"] == closed                   # one is sending it
+        assert store.claim(two, now)["id"] == to_unit                  # not the request to rate: it waits
+        two.rollback()
+        two.execute("UPDATE notices SET status = 'sent' WHERE id = %s", (to_unit,))
+        two.commit()
+        assert store.claim(two, now)["id"] == other_case
+        two.rollback()
+        store.update(one, closed, next_attempt_at=now + timedelta(minutes=1))   # it failed: retried later
+        one.commit()
+        assert store.claim(two, now)["id"] == other_case               # the request still waits for it
+        two.rollback()
+        store.update(one, closed, status="sent")
+        one.commit()
+        assert store.claim(two, now)["id"] == rate
 
 
 # --------------------------------------------------------------------------------------------------

@@ -54,12 +54,18 @@ def unreachable(conn: psycopg.Connection, recipient: str, reasons: list[str], si
 # Why FOR NO KEY UPDATE SKIP LOCKED: several sender workers never take the same notice, and the lock
 # lasts while it is being sent. NO KEY (not FOR UPDATE) lets the attempt row, committed on another
 # connection, reference the locked notice: its foreign-key check takes a KEY SHARE lock.
+# Why NOT EXISTS: one recipient hears of one case in the order the notices were queued (结案 before the
+# request to rate it), however many workers send. A notice waits while an earlier one of its case to
+# the same recipient is still queued — being sent by another worker (its row is locked, still 'queued'
+# in this snapshot) or waiting for a retry.
 _CLAIM = f"""
-SELECT {', '.join(PUBLIC)}, context FROM notices
-WHERE status = 'queued' AND next_attempt_at <= %s
-ORDER BY next_attempt_at, id
+SELECT {', '.join(f'n.{c}' for c in PUBLIC)}, n.context FROM notices n
+WHERE n.status = 'queued' AND n.next_attempt_at <= %s
+  AND NOT EXISTS (SELECT 1 FROM notices e WHERE e.case_id = n.case_id AND e.recipient = n.recipient
+                  AND e.id < n.id AND e.status = 'queued')
+ORDER BY n.next_attempt_at, n.id
 LIMIT 1
-FOR NO KEY UPDATE SKIP LOCKED
+FOR NO KEY UPDATE OF n SKIP LOCKED
 """
 
 
