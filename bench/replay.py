@@ -10,17 +10,19 @@ lifecycle does); those real events are then copied, each copy of a case with new
 the tracking rows as the consumer writes them. Then `audit verify` (audit.service_layer.verify
 over the whole trail) and, each into a fresh database:
 
-  ledger rebuild   zfcommon.rebuild.rebuild as `python -m ledger.entrypoints.rebuild` runs it
-                   (ledger's rebuild_batch, its batch size), reading the trail in one stream from
-                   audit's real HTTP API (`GET /v1/events/stream`, served by a process of its own)
-  notify rebuild   the same with notify's apply_batch and its batch size (`--batch` to try another)
+  ledger rebuild   as `python -m ledger.entrypoints.rebuild` runs it: zfcommon.rebuild's
+                   rebuild_in_parallel with ledger's route, rebuild_batch and batch size, in
+                   `--workers` processes (the command's default; 1: rebuild in this process),
+                   reading the trail in one stream from audit's real HTTP API
+                   (`GET /v1/events/stream`, served by a process of its own)
+  notify rebuild   the same with notify's route, apply_batch and batch size (`--batch` to try another)
 
 and reports events per second (aim of issue 11: rebuilds ≥ 20,000 events/s; verify of 1,000,000
 entries ≤ 10 s). The anchors, same run: reading the stream alone (bytes, no parsing), and reading it
 and parsing each event, applying nothing (the floor of any rebuild through the API). Finally it
-checks on the first 3,000 events' cases that each rebuilt table equals a projection applied event
-by event (the live consumer's way). Each figure goes to stderr as soon as it is measured, the
-summary to stdout at the end. Benchmarks print figures; they never assert.
+checks on the first 3,000 events that each table rebuilt from them the same way (in batches of
+500, so the workers interleave) equals a projection applied event by event (the live consumer's
+way). Each figure goes to stderr as soon as it is measured, the summary to stdout at the end. Benchmarks print figures; they never assert.
 """
 from __future__ import annotations
 
@@ -69,6 +71,8 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--template-cases", type=int, default=200)
     ap.add_argument("--batch", type=int, help="events per notify rebuild transaction (default: notify's rebuild, BATCH)")
+    ap.add_argument("--workers", type=int, default=min(2, benchlib.os.cpu_count() or 1),
+                    help="rebuild processes (default: the rebuild command's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -80,15 +84,17 @@ def main() -> int:
     from ledger.adapters.repository import apply as ledger_apply
     from ledger.adapters.repository import rebuild_batch as ledger_batch
     from ledger.entrypoints.rebuild import BATCH as LEDGER_BATCH
+    from ledger.entrypoints.rebuild import ROUTE as LEDGER_ROUTE
     from notify.adapters.repository import apply as notify_apply
     from notify.adapters.repository import apply_batch as notify_batch
     from notify.entrypoints.rebuild import BATCH as NOTIFY_BATCH
+    from notify.entrypoints.rebuild import ROUTE as NOTIFY_ROUTE
     from zfcommon import db
     from zfcommon.auth import issue_token
     from zfcommon.consumer import apply_fresh, apply_once
     from zfcommon.events import parse_event
     from zfcommon.events.catalogue import topic_for
-    from zfcommon.rebuild import TrailStream, rebuild
+    from zfcommon.rebuild import TrailStream, rebuild, rebuild_in_parallel
     from zfcommon.devstack.ports import free_port
 
     servers = benchlib.LocalServers()
@@ -144,8 +150,16 @@ def main() -> int:
             result["anchor_read_parse"] = {"events": read, "s": round(time.monotonic() - t, 2),
                                            "events_per_s": round(read / (time.monotonic() - t))}
             _say(f"anchor, read + parse: {result['anchor_read_parse']}")
-            for service, apply, batch, size in (("ledger", ledger_apply, ledger_batch, LEDGER_BATCH),
-                                                ("notify", notify_apply, notify_batch, args.batch or NOTIFY_BATCH)):
+            def rebuilt(url, apply, lines, route, progress, size, batch):
+                if args.workers > 1:
+                    return rebuild_in_parallel(url, apply, lines, route, progress, batch=size, apply_batch=batch,
+                                               workers=args.workers)
+                return rebuild(url, apply, ((seq, parse_event(line)) for seq, line in lines), progress,
+                               batch=size, apply_batch=batch)
+
+            for service, apply, batch, size, route in (
+                    ("ledger", ledger_apply, ledger_batch, LEDGER_BATCH, LEDGER_ROUTE),
+                    ("notify", notify_apply, notify_batch, args.batch or NOTIFY_BATCH, NOTIFY_ROUTE)):
                 url = servers.service_url(servers.fresh_database(), service)
                 shown = [0.0]
 
@@ -154,21 +168,22 @@ def main() -> int:
                         shown[0] = time.monotonic()
                         sys.stderr.write(f"\r  {service}: {n} replayed")
                 t = time.monotonic()
-                applied = rebuild(url, apply, iter(TrailStream(api, token)), progress, batch=size, apply_batch=batch)
+                applied = rebuilt(url, apply, TrailStream(api, token).lines(), route, progress, size, batch)
                 s = time.monotonic() - t
                 sys.stderr.write("\n")
                 result[f"{service}_rebuild"] = {"applied": applied, "s": round(s, 2), "batch": size,
-                                                "events_per_s": round(applied / s)}
+                                                "workers": args.workers, "events_per_s": round(applied / s)}
                 _say(f"{service} rebuild: {result[f'{service}_rebuild']}")
                 # The same first 3,000 events applied one by one (the live consumer's way): equal tables?
-                first = [e for _, e in zip(range(3000), TrailStream(api, token))]
+                first = [line for _, line in zip(range(3000), TrailStream(api, token).lines())]
                 one_by_one = servers.service_url(servers.fresh_database(), service)
                 set_wise = servers.service_url(servers.fresh_database(), service)
                 with db.connect(one_by_one) as conn:
-                    for _, e in first:
+                    for line in first:
+                        e = parse_event(line)
                         apply_once(conn, e, topic_for(e.type), apply)
                     conn.commit()
-                rebuild(set_wise, apply, iter(first), batch=size, apply_batch=batch)
+                rebuilt(set_wise, apply, enumerate(first, 1), route, lambda n: None, 500, batch)
                 tables = ("cases", "case_events", "unit_month_figures") if service == "ledger" else ("watched_cases",)
                 same = all(_snapshot(one_by_one, t) == _snapshot(set_wise, t) for t in tables)
                 result[f"{service}_rebuild"]["equals_event_by_event_on_3000"] = same
@@ -190,7 +205,7 @@ def main() -> int:
     print(f"  anchor: read the stream + parse      {a['events_per_s']:>8} events/s  ({a['s']} s)")
     for service in ("ledger", "notify"):
         r = result[f"{service}_rebuild"]
-        print(f"  {service} rebuild (aim ≥ 20,000/s)    {r['events_per_s']:>8} events/s  ({r['s']} s); "
+        print(f"  {service} rebuild (aim ≥ 20,000/s)    {r['events_per_s']:>8} events/s  ({r['s']} s, {r['workers']} workers); "
               f"equals event-by-event on 3,000: {r['equals_event_by_event_on_3000']}")
     v = result["audit_verify"]
     print(f"  audit verify of {v['entries']} entries     {v['s']:>8} s  (aim ≤ 10 s for 1,000,000); "

@@ -6,11 +6,21 @@ only over Kafka and HTTP): `GET /v1/events/stream`, one stored CloudEvent per li
 PostgreSQL's COPY gives them. Each is validated against the catalogue (parse_event, through the
 compiled fast path) and applied with the same code and the same tracking table as the live
 consumer, a big batch per transaction, so the rebuilt projection equals the live one.
+
+`rebuild_in_parallel` spreads the work over processes (the command's `--workers`, default 2): this
+process reads the stream and routes each line by the service's `Route`, each worker parses and applies
+its share in its own transactions. Why and what a route must promise: docs/DECISIONS.md, "Rebuilds in
+parallel".
 """
 from __future__ import annotations
 
 import gc
+import json
+import multiprocessing
+import os
+import queue
 import sys
+import zlib
 from typing import Callable, Iterable, Iterator
 
 import requests
@@ -18,9 +28,10 @@ import requests
 from . import db
 from .consumer import Apply, ApplyBatch, apply_fresh
 from .events import Event, parse_event
-from .events.catalogue import topic_for
+from .events.catalogue import CASE_TOPIC, CATALOGUE, topic_for
 
 CHUNK = 256 * 1024
+Route = Callable[[str, str], "str | None"]
 
 
 class TrailBroken(RuntimeError):
@@ -43,6 +54,10 @@ class TrailStream:
         return max(self.until - self.after, 0)
 
     def __iter__(self) -> Iterator[tuple[int, Event]]:
+        return ((seq, parse_event(line)) for seq, line in self.lines())
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """(seq, the stored event's canonical bytes), unparsed."""
         seq, rest = self.after, b""
         with self.response:
             for chunk in self.response.iter_content(chunk_size=CHUNK):
@@ -50,7 +65,7 @@ class TrailStream:
                 rest = lines.pop()
                 for line in lines:
                     seq += 1
-                    yield seq, parse_event(line)
+                    yield seq, line
         if rest or seq != max(self.until, self.after):
             raise TrailBroken(f"the trail stream ended at seq {seq}, audit announced {self.until}")
 
@@ -73,7 +88,7 @@ def rebuild(database_url: str, apply: Apply, events: Iterable[tuple[int, Event]]
     collections come often, and each one walked all of those too (docs/BENCHMARKS.md, aim 5)."""
     each = apply_batch or (lambda conn, fresh: [apply(conn, e) for e in fresh])
     gc.freeze()
-    applied, pending = 0, []
+    applied, pending, n = 0, [], 0
     with db.connect(database_url) as conn:
         conn.execute("SET synchronous_commit = off")
         for n, (_, event) in enumerate(events, 1):
@@ -85,7 +100,175 @@ def rebuild(database_url: str, apply: Apply, events: Iterable[tuple[int, Event]]
                 progress(n)
         applied += sum(apply_fresh(conn, pending, each)) if pending else 0
         conn.commit()
+    progress(n)
     return applied
+
+
+def by_case(others: str | None) -> Route:
+    """The route of a projection whose case events touch only their own case's rows (and add to shared
+    sums, in key order): each case's events on one worker, in order. Every other event goes where
+    `others` says: a key (all of them on one worker, in order, beside the cases: the projection's
+    other events read nothing case events write, and case events read nothing they write) or None
+    (each one a barrier: applied after everything before it, before anything after it)."""
+    def route(event_type: str, subject: str) -> str | None:
+        known = CATALOGUE.get(event_type)
+        return subject if known is not None and known.topic == CASE_TOPIC else others
+    return route
+
+
+class RebuildFailed(RuntimeError):
+    """A worker of a parallel rebuild stopped: what it said, or that it died."""
+
+
+_TYPE, _SUBJECT = b',"type":"', b',"subject":"'
+
+
+def _type_and_subject(line: bytes) -> tuple[str, str]:
+    """A stored event's type and subject without parsing it. The trail holds canonical JSON
+    (docs/CANONICAL.md): keys sorted, no spaces, and every top-level attribute after `data` a scalar,
+    so the last `,"type":"` and `,"subject":"` are the envelope's. Anything else (an escape in the
+    value, a line not in that form) is decoded; the worker checks the answer against the event it
+    parses either way."""
+    found = []
+    for marker in (_TYPE, _SUBJECT):
+        at = line.rfind(marker)
+        start = at + len(marker)
+        end = line.find(b'"', start) if at >= 0 else -1
+        if end < 0 or b"\\" in line[start:end]:     # an escape in the value
+            try:
+                decoded = json.loads(line)
+                return str(decoded.get("type")), str(decoded.get("subject"))
+            except (ValueError, AttributeError):
+                return "", ""                       # the worker's parse says what is wrong with it
+        found.append(line[start:end].decode())
+    return found[0], found[1]
+
+
+def rebuild_in_parallel(database_url: str, apply: Apply, lines: Iterable[tuple[int, bytes]], route: Route,
+                        progress: Callable[[int], None] = lambda n: None, batch: int = 500,
+                        apply_batch: ApplyBatch | None = None, workers: int = 2) -> int:
+    """rebuild, spread over `workers` processes: this one reads the stored events' lines and sends each
+    to the worker its `route` key hashes to, `batch` lines at a time; each worker parses its lines and
+    applies them the way `rebuild` does (apply_fresh, one transaction per batch). A key of None makes
+    the event a barrier: every worker commits what it was sent, then one worker applies the barrier
+    events (a run of them together), and only then do later events go out. Returns how many events were
+    applied now."""
+    ctx = multiprocessing.get_context("spawn")      # no inherited threads or locks (tests, the bench)
+    results = ctx.Queue()
+    inboxes = [ctx.Queue(maxsize=1) for _ in range(workers)]
+    procs = [ctx.Process(target=_worker, args=(i, database_url, apply, apply_batch, inboxes[i], results),
+                         name=f"rebuild-worker-{i}", daemon=True) for i in range(workers)]
+    for proc in procs:
+        proc.start()
+    sent, acked = [0] * workers, [0] * workers
+    pending: list[list[bytes]] = [[] for _ in range(workers)]
+    barriers: list[bytes] = []
+    applied = 0
+
+    def receive(timeout: float = 1) -> None:
+        nonlocal applied
+        while True:
+            try:
+                who, said = results.get(timeout=timeout)
+                break
+            except queue.Empty:
+                dead = [p.name for p in procs if not p.is_alive()]
+                if dead:
+                    while not results.empty():      # what a worker said before it stopped comes first
+                        receive(timeout=0.1)
+                    raise RebuildFailed(f"{', '.join(dead)} died") from None
+        if isinstance(said, str):
+            raise RebuildFailed(f"rebuild-worker-{who}: {said}")
+        acked[who] += 1
+        applied += said
+
+    def send(i: int, lines_: list[bytes]) -> None:
+        while True:
+            try:
+                inboxes[i].put(b"\n".join(lines_), timeout=1)
+                break
+            except queue.Full:
+                if not procs[i].is_alive():
+                    receive(timeout=0.1)            # raises what it said, or that it died
+        sent[i] += 1
+
+    def settle(i: int) -> None:
+        """Everything worker i was sent is committed."""
+        if pending[i]:
+            send(i, pending[i])
+            pending[i] = []
+        while acked[i] < sent[i]:
+            receive()
+
+    def apply_barriers() -> None:
+        for i in range(workers):
+            settle(i)
+        send(0, barriers)
+        barriers.clear()
+        settle(0)
+
+    n = 0
+    try:
+        for n, (_, line) in enumerate(lines, 1):
+            key = route(*_type_and_subject(line))
+            if key is None:
+                barriers.append(line)
+                if len(barriers) < batch:
+                    continue
+                apply_barriers()
+            else:
+                if barriers:
+                    apply_barriers()
+                i = zlib.crc32(key.encode()) % workers
+                pending[i].append(line)
+                if len(pending[i]) < batch:
+                    continue
+                send(i, pending[i])
+                pending[i] = []
+            while not results.empty():
+                receive()
+            progress(n)
+        if barriers:
+            apply_barriers()
+        for i in range(workers):
+            settle(i)
+        progress(n)
+    finally:
+        for i, proc in enumerate(procs):
+            if proc.is_alive():
+                try:
+                    inboxes[i].put(None, timeout=5)
+                except queue.Full:
+                    proc.terminate()
+        for proc in procs:
+            proc.join(30)
+            if proc.is_alive():
+                proc.terminate()
+    return applied
+
+
+def _worker(me: int, database_url: str, apply: Apply, apply_batch: ApplyBatch | None,
+            inbox: "multiprocessing.Queue[bytes | None]", results: "multiprocessing.Queue") -> None:
+    """A parallel rebuild's worker: each message is a batch of lines, parsed, checked against the route
+    they were sent by, applied and committed; it answers how many were applied now, or what failed."""
+    each = apply_batch or (lambda conn, fresh: [apply(conn, e) for e in fresh])
+    gc.freeze()
+    try:
+        with db.connect(database_url) as conn:
+            conn.execute("SET synchronous_commit = off")
+            while (message := inbox.get()) is not None:
+                items = []
+                for line in message.split(b"\n"):
+                    event = parse_event(line)
+                    if (event.type, event.subject) != _type_and_subject(line):
+                        raise RebuildFailed(f"event {event.id} was routed by a type and subject it does not have")
+                    items.append((topic_for(event.type), event))
+                applied = sum(apply_fresh(conn, items, each))
+                conn.commit()
+                results.put((me, applied))
+    except BaseException as exc:        # the main process raises it (RebuildFailed) and stops the others
+        results.put((me, f"{type(exc).__name__}: {exc}"))
+        raise SystemExit(1) from None
 
 
 def progress_line(done: int, total: int | None, width: int = 40) -> str:
@@ -97,25 +280,43 @@ def progress_line(done: int, total: int | None, width: int = 40) -> str:
 
 
 def main(service: str, apply: Apply, argv: list[str] | None = None, apply_batch: ApplyBatch | None = None,
-         batch: int = 500) -> int:
-    """`python -m <service>.entrypoints.rebuild AUDIT_URL`: DATABASE_URL (the service's settings) names
-    the empty, migrated database to fill; the signing key (ZF_JWT_KEYS, or ZF_JWT_SECRET under HS256) signs an auditor token for reading the trail."""
+         batch: int = 500, route: Route | None = None) -> int:
+    """`python -m <service>.entrypoints.rebuild [--workers N] AUDIT_URL`: DATABASE_URL (the service's
+    settings) names the empty, migrated database to fill; the signing key (ZF_JWT_KEYS, or
+    ZF_JWT_SECRET under HS256) signs an auditor token for reading the trail. `--workers` (default: 2,
+    or 1 on a machine of one core) processes apply the events (rebuild_in_parallel, by `route`); 1
+    applies them in this process."""
+    import argparse
+
     from . import jwks
     from .auth import issue_token
     from .settings import Settings
 
-    args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print(f"usage: python -m {service}.entrypoints.rebuild AUDIT_URL", file=sys.stderr)
+    parser = argparse.ArgumentParser(prog=f"python -m {service}.entrypoints.rebuild",
+                                     description=f"Fill an empty {service} database from the audit trail.")
+    parser.add_argument("audit_url", metavar="AUDIT_URL")
+    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                        help="processes that apply the events (default: %(default)s)")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    settings = Settings.from_env(service, database_only=True)     # the trail comes over HTTP: no broker
+    signing = jwks.signer(settings)
+    if not signing or isinstance(signing, jwks.NoKeys):
+        print(f"{service} rebuild: set ZF_JWT_KEYS (or ZF_JWT_SECRET under ZF_JWT_ALGORITHM=HS256), the key that"
+              " signs its auditor token for reading the trail", file=sys.stderr)
         return 2
-    settings = Settings.from_env(service)
-    token = issue_token(jwks.signer(settings), "auditor", f"rebuild-{service}", ttl_seconds=3600)
+    token = issue_token(signing, "auditor", f"rebuild-{service}", ttl_seconds=3600)
 
-    trail = TrailStream(args[0], token)
+    trail = TrailStream(args.audit_url, token)
 
     def report(n: int) -> None:
         sys.stderr.write(f"\r{service}: {progress_line(n, trail.total)}")
         sys.stderr.flush()
-    applied = rebuild(settings.database_url, apply, iter(trail), report, batch=batch, apply_batch=apply_batch)
+    if route is not None and args.workers > 1:
+        applied = rebuild_in_parallel(settings.database_url, apply, trail.lines(), route, report, batch=batch,
+                                      apply_batch=apply_batch, workers=args.workers)
+    else:
+        applied = rebuild(settings.database_url, apply, iter(trail), report, batch=batch, apply_batch=apply_batch)
     print(f"\n{service}: rebuilt from the trail, {applied} events applied")
     return 0

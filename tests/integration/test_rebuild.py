@@ -2,19 +2,27 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
+from psycopg.conninfo import make_conninfo
 from werkzeug.serving import make_server
 
 from audit.adapters import trail
+from audit.domain.chain import canonical_bytes
 from audit.entrypoints.http import create_app as audit_app
 from intake.entrypoints.http import create_app as intake_app
 from ledger.adapters.repository import apply as ledger_apply
 from ledger.adapters.repository import apply_batch as ledger_apply_batch
 from ledger.adapters.repository import rebuild_batch as ledger_rebuild_batch
+from ledger.entrypoints.rebuild import ROUTE as LEDGER_ROUTE
 from notify.adapters.repository import apply as notify_apply
 from notify.adapters.repository import apply_batch as notify_apply_batch
+from notify.entrypoints.rebuild import ROUTE as NOTIFY_ROUTE
 from notify.service_layer import escalate
 from notify.service_layer.uow import UnitOfWork
 from zfcommon import db
@@ -22,7 +30,7 @@ from zfcommon.clock import FileClock
 from zfcommon.consumer import apply_once
 from zfcommon.events import parse_event
 from zfcommon.events.catalogue import CASE_TOPIC
-from zfcommon.rebuild import events_from_trail, rebuild
+from zfcommon.rebuild import RebuildFailed, TrailStream, by_case, events_from_trail, rebuild, rebuild_in_parallel
 
 from ..conftest import JWT_SECRET, fresh_database, service_urls, settings_for
 from ..support import bearer, complaint
@@ -122,6 +130,21 @@ def test_projections_rebuilt_from_the_trail_equal_the_live_ones(pg):
                 assert snapshot(empty[service], table) == snapshot(live[service], table), f"{service}.{table}"
         assert all(snapshot(live["ledger"], t) for t in ("campaigns", "tasks", "projects", "project_stages")) and \
             len(snapshot(live["notify"], "escalation_subjects")) == 3      # the task and the project's two stages
+        # In parallel, as the commands run it, in batches of 3 so that the two workers interleave.
+        parallel = in_parallel(pg, audit_url, token, 3)
+        # And the commands themselves, as an operator runs them (two workers by default).
+        command = service_urls(fresh_database(pg))
+        for service in TABLES:
+            done = run_command(service, command[service], audit_url)
+            assert done.returncode == 0, done.stderr
+            assert f"{service}: rebuilt from the trail, {len(events)} events applied" in done.stdout
+            assert f"[{'#' * 40}] {len(events)}/{len(events)} events replayed" in done.stderr
+        unsigned = run_command("ledger", command["ledger"], audit_url, "--workers", "1", ZF_JWT_SECRET="")
+        assert unsigned.returncode == 2 and "ZF_JWT_SECRET" in unsigned.stderr
+        for service, tables in TABLES.items():
+            for table in tables:
+                assert snapshot(parallel[service], table) == snapshot(live[service], table), f"{service}.{table}"
+                assert snapshot(command[service], table) == snapshot(live[service], table), f"{service}.{table}"
         # Running it again changes nothing: every event is already tracked.
         assert rebuild(empty["ledger"], ledger_apply, events_from_trail(audit_url, token)) == 0
     finally:
@@ -150,6 +173,43 @@ class Delivery:
                     for e in events:
                         apply_once(conn, e, e.topic, apply)
                     conn.commit()
+
+
+def in_parallel(pg, audit_url: str, token: str, batch: int) -> dict[str, str]:
+    """Fresh databases filled by ledger's and notify's rebuilds in two workers, each by its route."""
+    urls = service_urls(fresh_database(pg))
+    for service, apply, apply_batch, route in (("ledger", ledger_apply, ledger_rebuild_batch, LEDGER_ROUTE),
+                                               ("notify", notify_apply, notify_apply_batch, NOTIFY_ROUTE)):
+        stream = TrailStream(audit_url, token)
+        assert rebuild_in_parallel(urls[service], apply, stream.lines(), route, batch=batch,
+                                   apply_batch=apply_batch, workers=2) == stream.total
+    return urls
+
+
+def run_command(service: str, database_url: str, audit_url: str, *args: str, **extra: str) -> subprocess.CompletedProcess:
+    """`python -m <service>.entrypoints.rebuild` with only what it needs: the database and the signing key."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parents[2] / "services"), DATABASE_URL=database_url,
+               ZF_JWT_ALGORITHM="HS256", ZF_JWT_SECRET=JWT_SECRET)
+    env.update(extra)
+    return subprocess.run([sys.executable, "-m", f"{service}.entrypoints.rebuild", *args, audit_url], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_parallel_rebuild_stops_with_what_a_worker_said_or_that_it_died(pg):
+    url = service_urls(fresh_database(pg))["ledger"]
+    with pytest.raises(RebuildFailed, match="rebuild-worker-0: InvalidEvent"):
+        rebuild_in_parallel(url, ledger_apply, [(1, b'{"not": "an event"}')], by_case(None), workers=2)
+    nowhere = make_conninfo(url, dbname="zf_no_such_database")
+    with pytest.raises(RebuildFailed, match="rebuild-worker-.: OperationalError"):
+        rebuild_in_parallel(nowhere, ledger_apply, [(1, b'{"not": "an event"}')], by_case(None), workers=2)
+    _, events = casework(pg)
+    with pytest.raises(RebuildFailed, match="rebuild-worker-0 died"):        # a barrier: worker 0 applies it
+        rebuild_in_parallel(url, _dies, [(1, canonical_bytes(events[0].to_dict()))], by_case(None), workers=2)
+
+
+def _dies(conn, event) -> None:
+    os._exit(3)
 
 
 def escalate_on(url: str, clock_file, day: str) -> int:
@@ -195,18 +255,21 @@ def test_escalation_ladders_rebuilt_from_the_trail_equal_the_live_ones_and_nothi
         rebuild(empty["ledger"], ledger_apply, events_from_trail(trail_url, token), apply_batch=ledger_apply_batch)
         rebuild(empty["notify"], notify_apply, events_from_trail(trail_url, token), batch=7,
                 apply_batch=notify_apply_batch)
+        # In parallel: notify's escalation steps, calendar and limits are barriers between its cases.
+        parallel = in_parallel(pg, trail_url, token, 2)
     finally:
         server.shutdown()
         app.extensions["zf_pool"].close()
-    for service, tables in {"ledger": ("cases", "escalation_ladders", "escalation_history"),
-                            "notify": ("watched_cases", "escalation_ladders", "escalation_history", "calendar_years",
-                                       "limits")}.items():
-        for table in tables:
-            assert snapshot(empty[service], table) == snapshot(live[service], table), f"{service}.{table}"
-    # notify's own decisions are back in its store, so the rebuilt scheduler issues nothing twice.
     stored = "(SELECT event_id, stream_id, version, type, payload FROM events) AS own"
-    assert snapshot(empty["notify"], stored) == snapshot(live["notify"], stored)
-    assert escalate_on(empty["notify"], clock_file, "2026-12-31") == 0
+    for rebuilt in (empty, parallel):
+        for service, tables in {"ledger": ("cases", "escalation_ladders", "escalation_history"),
+                                "notify": ("watched_cases", "escalation_ladders", "escalation_history",
+                                           "calendar_years", "limits")}.items():
+            for table in tables:
+                assert snapshot(rebuilt[service], table) == snapshot(live[service], table), f"{service}.{table}"
+        # notify's own decisions are back in its store, so the rebuilt scheduler issues nothing twice.
+        assert snapshot(rebuilt["notify"], stored) == snapshot(live["notify"], stored)
+        assert escalate_on(rebuilt["notify"], clock_file, "2026-12-31") == 0
 
 
 def test_a_bulk_write_keeps_the_row_by_row_conflict_rules(pg):
