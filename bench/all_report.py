@@ -87,7 +87,7 @@ ANCHORS = [
            _consumer("anchor")),
     Figure("5", "replay", "anchor: read the trail through audit's API, no parsing, events/s",
            lambda r: r["anchor_read_stream"]["events_per_s"]),
-    Figure("5", "replay", "anchor: read + parse the trail through audit's API, events/s",
+    Figure("5", "replay", "anchor: read + load (load_stored) the trail through audit's API, events/s",
            lambda r: r["anchor_read_parse"]["events_per_s"]),
     Figure("5", "replay", "events in the trail", lambda r: r["events"]),
 ]

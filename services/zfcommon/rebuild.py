@@ -3,9 +3,10 @@
 The trail is the authority: it holds every event in the order audit received it, which keeps each
 case's order. The events are read in one streamed response from audit's HTTP API (services talk
 only over Kafka and HTTP): `GET /v1/events/stream`, one stored CloudEvent per line, sent by audit as
-PostgreSQL's COPY gives them. Each is validated against the catalogue (parse_event, through the
-compiled fast path) and applied with the same code and the same tracking table as the live
-consumer, a big batch per transaction, so the rebuilt projection equals the live one.
+PostgreSQL's COPY gives them. Each is loaded as a stored event (load_stored: audit checked it against
+the catalogue before storing it, so only its envelope's shape is checked again) and applied with the
+same code and the same tracking table as the live consumer, a big batch per transaction, so the
+rebuilt projection equals the live one.
 
 `rebuild_in_parallel` spreads the work over processes (the command's `--workers`, default 2): this
 process reads the stream and routes each line by the service's `Route`, each worker parses and applies
@@ -27,7 +28,7 @@ import requests
 
 from . import db
 from .consumer import Apply, ApplyBatch, apply_fresh
-from .events import Event, parse_event
+from .events import Event, load_stored
 from .events.catalogue import CASE_TOPIC, CATALOGUE, topic_for
 
 CHUNK = 256 * 1024
@@ -54,7 +55,7 @@ class TrailStream:
         return max(self.until - self.after, 0)
 
     def __iter__(self) -> Iterator[tuple[int, Event]]:
-        return ((seq, parse_event(line)) for seq, line in self.lines())
+        return ((seq, load_stored(line)) for seq, line in self.lines())
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """(seq, the stored event's canonical bytes), unparsed."""
@@ -259,7 +260,7 @@ def _worker(me: int, database_url: str, apply: Apply, apply_batch: ApplyBatch | 
             while (message := inbox.get()) is not None:
                 items = []
                 for line in message.split(b"\n"):
-                    event = parse_event(line)
+                    event = load_stored(line)
                     if (event.type, event.subject) != _type_and_subject(line):
                         raise RebuildFailed(f"event {event.id} was routed by a type and subject it does not have")
                     items.append((topic_for(event.type), event))

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from zfcommon.events import InvalidEvent, new_event, parse_event, serialize_event
+from audit.domain.chain import canonical_bytes
+from zfcommon.events import InvalidEvent, load_stored, new_event, parse_event, serialize_event
 from zfcommon.events.catalogue import CASE_TOPIC
 
 from .fakes import MISSING, RECEIVED_AT, envelope, received_data, received_event
@@ -82,6 +83,43 @@ def test_parse_refuses_a_bad_envelope_naming_the_attribute(overrides, field):
     with pytest.raises(InvalidEvent) as refused:
         parse_event(envelope(**overrides))
     assert field in refused.value.errors
+
+
+@pytest.mark.parametrize("overrides, field", [
+    ({"id": MISSING}, "id"),
+    ({"id": ""}, "id"),
+    ({"time": "2024-05-06T09:30:00"}, "time"),
+    ({"time": 20240506}, "time"),
+    ({"type": "cn.zhengfeng.case.teleported.v1"}, "type"),
+    ({"specversion": "0.3"}, "specversion"),
+    ({"source": "/elsewhere"}, "source"),
+    ({"streamversion": 0}, "streamversion"),
+    ({"streamversion": True}, "streamversion"),
+    ({"datacontenttype": "text/plain"}, "datacontenttype"),
+    ({"data": []}, "data"),
+    ({"actor": "a" * 201}, "actor"),
+    ({"a" * 21: "x"}, "a" * 21),
+], ids=lambda v: str(v)[:40])
+def test_a_stored_event_with_a_bad_envelope_is_refused_as_parse_event_refuses_it(overrides, field):
+    with pytest.raises(InvalidEvent) as refused:
+        load_stored(json.dumps(envelope(**overrides)).encode())
+    assert field in refused.value.errors
+
+
+def test_a_stored_event_loads_as_parse_event_loads_it_from_canonical_bytes_or_not():
+    event = received_event()
+    for line in (canonical_bytes(event.to_dict()), serialize_event(event), json.dumps(envelope(traceparent="00-a-b-01"))):
+        assert load_stored(line) == parse_event(line) and load_stored(line).to_dict() == parse_event(line).to_dict()
+    shifted = envelope(time="2026-12-06T09:00:00.000001+08:00")
+    assert load_stored(json.dumps(shifted)).time == parse_event(shifted).time
+    assert load_stored(json.dumps(shifted)).to_dict()["time"] == "2026-12-06T09:00:00.000001+08:00"
+
+
+def test_a_stored_events_data_are_not_checked_again_audit_checked_them_before_storing_them():
+    odd = envelope(data=received_data(channel="wechat"))
+    with pytest.raises(InvalidEvent):
+        parse_event(odd)
+    assert load_stored(json.dumps(odd)).data["channel"] == "wechat"
 
 
 @pytest.mark.parametrize("data, field", [
