@@ -29,7 +29,7 @@ import requests
 from . import db
 from .consumer import Apply, ApplyBatch, apply_fresh
 from .events import Event, load_stored
-from .events.catalogue import CASE_TOPIC, CATALOGUE, topic_for
+from .events.catalogue import CATALOGUE, topic_for
 
 CHUNK = 256 * 1024
 Route = Callable[[str, str], "str | None"]
@@ -105,15 +105,17 @@ def rebuild(database_url: str, apply: Apply, events: Iterable[tuple[int, Event]]
     return applied
 
 
-def by_case(others: str | None) -> Route:
-    """The route of a projection whose case events touch only their own case's rows (and add to shared
-    sums, in key order): each case's events on one worker, in order. Every other event goes where
-    `others` says: a key (all of them on one worker, in order, beside the cases: the projection's
-    other events read nothing case events write, and case events read nothing they write) or None
-    (each one a barrier: applied after everything before it, before anything after it)."""
+def by_subject(topics: Iterable[str], others: str | None) -> Route:
+    """The route of a projection whose events of `topics` touch only their subject's rows (and add to
+    shared sums, in key order): each subject's events on one worker, in order. Every other event goes
+    where `others` says: a key (all of them on one worker, in order, beside the subjects: the
+    projection's other events read nothing the keyed ones write, and those read nothing they write)
+    or None (each one a barrier: applied after everything before it, before anything after it)."""
+    keyed = frozenset(topics)
+
     def route(event_type: str, subject: str) -> str | None:
         known = CATALOGUE.get(event_type)
-        return subject if known is not None and known.topic == CASE_TOPIC else others
+        return subject if known is not None and known.topic in keyed else others
     return route
 
 

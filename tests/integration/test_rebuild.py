@@ -30,7 +30,7 @@ from zfcommon.clock import FileClock
 from zfcommon.consumer import apply_once
 from zfcommon.events import parse_event
 from zfcommon.events.catalogue import CASE_TOPIC
-from zfcommon.rebuild import RebuildFailed, TrailStream, by_case, events_from_trail, rebuild, rebuild_in_parallel
+from zfcommon.rebuild import RebuildFailed, TrailStream, by_subject, events_from_trail, rebuild, rebuild_in_parallel
 
 from ..conftest import JWT_SECRET, fresh_database, service_urls, settings_for
 from ..support import bearer, complaint
@@ -199,13 +199,13 @@ def run_command(service: str, database_url: str, audit_url: str, *args: str, **e
 def test_a_parallel_rebuild_stops_with_what_a_worker_said_or_that_it_died(pg):
     url = service_urls(fresh_database(pg))["ledger"]
     with pytest.raises(RebuildFailed, match="rebuild-worker-0: InvalidEvent"):
-        rebuild_in_parallel(url, ledger_apply, [(1, b'{"not": "an event"}')], by_case(None), workers=2)
+        rebuild_in_parallel(url, ledger_apply, [(1, b'{"not": "an event"}')], by_subject([], None), workers=2)
     nowhere = make_conninfo(url, dbname="zf_no_such_database")
     with pytest.raises(RebuildFailed, match="rebuild-worker-.: OperationalError"):
-        rebuild_in_parallel(nowhere, ledger_apply, [(1, b'{"not": "an event"}')], by_case(None), workers=2)
+        rebuild_in_parallel(nowhere, ledger_apply, [(1, b'{"not": "an event"}')], by_subject([], None), workers=2)
     _, events = casework(pg)
     with pytest.raises(RebuildFailed, match="rebuild-worker-0 died"):        # a barrier: worker 0 applies it
-        rebuild_in_parallel(url, _dies, [(1, canonical_bytes(events[0].to_dict()))], by_case(None), workers=2)
+        rebuild_in_parallel(url, _dies, [(1, canonical_bytes(events[0].to_dict()))], by_subject([], None), workers=2)
 
 
 def _dies(conn, event) -> None:

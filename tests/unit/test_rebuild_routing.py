@@ -7,6 +7,7 @@ from zfcommon.rebuild import _type_and_subject
 
 CASE = "cn.zhengfeng.case.received.v1"
 UNIT = "cn.zhengfeng.directory.unit_registered.v1"
+STEP = "cn.zhengfeng.escalation.step_issued.v1"
 
 
 def stored(type_: str, subject: str, data: dict, **extensions) -> bytes:
@@ -30,5 +31,7 @@ def test_a_value_with_an_escape_is_decoded_and_a_line_that_is_no_event_is_left_t
 
 def test_cases_are_spread_by_case_and_the_rest_kept_in_order_by_the_ledger_or_made_barriers_by_notify():
     assert LEDGER(CASE, "case-1") == NOTIFY(CASE, "case-1") == "case-1"
+    assert LEDGER(STEP, "case-1") == "" and NOTIFY(STEP, "case-1") == "case-1"     # beside its case's events
     assert LEDGER(UNIT, "unit-1") == "" and NOTIFY(UNIT, "unit-1") is None
+    assert NOTIFY("cn.zhengfeng.report.weekly_filed.v1", "report-县水利局-2026-W49") is None
     assert LEDGER("cn.zhengfeng.nothing.v1", "x") == "" and NOTIFY("cn.zhengfeng.nothing.v1", "x") is None

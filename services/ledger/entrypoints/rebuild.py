@@ -1,7 +1,8 @@
 """`python -m ledger.entrypoints.rebuild AUDIT_URL`: fill an empty ledger database from the audit trail."""
 import sys
 
-from zfcommon.rebuild import by_case, main
+from zfcommon.events.catalogue import CASE_TOPIC
+from zfcommon.rebuild import by_subject, main
 
 from ..adapters.repository import apply, rebuild_batch
 
@@ -10,7 +11,7 @@ BATCH = 20_000     # events per transaction: the fold and the COPY pay per batch
 # rows (cases, case_events) and adds to unit_month_figures in key order; the other events (directory,
 # plans, escalations, accountability) never read the cases, and a case event reads nothing of theirs.
 # So each case goes to one worker, and all the others, in their order, to one worker: no barriers.
-ROUTE = by_case(others="")
+ROUTE = by_subject([CASE_TOPIC], others="")
 
 if __name__ == "__main__":
     sys.exit(main("ledger", apply, apply_batch=rebuild_batch, batch=BATCH, route=ROUTE))
