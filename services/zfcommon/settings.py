@@ -21,6 +21,11 @@ WITHOUT_BROKER = ("console",)
 # and audit's work is measured in hours and days, so they gather for 200 ms.
 CONSUMER_LINGER_MS = {"ledger": 60}
 DEFAULT_CONSUMER_LINGER_MS = 200
+
+
+def service_linger_ms(service: str) -> int:
+    return CONSUMER_LINGER_MS.get(service, DEFAULT_CONSUMER_LINGER_MS)
+
 TRACE_EXPORTERS = ("otlp", "console")   # OTEL_TRACES_EXPORTER values zfcommon.tracing knows
 # EdDSA (Ed25519 keys published as a JWKS) in every deployment; HS256 (one shared secret) only when
 # ZF_JWT_ALGORITHM=HS256 says so, for local development.
@@ -89,7 +94,8 @@ class Settings:
     metrics_dir: str = ""          # PROMETHEUS_MULTIPROC_DIR shared by a service's processes
     relay_batch: int = 500
     consumer_batch: int = 500
-    consumer_linger_ms: int = 60     # after a small poll, gather this long before the next fetch (CONSUMER_LINGER_MS)
+    consumer_linger_ms: int = -1     # after a small poll, gather this long before the next fetch; -1: the service's
+                                     # (CONSUMER_LINGER_MS), which from_env and __post_init__ fill in
     relay_linger_ms: int = 20        # after a wake-up, let concurrent commits join the batch
     clock_file: str = ""           # test/demo only: a file holding the simulated "now" (zfcommon.clock)
     min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
@@ -225,7 +231,7 @@ class Settings:
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),
             relay_batch=integer("ZF_RELAY_BATCH", 500),
             consumer_batch=integer("ZF_CONSUMER_BATCH", 500),
-            consumer_linger_ms=integer("ZF_CONSUMER_LINGER_MS", CONSUMER_LINGER_MS.get(service, DEFAULT_CONSUMER_LINGER_MS)),
+            consumer_linger_ms=integer("ZF_CONSUMER_LINGER_MS", service_linger_ms(service)),
             relay_linger_ms=integer("ZF_RELAY_LINGER_MS", 20),
             clock_file=env.get("ZF_CLOCK_FILE", ""),
             min_rate_base=integer("ZF_MIN_RATE_BASE", 5),
@@ -282,6 +288,10 @@ class Settings:
             ports=ports,
             topics=topics,
         )
+
+    def __post_init__(self) -> None:
+        if self.consumer_linger_ms < 0:
+            object.__setattr__(self, "consumer_linger_ms", service_linger_ms(self.service))
 
     @property
     def port(self) -> int:

@@ -46,6 +46,9 @@ def test_the_ledger_consumer_gathers_least_and_one_setting_overrides_every_consu
     # The ledger is what people read right after they act; notify's and audit's work can wait 200 ms.
     assert Settings.from_env(service, ENV).consumer_linger_ms == linger
     assert Settings.from_env(service, {**ENV, "ZF_CONSUMER_LINGER_MS": "0"}).consumer_linger_ms == 0
+    # Settings made in code (tests, tools) get the service's own, not one service's for all.
+    made = Settings(service=service, database_url="postgresql://x", kafka_bootstrap_servers="k:9092", jwt_secret="")
+    assert made.consumer_linger_ms == linger
 
 
 def test_port_is_overridden_per_service():
