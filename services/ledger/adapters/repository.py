@@ -172,8 +172,9 @@ APPLY = {CASE_TOPIC: _apply_case, ACCOUNTABILITY_TOPIC: _apply_accountability, D
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:
-    """Consumer callback: runs inside the consumer's transaction, with the tracking insert. Topics the
-    ledger keeps nothing of (inspections, clients …) are consumed and tracked, not dead-lettered."""
+    """Consumer callback: runs inside the consumer's transaction, with the tracking insert. The consumer
+    subscribes to APPLY's topics only; an event of another topic (a rebuild reads them all) is tracked
+    and changes nothing, never dead-lettered."""
     handler = APPLY.get(event.topic)
     if handler is not None:
         handler(conn, event)
