@@ -26,6 +26,7 @@ DEFAULT_CONSUMER_LINGER_MS = 200
 def service_linger_ms(service: str) -> int:
     return CONSUMER_LINGER_MS.get(service, DEFAULT_CONSUMER_LINGER_MS)
 
+
 TRACE_EXPORTERS = ("otlp", "console")   # OTEL_TRACES_EXPORTER values zfcommon.tracing knows
 # EdDSA (Ed25519 keys published as a JWKS) in every deployment; HS256 (one shared secret) only when
 # ZF_JWT_ALGORITHM=HS256 says so, for local development.
