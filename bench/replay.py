@@ -72,8 +72,7 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--template-cases", type=int, default=200)
     ap.add_argument("--batch", type=int, help="events per notify rebuild transaction (default: notify's rebuild, BATCH)")
-    ap.add_argument("--workers", type=int, default=min(2, benchlib.os.cpu_count() or 1),
-                    help="rebuild processes (default: the rebuild command's)")
+    ap.add_argument("--workers", type=int, help="rebuild processes (default: the rebuild command's)")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -95,7 +94,7 @@ def main() -> int:
     from zfcommon.consumer import apply_fresh, apply_once
     from zfcommon.events import load_stored, parse_event
     from zfcommon.events.catalogue import topic_for
-    from zfcommon.rebuild import TrailStream, rebuild, rebuild_in_parallel
+    from zfcommon.rebuild import DEFAULT_WORKERS, TrailStream, rebuild_lines
     from zfcommon.devstack.ports import free_port
 
     servers = benchlib.LocalServers()
@@ -151,13 +150,7 @@ def main() -> int:
             result["anchor_read_parse"] = {"events": read, "s": round(time.monotonic() - t, 2),
                                            "events_per_s": round(read / (time.monotonic() - t))}
             _say(f"anchor, read + load: {result['anchor_read_parse']}")
-            def rebuilt(url, apply, lines, route, progress, size, batch):
-                if args.workers > 1:
-                    return rebuild_in_parallel(url, apply, lines, route, progress, batch=size, apply_batch=batch,
-                                               workers=args.workers)
-                return rebuild(url, apply, ((seq, load_stored(line)) for seq, line in lines), progress,
-                               batch=size, apply_batch=batch)
-
+            workers = args.workers or DEFAULT_WORKERS
             for service, apply, batch, size, route in (
                     ("ledger", ledger_apply, ledger_batch, LEDGER_BATCH, LEDGER_ROUTE),
                     ("notify", notify_apply, notify_batch, args.batch or NOTIFY_BATCH, NOTIFY_ROUTE)):
@@ -169,11 +162,12 @@ def main() -> int:
                         shown[0] = time.monotonic()
                         sys.stderr.write(f"\r  {service}: {n} replayed")
                 t = time.monotonic()
-                applied = rebuilt(url, apply, TrailStream(api, token).lines(), route, progress, size, batch)
+                applied = rebuild_lines(url, apply, TrailStream(api, token).lines(), route, progress, batch=size,
+                                        apply_batch=batch, workers=workers)
                 s = time.monotonic() - t
                 sys.stderr.write("\n")
                 result[f"{service}_rebuild"] = {"applied": applied, "s": round(s, 2), "batch": size,
-                                                "workers": args.workers, "events_per_s": round(applied / s)}
+                                                "workers": workers, "events_per_s": round(applied / s)}
                 _say(f"{service} rebuild: {result[f'{service}_rebuild']}")
                 # The same first 3,000 events applied one by one (the live consumer's way): equal tables?
                 first = [line for _, (_, line) in zip(range(3000), TrailStream(api, token).lines())]
@@ -184,7 +178,7 @@ def main() -> int:
                         e = load_stored(line)
                         apply_once(conn, e, topic_for(e.type), apply)
                     conn.commit()
-                rebuilt(set_wise, apply, enumerate(first, 1), route, lambda n: None, 500, batch)
+                rebuild_lines(set_wise, apply, enumerate(first, 1), route, batch=500, apply_batch=batch, workers=workers)
                 tables = ("cases", "case_events", "unit_month_figures") if service == "ledger" else ("watched_cases",)
                 same = all(_snapshot(one_by_one, t) == _snapshot(set_wise, t) for t in tables)
                 result[f"{service}_rebuild"]["equals_event_by_event_on_3000"] = same

@@ -33,6 +33,7 @@ from .events.catalogue import CATALOGUE, topic_for
 
 CHUNK = 256 * 1024
 Route = Callable[[str, str], "str | None"]
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)       # the rebuild commands' --workers
 
 
 class TrailBroken(RuntimeError):
@@ -87,11 +88,10 @@ def rebuild(database_url: str, apply: Apply, events: Iterable[tuple[int, Event]]
     The objects alive when it starts (every imported module's) are frozen out of the garbage
     collector's scans: a batch in flight keeps hundreds of thousands of objects alive, so full
     collections come often, and each one walked all of those too (docs/BENCHMARKS.md, aim 5)."""
-    each = apply_batch or (lambda conn, fresh: [apply(conn, e) for e in fresh])
+    each = _batch_of(apply, apply_batch)
     gc.freeze()
     applied, pending, n = 0, [], 0
-    with db.connect(database_url) as conn:
-        conn.execute("SET synchronous_commit = off")
+    with _connect(database_url) as conn:
         for n, (_, event) in enumerate(events, 1):
             pending.append((topic_for(event.type), event))
             if len(pending) == batch:
@@ -103,6 +103,29 @@ def rebuild(database_url: str, apply: Apply, events: Iterable[tuple[int, Event]]
         conn.commit()
     progress(n)
     return applied
+
+
+def _batch_of(apply: Apply, apply_batch: ApplyBatch | None) -> ApplyBatch:
+    return apply_batch or (lambda conn, fresh: [apply(conn, e) for e in fresh])
+
+
+def _connect(database_url: str):
+    """The rebuild's connection: commits asynchronous (rebuild's docstring says why that is safe)."""
+    conn = db.connect(database_url)
+    conn.execute("SET synchronous_commit = off")
+    return conn
+
+
+def rebuild_lines(database_url: str, apply: Apply, lines: Iterable[tuple[int, bytes]], route: Route | None,
+                  progress: Callable[[int], None] = lambda n: None, batch: int = 500,
+                  apply_batch: ApplyBatch | None = None, workers: int = DEFAULT_WORKERS) -> int:
+    """The trail's lines rebuilt the commands' way: in `workers` processes by `route`
+    (rebuild_in_parallel), or in this process (rebuild) with one worker or no route."""
+    if route is not None and workers > 1:
+        return rebuild_in_parallel(database_url, apply, lines, route, progress, batch=batch,
+                                   apply_batch=apply_batch, workers=workers)
+    return rebuild(database_url, apply, ((seq, load_stored(line)) for seq, line in lines), progress,
+                   batch=batch, apply_batch=apply_batch)
 
 
 def by_subject(topics: Iterable[str], others: str | None) -> Route:
@@ -254,11 +277,10 @@ def _worker(me: int, database_url: str, apply: Apply, apply_batch: ApplyBatch | 
             inbox: "multiprocessing.Queue[bytes | None]", results: "multiprocessing.Queue") -> None:
     """A parallel rebuild's worker: each message is a batch of lines, parsed, checked against the route
     they were sent by, applied and committed; it answers how many were applied now, or what failed."""
-    each = apply_batch or (lambda conn, fresh: [apply(conn, e) for e in fresh])
+    each = _batch_of(apply, apply_batch)
     gc.freeze()
     try:
-        with db.connect(database_url) as conn:
-            conn.execute("SET synchronous_commit = off")
+        with _connect(database_url) as conn:
             while (message := inbox.get()) is not None:
                 items = []
                 for line in message.split(b"\n"):
@@ -298,7 +320,7 @@ def main(service: str, apply: Apply, argv: list[str] | None = None, apply_batch:
     parser = argparse.ArgumentParser(prog=f"python -m {service}.entrypoints.rebuild",
                                      description=f"Fill an empty {service} database from the audit trail.")
     parser.add_argument("audit_url", metavar="AUDIT_URL")
-    parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
                         help="processes that apply the events (default: %(default)s)")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.workers < 1:
@@ -316,10 +338,7 @@ def main(service: str, apply: Apply, argv: list[str] | None = None, apply_batch:
     def report(n: int) -> None:
         sys.stderr.write(f"\r{service}: {progress_line(n, trail.total)}")
         sys.stderr.flush()
-    if route is not None and args.workers > 1:
-        applied = rebuild_in_parallel(settings.database_url, apply, trail.lines(), route, report, batch=batch,
-                                      apply_batch=apply_batch, workers=args.workers)
-    else:
-        applied = rebuild(settings.database_url, apply, iter(trail), report, batch=batch, apply_batch=apply_batch)
+    applied = rebuild_lines(settings.database_url, apply, trail.lines(), route, report, batch=batch,
+                            apply_batch=apply_batch, workers=args.workers)
     print(f"\n{service}: rebuilt from the trail, {applied} events applied")
     return 0
