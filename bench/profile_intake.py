@@ -148,74 +148,19 @@ def u_schemas_built_each_time(app, undo):
     _patch(inputs.RequestParser, "_get_schema", FlaskParser._get_schema, undo)
 
 
-def u_append_with_arrays(app, undo):
-    """Before: events as parallel arrays, the payloads a jsonb[] literal psycopg escapes with a regular
-    expression; the case numbers the events give recorded by a statement of their own."""
-    import psycopg
-    from psycopg.types.json import Jsonb
-
-    from zfcommon import eventstore, metrics
-
-    def append(self, stream_id, expected_version, events):
-        if not events:
-            return
-        try:
-            self.conn.execute(
-                "WITH stored AS ("
-                " INSERT INTO events (event_id, stream_id, version, type, payload)"
-                " SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::text[], %s::jsonb[])"
-                " RETURNING position)"
-                " INSERT INTO outbox (position) SELECT position FROM stored",
-                ([e.id for e in events], [stream_id] * len(events),
-                 [expected_version + i + 1 for i in range(len(events))],
-                 [e.type for e in events], [Jsonb(e.to_dict()) for e in events]))
-        except psycopg.errors.UniqueViolation as exc:
-            if exc.diag.constraint_name == "events_stream_version":
-                raise eventstore.ConcurrencyConflict(stream_id, expected_version) from None
-            raise
-        numbers = getattr(self, "numbers", None)
-        for e in events:
-            if numbers is not None and e.type in numbers.RECORD_TYPES:
-                self.conn.execute("INSERT INTO case_numbers (case_number, case_id) VALUES (%s, %s)",
-                                  (e.data["case_number"], stream_id))
-        self.keep(stream_id, events)
-        for e in events:
-            metrics.EVENTS_STORED.labels(e.type).inc()
-    _patch(eventstore.EventStore, "append", append, undo)
-
-
-def v_append_pipelined(app, undo):
-    """Tried and not taken: the events' INSERT and the request index's upsert in one psycopg pipeline,
-    one round trip instead of two."""
-    import psycopg
-    from psycopg.types.json import Jsonb
-
-    from zfcommon import eventstore, metrics
-
-    def append(self, stream_id, expected_version, events):
-        if not events:
-            return
-        try:
-            with self.conn.pipeline():
-                self.conn.execute(self.APPEND, (stream_id, expected_version, Jsonb([e.to_dict() for e in events]),
-                                                *self.append_params(stream_id, events)))
-                self.keep(stream_id, events)
-        except psycopg.errors.UniqueViolation as exc:
-            if exc.diag.constraint_name == "events_stream_version":
-                raise eventstore.ConcurrencyConflict(stream_id, expected_version) from None
-            raise
-        for e in events:
-            metrics.EVENTS_STORED.labels(e.type).inc()
-    _patch(eventstore.EventStore, "append", append, undo)
+def u_writes_as_they_come(app, undo):
+    """Before: a command's unit of work sent each write as it came, in a transaction (BEGIN, the reads,
+    the contact key, the events, the request index, the Idempotency-Key's answer, COMMIT)."""
+    from intake.entrypoints import common
+    _patch(common, "command_uow", lambda: common.uow(write_behind=False), undo)
 
 
 VARIANTS = {
     "as is": [],
     "undo: tokens verified every request": [u_tokens_verified_each_time],
     "undo: argument schema built every request": [u_schemas_built_each_time],
-    "undo: events as jsonb[] arrays": [u_append_with_arrays],
-    "undo: all three": [u_tokens_verified_each_time, u_schemas_built_each_time, u_append_with_arrays],
-    "append in one pipeline (not taken)": [v_append_pipelined],
+    "undo: writes sent as they come": [u_writes_as_they_come],
+    "undo: all three": [u_tokens_verified_each_time, u_schemas_built_each_time, u_writes_as_they_come],
     "no access-log line": [v_no_access_log],
     "no Prometheus metrics": [v_no_metrics],
     "new_event without re-validation": [v_no_event_revalidation],
@@ -274,9 +219,9 @@ AREAS = [
     ("  case number (sequence)", "adapters/case_numbers.py", "issue"),
     ("  seal complainant (AES-GCM + INSERT)", "adapters/contacts.py", "seal"),
     ("  new_event (build + re-validate)", "events/envelope.py", "new_event"),
-    ("  EventStore.append (INSERT events + outbox)", "zfcommon/eventstore.py", "append"),
+    ("  EventStore.append (held: the statement's parts)", "zfcommon/eventstore.py", "append"),
     ("  pool getconn", "psycopg_pool/pool.py", "getconn"),
-    ("  commit", "psycopg/connection.py", "commit"),
+    ("  commit (the held writes as one statement)", "zfcommon/uow.py", "commit"),
     ("psycopg Connection.execute, all statements", "psycopg/connection.py", "execute"),
     ("response body (marshmallow dump)", "marshmallow/schema.py", "dump"),
     ("logging (Logger.info calls, incl. the access line)", "logging/__init__.py", "info"),

@@ -2,13 +2,15 @@
 version, load a stream. Tables: zfcommon/migrations_eventstore."""
 from __future__ import annotations
 
+import re
+
 import psycopg
 from psycopg.types.json import Jsonb
 
 from datetime import datetime
 from typing import Any, Iterable
 
-from . import metrics
+from . import metrics, uow
 from .events import Event, new_event, parse_event
 
 
@@ -21,31 +23,72 @@ class ConcurrencyConflict(Exception):
         self.expected_version = expected_version
 
 
-def append_statement(also: str = "") -> str:
-    """The append: the events go as one JSON array, not as parallel arrays (a jsonb[] parameter is sent
-    as an array literal, and psycopg escapes every quote of every payload in it with a regular
-    expression: most of the statement's client CPU). Id and type are the payload's own; versions follow
-    on the expected version. Each event is queued for the relay in the same statement. `also` is one
-    more statement on `stored` (the rows just inserted: position, stream_id, type, payload), for a
-    store that records something with its events (IndexedEventStore: the case numbers they give)."""
-    stored = ("WITH stored AS ("
-              " INSERT INTO events (event_id, stream_id, version, type, payload)"
-              " SELECT (e.payload->>'id')::uuid, %s, %s + e.n, e.payload->>'type', e.payload"
-              " FROM jsonb_array_elements(%s) WITH ORDINALITY AS e (payload, n) ORDER BY e.n"
-              " RETURNING position, stream_id, type, payload)")
-    queue = " INSERT INTO outbox (position) SELECT position FROM stored"
-    return f"{stored}, queued AS ({queue}) {also}" if also else stored + queue
+STORED = ("INSERT INTO events (event_id, stream_id, version, type, payload)"
+          " SELECT (e.payload->>'id')::uuid, (%s::text[])[e.n], (%s::int[])[e.n], e.payload->>'type', e.payload"
+          " FROM jsonb_array_elements(%s) WITH ORDINALITY AS e (payload, n) ORDER BY e.n"
+          " RETURNING position, stream_id, type, payload")
+QUEUED = "INSERT INTO outbox (position) SELECT position FROM {stored}"
+STREAM_VERSION = "events_stream_version"
 
 
-APPEND = append_statement()
+class Appends:
+    """The events a unit of work appends, to one or more streams, stored by one statement in the
+    order they were appended: the events go as one JSON array, not as parallel arrays of payloads (a
+    jsonb[] parameter is sent as an array literal, and psycopg escapes every quote of every payload
+    in it with a regular expression: most of the statement's client CPU). Id and type are the
+    payload's own. Each event is queued for the relay in the same statement, and the store's `ALSO`
+    (one more statement on `{stored}`, the rows just inserted: position, stream_id, type, payload)
+    records what the store keeps with its events (IndexedEventStore: the case numbers they give).
+    Held back on a write-behind connection (zfcommon.uow), sent at once on any other."""
+
+    def __init__(self, store: "EventStore"):
+        self.store = store
+        self.batches: list[tuple[str, int, list[Event]]] = []
+
+    def parts(self, prefix: str) -> tuple[list[tuple[str, str]], list[Any]]:
+        stored = f"{prefix}stored"
+        parts = [(stored, STORED), (f"{prefix}queued", QUEUED.replace("{stored}", stored))]
+        if self.store.ALSO:
+            parts.append((f"{prefix}also", self.store.ALSO.replace("{stored}", stored)))
+        streams, versions, payloads = [], [], []
+        for stream_id, expected, events in self.batches:
+            for i, e in enumerate(events):
+                streams.append(stream_id)
+                versions.append(expected + i + 1)
+                payloads.append(e.to_dict())
+        return parts, [streams, versions, Jsonb(payloads), *self.store.also_params()]
+
+    def sent(self) -> None:
+        for _, _, events in self.batches:
+            for e in events:
+                metrics.EVENTS_STORED.labels(e.type).inc()
+
+    def failed(self, exc: psycopg.Error) -> None:
+        """A stream's version taken meanwhile is a ConcurrencyConflict (the unique (stream_id, version)
+        index refused the append): of the stream the error names, else the first appended."""
+        if isinstance(exc, psycopg.errors.UniqueViolation) and exc.diag.constraint_name == STREAM_VERSION:
+            expected = {s: v for s, v, _ in reversed(self.batches)}
+            named = re.search(r"\(stream_id, version\)=\((.*), \d+\)", exc.diag.message_detail or "")
+            stream_id = named.group(1) if named and named.group(1) in expected else self.batches[0][0]
+            raise ConcurrencyConflict(stream_id, expected[stream_id]) from None
+
+    def send(self, conn: psycopg.Connection) -> None:
+        parts, params = self.parts("")
+        try:
+            conn.execute(uow.statement_of(parts), params)
+        except psycopg.Error as exc:
+            self.failed(exc)
+            raise
+        self.sent()
 
 
 class EventStore:
-    APPEND = APPEND
+    ALSO = ""
 
     def __init__(self, conn: psycopg.Connection, service: str = "intake"):
         self.conn = conn
         self.service = service          # the events' source: /zhengfeng/<service>
+        self.held: Appends | None = None
 
     def record(self, stream_id: str, expected_version: int, decided: Iterable[tuple[str, dict[str, Any]]], *,
                correlation_id: str, actor: str, time: datetime, subject: str | None = None) -> list[Event]:
@@ -58,42 +101,48 @@ class EventStore:
         return events
 
     def load(self, stream_id: str, after: int = 0) -> list[Event]:
-        rows = self.conn.execute(
-            "SELECT payload FROM events WHERE stream_id = %s AND version > %s ORDER BY version",
-            (stream_id, after)).fetchall()
+        rows = uow.read(self.conn, "SELECT payload FROM events WHERE stream_id = %s AND version > %s ORDER BY version",
+                        (stream_id, after)).fetchall()
         return [parse_event(r["payload"]) for r in rows]
 
     def version(self, stream_id: str) -> int:
         """The stream's latest version (0 when empty): one index lookup."""
-        row = self.conn.execute("SELECT max(version) AS v FROM events WHERE stream_id = %s", (stream_id,)).fetchone()
+        row = uow.read(self.conn, "SELECT max(version) AS v FROM events WHERE stream_id = %s",
+                       (stream_id,)).fetchone()
         return row["v"] or 0
 
     def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
         """Append events after `expected_version`, queueing each for the relay in the same statement
-        (and whatever a subclass's APPEND records with them).
+        (and whatever the store's ALSO records with them).
 
         The unique (stream_id, version) index makes a concurrent writer that read the same version
-        fail here instead of forking the history. It runs in the caller's transaction (no commit and no
-        `conn.transaction()` here: on an idle connection that would commit on its own), and after a
-        conflict the caller rolls the whole transaction back. Then a subclass records what it keeps
-        with the events (`keep`). (Pipeline mode for these few statements was measured: psycopg's
-        pipeline costs more client and server CPU than the round trips it saves on a local server.)
+        fail (ConcurrencyConflict) instead of forking the history: here, or — on a write-behind
+        connection, which holds the append back — when the unit of work sends it, at the latest on
+        commit. It runs in the caller's transaction (no commit and no `conn.transaction()` here: on an
+        idle connection that would commit on its own), and after a conflict the caller rolls the
+        whole transaction back. Then the store records what it keeps with the events (`keep`).
+        (Pipeline mode for these few statements was measured: psycopg's pipeline costs more client
+        and server CPU than the round trips it saves on a local server.)
         """
         if not events:
             return
-        try:
-            self.conn.execute(self.APPEND, (stream_id, expected_version, Jsonb([e.to_dict() for e in events]),
-                                            *self.append_params(stream_id, events)))
-        except psycopg.errors.UniqueViolation as exc:
-            if exc.diag.constraint_name == "events_stream_version":
-                raise ConcurrencyConflict(stream_id, expected_version) from None
-            raise
+        self.check(stream_id, events)
+        if isinstance(self.conn, uow.WriteBehind):
+            if self.held is None or not self.conn.holds(self.held):
+                self.held = Appends(self)
+                self.conn.hold(self.held)
+            self.held.batches.append((stream_id, expected_version, events))
+        else:
+            appends = Appends(self)
+            appends.batches.append((stream_id, expected_version, events))
+            appends.send(self.conn)
         self.keep(stream_id, events)
-        for e in events:
-            metrics.EVENTS_STORED.labels(e.type).inc()
 
-    def append_params(self, stream_id: str, events: list[Event]) -> tuple:
-        """The parameters of a subclass's `also` statement (APPEND = append_statement(also))."""
+    def check(self, stream_id: str, events: list[Event]) -> None:
+        """What a store refuses to append (a subclass's rule; nothing here)."""
+
+    def also_params(self) -> tuple:
+        """The parameters of the store's ALSO statement."""
         return ()
 
     def keep(self, stream_id: str, appended: list[Event]) -> None:

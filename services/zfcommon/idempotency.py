@@ -14,6 +14,7 @@ from typing import Any, Callable, Protocol, TypeVar
 import psycopg
 from psycopg.types.json import Jsonb
 
+from . import uow
 from .problem import Unprocessable
 
 Answer = tuple[int, Any, dict[str, str]]
@@ -34,18 +35,20 @@ class IdempotencyKeys:
         self.conn = conn
 
     def find(self, principal: str, key: str) -> StoredAnswer | None:
-        row = self.conn.execute(
+        row = uow.read(
+            self.conn,
             "SELECT request_hash, status, body, headers FROM idempotency_keys WHERE principal = %s AND key = %s",
             (principal, key)).fetchone()
         return StoredAnswer(**row) if row else None
 
     def remember(self, principal: str, key: str, answer: StoredAnswer) -> None:
-        """Raises UniqueViolation when a concurrent request with the same key committed first; the
-        insert waits for that transaction, so the caller can then read its answer."""
-        self.conn.execute(
-            "INSERT INTO idempotency_keys (principal, key, request_hash, status, body, headers)"
-            " VALUES (%s, %s, %s, %s, %s, %s)",
-            (principal, key, answer.request_hash, answer.status, Jsonb(answer.body), Jsonb(answer.headers)))
+        """Raises UniqueViolation when a concurrent request with the same key committed first — here,
+        or on a write-behind connection when the unit of work sends its writes; the insert waits for
+        that transaction, so the caller can then read its answer."""
+        uow.write(self.conn,
+                  "INSERT INTO idempotency_keys (principal, key, request_hash, status, body, headers)"
+                  " VALUES (%s, %s, %s, %s, %s, %s)",
+                  (principal, key, answer.request_hash, answer.status, Jsonb(answer.body), Jsonb(answer.headers)))
 
 
 class UnitOfWork(Protocol):
@@ -73,24 +76,35 @@ def _replay(stored: StoredAnswer, digest: str, key_name: str = "Idempotency-Key"
 
 
 def run_command(uow_factory: Callable[[], U], principal: str, key: str | None, digest: str,
-                command: Callable[[U], Answer], key_name: str = "Idempotency-Key") -> Answer:
-    """`key_name` says where the key came from, for errors: a signed webhook's webhook-id is one too."""
+                command: Callable[[U], Answer], key_name: str = "Idempotency-Key",
+                errors: Callable[[Callable[[], Answer]], Answer] | None = None) -> Answer:
+    """`key_name` says where the key came from, for errors: a signed webhook's webhook-id is one too.
+    `errors` maps what the command raises to the caller's problems; it wraps the commit too, where a
+    write-behind unit of work (zfcommon.uow) finds what its held writes ran into."""
     if key is not None and not (1 <= len(key) <= 255):
         raise Unprocessable(f"{key_name} 须为 1 到 255 个字符", code="idempotency.key_invalid",
                             errors={key_name: ["须为 1 到 255 个字符"]})
-    with uow_factory() as uow:
-        if key:
-            stored = uow.idempotency.find(principal, key)
-            if stored:
-                return _replay(stored, digest, key_name)
-        status, body, headers = command(uow)
-        if key:
+
+    def attempt() -> Answer:
+        with uow_factory() as u:
+            if key:
+                stored = u.idempotency.find(principal, key)
+                if stored:
+                    return _replay(stored, digest, key_name)
+            status, body, headers = command(u)
             try:
-                uow.idempotency.remember(principal, key, StoredAnswer(digest, status, body, headers))
+                if key:
+                    u.idempotency.remember(principal, key, StoredAnswer(digest, status, body, headers))
+                u.commit()
             except psycopg.errors.UniqueViolation:
-                # A concurrent request with this key committed first; ours is rolled back whole.
-                uow.rollback()
-                stored = uow.idempotency.find(principal, key)
+                if not key:
+                    raise
+                # A concurrent request with this key committed first (its answer is there now); ours
+                # is rolled back whole.
+                u.rollback()
+                stored = u.idempotency.find(principal, key)
+                if stored is None:
+                    raise
                 return _replay(stored, digest, key_name)
-        uow.commit()
-    return status, body, headers
+        return status, body, headers
+    return errors(attempt) if errors else attempt()

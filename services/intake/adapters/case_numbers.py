@@ -7,6 +7,7 @@ from typing import Any
 
 import psycopg
 
+from zfcommon import uow
 from zfcommon.events import Event
 from zfcommon.workdays import local_date
 
@@ -18,10 +19,10 @@ class MissingCaseNumber(Exception):
 
 
 class CaseNumbers:
-    # Record the numbers the events give, in the statement that stores them (EventStore.append's
-    # `also`): the table's unique keys refuse a number given twice, or a second number for one case.
+    # Record the numbers the events give, in the statement that stores them (the event store's
+    # ALSO): the table's unique keys refuse a number given twice, or a second number for one case.
     RECORD = ("INSERT INTO case_numbers (case_number, case_id)"
-              " SELECT payload->'data'->>'case_number', stream_id FROM stored WHERE type = ANY(%s::text[])")
+              " SELECT payload->'data'->>'case_number', stream_id FROM {stored} WHERE type = ANY(%s::text[])")
     RECORD_TYPES = [RECEIVED, NUMBERED]
 
     def __init__(self, conn: psycopg.Connection, prefix: str = "ZF"):
@@ -31,7 +32,7 @@ class CaseNumbers:
         """The next number of the year `received_at` falls in, in China. It is taken from the year's
         sequence at once and never given back: a receipt that rolls back leaves a gap."""
         year = local_date(received_at).year
-        serial = self.conn.execute("SELECT next_case_serial(%s) AS serial", (year,)).fetchone()["serial"]
+        serial = uow.read(self.conn, "SELECT next_case_serial(%s) AS serial", (year,)).fetchone()["serial"]
         return case_number(self.prefix, year, serial)
 
     def check(self, stream_id: str, appending: list[Event]) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from zfcommon import uow
 from zfcommon.sealing import Envelope, decrypt, encrypt
 
 
@@ -34,7 +35,8 @@ class ContactVault:
     def seal(self, case_id: str, contact: dict[str, Any]) -> dict[str, str]:
         key = AESGCM.generate_key(bit_length=256)
         kid = f"case:{case_id}"
-        self.conn.execute("INSERT INTO contact_keys (kid, wrapped) VALUES (%s, %s)", (kid, self.master.wrap(key, kid)))
+        uow.write(self.conn, "INSERT INTO contact_keys (kid, wrapped) VALUES (%s, %s)",
+                  (kid, self.master.wrap(key, kid)))
         plaintext = json.dumps(contact, ensure_ascii=False, sort_keys=True).encode()
         nonce, ciphertext = encrypt(key, plaintext, case_id.encode())
         return {"kid": kid, "nonce": _b64(nonce), "ciphertext": _b64(ciphertext)}
@@ -45,7 +47,7 @@ class ContactVault:
 
     def open(self, case_id: str, sealed: dict[str, str]) -> dict[str, Any] | None:
         """The complainant data, or None once the data key has been destroyed."""
-        row = self.conn.execute("SELECT wrapped FROM contact_keys WHERE kid = %s", (sealed["kid"],)).fetchone()
+        row = uow.read(self.conn, "SELECT wrapped FROM contact_keys WHERE kid = %s", (sealed["kid"],)).fetchone()
         if row is None:
             return None
         key = self.master.unwrap(bytes(row["wrapped"]), sealed["kid"])

@@ -7,9 +7,9 @@ from typing import Any, Iterable
 
 import psycopg
 
-from zfcommon import caseview
+from zfcommon import caseview, uow
 from zfcommon.events import Event, parse_event
-from zfcommon.eventstore import EventStore, append_statement
+from zfcommon.eventstore import EventStore
 
 from ..domain.open311_records import MAX_RESULTS, Query, index_row
 from .case_numbers import CaseNumbers
@@ -20,11 +20,15 @@ COLUMNS = ("service_request_id", "status", "case_status", "merged_into", "catego
            "case_number")
 # The version guard makes a write idempotent and order-proof: a rebuild racing live commands never
 # puts back an older state of a case than the one a command already wrote.
-UPSERT = (f"INSERT INTO open311_requests ({', '.join(COLUMNS)}) VALUES ({', '.join(f'%({c})s' for c in COLUMNS)})"
+UPSERT = (f"INSERT INTO open311_requests ({', '.join(COLUMNS)}) VALUES ({', '.join('%s' for _ in COLUMNS)})"
           f" ON CONFLICT (service_request_id) DO UPDATE SET"
           f" {', '.join(f'{c} = EXCLUDED.{c}' for c in COLUMNS[1:])}"
           f" WHERE open311_requests.version < EXCLUDED.version")
 SELECT = f"SELECT {', '.join(COLUMNS)} FROM open311_requests"
+
+
+def values(row: dict[str, Any]) -> tuple:
+    return tuple(row[c] for c in COLUMNS)
 
 
 class RequestIndex:
@@ -37,10 +41,10 @@ class RequestIndex:
         of events, one indexed read) rather than trusting a stored partial fold."""
         if not appended or not appended[0].type.startswith(CASE_EVENTS):
             return
-        history = appended if appended[0].streamversion == 1 else self.events.load(stream_id)
+        history = appended if appended[0].streamversion == 1 else self.events.history(stream_id, appended)
         view = caseview.replay(history)
         if view is not None:
-            self.conn.execute(UPSERT, index_row(view))
+            uow.write(self.conn, UPSERT, values(index_row(view)))
 
     def find(self, ids: Iterable[str]) -> list[dict[str, Any]]:
         return self.conn.execute(SELECT + " WHERE service_request_id = ANY(%s)"
@@ -61,19 +65,39 @@ class IndexedEventStore(EventStore):
     adapter — records the case numbers they give in the statement that stores them, and updates the
     request index in the same transaction."""
 
-    APPEND = append_statement(CaseNumbers.RECORD)
+    ALSO = CaseNumbers.RECORD
 
     def __init__(self, conn: psycopg.Connection, numbers: CaseNumbers):
         super().__init__(conn)
         self.numbers = numbers
         self.requests = RequestIndex(conn, self)
+        self.loaded: dict[str, list[Event]] = {}     # the streams this unit of work read, as they are now
 
-    def append_params(self, stream_id: str, events: list[Event]) -> tuple:
+    def load(self, stream_id: str, after: int = 0) -> list[Event]:
+        events = super().load(stream_id, after)
+        if not after:
+            self.loaded[stream_id] = events
+        return events
+
+    def history(self, stream_id: str, appended: list[Event]) -> list[Event]:
+        """The stream up to the events just appended: what this unit of work read and appended, when
+        that reaches them (a command loads its case before it decides), else read again — which, on a
+        write-behind connection, would send the held append first."""
+        known = self.loaded.get(stream_id)
+        if known is None or len(known) != appended[0].streamversion - 1:
+            known = self.load(stream_id)[:appended[0].streamversion - 1]
+        return known + appended
+
+    def check(self, stream_id: str, events: list[Event]) -> None:
         self.numbers.check(stream_id, events)
+
+    def also_params(self) -> tuple:
         return (CaseNumbers.RECORD_TYPES,)
 
     def keep(self, stream_id: str, appended: list[Event]) -> None:
         self.requests.apply(stream_id, appended)
+        if stream_id in self.loaded:
+            self.loaded[stream_id] = self.loaded[stream_id] + appended
 
 
 def rebuild(conn: psycopg.Connection, batch: int = 500) -> int:
@@ -90,7 +114,7 @@ def rebuild(conn: psycopg.Connection, batch: int = 500) -> int:
             if view is not None:
                 rows.append(index_row(view))
             if len(rows) >= batch:
-                out.executemany(UPSERT, rows)
+                out.executemany(UPSERT, [values(r) for r in rows])
                 count, rows = count + len(rows), []
-        out.executemany(UPSERT, rows)
+        out.executemany(UPSERT, [values(r) for r in rows])
     return count + len(rows)

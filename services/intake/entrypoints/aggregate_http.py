@@ -43,7 +43,7 @@ def aggregate_command(fn: Callable):
     expected = expected_version()
     for attempt in range(RETRIES):
         try:
-            return command(lambda u: mapped(lambda: fn(u, expected)))
+            return command(lambda u: fn(u, expected), errors=lambda f: problems(lambda: mapped(f)))
         except Raced:
             if expected is not None or attempt == RETRIES - 1:
                 raise

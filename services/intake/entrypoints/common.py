@@ -19,9 +19,14 @@ from ..service_layer import handlers
 from ..service_layer.uow import UnitOfWork
 
 
-def uow() -> UnitOfWork:
+def uow(write_behind: bool = False) -> UnitOfWork:
     return UnitOfWork(current_app.extensions["zf_pool"], current_app.extensions["zf_master_key"],
-                      current_app.extensions["zf_settings"].case_number_prefix)
+                      current_app.extensions["zf_settings"].case_number_prefix, write_behind)
+
+
+def command_uow() -> UnitOfWork:
+    """A command's unit of work: its writes go as one statement at commit (zfcommon.uow)."""
+    return uow(write_behind=True)
 
 
 def context() -> handlers.Context:
@@ -54,18 +59,19 @@ def problems(fn):
                             errors=exc.errors.get("data", exc.errors)) from None
 
 
-def command(fn, schema: Schema | None = None):
-    """Run fn(uow) -> (status, body, headers) under the request's Idempotency-Key, in one transaction.
+def command(fn, schema: Schema | None = None, errors=problems):
+    """Run fn(uow) -> (status, body, headers) under the request's Idempotency-Key, in one transaction,
+    its writes sent as one statement; `errors` maps what it raises, at the commit too.
 
     With `schema`, the body is dumped to its wire form before it is stored, so the first answer and a
     replay are the same JSON (a stored answer holds no dates to dump again); the view's own response
     schema must then not dump it a second time, hence a ready Response."""
     def run(u):
-        status, body, headers = problems(lambda: fn(u))
+        status, body, headers = fn(u)
         return status, schema.dump(body) if schema is not None else body, headers
     status, body, headers = run_command(
-        uow, principal().actor, request.headers.get("Idempotency-Key"),
-        request_hash(request.method, request.path, request.get_data()), run)
+        command_uow, principal().actor, request.headers.get("Idempotency-Key"),
+        request_hash(request.method, request.path, request.get_data()), run, errors=errors)
     if schema is None:
         return body, status, headers
     return current_app.response_class(json.dumps(body, ensure_ascii=False), status, headers,

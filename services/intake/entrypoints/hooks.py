@@ -24,7 +24,7 @@ from ..domain import hotline
 from ..service_layer import handlers
 from ..service_layer import hotline as service
 from zfcommon.idempotency import request_hash, run_command
-from .common import problems, uow
+from .common import command_uow, problems
 
 blp = Blueprint("hooks", __name__, url_prefix="/v1/hooks",
                 description="Signed inbound webhooks (Standard Webhooks signatures instead of a bearer token)")
@@ -159,7 +159,7 @@ def _receive(order: hotline.WorkOrder):
         if opened:
             return 201, answer, {"Location": url_for("cases.Case", case_id=case.case_id)}
         return 200, answer, {}
-    return lambda u: problems(lambda: answer(u))
+    return answer
 
 
 def _acknowledge(order_no: str, reason: str):
@@ -179,6 +179,6 @@ def hotline_order():
     head = _load(OrderHead(), doc)
     reason = hotline.not_a_case_reason(head["kind"])
     command = _acknowledge(head["order_no"], reason) if reason else _receive(_load(WorkOrderIn(), doc))
-    status, answer, headers = run_command(uow, PRINCIPAL, webhook_id, request_hash("POST", PATH, body), command,
-                                          key_name="webhook-id")
+    status, answer, headers = run_command(command_uow, PRINCIPAL, webhook_id, request_hash("POST", PATH, body),
+                                          command, key_name="webhook-id", errors=problems)
     return answer, status, headers

@@ -16,7 +16,7 @@ from ..domain import open311, open311_submission
 from ..domain.open311 import Open311Error
 from ..service_layer import handlers
 from zfcommon.idempotency import request_hash, run_command
-from .common import uow
+from .common import command_uow, uow
 from .open311_format import Refused, checked, render
 
 FORM = "application/x-www-form-urlencoded"
@@ -76,6 +76,7 @@ def create_request(fmt):
         return 200, [{"service_request_id": case_id, "service_notice": open311.receipt_notice(case_number),
                       "account_id": None, "case_number": case_number}], {}
 
-    status, body, headers = run_command(uow, f"open311:{client.client_id}", request.headers.get("Idempotency-Key"),
+    status, body, headers = run_command(command_uow, f"open311:{client.client_id}",
+                                        request.headers.get("Idempotency-Key"),
                                         digest, receive)
     return render(fmt, "service_requests", body, status, {**headers, **limits})

@@ -1,4 +1,5 @@
-"""Unit of work: one PostgreSQL transaction around one command."""
+"""Unit of work: one PostgreSQL transaction around one command; with `write_behind`, a command's
+writes go as one statement at commit (zfcommon.uow)."""
 from __future__ import annotations
 
 from psycopg_pool import ConnectionPool
@@ -14,8 +15,9 @@ from ..adapters.robots import RobotVault
 
 
 class UnitOfWork(uow.UnitOfWork):
-    def __init__(self, pool: ConnectionPool, master_key: Envelope, case_number_prefix: str):
-        super().__init__(pool)
+    def __init__(self, pool: ConnectionPool, master_key: Envelope, case_number_prefix: str,
+                 write_behind: bool = False):
+        super().__init__(pool, write_behind)
         self.master_key = master_key
         self.case_number_prefix = case_number_prefix
 
