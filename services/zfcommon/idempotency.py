@@ -31,15 +31,24 @@ class StoredAnswer:
 class IdempotencyKeys:
     """Idempotency-Key records: the first answer to (principal, key), stored with the command's effects."""
 
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, also: dict[str, tuple[str, tuple]] | None = None):
+        """`also`: name → (scalar subquery, its parameters) that every command of the service reads
+        first, read with the key instead of in a statement of their own; `read_along` holds them for
+        the unit of work until it takes them (intake: the directory's version)."""
         self.conn = conn
+        self.read_along: dict[str, Any] = {}
+        self.also = also or {}
+        extras = "".join(f", {sql} AS {name}" for name, (sql, _) in self.also.items())
+        self.params = tuple(p for _, params in self.also.values() for p in params)
+        self.find_sql = ("SELECT k.request_hash, k.status, k.body, k.headers" + extras
+                         + " FROM (SELECT) AS one LEFT JOIN idempotency_keys k ON k.principal = %s AND k.key = %s")
 
     def find(self, principal: str, key: str) -> StoredAnswer | None:
-        row = uow.read(
-            self.conn,
-            "SELECT request_hash, status, body, headers FROM idempotency_keys WHERE principal = %s AND key = %s",
-            (principal, key)).fetchone()
-        return StoredAnswer(**row) if row else None
+        row = uow.read(self.conn, self.find_sql, (*self.params, principal, key)).fetchone()
+        self.read_along = {name: row[name] for name in self.also}
+        if row["request_hash"] is None:
+            return None
+        return StoredAnswer(row["request_hash"], row["status"], row["body"], row["headers"])
 
     def remember(self, principal: str, key: str, answer: StoredAnswer) -> None:
         """Raises UniqueViolation when a concurrent request with the same key committed first — here,

@@ -60,8 +60,22 @@ def test_a_receipt_reads_then_writes_everything_in_one_statement_without_a_trans
     for table in ("contact_keys", "events", "outbox", "case_numbers", "open311_requests", "idempotency_keys"):
         assert f"INTO {table}" in writes[0]
     assert [q for q, in_transaction in log if in_transaction] == []
-    assert len(log) == 4, [q[:60] for q, _ in log]   # the key, the directory's version, the number, the write
+    assert len(log) == 3, [q[:60] for q, _ in log]   # the key with the directory's version, the number, the write
     assert count(admin_url, "events") == count(admin_url, "outbox") == count(admin_url, "case_numbers") == 2
+
+
+def test_the_directory_read_with_the_key_is_current_for_the_very_next_command(app):
+    client = app.test_client()
+    keyed = {**OFFICE, "Idempotency-Key": "before"}
+    assert client.post("/v1/cases", json=complaint(category="新类别"), headers=keyed).status_code == 422
+    assert client.post("/v1/directory/categories", json={"name": "新类别", "group": "自定义"},
+                       headers=OFFICE).status_code == 200
+    for key in ("after", None):
+        headers = {**OFFICE, "Idempotency-Key": key} if key else OFFICE
+        assert client.post("/v1/cases", json=complaint(category="新类别"), headers=headers).status_code == 201
+    assert client.delete("/v1/directory/categories/新类别", headers=OFFICE).status_code == 200
+    refused = client.post("/v1/cases", json=complaint(category="新类别"), headers={**OFFICE, "Idempotency-Key": "gone"})
+    assert refused.status_code == 422 and refused.json["code"] == "case.category_unknown"
 
 
 def test_a_retry_and_a_refusal_store_nothing_more(app, admin_url):

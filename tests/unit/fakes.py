@@ -98,6 +98,7 @@ class FakeUnitOfWork:
         self.events = FakeEventStore(streams)
         self.contacts = FakeContacts()
         self.case_numbers = FakeCaseNumbers()
+        self.idempotency = FakeIdempotencyKeys({})
 
 
 class _Rows:
@@ -133,6 +134,7 @@ class FakeIdempotencyKeys:
     def __init__(self, committed: dict[tuple[str, str], StoredAnswer]):
         self.committed = committed
         self.pending: dict[tuple[str, str], StoredAnswer] = {}
+        self.read_along: dict[str, Any] = {}        # nothing is read along with a key here
 
     def find(self, principal: str, key: str) -> StoredAnswer | None:
         return self.pending.get((principal, key)) or self.committed.get((principal, key))

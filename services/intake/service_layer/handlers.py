@@ -60,15 +60,18 @@ def complainant_identity(uow: UnitOfWork, case: domain.Case) -> Identity | None:
 
 class DirectoryCache:
     """The replayed directory, per process. Every command reads the directory, which rarely changes:
-    a version lookup in the command's own transaction tells whether the copy is current, and only
-    newer events are replayed, so the cache is never stale and the common case costs one query."""
+    the stream's version, read by the command (with its Idempotency-Key when it has one, else on its
+    own), tells whether the copy is current, and only newer events are replayed, so the cache is never
+    stale and the common case costs no statement of its own."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.directory = directory_domain.Directory()
 
     def current(self, uow: UnitOfWork) -> directory_domain.Directory:
-        version = uow.events.version(DIRECTORY_STREAM)
+        version = uow.idempotency.read_along.pop("directory_version", None)
+        if version is None:
+            version = uow.events.version(DIRECTORY_STREAM)
         with self.lock:
             if version != self.directory.version:
                 known = self.directory.version if version > self.directory.version else 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from psycopg_pool import ConnectionPool
 
 from zfcommon import uow
+from zfcommon.events.catalogue import DIRECTORY_STREAM
 from zfcommon.sealing import Envelope
 
 from ..adapters.case_numbers import CaseNumbers
@@ -12,6 +13,9 @@ from ..adapters.contacts import ContactVault
 from zfcommon.idempotency import IdempotencyKeys
 from ..adapters.request_index import IndexedEventStore
 from ..adapters.robots import RobotVault
+
+
+DIRECTORY_VERSION = ("(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = %s)", (DIRECTORY_STREAM,))
 
 
 class UnitOfWork(uow.UnitOfWork):
@@ -27,4 +31,5 @@ class UnitOfWork(uow.UnitOfWork):
         self.events = IndexedEventStore(self.conn, self.case_numbers)
         self.contacts = ContactVault(self.conn, self.master_key)
         self.robots = RobotVault(self.conn, self.master_key)
-        self.idempotency = IdempotencyKeys(self.conn)
+        # Every command reads the directory's version (handlers.DirectoryCache): with the key's lookup.
+        self.idempotency = IdempotencyKeys(self.conn, also={"directory_version": DIRECTORY_VERSION})
