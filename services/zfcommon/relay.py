@@ -86,17 +86,17 @@ class Relay:
     # -- connections ------------------------------------------------------------------------------
     def _db(self) -> psycopg.Connection:
         if self.conn is None or self.conn.closed or self.conn.broken:
-            self.conn = db.connect(self.database_url)
+            # Autocommit: each of the relay's statements stands alone (a batch is one read, then one
+            # delete once the broker acknowledged it), so no BEGIN and COMMIT round trips around them;
+            # the one change of two statements (a new epoch and its requeue) is a transaction block.
+            self.conn = db.connect(self.database_url, autocommit=True)
             self.listener = db.connect(self.database_url, autocommit=True)
             self.listener.execute(f"LISTEN {self.channel}")
             # Session lock: held for the life of the connection, released by PostgreSQL if we die.
             while not self.conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (self.lock,)).fetchone()["ok"]:
-                self.conn.commit()
                 log.info("relay_standby_waiting_for_lock")
                 time.sleep(2)
-            self.conn.commit()
             self.epoch = self.conn.execute("SELECT epoch FROM relay_state WHERE id = 1").fetchone()["epoch"]
-            self.conn.commit()
         return self.conn
 
     def _producer(self) -> KafkaProducer:
@@ -147,7 +147,6 @@ class Relay:
             return False
         current = self._topic_ids()
         known = conn.execute("SELECT topic_ids FROM relay_state WHERE id = 1").fetchone()["topic_ids"]
-        conn.commit()
         if known and all(current.get(t) == known.get(t) for t in self.topics):
             return False
         if self.layout is not None:
@@ -157,14 +156,13 @@ class Relay:
         current = self._topic_ids()
         if not known:
             conn.execute("UPDATE relay_state SET topic_ids = %s WHERE id = 1", (Jsonb(current),))
-            conn.commit()
             return False
         # The broker came back without our topics: republish every stored event under a new epoch.
-        row = conn.execute("UPDATE relay_state SET epoch = epoch + 1, topic_ids = %s WHERE id = 1 "
-                           "RETURNING epoch", (Jsonb(current),)).fetchone()
-        requeued = conn.execute("INSERT INTO outbox (position) SELECT position FROM events "
-                                "ON CONFLICT DO NOTHING").rowcount
-        conn.commit()
+        with conn.transaction():
+            row = conn.execute("UPDATE relay_state SET epoch = epoch + 1, topic_ids = %s WHERE id = 1 "
+                               "RETURNING epoch", (Jsonb(current),)).fetchone()
+            requeued = conn.execute("INSERT INTO outbox (position) SELECT position FROM events "
+                                    "ON CONFLICT DO NOTHING").rowcount
         self.epoch = row["epoch"]
         self._drop_producer()
         metrics.RELAY_RESETS.inc()
@@ -176,7 +174,6 @@ class Relay:
         """Publish up to `batch` committed outbox rows; returns how many were acknowledged."""
         conn = self._db()
         rows = conn.execute(PENDING, (self.batch,)).fetchall()
-        conn.commit()
         if not rows:
             return 0
         producer = self._producer()
@@ -189,7 +186,6 @@ class Relay:
         for f in futures:
             f.get(timeout=30)   # raises if any record was not acknowledged: nothing is deleted then
         conn.execute("DELETE FROM outbox WHERE position = ANY(%s)", ([r["position"] for r in rows],))
-        conn.commit()
         for r in rows:
             metrics.EVENTS_PUBLISHED.labels(topic_for(r["type"])).inc()
         return len(rows)
