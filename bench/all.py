@@ -194,13 +194,18 @@ def merge(paths: list[str]) -> dict:
     merged: dict | None = None
     for p in paths:
         data = json.loads(Path(p).read_text())
+        machine = data.get("machine") or {}
+        commit = (machine.get("git_commit") or "?")[:10] + (" with uncommitted changes" if machine.get("git_dirty")
+                                                            else "")
         if merged is None:
             merged = data
+            merged["commits"] = {}
         else:
             merged["parts"].update(data["parts"])
             merged["finished_at"] = max(merged["finished_at"] or "", data["finished_at"] or "")
             merged["runs"] = max(merged["runs"], data["runs"])
             merged["quick"] = merged.get("quick") or data.get("quick")
+        merged["commits"].update({part: commit for part in data["parts"]})
     return merged
 
 

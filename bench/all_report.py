@@ -227,6 +227,16 @@ def _runs_table(results: dict) -> list[str]:
     return lines
 
 
+def _commits(results: dict, m: dict) -> str:
+    """The commit measured — per part when the results were merged from runs at different commits."""
+    by_commit: dict[str, list[str]] = {}
+    for part, commit in (results.get("commits") or {}).items():
+        by_commit.setdefault(commit, []).append(part)
+    if len(by_commit) > 1:
+        return "commits " + ", ".join(f"`{c}` ({', '.join(parts)})" for c, parts in by_commit.items())
+    return f"commit `{(m.get('git_commit') or '?')[:10]}`{' with uncommitted changes' if m.get('git_dirty') else ''}"
+
+
 def render(results: dict, source: str) -> str:
     """The Markdown between the markers, from a results JSON (`source`: its path, quoted in the text)."""
     m = results["machine"]
@@ -249,7 +259,7 @@ def render(results: dict, source: str) -> str:
         "",
         f"Machine: {m.get('cpu_model')}, {m.get('cores')} cores, {m.get('ram_gib')} GiB RAM, Linux "
         f"{m.get('kernel')}; PostgreSQL {m.get('postgresql')}, Tansu {m.get('tansu')}, Python {m.get('python')}; "
-        f"commit `{(m.get('git_commit') or '?')[:10]}`{' with uncommitted changes' if m.get('git_dirty') else ''}. "
+        f"{_commits(results, m)}. "
         f"Load average (1 min) before each run: {summary(loads)[1]}. CPU figures are from /proc per process, "
         "so they hold whatever else the machine does; req/s do not.",
         "",

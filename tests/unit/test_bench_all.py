@@ -1,6 +1,7 @@
 """`make bench-all` renders its results into docs/BENCHMARKS.md: medians and spreads of the runs, each
 aim met or not, between the markers and nowhere else (bench/all_report.py; no benchmark runs here)."""
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -112,3 +113,18 @@ def test_the_benchmarks_document_has_the_markers_that_make_bench_all_writes_betw
     text = (ROOT / "docs" / "BENCHMARKS.md").read_text(encoding="utf-8")
     assert text.count(report.BEGIN) == 1 and text.count(report.END) == 1
     assert report.replace_section(text, "x").startswith(text.split(report.BEGIN)[0])
+
+
+def test_results_merged_from_runs_at_two_commits_name_the_commit_of_each_part(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location("bench_all_merge", ROOT / "bench" / "all.py")
+    bench_all = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench_all)
+    later = {**RESULTS, "machine": {**RESULTS["machine"], "git_commit": "fedcba9876543210"},
+             "parts": {"idle": RESULTS["parts"]["idle"]}}
+    paths = []
+    for i, results in enumerate((RESULTS, later)):
+        paths.append(tmp_path / f"{i}.json")
+        paths[-1].write_text(json.dumps(results))
+    section = report.render(bench_all.merge([str(p) for p in paths]), "two files")
+    assert "commits `0123456789` (consumers), `fedcba9876` (idle)" in section
