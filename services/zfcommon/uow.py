@@ -140,12 +140,12 @@ class WriteBehind:
         self.conn.autocommit = True
 
     def close(self) -> None:
-        """Give the connection back as the pool lent it: idle, not in autocommit."""
+        """Give the connection back as the pool lent it: idle, not in autocommit. A connection that was
+        lost raises its OperationalError here (the request's 503) and is left as it is: the pool
+        discards it."""
         self.held = []
-        try:
-            self.conn.rollback()
-        finally:
-            self.conn.autocommit = False
+        self.conn.rollback()
+        self.conn.autocommit = False
 
 
 def read(conn: Any, query: Any, params: Any = None) -> psycopg.Cursor:

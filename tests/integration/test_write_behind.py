@@ -177,3 +177,19 @@ def test_commands_racing_on_one_case_get_an_answer_or_a_conflict_never_a_500(app
         if a.status_code == 409:
             assert a.json["code"] == "case.version_conflict" and a.json["case_id"] == case_id
     assert count(admin_url, "events") == before + codes.count(200)
+
+
+def test_a_connection_lost_under_a_command_is_a_503_and_the_next_command_is_served(app, admin_url):
+    client = app.test_client()
+    assert client.post("/v1/cases", json=complaint(), headers=OFFICE).status_code == 201
+    with psycopg.connect(admin_url, autocommit=True) as admin:      # PostgreSQL drops intake's connections
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE usename = 'zf_intake' AND pid <> pg_backend_pid()")
+    lost = client.post("/v1/cases", json=complaint(), headers={**OFFICE, "Idempotency-Key": "lost"})
+    assert lost.status_code == 503 and lost.json["code"] == "database_unavailable"
+    for _ in range(5):          # each lost connection of the pool answers once, and is discarded
+        again = client.post("/v1/cases", json=complaint(), headers={**OFFICE, "Idempotency-Key": "lost"})
+        if again.status_code != 503:
+            break
+    assert again.status_code == 201
+    assert count(admin_url, "events") == 2
