@@ -25,7 +25,7 @@ class Poll:
     """What a batch of events shares: its watched cases (None: not watched), read and locked at once and
     folded in memory (domain.watch.evolve), and the escalation checks. `flush` writes each changed case
     once and the checks; it runs before any event that may read watched cases from the database (every
-    one not on the case topic) and at the end (`finish`)."""
+    one not on the case topic) and at the end of the batch."""
     watched: dict[str, Row | None]
     checks: dict[str, int] = field(default_factory=dict)
     changed: set[str] = field(default_factory=set)
@@ -52,8 +52,6 @@ class Poll:
         escalations.look_again(conn, self.checks)
         self.checks = {}
 
-    finish = flush
-
 
 def _dumped(row: Row) -> Row:
     return {**row, "origin": row["origin"] and Jsonb(row["origin"]), "view": Jsonb(row["view"])}
@@ -69,13 +67,13 @@ def lock(conn: psycopg.Connection, case_ids: set[str]) -> Poll:
 
 def apply(conn: psycopg.Connection, event: Event, poll: Poll | None = None) -> tuple[Row | None, Row] | None:
     """Fold `event` into the watched case; returns the case before and after, or None if unchanged.
-    `poll`: the batch's (from `lock`; the caller finishes it), instead of this event's own."""
+    `poll`: the batch's (from `lock`; the caller flushes it), instead of this event's own."""
     own = poll is None
     if own:
         poll = lock(conn, {event.subject})
     change = _apply(conn, event, poll)
     if own:
-        poll.finish(conn)
+        poll.flush(conn)
     return change
 
 
@@ -100,4 +98,4 @@ def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
     poll = lock(conn, {e.subject for e in events})
     for event in events:
         _apply(conn, event, poll)
-    poll.finish(conn)
+    poll.flush(conn)

@@ -83,7 +83,7 @@ class Fanout:
 def apply_events(conn: psycopg.Connection, events: list[Event], *, hotline_on: bool,
                  poll: repository.Poll | None = None) -> None:
     """Apply fresh events in order, set-wise (the module's docstring). `poll`: the caller's (it
-    finishes it), instead of one for these events."""
+    flushes it), instead of one for these events."""
     own = poll is None
     if own:
         poll = repository.lock(conn, {e.subject for e in events})
@@ -99,7 +99,7 @@ def apply_events(conn: psycopg.Connection, events: list[Event], *, hotline_on: b
             fanout.add(conn, event, *change, poll, with_notices=not at_once)
     fanout.write(conn)
     if own:
-        poll.finish(conn)
+        poll.flush(conn)
 
 
 def on_event(conn: psycopg.Connection, event: Event, *, hotline_on: bool, poll: repository.Poll | None = None) -> None:
