@@ -29,6 +29,7 @@ STORED = ("INSERT INTO events (event_id, stream_id, version, type, payload)"
           " RETURNING position, stream_id, type, payload")
 QUEUED = "INSERT INTO outbox (position) SELECT position FROM {stored}"
 STREAM_VERSION = "events_stream_version"
+VERSION = "SELECT coalesce(max(version), 0) AS v FROM events WHERE stream_id = %s"   # a stream's latest, 0 if empty
 
 
 class Appends:
@@ -72,14 +73,6 @@ class Appends:
             stream_id = named.group(1) if named and named.group(1) in expected else self.batches[0][0]
             raise ConcurrencyConflict(stream_id, expected[stream_id]) from None
 
-    def send(self, conn: psycopg.Connection) -> None:
-        parts, params = self.parts("")
-        try:
-            conn.execute(uow.statement_of(parts), params)
-        except psycopg.Error as exc:
-            self.failed(exc)
-            raise
-        self.sent()
 
 
 class EventStore:
@@ -107,9 +100,7 @@ class EventStore:
 
     def version(self, stream_id: str) -> int:
         """The stream's latest version (0 when empty): one index lookup."""
-        row = uow.read(self.conn, "SELECT max(version) AS v FROM events WHERE stream_id = %s",
-                       (stream_id,)).fetchone()
-        return row["v"] or 0
+        return uow.read(self.conn, VERSION, (stream_id,)).fetchone()["v"]
 
     def append(self, stream_id: str, expected_version: int, events: list[Event]) -> None:
         """Append events after `expected_version`, queueing each for the relay in the same statement
@@ -135,7 +126,7 @@ class EventStore:
         else:
             appends = Appends(self)
             appends.batches.append((stream_id, expected_version, events))
-            appends.send(self.conn)
+            uow.send(self.conn, [appends])
         self.keep(stream_id, events)
 
     def check(self, stream_id: str, events: list[Event]) -> None:

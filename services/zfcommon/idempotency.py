@@ -7,6 +7,7 @@ with a different request is refused with 422. The answer is stored in the comman
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Callable, Protocol, TypeVar
@@ -28,6 +29,15 @@ class StoredAnswer:
     headers: dict[str, str]
 
 
+@functools.lru_cache(maxsize=8)
+def _lookup(also: tuple[tuple[str, tuple[str, tuple]], ...]) -> tuple[str, tuple]:
+    """The key's lookup with the read-along subqueries, and their parameters (built once per set)."""
+    extras = "".join(f", {sql} AS {name}" for name, (sql, _) in also)
+    return ("SELECT k.request_hash, k.status, k.body, k.headers" + extras
+            + " FROM (SELECT) AS one LEFT JOIN idempotency_keys k ON k.principal = %s AND k.key = %s",
+            tuple(p for _, (_, params) in also for p in params))
+
+
 class IdempotencyKeys:
     """Idempotency-Key records: the first answer to (principal, key), stored with the command's effects."""
 
@@ -38,10 +48,7 @@ class IdempotencyKeys:
         self.conn = conn
         self.read_along: dict[str, Any] = {}
         self.also = also or {}
-        extras = "".join(f", {sql} AS {name}" for name, (sql, _) in self.also.items())
-        self.params = tuple(p for _, params in self.also.values() for p in params)
-        self.find_sql = ("SELECT k.request_hash, k.status, k.body, k.headers" + extras
-                         + " FROM (SELECT) AS one LEFT JOIN idempotency_keys k ON k.principal = %s AND k.key = %s")
+        self.find_sql, self.params = _lookup(tuple(self.also.items()))
 
     def find(self, principal: str, key: str) -> StoredAnswer | None:
         row = uow.read(self.conn, self.find_sql, (*self.params, principal, key)).fetchone()

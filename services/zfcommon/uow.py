@@ -60,6 +60,24 @@ def statement_of(parts: list[tuple[str, str]]) -> str:
     return ("WITH " + ", ".join(f"{name} AS ({sql})" for name, sql in withs) + " " + last) if withs else last
 
 
+def send(conn: psycopg.Connection, writes: list[HeldWrite]) -> None:
+    """Send writes as one statement now; each hears whether it went (`sent`) or not (`failed`)."""
+    parts: list[tuple[str, str]] = []
+    params: list[Any] = []
+    for i, write in enumerate(writes):
+        p, values = write.parts(f"w{i}_")
+        parts += p
+        params += values
+    try:
+        conn.execute(statement_of(parts), params)
+    except psycopg.Error as exc:
+        for write in writes:
+            write.failed(exc)
+        raise
+    for write in writes:
+        write.sent()
+
+
 class WriteBehind:
     """A unit of work's connection that holds writes back and sends them as one statement.
 
@@ -109,23 +127,9 @@ class WriteBehind:
         self.flush()
 
     def flush(self) -> None:
-        if not self.held:
-            return
-        held, self.held = self.held, []
-        parts: list[tuple[str, str]] = []
-        params: list[Any] = []
-        for i, write in enumerate(held):
-            p, values = write.parts(f"w{i}_")
-            parts += p
-            params += values
-        try:
-            self.conn.execute(statement_of(parts), params)
-        except psycopg.Error as exc:
-            for write in held:
-                write.failed(exc)
-            raise
-        for write in held:
-            write.sent()
+        if self.held:
+            held, self.held = self.held, []
+            send(self.conn, held)
 
     def commit(self) -> None:
         """Send what is held — alone, it is a transaction of its own — and commit."""

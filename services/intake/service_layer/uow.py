@@ -6,6 +6,7 @@ from psycopg_pool import ConnectionPool
 
 from zfcommon import uow
 from zfcommon.events.catalogue import DIRECTORY_STREAM
+from zfcommon.eventstore import VERSION
 from zfcommon.sealing import Envelope
 
 from ..adapters.case_numbers import CaseNumbers
@@ -15,7 +16,7 @@ from ..adapters.request_index import IndexedEventStore
 from ..adapters.robots import RobotVault
 
 
-DIRECTORY_VERSION = ("(SELECT coalesce(max(version), 0) FROM events WHERE stream_id = %s)", (DIRECTORY_STREAM,))
+DIRECTORY_VERSION = (f"({VERSION})", (DIRECTORY_STREAM,))
 
 
 class UnitOfWork(uow.UnitOfWork):
