@@ -19,10 +19,14 @@ EPOCH_HEADER = "zf-epoch"
 CE_CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json; charset=UTF-8")
 
 
+# kafka-python's own metrics (sensors updated for every fetch, partition and batch) are off: nothing
+# reads them (our metrics are zfcommon.metrics), and they were ~5 % of a consumer's CPU per event
+# (docs/BENCHMARKS.md, seventh round).
 def producer(bootstrap: str, **overrides) -> KafkaProducer:
     # acks='all' and idempotence set explicitly: the defaults differ between kafka-python 2.x and 3.x.
     config = dict(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2,
-                  retries=10, request_timeout_ms=10_000, max_block_ms=10_000, client_id="zhengfeng")
+                  retries=10, request_timeout_ms=10_000, max_block_ms=10_000, client_id="zhengfeng",
+                  metrics_enabled=False)
     config.update(overrides)
     return KafkaProducer(**config)
 
@@ -38,7 +42,7 @@ def consumer(bootstrap: str, group: str, topics: Iterable[str], **overrides) -> 
                   # The broker answers a fetch at once when records wait; with none it holds the fetch
                   # this long. The 500 ms default would add up to half a second to every case's visibility.
                   # FetchPacer lengthens it while the consumer is idle.
-                  fetch_max_wait_ms=BUSY_FETCH_WAIT_MS)
+                  fetch_max_wait_ms=BUSY_FETCH_WAIT_MS, metrics_enabled=False)
     config.update(overrides)
     return KafkaConsumer(*topics, **config)
 
