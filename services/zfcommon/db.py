@@ -6,7 +6,9 @@ belong to the administrator that ran the migrations, so a service can only do wh
 """
 from __future__ import annotations
 
+import json
 import logging
+from datetime import date
 from pathlib import Path
 from typing import Iterable
 
@@ -22,6 +24,21 @@ COMMON_MIGRATIONS = Path(__file__).parent / "migrations"
 EVENTSTORE_MIGRATIONS = Path(__file__).parent / "migrations_eventstore"
 WEB_MIGRATIONS = Path(__file__).parent / "migrations_web"   # every service: what zfcommon.web needs (rate limits)
 MIGRATION_LOCK = 7_263_001  # advisory lock id: one migrator at a time
+
+
+def _json_default(value):
+    if isinstance(value, date):         # a datetime too: ISO 8601, which PostgreSQL reads back exactly
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def json_rows(rows: Iterable[dict]) -> str:
+    """Rows as one JSON array, for `jsonb_populate_recordset(NULL::<table>, %s::jsonb)`: any number of
+    rows written by one statement with one parameter. Binding each row's values to a prepared
+    statement in pipeline mode cost the consumers more CPU than the rest of their write
+    (docs/BENCHMARKS.md, seventh round); json.dumps is C. A JSON array fills an array column and
+    a JSON object a jsonb one."""
+    return json.dumps(list(rows), ensure_ascii=False, separators=(",", ":"), default=_json_default)
 
 
 def role_name(service: str) -> str:

@@ -9,7 +9,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from zfcommon import caseview, officecalendar
+from zfcommon import caseview, db, officecalendar
 from zfcommon.events import Event
 from zfcommon.events.catalogue import ACCOUNTABILITY_TOPIC, CASE_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC
 
@@ -24,15 +24,15 @@ JSON_COLUMNS = ("location", "origin", "redacted", "contacts", "data")
 
 @functools.lru_cache(maxsize=None)
 def upsert_sql(table: str, key: str, columns: tuple[str, ...], source: str | None = None) -> str:
-    """The upsert of a row of these columns (or of every row of the table `source`), rendered once per
-    shape: composing it for every event (psycopg.sql, some forty identifiers) cost the consumer more
-    than running it."""
+    """The upsert of rows of these columns, rendered once per shape (composing it for every event,
+    psycopg.sql and some forty identifiers, cost the consumer more than running it): the rows of the
+    table `source` (SQL text, "{}" to be formatted later), or by default any number of rows given
+    as one JSON array (db.json_rows)."""
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    rows = sql.SQL("VALUES ({})").format(sql.SQL(", ").join(sql.Placeholder() * len(columns))) if source is None \
-        else sql.SQL("SELECT {} FROM {}").format(cols, sql.Identifier(source))
-    return sql.SQL("INSERT INTO {t} ({cols}) {rows} ON CONFLICT ({key}) DO UPDATE SET {upd}"
+    source = source or f"jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+    return sql.SQL("INSERT INTO {t} ({cols}) SELECT {cols} FROM {source} ON CONFLICT ({key}) DO UPDATE SET {upd}"
                    " WHERE {t}.version < EXCLUDED.version").format(
-        t=sql.Identifier(table), key=sql.Identifier(key), cols=cols, rows=rows,
+        t=sql.Identifier(table), key=sql.Identifier(key), cols=cols, source=sql.SQL(source),
         upd=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in columns
                                if c != key)).as_string(None)
 
@@ -44,15 +44,10 @@ def _upsert(conn: psycopg.Connection, table: str, key: str, row: Mapping[str, An
 
 
 def _upsert_many(conn: psycopg.Connection, table: str, key: str, rows: list[Mapping[str, Any]]) -> None:
-    """_upsert of rows of one shape (each with its `version`), in one pipelined round trip."""
+    """_upsert of rows of one shape (each with its `version`), in one statement. No two rows may have
+    the same key (ON CONFLICT DO UPDATE changes a row once per statement)."""
     if rows:
-        columns = tuple(rows[0])
-        with conn.cursor() as cur:
-            cur.executemany(upsert_sql(table, key, columns), [_adapted(row) for row in rows])
-
-
-def _adapted(row: Mapping[str, Any]) -> list:
-    return [Jsonb(v) if c in JSON_COLUMNS and v is not None else v for c, v in row.items()]
+        conn.execute(upsert_sql(table, key, tuple(rows[0])), (db.json_rows(rows),))
 
 
 def _copy(conn: psycopg.Connection, table: str, rows: list[Mapping[str, Any]]) -> None:
@@ -92,12 +87,10 @@ def _copy_merged(conn: psycopg.Connection, table: str, rows: list[Mapping[str, A
     conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(staging)))
 
 
-_TIMELINE = ("INSERT INTO case_events (case_id, version, event_id, type, time, actor, data)"
-             " VALUES (%(case_id)s, %(version)s, %(event_id)s, %(type)s, %(time)s, %(actor)s, %(data)s)"
-             " ON CONFLICT (case_id, version) DO NOTHING")
 _TIMELINE_FROM = ("INSERT INTO case_events (case_id, version, event_id, type, time, actor, data)"
                   " SELECT case_id, version, event_id, type, time, actor, data FROM {}"
                   " ON CONFLICT (case_id, version) DO NOTHING")
+_TIMELINE = _TIMELINE_FROM.format("jsonb_populate_recordset(NULL::case_events, %s::jsonb)")
 
 
 class CaseFold:
@@ -144,8 +137,7 @@ class CaseFold:
         if bulk:
             _copy_merged(self.conn, "case_events", self.entries, _TIMELINE_FROM)
         elif self.entries:
-            with self.conn.cursor() as cur:
-                cur.executemany(_TIMELINE, [{**e, "data": Jsonb(e["data"])} for e in self.entries])
+            self.conn.execute(_TIMELINE, (db.json_rows(self.entries),))
 
 
 def _apply_case(conn: psycopg.Connection, event: Event) -> None:

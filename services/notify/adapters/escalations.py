@@ -54,20 +54,21 @@ def apply(conn: psycopg.Connection, event: Event, checks: dict[str, int] | None 
         escalationview.apply(conn, event)
 
 
-_LOOK_AGAIN = ("INSERT INTO escalation_checks (case_id, seen_version) VALUES (%s, %s) ON CONFLICT (case_id)"
+_LOOK_AGAIN = ("INSERT INTO escalation_checks (case_id, seen_version) SELECT * FROM unnest(%s::text[], %s::int[])"
+               " ON CONFLICT (case_id)"
                " DO UPDATE SET seen_version = greatest(escalation_checks.seen_version, EXCLUDED.seen_version)")
 
 
 def _look_again(conn: psycopg.Connection, subject: str, version: int) -> None:
     """The subject changed: the scheduler decides it at its next pass."""
-    conn.execute(_LOOK_AGAIN, (subject, version))
+    look_again(conn, {subject: version})
 
 
 def look_again(conn: psycopg.Connection, checks: dict[str, int]) -> None:
-    """_look_again for a batch's cases (apply's `checks`), in one pipelined round trip, in case_id order."""
+    """_look_again for a batch's cases (apply's `checks`), in one statement, in case_id order."""
     if checks:
-        with conn.cursor() as cur:
-            cur.executemany(_LOOK_AGAIN, sorted(checks.items()))
+        ordered = sorted(checks.items())
+        conn.execute(_LOOK_AGAIN, ([c for c, _ in ordered], [v for _, v in ordered]))
 
 
 def _keep_subject(conn: psycopg.Connection, subject: str, kind: str, state: Row | None, view: Row,

@@ -4,8 +4,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
-from psycopg.types.json import Jsonb
 
+from zfcommon import db
 from zfcommon.events import Event
 from zfcommon.events.catalogue import CASE_TOPIC
 
@@ -15,8 +15,9 @@ from . import bulletin_projection, directory, escalations, exposures, reports
 Row = dict[str, Any]
 COLUMNS = ("case_id", "status", "channel", "subject_unit", "priority", "received_at", "version", "lead_unit",
            "cooperating_units", "origin", "last_report", "view")
-_UPSERT = (f"INSERT INTO watched_cases ({', '.join(COLUMNS)}) VALUES ({', '.join(f'%({c})s' for c in COLUMNS)})"
-           " ON CONFLICT (case_id) DO UPDATE SET "
+# Any number of rows given as one JSON array (zfcommon.db.json_rows), in one statement.
+_UPSERT = (f"INSERT INTO watched_cases ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)}"
+           " FROM jsonb_populate_recordset(NULL::watched_cases, %s::jsonb) ON CONFLICT (case_id) DO UPDATE SET "
            + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in ("case_id", "received_at")))
 
 
@@ -46,15 +47,11 @@ class Poll:
 
     def flush(self, conn: psycopg.Connection) -> None:
         if self.changed:
-            with conn.cursor() as cur:
-                cur.executemany(_UPSERT, [_dumped(self.watched[c]) for c in sorted(self.changed)])
+            conn.execute(_UPSERT, (db.json_rows({c: self.watched[case_id][c] for c in COLUMNS}
+                                                for case_id in sorted(self.changed)),))
             self.changed = set()
         escalations.look_again(conn, self.checks)
         self.checks = {}
-
-
-def _dumped(row: Row) -> Row:
-    return {**row, "origin": row["origin"] and Jsonb(row["origin"]), "view": Jsonb(row["view"])}
 
 
 def lock(conn: psycopg.Connection, case_ids: set[str]) -> Poll:
