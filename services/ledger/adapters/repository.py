@@ -96,8 +96,8 @@ _TIMELINE = _TIMELINE_FROM.format("jsonb_populate_recordset(NULL::case_events, %
 class CaseFold:
     """Case events applied set-wise (a poll's, or one): the cases they touch read and locked in one statement
     (in case_id order, so two consumers lock in the same order), each event folded in memory in its
-    order, then every changed case written once, the timeline and the unit figures' differences each
-    in one pipelined round trip. The same result as _apply_case event by event: a case's figures
+    order, then the changed cases and the timeline entries written by one statement each (as JSON
+    arrays), the unit figures' differences in one pipelined round trip. The same result as _apply_case event by event: a case's figures
     change by the difference between its first and last row, the sum of the steps between."""
 
     def __init__(self, conn: psycopg.Connection, case_ids: set[str]):
@@ -119,8 +119,8 @@ class CaseFold:
         self.entries.append(caseview.timeline_entry(event))
 
     def write(self, bulk: bool = False) -> None:
-        """Write what was folded: upserts and inserts in one pipelined round trip, or (`bulk`, outside
-        pipeline mode) each table's rows COPYed into a temporary table and merged by one statement,
+        """Write what was folded: one statement per table, or (`bulk`, outside pipeline mode) each
+        table's rows COPYed into a temporary table and merged by one statement,
         with the same conflict rules."""
         cases = [{**{c: new[c] for c in caseview.COLUMNS}, "version": new["version"]} for new in self.changed.values()]
         if bulk and cases:      # cases not read by __init__ are not there: COPYed straight in
