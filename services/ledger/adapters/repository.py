@@ -97,8 +97,9 @@ class CaseFold:
     """Case events applied set-wise (a poll's, or one): the cases they touch read and locked in one statement
     (in case_id order, so two consumers lock in the same order), each event folded in memory in its
     order, then the changed cases and the timeline entries written by one statement each (as JSON
-    arrays), the unit figures' differences in one pipelined round trip. The same result as _apply_case event by event: a case's figures
-    change by the difference between its first and last row, the sum of the steps between."""
+    arrays), the unit figures' differences in one pipelined round trip. The same result as _apply_case
+    event by event: a case's figures change by the difference between its first and last row, the sum
+    of the steps between."""
 
     def __init__(self, conn: psycopg.Connection, case_ids: set[str]):
         self.conn = conn
@@ -120,8 +121,8 @@ class CaseFold:
 
     def write(self, bulk: bool = False) -> None:
         """Write what was folded: one statement per table, or (`bulk`, outside pipeline mode) each
-        table's rows COPYed into a temporary table and merged by one statement,
-        with the same conflict rules."""
+        table's rows COPYed into a temporary table and merged by one statement, with the same
+        conflict rules."""
         cases = [{**{c: new[c] for c in caseview.COLUMNS}, "version": new["version"]} for new in self.changed.values()]
         if bulk and cases:      # cases not read by __init__ are not there: COPYed straight in
             merge = upsert_sql("cases", "case_id", tuple(cases[0]), "{}")
