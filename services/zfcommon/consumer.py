@@ -48,7 +48,7 @@ def apply_fresh(conn: psycopg.Connection, items: list[tuple[str, Event]], apply_
     gets only the events it has not seen, in order, in one call. Returns which were applied now."""
     keys = [f"{e.source}#{e.id}" for _, e in items]
     fresh = {r["event_id"] for r in conn.execute(
-        "INSERT INTO processed_events (event_id, topic) SELECT * FROM unnest(%s::text[], %s::text[])"
+        "INSERT INTO processed_events (event_id, topic) SELECT * FROM unnest(%b::text[], %b::text[])"
         " ON CONFLICT (event_id) DO NOTHING RETURNING event_id", (keys, [t for t, _ in items]))}
     seen, applied = set(), []
     for key in keys:            # the same event twice in one batch: the first one counts

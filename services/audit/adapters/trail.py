@@ -40,11 +40,13 @@ def apply_batch(conn: psycopg.Connection, events: list[Event]) -> None:
         leaves.append(merkle.leaf_hash(canonical))
         prev = digest
     columns = list(zip(*rows))
+    # The arrays go in binary (%b): as array literals, psycopg escapes every quote of every event's
+    # JSON and every hash's hex with a regular expression, ~40 % of the consumer's CPU per event.
     conn.execute(
         "INSERT INTO trail (seq, event_key, topic, subject, type, actor, event_time, event, prev_hash, hash, units)"
         " SELECT s, k, tp, sb, ty, a, et, ev, ph, h, ARRAY(SELECT jsonb_array_elements_text(u::jsonb))"
-        " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[],"
-        " %s::timestamptz[], %s::text[], %s::bytea[], %s::bytea[], %s::text[]) AS r(s, k, tp, sb, ty, a, et, ev, ph, h, u)",
+        " FROM unnest(%b::bigint[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[],"
+        " %b::timestamptz[], %b::text[], %b::bytea[], %b::bytea[], %b::text[]) AS r(s, k, tp, sb, ty, a, et, ev, ph, h, u)",
         [list(c) for c in columns])
     # Leaves seq-1 … of the RFC 9162 tree, in the same transaction: trail and tree commit together.
     tree.append_leaves(conn, first - 1, leaves)

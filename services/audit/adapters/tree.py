@@ -61,7 +61,7 @@ def append_leaves(conn: psycopg.Connection, first_index: int, leaf_hashes: Itera
     if rows:
         levels, idxs, hashes = zip(*rows)
         conn.execute("INSERT INTO merkle_nodes (level, idx, hash)"
-                     " SELECT * FROM unnest(%s::smallint[], %s::bigint[], %s::bytea[])",
+                     " SELECT * FROM unnest(%b::smallint[], %b::bigint[], %b::bytea[])",   # binary: no hex
                      (list(levels), list(idxs), list(hashes)))
     return compact.size
 
