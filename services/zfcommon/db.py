@@ -32,8 +32,13 @@ def _json_default(value):
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+def rows_from_json(table: str) -> str:
+    """The FROM source of rows of `table` given as one JSON array parameter (json_rows)."""
+    return f"jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+
+
 def json_rows(rows: Iterable[dict]) -> str:
-    """Rows as one JSON array, for `jsonb_populate_recordset(NULL::<table>, %s::jsonb)`: any number of
+    """Rows as one JSON array, for rows_from_json(<table>): any number of
     rows written by one statement with one parameter. Binding each row's values to a prepared
     statement in pipeline mode cost the consumers more CPU than the rest of their write
     (docs/BENCHMARKS.md, seventh round); json.dumps is C. A JSON array fills an array column and

@@ -74,7 +74,6 @@ class Appends:
             raise ConcurrencyConflict(stream_id, expected[stream_id]) from None
 
 
-
 class EventStore:
     ALSO = ""
 

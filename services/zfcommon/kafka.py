@@ -20,8 +20,8 @@ CE_CONTENT_TYPE_HEADER = ("content-type", b"application/cloudevents+json; charse
 
 
 # kafka-python's own metrics (sensors updated for every fetch, partition and batch) are off: nothing
-# reads them (our metrics are zfcommon.metrics), and they were ~5 % of a consumer's CPU per event
-# (docs/BENCHMARKS.md, seventh round).
+# reads them (our metrics are zfcommon.metrics), and they were 17 % of a bare consumer loop's CPU
+# (bench/kafka_clients.py; docs/BENCHMARKS.md, seventh round).
 def producer(bootstrap: str, **overrides) -> KafkaProducer:
     # acks='all' and idempotence set explicitly: the defaults differ between kafka-python 2.x and 3.x.
     config = dict(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2,

@@ -29,7 +29,7 @@ def upsert_sql(table: str, key: str, columns: tuple[str, ...], source: str | Non
     table `source` (SQL text, "{}" to be formatted later), or by default any number of rows given
     as one JSON array (db.json_rows)."""
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
-    source = source or f"jsonb_populate_recordset(NULL::{table}, %s::jsonb)"
+    source = source or db.rows_from_json(table)
     return sql.SQL("INSERT INTO {t} ({cols}) SELECT {cols} FROM {source} ON CONFLICT ({key}) DO UPDATE SET {upd}"
                    " WHERE {t}.version < EXCLUDED.version").format(
         t=sql.Identifier(table), key=sql.Identifier(key), cols=cols, source=sql.SQL(source),
@@ -90,7 +90,7 @@ def _copy_merged(conn: psycopg.Connection, table: str, rows: list[Mapping[str, A
 _TIMELINE_FROM = ("INSERT INTO case_events (case_id, version, event_id, type, time, actor, data)"
                   " SELECT case_id, version, event_id, type, time, actor, data FROM {}"
                   " ON CONFLICT (case_id, version) DO NOTHING")
-_TIMELINE = _TIMELINE_FROM.format("jsonb_populate_recordset(NULL::case_events, %s::jsonb)")
+_TIMELINE = _TIMELINE_FROM.format(db.rows_from_json("case_events"))
 
 
 class CaseFold:

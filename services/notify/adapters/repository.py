@@ -17,7 +17,7 @@ COLUMNS = ("case_id", "status", "channel", "subject_unit", "priority", "received
            "cooperating_units", "origin", "last_report", "view")
 # Any number of rows given as one JSON array (zfcommon.db.json_rows), in one statement.
 _UPSERT = (f"INSERT INTO watched_cases ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)}"
-           " FROM jsonb_populate_recordset(NULL::watched_cases, %s::jsonb) ON CONFLICT (case_id) DO UPDATE SET "
+           f" FROM {db.rows_from_json('watched_cases')} ON CONFLICT (case_id) DO UPDATE SET "
            + ", ".join(f"{c} = EXCLUDED.{c}" for c in COLUMNS if c not in ("case_id", "received_at")))
 
 
