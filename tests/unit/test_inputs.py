@@ -3,9 +3,11 @@ naming the field, never passed on to fail deeper down."""
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
+from flask import Flask
+from marshmallow import Schema, fields
 
 from zfcommon import inputs
-from zfcommon.problem import BadRequest, Unprocessable
+from zfcommon.problem import BadRequest, Unprocessable, UnsupportedMediaType
 
 
 @pytest.mark.parametrize("text, code_point", [("a\x00b", "U+0000"), ("\x1b[31m", "U+001B"), ("x\x7f", "U+007F"),
@@ -114,3 +116,42 @@ def test_an_argument_schema_is_built_once_per_process_and_keeps_nothing_of_one_r
     with app.test_request_context(json={"text": "二"}):
         assert parser.parse(Note, location="json") == {"text": "二"}
     assert len(built) == 1
+
+
+# -- JSON bodies through the compiled schema (RequestParser._vouched_body) ------------------------
+class _Body(Schema):
+    class Meta:
+        unknown = "raise"
+    name = fields.String(required=True)
+    count = fields.Integer(load_default=1)
+
+
+def _parse(body: bytes, content_type: str = "application/json", **kwargs):
+    app = Flask(__name__)
+    with app.test_request_context("/", method="POST", data=body, content_type=content_type):
+        return inputs.RequestParser().parse(_Body, location="json", **kwargs)
+
+
+def test_a_valid_body_is_loaded_by_the_compiled_schema_as_marshmallow_would(monkeypatch):
+    calls = []
+    monkeypatch.setattr(_Body, "load", lambda self, *a, **k: calls.append(a) or {})
+    monkeypatch.setattr(inputs.fastload, "CROSS_CHECK", False)     # it calls load to compare
+    assert _parse(b'{"name": "x"}') == {"name": "x", "count": 1}
+    assert calls == []
+
+
+@pytest.mark.parametrize("body, field", [(b'{"name": 5}', "name"), (b'{"count": 2}', "name"),
+                                         (b'{"name": "x", "extra": 1}', "extra")])
+def test_a_body_the_compiled_schema_cannot_vouch_for_gets_marshmallows_errors(body, field):
+    with pytest.raises(Unprocessable) as refused:
+        _parse(body)
+    assert field in refused.value.body()["errors"]
+
+
+def test_a_string_of_digits_is_left_to_marshmallow_which_takes_it():
+    assert _parse(b'{"name": "x", "count": "7"}') == {"name": "x", "count": 7}
+
+
+def test_a_body_sent_as_another_type_is_still_a_415():
+    with pytest.raises(UnsupportedMediaType):
+        _parse(b'{"name": "x"}', content_type="text/plain")

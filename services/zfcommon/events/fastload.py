@@ -39,29 +39,27 @@ class Disagreement(AssertionError):
 def load(loader: Loader | None, schema: Schema, data: Any) -> Any:
     """`schema.load(data)`: through `loader` (compile_schema's) when it vouches, else marshmallow's
     own, which raises ValidationError with the errors."""
-    if loader is not None:
-        try:
-            out = loader(data)
-        except Unsure:
-            pass
-        else:
-            if CROSS_CHECK:
-                _cross_check(schema, data, out)
-            return out
-    return schema.load(data)
+    out = vouched(loader, schema, data)
+    return schema.load(data) if out is missing else out
 
 
 def vouches(loader: Loader | None, schema: Schema, data: Any) -> bool:
     """Whether the fast path alone shows `data` valid (False: only that marshmallow must decide)."""
+    return vouched(loader, schema, data) is not missing
+
+
+def vouched(loader: Loader | None, schema: Schema, data: Any) -> Any:
+    """What `schema.load(data)` gives, when the fast path alone shows `data` valid; `missing` when
+    only marshmallow can decide."""
     if loader is None:
-        return False
+        return missing
     try:
         out = loader(data)
     except Unsure:
-        return False
+        return missing
     if CROSS_CHECK:
         _cross_check(schema, data, out)
-    return True
+    return out
 
 
 def _cross_check(schema: Schema, data: Any, out: Any) -> None:
