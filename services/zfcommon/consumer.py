@@ -229,9 +229,12 @@ class EventConsumer:
                     conn.rollback()
                     self._dead_letter(item[0], f"cannot apply {item[1].type}: {type(exc).__name__}: {exc}")
                     outcomes.append(None)
+        counts: dict[tuple[str, str], int] = {}
         for (record, _), outcome in zip(parsed, outcomes):
             if outcome:
-                metrics.EVENTS_CONSUMED.labels(self.group, record.topic, outcome).inc()
+                counts[record.topic, outcome] = counts.get((record.topic, outcome), 0) + 1
+        for (topic, outcome), n in counts.items():
+            metrics.EVENTS_CONSUMED.labels(self.group, topic, outcome).inc(n)
 
     def _report_lag(self, partitions: Iterable[TopicPartition]) -> None:
         for tp in partitions:
