@@ -20,6 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from psycopg.types.json import Jsonb
 from werkzeug.serving import make_server
 
 from audit.adapters import trail
@@ -388,6 +389,62 @@ def test_a_step_decided_twice_on_the_same_version_is_appended_once(urls, tmp_pat
     assert sorted(results) == [0, 5]
     with db.connect(urls["notify"]) as conn:
         assert conn.execute("SELECT count(*) AS n FROM events WHERE stream_id = 'race'").fetchone()["n"] == 5
+
+
+def _overdue(url: str, prefix: str, n: int) -> None:
+    """`n` cases signed for and long overdue on 2024-07-15: five deadline steps due at once each."""
+    with db.connect(url) as conn:
+        for i in range(n):
+            for event in Story(f"{prefix}-{i}").then("assigned", "accepted").events:
+                apply_once(conn, event, event.topic, notify.apply)
+        conn.commit()
+
+
+def _scheduler_at(url: str, tmp_path, day: str):
+    (tmp_path / "now").write_text(f"{day}T09:00:00+08:00")
+    pool = db.make_pool(url, max_size=1)
+    pool.open()
+    return pool, FileClock(str(tmp_path / "now"))
+
+
+def test_a_pass_decides_the_cases_due_in_one_transaction_per_batch(urls, tmp_path):
+    _overdue(urls["notify"], "batch", 30)
+    pool, clock = _scheduler_at(urls["notify"], tmp_path, "2024-07-15")
+    try:
+        with UnitOfWork(pool) as uow:
+            commits = []
+            commit = uow.commit
+            uow.commit = lambda: commits.append(1) or commit()
+            assert escalate.run_once(uow, clock, batch=12) == 30 * 5
+            assert len(commits) == 3, "30 cases in batches of 12: three transactions"
+            assert escalate.run_once(uow, clock, batch=12) == 0 and len(commits) == 3
+    finally:
+        pool.close()
+    with db.connect(urls["notify"]) as conn:
+        assert conn.execute("SELECT count(*) AS n FROM escalation_checks WHERE case_id LIKE 'batch-%%'"
+                            " AND checked_version = seen_version AND next_check IS NULL").fetchone()["n"] == 30
+
+
+def test_a_case_that_cannot_be_decided_sends_its_batch_case_by_case_and_holds_up_only_itself(urls, tmp_path):
+    _overdue(urls["notify"], "held", 10)
+    with db.connect(urls["notify"]) as conn:
+        conn.execute("UPDATE watched_cases SET view = '{\"not\": \"a view\"}' WHERE case_id = 'held-7'")
+        conn.commit()
+    pool, clock = _scheduler_at(urls["notify"], tmp_path, "2024-07-15")
+    try:
+        with UnitOfWork(pool) as uow:
+            assert escalate.run_once(uow, clock) == 9 * 5, "the other nine climbed their ladders"
+        with db.connect(urls["notify"]) as conn:
+            steps = {r["stream_id"]: r["n"] for r in conn.execute(
+                "SELECT stream_id, count(*) AS n FROM events WHERE stream_id LIKE 'held-%%' GROUP BY stream_id")}
+            assert steps == {f"held-{i}": 5 for i in range(10) if i != 7}
+            good = conn.execute("SELECT view FROM watched_cases WHERE case_id = 'held-6'").fetchone()["view"]
+            conn.execute("UPDATE watched_cases SET view = %s WHERE case_id = 'held-7'", (Jsonb(good),))
+            conn.commit()
+        with UnitOfWork(pool) as uow:
+            assert escalate.run_once(uow, clock) == 5, "mended, it is decided at the next pass"
+    finally:
+        pool.close()
 
 
 def test_a_case_reaching_notify_late_is_checked_at_once_and_the_clock_wakes_it_on_its_day(urls, tmp_path):

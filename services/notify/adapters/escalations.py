@@ -103,21 +103,39 @@ def due(conn: psycopg.Connection, today: date, basis: str, limit: int, skip: lis
     return [r["case_id"] for r in rows]
 
 
+_WATCHED = ("SELECT c.case_id, c.seen_version, coalesce(w.view, s.view) AS view FROM escalation_checks c"
+            " LEFT JOIN watched_cases w USING (case_id)"
+            " LEFT JOIN escalation_subjects s ON s.subject_id = c.case_id")
+
+
 def watched(conn: psycopg.Connection, case_id: str) -> Row:
     """The case (or task, or project stage: zfcommon.ladderviews) as notify projects it (view: None when
     notify has no view of it) and the latest version the consumer applied, read in one statement: they
     commit together."""
-    return conn.execute("SELECT c.seen_version, coalesce(w.view, s.view) AS view FROM escalation_checks c"
-                        " LEFT JOIN watched_cases w USING (case_id)"
-                        " LEFT JOIN escalation_subjects s ON s.subject_id = c.case_id WHERE c.case_id = %s",
-                        (case_id,)).fetchone()
+    return conn.execute(_WATCHED + " WHERE c.case_id = %s", (case_id,)).fetchone()
 
 
-def checked(conn: psycopg.Connection, case_id: str, seen_version: int, basis: str, decision: ladder.Decision,
+def watched_many(conn: psycopg.Connection, case_ids: list[str]) -> dict[str, Row]:
+    """watched for many cases, by case_id in case_id order, their bookkeeping rows locked in that order
+    until the transaction ends (the consumer's look_again takes them in the same order)."""
+    return {r["case_id"]: r for r in conn.execute(_WATCHED + " WHERE c.case_id = ANY(%s) ORDER BY c.case_id"
+                                                  " FOR UPDATE OF c", (sorted(case_ids),))}
+
+
+_CHECKED = ("UPDATE escalation_checks c SET checked_version = greatest(c.checked_version, d.seen_version),"
+            " basis = %s, next_check = d.next_check, gap = d.gap, settled = d.settled, checked_at = %s"
+            " FROM unnest(%s::text[], %s::int[], %s::date[], %s::text[], %s::bool[])"
+            " AS d (case_id, seen_version, next_check, gap, settled) WHERE c.case_id = d.case_id")
+
+
+def checked(conn: psycopg.Connection, decided: list[tuple[str, int, ladder.Decision]], basis: str,
             at: datetime) -> None:
-    conn.execute("UPDATE escalation_checks SET checked_version = greatest(checked_version, %s), basis = %s,"
-                 " next_check = %s, gap = %s, settled = %s, checked_at = %s WHERE case_id = %s",
-                 (seen_version, basis, decision.next_check, decision.gap, decision.settled, at, case_id))
+    """Record what the scheduler decided for each (case_id, the seen_version it decided on, decision),
+    with the basis it decided with, in one statement."""
+    if decided:
+        conn.execute(_CHECKED, (basis, at, [c for c, _, _ in decided], [v for _, v, _ in decided],
+                                [d.next_check for _, _, d in decided], [d.gap for _, _, d in decided],
+                                [d.settled for _, _, d in decided]))
 
 
 # -- the API ---------------------------------------------------------------------------------------

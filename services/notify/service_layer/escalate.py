@@ -1,8 +1,9 @@
 """Deciding escalation steps and setting the thresholds: notify's escalation commands.
 
-Each case is decided in its own transaction: its escalation stream is loaded from notify's event
-store, the decision (notify/domain/ladder.py) is appended at the version it was made on, and the
-scheduler's bookkeeping row commits with it. Another scheduler (or this one restarted after a
+Each case is decided on its escalation stream, loaded from notify's event store: the decision
+(notify/domain/ladder.py) is appended at the version it was made on, and the scheduler's bookkeeping
+row commits with it. A pass decides the cases due in batches, each batch in one transaction
+(decide_cases); a batch that fails is decided again case by case, each in its own (decide_case). Another scheduler (or this one restarted after a
 kill -9) that decided on the same version fails on the store's UNIQUE (stream, version) index, rolls
 back and decides again on the history as it now is: a step is never issued twice, and since every
 crossed step is issued in order, none is skipped.
@@ -109,10 +110,68 @@ def _decide_once(uow: UnitOfWork, case_id: str, on: Basis, open_case: OpenCase |
         return 0
     if row["view"] is None:
         # A case event for a case notify never saw received, or a row from before views: nothing to count.
-        escalations.checked(uow.conn, case_id, row["seen_version"], on.key, ladder.Decision(), on.now)
+        escalations.checked(uow.conn, [(case_id, row["seen_version"], ladder.Decision())], on.key, on.now)
         uow.commit()
         return 0
     history = uow.events.load(case_id)
+    decided = _decide(uow, case_id, row, history, on)
+    escalations.checked(uow.conn, [(case_id, row["seen_version"], decided.decision)], on.key, on.now)
+    uow.commit()
+    decided.follow_up(open_case)
+    return len(decided.events)
+
+
+def decide_cases(uow: UnitOfWork, case_ids: list[str], on: Basis, open_case: OpenCase | None = None) -> int:
+    """Decide a batch of cases as decide_case decides each, in one transaction: their rows (locked in
+    case_id order, the order the consumer takes them in) and their histories read by one statement
+    each, every decision's events appended and every check written, then one commit. Returns how many
+    events were appended. Whatever goes wrong (another scheduler appended first, a case that cannot be
+    decided) is raised after a rollback, and the caller decides those cases one by one instead."""
+    if not case_ids:
+        return 0
+    try:
+        rows = escalations.watched_many(uow.conn, case_ids)
+        histories = uow.events.load_many([case_id for case_id, row in rows.items() if row["view"] is not None])
+        checks, decided = [], []
+        for case_id, row in rows.items():
+            if row["view"] is None:
+                checks.append((case_id, row["seen_version"], ladder.Decision()))
+                continue
+            decided.append(_decide(uow, case_id, row, histories.get(case_id, []), on))
+            checks.append((case_id, row["seen_version"], decided[-1].decision))
+        escalations.checked(uow.conn, checks, on.key, on.now)
+        uow.commit()
+    except BaseException:
+        uow.conn.rollback()
+        raise
+    for d in decided:
+        d.follow_up(open_case)
+    return sum(len(d.events) for d in decided)
+
+
+@dataclass
+class _Decided:
+    """One case decided and its events appended (not yet committed); what follows the commit."""
+    case_id: str
+    decision: ladder.Decision
+    events: list
+    opening: stage_cases.Opening
+    view: dict
+
+    def follow_up(self, open_case: OpenCase | None) -> None:
+        for e in self.events:
+            log.info("escalation_" + ("step_issued" if e.type == ladder.STEP_ISSUED else "stopped"),
+                     extra={"case_id": self.case_id, "ladder": e.data["ladder"], "step": e.data.get("step"),
+                            "reason": e.data.get("reason")})
+        if self.decision.gap:
+            log.warning("escalation_calendar_gap", extra={"case_id": self.case_id, "gap": self.decision.gap})
+        if self.opening.now and open_case is not None:
+            _open(open_case, self.view)
+
+
+def _decide(uow: UnitOfWork, case_id: str, row: dict, history: list, on: Basis) -> _Decided:
+    """The case's decision from its history and view, its events appended at the version it was
+    made on."""
     version = history[-1].streamversion if history else 0
     decision = ladder.decide(ladder.fold((e.type, e.data) for e in history), ladder.Case.from_view(row["view"]),
                              on.config, on.calendar, on.today)
@@ -123,17 +182,7 @@ def _decide_once(uow: UnitOfWork, case_id: str, on: Basis, open_case: OpenCase |
     decision = replace(decision, next_check=min(wake, default=None))
     events = uow.events.record(case_id, version, [change.event() for change in decision.changes],
                                correlation_id=str(uuid.uuid4()), actor=ACTOR, time=on.now)
-    escalations.checked(uow.conn, case_id, row["seen_version"], on.key, decision, on.now)
-    uow.commit()
-    for e in events:
-        log.info("escalation_" + ("step_issued" if e.type == ladder.STEP_ISSUED else "stopped"),
-                 extra={"case_id": case_id, "ladder": e.data["ladder"], "step": e.data.get("step"),
-                        "reason": e.data.get("reason")})
-    if decision.gap:
-        log.warning("escalation_calendar_gap", extra={"case_id": case_id, "gap": decision.gap})
-    if opening.now and open_case is not None:
-        _open(open_case, row["view"])
-    return len(events)
+    return _Decided(case_id, decision, events, opening, row["view"])
 
 
 def _open(open_case: OpenCase, view: dict) -> None:
@@ -160,8 +209,14 @@ def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200, open_case: OpenCas
         return 0
     appended, failed = 0, []
     while True:
-        cases = escalations.due(uow.conn, on.today, on.key, batch, failed)
-        uow.conn.rollback()            # end the read's transaction before deciding case by case
+        cases = due_now = escalations.due(uow.conn, on.today, on.key, batch, failed)
+        uow.conn.rollback()            # end the read's transaction before deciding
+        try:
+            appended += decide_cases(uow, cases, on, open_case)
+            cases = []
+        except Exception as exc:
+            log.info("escalation_batch_deciding_one_by_one", extra={"cases": len(cases),
+                                                                    "reason": f"{type(exc).__name__}: {exc}"[:300]})
         for case_id in cases:
             try:
                 appended += decide_case(uow, case_id, on, open_case)
@@ -170,5 +225,5 @@ def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200, open_case: OpenCas
                 failed.append(case_id)
                 metrics.SCHEDULER_SKIPPED.labels("escalation_case").inc()
                 log.exception("escalation_decision_failed", extra={"case_id": case_id})
-        if len(cases) < batch:
+        if len(due_now) < batch:
             return appended
