@@ -24,8 +24,9 @@ NOTIFY_KEY = "bm90aWZ5LW1hc3Rlci1rZXktdGVzdHMtb25seS0zMmI="    # notify's master
 
 @pytest.fixture(scope="session", autouse=True)
 def fast_path_checked_against_marshmallow():
-    """Every event the suite checks through the fast path (zfcommon.events.fastload) is loaded by
-    marshmallow too: any test whose events the two judge differently fails."""
+    """Every event and request body the suite loads through the fast path (zfcommon.events.fastload)
+    in its own process is loaded by marshmallow too: any test whose data the two judge differently
+    fails."""
     fastload.CROSS_CHECK = True
     yield
     fastload.CROSS_CHECK = False
