@@ -3,10 +3,10 @@
 Each case is decided on its escalation stream, loaded from notify's event store: the decision
 (notify/domain/ladder.py) is appended at the version it was made on, and the scheduler's bookkeeping
 row commits with it. A pass decides the cases due in batches, each batch in one transaction
-(decide_cases); a batch that fails is decided again case by case, each in its own (decide_case). Another scheduler (or this one restarted after a
-kill -9) that decided on the same version fails on the store's UNIQUE (stream, version) index, rolls
-back and decides again on the history as it now is: a step is never issued twice, and since every
-crossed step is issued in order, none is skipped.
+(decide_cases); a batch that fails is decided again case by case, each in its own (decide_case).
+Another scheduler (or this one restarted after a kill -9) that decided on the same version fails on
+the store's UNIQUE (stream, version) index, rolls back and decides again on the history as it now
+is: a step is never issued twice, and since every crossed step is issued in order, none is skipped.
 """
 from __future__ import annotations
 
