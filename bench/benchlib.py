@@ -23,6 +23,13 @@ def services_on_path() -> None:
 
 
 # -- /proc ------------------------------------------------------------------------------------------
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    with open(f"/proc/{pid}/stat", "rb") as f:
+        rest = f.read().rsplit(b")", 1)[1].split()
+    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def proc_table() -> dict[int, tuple[int, int]]:
     """pid -> (ppid, utime+stime ticks)."""
     table = {}

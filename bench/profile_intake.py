@@ -36,6 +36,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from benchlib import proc_cpu  # noqa: E402
 
 APP_NAME = "bench-profile"
 
@@ -52,12 +53,6 @@ def backend_pids(admin: str) -> list[int]:
     with psycopg.connect(admin, autocommit=True) as conn:
         return [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s",
                                            (APP_NAME,))]
-
-
-def proc_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        rest = f.read().rsplit(b")", 1)[1].split()
-    return (int(rest[11]) + int(rest[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def proc_waits(pid: int) -> int:

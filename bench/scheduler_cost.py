@@ -29,12 +29,6 @@ benchlib.services_on_path()
 WAYS = ("batched", "one by one")
 
 
-def _ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat", "rb") as f:
-        rest = f.read().rsplit(b")", 1)[1].split()
-    return int(rest[11]) + int(rest[12])
-
-
 def one_pass(servers: benchlib.LocalServers, events: list, way: str, clock_file: str) -> dict:
     """A fresh notify projection of `events`, then one scheduler pass over it, measured."""
     from notify.service_layer import escalate
@@ -63,10 +57,10 @@ def one_pass(servers: benchlib.LocalServers, events: list, way: str, clock_file:
         with UnitOfWork(pool) as uow:
             backend = uow.conn.execute("SELECT pg_backend_pid() AS p").fetchone()["p"]
             uow.conn.rollback()
-            hz = os.sysconf("SC_CLK_TCK")
-            own, pg, wall = time.process_time(), _ticks(backend), time.monotonic()
+            own, pg, wall = time.process_time(), benchlib.proc_cpu(backend), time.monotonic()
             appended = escalate.run_once(uow, FileClock(clock_file))
-            own, pg, wall = time.process_time() - own, (_ticks(backend) - pg) / hz, time.monotonic() - wall
+            own, pg, wall = (time.process_time() - own, benchlib.proc_cpu(backend) - pg,
+                             time.monotonic() - wall)
     finally:
         escalate.decide_cases = original
         pool.close()
