@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 # How often a consumer compares each partition's end with its position (a broker that came back empty
 # can leave a position past the end of the new log: see EventConsumer._rewind_if_past_the_end).
 END_CHECK_SECONDS = 2.0
+# How long a consumer's group membership may stay unsettled (joining, rebalancing, or due to rejoin)
+# before its Kafka client is closed and made anew: five session timeouts (kafka.consumer). A rebalance
+# of our groups takes a few seconds; one that has not finished in this long is stuck (see
+# EventConsumer._recreate_if_group_stalled).
+STALL_SECONDS = 30.0
 
 Apply = Callable[[psycopg.Connection, Event], None]
 ApplyBatch = Callable[[psycopg.Connection, list[Event]], None]
@@ -79,12 +84,17 @@ def record_epoch(record) -> int:
 
 class EventConsumer:
     def __init__(self, *, group: str, apply: Apply, database_url: str, kafka_consumer: KafkaConsumer,
-                 dlq_producer: KafkaProducer, apply_batch: ApplyBatch | None = None):
+                 dlq_producer: KafkaProducer, apply_batch: ApplyBatch | None = None,
+                 new_consumer: Callable[[], KafkaConsumer] | None = None, clock=time.monotonic):
         self.group = group
         self.apply = apply
         self.apply_batch = apply_batch
         self.database_url = database_url
         self.consumer = kafka_consumer
+        self.new_consumer = new_consumer
+        self.clock = clock
+        self.unsettled_since: float | None = None
+        self.recreated = 0
         self.dlq = dlq_producer
         self.conn: psycopg.Connection | None = None
         self.epochs: dict[tuple[str, int], int] = {}
@@ -167,6 +177,47 @@ class EventConsumer:
                 log.warning("partition_shorter_than_position_rewinding",
                             extra={"topic": tp.topic, "partition": tp.partition, "end": high})
                 self._rewind(tp)
+
+    # -- a stalled group membership ------------------------------------------------------------------
+    def _recreate_if_group_stalled(self) -> bool:
+        """Close the Kafka client and make a new one when its group membership has stayed unsettled for
+        STALL_SECONDS; whether it did.
+
+        A member that is joining or rebalancing fetches nothing. Normally that lasts a few seconds. After
+        the broker came back empty (a new group, topics laid out again with more partitions, several
+        rebalances in a row) one was seen to stay in it for good: its commits were refused with
+        RebalanceInProgress, it never received a record of the new partitions, and the trail stopped
+        (docs/DECISIONS.md, "A consumer whose group membership stalls is made anew"). A new client joins
+        as a new member; it starts from the committed offsets, and what was applied after the last
+        commit is recognised by id. Only done when the consumer was given a way to make one."""
+        if self.new_consumer is None:
+            return False
+        now = self.clock()
+        if kafka.group_settled(self.consumer):
+            self.unsettled_since = None
+            return False
+        if self.unsettled_since is None:
+            self.unsettled_since = now
+            return False
+        if now - self.unsettled_since < STALL_SECONDS:
+            return False
+        log.warning("consumer_group_stalled_recreating", extra={"group": self.group,
+                                                               "unsettled_s": round(now - self.unsettled_since, 1)})
+        try:
+            fresh = self.new_consumer()
+        except KafkaError as exc:    # no broker to make it with: the old one is kept, tried again later
+            log.warning("consumer_recreate_failed", extra={"group": self.group, "error": str(exc)})
+            self.unsettled_since = now
+            return False
+        try:
+            self.consumer.close(autocommit=False, timeout_ms=5000)
+        except Exception as exc:     # a client that is stuck may fail to close cleanly; it is dropped anyway
+            log.warning("consumer_close_failed", extra={"error": str(exc)})
+        self.consumer = fresh
+        self.unsettled_since = None
+        self.recreated += 1
+        metrics.CONSUMER_RECREATED.labels(self.group).inc()
+        return True
 
     # -- one poll ----------------------------------------------------------------------------------
     def handle(self, batch: dict[TopicPartition, list]) -> None:
@@ -262,7 +313,10 @@ class EventConsumer:
                 if batch:
                     self.handle(batch)
                 if time.monotonic() >= next_end_check:
-                    self._rewind_if_past_the_end()
+                    if self._recreate_if_group_stalled():
+                        pacer = kafka.FetchPacer(self.consumer)
+                    else:
+                        self._rewind_if_past_the_end()
                     next_end_check = time.monotonic() + END_CHECK_SECONDS
                 if batch and linger_ms and sum(len(r) for r in batch.values()) < full:
                     stop.wait(linger_ms / 1000)
@@ -288,11 +342,18 @@ def run_service_consumer(settings, group: str, topics: list[str], apply: Apply,
         signal.signal(sig, lambda *_: stop.set())
     kafka.ensure_topics_laid_out(settings.kafka_bootstrap_servers, [*topics, *(dlq_topic(t) for t in topics)],
                                  settings.topics)
-    kc = kafka.consumer(settings.kafka_bootstrap_servers, group, topics, max_poll_records=settings.consumer_batch)
+    def new_consumer(**overrides) -> KafkaConsumer:
+        return kafka.consumer(settings.kafka_bootstrap_servers, group, topics, max_poll_records=settings.consumer_batch,
+                              **overrides)
+
     producer = kafka.producer(settings.kafka_bootstrap_servers)
+    # A client made anew gives up on an unreachable broker after 5 s rather than 30: the loop is
+    # blocked meanwhile, and the watchdog tries again a stall later.
+    consumer = EventConsumer(group=group, apply=apply, database_url=settings.database_url,
+                             kafka_consumer=new_consumer(), dlq_producer=producer, apply_batch=apply_batch,
+                             new_consumer=lambda: new_consumer(bootstrap_timeout_ms=5000))
     try:
-        EventConsumer(group=group, apply=apply, database_url=settings.database_url, kafka_consumer=kc,
-                      dlq_producer=producer, apply_batch=apply_batch).run(stop, linger_ms=settings.consumer_linger_ms)
+        consumer.run(stop, linger_ms=settings.consumer_linger_ms)
     finally:
-        kc.close()
+        consumer.consumer.close()
         producer.close(timeout=5)

@@ -42,9 +42,27 @@ def consumer(bootstrap: str, group: str, topics: Iterable[str], **overrides) -> 
                   # The broker answers a fetch at once when records wait; with none it holds the fetch
                   # this long. The 500 ms default would add up to half a second to every case's visibility.
                   # FetchPacer lengthens it while the consumer is idle.
-                  fetch_max_wait_ms=BUSY_FETCH_WAIT_MS, metrics_enabled=False)
+                  fetch_max_wait_ms=BUSY_FETCH_WAIT_MS, metrics_enabled=False,
+                  # A group's leader assigns partitions from the metadata it holds and rebalances when
+                  # that changes; refreshed every 30 s rather than 5 min, partitions laid out anew
+                  # (a broker that came back empty) are read within 30 s even when nothing else made
+                  # the client ask. One metadata request per 30 s is nothing next to a fetch a second.
+                  metadata_max_age_ms=30_000)
     config.update(overrides)
     return KafkaConsumer(*topics, **config)
+
+
+def group_settled(consumer: KafkaConsumer) -> bool:
+    """Whether a consumer's group membership is settled: it has joined, holds its assignment, and no
+    rejoin is due. kafka-python has no public accessor; its coordinator's `stable()` and `need_rejoin()`
+    are what its own poll() consults (tests/integration/test_consumer.py checks them on a real broker).
+    A consumer without a group (assigned partitions by hand) is always settled."""
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None or not consumer.config.get("group_id"):
+        return True
+    if not consumer._subscription.partitions_auto_assigned():
+        return True
+    return coordinator.stable() and not coordinator.need_rejoin()
 
 
 BUSY_FETCH_WAIT_MS = 50

@@ -23,6 +23,9 @@ EVENTS_CONSUMED = Counter("zf_events_consumed_total", "Events a consumer handled
 SCHEDULER_SKIPPED = Counter("zf_scheduler_skipped_total",
                             "What a scheduler pass could not process and skipped (each logged with its reason)",
                             ["item"])
+CONSUMER_RECREATED = Counter("zf_consumer_recreated_total",
+                             "Times a consumer's Kafka client was made anew because its group membership stalled",
+                             ["group"])
 CONSUMER_LAG = Gauge("zf_consumer_lag", "Records behind the partition's high watermark",
                      ["group", "topic", "partition"], multiprocess_mode="livemax")
 

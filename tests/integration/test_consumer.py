@@ -187,6 +187,39 @@ def test_a_new_log_shorter_than_the_old_position_still_rewinds_the_consumer(urls
         consumer.consumer.close()
 
 
+def test_a_consumer_whose_group_membership_stalls_is_made_anew_and_goes_on(urls, broker, monkeypatch):
+    """A member stuck joining its group fetches nothing and would stop the projection for good; after
+    STALL_SECONDS unsettled its client is closed and a new one joins, starting from the committed offsets."""
+    from zfcommon import consumer as loop
+
+    monkeypatch.setattr(loop, "STALL_SECONDS", 3.0)
+    kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
+    produce(broker.bootstrap, [event_bytes(f"before-{i}") for i in range(3)])
+    made = []
+
+    def new_consumer():
+        made.append(kafka.consumer(broker.bootstrap, "ledger", [CASE_TOPIC]))
+        return made[-1]
+    consumer = make_consumer(urls["ledger"], broker.bootstrap, ledger.apply)
+    consumer.new_consumer = new_consumer
+    stuck = consumer.consumer
+    try:
+        drain(consumer)
+        assert count(urls["ledger"], "cases") == 3
+        assert kafka.group_settled(stuck)
+        # What was seen after the broker came back empty: a rejoin that never completes.
+        stuck._coordinator.ensure_active_group = lambda *args, **kwargs: False
+        stuck._coordinator.request_rejoin()
+        assert not kafka.group_settled(stuck)
+        produce(broker.bootstrap, [event_bytes(f"after-{i}") for i in range(4)])
+        run_until(consumer, lambda: count(urls["ledger"], "cases") == 7)
+        assert consumer.recreated == 1 and consumer.consumer is made[0]
+        assert stuck._closed
+        assert count(urls["ledger"], "processed_events") == 7
+    finally:
+        consumer.consumer.close()
+
+
 def test_the_verify_command_detects_a_tampered_trail(urls, admin_url, broker, monkeypatch, capsys):
     from audit.entrypoints import verify
 
