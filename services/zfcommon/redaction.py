@@ -194,42 +194,84 @@ def _people(who: People) -> list[Identity]:
     return [] if who is None else [who] if isinstance(who, Identity) else list(who)
 
 
-def _name_patterns(name: str, words: list[str]) -> list[str]:
+def _name_patterns(name: str, words: list[str]) -> tuple[list[tuple[str, str]], str | None]:
     """The name (`words`: as written, with its spaces), and the parts of it that point at the person
-    on their own. A Chinese name: a compound surname or a given name of two characters or more
-    anywhere, a one-character surname only before a form of address. Any other name: each of its
-    words of three letters or more."""
-    parts = [_flexible(name, r"\s*")]
+    on their own, each (pattern, the value it was made from). A Chinese name: a compound surname or a
+    given name of two characters or more anywhere, a one-character surname only before a form of
+    address (returned apart: it is found by _BEFORE_ADDRESS_FORM, compiled once). Any other name: each
+    of its words of three letters or more."""
+    parts = [(_flexible(name, r"\s*"), name)]
     if not re.fullmatch(f"[{_HAN}]+", name):
-        return parts + [rf"\b{re.escape(w)}\b" for w in words if len(w) >= 3 and len(words) > 1]
+        return parts + [(rf"\b{re.escape(w)}\b", w) for w in words if len(w) >= 3 and len(words) > 1], None
     surname = next((s for s in _COMPOUND_SURNAMES if name.startswith(s) and len(name) > len(s)), name[:1])
     given = name[len(surname):]
+    alone = None
     if len(surname) >= 2:
-        parts.append(_flexible(surname, r"\s*"))
+        parts.append((_flexible(surname, r"\s*"), surname))
     elif given:
-        parts.append(rf"{re.escape(surname)}(?=\s*(?:{'|'.join(_ADDRESS_FORMS)}))")
+        alone = surname
     if len(given) >= 2 and set(given) != {"某"}:
-        parts.append(_flexible(given, r"\s*"))
-    return parts
+        parts.append((_flexible(given, r"\s*"), given))
+    return parts, alone
+
+
+# A Chinese character before a form of address: a one-character surname standing for the person is
+# one of these matches whose character is that surname.
+_BEFORE_ADDRESS_FORM = re.compile(rf"[{_HAN}](?=\s*(?:{'|'.join(_ADDRESS_FORMS)}))")
+
+
+def _case(value: str) -> int:
+    """The flags of a pattern made from `value`: ignoring case only when it has letters that have a case."""
+    return re.IGNORECASE if value.lower() != value.upper() else 0
+
+
+_SPACES = re.compile(r"\s+")
 
 
 def _identity_findings(text: str, who: Identity, field: str) -> list[Finding]:
+    """Where the complainant's name, number, id, email or address stand in `text`, however spaced.
+
+    A complainant's patterns are new at each receipt, so each would be compiled (0.1–0.3 ms each,
+    several per receipt; the regular expressions' cache only helps when the same person writes
+    again). Most texts do not contain them, so a pattern made from a value without cased letters is
+    compiled only when the value can be in the text: when it is part of the text with its spaces taken
+    out (`\\s*` between characters), or of the text's digits (a number: digits with separators, or
+    none, between them). Each is a condition every match meets, so nothing is missed."""
     folded = text.translate(_FOLD)
-    patterns: list[tuple[str, str]] = []
+    views: dict[str, str] = {}
+
+    def may_hold(needle: str, view: str) -> bool:
+        if _case(needle):
+            return True
+        if view not in views:
+            views[view] = _digits(folded) if view == "digits" else _SPACES.sub("", folded)
+        return needle in views[view]
+
+    patterns: list[tuple[str, str, str, str]] = []    # kind, pattern, the value it was made from, its view
+    surname = None
     if who.name and (name := re.sub(r"\s+", "", who.name)) and set(name) != {"某"}:
-        patterns += [("complainant_name", p) for p in _name_patterns(name, who.name.split())]
+        parts, surname = _name_patterns(name, who.name.split())
+        patterns += [("complainant_name", p, v, "spaceless") for p, v in parts]
     if who.phone and len(digits := _digits(who.phone.translate(_FOLD))) >= 5:
         # The number however it is written: with or without +86, spaces or hyphens between digits.
         local = digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
-        patterns.append(("complainant_phone", rf"(?<![0-9])(?:\+?86{_SEP})?{_flexible(local, _SEP)}(?![0-9])"))
+        patterns.append(("complainant_phone", rf"(?<![0-9])(?:\+?86{_SEP})?{_flexible(local, _SEP)}(?![0-9])",
+                         local, "digits"))
     if who.id_number and len(number := re.sub(r"[^0-9Xx]", "", who.id_number.translate(_FOLD))) >= 6:
-        patterns.append(("complainant_id", rf"(?<![0-9A-Za-z]){_flexible(number, _SEP)}(?![0-9A-Za-z])"))
+        patterns.append(("complainant_id", rf"(?<![0-9A-Za-z]){_flexible(number, _SEP)}(?![0-9A-Za-z])",
+                         number, "digits"))
     if who.email:
-        patterns.append(("complainant_email", re.escape(who.email.translate(_FOLD))))
+        email = who.email.translate(_FOLD)
+        patterns.append(("complainant_email", re.escape(email), email, "spaceless"))
     if who.address and (address := re.sub(r"\s+", "", who.address)):
-        patterns.append(("complainant_address", _flexible(address, r"\s*")))
-    return [Finding(kind, m.start(), m.end(), text[m.start():m.end()], field)
-            for kind, pattern in patterns for m in re.finditer(pattern, folded, re.IGNORECASE) if m.end() > m.start()]
+        patterns.append(("complainant_address", _flexible(address, r"\s*"), address, "spaceless"))
+    found = [Finding(kind, m.start(), m.end(), text[m.start():m.end()], field)
+             for kind, pattern, value, view in patterns if may_hold(value, view)
+             for m in re.finditer(pattern, folded, _case(value)) if m.end() > m.start()]
+    if surname:
+        found += [Finding("complainant_name", m.start(), m.end(), text[m.start():m.end()], field)
+                  for m in _BEFORE_ADDRESS_FORM.finditer(folded) if m.group() == surname]
+    return found
 
 
 def scan(text: str, who: People = None, field: str = "text") -> list[Finding]:
