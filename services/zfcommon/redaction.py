@@ -249,8 +249,10 @@ def _identity_findings(text: str, who: Identity, field: str) -> list[Finding]:
 
     patterns: list[tuple[str, str, str, str]] = []    # kind, pattern, the value it was made from, its view
     surname = None
-    if who.name and (name := re.sub(r"\s+", "", who.name)) and set(name) != {"某"}:
-        parts, surname = _name_patterns(name, who.name.split())
+    # Every value folded as the text is (full-width digits and letters to ASCII), so a value written
+    # one way is found in a text written the other.
+    if who.name and (name := re.sub(r"\s+", "", written := who.name.translate(_FOLD))) and set(name) != {"某"}:
+        parts, surname = _name_patterns(name, written.split())
         patterns += [("complainant_name", p, v, "spaceless") for p, v in parts]
     if who.phone and len(digits := _digits(who.phone.translate(_FOLD))) >= 5:
         # The number however it is written: with or without +86, spaces or hyphens between digits.
@@ -263,7 +265,7 @@ def _identity_findings(text: str, who: Identity, field: str) -> list[Finding]:
     if who.email:
         email = who.email.translate(_FOLD)
         patterns.append(("complainant_email", re.escape(email), email, "spaceless"))
-    if who.address and (address := re.sub(r"\s+", "", who.address)):
+    if who.address and (address := re.sub(r"\s+", "", who.address.translate(_FOLD))):
         patterns.append(("complainant_address", _flexible(address, r"\s*"), address, "spaceless"))
     found = [Finding(kind, m.start(), m.end(), text[m.start():m.end()], field)
              for kind, pattern, value, view in patterns if may_hold(value, view)

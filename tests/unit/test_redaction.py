@@ -262,3 +262,16 @@ def test_a_complainants_patterns_find_what_they_found_before_they_were_spared_co
     with monkeypatch.context() as m:
         m.setattr(redaction, "_case", lambda value: re.IGNORECASE)    # every pattern compiled, ignoring case
         assert scan(text, who) == spared, text
+
+
+@pytest.mark.parametrize("address, written", [("城关镇人民路１２号", "家在城关镇人民路12号旁边"),
+                                              ("城关镇人民路12号", "家在城关镇人民路１２号旁边"),
+                                              ("城关镇人民路１２号", "家在城关镇人民路 １２ 号旁边")])
+def test_a_complainants_address_is_found_with_full_width_digits_on_either_side(address, written):
+    found = scan(written, Identity(address=address))
+    assert [f.kind for f in found] == ["complainant_address"] and "旁边" not in found[0].value
+
+
+def test_a_complainants_latin_name_in_full_width_letters_is_found():
+    assert [f.kind for f in scan("来信人ＬＩ　ＭＩＮＧ称", Identity(name="Li Ming"))] == ["complainant_name"]
+    assert [f.kind for f in scan("来信人Li Ming称", Identity(name="ＬＩ ＭＩＮＧ"))] == ["complainant_name"]
