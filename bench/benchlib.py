@@ -227,6 +227,18 @@ def save_result(prefix: str, result: dict) -> Path:
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     return path
 
+def least_cpu_ms(rounds: int, count: int, work, prepare=lambda: None) -> float:
+    """CPU ms (this process) per item of `work(prepare())`, which handles `count` items: the least of
+    `rounds` rounds. What `prepare` makes for each round is not timed."""
+    best = float("inf")
+    for _ in range(rounds):
+        prepared = prepare()
+        started = time.process_time()
+        work(prepared)
+        best = min(best, (time.process_time() - started) / count * 1000)
+    return best
+
+
 def spread(values: list[float]) -> dict:
     """median, min and max of a figure over runs."""
     return {"median": round(statistics.median(values), 3), "min": round(min(values), 3),
