@@ -7,8 +7,10 @@ import time
 from typing import TYPE_CHECKING, Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from .settings import KEEP_FOREVER
 
 if TYPE_CHECKING:
     from .settings import TopicSettings
@@ -122,12 +124,55 @@ def topic_ids(client: KafkaAdminClient, topics: Iterable[str]) -> dict[str, str]
 
 
 def new_topics(names: Iterable[str], partitions: int, *, replication_factor: int = 1,
-               min_insync_replicas: int | None = None) -> list[NewTopic]:
+               min_insync_replicas: int | None = None, retention_ms: int = KEEP_FOREVER) -> list[NewTopic]:
     """What to create: `partitions` per topic, one for a dead-letter topic (it keeps no order worth
-    spreading), every one with the same replication and min.insync.replicas (unset: the broker's)."""
-    configs = {"min.insync.replicas": str(min_insync_replicas)} if min_insync_replicas else {}
+    spreading), every one with the same replication, min.insync.replicas (unset: the broker's) and
+    retention (every record kept, unless set otherwise: settings.TopicSettings)."""
+    configs = {"retention.ms": str(retention_ms)}
+    if min_insync_replicas:
+        configs["min.insync.replicas"] = str(min_insync_replicas)
     return [NewTopic(t, 1 if t.endswith(".dlq") else partitions, replication_factor, topic_configs=dict(configs))
             for t in names]
+
+
+def retention_to_set(described: dict, retention_ms: int) -> tuple[list[str], list[str]]:
+    """From describe_configs' answer with every key ({"topic": {name: {key: {"value": …}}}}): the topics
+    whose retention.ms is not `retention_ms`, and those the broker described with no key at all. Kafka
+    answers every key of a topic, its defaults included; a broker that answers none for a topic (Tansu,
+    for one created without any configuration) tells nothing about it."""
+    want, stale, undescribed = str(retention_ms), [], []
+    for name, configs in sorted((described.get("topic") or {}).items()):
+        if not configs:
+            undescribed.append(name)
+        elif (configs.get("retention.ms") or {}).get("value") != want:
+            stale.append(name)
+    return stale, undescribed
+
+
+def keep_retention(client: KafkaAdminClient, topics: list[str], retention_ms: int) -> None:
+    """Bring topics made before (by an older release, by hand, or with another setting) to the
+    retention asked for: an incremental change of that one key, nothing else touched. A broker that
+    cannot describe or change topic configurations is logged, not fatal: the topics still work
+    (the embedded broker keeps everything in memory anyway)."""
+    if not topics:
+        return
+    try:
+        described = client.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in topics],
+                                            config_filter="all")
+        stale, undescribed = retention_to_set(described, retention_ms)
+        if undescribed:
+            log.info("topics_retention_not_described", extra={"topics": undescribed, "retention_ms": retention_ms})
+        if not stale:
+            return
+        answer = client.alter_configs([ConfigResource(ConfigResourceType.TOPIC, t, configs={"retention.ms": str(retention_ms)})
+                                       for t in stale], raise_on_unknown=False)
+        refused = {t: r for t, r in (answer.get("topic") or {}).items() if r != "OK"}
+        if refused:
+            log.warning("topics_retention_refused", extra={"topics": refused, "retention_ms": retention_ms})
+        else:
+            log.info("topics_retention_set", extra={"topics": stale, "retention_ms": retention_ms})
+    except (KafkaError, ValueError) as exc:
+        log.warning("topics_retention_unchecked", extra={"error": str(exc)[:300], "retention_ms": retention_ms})
 
 
 def under_replicated(client: KafkaAdminClient, topics: Iterable[str], replication_factor: int) -> dict[str, int]:
@@ -144,10 +189,12 @@ def under_replicated(client: KafkaAdminClient, topics: Iterable[str], replicatio
 
 
 def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, replication_factor: int = 1,
-                  min_insync_replicas: int | None = None, attempts: int = 30) -> None:
-    """Create any missing topic; retried while the broker is starting. A topic that exists is left as it
-    is: changing a topic's replication is a reassignment for the cluster's operator (deploy/README.md),
-    so one with fewer replicas than asked for is only logged (`topics_under_replicated`)."""
+                  min_insync_replicas: int | None = None, retention_ms: int = KEEP_FOREVER,
+                  attempts: int = 30) -> None:
+    """Create any missing topic; retried while the broker is starting. A topic that exists keeps its
+    layout: changing a topic's replication is a reassignment for the cluster's operator
+    (deploy/README.md), so one with fewer replicas than asked for is only logged
+    (`topics_under_replicated`). Its retention is brought to `retention_ms` (keep_retention)."""
     wanted = list(topics)
     for attempt in range(attempts):
         try:
@@ -158,10 +205,12 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, rep
                 if missing:
                     try:
                         client.create_topics(new_topics(missing, partitions, replication_factor=replication_factor,
-                                                        min_insync_replicas=min_insync_replicas))
+                                                        min_insync_replicas=min_insync_replicas,
+                                                        retention_ms=retention_ms))
                     except TopicAlreadyExistsError:
                         pass
                     log.info("topics_created", extra={"topics": missing, "replication_factor": replication_factor})
+                keep_retention(client, [t for t in wanted if t in existing], retention_ms)
                 short = under_replicated(client, [t for t in wanted if t in existing], replication_factor)
                 if short:   # made before the setting was raised (or by a process that lacked it)
                     log.warning("topics_under_replicated", extra={"topics": short,
@@ -177,6 +226,7 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, rep
 
 
 def ensure_topics_laid_out(bootstrap: str, topics: Iterable[str], layout: "TopicSettings") -> None:
-    """ensure_topics with a settings.TopicSettings (partitions, replication, min.insync.replicas)."""
+    """ensure_topics with a settings.TopicSettings (partitions, replication, min.insync.replicas,
+    retention)."""
     ensure_topics(bootstrap, topics, layout.partitions, replication_factor=layout.replication_factor,
-                  min_insync_replicas=layout.min_insync_replicas)
+                  min_insync_replicas=layout.min_insync_replicas, retention_ms=layout.retention_ms)

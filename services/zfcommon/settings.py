@@ -47,23 +47,34 @@ def _integer(env: Mapping[str, str], name: str, default: int | None) -> int | No
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+KEEP_FOREVER = -1                            # Kafka's retention.ms for "never delete by age"
+MIN_RETENTION_MS = 30 * 24 * 3600 * 1000     # a shorter one would outlast too few holidays and outages
+
+
 @dataclass(frozen=True)
 class TopicSettings:
     """How the topics are laid out on the broker, for whoever creates them (`zf topics`, `zf up`, and a
     relay or consumer that finds one missing). The defaults suit one broker, as under `zf up` and in the
     compose recipe; a production cluster uses ZF_TOPIC_REPLICATION_FACTOR=3 and
     ZF_TOPIC_MIN_INSYNC_REPLICAS=2, so that a write acknowledged with acks=all is on two brokers and
-    one broker may be down (deploy/README.md "Kafka topics")."""
+    one broker may be down (deploy/README.md "Kafka topics").
+
+    Every topic keeps its records for good by default (retention.ms -1): a consumer that was stopped
+    longer than a broker's retention (Kafka's default is 7 days, shorter than a Spring Festival) would
+    otherwise find its position deleted and go on from the earliest record left, never applying what
+    lay between (docs/DECISIONS.md "The topics keep every record")."""
     partitions: int = 6                      # ZF_PARTITIONS: every topic but the dead-letter ones (1 each)
     replication_factor: int = 1              # ZF_TOPIC_REPLICATION_FACTOR
     min_insync_replicas: int | None = None   # ZF_TOPIC_MIN_INSYNC_REPLICAS; unset: the broker's default
+    retention_ms: int = KEEP_FOREVER         # ZF_TOPIC_RETENTION_MS: -1, or at least MIN_RETENTION_MS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "TopicSettings":
         env = os.environ if environ is None else environ
         topics = cls(partitions=_integer(env, "ZF_PARTITIONS", 6),
                      replication_factor=_integer(env, "ZF_TOPIC_REPLICATION_FACTOR", 1),
-                     min_insync_replicas=_integer(env, "ZF_TOPIC_MIN_INSYNC_REPLICAS", None))
+                     min_insync_replicas=_integer(env, "ZF_TOPIC_MIN_INSYNC_REPLICAS", None),
+                     retention_ms=_integer(env, "ZF_TOPIC_RETENTION_MS", KEEP_FOREVER))
         if topics.partitions < 1:
             raise ConfigError(f"ZF_PARTITIONS must be at least 1, got {topics.partitions}")
         if topics.replication_factor < 1:
@@ -72,6 +83,9 @@ class TopicSettings:
             # more than the replicas there are: every acks=all write would be refused
             raise ConfigError(f"ZF_TOPIC_MIN_INSYNC_REPLICAS must be between 1 and ZF_TOPIC_REPLICATION_FACTOR "
                               f"({topics.replication_factor}), got {topics.min_insync_replicas}")
+        if topics.retention_ms != KEEP_FOREVER and topics.retention_ms < MIN_RETENTION_MS:
+            raise ConfigError(f"ZF_TOPIC_RETENTION_MS must be -1 (keep every record) or at least "
+                              f"{MIN_RETENTION_MS} (30 days), got {topics.retention_ms}")
         return topics
 
 

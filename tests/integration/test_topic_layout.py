@@ -52,3 +52,20 @@ def test_zf_topics_leaves_existing_topics_alone_and_names_those_with_too_few_rep
         assert {len(p["replica_nodes"]) for t in client.describe_topics(all_topics()) for p in t["partitions"]} == {1}
     finally:
         client.close()
+
+
+def test_zf_topics_creates_topics_that_keep_every_record_and_checks_those_made_before(broker, caplog):
+    # Tansu accepts retention.ms at creation (and keeps everything in memory anyway); it describes a
+    # topic's configuration only as it was created, so a topic made without any is logged as not
+    # described, never altered blindly, and one made now is already kept.
+    client = kafka.admin(broker.bootstrap)
+    try:
+        client.create_topics([kafka.NewTopic("zf.old.topic", 1, 1)])
+        [made] = client.create_topics(kafka.new_topics(["zf.new.topic"], 1))["topics"]
+        assert (made["error_code"], made["topic_config_error_code"]) == (0, 0)
+    finally:
+        client.close()
+    with caplog.at_level(logging.INFO, logger="zfcommon.kafka"):
+        kafka.ensure_topics(broker.bootstrap, ["zf.old.topic", "zf.new.topic"], 1)
+    [record] = [r for r in caplog.records if r.getMessage().startswith("topics_retention")]
+    assert (record.getMessage(), record.topics) == ("topics_retention_not_described", ["zf.old.topic"])
