@@ -53,7 +53,8 @@ REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS",
                      "PROMETHEUS_MULTIPROC_DIR")
 # The console talks to the services over HTTP only: no broker, no partitions (docs/CONSOLE.md).
 WITHOUT_BROKER = {"console"}
-BROKER_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS", "ZF_TOPIC_REPLICATION_FACTOR", "ZF_TOPIC_MIN_INSYNC_REPLICAS"}
+BROKER_SETTINGS = {"KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS", "ZF_TOPIC_REPLICATION_FACTOR", "ZF_TOPIC_MIN_INSYNC_REPLICAS",
+                   "ZF_TOPIC_RETENTION_MS"}
 # Read by Settings.from_env but fine to leave to their defaults in production.
 # Knobs with safe defaults; ZF_CLOCK_FILE is for scenario tests and demos and must stay unset in production.
 # ZF_INTAKE_URL matters to audit (reconciliation) and notify (notices, exposures); compose sets it for both.
@@ -260,6 +261,7 @@ def test_single_kafka_node_uses_replication_factor_one_and_never_auto_creates_to
     for name in ("migrate", *(n for n, s in APP_SERVICES.items() if s not in WITHOUT_BROKER)):
         assert (environment(name)["ZF_TOPIC_REPLICATION_FACTOR"], environment(name)["ZF_TOPIC_MIN_INSYNC_REPLICAS"]) \
             == ("1", "1"), name
+        assert environment(name)["ZF_TOPIC_RETENTION_MS"] == "-1", name     # every record kept
 
 
 def _named_volume_mounts(name: str) -> dict[str, str]:

@@ -402,7 +402,7 @@ def test_each_process_reads_complete_settings_including_what_compose_gives_it(ov
         assert not missing, f"{name} lacks {sorted(missing)}"
         assert set(env) - set(compose_env) - OPTIONAL_TUNING <= {
             "PGHOST", "PGPORT", "PGDATABASE", "PGSSLMODE", "HOME", "XDG_CACHE_HOME", f"ZF_{service.upper()}_DB_PASSWORD",
-            "ZF_TOPIC_REPLICATION_FACTOR", "ZF_TOPIC_MIN_INSYNC_REPLICAS", "ZF_PARTITIONS",
+            "ZF_TOPIC_REPLICATION_FACTOR", "ZF_TOPIC_MIN_INSYNC_REPLICAS", "ZF_TOPIC_RETENTION_MS", "ZF_PARTITIONS",
             "KAFKA_BOOTSTRAP_SERVERS", "ZF_INTAKE_PORT", "ZF_LEDGER_PORT", "ZF_NOTIFY_PORT", "ZF_AUDIT_PORT",
             "ZF_CONSOLE_PORT"}, name
 
