@@ -178,6 +178,25 @@ class EventConsumer:
                             extra={"topic": tp.topic, "partition": tp.partition, "end": high})
                 self._rewind(tp)
 
+    def _report_position_resets(self) -> None:
+        """Say what kafka-python's resets of out-of-range positions did to this consumer's partitions.
+        Forward, past records the broker deleted before they were read (a retention shorter than the
+        consumer's absence: docs/DECISIONS.md "The topics keep every record"): those events are missing
+        from this service, which no redelivery will mend; an error, counted, with the offsets, for the
+        operator to republish or rebuild. Backward (the broker lost records past the position): they
+        are read again and recognised by id, as after a broker that came back empty."""
+        mine = {(tp.topic, tp.partition) for tp in self.consumer.assignment()}
+        for reset in kafka.POSITION_RESETS.take():
+            if (reset.topic, reset.partition) not in mine:
+                continue
+            where = {"group": self.group, "topic": reset.topic, "partition": reset.partition,
+                     "from_offset": reset.was, "to_offset": reset.now}
+            if reset.skipped:
+                metrics.CONSUMER_RECORDS_SKIPPED.labels(self.group, reset.topic).inc(reset.skipped)
+                log.error("consumer_records_skipped", extra={**where, "skipped": reset.skipped})
+            else:
+                log.warning("consumer_position_reset_back", extra=where)
+
     # -- a stalled group membership ------------------------------------------------------------------
     def _recreate_if_group_stalled(self) -> bool:
         """Close the Kafka client and make a new one when its group membership has stayed unsettled for
@@ -310,6 +329,8 @@ class EventConsumer:
             try:
                 batch = self.consumer.poll(timeout_ms=poll_ms)
                 pacer.polled(bool(batch))
+                if kafka.POSITION_RESETS.resets:
+                    self._report_position_resets()
                 if batch:
                     self.handle(batch)
                 if time.monotonic() >= next_end_check:

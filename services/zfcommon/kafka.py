@@ -2,9 +2,10 @@
 never at import time: gunicorn forks after import, and fork() kills a client's background threads."""
 from __future__ import annotations
 
+import collections
 import logging
 import time
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, NamedTuple
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
@@ -51,7 +52,74 @@ def consumer(bootstrap: str, group: str, topics: Iterable[str], **overrides) -> 
                   # the client ask. One metadata request per 30 s is nothing next to a fetch a second.
                   metadata_max_age_ms=30_000)
     config.update(overrides)
+    watch_position_resets()
     return KafkaConsumer(*topics, **config)
+
+
+# -- positions kafka-python resets --------------------------------------------------------------
+# A position the broker answers as out of range (below the log's start: records deleted before they
+# were read; past its end: the broker lost records) is reset by kafka-python to the earliest offset
+# (auto_offset_reset), and it says so only at INFO on its fetcher's logger, which logs.configure
+# silences with the rest of kafka-python. These are its two lines (kafka/consumer/fetcher.py; a test
+# fails if an upgrade changes them).
+OUT_OF_RANGE_LINE = "Fetch offset %s is out of range for topic-partition %s"
+RESET_LINE = "Resetting offset for partition %s to offset %s."
+FETCHER_LOGGER = "kafka.consumer.fetcher"
+
+
+class PositionReset(NamedTuple):
+    topic: str
+    partition: int
+    was: int          # the position the broker found out of range
+    now: int          # where kafka-python put it
+
+    @property
+    def skipped(self) -> int:
+        """Records never read: the reset moved the position forward over them."""
+        return max(0, self.now - self.was)
+
+
+class PositionResets(logging.Filter):
+    """On kafka-python's fetcher logger: notes every out-of-range position and where it was reset to,
+    for the consumer loop to report (EventConsumer._report_position_resets); every other line of that
+    logger below ERROR is dropped, as before. Records come from kafka-python's threads: the deque and
+    the dict are used by single operations only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.out_of_range: dict[object, int] = {}
+        self.resets: collections.deque[PositionReset] = collections.deque(maxlen=10_000)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == OUT_OF_RANGE_LINE and len(record.args or ()) == 2:
+            offset, tp = record.args
+            self.out_of_range[tp] = offset
+            return False
+        if record.msg == RESET_LINE and len(record.args or ()) == 2:
+            tp, offset = record.args
+            was = self.out_of_range.pop(tp, None)
+            if was is not None:           # not a new group's first position, which is reset too
+                self.resets.append(PositionReset(tp.topic, tp.partition, was, offset))
+            return False
+        return record.levelno >= logging.ERROR
+
+    def take(self) -> list[PositionReset]:
+        taken = []
+        while self.resets:
+            taken.append(self.resets.popleft())
+        return taken
+
+
+POSITION_RESETS = PositionResets()
+
+
+def watch_position_resets() -> None:
+    """Let kafka-python's fetcher tell POSITION_RESETS about resets (its logger at INFO, the filter
+    dropping what was silenced before). Idempotent."""
+    fetcher = logging.getLogger(FETCHER_LOGGER)
+    if POSITION_RESETS not in fetcher.filters:
+        fetcher.addFilter(POSITION_RESETS)
+    fetcher.setLevel(logging.INFO)
 
 
 def group_settled(consumer: KafkaConsumer) -> bool:

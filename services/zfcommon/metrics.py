@@ -26,6 +26,9 @@ SCHEDULER_SKIPPED = Counter("zf_scheduler_skipped_total",
 CONSUMER_RECREATED = Counter("zf_consumer_recreated_total",
                              "Times a consumer's Kafka client was made anew because its group membership stalled",
                              ["group"])
+CONSUMER_RECORDS_SKIPPED = Counter("zf_consumer_records_skipped_total",
+                                   "Records a consumer never read: the broker had deleted them (retention) before it "
+                                   "came to them, and its position was reset past them", ["group", "topic"])
 CONSUMER_LAG = Gauge("zf_consumer_lag", "Records behind the partition's high watermark",
                      ["group", "topic", "partition"], multiprocess_mode="livemax")
 
