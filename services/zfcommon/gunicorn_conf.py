@@ -9,6 +9,12 @@ timeout = 30
 control_socket_disable = True
 
 
+def post_worker_init(worker):
+    # A worker making progress on a long response beats (zfcommon.liveness).
+    from zfcommon import liveness
+    liveness.WORKER = worker
+
+
 def child_exit(server, worker):
     # A dead worker's live gauges must not linger in the multiprocess metrics directory.
     multiprocess.mark_process_dead(worker.pid)

@@ -14,7 +14,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from . import inputs, jwks, logs, metrics, ratelimit, tracing
+from . import inputs, jwks, liveness, logs, metrics, ratelimit, tracing
 from .auth import Principal, principal_from_header
 from .blueprint import check_role
 from .openapi import Api, ProblemResponses
@@ -99,6 +99,8 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
         metrics.HTTP_REQUESTS.labels(settings.service, request.method, route, str(resp.status_code)).inc()
         metrics.HTTP_LATENCY.labels(settings.service, route).observe(elapsed)
         resp.headers["X-Correlation-Id"] = g.get("correlation_id", "")
+        if resp.is_streamed:        # a download that may outlast the worker's timeout: beat as it goes
+            resp.response = liveness.beating(resp.response)
         ratelimit.decorate(resp)
         if route not in PUBLIC_PATHS:
             log.info("http_request", extra={"method": request.method, "route": route,

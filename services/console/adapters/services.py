@@ -5,11 +5,13 @@ A problem answer becomes a ServiceError carrying the problem's fields, for the p
 from __future__ import annotations
 
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 import requests
 
+from zfcommon import liveness
 from zfcommon.auth import Signer, issue_token
 
 TOKEN_SECONDS = 300          # minted per request; long enough for the slowest export
@@ -48,6 +50,9 @@ class Services:
     correlation_id: str = ""
     http: requests.Session = field(default_factory=requests.Session)
     timeout: float = 30.0
+    # A file (an export, the audit bundle, a bulletin's PDF) may be built for minutes before its first
+    # byte; the wait for it is bounded by this, and the worker beats meanwhile (zfcommon.liveness).
+    file_timeout: float = 600.0
     _token: str | None = None
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -63,9 +68,11 @@ class Services:
         extra = dict(headers or {})
         if method != "GET":
             extra.setdefault("Idempotency-Key", str(uuid.uuid4()))
+        wait = self.file_timeout if stream else self.timeout
         try:
-            resp = self.http.request(method, self.urls[service] + path, params=params, json=json, files=files,
-                                     headers=self._headers(extra), timeout=self.timeout, stream=stream)
+            with liveness.beating_while(wait) if stream else nullcontext():
+                resp = self.http.request(method, self.urls[service] + path, params=params, json=json, files=files,
+                                         headers=self._headers(extra), timeout=(self.timeout, wait), stream=stream)
         except requests.RequestException:
             raise ServiceError(503, {"detail": ""}) from None
         if resp.status_code >= 400:

@@ -8,6 +8,8 @@ from urllib.parse import quote
 from flask import Response, stream_with_context
 from werkzeug.wsgi import FileWrapper
 
+from zfcommon import liveness
+
 from ..adapters.spreadsheets import csv_chunks, xlsx_file
 from .access import pool, reader_scope, today
 from .columns import Column
@@ -32,7 +34,9 @@ def export(fmt: str, columns: Sequence[Column], rows: Iterable[Mapping], *, titl
            day: date) -> Response:
     """`rows` may hold a database connection open: it is consumed while the response is sent."""
     headers = [c.header for c in columns]
-    values = ([c.value(r) for c in columns] for r in rows)
+    # Rows beat as they are read: an XLSX of a large 台账 is built for longer than a worker's timeout
+    # before its first byte goes out (zfcommon.liveness).
+    values = ([c.value(r) for c in columns] for r in liveness.beating(rows))
     disposition = attachment(f"{title}-{day:%Y%m%d}.{fmt}", f"{slug}-{day:%Y%m%d}.{fmt}")
     if fmt == "csv":
         return Response(stream_with_context(csv_chunks(headers, values)), mimetype="text/csv",
