@@ -1,10 +1,16 @@
 """Builders shared by integration and end-to-end tests."""
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
 
 from zfcommon.auth import issue_token
 
@@ -135,3 +141,29 @@ def carry(urls: dict[str, str], into: tuple[str, ...] = ("ledger",), sources: tu
                 applied += apply_once(conn, event, topic_for(event.type), appliers[service])
             conn.commit()
     return applied
+
+
+@contextmanager
+def gunicorn_serving(app: str, env: Mapping[str, str], log_path: Path, *, workers: int = 2,
+                     args: tuple[str, ...] = (), cwd: Path | None = None) -> Iterator[str]:
+    """`app` under a real gunicorn with the services' gunicorn_conf, on a free port, with the test
+    process's environment less every ZF_/DATABASE_URL/KAFKA_ setting, plus `env`; yields its base URL
+    and stops it (SIGTERM, then kill) on the way out."""
+    from zfcommon.devstack.ports import free_port, wait_for_port
+    port = free_port()
+    environ = {**{k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}, **env}
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+                                 "--workers", str(workers), "--no-control-socket", *args,
+                                 "--config", "python:zfcommon.gunicorn_conf", app],
+                                env=environ, stdout=log, stderr=subprocess.STDOUT, cwd=cwd)
+        try:
+            wait_for_port(port, 60)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()

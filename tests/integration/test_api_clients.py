@@ -4,13 +4,8 @@ across the workers of a real gunicorn."""
 from __future__ import annotations
 
 import base64
-import os
-import signal
-import subprocess
-import sys
 import threading
 from collections import Counter
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -18,10 +13,10 @@ import requests
 
 from intake.entrypoints.http import create_app
 from ledger.entrypoints.http import create_app as ledger_app
-from zfcommon.devstack.ports import free_port, wait_for_port
+from zfcommon.devstack.ports import free_port
 
 from ..conftest import CONTACT_KEY, JWT_SECRET, settings_for
-from ..support import bearer, complaint
+from ..support import bearer, complaint, gunicorn_serving
 
 pytestmark = pytest.mark.integration
 
@@ -334,27 +329,13 @@ def test_when_the_database_is_away_a_client_request_is_refused_not_waved_through
 @pytest.fixture
 def gunicorn_intake(urls, tmp_path):
     """intake under a real gunicorn with two workers, on the test database."""
-    port = free_port()
     metrics = tmp_path / "metrics"
     metrics.mkdir()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))},
-           "DATABASE_URL": urls["intake"], "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": JWT_SECRET,
-           "ZF_CONTACT_KEY": CONTACT_KEY, "PROMETHEUS_MULTIPROC_DIR": str(metrics), "ZF_LOG_LEVEL": "WARNING"}
-    log = open(tmp_path / "gunicorn.log", "wb")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                             "--workers", "2", "--no-control-socket", "--config", "python:zfcommon.gunicorn_conf",
-                             "intake.entrypoints.http:create_app()"], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, 60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    env = {"DATABASE_URL": urls["intake"], "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "ZF_JWT_ALGORITHM": "HS256",
+           "ZF_JWT_SECRET": JWT_SECRET, "ZF_CONTACT_KEY": CONTACT_KEY, "PROMETHEUS_MULTIPROC_DIR": str(metrics),
+           "ZF_LOG_LEVEL": "WARNING"}
+    with gunicorn_serving("intake.entrypoints.http:create_app()", env, tmp_path / "gunicorn.log") as base:
+        yield base
 
 
 def test_the_limit_holds_exactly_across_gunicorn_workers_and_processes(gunicorn_intake, urls):

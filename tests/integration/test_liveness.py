@@ -4,15 +4,12 @@ gunicorn_conf, a timeout of 3 s and responses of 7."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
 
-from zfcommon.devstack.ports import free_port, wait_for_port
+from ..support import gunicorn_serving
 
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,26 +19,11 @@ TIMEOUT, SECONDS = 3, 7
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory, pg):
     tmp = tmp_path_factory.mktemp("liveness")
-    port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))},
-           "DATABASE_URL": pg.admin_url("postgres"), "PROBE_SECONDS": str(SECONDS), "ZF_LOG_LEVEL": "WARNING",
+    env = {"DATABASE_URL": pg.admin_url("postgres"), "PROBE_SECONDS": str(SECONDS), "ZF_LOG_LEVEL": "WARNING",
            "PROMETHEUS_MULTIPROC_DIR": str(tmp), "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "services")])}
-    log = open(tmp / "gunicorn.log", "wb")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-                             "--workers", "2", "--timeout", str(TIMEOUT), "--no-control-socket",
-                             "--config", "python:zfcommon.gunicorn_conf", "tests.integration.liveness_app:app"],
-                            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    try:
-        wait_for_port(port, 60)
-        yield f"http://127.0.0.1:{port}", tmp / "gunicorn.log"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+    with gunicorn_serving("tests.integration.liveness_app:app", env, tmp / "gunicorn.log",
+                          args=("--timeout", str(TIMEOUT)), cwd=ROOT) as base:
+        yield base, tmp / "gunicorn.log"
 
 
 def test_a_response_sent_in_pieces_for_longer_than_the_timeout_arrives_whole(probe):
