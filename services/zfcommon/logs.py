@@ -50,3 +50,22 @@ def configure(service: str, level: str = "INFO") -> None:
     root.setLevel(level)
     # kafka-python logs every reconnect attempt at INFO/WARNING; keep its noise out of ours.
     logging.getLogger("kafka").setLevel(logging.ERROR)
+
+
+_SAID: set[tuple] = set()
+SAID_LIMIT = 10_000
+
+
+def warn_once(logger: logging.Logger, event: str, key: tuple, **extra) -> None:
+    """A warning about a standing condition that a loop meets at every pass (a calendar year nobody
+    entered: the scheduler passes every few seconds), logged the first time this process meets it for
+    `key` and at debug afterwards, so the log says it once rather than thousands of times a day. What
+    the office must act on is shown where it works (the console's dashboard), not only here."""
+    said = (event, *key)
+    if said in _SAID:
+        logger.debug(event, extra=extra)
+        return
+    if len(_SAID) >= SAID_LIMIT:
+        _SAID.clear()
+    _SAID.add(said)
+    logger.warning(event, extra=extra)

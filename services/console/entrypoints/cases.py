@@ -30,7 +30,28 @@ def dashboard():
         "new": ledger.cases(s, {"status": "received"}, limit=10)["items"],
         "verify": ledger.cases(s, {"status": "rectification_reported,dismissal_reported"}, limit=10)["items"],
     }
-    return web.page("cases/dashboard.html", summary=summary, lists=lists, units=ledger.unit_stats(s))
+    return web.page("cases/dashboard.html", summary=summary, lists=lists, units=ledger.unit_stats(s),
+                    calendar_gap=_calendar_gap(s))
+
+
+def _calendar_gap(s) -> dict[str, Any] | None:
+    """Whether an assignment made today with the longest time limit would get no deadline because the
+    office calendar lacks a year (the coming year's holidays not entered, no fallback chosen): the
+    dashboard says so before anyone assigns. Asks intake's own preview, so the answer is the one an
+    assignment would get. A courtesy: if intake cannot answer, the dashboard shows without it."""
+    longest = None
+    try:
+        limits = intake.directory(s).get("limits") or {}
+        longest = max(((days, mode, priority) for mode, by in limits.items() for priority, days in by.items()),
+                      default=None)
+        if longest is not None:
+            intake.deadline_preview(s, longest[1], longest[2])
+    except ServiceError as exc:
+        if longest is not None and exc.status == 422 and exc.body.get("code") == "calendar.year_missing":
+            days, mode, priority = longest
+            return {"years": exc.body.get("missing_years") or [], "days": days,
+                    "mode": messages.HANDLING_MODES.get(mode, mode), "priority": messages.PRIORITIES.get(priority, priority)}
+    return None
 
 
 def _query() -> dict[str, Any]:

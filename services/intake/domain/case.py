@@ -50,12 +50,14 @@ class TransitionRefused(DomainError):
 
 class InvalidCommand(DomainError):
     """422: a command whose content is wrong (unknown unit, a deadline in the past …); `errors` per field,
-    optionally a zh-CN `detail` (else one made of the errors) and a stable `code`."""
+    optionally a zh-CN `detail` (else one made of the errors), a stable `code` and extensions for the
+    problem (`missing_years` of calendar.year_missing)."""
     code = "case.invalid_command"
 
-    def __init__(self, errors: dict[str, list[str]], detail: str | None = None, code: str | None = None):
+    def __init__(self, errors: dict[str, list[str]], detail: str | None = None, code: str | None = None,
+                 **extensions: Any):
         super().__init__(detail or "；".join(f"{k}：{'，'.join(v)}" for k, v in errors.items()), code)
-        self.errors = errors
+        self.errors, self.extensions = errors, extensions
 
 
 class NotYourCase(DomainError):

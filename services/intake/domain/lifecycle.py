@@ -144,7 +144,8 @@ def _add(ctx: Context, days: int, field: str) -> date:
     try:
         return ctx.directory.calendar().add_working_days(ctx.today, days)
     except CalendarGap as exc:
-        raise InvalidCommand({field: [f"{exc}；也可以直接给出 {field}"]}, code="calendar.year_missing") from None
+        raise InvalidCommand({field: [f"{exc}；也可以直接给出 {field}"]}, code="calendar.year_missing",
+                             missing_years=exc.years) from None
 
 
 def _assignment(case: Case, args: dict[str, Any], ctx: Context) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def problems(fn):
     except domain.NotYourCase as exc:
         raise Forbidden(str(exc), code=exc.code) from None
     except domain.InvalidCommand as exc:
-        raise Unprocessable(str(exc), code=exc.code, errors=exc.errors) from None
+        raise Unprocessable(str(exc), code=exc.code, errors=exc.errors, **exc.extensions) from None
     except domain.DomainError as exc:
         raise Unprocessable(str(exc), code=exc.code) from None
     except InvalidEvent as exc:       # the catalogue refused what a command decided: its fields are named

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, Callable, Mapping
 
-from zfcommon import metrics, officecalendar
+from zfcommon import logs, metrics, officecalendar
 from zfcommon.clock import Clock
 from zfcommon.events.catalogue import ESCALATION_CONFIG_STREAM
 from zfcommon.eventstore import ConcurrencyConflict
@@ -164,7 +164,8 @@ class _Decided:
                      extra={"case_id": self.case_id, "ladder": e.data["ladder"], "step": e.data.get("step"),
                             "reason": e.data.get("reason")})
         if self.decision.gap:
-            log.warning("escalation_calendar_gap", extra={"case_id": self.case_id, "gap": self.decision.gap})
+            logs.warn_once(log, "escalation_calendar_gap", (self.case_id, self.decision.gap),
+                           case_id=self.case_id, gap=self.decision.gap)
         if self.opening.now and open_case is not None:
             _open(open_case, self.view)
 

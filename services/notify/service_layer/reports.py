@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Callable, Mapping, TypeVar
 
-from zfcommon import metrics, officecalendar
+from zfcommon import logs, metrics, officecalendar
 from zfcommon.clock import Clock
 from zfcommon.events import InvalidEvent
 from zfcommon.events.catalogue import REPORTING_CONFIG_STREAM, SPOT_CHECK_STREAM
@@ -185,7 +185,7 @@ def flag_missed(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar
     has come: after an outage, every missed week once, in order. One unit's failure stops no other."""
     through, gap = reports.flaggable_through(local_date(now), config["due_rule"], calendar)
     if gap is not None:
-        log.warning("weekly_reports_calendar_gap", extra={"gap": str(gap)})
+        logs.warn_once(log, "weekly_reports_calendar_gap", (str(gap),), gap=str(gap))
     start = Week.parse(config["start_week"])
     if through is None or through < start:
         return 0
@@ -213,7 +213,7 @@ def draw_months(uow: UnitOfWork, config: Mapping[str, Any], calendar: WorkCalend
             if reports.draw_day(month, config["due_rule"], calendar) > today:
                 return appended
         except CalendarGap as gap:
-            log.warning("spot_check_calendar_gap", extra={"month": month, "gap": str(gap)})
+            logs.warn_once(log, "spot_check_calendar_gap", (month, str(gap)), month=month, gap=str(gap))
             return appended
         if month not in drawn:
             try:
