@@ -46,8 +46,15 @@ def xlsx_file(title: str, headers: Sequence[str], widths: Sequence[int], rows: I
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
     sheet.append([_cell(sheet, h, font=BOLD) for h in headers])
-    for row in rows:
-        sheet.append([_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v for v in row])
+    try:
+        for row in rows:
+            sheet.append([_cell(sheet, v) if isinstance(v, str) and v.startswith("=") else v for v in row])
+    except BaseException:
+        # openpyxl keeps the sheet's rows in a temporary file of its own, removed when the book is saved
+        # or the process exits: a build given up (too many rows, the database gone) removes it now.
+        sheet.close()
+        sheet._writer.cleanup()
+        raise
     out = tempfile.TemporaryFile()
     book.save(out)
     out.seek(0)

@@ -9,6 +9,7 @@ from flask import Response, stream_with_context
 from werkzeug.wsgi import FileWrapper
 
 from zfcommon import liveness
+from zfcommon.problem import Unprocessable
 
 from ..adapters.spreadsheets import csv_chunks, xlsx_file
 from .access import pool, reader_scope, today
@@ -16,6 +17,8 @@ from .columns import Column
 
 FORMATS = ("csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Excel and WPS open at most 1,048,576 rows a sheet; the header takes one.
+XLSX_MAX_ROWS = 1_048_575
 
 
 def export_doc(what: str) -> dict:
@@ -41,9 +44,19 @@ def export(fmt: str, columns: Sequence[Column], rows: Iterable[Mapping], *, titl
     if fmt == "csv":
         return Response(stream_with_context(csv_chunks(headers, values)), mimetype="text/csv",
                         headers={"Content-Disposition": disposition})
-    book = xlsx_file(title, headers, [c.width for c in columns], values)
+    book = xlsx_file(title, headers, [c.width for c in columns], _fits_a_sheet(values))
     return Response(FileWrapper(book), mimetype=XLSX, direct_passthrough=True,
                     headers={"Content-Disposition": disposition})
+
+
+def _fits_a_sheet(values: Iterable[list]) -> Iterator[list]:
+    """The rows, refused (422, before the first byte: the XLSX is built first) once there are more than
+    a spreadsheet shows: a sheet cut short would look complete."""
+    for n, row in enumerate(values, 1):
+        if n > XLSX_MAX_ROWS:
+            raise Unprocessable(f"Excel 表格最多容纳 {XLSX_MAX_ROWS:,} 行，符合条件的记录超过此数：请缩小筛选范围，"
+                                "或导出 CSV", code="export.too_many_rows", limit=XLSX_MAX_ROWS)
+        yield row
 
 
 def streamed(view: Callable[..., Iterator[dict]], *args) -> Iterator[dict]:
