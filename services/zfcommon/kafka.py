@@ -5,16 +5,13 @@ from __future__ import annotations
 import collections
 import logging
 import time
-from typing import TYPE_CHECKING, Iterable, NamedTuple
+from typing import Iterable, NamedTuple
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from .settings import KEEP_FOREVER
-
-if TYPE_CHECKING:
-    from .settings import TopicSettings
+from .settings import KEEP_FOREVER, TopicSettings
 
 log = logging.getLogger(__name__)
 
@@ -278,8 +275,9 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, rep
                     except TopicAlreadyExistsError:
                         pass
                     log.info("topics_created", extra={"topics": missing, "replication_factor": replication_factor})
-                keep_retention(client, [t for t in wanted if t in existing], retention_ms)
-                short = under_replicated(client, [t for t in wanted if t in existing], replication_factor)
+                present = [t for t in wanted if t in existing]
+                keep_retention(client, present, retention_ms)
+                short = under_replicated(client, present, replication_factor)
                 if short:   # made before the setting was raised (or by a process that lacked it)
                     log.warning("topics_under_replicated", extra={"topics": short,
                                                                   "replication_factor": replication_factor})
@@ -293,7 +291,7 @@ def ensure_topics(bootstrap: str, topics: Iterable[str], partitions: int, *, rep
             time.sleep(1)
 
 
-def ensure_topics_laid_out(bootstrap: str, topics: Iterable[str], layout: "TopicSettings") -> None:
+def ensure_topics_laid_out(bootstrap: str, topics: Iterable[str], layout: TopicSettings) -> None:
     """ensure_topics with a settings.TopicSettings (partitions, replication, min.insync.replicas,
     retention)."""
     ensure_topics(bootstrap, topics, layout.partitions, replication_factor=layout.replication_factor,
