@@ -18,7 +18,12 @@ class LedgerClient(OfficeClient):
         super().__init__(base_url, signing_key, timeout, sub="intake-lookback")
 
     def lookback_candidates(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
-        params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items()
-                  if v is not None and k != "kinds"}
-        params["kinds"] = ",".join(filters.get("kinds") or ())
-        return self.get("/v1/lookback-candidates", params).json()["items"]
+        return self.get("/v1/lookback-candidates", candidate_params(filters)).json()["items"]
+
+
+def candidate_params(filters: dict[str, Any]) -> dict[str, str]:
+    """A look-back's filters (as intake's LookbackIn loaded them) as the ledger's query parameters."""
+    params = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items()
+              if v is not None and k != "kinds"}
+    params["kinds"] = ",".join(filters.get("kinds") or ())
+    return params

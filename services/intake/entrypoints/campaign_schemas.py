@@ -214,7 +214,7 @@ class StageCaseOut(Schema):
 class LookbackIn(_Strict):
     title = _name(required=True)
     ratio = fields.Float(required=True, validate=validate.Range(min=0, max=1, min_inclusive=False))
-    campaign_id = fields.String(load_default=None, allow_none=True)
+    campaign_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     unit = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
     category = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
     closed_from = fields.Date(load_default=None, allow_none=True)
