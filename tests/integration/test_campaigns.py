@@ -221,6 +221,32 @@ def test_the_office_sees_duplicate_suggestions_with_why_and_confirms_or_dismisse
     assert "candidate_case_id" in again["errors"]
 
 
+def test_a_busy_window_still_scores_the_nearest_cases_and_those_of_the_same_unit(office, urls, monkeypatch):
+    """More open cases in the window than are scored (POOL, 2 here): the nearest in time on either side and
+    those naming the same unit are, so neither a duplicate received just before the case nor one about the
+    same unit weeks earlier is lost behind newer unrelated cases (only the newest were scored before)."""
+    from ledger.service_layer import plan_views
+    monkeypatch.setattr(plan_views, "POOL", 2)
+    text = "到县政务服务中心二楼不动产登记窗口办理不动产登记，窗口说要先去别的部门开证明，来回跑了5趟都没办成。"
+    office.day("2026-03-02")
+    same_unit = office.post("/v1/cases", complaint(description="我办不动产登记被踢皮球，政务中心2楼不动产窗口让我去"
+                                                               "别处，别处又叫我回来，前后跑了5回。"))["case_id"]
+    other = [office.post("/v1/cases", complaint(description=f"县人社局{i}楼办社保卡补办，工作人员上班玩手机。",
+                                                subject_unit="县人社局"))["case_id"] for i in range(3)]
+    office.day("2026-03-09")
+    just_before = office.post("/v1/cases", complaint(description=text, subject_unit="县政务服务中心"))["case_id"]
+    office.day("2026-03-10")
+    case = office.post("/v1/cases", complaint(description=text))["case_id"]
+    office.day("2026-03-11")
+    other += [office.post("/v1/cases", complaint(description=f"县医保局{i}号窗口报销材料反复退回。",
+                                                 subject_unit="县医保局"))["case_id"] for i in range(3)]
+    carry(urls)
+    ledger = ledger_app(settings_for("ledger", urls["ledger"])).test_client()
+    found = ledger.get(f"/v1/cases/{case}/duplicate-suggestions", headers=OFFICE).json["items"]
+    assert {s["case_id"] for s in found} == {just_before, same_unit}
+    assert not {s["case_id"] for s in found} & set(other)
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

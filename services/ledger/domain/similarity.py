@@ -39,24 +39,48 @@ def grams(text: str) -> Counter:
     return Counter(chars[i:i + n] for n in NGRAMS for i in range(len(chars) - n + 1))
 
 
+class _Lazy(dict):
+    """A value per key, worked out on first use by `make` and kept."""
+
+    def __init__(self, make):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, key):
+        value = self[key] = self.make(key)
+        return value
+
+
 class Idf:
-    """Inverse document frequencies over a pool of descriptions (smoothed, as scikit-learn's default)."""
+    """Inverse document frequencies over a pool of descriptions (smoothed, as scikit-learn's default).
+
+    A suggestion compares one case with up to POOL candidates: each text's n-grams, each n-gram's
+    inverse frequency and each text's vector are worked out once and kept (the case's own vector used
+    to be rebuilt for every candidate), with the same arithmetic in the same order, so scores are
+    unchanged."""
 
     def __init__(self, texts: Iterable[str]):
         self.df: Counter = Counter()
         self.n = 0
+        self._grams = _Lazy(grams)
         for text in texts:
             self.n += 1
-            self.df.update(set(grams(text)))
+            self.df.update(self._grams[text].keys())
+        self._idf = _Lazy(lambda g: math.log((1 + self.n) / (1 + self.df.get(g, 0))) + 1)
+        self._tf = _Lazy(lambda count: 1 + math.log(count))
+        self._vectors = _Lazy(self._vector)
 
-    def vector(self, text: str) -> dict[str, float]:
-        weights = {g: (1 + math.log(c)) * (math.log((1 + self.n) / (1 + self.df.get(g, 0))) + 1)
-                   for g, c in grams(text).items()}
+    def _vector(self, text: str) -> dict[str, float]:
+        idf, tf = self._idf, self._tf
+        weights = {g: tf[c] * idf[g] for g, c in self._grams[text].items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         return {g: w / norm for g, w in weights.items()}
 
+    def vector(self, text: str) -> dict[str, float]:
+        return self._vectors[text]
+
     def cosine(self, a: str, b: str) -> float:
-        va, vb = self.vector(a), self.vector(b)
+        va, vb = self._vectors[a], self._vectors[b]
         return sum(w * vb.get(g, 0.0) for g, w in va.items())
 
 

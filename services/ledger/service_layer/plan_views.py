@@ -197,7 +197,17 @@ def lookbacks(conn: psycopg.Connection, lookback_id: str | None = None) -> list[
 
 
 OPEN_STATUSES = ("received", "assigned", "returned", "in_progress", "rectification_reported", "dismissal_reported")
-POOL = 2000
+POOL = 1000         # candidates on each side in time, and of the same unit (so at most 3 × POOL are scored)
+CANDIDATE = ("SELECT case_id, case_number, description, subject_unit, location, received_at, status, lead_unit,"
+             " channel FROM cases WHERE status = ANY(%(open)s) AND case_id <> %(case_id)s"
+             " AND received_at BETWEEN %(first)s AND %(last)s AND NOT (case_id = ANY(%(known)s))"
+             " AND NOT (dismissed_duplicates @> ARRAY[%(case_id)s]::text[])")
+# A busy window holds more open cases than are worth scoring: then the nearest in time on either side
+# of the case, and those naming the same unit (where a second caller's duplicate nearly always is),
+# each by its own index scan.
+CANDIDATES = (f"({CANDIDATE} AND received_at >= %(at)s ORDER BY received_at, case_id LIMIT %(pool)s)"
+              f" UNION ALL ({CANDIDATE} AND received_at < %(at)s ORDER BY received_at DESC, case_id DESC LIMIT %(pool)s)"
+              f" UNION ALL ({CANDIDATE} AND subject_unit = %(unit)s ORDER BY received_at DESC, case_id DESC LIMIT %(pool)s)")
 
 
 def _lead(row: Row) -> similarity.Lead:
@@ -214,14 +224,12 @@ def duplicate_suggestions(conn: psycopg.Connection, case_id: str, window_days: i
     if case is None:
         return None
     window = timedelta(days=window_days)
-    rows = conn.execute(
-        "SELECT case_id, case_number, description, subject_unit, location, received_at, status, lead_unit, channel"
-        " FROM cases"
-        " WHERE status = ANY(%s) AND case_id <> %s AND received_at BETWEEN %s AND %s"
-        " AND NOT (case_id = ANY(%s)) AND NOT (dismissed_duplicates @> ARRAY[%s]::text[])"
-        " ORDER BY received_at DESC LIMIT %s",
-        (list(OPEN_STATUSES), case_id, case["received_at"] - window, case["received_at"] + window,
-         [*case["dismissed_duplicates"], *case["duplicates"]], case_id, POOL)).fetchall()
+    rows = conn.execute(CANDIDATES, {
+        "open": list(OPEN_STATUSES), "case_id": case_id, "at": case["received_at"],
+        "first": case["received_at"] - window, "last": case["received_at"] + window,
+        "known": [*case["dismissed_duplicates"], *case["duplicates"]], "unit": case["subject_unit"],
+        "pool": POOL}).fetchall()
+    rows = sorted({r["case_id"]: r for r in rows}.values(), key=lambda r: (r["received_at"], r["case_id"]), reverse=True)
     found = similarity.suggest(_lead(case), [_lead(r) for r in rows], threshold)
     by_id = {r["case_id"]: r for r in rows}
     return [{**f, **{k: by_id[f["case_id"]][k] for k in ("case_number", "status", "subject_unit", "lead_unit",
