@@ -181,3 +181,16 @@ def test_a_unit_summary_counts_only_its_own_cases(client_on, due_ledger):
     other = client.get("/v1/summary", query_string={"due_within": 2}, headers=bearer("unit", unit="县交通运输局")).json
     assert (own["due_soon"], own["overdue"]) == (2, 1)
     assert (other["due_soon"], other["overdue"], other["received"]) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("path", ["/v1/cases", "/v1/summary", "/v1/cases/export.csv", "/v1/cases/export.xlsx"])
+def test_due_within_past_the_calendar_is_a_422_naming_it_on_the_list_the_summary_and_the_exports(
+        client_on, office, due_ledger, path):
+    """15 working days from 2026-12-20 need 2027's official schedule, which no one has entered: the office
+    is told so (422, due_within), not handed a 500 or a download cut off after its first bytes."""
+    client = client_on(datetime(2026, 12, 20).date())
+    resp = client.get(path, query_string={"due_within": 15}, headers=office)
+    assert resp.status_code == 422 and resp.content_type == "application/problem+json", resp.data[:300]
+    assert resp.json["code"] == "calendar.year_missing" and list(resp.json["errors"]) == ["due_within"]
+    assert "2027" in resp.json["detail"]
+    assert client.get(path, query_string={"due_within": 2}, headers=office).status_code == 200

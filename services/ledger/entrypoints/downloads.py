@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from itertools import chain
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 from urllib.parse import quote
 
@@ -12,7 +13,7 @@ from zfcommon import liveness
 from zfcommon.problem import Unprocessable
 
 from ..adapters.spreadsheets import csv_chunks, xlsx_file
-from .access import pool, reader_scope, today
+from .access import calendar_checked, pool, reader_scope, today
 from .columns import Column
 
 FORMATS = ("csv", "xlsx")
@@ -70,4 +71,8 @@ def exported(fmt: str, columns: Sequence[Column], view: Callable[..., Iterator[d
              title: str, slug: str) -> Response:
     """Every row a reader's `view` yields for `query`, as of today, in `fmt`."""
     scope, day = reader_scope(), today()
-    return export(fmt, columns, streamed(view, query, scope, day), title=title, slug=slug, day=day)
+    rows = streamed(view, query, scope, day)
+    # The first row before the answer starts: what the filters cannot ask (a due_within past the
+    # calendar's known years) is a 422 naming the filter, not a download cut off or a 500.
+    first = calendar_checked(lambda: next(rows, None))
+    return export(fmt, columns, rows if first is None else chain((first,), rows), title=title, slug=slug, day=day)
