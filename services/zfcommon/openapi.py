@@ -8,12 +8,13 @@ once here instead of repeated on every view:
 | 401 | every /v1 operation (no or a bad token; a bad signature on the signed webhooks) |
 | 403 | the operation's declared roles (`x-roles`, zfcommon.blueprint) are not everyone |
 | 404 | the path has parameters (what they name may not exist) |
+| 409 | every /v1 write (a refused transition, naming the state; a version changed since it was read; a key already taken) |
 | 413, 415 | the operation takes a body (too large; another content type) |
 | 422 | the operation has parameters or a body (zfcommon.inputs, marshmallow) |
 | 429 | the operation takes bearer tokens (API clients have rate limits) |
 | 503 | every operation (its database unreachable) |
 
-A view documents any other error (409 …) itself; its body is made problem+json here too. Open311
+A view documents any other error itself; its body is made problem+json here too. Open311
 and the OAuth token exchange answer errors in their own standards' formats and document them so.
 """
 from __future__ import annotations
@@ -56,7 +57,7 @@ def problem_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {PROBLEM_TYPE: {"schema": PROBLEM_REF}}}
 
 
-def error_statuses(path: str, operation: dict[str, Any]) -> set[int]:
+def error_statuses(path: str, operation: dict[str, Any], method: str = "get") -> set[int]:
     """The error statuses an operation's shape can produce (the table above)."""
     body = operation.get("requestBody", {}).get("content", {})
     statuses = {503}
@@ -64,6 +65,8 @@ def error_statuses(path: str, operation: dict[str, Any]) -> set[int]:
         statuses.add(401)
         if operation.get("security") != []:
             statuses.add(429)
+        if method in WRITES:
+            statuses.add(409)
     if body:
         statuses |= {413, 415, 422}
         if any(t == "application/json" or t.endswith("+json") for t in body):
@@ -85,12 +88,12 @@ class ProblemResponses(BasePlugin):
     def operation_helper(self, path: str | None = None, operations: dict | None = None, **kwargs: Any) -> None:
         if path is None or path.startswith(OWN_ERROR_FORMATS):
             return
-        for operation in (operations or {}).values():
+        for method, operation in (operations or {}).items():
             responses = {str(status): answer for status, answer in operation.get("responses", {}).items()}
             for status, answer in responses.items():
                 if status[0] in "45":
                     described = answer.get("description") if isinstance(answer, dict) else None
                     responses[status] = problem_response(described or WHY.get(int(status), "错误"))
-            for status in error_statuses(path, operation):
+            for status in error_statuses(path, operation, method):
                 responses.setdefault(str(status), problem_response(WHY[status]))
             operation["responses"] = responses
