@@ -48,6 +48,17 @@ class ToolSettings:
                    db_passwords={s: env.get(f"ZF_{s.upper()}_DB_PASSWORD", "") for s in SERVICES})
 
 
+def _seconds(text: str) -> int:
+    """A token's lifetime: a whole number of seconds, at least one (0 or less would issue a token already expired)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of seconds: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 second, not {value}")
+    return value
+
+
 def _need(value: str, name: str) -> str:
     if not value:
         raise ConfigError(f"{name} is not set")
@@ -92,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     tok.add_argument("sub")
     tok.add_argument("--unit")
     tok.add_argument("--channel")
-    tok.add_argument("--ttl", type=int, default=30 * 24 * 3600)
+    tok.add_argument("--ttl", type=_seconds, default=30 * 24 * 3600)
     keys = sub.add_parser("keys")
     keys.add_argument("action", choices=("rotate", "show"))
     keys.add_argument("--keep", type=int, default=3)

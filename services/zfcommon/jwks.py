@@ -67,8 +67,15 @@ def public_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
 
 
 def read_key_set(path: str | Path) -> list[dict[str, Any]]:
-    keys = json.loads(Path(path).read_text())["keys"]
-    if not keys or any(k.get("kty") != "OKP" or k.get("crv") != "Ed25519" or "d" not in k for k in keys):
+    """The private keys of a key set file; ValueError naming the file when it is missing or not one."""
+    try:
+        keys = json.loads(Path(path).read_text())["keys"]
+    except FileNotFoundError:
+        raise ValueError(f"no key set file at {path} (`zf keys rotate` creates one)") from None
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"{path} is not a JWKS key set file ({type(exc).__name__}: {exc})") from None
+    if not isinstance(keys, list) or not keys or any(
+            not isinstance(k, dict) or k.get("kty") != "OKP" or k.get("crv") != "Ed25519" or "d" not in k for k in keys):
         raise ValueError(f"{path} must hold a JWKS of Ed25519 private keys")
     return keys
 
@@ -111,7 +118,10 @@ class FileSigner:
         self._lock = threading.Lock()
 
     def _load(self) -> None:
-        st = os.stat(self.path)
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise ValueError(f"no key set file at {self.path} (`zf keys rotate` creates one)") from None
         stamp = (st.st_mtime_ns, st.st_ino)
         if stamp == self._seen:
             return
