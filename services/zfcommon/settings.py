@@ -4,8 +4,9 @@ from __future__ import annotations
 import base64
 import os
 import re
+import sys
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Callable, Mapping, NoReturn
 
 SERVICES = ("intake", "ledger", "notify", "audit", "console")
 # A case number's prefix (ZF in ZF-2026-000123): capital letters, digits and inner hyphens, as it must
@@ -323,3 +324,19 @@ def decode_key(encoded: str, variable: str, length: int = 32) -> bytes:
     if len(raw) != length:
         raise ConfigError(f"{variable} must be {length} bytes, base64-encoded")
     return raw
+
+
+def run_entrypoint(main: Callable[..., Any], *args: Any) -> NoReturn:
+    """Run a `python -m …` entry point: `-h`/`--help` prints its module's docstring, and a setting that
+    is missing or malformed is one line on stderr naming it (exit status 2), not a traceback."""
+    module = sys.modules["__main__"]
+    prog = f"python -m {module.__spec__.name}" if getattr(module, "__spec__", None) else sys.argv[0]
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+        print(f"usage: {prog}\n\n{(module.__doc__ or '').strip()}")
+        sys.exit(0)
+    try:
+        result = main(*args)
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(result)

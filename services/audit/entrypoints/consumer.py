@@ -1,7 +1,7 @@
 """`python -m audit.entrypoints.consumer`: appends every event of every topic to the trail."""
 from zfcommon.consumer import run_service_consumer
 from zfcommon.events.catalogue import TOPICS
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.trail import apply, apply_batch
 
@@ -11,4 +11,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

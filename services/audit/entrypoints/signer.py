@@ -10,7 +10,7 @@ import time
 import psycopg
 
 from zfcommon import db, logs
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters import heads
 from ..service_layer.reconcile import run_reconciliation
@@ -53,4 +53,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 
 from zfcommon import db
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..service_layer.verify import verify
 
@@ -38,4 +38,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_entrypoint(main)

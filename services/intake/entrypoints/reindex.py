@@ -5,7 +5,7 @@ row is written only if it is newer than the one there, so it may run while intak
 from __future__ import annotations
 
 from zfcommon import db
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.request_index import rebuild
 
@@ -19,4 +19,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

@@ -1,5 +1,6 @@
 """`python -m intake.entrypoints.relay`: intake's outbox relay process (zfcommon.relay)."""
 from zfcommon.relay import main
+from zfcommon.settings import run_entrypoint
 
 if __name__ == "__main__":
-    main("intake")
+    run_entrypoint(main, "intake")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from zfcommon import db
 from zfcommon.clock import clock_for
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.contacts import load_master_key
 from ..service_layer import handlers
@@ -35,4 +35,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

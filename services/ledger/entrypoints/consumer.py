@@ -4,7 +4,7 @@ It subscribes to the topics the ledger projects (repository.APPLY), not to all t
 names every partition of every subscribed topic, and kafka-python decodes them all (docs/BENCHMARKS.md,
 fifth round: 0.314 → 0.296 ms of CPU per event at 500 events/s)."""
 from zfcommon.consumer import run_service_consumer
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.repository import APPLY, apply, apply_batch
 
@@ -14,4 +14,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

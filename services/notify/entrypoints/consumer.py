@@ -2,7 +2,7 @@
 deliveries each case event calls for (sent by `notify.entrypoints.dispatcher`)."""
 from zfcommon.consumer import run_service_consumer
 from zfcommon.events.catalogue import TOPICS
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..service_layer.fanout import applier, batch_applier
 
@@ -14,4 +14,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

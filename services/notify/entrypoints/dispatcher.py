@@ -14,7 +14,7 @@ import threading
 from prometheus_client import Counter
 
 from zfcommon import db, logs
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters import sender, subscriptions
 from ..service_layer.dispatch import Config, deliver_one
@@ -52,4 +52,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

@@ -22,7 +22,7 @@ from psycopg_pool import PoolTimeout
 
 from zfcommon import db, jwks, logs, metrics
 from zfcommon.clock import Clock, clock_for
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.intake_client import IntakeClient
 from ..service_layer import escalate, reports
@@ -77,4 +77,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)

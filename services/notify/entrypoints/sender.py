@@ -17,7 +17,7 @@ import psycopg
 from prometheus_client import Counter
 
 from zfcommon import db, jwks, logs
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.intake_client import IntakeClient
 from ..service_layer.notice_sending import Channels, Config, send_one
@@ -93,4 +93,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_entrypoint(main)
