@@ -326,16 +326,17 @@ def decode_key(encoded: str, variable: str, length: int = 32) -> bytes:
     return raw
 
 
-def run_entrypoint(main: Callable[..., Any], *args: Any) -> NoReturn:
-    """Run a `python -m …` entry point: `-h`/`--help` prints its module's docstring, and a setting that
-    is missing or malformed is one line on stderr naming it (exit status 2), not a traceback."""
+def run_entrypoint(main: Callable[..., Any], *args: Any, parses_arguments: bool = False, **kwargs: Any) -> NoReturn:
+    """Run a `python -m …` entry point: a setting that is missing or malformed is one line on stderr
+    naming it (exit status 2), not a traceback; `-h`/`--help` prints the module's docstring, unless
+    `main` parses its own arguments (argparse answers then)."""
     module = sys.modules["__main__"]
     prog = f"python -m {module.__spec__.name}" if getattr(module, "__spec__", None) else sys.argv[0]
-    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+    if not parses_arguments and any(a in ("-h", "--help") for a in sys.argv[1:]):
         print(f"usage: {prog}\n\n{(module.__doc__ or '').strip()}")
         sys.exit(0)
     try:
-        result = main(*args)
+        result = main(*args, **kwargs)
     except ConfigError as exc:
         print(f"{prog}: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from zfcommon import db
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..service_layer.bundle import export
 
@@ -35,4 +35,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_entrypoint(main, parses_arguments=True)

@@ -14,7 +14,7 @@ import sys
 
 from zfcommon import db
 from zfcommon.clock import clock_for
-from zfcommon.settings import Settings
+from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.passwords import Hasher
 from ..adapters.repository import UnitOfWork
@@ -76,4 +76,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_entrypoint(main, parses_arguments=True)

@@ -1,8 +1,7 @@
 """`python -m ledger.entrypoints.rebuild AUDIT_URL`: fill an empty ledger database from the audit trail."""
-import sys
-
 from zfcommon.events.catalogue import CASE_TOPIC
 from zfcommon.rebuild import by_subject, main
+from zfcommon.settings import run_entrypoint
 
 from ..adapters.repository import apply, rebuild_batch
 
@@ -14,4 +13,5 @@ BATCH = 20_000     # events per transaction: the fold and the COPY pay per batch
 ROUTE = by_subject([CASE_TOPIC], others="")
 
 if __name__ == "__main__":
-    sys.exit(main("ledger", apply, apply_batch=rebuild_batch, batch=BATCH, route=ROUTE))
+    run_entrypoint(main, "ledger", apply, apply_batch=rebuild_batch, batch=BATCH, route=ROUTE,
+                   parses_arguments=True)

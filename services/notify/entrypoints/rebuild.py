@@ -1,8 +1,7 @@
 """`python -m notify.entrypoints.rebuild AUDIT_URL`: fill an empty notify database from the audit trail."""
-import sys
-
 from zfcommon.events.catalogue import CASE_TOPIC, ESCALATION_TOPIC
 from zfcommon.rebuild import by_subject, main
+from zfcommon.settings import run_entrypoint
 
 from ..adapters.repository import apply, apply_batch
 
@@ -17,4 +16,5 @@ BATCH = 5_000      # events per transaction: 500 → 5,000 took a rebuild from ~
 ROUTE = by_subject([CASE_TOPIC, ESCALATION_TOPIC], others=None)
 
 if __name__ == "__main__":
-    sys.exit(main("notify", apply, apply_batch=apply_batch, batch=BATCH, route=ROUTE))
+    run_entrypoint(main, "notify", apply, apply_batch=apply_batch, batch=BATCH, route=ROUTE,
+                   parses_arguments=True)
