@@ -66,21 +66,22 @@ class Idf:
         for text in texts:
             self.n += 1
             self.df.update(self._grams[text].keys())
-        self._idf = _Lazy(lambda g: math.log((1 + self.n) / (1 + self.df.get(g, 0))) + 1)
+        n, df = self.n, self.df          # not self: the caches hold no reference back to the object
+        self._idf = _Lazy(lambda g: math.log((1 + n) / (1 + df.get(g, 0))) + 1)
         self._tf = _Lazy(lambda count: 1 + math.log(count))
-        self._vectors = _Lazy(self._vector)
-
-    def _vector(self, text: str) -> dict[str, float]:
-        idf, tf = self._idf, self._tf
-        weights = {g: tf[c] * idf[g] for g, c in self._grams[text].items()}
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        return {g: w / norm for g, w in weights.items()}
+        self._vectors: dict[str, dict[str, float]] = {}
 
     def vector(self, text: str) -> dict[str, float]:
-        return self._vectors[text]
+        found = self._vectors.get(text)
+        if found is None:
+            idf, tf = self._idf, self._tf
+            weights = {g: tf[c] * idf[g] for g, c in self._grams[text].items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            found = self._vectors[text] = {g: w / norm for g, w in weights.items()}
+        return found
 
     def cosine(self, a: str, b: str) -> float:
-        va, vb = self._vectors[a], self._vectors[b]
+        va, vb = self.vector(a), self.vector(b)
         return sum(w * vb.get(g, 0.0) for g, w in va.items())
 
 
