@@ -43,6 +43,24 @@ def test_a_problem_is_shown_in_chinese_never_in_english(status, body, expected):
     assert messages.problem_text(status, body) == expected
 
 
+@pytest.mark.parametrize("detail", [
+    "task-9d5f4a5c-a9e3-495e-affa-e00b42837049 在版本 1 之后已被他人修改：请重新读取后再试",   # read "e-affa-e" as English
+    "campaign-0d1a2b3c-dead-beef-cafe-abcdefabcdef 在版本 3 之后已被他人修改：请重新读取后再试",
+    "案件 ZF-2026-000123 已与 ZF-2026-000045 合并办理",
+    "接入客户端 client-cfa70d06e493 已吊销：请改为签发新的接入客户端",
+])
+def test_a_chinese_detail_quoting_identifiers_is_shown_as_it_is(detail):
+    """Identifiers are not words: a UUID's letters once made a Chinese detail look English, at random (a
+    flaky console test showed it), and the person read a generic message instead."""
+    assert messages.problem_text(409, {"detail": detail}) == detail
+
+
+@pytest.mark.parametrize("detail", ["Fetch offset 12 is out of range", "cannot close case ZF-2026-000123 now",
+                                    "task-9d5f4a5c-a9e3-495e-affa-e00b42837049 was changed by someone else"])
+def test_an_english_detail_quoting_identifiers_is_still_english(detail):
+    assert not messages.is_chinese(detail)
+
+
 @pytest.mark.parametrize("english, chinese", [
     ("Missing data for required field.", "此项必填"), ("Not a valid date.", "日期格式不正确"),
     ("must be after today (2026-11-23)", "须晚于今天"), ("not an active unit in the directory: 县住建局", "单位不在单位名录中或已停用"),

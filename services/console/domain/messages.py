@@ -129,13 +129,19 @@ LATIN = re.compile(r"[A-Za-z]")
 
 
 ENGLISH_PHRASE = re.compile(r"[A-Za-z]+(?:[ ,:;'-]+[A-Za-z]+){2,}")     # three English words in a row
+# An identifier quoted in a detail (task-9d5f4a5c-a9e3-495e-affa-e00b42837049, ZF-2026-000123,
+# client-cfa70d06e493): a run with a digit in it. English words have none; a UUID's letters read
+# as words ("e-affa-e") and made a Chinese detail look English, at random.
+IDENTIFIER = re.compile(r"[A-Za-z0-9_-]*[0-9][A-Za-z0-9_-]*")
 
 
 def is_chinese(text: str) -> bool:
     """Text people can read as Chinese: mostly Chinese characters and no English phrase, not an English
-    sentence quoting Chinese names ("the header row is not the ledger layout: missing columns: 问题来源")."""
-    cjk = len(CJK.findall(text))
-    return cjk > 0 and cjk * 2 >= len(LATIN.findall(text)) and not ENGLISH_PHRASE.search(text)
+    sentence quoting Chinese names ("the header row is not the ledger layout: missing columns: 问题来源").
+    Identifiers it quotes are not read as words."""
+    words = IDENTIFIER.sub(" ", text)
+    cjk = len(CJK.findall(words))
+    return cjk > 0 and cjk * 2 >= len(LATIN.findall(words)) and not ENGLISH_PHRASE.search(words)
 
 
 def label(table: Mapping[str, str], value: Any) -> str:
