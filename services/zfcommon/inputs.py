@@ -170,8 +170,9 @@ def _put(errors: dict, path: tuple, message: str) -> None:
 
 
 # -- loaded values --------------------------------------------------------------------------------
-def out_of_range(data: Any) -> dict:
-    """Loaded values the database or the calendar cannot hold, by field, in marshmallow's error shape."""
+def out_of_range(data: Any, schema: Schema | None = None) -> dict:
+    """Loaded values the database or the calendar cannot hold, by field, in marshmallow's error shape;
+    with the `schema` that loaded them, by the names the request used (a field's `data_key`)."""
     errors: dict = {}
     stack: list[tuple[Any, tuple]] = [(data, ())]
     while stack:
@@ -181,8 +182,23 @@ def out_of_range(data: Any) -> dict:
         elif isinstance(value, (list, tuple)):
             stack.extend((item, (*path, i)) for i, item in enumerate(value))
         elif (why := _range_problem(value)) and path:
-            _put(errors, path, why)
+            _put(errors, as_sent(schema, path) if schema is not None else path, why)
     return errors
+
+
+def as_sent(schema: Schema | None, path: tuple) -> tuple:
+    """A path through loaded data as the request named it: each field's `data_key`, through nested
+    schemas and lists of them; keys of a plain dict stay as they are."""
+    out = []
+    for key in path:
+        if schema is None or not isinstance(key, str):
+            out.append(key)
+            continue
+        field = next((f for name, f in schema.fields.items() if (f.attribute or name) == key), None)
+        out.append(field.data_key or key if field is not None else key)
+        inner = getattr(field, "inner", field)              # a List's items
+        schema = getattr(inner, "schema", None) if isinstance(getattr(inner, "schema", None), Schema) else None
+    return tuple(out)
 
 
 def _range_problem(value: Any) -> str | None:
@@ -244,9 +260,10 @@ class RequestParser(FlaskParser):
         data = self._vouched_body(argmap, req, **kwargs)
         if data is missing:
             data = super().parse(argmap, req, **kwargs)
-        errors = out_of_range(data)
-        if errors:
-            raise _refuse(errors, "input.out_of_range", "以下字段超出范围")
+        if out_of_range(data):        # named again as the request named them (only then: a schema costs)
+            schema = argmap() if isinstance(argmap, type) and issubclass(argmap, Schema) else argmap
+            raise _refuse(out_of_range(data, schema if isinstance(schema, Schema) else None),
+                          "input.out_of_range", "以下字段超出范围")
         return data
 
     def _vouched_body(self, argmap, req, *, location=None, unknown=core._UNKNOWN_DEFAULT_PARAM, validate=None,

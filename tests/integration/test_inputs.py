@@ -136,6 +136,7 @@ def test_a_body_less_command_still_needs_no_content_type(apps):
     ("audit", "GET", "/v1/events?since=0001-01-01T00:00:00%2B08:00", None, "since"),
     ("intake", "GET", "/v1/streams/digests?until=9999-12-31T23:00:00-14:00", None, "until"),
     ("notify", "GET", "/v1/streams/digests?until=7732-01-01T15:22:20.2-20:26", None, "until"),   # found by the fuzzer
+    ("notify", "POST", "/v1/interim-reports", {"from": "0001-01-01", "to": "0001-01-02"}, "from"),   # loaded as start
 ])
 def test_years_before_1000_and_periods_that_do_not_exist_are_named(apps, service, method, path, body, name):
     refused(apps[service].open(path, method=method, json=body, headers=OFFICE), 422, name)

@@ -74,6 +74,30 @@ def test_loaded_integers_beyond_bigint_and_years_before_1000_are_named():
     assert set(errors) == {"offset", "nested", "at"} and set(errors["nested"]) == {0}
 
 
+def test_out_of_range_fields_are_named_as_the_request_named_them():
+    """A field loaded under another name (`data_key`: the interim report's from/to are start/end once
+    loaded) is named as it was sent, through nested schemas and lists of them; a plain dict's keys stay."""
+    from marshmallow import Schema, fields
+
+    class Inner(Schema):
+        when = fields.Date(data_key="at")
+
+    class Outer(Schema):
+        start = fields.Date(data_key="from")
+        items = fields.List(fields.Nested(Inner))
+        one = fields.Nested(Inner, data_key="single")
+        meta = fields.Dict()
+        plain = fields.Integer()
+
+    loaded = Outer().load({"from": "0999-01-01", "items": [{"at": "2026-01-01"}, {"at": "0005-01-01"}],
+                           "single": {"at": "0002-01-01"}, "meta": {"x": 10 ** 30}, "plain": 2 ** 63})
+    errors = inputs.out_of_range(loaded, Outer())
+    assert set(errors) == {"from", "items", "single", "meta", "plain"}
+    assert set(errors["items"]) == {1} and set(errors["items"][1]) == {"at"}
+    assert set(errors["single"]) == {"at"} and set(errors["meta"]) == {"x"}
+    assert set(inputs.out_of_range(loaded)) == {"start", "items", "one", "meta", "plain"}    # without the schema
+
+
 def test_an_offset_no_time_zone_has_is_named():
     assert "at" in inputs.out_of_range({"at": datetime(2026, 1, 1, tzinfo=timezone(-timedelta(hours=20, minutes=26)))})
     assert inputs.out_of_range({"at": datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=14)))}) == {}
