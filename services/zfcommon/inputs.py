@@ -177,10 +177,10 @@ def out_of_range(data: Any, schema: Schema | None = None) -> dict:
     stack: list[tuple[Any, tuple]] = [(data, ())]
     while stack:
         value, path = stack.pop()
-        if isinstance(value, dict):
-            stack.extend((item, (*path, key)) for key, item in value.items())
+        if isinstance(value, dict):        # pushed last first: named in the order they came
+            stack.extend(reversed([(item, (*path, key)) for key, item in value.items()]))
         elif isinstance(value, (list, tuple)):
-            stack.extend((item, (*path, i)) for i, item in enumerate(value))
+            stack.extend(reversed([(item, (*path, i)) for i, item in enumerate(value)]))
         elif (why := _range_problem(value)) and path:
             _put(errors, as_sent(schema, path) if schema is not None else path, why)
     return errors
