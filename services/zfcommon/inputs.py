@@ -196,8 +196,8 @@ def as_sent(schema: Schema | None, path: tuple) -> tuple:
             continue
         field = next((f for name, f in schema.fields.items() if (f.attribute or name) == key), None)
         out.append(field.data_key or key if field is not None else key)
-        inner = getattr(field, "inner", field)              # a List's items
-        schema = getattr(inner, "schema", None) if isinstance(getattr(inner, "schema", None), Schema) else None
+        nested = getattr(getattr(field, "inner", field), "schema", None)     # a Nested's, or a List's items'
+        schema = nested if isinstance(nested, Schema) else None
     return tuple(out)
 
 
