@@ -74,8 +74,9 @@ def read_key_set(path: str | Path) -> list[dict[str, Any]]:
         raise ValueError(f"no key set file at {path} (`zf keys rotate` creates one)") from None
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"{path} is not a JWKS key set file ({type(exc).__name__}: {exc})") from None
-    if not isinstance(keys, list) or not keys or any(
-            not isinstance(k, dict) or k.get("kty") != "OKP" or k.get("crv") != "Ed25519" or "d" not in k for k in keys):
+    private_ed25519 = (lambda k: isinstance(k, dict) and k.get("kty") == "OKP" and k.get("crv") == "Ed25519"
+                       and "d" in k)
+    if not isinstance(keys, list) or not keys or not all(map(private_ed25519, keys)):
         raise ValueError(f"{path} must hold a JWKS of Ed25519 private keys")
     return keys
 

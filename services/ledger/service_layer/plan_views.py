@@ -205,9 +205,10 @@ CANDIDATE = ("SELECT case_id, case_number, description, subject_unit, location, 
 # A busy window holds more open cases than are worth scoring: then the nearest in time on either side
 # of the case, and those naming the same unit (where a second caller's duplicate nearly always is),
 # each by its own index scan.
+NEWEST_FIRST = "ORDER BY received_at DESC, case_id DESC LIMIT %(pool)s"
 CANDIDATES = (f"({CANDIDATE} AND received_at >= %(at)s ORDER BY received_at, case_id LIMIT %(pool)s)"
-              f" UNION ALL ({CANDIDATE} AND received_at < %(at)s ORDER BY received_at DESC, case_id DESC LIMIT %(pool)s)"
-              f" UNION ALL ({CANDIDATE} AND subject_unit = %(unit)s ORDER BY received_at DESC, case_id DESC LIMIT %(pool)s)")
+              f" UNION ALL ({CANDIDATE} AND received_at < %(at)s {NEWEST_FIRST})"
+              f" UNION ALL ({CANDIDATE} AND subject_unit = %(unit)s {NEWEST_FIRST})")
 
 
 def _lead(row: Row) -> similarity.Lead:
@@ -229,7 +230,8 @@ def duplicate_suggestions(conn: psycopg.Connection, case_id: str, window_days: i
         "first": case["received_at"] - window, "last": case["received_at"] + window,
         "known": [*case["dismissed_duplicates"], *case["duplicates"]], "unit": case["subject_unit"],
         "pool": POOL}).fetchall()
-    rows = sorted({r["case_id"]: r for r in rows}.values(), key=lambda r: (r["received_at"], r["case_id"]), reverse=True)
+    rows = sorted({r["case_id"]: r for r in rows}.values(),        # a case may come by two scans
+                  key=lambda r: (r["received_at"], r["case_id"]), reverse=True)
     found = similarity.suggest(_lead(case), [_lead(r) for r in rows], threshold)
     by_id = {r["case_id"]: r for r in rows}
     return [{**f, **{k: by_id[f["case_id"]][k] for k in ("case_number", "status", "subject_unit", "lead_unit",
