@@ -425,3 +425,18 @@ def test_each_role_finds_the_campaign_pages_it_may_use_in_its_navigation_and_eac
         assert person.get(links[name]).status_code == 200, (login, name, links[name])
     if login == "yi":
         assert not {"专项行动", "任务", "重点项目", "回头看"} & set(links)
+
+
+def test_a_form_whose_version_is_not_a_number_is_no_server_error(world):
+    """The hidden `version` of a case's or a look-back's form, altered (a broken page, a hand-made request):
+    answered like a form without one, never a 500 (found by fuzzing the console's forms)."""
+    case_id = world.api("POST", "/v1/cases", {"channel": "hotline", "category": "办事效率低", "subject_unit": GOV,
+                                              "description": "窗口办事慢"}, status=201)["case_id"]
+    office = world.client("jia")
+    for version in ("assigned", "2026-02-30", "-1", "１"):
+        resp = post(office, f"/cases/{case_id}", {"reason": "重办", "version": version},
+                    action=f"/cases/{case_id}/do/order_rework")
+        assert resp.status_code < 500, (version, resp.status_code)
+    resp = post(office, "/lookbacks", {"id": "x", "outcome": "held", "note": "巩固", "version": "immediate"},
+                action="/lookbacks/lookback-none/findings")
+    assert resp.status_code < 500

@@ -13,7 +13,7 @@ from zfcommon.workdays import SHANGHAI
 from ..adapters import intake, ledger
 from ..adapters.services import ServiceError
 from ..domain import messages
-from . import commands, evidence, web
+from . import commands, evidence, forms, web
 from .web import FormErrors, Refused
 
 
@@ -83,8 +83,7 @@ def run_command(case_id: str, command: str):
     try:
         attachments = evidence.uploaded("cases", case_id, "attachments")
         body = commands.body(command, request.form, attachments)
-        version = request.form.get("version")
-        intake.command(s, case_id, command, body, version=int(version) if version else None,
+        intake.command(s, case_id, command, body, version=forms.version(request.form),
                        key=request.form.get("idem") or str(uuid.uuid4()))
     except ServiceError as exc:
         if exc.status not in (409, 413, 415, 422):

@@ -62,10 +62,9 @@ def lookback(lookback_id: str):
 def finding(lookback_id: str):
     item_id = request.form.get("id", "")
     body = forms.without_empty({"id": item_id, **forms.text("outcome", "note", "category")}, keep=("id",))
-    version = request.form.get("version")
     try:
         intake.step(web.services(), "lookbacks", lookback_id, "findings", body, request.form.get("idem", ""),
-                    version=int(version) if version else None)
+                    version=forms.version(request.form))
     except ServiceError as exc:
         if exc.status not in (409, 422):
             raise
