@@ -440,3 +440,17 @@ def test_a_form_whose_version_is_not_a_number_is_no_server_error(world):
     resp = post(office, "/lookbacks", {"id": "x", "outcome": "held", "note": "巩固", "version": "immediate"},
                 action="/lookbacks/lookback-none/findings")
     assert resp.status_code < 500
+
+
+@pytest.mark.parametrize("idem", ["\u202e", " ", "重办一次", "k" * 300, "a b"])
+def test_a_form_whose_key_a_header_cannot_carry_is_still_one_command(world, idem):
+    """The hidden `idem` altered into what an HTTP header cannot carry: the command is sent under the key's
+    SHA-256, once however often the form is sent, instead of a 500 (or a 503 blaming intake)."""
+    case_id = world.api("POST", "/v1/cases", {"channel": "hotline", "category": "办事效率低", "subject_unit": GOV,
+                                              "description": "窗口办事慢"}, status=201)["case_id"]
+    office = world.client("jia")
+    body = {"idem": idem, "summary": "窗口办事慢（摘要）"}
+    for _ in range(2):
+        resp = post(office, f"/cases/{case_id}", body, action=f"/cases/{case_id}/do/correct_summary")
+        assert resp.status_code == 302, (resp.status_code, text(resp)[:300])
+    assert world.api("GET", f"/v1/cases/{case_id}")["version"] == 2         # received, then corrected once

@@ -4,6 +4,8 @@ A problem answer becomes a ServiceError carrying the problem's fields, for the p
 """
 from __future__ import annotations
 
+import hashlib
+import re
 import uuid
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -14,6 +16,8 @@ import requests
 from zfcommon import liveness
 from zfcommon.auth import Signer, issue_token
 
+# An Idempotency-Key goes out as a header: visible ASCII only, at most 255 characters (what intake takes).
+HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,255}")
 TOKEN_SECONDS = 300          # minted per request; long enough for the slowest export
 
 
@@ -67,7 +71,7 @@ class Services:
                 files: Any = None, headers: Mapping[str, str] | None = None, stream: bool = False) -> requests.Response:
         extra = dict(headers or {})
         if method != "GET":
-            extra.setdefault("Idempotency-Key", str(uuid.uuid4()))
+            extra["Idempotency-Key"] = header_key(extra.get("Idempotency-Key") or str(uuid.uuid4()))
         wait = self.file_timeout if stream else self.timeout
         try:
             with liveness.beating_while(wait) if stream else nullcontext():
@@ -100,3 +104,13 @@ class Services:
     def delete(self, service: str, path: str, body: Any = None) -> Any:
         resp = self.request(service, "DELETE", path, json=body)
         return resp.json() if resp.content else None
+
+
+def header_key(key: str) -> str:
+    """A form's key (its hidden `idem`, a UUID the page wrote) as a header can carry it. A key altered into
+    something else (other characters, spaces, too long) is replaced by its SHA-256, so the same altered
+    form sent twice is still one command, and the request is answered instead of failing in the HTTP
+    client (a 500, or a 503 that blamed the service)."""
+    if HEADER_TOKEN.fullmatch(key):
+        return key
+    return "form-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
