@@ -454,3 +454,14 @@ def test_a_form_whose_key_a_header_cannot_carry_is_still_one_command(world, idem
         resp = post(office, f"/cases/{case_id}", body, action=f"/cases/{case_id}/do/correct_summary")
         assert resp.status_code == 302, (resp.status_code, text(resp)[:300])
     assert world.api("GET", f"/v1/cases/{case_id}")["version"] == 2         # received, then corrected once
+
+
+@pytest.mark.parametrize("ratio", ["nan", "1e309", "-inf"])
+def test_a_share_that_is_not_a_finite_number_is_named_on_the_form(world, ratio):
+    """NaN and infinity parse as floats but JSON cannot carry them: the look-back's ratio comes back as the
+    form's error (422, in Chinese) instead of a 503 that blamed intake."""
+    office = world.client("jia")
+    resp = post(office, "/lookbacks", {"title": "回头看", "ratio": ratio, "kinds": "case"})
+    assert resp.status_code == 422, (resp.status_code, text(resp)[:300])
+    resp = post(office, "/directory", {"recheck_ratio": ratio, "sign_for_days": "3"}, action="/directory/limits")
+    assert resp.status_code < 500, (resp.status_code, text(resp)[:300])

@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from ..adapters import intake, notify
 from ..adapters.services import ServiceError
 from ..domain import lights, messages
-from . import web
+from . import forms, web
 from .web import FormErrors, roles
 
 bp = Blueprint("directory", __name__, url_prefix="/directory")
@@ -40,7 +40,7 @@ def _body(what: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
     if what == "limits":
         limits = {m: {p: _int(f.get(f"limit-{m}-{p}")) for p in PRIORITIES} for m in MODES}
         return {"limits": limits, "sign_for_days": _int(f.get("sign_for_days")),
-                "recheck_ratio": _float(f.get("recheck_ratio")),
+                "recheck_ratio": forms.finite(f.get("recheck_ratio")),
                 "calendar_fallback": f.get("calendar_fallback") or None}, {}
     if what == "calendar":
         return {"holidays": _dates(f.get("holidays", "")), "workdays": _dates(f.get("workdays", ""))}, \
@@ -51,13 +51,6 @@ def _body(what: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
 def _int(raw: str | None) -> Any:
     try:
         return int(str(raw).strip())
-    except ValueError:
-        return raw
-
-
-def _float(raw: str | None) -> Any:
-    try:
-        return float(str(raw).strip())
     except ValueError:
         return raw
 

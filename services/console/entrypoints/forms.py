@@ -2,6 +2,7 @@
 groups of rows (a campaign's phases, a task's milestones, a project type's stages)."""
 from __future__ import annotations
 
+import math
 from typing import Any, Iterable, Mapping, Sequence
 
 from flask import request
@@ -27,15 +28,26 @@ def number(name: str) -> Any:
         return raw          # the service names the field
 
 
+def finite(raw: str | None) -> Any:
+    """A number typed on a form; what is not a finite number (三, nan, 1e309) as typed: the service
+    names the field (JSON cannot carry NaN or infinity, so they never reach the HTTP client)."""
+    if raw is None:
+        return None
+    text = raw.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        return text
+    return value if math.isfinite(value) else text
+
+
 def share(name: str) -> Any:
     """A percentage typed on the form (20 for 20 %) as the share the services take (0.2)."""
     raw = request.form.get(name, "").strip()
     if not raw:
         return None
-    try:
-        return float(raw) / 100
-    except ValueError:
-        return raw          # the service names the field
+    value = finite(raw)
+    return value / 100 if isinstance(value, float) else value
 
 
 def picked(name: str) -> list[str]:
