@@ -66,12 +66,16 @@ def public_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
     return {k: jwk[k] for k in PUBLIC_MEMBERS if k in jwk}
 
 
+def _no_key_file(path: str | Path) -> ValueError:
+    return ValueError(f"no key set file at {path} (`zf keys rotate` creates one)")
+
+
 def read_key_set(path: str | Path) -> list[dict[str, Any]]:
     """The private keys of a key set file; ValueError naming the file when it is missing or not one."""
     try:
         keys = json.loads(Path(path).read_text())["keys"]
     except FileNotFoundError:
-        raise ValueError(f"no key set file at {path} (`zf keys rotate` creates one)") from None
+        raise _no_key_file(path) from None
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ValueError(f"{path} is not a JWKS key set file ({type(exc).__name__}: {exc})") from None
     private_ed25519 = (lambda k: isinstance(k, dict) and k.get("kty") == "OKP" and k.get("crv") == "Ed25519"
@@ -122,7 +126,7 @@ class FileSigner:
         try:
             st = os.stat(self.path)
         except FileNotFoundError:
-            raise ValueError(f"no key set file at {self.path} (`zf keys rotate` creates one)") from None
+            raise _no_key_file(self.path) from None
         stamp = (st.st_mtime_ns, st.st_ino)
         if stamp == self._seen:
             return
