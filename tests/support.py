@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+from zfcommon import kafka
 from zfcommon.auth import issue_token
 
 from .conftest import JWT_SECRET
@@ -43,6 +44,16 @@ def hotline_order(**changes: Any) -> dict[str, Any]:
 
 def bearer(role: str = "office", sub: str = "tester", secret: str = JWT_SECRET, **scope: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(secret, role, sub, **scope)}"}
+
+
+# The suite's in-process consumers take a 2 s group session: the broker holds a new group's first join
+# for half of it, so each starts reading after 1 s instead of the 3 s of the services' default.
+TEST_SESSION_MS = 2000
+
+
+def group_consumer(bootstrap: str, group: str, topics, **overrides):
+    """A consumer of the services' configuration (kafka.consumer) with the suite's short session."""
+    return kafka.consumer(bootstrap, group, topics, TEST_SESSION_MS, **overrides)
 
 
 def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.1) -> Any:

@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 # can leave a position past the end of the new log: see EventConsumer._rewind_if_past_the_end).
 END_CHECK_SECONDS = 2.0
 # How long a consumer's group membership may stay unsettled (joining, rebalancing, or due to rejoin)
-# before its Kafka client is closed and made anew: five session timeouts (kafka.consumer). A rebalance
-# of our groups takes a few seconds; one that has not finished in this long is stuck (see
-# EventConsumer._recreate_if_group_stalled).
+# before its Kafka client is closed and made anew: five of the default session timeouts
+# (settings.CONSUMER_SESSION_MS). A rebalance of our groups takes a few seconds; one that has not
+# finished in this long is stuck (see EventConsumer._recreate_if_group_stalled).
 STALL_SECONDS = 30.0
 
 Apply = Callable[[psycopg.Connection, Event], None]
@@ -364,8 +364,8 @@ def run_service_consumer(settings, group: str, topics: list[str], apply: Apply,
     kafka.ensure_topics_laid_out(settings.kafka_bootstrap_servers, [*topics, *(dlq_topic(t) for t in topics)],
                                  settings.topics)
     def new_consumer(**overrides) -> KafkaConsumer:
-        return kafka.consumer(settings.kafka_bootstrap_servers, group, topics, max_poll_records=settings.consumer_batch,
-                              **overrides)
+        return kafka.consumer(settings.kafka_bootstrap_servers, group, topics, settings.consumer_session_ms,
+                              max_poll_records=settings.consumer_batch, **overrides)
 
     producer = kafka.producer(settings.kafka_bootstrap_servers)
     # A client made anew gives up on an unreachable broker after 5 s rather than 30: the loop is

@@ -11,7 +11,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from .settings import KEEP_FOREVER, TopicSettings
+from .settings import CONSUMER_SESSION_MS, KEEP_FOREVER, TopicSettings
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +31,16 @@ def producer(bootstrap: str, **overrides) -> KafkaProducer:
     return KafkaProducer(**config)
 
 
-def consumer(bootstrap: str, group: str, topics: Iterable[str], **overrides) -> KafkaConsumer:
+def consumer(bootstrap: str, group: str, topics: Iterable[str], session_timeout_ms: int = CONSUMER_SESSION_MS,
+             **overrides) -> KafkaConsumer:
     # Offsets are committed by hand after the database transaction; the short session timeout lets
-    # a restarted member rejoin quickly (Tansu holds a new group's first join for half of it). A
-    # heartbeat every 2 s (a third of it, as Kafka advises) rather than every second: what an idle
-    # consumer and the broker spend (docs/BENCHMARKS.md, aim 6).
+    # a restarted member rejoin quickly (Tansu holds a new group's first join for half of it, so a new
+    # consumer starts reading that long after it is made). A heartbeat every third of it, as Kafka
+    # advises: every 2 s at the default, what an idle consumer and the broker spend (docs/BENCHMARKS.md,
+    # aim 6).
     config = dict(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                  auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=2000,
+                  auto_offset_reset="earliest", session_timeout_ms=session_timeout_ms,
+                  heartbeat_interval_ms=session_timeout_ms // 3,
                   max_poll_records=500, allow_auto_create_topics=False, client_id=f"zhengfeng-{group}",
                   # The broker answers a fetch at once when records wait; with none it holds the fetch
                   # this long. The 500 ms default would add up to half a second to every case's visibility.

@@ -30,6 +30,8 @@ from . import db, kafka, metrics, tracing
 from .events.catalogue import all_topics, topic_for, topics_of
 
 log = logging.getLogger(__name__)
+# How often a relay waiting for work looks whether it was told to stop.
+STOP_CHECK_SECONDS = 0.25
 
 # Advisory lock per service: one active relay each; others wait as hot standbys. Every service shares
 # one database, so the ids must differ from every other advisory lock in the system (db.MIGRATION_LOCK
@@ -190,15 +192,21 @@ class Relay:
             metrics.EVENTS_PUBLISHED.labels(topic_for(r["type"])).inc()
         return len(rows)
 
-    def _wait_for_work(self, timeout: float) -> None:
-        """Sleep until a commit notifies (or `timeout`), then linger a few milliseconds so commits
-        made at the same moment join one batch, and take every notification queued by then: each
-        stands for a commit the next batch reads anyway, and left in the queue each would wake the
-        relay for an empty read."""
+    def _wait_for_work(self, timeout: float, stop: threading.Event | None = None) -> None:
+        """Sleep until a commit notifies (or `timeout`, or `stop` is set: looked at every
+        STOP_CHECK_SECONDS, so a relay told to stop does so at once rather than after its broker check's
+        wait), then linger a few milliseconds so commits made at the same moment join one batch, and
+        take every notification queued by then: each stands for a commit the next batch reads anyway,
+        and left in the queue each would wake the relay for an empty read."""
         assert self.listener is not None
         woken = False
-        for _ in self.listener.notifies(timeout=timeout, stop_after=1):
-            woken = True
+        deadline = time.monotonic() + timeout
+        while not woken and not (stop is not None and stop.is_set()):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for _ in self.listener.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
+                woken = True
         if woken:
             if self.linger:
                 time.sleep(self.linger)
@@ -215,7 +223,8 @@ class Relay:
                     self.last_check = time.monotonic()
                 if self.publish_batch() < self.batch:      # a full batch: more may wait, read again at once
                     # Every commit notifies; the timeout only bounds how long the broker check waits.
-                    self._wait_for_work(max(0.05, self.check_interval - (time.monotonic() - self.last_check)))
+                    self._wait_for_work(max(0.05, self.check_interval - (time.monotonic() - self.last_check)),
+                                        stop)
                 backoff = 0.5
             except psycopg.OperationalError as exc:
                 log.warning("relay_database_unavailable", extra={"error": str(exc)})

@@ -48,6 +48,10 @@ def _integer(env: Mapping[str, str], name: str, default: int | None) -> int | No
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
+# A consumer's group session (ZF_CONSUMER_SESSION_TIMEOUT_MS): how long the broker waits for a member's
+# heartbeat before it gives the member's partitions to another; Tansu also holds a group's first join
+# for half of it, so a new consumer reads that long after it is made.
+CONSUMER_SESSION_MS = 6000
 KEEP_FOREVER = -1                            # Kafka's retention.ms for "never delete by age"
 MIN_RETENTION_MS = 30 * 24 * 3600 * 1000     # a shorter one would outlast too few holidays and outages
 
@@ -112,6 +116,7 @@ class Settings:
     consumer_batch: int = 500
     consumer_linger_ms: int = -1     # after a small poll, gather this long before the next fetch; -1: the service's
                                      # (CONSUMER_LINGER_MS), which from_env and __post_init__ fill in
+    consumer_session_ms: int = CONSUMER_SESSION_MS   # 1,000–300,000
     relay_linger_ms: int = 20        # after a wake-up, let concurrent commits join the batch
     clock_file: str = ""           # test/demo only: a file holding the simulated "now" (zfcommon.clock)
     min_rate_base: int = 5         # below this many cases a rate is shown as not meaningful
@@ -228,6 +233,9 @@ class Settings:
         if not CASE_NUMBER_PREFIX.match(prefix) or len(prefix) > 16:
             raise ConfigError(f"ZF_CASE_NUMBER_PREFIX must be 1-16 capital letters and digits (inner hyphens "
                               f"allowed), starting with a letter, got {prefix!r}")
+        session_ms = integer("ZF_CONSUMER_SESSION_TIMEOUT_MS", CONSUMER_SESSION_MS)
+        if not 1000 <= session_ms <= 300_000:
+            raise ConfigError(f"ZF_CONSUMER_SESSION_TIMEOUT_MS must be between 1000 and 300000, got {session_ms}")
         return cls(
             service=service,
             database_url=need("DATABASE_URL"),
@@ -248,6 +256,7 @@ class Settings:
             relay_batch=integer("ZF_RELAY_BATCH", 500),
             consumer_batch=integer("ZF_CONSUMER_BATCH", 500),
             consumer_linger_ms=integer("ZF_CONSUMER_LINGER_MS", service_linger_ms(service)),
+            consumer_session_ms=session_ms,
             relay_linger_ms=integer("ZF_RELAY_LINGER_MS", 20),
             clock_file=env.get("ZF_CLOCK_FILE", ""),
             min_rate_base=integer("ZF_MIN_RATE_BASE", 5),

@@ -16,7 +16,7 @@ from zfcommon.consumer import EventConsumer
 from zfcommon.events import serialize_event
 from zfcommon.events.catalogue import CASE_TOPIC, all_topics, dlq_topic
 
-from ..support import eventually, read_topic
+from ..support import eventually, group_consumer, read_topic
 from .test_event_store import received
 
 pytestmark = pytest.mark.integration
@@ -37,7 +37,7 @@ def event_bytes(case_id: str) -> tuple[str, bytes]:
 
 def make_consumer(url: str, bootstrap: str, apply, group: str = "ledger", apply_batch=None) -> EventConsumer:
     kafka.ensure_topics(bootstrap, all_topics(), 3)
-    kc = kafka.consumer(bootstrap, group, [CASE_TOPIC])
+    kc = group_consumer(bootstrap, group, [CASE_TOPIC])
     return EventConsumer(group=group, apply=apply, database_url=url, kafka_consumer=kc,
                          dlq_producer=kafka.producer(bootstrap), apply_batch=apply_batch)
 
@@ -198,7 +198,7 @@ def test_a_consumer_whose_group_membership_stalls_is_made_anew_and_goes_on(urls,
     made = []
 
     def new_consumer():
-        made.append(kafka.consumer(broker.bootstrap, "ledger", [CASE_TOPIC]))
+        made.append(group_consumer(broker.bootstrap, "ledger", [CASE_TOPIC]))
         return made[-1]
     consumer = make_consumer(urls["ledger"], broker.bootstrap, ledger.apply)
     consumer.new_consumer = new_consumer
@@ -246,7 +246,7 @@ def test_the_verify_command_detects_a_tampered_trail(urls, admin_url, broker, mo
 
 def test_an_idle_consumer_asks_the_broker_with_the_long_wait_and_a_busy_one_with_the_short(broker):
     kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
-    kc = kafka.consumer(broker.bootstrap, "pacer", [CASE_TOPIC])
+    kc = group_consumer(broker.bootstrap, "pacer", [CASE_TOPIC])
     sent: list[int] = []
     create = kc._fetcher._create_fetch_requests
 

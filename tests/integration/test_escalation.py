@@ -39,7 +39,7 @@ from zfcommon.events.catalogue import ESCALATION_TOPIC, TOPICS, all_topics
 from zfcommon.relay import Relay
 
 from ..conftest import JWT_SECRET, settings_for
-from ..support import bearer, complaint, eventually, read_topic
+from ..support import bearer, complaint, eventually, group_consumer, read_topic
 from ..unit.test_ledger_evolve import Story
 
 pytestmark = pytest.mark.integration
@@ -78,7 +78,7 @@ class World:
 
     def _consumer(self, group: str, apply, apply_batch=None) -> EventConsumer:
         return EventConsumer(group=group, apply=apply, database_url=self.urls[group], apply_batch=apply_batch,
-                             kafka_consumer=kafka.consumer(self.bootstrap, group, list(TOPICS)),
+                             kafka_consumer=group_consumer(self.bootstrap, group, list(TOPICS)),
                              dlq_producer=kafka.producer(self.bootstrap))
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ from zfcommon.relay import Relay
 from zfcommon.workdays import SHANGHAI
 
 from ..conftest import fresh_database, service_urls, settings_for
-from ..support import bearer, complaint, eventually, hotline_order, read_topic
+from ..support import bearer, complaint, eventually, group_consumer, hotline_order, read_topic
 from ..unit.test_redaction import ID_DIGIT, ID_X
 
 pytestmark = pytest.mark.integration
@@ -70,7 +70,7 @@ class Pipeline:
         self.stop = threading.Event()
         self.consumers = [
             EventConsumer(group=g, apply=a, database_url=urls[g], apply_batch=b, dlq_producer=kafka.producer(bootstrap),
-                          kafka_consumer=kafka.consumer(bootstrap, g, list(TOPICS)))
+                          kafka_consumer=group_consumer(bootstrap, g, list(TOPICS)))
             for g, a, b in (("notify", notify_apply, None), ("ledger", ledger_apply, None),
                             ("audit", trail.apply, trail.apply_batch))]
         relays = [Relay(database_url=urls[s], bootstrap=bootstrap, partitions=3, service=s, check_interval=0.5)

@@ -20,7 +20,7 @@ from zfcommon.events.catalogue import CASE_TOPIC, INSPECTION_TOPIC, TOPICS, all_
 from zfcommon.relay import Relay
 
 from ..conftest import settings_for
-from ..support import bearer, read_topic
+from ..support import bearer, group_consumer, read_topic
 from .test_consumer import drain
 
 pytestmark = pytest.mark.integration
@@ -139,7 +139,7 @@ def test_events_reach_the_broker_and_the_consumers_ledger_notify_and_audit(clien
                                      ("notify", notify.apply, None, urls["notify"]),
                                      ("audit", trail.apply, trail.apply_batch, urls["audit"])):
         consumer = EventConsumer(group=group, apply=apply, database_url=url, apply_batch=batch,
-                                 kafka_consumer=kafka.consumer(broker.bootstrap, group, list(TOPICS)),
+                                 kafka_consumer=group_consumer(broker.bootstrap, group, list(TOPICS)),
                                  dlq_producer=kafka.producer(broker.bootstrap))
         drain(consumer)
         consumer.consumer.close()

@@ -42,7 +42,7 @@ from zfcommon.settings import Settings
 from zfcommon.webhooks import new_secret, sign
 
 from ..conftest import JWT_SECRET, settings_for
-from ..support import bearer, complaint, eventually, hotline_order, rows_as_text, serve_posts
+from ..support import bearer, complaint, eventually, group_consumer, hotline_order, rows_as_text, serve_posts
 from .test_hotline_webhook import deliver
 
 pytestmark = pytest.mark.integration
@@ -227,7 +227,7 @@ def world(urls, broker, tmp_path):
     kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
     consumer = EventConsumer(group="notify", apply=applier(hotline_on=False), database_url=urls["notify"],
                              apply_batch=batch_applier(hotline_on=False),
-                             kafka_consumer=kafka.consumer(broker.bootstrap, "notify", list(TOPICS)),
+                             kafka_consumer=group_consumer(broker.bootstrap, "notify", list(TOPICS)),
                              dlq_producer=kafka.producer(broker.bootstrap))
     parts = [Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, batch=100),
              Relay(database_url=urls["notify"], bootstrap=broker.bootstrap, partitions=3, batch=100,

@@ -194,3 +194,27 @@ def test_a_second_relay_waits_as_a_standby(urls, broker):
     stop.set()
     standby.join(10)
     assert len(read_topic(broker.bootstrap, CASE_TOPIC, 2, timeout=2)) == 1
+
+
+def test_a_waiting_relay_publishes_at_a_commit_and_stops_at_once_when_told(urls, broker):
+    """Its wait for work is bounded by the broker check (here a minute away), yet a commit wakes it
+    and a stop ends it within a few of its STOP_CHECK_SECONDS (a service's SIGTERM, a test's teardown)."""
+    import time
+
+    from zfcommon import relay as outbox
+
+    relay = Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, check_interval=60.0)
+    stop = threading.Event()
+    running = threading.Thread(target=relay.run, args=(stop,), daemon=True)
+    running.start()
+    try:
+        store(urls["intake"], "woken")
+        assert subjects(read_topic(broker.bootstrap, CASE_TOPIC, 1, timeout=10)) == ["woken"]
+        time.sleep(0.5)                 # waiting again, with ~60 s to its next broker check
+        told = time.monotonic()
+        stop.set()
+        running.join(10)
+        assert not running.is_alive()
+        assert time.monotonic() - told < 4 * outbox.STOP_CHECK_SECONDS
+    finally:
+        stop.set()

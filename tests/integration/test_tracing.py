@@ -17,7 +17,7 @@ from zfcommon.events.catalogue import CASE_TOPIC, TOPICS, all_topics
 from zfcommon.relay import Relay
 
 from ..conftest import settings_for
-from ..support import bearer, complaint, eventually
+from ..support import bearer, complaint, eventually, group_consumer
 from ..unit.test_tracing import spans  # noqa: F401 (the in-memory exporter fixture)
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def pipeline(urls, broker):
     kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
     stop = threading.Event()
     consumers = [EventConsumer(group=group, apply=apply, apply_batch=batch, database_url=urls[group],
-                               kafka_consumer=kafka.consumer(broker.bootstrap, group, list(TOPICS)),
+                               kafka_consumer=group_consumer(broker.bootstrap, group, list(TOPICS)),
                                dlq_producer=kafka.producer(broker.bootstrap))
                  for group, (apply, batch) in GROUPS.items()]
     relay = Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, check_interval=0.5)

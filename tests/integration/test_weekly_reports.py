@@ -31,7 +31,7 @@ from zfcommon.rebuild import events_from_trail, rebuild
 from zfcommon.relay import Relay
 
 from ..conftest import fresh_database, service_urls, settings_for
-from ..support import bearer, complaint, read_topic
+from ..support import bearer, complaint, group_consumer, read_topic
 from .test_consumer import drain
 from .test_rebuild import snapshot
 
@@ -105,7 +105,7 @@ def publish_all(relay: Relay) -> int:
 
 def consumer(urls: dict, bootstrap: str, service: str, apply) -> EventConsumer:
     return EventConsumer(group=service, apply=apply, database_url=urls[service],
-                         kafka_consumer=kafka.consumer(bootstrap, service, list(TOPICS)),
+                         kafka_consumer=group_consumer(bootstrap, service, list(TOPICS)),
                          dlq_producer=kafka.producer(bootstrap))
 
 

@@ -51,6 +51,23 @@ def test_the_ledger_consumer_gathers_least_and_one_setting_overrides_every_consu
     assert made.consumer_linger_ms == linger
 
 
+def test_a_consumers_group_session_is_six_seconds_unless_set_and_its_heartbeat_a_third(monkeypatch):
+    from zfcommon import kafka
+
+    assert Settings.from_env("notify", ENV).consumer_session_ms == 6000
+    settings = Settings.from_env("notify", {**ENV, "ZF_CONSUMER_SESSION_TIMEOUT_MS": "9000"})
+    assert settings.consumer_session_ms == 9000
+    for wrong in ("999", "300001"):
+        with pytest.raises(ConfigError, match=f"ZF_CONSUMER_SESSION_TIMEOUT_MS must be between 1000 and 300000, "
+                                              f"got {wrong}"):
+            Settings.from_env("notify", {**ENV, "ZF_CONSUMER_SESSION_TIMEOUT_MS": wrong})
+    made = []
+    monkeypatch.setattr(kafka, "KafkaConsumer", lambda *topics, **config: made.append(config) or config)
+    kafka.consumer("k:9092", "notify", ["t"])
+    kafka.consumer("k:9092", "notify", ["t"], 9000)
+    assert [(c["session_timeout_ms"], c["heartbeat_interval_ms"]) for c in made] == [(6000, 2000), (9000, 3000)]
+
+
 def test_port_is_overridden_per_service():
     settings = Settings.from_env("ledger", {**ENV, "ZF_LEDGER_PORT": "9102"})
     assert settings.port == 9102
