@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import select
 import threading
 import time
 from typing import Callable
@@ -193,20 +194,27 @@ class Relay:
         return len(rows)
 
     def _wait_for_work(self, timeout: float, stop: threading.Event | None = None) -> None:
-        """Sleep until a commit notifies (or `timeout`, or `stop` is set: looked at every
-        STOP_CHECK_SECONDS, so a relay told to stop does so at once rather than after its broker check's
-        wait), then linger a few milliseconds so commits made at the same moment join one batch, and
-        take every notification queued by then: each stands for a commit the next batch reads anyway,
-        and left in the queue each would wake the relay for an empty read."""
+        """Sleep until a commit notifies (or `timeout`, or `stop` is set), then linger a few
+        milliseconds so commits made at the same moment join one batch, and take every notification
+        queued by then: each stands for a commit the next batch reads anyway, and left in the queue
+        each would wake the relay for an empty read.
+
+        It waits in poll(2) on the listener's socket, STOP_CHECK_SECONDS at a time, so a relay told
+        to stop (a service's SIGTERM, a test's teardown) stops at once rather than after its broker
+        check's wait; psycopg's own notifies() with a timeout wakes every 0.1 s to look for Ctrl-C,
+        which an idle relay paid for. Readable without a notification (a notice, or the server's
+        goodbye: the next read then raises, and run() connects anew) is waited past."""
         assert self.listener is not None
+        readable = select.poll()
+        readable.register(self.listener.fileno(), select.POLLIN)
         woken = False
         deadline = time.monotonic() + timeout
         while not woken and not (stop is not None and stop.is_set()):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
-            for _ in self.listener.notifies(timeout=min(left, STOP_CHECK_SECONDS), stop_after=1):
-                woken = True
+            if readable.poll(min(left, STOP_CHECK_SECONDS) * 1000):
+                woken = bool(list(self.listener.notifies(timeout=0)))
         if woken:
             if self.linger:
                 time.sleep(self.linger)
