@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 # How often a relay waiting for work looks whether it was told to stop.
 STOP_CHECK_SECONDS = 0.25
 
+
+class Stopped(Exception):
+    """Raised out of a standby's wait for the relay lock when the relay is told to stop."""
+
+
 # Advisory lock per service: one active relay each; others wait as hot standbys. Every service shares
 # one database, so the ids must differ from every other advisory lock in the system (db.MIGRATION_LOCK
 # 7_263_001, audit's APPEND_LOCK 7_263_004 and SIGN_LOCK 7_263_005): notify's relay once took
@@ -85,6 +90,7 @@ class Relay:
         self.admin: KafkaAdminClient | None = None
         self.epoch = 0
         self.last_check = 0.0
+        self.stopping = threading.Event()       # run()'s stop: also ends a standby's wait for the lock
 
     # -- connections ------------------------------------------------------------------------------
     def _db(self) -> psycopg.Connection:
@@ -98,7 +104,11 @@ class Relay:
             # Session lock: held for the life of the connection, released by PostgreSQL if we die.
             while not self.conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (self.lock,)).fetchone()["ok"]:
                 log.info("relay_standby_waiting_for_lock")
-                time.sleep(2)
+                if self.stopping.wait(2):       # a standby told to stop stops, never taking the lock
+                    for c in (self.conn, self.listener):
+                        c.close()
+                    self.conn = self.listener = None
+                    raise Stopped
             self.epoch = self.conn.execute("SELECT epoch FROM relay_state WHERE id = 1").fetchone()["epoch"]
         return self.conn
 
@@ -223,6 +233,7 @@ class Relay:
 
     def run(self, stop: threading.Event) -> None:
         log.info("relay_started")
+        self.stopping = stop
         backoff = 0.5
         while not stop.is_set():
             try:
@@ -234,6 +245,8 @@ class Relay:
                     self._wait_for_work(max(0.05, self.check_interval - (time.monotonic() - self.last_check)),
                                         stop)
                 backoff = 0.5
+            except Stopped:
+                break
             except psycopg.OperationalError as exc:
                 log.warning("relay_database_unavailable", extra={"error": str(exc)})
                 self.conn = None

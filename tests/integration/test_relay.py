@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 from kafka.errors import KafkaError
@@ -191,8 +192,11 @@ def test_a_second_relay_waits_as_a_standby(urls, broker):
     standby.start()
     store(urls["intake"], "only-once")
     assert first.publish_batch() == 1
+    told = time.monotonic()
     stop.set()
     standby.join(10)
+    assert not standby.is_alive() and time.monotonic() - told < 3     # a standby told to stop stops
+    assert second.conn is None and second.listener is None
     assert len(read_topic(broker.bootstrap, CASE_TOPIC, 2, timeout=2)) == 1
 
 
@@ -200,8 +204,6 @@ def test_a_waiting_relay_publishes_at_a_commit_rides_out_a_lost_listener_and_sto
     """Its wait for work is bounded by the broker check (here a minute away), yet a commit wakes it,
     a listener whose server connection ended is made anew, and a stop ends the wait within a few of
     its STOP_CHECK_SECONDS (a service's SIGTERM, a test's teardown)."""
-    import time
-
     from zfcommon import relay as outbox
 
     relay = Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3, check_interval=60.0)
