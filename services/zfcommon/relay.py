@@ -98,6 +98,7 @@ class Relay:
             # Autocommit: each of the relay's statements stands alone (a batch is one read, then one
             # delete once the broker acknowledged it), so no BEGIN and COMMIT round trips around them;
             # the one change of two statements (a new epoch and its requeue) is a transaction block.
+            self._close_db()
             self.conn = db.connect(self.database_url, autocommit=True)
             self.listener = db.connect(self.database_url, autocommit=True)
             self.listener.execute(f"LISTEN {self.channel}")
@@ -105,12 +106,21 @@ class Relay:
             while not self.conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (self.lock,)).fetchone()["ok"]:
                 log.info("relay_standby_waiting_for_lock")
                 if self.stopping.wait(2):       # a standby told to stop stops, never taking the lock
-                    for c in (self.conn, self.listener):
-                        c.close()
-                    self.conn = self.listener = None
+                    self._close_db()
                     raise Stopped
             self.epoch = self.conn.execute("SELECT epoch FROM relay_state WHERE id = 1").fetchone()["epoch"]
         return self.conn
+
+    def _close_db(self) -> None:
+        """Close both connections (the lock goes with the session): after one failed, before the next
+        pair is made, so the new pair never waits as a standby for the lock its own dead half held."""
+        for c in (self.conn, self.listener):
+            if c is not None and not c.closed:
+                try:
+                    c.close()
+                except psycopg.Error:
+                    pass
+        self.conn = self.listener = None
 
     def _producer(self) -> KafkaProducer:
         if self.producer is None:
@@ -249,7 +259,7 @@ class Relay:
                 break
             except psycopg.OperationalError as exc:
                 log.warning("relay_database_unavailable", extra={"error": str(exc)})
-                self.conn = None
+                self._close_db()
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5)
             except (KafkaError, TimeoutError) as exc:
@@ -259,9 +269,7 @@ class Relay:
                 stop.wait(backoff)
                 backoff = min(backoff * 2, 5)
         self._drop_producer()
-        for c in (self.conn, self.listener):
-            if c is not None and not c.closed:
-                c.close()
+        self._close_db()
         log.info("relay_stopped")
 
 
