@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import psycopg
 from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition
@@ -26,10 +26,18 @@ log = logging.getLogger(__name__)
 # can leave a position past the end of the new log: see EventConsumer._rewind_if_past_the_end).
 END_CHECK_SECONDS = 2.0
 # How long a consumer's group membership may stay unsettled (joining, rebalancing, or due to rejoin)
-# before its Kafka client is closed and made anew: five of the default session timeouts
-# (settings.CONSUMER_SESSION_MS). A rebalance of our groups takes a few seconds; one that has not
-# finished in this long is stuck (see EventConsumer._recreate_if_group_stalled).
+# before its Kafka client is closed and made anew: five session timeouts, at least this (five of the
+# default, settings.CONSUMER_SESSION_MS). A rebalance of our groups takes a few seconds, or up to a
+# session when it waits for a member that died; one that has not finished in this long is stuck (see
+# EventConsumer._recreate_if_group_stalled).
 STALL_SECONDS = 30.0
+STALL_SESSIONS = 5
+
+
+def stall_seconds(client: Any) -> float:
+    """How long `client`'s membership may stay unsettled: five of its sessions, at least STALL_SECONDS."""
+    session_ms = (getattr(client, "config", None) or {}).get("session_timeout_ms") or 0
+    return max(STALL_SECONDS, STALL_SESSIONS * session_ms / 1000)
 
 Apply = Callable[[psycopg.Connection, Event], None]
 ApplyBatch = Callable[[psycopg.Connection, list[Event]], None]
@@ -200,7 +208,7 @@ class EventConsumer:
     # -- a stalled group membership ------------------------------------------------------------------
     def _recreate_if_group_stalled(self) -> bool:
         """Close the Kafka client and make a new one when its group membership has stayed unsettled for
-        STALL_SECONDS; whether it did.
+        stall_seconds (five of its sessions, at least STALL_SECONDS); whether it did.
 
         A member that is joining or rebalancing fetches nothing. Normally that lasts a few seconds. After
         the broker came back empty (a new group, topics laid out again with more partitions, several
@@ -218,7 +226,7 @@ class EventConsumer:
         if self.unsettled_since is None:
             self.unsettled_since = now
             return False
-        if now - self.unsettled_since < STALL_SECONDS:
+        if now - self.unsettled_since < stall_seconds(self.consumer):
             return False
         log.warning("consumer_group_stalled_recreating", extra={"group": self.group,
                                                                "unsettled_s": round(now - self.unsettled_since, 1)})

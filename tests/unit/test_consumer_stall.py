@@ -114,3 +114,21 @@ def test_without_a_way_to_make_a_client_the_consumer_keeps_its_own(world):
         assert not c._recreate_if_group_stalled()
         clock[0] += STALL_SECONDS
     assert c.consumer is old and old.closed_with is None
+
+
+def test_a_consumer_with_a_long_session_is_given_five_of_its_sessions_before_it_counts_as_stalled(world):
+    """A rebalance may wait a whole session for a member that died: with ZF_CONSUMER_SESSION_TIMEOUT_MS
+    above the default, the watchdog waits five of that session instead of STALL_SECONDS."""
+    clock, made, consumer = world
+    old = Client(settled=False)
+    old.config = {"session_timeout_ms": 60_000}
+    assert loop.stall_seconds(old) == 300 and loop.stall_seconds(Client()) == STALL_SECONDS
+    short = Client()
+    short.config = {"session_timeout_ms": 2_000}
+    assert loop.stall_seconds(short) == STALL_SECONDS
+    c = consumer(old)
+    c._recreate_if_group_stalled()
+    clock[0] += 299
+    assert not c._recreate_if_group_stalled() and c.consumer is old
+    clock[0] += 1
+    assert c._recreate_if_group_stalled() and c.consumer is made[0]
