@@ -90,7 +90,7 @@ class Relay:
         self.admin: KafkaAdminClient | None = None
         self.epoch = 0
         self.last_check = 0.0
-        self.stopping = threading.Event()       # run()'s stop: also ends a standby's wait for the lock
+        self.stopping = threading.Event()       # run()'s stop: also ends its waits for work and for the lock
 
     # -- connections ------------------------------------------------------------------------------
     def _db(self) -> psycopg.Connection:
@@ -213,8 +213,8 @@ class Relay:
             metrics.EVENTS_PUBLISHED.labels(topic_for(r["type"])).inc()
         return len(rows)
 
-    def _wait_for_work(self, timeout: float, stop: threading.Event | None = None) -> None:
-        """Sleep until a commit notifies (or `timeout`, or `stop` is set), then linger a few
+    def _wait_for_work(self, timeout: float) -> None:
+        """Sleep until a commit notifies (or `timeout`, or the relay is told to stop), then linger a few
         milliseconds so commits made at the same moment join one batch, and take every notification
         queued by then: each stands for a commit the next batch reads anyway, and left in the queue
         each would wake the relay for an empty read.
@@ -229,7 +229,7 @@ class Relay:
         readable.register(self.listener.fileno(), select.POLLIN)
         woken = False
         deadline = time.monotonic() + timeout
-        while not woken and not (stop is not None and stop.is_set()):
+        while not woken and not self.stopping.is_set():
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -252,8 +252,7 @@ class Relay:
                     self.last_check = time.monotonic()
                 if self.publish_batch() < self.batch:      # a full batch: more may wait, read again at once
                     # Every commit notifies; the timeout only bounds how long the broker check waits.
-                    self._wait_for_work(max(0.05, self.check_interval - (time.monotonic() - self.last_check)),
-                                        stop)
+                    self._wait_for_work(max(0.05, self.check_interval - (time.monotonic() - self.last_check)))
                 backoff = 0.5
             except Stopped:
                 break
