@@ -129,6 +129,23 @@ def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 15.0) -
         consumer.close()
 
 
+def scheduler_pass(notify_url: str, clock_file: Path | str, open_case: Callable | None = None) -> int:
+    """One pass of notify's escalation scheduler on that database, at the file clock's time; returns how
+    many escalation events it appended."""
+    from notify.service_layer import escalate
+    from notify.service_layer.uow import UnitOfWork
+    from zfcommon import db
+    from zfcommon.clock import FileClock
+
+    pool = db.make_pool(notify_url, max_size=1)
+    pool.open()
+    try:
+        with UnitOfWork(pool) as uow:
+            return escalate.run_once(uow, FileClock(str(clock_file)), open_case=open_case)
+    finally:
+        pool.close()
+
+
 def carry(urls: dict[str, str], into: tuple[str, ...] = ("ledger",), sources: tuple[str, ...] = ("intake",)) -> int:
     """Every event the `sources` (intake, notify) stored, applied in store order by the named services'
     consumer code (with its tracking table, as the consumer would, so applying twice changes nothing):

@@ -29,12 +29,12 @@ def apply(conn: psycopg.Connection, event) -> None:
     d, step = event.data, event.type == STEP_ISSUED
     conn.execute(
         "INSERT INTO escalation_history (case_id, version, event_id, kind, ladder, round, step, reason, unit, due,"
-        " working_days_overdue, threshold, handling_mode, crossed_on, time, actor)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        " working_days_overdue, threshold, handling_mode, crossed_on, document_number, time, actor)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
         (event.subject, event.streamversion, event.id, "step" if step else "stop", d["ladder"], d["round"],
          d["step"] if step else d["last_step"], d.get("reason"), d.get("unit"), d.get("due"),
          d.get("working_days_overdue"), d.get("threshold"), d.get("handling_mode"), d.get("crossed_on"),
-         event.time, event.actor))
+         (d.get("document") or {}).get("number"), event.time, event.actor))
     if step:
         conn.execute(
             "INSERT INTO escalation_ladders (case_id, ladder, round, state, step, unit, due, handling_mode,"
@@ -126,5 +126,8 @@ class HistoryEntry(Schema):
                                                                         "minus its lead time)"})
     handling_mode = fields.String(allow_none=True)
     crossed_on = fields.Date(allow_none=True, metadata={"description": "the day the threshold was crossed"})
+    document_number = fields.String(allow_none=True, metadata={
+        "description": "a supervision letter's number (文号); null for other steps and for letters issued "
+                       "before letters were numbered"})
     time = fields.DateTime(required=True)
     actor = fields.String(required=True)

@@ -151,10 +151,12 @@ class Settings:
     sms_reply_secrets: str = ""         # whsec_ secrets the gateway signs SMS replies with; empty: replies 503
     notice_office: str = "正风办"        # signs emails and is the SMS signature (签名)
     # notify only, publications as formal documents (docs/BULLETINS.md "Document number"): the issuer's
-    # name (default: notice_office) and the 文号 patterns of monthly bulletins and interim reports.
+    # name (default: notice_office) and the 文号 patterns of monthly bulletins, interim reports and
+    # supervision letters (docs/ESCALATION.md "Numbered supervision letters").
     office_name: str = ""               # empty: notice_office
     bulletin_number: str = "{office}通〔{year}〕{seq}号"
     interim_number: str = "{office}阶段通〔{year}〕{seq}号"
+    letter_number: str = "{office}督〔{year}〕{seq}号"
     notice_retry_schedule: str = "60,300,1800,7200,21600"   # seconds to wait after each failed attempt
     notice_timeout: float = 15.0        # seconds the SMTP server or the gateway has to answer
     notice_workers: int = 2             # notices the sender sends at once
@@ -289,6 +291,7 @@ class Settings:
             office_name=env.get("ZF_OFFICE_NAME", "").strip(),
             bulletin_number=env.get("ZF_BULLETIN_NUMBER", "").strip() or "{office}通〔{year}〕{seq}号",
             interim_number=env.get("ZF_INTERIM_NUMBER", "").strip() or "{office}阶段通〔{year}〕{seq}号",
+            letter_number=env.get("ZF_LETTER_NUMBER", "").strip() or "{office}督〔{year}〕{seq}号",
             notice_retry_schedule=env.get("ZF_NOTICE_RETRY_SCHEDULE", "").strip() or "60,300,1800,7200,21600",
             notice_timeout=number("ZF_NOTICE_TIMEOUT", 15.0),
             notice_workers=integer("ZF_NOTICE_WORKERS", 2),

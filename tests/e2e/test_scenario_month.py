@@ -9,6 +9,7 @@ in unit tests), making the month reproducible.
 """
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -299,6 +300,13 @@ def test_a_month_of_casework_gives_the_hand_computed_ledger(tmp_path_factory):
                                                     headers=month.office, timeout=10).json()}
         wanted = {"case_assigned", "escalation_supervision_letter", "escalation_accountability_proposal"}
         assert eventually(lambda: wanted <= kinds(), timeout=30, interval=0.5)
+        # The scheduler process numbered the letters (文号), one sequence for the year.
+        letters = {name: [h["document_number"] for h in requests.get(
+            system.url("ledger", f"/v1/cases/{month.cases[name]}"), headers=month.office, timeout=10,
+        ).json()["escalation_history"] if h["step"] == "supervision_letter"] for name in ("A4", "E1")}
+        numbers = letters["A4"] + letters["E1"]
+        assert len(numbers) == 2 and len(set(numbers)) == 2, letters
+        assert all(re.fullmatch(r"正风办督〔2026〕[1-9][0-9]*号", n) for n in numbers), letters
 
         mine = requests.get(system.url("ledger", "/v1/units/stats"), headers=system.headers("unit", unit=C),
                             timeout=10).json()["items"]

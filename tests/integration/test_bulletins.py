@@ -346,7 +346,7 @@ def test_published_bulletins_are_numbered_documents_and_interim_reports_count_th
 
 def test_two_bulletins_published_at_once_never_share_a_number(urls, world):
     """The first publication holds the numbering lock until it commits; the second waits, then counts it."""
-    from notify.entrypoints.publishing import make_office
+    from notify.domain.document import office_from
     from notify.service_layer import bulletins as handlers
     from notify.service_layer.uow import UnitOfWork
 
@@ -355,7 +355,7 @@ def test_two_bulletins_published_at_once_never_share_a_number(urls, world):
         assert client.post("/v1/bulletins", json={"month": month}, headers=OFFICE).status_code == 201
         assert client.post(f"/v1/bulletins/{month}/review", json={"decision": "approved"},
                            headers=REVIEWER).status_code == 200
-    office = make_office(settings_for("notify", urls["notify"]))
+    office = office_from(settings_for("notify", urls["notify"]))
     ctx = handlers.Context(actor="office:tester", correlation_id="c", now=datetime(2024, 6, 3, 2, tzinfo=timezone.utc))
     pool = db.make_pool(urls["notify"], max_size=2)
     pool.open()

@@ -39,7 +39,7 @@ from zfcommon.events.catalogue import ESCALATION_TOPIC, TOPICS, all_topics
 from zfcommon.relay import Relay
 
 from ..conftest import JWT_SECRET, settings_for
-from ..support import bearer, complaint, eventually, group_consumer, read_topic
+from ..support import bearer, complaint, eventually, group_consumer, read_topic, scheduler_pass
 from ..unit.test_ledger_evolve import Story
 
 pytestmark = pytest.mark.integration
@@ -110,13 +110,7 @@ class World:
     def escalate(self) -> None:
         """One scheduler pass, once notify has seen every case event intake stored."""
         eventually(self._notify_caught_up, timeout=30)
-        pool = db.make_pool(self.urls["notify"], max_size=1)
-        pool.open()
-        try:
-            with UnitOfWork(pool) as uow:
-                escalate.run_once(uow, FileClock(str(self.clock_file)))
-        finally:
-            pool.close()
+        scheduler_pass(self.urls["notify"], self.clock_file)
 
     def _notify_caught_up(self) -> bool:
         with db.connect(self.urls["intake"]) as conn:
@@ -134,6 +128,18 @@ class World:
                                 (self.cases[name],)).fetchall()
         return [(r["d"]["ladder"], r["d"]["round"], r["d"]["step"] if r["type"] == STEP
                  else f"stopped:{r['d']['reason']}") for r in rows]
+
+    def letters(self) -> dict[str, list[str]]:
+        """The supervision letters' numbers (文号) in notify's store, by case name."""
+        names = {case_id: name for name, case_id in self.cases.items()}
+        with db.connect(self.urls["notify"]) as conn:
+            rows = conn.execute("SELECT stream_id, payload->'data'->'document'->>'number' AS number FROM events"
+                                " WHERE type = %s AND payload->'data'->>'step' = 'supervision_letter'"
+                                " ORDER BY position", (STEP,)).fetchall()
+        found: dict[str, list[str]] = {}
+        for r in rows:
+            found.setdefault(names[r["stream_id"]], []).append(r["number"])
+        return found
 
     def escalation_count(self) -> int:
         with db.connect(self.urls["notify"]) as conn:
@@ -169,6 +175,7 @@ def test_cases_climb_the_ladder_stop_when_rectified_restart_when_extended_and_sh
     w.day("2026-11-06")                                         # 3 working days late: letter and talk at once
     w.escalate()
     assert w.notify_steps("S")[1:] == [("sign_for", 1, "supervision_letter"), ("sign_for", 1, "admonishment_talk")]
+    assert w.letters() == {"S": ["正风办督〔2026〕1号"]}                # a letter is a numbered document
     w.day("2026-11-09")
     w.do("S", "accept", headers=LEAD)
     w.escalate()
@@ -180,6 +187,8 @@ def test_cases_climb_the_ladder_stop_when_rectified_restart_when_extended_and_sh
     w.day("2026-11-30")
     w.escalate()
     assert all(w.notify_steps(n)[-1] == ("deadline", 1, "supervision_letter") for n in "XYZ")
+    letters = w.letters()                                       # S, signed for late, is late on its deadline too
+    assert sorted(letters[n][-1] for n in "SXYZ") == [f"正风办督〔2026〕{i}号" for i in (2, 3, 4, 5)]
 
     w.day("2026-12-01")
     w.do("Y", "report-rectified", {"text": "已整改到位"}, headers=LEAD)
@@ -216,6 +225,7 @@ def test_cases_climb_the_ladder_stop_when_rectified_restart_when_extended_and_sh
     assert [(h["step"], h["threshold"], h["crossed_on"]) for h in x["history"]][1:] == [
         ("supervision_letter", 5, "2026-11-30"), ("admonishment_talk", 10, "2026-12-07"),
         ("bulletin_criticism", 15, "2026-12-14"), ("accountability_proposal", 20, "2026-12-21")]
+    assert [h["document_number"] for h in x["history"]] == [None, letters["X"][0], None, None, None]
     eventually(lambda: len(w.client["notify"].get("/v1/escalations", headers=OFFICE).json["items"]) == 5)
     listed = w.client["notify"].get("/v1/escalations", query_string={"step": "accountability_proposal",
                                                                       "ladder": "deadline", "unit": UNIT},
@@ -234,6 +244,7 @@ def test_cases_climb_the_ladder_stop_when_rectified_restart_when_extended_and_sh
     case = w.ledger_case("X")
     assert case["escalation_step"] == "accountability_proposal"
     assert [h["step"] for h in case["escalation_history"]][-1] == "accountability_proposal"
+    assert [h["document_number"] for h in case["escalation_history"]] == [None, letters["X"][0], None, None, None]
     eventually(lambda: w.ledger_case("Z")["escalation_step"] == "reminder", timeout=20)      # its second round
     assert w.ledger_case("Y")["escalation_step"] is None                         # stopped: no longer escalating
     assert w.ledger_case("Y")["escalation_ladders"][0]["stop_reason"] == "rectification_reported"
@@ -293,7 +304,8 @@ def test_the_office_sets_thresholds_recorded_as_an_event_and_they_decide_the_ste
 def scheduler(url: str, clock_file: Path, log: Path) -> subprocess.Popen:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))},
            "DATABASE_URL": url, "KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "ZF_JWT_ALGORITHM": "HS256", "ZF_JWT_SECRET": JWT_SECRET,
-           "ZF_CLOCK_FILE": str(clock_file), "ZF_ESCALATION_SECONDS": "0.05"}
+           "ZF_CLOCK_FILE": str(clock_file), "ZF_ESCALATION_SECONDS": "0.05",
+           "ZF_NOTICE_OFFICE": "县正风办", "ZF_LETTER_NUMBER": "{office}督字〔{year}〕{seq}号"}
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "notify.entrypoints.scheduler"], env=env, stdout=out,
                                 stderr=subprocess.STDOUT)
@@ -302,7 +314,8 @@ def scheduler(url: str, clock_file: Path, log: Path) -> subprocess.Popen:
 def test_schedulers_racing_and_one_killed_mid_run_issue_every_step_exactly_once(urls, tmp_path):
     """300 cases long overdue (deadline 2024-05-20, sign-for 2024-05-08; half never signed for): every
     crossed step is due at once. Two schedulers race; one is killed with SIGKILL while steps are
-    being issued and a third takes its place. Each case ends with each step exactly once, in order."""
+    being issued and a third takes its place. Each case ends with each step exactly once, in order, and
+    the year's supervision letters are numbered 1 to 450 without a gap or a number given twice."""
     cases = [Story(f"kill-{i}").then("assigned", *(("accepted",) if i % 2 else ())) for i in range(300)]
     with db.connect(urls["notify"]) as conn:
         for story in cases:
@@ -340,6 +353,10 @@ def test_schedulers_racing_and_one_killed_mid_run_issue_every_step_exactly_once(
     by_case: dict[str, list] = {}
     for r in rows:
         by_case.setdefault(r["stream_id"], []).append((r["d"]["ladder"], r["d"]["step"]))
+    letters = [r["d"]["document"] for r in rows if r["d"].get("step") == "supervision_letter"]
+    assert sorted(d["sequence"] for d in letters) == list(range(1, 451))
+    assert {d["number"] for d in letters} == {f"县正风办督字〔2024〕{i}号" for i in range(1, 451)}
+    assert {(d["year"], d["issuer"], d["issued_on"]) for d in letters} == {(2024, "县正风办", "2024-07-15")}
     ladder = ["reminder", "supervision_letter", "admonishment_talk", "bulletin_criticism", "accountability_proposal"]
     for i in range(300):
         got = by_case[f"kill-{i}"]

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from notify.service_layer import escalate
-from notify.service_layer.uow import UnitOfWork
 from zfcommon import db
-from zfcommon.clock import FileClock
 
+from .. import support
 from ..support import bearer, carry
 from .test_campaigns import DEV, GOV, OFFICE, Office, campaign_body, task_body
 
@@ -35,13 +33,7 @@ def scheduler_pass(urls, office: Office) -> None:
         r = office.client.post(f"/v1/projects/{project_id}/stages/{stage}/open-case", json={}, headers=OFFICE)
         return r.json["case_id"] if r.status_code == 201 else None
     carry(urls, into=("notify",))
-    pool = db.make_pool(urls["notify"], max_size=1)
-    pool.open()
-    try:
-        with UnitOfWork(pool) as uow:
-            escalate.run_once(uow, FileClock(str(office.clock)), open_case=open_case)
-    finally:
-        pool.close()
+    support.scheduler_pass(urls["notify"], office.clock, open_case)
     carry(urls, into=("notify",), sources=("intake", "notify"))
 
 

@@ -20,20 +20,18 @@ from ledger.adapters.repository import apply as ledger_apply
 from ledger.adapters.repository import apply_batch as ledger_apply_batch
 from ledger.adapters.repository import rebuild_batch as ledger_rebuild_batch
 from ledger.entrypoints.rebuild import ROUTE as LEDGER_ROUTE
+from notify.adapters import escalations as notify_escalations
 from notify.adapters.repository import apply as notify_apply
 from notify.adapters.repository import apply_batch as notify_apply_batch
 from notify.entrypoints.rebuild import ROUTE as NOTIFY_ROUTE
-from notify.service_layer import escalate
-from notify.service_layer.uow import UnitOfWork
 from zfcommon import db
-from zfcommon.clock import FileClock
 from zfcommon.consumer import apply_once
 from zfcommon.events import parse_event
 from zfcommon.events.catalogue import CASE_TOPIC
 from zfcommon.rebuild import RebuildFailed, TrailStream, by_subject, events_from_trail, rebuild, rebuild_in_parallel
 
 from ..conftest import JWT_SECRET, fresh_database, service_urls, settings_for
-from ..support import bearer, complaint
+from ..support import bearer, complaint, scheduler_pass
 
 pytestmark = pytest.mark.integration
 UNIT = "县自然资源局"
@@ -214,13 +212,12 @@ def _dies(conn, event) -> None:
 
 def escalate_on(url: str, clock_file, day: str) -> int:
     clock_file.write_text(f"{day}T09:00:00+08:00")
-    pool = db.make_pool(url, max_size=1)
-    pool.open()
-    try:
-        with UnitOfWork(pool) as uow:
-            return escalate.run_once(uow, FileClock(str(clock_file)))
-    finally:
-        pool.close()
+    return scheduler_pass(url, clock_file)
+
+
+def last_letter(url: str) -> int:
+    with db.connect(url) as conn:
+        return notify_escalations.last_letter(conn, 2026)
 
 
 def test_escalation_ladders_rebuilt_from_the_trail_equal_the_live_ones_and_nothing_is_issued_again(pg, tmp_path):
@@ -270,6 +267,8 @@ def test_escalation_ladders_rebuilt_from_the_trail_equal_the_live_ones_and_nothi
         # notify's own decisions are back in its store, so the rebuilt scheduler issues nothing twice.
         assert snapshot(rebuilt["notify"], stored) == snapshot(live["notify"], stored)
         assert escalate_on(rebuilt["notify"], clock_file, "2026-12-31") == 0
+        # and so are the supervision letters' numbers: the next letter of the year takes the next one.
+        assert last_letter(rebuilt["notify"]) == last_letter(live["notify"]) > 0
 
 
 def test_a_bulk_write_keeps_the_row_by_row_conflict_rules(pg):

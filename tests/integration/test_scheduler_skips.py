@@ -123,11 +123,11 @@ def test_unusable_escalation_thresholds_skip_the_escalations_not_the_reports(url
 def test_a_part_that_fails_is_logged_and_counted_and_the_next_part_still_runs(pool, clock, monkeypatch, caplog):
     ran = []
 
-    def broken(uow, clock, open_case):
+    def broken(uow, clock, open_case, office):
         raise RuntimeError("a bug in one part")
 
     monkeypatch.setattr(scheduler, "PARTS", (("escalations", broken, scheduler.APPENDED),
-                                             ("weekly_reports", lambda uow, c, o: ran.append(1) or 0, scheduler.REPORTED)))
+                                             ("weekly_reports", lambda uow, c, o, f: ran.append(1) or 0, scheduler.REPORTED)))
     before = skipped("escalations")
     scheduler.run_pass(pool, clock)
     assert ran == [1] and skipped("escalations") == before + 1

@@ -126,6 +126,19 @@ def test_a_pattern_without_year_and_sequence_or_with_other_fields_is_refused(pat
         document.check_pattern(pattern)
 
 
+def test_the_office_takes_each_kinds_pattern_from_its_setting_and_a_bad_one_is_named():
+    from types import SimpleNamespace
+
+    from zfcommon.settings import ConfigError
+    settings = SimpleNamespace(office_name="", notice_office="邵正风办", bulletin_number="{office}通〔{year}〕{seq}号",
+                               interim_number="{office}阶段通〔{year}〕{seq}号", letter_number="{office}督〔{year}〕{seq}号")
+    office = document.office_from(settings)
+    assert office.issue("letter", date(2026, 11, 30), 12)["number"] == "邵正风办督〔2026〕12号"
+    assert office.name == "邵正风办"
+    with pytest.raises(ConfigError, match="ZF_LETTER_NUMBER"):
+        document.office_from(SimpleNamespace(**{**vars(settings), "letter_number": "督〔{year}〕号"}))
+
+
 def test_personal_data_in_a_typical_cases_text_is_masked():
     case = {"case_id": "c1", "category": "吃拿卡要", "lead_unit": "县市场监管局", "channel": "hotline",
             "status": "closed", "description": "张某(13807391234, 430102199001011234, zhang@example.cn)反映索要红包",

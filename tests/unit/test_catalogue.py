@@ -39,3 +39,22 @@ def test_data_that_is_not_an_object_is_refused():
 def test_every_channel_is_accepted():
     for channel in catalogue.CHANNELS:
         assert catalogue.validate_data(RECEIVED, received_data(channel=channel)) == {}
+
+
+STEP = "cn.zhengfeng.escalation.step_issued.v1"
+
+
+def _step(step: str, **more) -> dict:
+    return {"ladder": "deadline", "step": step, "round": 1, "unit": "县住建局", "due": "2026-11-23",
+            "working_days_overdue": 5, "handling_mode": "deadline", "threshold": 5, "crossed_on": "2026-11-30", **more}
+
+
+LETTER = {"number": "正风办督〔2026〕3号", "year": 2026, "sequence": 3, "issuer": "正风办", "issued_on": "2026-11-30"}
+
+
+def test_a_supervision_letter_carries_its_number_and_no_other_step_has_one():
+    assert catalogue.validate_data(STEP, _step("supervision_letter", document=LETTER)) == {}
+    assert catalogue.validate_data(STEP, _step("supervision_letter")) == {}       # issued before numbering
+    assert catalogue.validate_data(STEP, _step("reminder", document=LETTER)) == {"document": ["只有督办函有文号"]}
+    assert "sequence" in catalogue.validate_data(STEP, _step("supervision_letter",
+                                                             document={**LETTER, "sequence": 0}))["document"]

@@ -103,11 +103,14 @@ def test_a_redelivered_or_foreign_event_causes_nothing():
                                   "accountability_proposal"])
 def test_each_escalation_step_is_a_notice_to_the_unit_it_names(step):
     case = fold(Story().then("assigned"))[-1][1]
+    letter = {"document": {"number": "正风办督〔2024〕7号", "year": 2024, "sequence": 7, "issuer": "正风办",
+                           "issued_on": "2024-05-28"}} if step == "supervision_letter" else {}
     event = other_event(notices.STEP_ISSUED, "case-1", {
         "ladder": "deadline", "step": step, "round": 1, "unit": LEAD, "due": "2024-05-20", "working_days_overdue": 6,
-        "handling_mode": "deadline", "threshold": 5, "crossed_on": "2024-05-28"})
+        "handling_mode": "deadline", "threshold": 5, "crossed_on": "2024-05-28", **letter})
     [wanted] = notices.decide(event, None, case)
     assert (wanted.kind, wanted.unit, wanted.case_id) == (f"escalation_{step}", LEAD, "case-1")
+    assert wanted.context["document_number"] == ("正风办督〔2024〕7号" if letter else None)
     assert wanted.context["overdue_days"] == 6 and wanted.context["what"] == "办结"
     assert wanted.context["category"] == "推诿扯皮"
 
@@ -247,7 +250,8 @@ CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "case_number": "ZF
            "sign_for_due": "2026-11-25", "reason": "整改不到位", "rework_count": 1, "previous_deadline": "2026-12-01",
            "comment": None, "step": "督办函", "ladder": "整改期限", "due": "2026-12-14", "overdue_days": 12, "round": 1,
            "sign_for": False, "what": "办结", "week": "2026-W48", "week_label": "2026年第48周",
-           "consecutive_missed": 3, "url": "https://hooks.example.gov.cn/zf", "disabled_on": "2026-11-23"}
+           "consecutive_missed": 3, "url": "https://hooks.example.gov.cn/zf", "disabled_on": "2026-11-23",
+           "document_number": "正风办督〔2026〕12号"}
 
 
 def render(kind: str, **changes):
@@ -296,10 +300,18 @@ def test_a_complainant_is_told_the_hotline_order_number_or_else_the_case_number(
 
 def test_an_escalation_email_names_the_step_and_the_overdue_working_days():
     letter = render("escalation_supervision_letter", sign_for=True, what="签收")
-    assert letter.subject == "【督办函】案件ZF-2026-000123超期未签收"
+    assert letter.subject == "【督办函 正风办督〔2026〕12号】案件ZF-2026-000123超期未签收"
+    assert letter.email.startswith("督  办  函\n正风办督〔2026〕12号\n\n县住建局：\n")
+    assert letter.sms.startswith("督办函（正风办督〔2026〕12号）：案件ZF-2026-000123已超期12个工作日未签收")
     assert "已超过签收时限12个工作日仍未签收" in letter.email and "签收时限：2026年12月14日" in letter.email
     reminder = render("escalation_reminder", overdue_days=-2)
     assert "距办结时限还有2个工作日" in reminder.email
+
+
+def test_a_letter_queued_before_letters_were_numbered_reads_as_it_did():
+    letter = render("escalation_supervision_letter", document_number=...)
+    assert letter.subject == "【督办函】案件ZF-2026-000123超期未办结"
+    assert letter.email.startswith("督  办  函\n\n县住建局：\n") and letter.sms.startswith("督办函：案件")
 
 
 def test_a_missing_fact_is_an_error_not_a_blank():

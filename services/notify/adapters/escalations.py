@@ -54,6 +54,24 @@ def apply(conn: psycopg.Connection, event: Event, checks: dict[str, int] | None 
         escalationview.apply(conn, event)
 
 
+# -- the scheduler: numbering supervision letters (migration 0055) -----------------------------------
+LETTER_LOCK = "letter-numbers"
+
+
+def last_letter(conn: psycopg.Connection, year: int) -> int:
+    """The last sequence given to a supervision letter of `year` (0: none yet). Takes a lock held until
+    the transaction ends, so two schedulers issuing letters at once cannot give the same number: the
+    second waits, then reads the first's committed letters. The letters are the store's own events."""
+    conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (LETTER_LOCK,))
+    return conn.execute(_LAST_LETTER, (year,)).fetchone()["last"]
+
+
+# The type written out, not a parameter, so the planner can always use the partial index.
+_LAST_LETTER = ("SELECT coalesce(max(((payload->'data'->'document'->>'sequence'))::int), 0) AS last FROM events"
+                f" WHERE type = '{ladder.STEP_ISSUED}' AND payload->'data' ? 'document'"
+                " AND ((payload->'data'->'document'->>'year'))::int = %s")
+
+
 _LOOK_AGAIN = ("INSERT INTO escalation_checks (case_id, seen_version) SELECT * FROM unnest(%s::text[], %s::int[])"
                " ON CONFLICT (case_id)"
                " DO UPDATE SET seen_version = greatest(escalation_checks.seen_version, EXCLUDED.seen_version)")

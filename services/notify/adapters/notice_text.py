@@ -35,7 +35,7 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
     with {case_id}; `office` signs emails and SMS."""
     case_id = context.get("case_id")
     full = {"link": None, "order_no": None, "case_number": None, "noun": "案件", "plan_title": None, "case_ref": None,
-            **context, "title": notices.KINDS[kind].title, "office": office, "today": today}
+            "document_number": None, **context, "title": notices.KINDS[kind].title, "office": office, "today": today}
     # What people call the case: its number; a notice queued before case numbers, its id's first 8 digits;
     # a task or a project stage, its title (domain.notices.plan_context).
     full["case_ref"] = full["case_ref"] or full["case_number"] or (case_id or "")[:8]

@@ -9,6 +9,10 @@ monthly bulletin's numbers have no gaps from interim reports (which have their o
 
 The number is given when the bulletin is published, not drafted: a draft may be redrafted or never
 published, and a number once given must never be left unused. It is stored in the published event.
+
+Supervision letters (督办函) are numbered the same way, in a sequence of their own: the scheduler gives
+the number in the transaction that issues the step, and it is stored in the step's event
+(docs/ESCALATION.md "Numbered supervision letters").
 """
 from __future__ import annotations
 
@@ -16,6 +20,8 @@ import string
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Mapping
+
+from zfcommon.settings import ConfigError
 
 PLACEHOLDERS = frozenset({"office", "year", "seq"})
 REQUIRED = frozenset({"year", "seq"})
@@ -51,6 +57,24 @@ class Office:
         number = self.patterns[kind].format(office=self.short, year=day.year, seq=sequence)
         return {"number": number, "year": day.year, "sequence": sequence, "issuer": self.name,
                 "issued_on": day.isoformat()}
+
+
+# The numbered kinds, each with the setting that holds its pattern.
+PATTERN_SETTINGS = {"bulletin": ("ZF_BULLETIN_NUMBER", "bulletin_number"),
+                    "interim": ("ZF_INTERIM_NUMBER", "interim_number"),
+                    "letter": ("ZF_LETTER_NUMBER", "letter_number")}
+
+
+def office_from(settings: Any) -> Office:
+    """The office as notify's settings describe it; ConfigError naming the variable whose 文号 pattern
+    is not one (a bad pattern stops notify's start, not a publication or a letter)."""
+    checked = {}
+    for kind, (variable, attribute) in PATTERN_SETTINGS.items():
+        try:
+            checked[kind] = check_pattern(getattr(settings, attribute))
+        except BadPattern as exc:
+            raise ConfigError(f"{variable}: {exc}") from None
+    return Office(settings.office_name or settings.notice_office, settings.notice_office, checked)
 
 
 def case_label(case_id: str, case_number: str | None) -> str:

@@ -156,6 +156,7 @@ def _step_issued(event: Event, case: Mapping[str, Any] | None) -> list[Wanted]:
            "due": d["due"], "overdue_days": d["working_days_overdue"], "round": d.get("round", 1),
            "handling_mode": HANDLING_MODES.get(d["handling_mode"]), "sign_for": d["ladder"] == "sign_for",
            "what": "签收" if d["ladder"] == "sign_for" else "办结",
+           "document_number": (d.get("document") or {}).get("number"),
            **_plan_context((case or {}).get("view") or {})}
     return _to_units(f"escalation_{d['step']}", [d["unit"]], event.subject, ctx)
 

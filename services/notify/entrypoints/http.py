@@ -14,7 +14,7 @@ from zfcommon.streams import digests_blueprint
 from zfcommon.web import create_base_app
 
 from ..adapters import repository
-from ..domain import watch
+from ..domain import document, watch
 from . import bulletins, disclosures, escalations, exposures, interims, notices, public, publishing, reports, subscriptions
 
 blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases notify is watching")
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(subscriptions.callbacks)
     api.register_blueprint(escalations.config_blp)
     api.register_blueprint(escalations.blp)
-    app.extensions["zf_office"] = publishing.make_office(settings)     # a bad 文号 pattern stops the start
+    app.extensions["zf_office"] = document.office_from(settings)     # a bad 文号 pattern stops the start
     # Webhook secrets are sealed at rest; without the master key notify refuses to start.
     app.extensions[subscriptions.SECRETS] = Envelope.from_setting(settings.notify_master_key, "ZF_NOTIFY_MASTER_KEY")
     api.register_blueprint(bulletins.blp)

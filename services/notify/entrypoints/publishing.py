@@ -16,7 +16,6 @@ from zfcommon import jwks, logs
 from zfcommon.clock import clock_for
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
-from zfcommon.settings import ConfigError, Settings
 from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
@@ -58,19 +57,6 @@ def ledger() -> LedgerClient:
 def office() -> document.Office:
     """Who issues the publications and how they are numbered (made and checked by create_app)."""
     return current_app.extensions["zf_office"]
-
-
-def make_office(settings: Settings) -> document.Office:
-    """ConfigError naming the variable whose 文号 pattern is not one."""
-    patterns = {"bulletin": ("ZF_BULLETIN_NUMBER", settings.bulletin_number),
-                "interim": ("ZF_INTERIM_NUMBER", settings.interim_number)}
-    checked = {}
-    for kind, (variable, pattern) in patterns.items():
-        try:
-            checked[kind] = document.check_pattern(pattern)
-        except document.BadPattern as exc:
-            raise ConfigError(f"{variable}: {exc}") from None
-    return document.Office(settings.office_name or settings.notice_office, settings.notice_office, checked)
 
 
 def complainants() -> ComplainantClient:

@@ -25,6 +25,7 @@ from zfcommon.clock import Clock, clock_for
 from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.intake_client import IntakeClient
+from ..domain import document
 from ..service_layer import escalate, reports
 from ..service_layer.uow import UnitOfWork
 
@@ -33,18 +34,20 @@ APPENDED = Counter("zf_escalation_events_total", "Escalation events the schedule
 REPORTED = Counter("zf_report_events_total", "Report events the scheduler appended (missed weeks, steps, draws)")
 
 
-# Each part of a pass: (name, part(uow, clock, open_case) -> events appended, the counter of those).
-PARTS = (("escalations", lambda uow, clock, open_case: escalate.run_once(uow, clock, open_case=open_case), APPENDED),
-         ("weekly_reports", lambda uow, clock, open_case: reports.run_once(uow, clock), REPORTED))
+# Each part of a pass: (name, part(uow, clock, open_case, office) -> events appended, the counter of those).
+PARTS = (("escalations", lambda uow, clock, open_case, office: escalate.run_once(uow, clock, open_case=open_case,
+                                                                                 office=office), APPENDED),
+         ("weekly_reports", lambda uow, clock, open_case, office: reports.run_once(uow, clock), REPORTED))
 
 
-def run_pass(pool, clock: Clock, open_case: escalate.OpenCase | None = None) -> None:
+def run_pass(pool, clock: Clock, open_case: escalate.OpenCase | None = None,
+             office: document.Office | None = None) -> None:
     """One pass of every part, each in its own unit of work: one that fails is logged and counted, and
     the next part (and the next pass) still runs."""
     for name, part, counter in PARTS:
         try:
             with UnitOfWork(pool) as uow:
-                counter.inc(part(uow, clock, open_case))
+                counter.inc(part(uow, clock, open_case, office))
         except (psycopg.OperationalError, PoolTimeout) as exc:
             log.warning("database_unavailable", extra={"part": name, "error": str(exc)[:300]})
         except Exception:
@@ -53,13 +56,13 @@ def run_pass(pool, clock: Clock, open_case: escalate.OpenCase | None = None) -> 
 
 
 def run(database_url: str, clock: Clock, interval: float, stop: threading.Event,
-        open_case: escalate.OpenCase | None = None) -> None:
+        open_case: escalate.OpenCase | None = None, office: document.Office | None = None) -> None:
     pool = db.make_pool(database_url, max_size=1, name="notify-scheduler")
     pool.open()
     log.info("escalation_scheduler_started", extra={"interval": interval})
     try:
         while not stop.is_set():
-            run_pass(pool, clock, open_case)
+            run_pass(pool, clock, open_case, office)
             stop.wait(interval)
     finally:
         pool.close()
@@ -68,12 +71,13 @@ def run(database_url: str, clock: Clock, interval: float, stop: threading.Event,
 def main() -> None:
     settings = Settings.from_env("notify")
     logs.configure("notify-scheduler", settings.log_level)
+    office = document.office_from(settings)          # a bad 文号 pattern stops the start
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     intake = IntakeClient(settings.intake_url, jwks.signer(settings))      # project stages past their grace
     run(settings.database_url, clock_for(settings.clock_file), settings.escalation_seconds, stop,
-        intake.open_stage_case)
+        intake.open_stage_case, office)
 
 
 if __name__ == "__main__":

@@ -7,23 +7,30 @@ row commits with it. A pass decides the cases due in batches, each batch in one 
 Another scheduler (or this one restarted after a kill -9) that decided on the same version fails on
 the store's UNIQUE (stream, version) index, rolls back and decides again on the history as it now
 is: a step is never issued twice, and since every crossed step is issued in order, none is skipped.
+
+A supervision letter (督办函) is a formal document: it gets the year's next number (文号) from the
+office's pattern in the transaction that issues it, so a letter rolled back gives its number back and
+the year's letters are numbered without gaps (docs/ESCALATION.md "Numbered supervision letters").
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
 from zfcommon import logs, metrics, officecalendar
 from zfcommon.clock import Clock
 from zfcommon.events.catalogue import ESCALATION_CONFIG_STREAM
 from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.settings import Settings
 from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import escalations
-from ..domain import ladder, stage_cases
+from ..domain import document, ladder, stage_cases
 from . import configs
 from .uow import UnitOfWork
 
@@ -80,13 +87,22 @@ class Basis:
     config: Mapping[str, Any]
     calendar: WorkCalendar
     key: str                      # changes whenever the thresholds or the calendar may have
+    office: document.Office       # who signs the supervision letters, and their number pattern
 
 
-def basis(uow: UnitOfWork, clock: Clock) -> Basis:
+def default_office() -> document.Office:
+    """The office as notify's settings make it when nothing is set (a pass run without settings: tests,
+    tools); the scheduler passes the one its settings make."""
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings) if f.default is not dataclasses.MISSING}
+    return document.office_from(SimpleNamespace(**defaults))
+
+
+def basis(uow: UnitOfWork, clock: Clock, office: document.Office | None = None) -> Basis:
     now = clock.now()
     config = thresholds(uow)
     return Basis(local_date(now), now, config.config, officecalendar.calendar(uow.conn),
-                 f"thresholds:{config.version}/calendar:{officecalendar.version(uow.conn)}")
+                 f"thresholds:{config.version}/calendar:{officecalendar.version(uow.conn)}",
+                 office or default_office())
 
 
 OpenCase = Callable[[str, str], str | None]      # (project id, stage) -> the case intake opened, or None
@@ -181,9 +197,24 @@ def _decide(uow: UnitOfWork, case_id: str, row: dict, history: list, on: Basis) 
     opening = stage_cases.opening(row["view"], on.calendar, on.today)
     wake = [d for d in (decision.next_check, on.today if opening.now else opening.day) if d is not None]
     decision = replace(decision, next_check=min(wake, default=None))
-    events = uow.events.record(case_id, version, [change.event() for change in decision.changes],
-                               correlation_id=str(uuid.uuid4()), actor=ACTOR, time=on.now)
+    changes = _numbered(uow, [change.event() for change in decision.changes], on)
+    events = uow.events.record(case_id, version, changes, correlation_id=str(uuid.uuid4()), actor=ACTOR, time=on.now)
     return _Decided(case_id, decision, events, opening, row["view"])
+
+
+def _numbered(uow: UnitOfWork, changes: list[tuple[str, dict[str, Any]]], on: Basis) -> list[tuple[str, dict]]:
+    """The changes, each supervision letter with its number: the year's next after the letters in the
+    store (which hold those this transaction issued already), then the next for a second letter of
+    the same decision (both ladders of a case may cross their letter at once)."""
+    letters = [i for i, (type_, data) in enumerate(changes)
+               if type_ == ladder.STEP_ISSUED and data["step"] == "supervision_letter"]
+    if not letters:
+        return changes
+    last, numbered = escalations.last_letter(uow.conn, on.today.year), list(changes)
+    for sequence, i in enumerate(letters, start=last + 1):
+        type_, data = changes[i]
+        numbered[i] = type_, {**data, "document": on.office.issue("letter", on.today, sequence)}
+    return numbered
 
 
 def _open(open_case: OpenCase, view: dict) -> None:
@@ -197,12 +228,13 @@ def _open(open_case: OpenCase, view: dict) -> None:
                                                         "error": str(exc)[:300]})
 
 
-def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200, open_case: OpenCase | None = None) -> int:
+def run_once(uow: UnitOfWork, clock: Clock, batch: int = 200, open_case: OpenCase | None = None,
+             office: document.Office | None = None) -> int:
     """One pass over every case due now; returns how many events were appended. A case whose
     decision fails is logged and left for the next pass: one bad case never stops the others; unusable
     thresholds skip the pass (logged and counted) until the office sets them again."""
     try:
-        on = basis(uow, clock)
+        on = basis(uow, clock, office)
     except configs.ConfigUnusable as exc:
         uow.conn.rollback()
         metrics.SCHEDULER_SKIPPED.labels("escalation_config").inc()

@@ -430,6 +430,18 @@ STOP_REASONS = {"rectification_reported": "已报整改", "dismissal_reported": 
                 "case_opened": "已转为案件"}
 
 
+class DocumentData(_Strict):
+    """A formal document's number, issuer and date: a published bulletin or interim report (docs/BULLETINS.md
+    "Document number"), a supervision letter (docs/ESCALATION.md "Numbered supervision letters")."""
+    number = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                           metadata={"description": "文号, from the office's pattern for its kind, e.g. 正风办通〔2026〕3号"})
+    year = fields.Integer(required=True, metadata={"description": "the year its sequence counts in"})
+    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
+    issuer = fields.String(required=True, validate=validate.Length(min=1, max=200),
+                           metadata={"description": "the issuing office (发文机关)"})
+    issued_on = fields.Date(required=True, metadata={"description": "the issue date (China)"})
+
+
 def _step(**kw):
     return fields.String(validate=validate.OneOf(ESCALATION_STEPS), **kw)
 
@@ -452,6 +464,14 @@ class StepIssuedData(_Strict):
                        "lead time)"})
     crossed_on = fields.Date(required=True, metadata={
         "description": "the day the threshold was crossed (earlier than the event's time after an outage)"})
+    document = fields.Nested(DocumentData, metadata={
+        "description": "a supervision letter's number (文号), issuer and date; absent on other steps, and on "
+                       "letters issued before letters were numbered"})
+
+    @validates_schema
+    def _letters_only(self, data: dict, **_: Any) -> None:
+        if "document" in data and data.get("step") != "supervision_letter":
+            raise ValidationError("只有督办函有文号", "document")
 
 
 class EscalationStoppedData(_Strict):
@@ -634,17 +654,6 @@ class _Review(_Strict):
     revision = fields.Integer(required=True, metadata={"description": "the stream version of the draft reviewed"})
     decision = fields.String(required=True, validate=validate.OneOf(REVIEW_DECISIONS))
     comments = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
-
-
-class DocumentData(_Strict):
-    """A published bulletin as a formal document (docs/BULLETINS.md "Document number")."""
-    number = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                           metadata={"description": "文号, from the office's pattern, e.g. 正风办通〔2026〕3号"})
-    year = fields.Integer(required=True, metadata={"description": "the year its sequence counts in"})
-    sequence = fields.Integer(required=True, validate=validate.Range(min=1))
-    issuer = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                           metadata={"description": "the issuing office (发文机关)"})
-    issued_on = fields.Date(required=True, metadata={"description": "the issue date (China)"})
 
 
 class PublishedData(_Strict):
