@@ -146,18 +146,21 @@ def scheduler_pass(notify_url: str, clock_file: Path | str, open_case: Callable 
         pool.close()
 
 
-def carry(urls: dict[str, str], into: tuple[str, ...] = ("ledger",), sources: tuple[str, ...] = ("intake",)) -> int:
+def carry(urls: dict[str, str], into: tuple[str, ...] = ("ledger",), sources: tuple[str, ...] = ("intake",),
+          notices: bool = False) -> int:
     """Every event the `sources` (intake, notify) stored, applied in store order by the named services'
     consumer code (with its tracking table, as the consumer would, so applying twice changes nothing):
-    the projections without a relay and broker. Returns how many events were newly applied."""
+    the projections without a relay and broker. Returns how many events were newly applied. `notices`:
+    notify applies them as its consumer does, queueing the notices they call for, not only projecting."""
     from ledger.adapters.repository import apply as ledger_apply
     from notify.adapters.repository import apply as notify_apply
+    from notify.service_layer import fanout
     from zfcommon import db
     from zfcommon.consumer import apply_once
     from zfcommon.events import parse_event
     from zfcommon.events.catalogue import topic_for
 
-    appliers = {"ledger": ledger_apply, "notify": notify_apply}
+    appliers = {"ledger": ledger_apply, "notify": fanout.applier(hotline_on=False) if notices else notify_apply}
     events = []
     for source in sources:
         with db.connect(urls[source]) as conn:

@@ -17,6 +17,7 @@ from console.entrypoints.http import create_app as console_app
 from console.service_layer import accounts as handlers
 from intake.entrypoints.http import create_app as intake_app
 from ledger.entrypoints.http import create_app as ledger_app
+from notify.entrypoints.http import create_app as notify_app
 
 from ..conftest import fresh_database, service_urls, settings_for
 from ..support import bearer, carry
@@ -69,20 +70,28 @@ def _serve(app) -> tuple[object, str]:
 
 
 @contextmanager
-def console_world(pg, clock: Path, day: str = "2026-03-02") -> Iterator[World]:
+def console_world(pg, clock: Path, day: str = "2026-03-02", notify: bool = False) -> Iterator[World]:
+    """`notify`: notify's app too (else the console's notify is an address nobody answers)."""
     clock.write_text(f"{day}T09:00:00+08:00")
     urls = service_urls(fresh_database(pg))
     ledger = ledger_app(settings_for("ledger", urls["ledger"], clock_file=str(clock)))
     ledger_server, ledger_url = _serve(ledger)
     intake = intake_app(settings_for("intake", urls["intake"], clock_file=str(clock), ledger_url=ledger_url))
     intake_server, intake_url = _serve(intake)
+    apps, servers = {"intake": intake, "ledger": ledger}, [intake_server, ledger_server]
+    notify_url = "http://127.0.0.1:9"
+    if notify:
+        apps["notify"] = notify_app(settings_for("notify", urls["notify"], clock_file=str(clock), ledger_url=ledger_url,
+                                                 intake_url=intake_url))
+        notify_server, notify_url = _serve(apps["notify"])
+        servers.append(notify_server)
     console = console_app(settings_for("console", urls["console"], bootstrap="", console_secret_key="k" * 32,
                                        clock_file=str(clock), intake_url=intake_url, ledger_url=ledger_url,
-                                       notify_url="http://127.0.0.1:9", audit_url="http://127.0.0.1:9"))
+                                       notify_url=notify_url, audit_url="http://127.0.0.1:9"))
     try:
-        yield World(urls, {"intake": intake, "ledger": ledger}, console, clock)
+        yield World(urls, apps, console, clock)
     finally:
-        for server in (intake_server, ledger_server):
+        for server in servers:
             server.shutdown()
-        for app in (console, intake, ledger):
+        for app in (console, *apps.values()):
             app.extensions["zf_pool"].close()

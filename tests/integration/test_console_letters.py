@@ -1,6 +1,7 @@
 """A supervision letter's number (文号) where people read it: notify's scheduler numbers the letter as it
 issues it, the ledger projects the step, and the console's case page names the letter by its number in
-the escalation history, for the office and for the lead unit. The page shows nothing of the complainant."""
+the escalation history, for the office and for the lead unit; the unit reads the letter itself under 我的通知,
+though no e-mail or SMS channel is configured. No page shows anything of the complainant."""
 from __future__ import annotations
 
 import re
@@ -16,16 +17,18 @@ UNIT = "县自然资源局"
 
 @pytest.fixture(scope="module")
 def world(pg, tmp_path_factory):
-    with console_world(pg, tmp_path_factory.mktemp("clock") / "now", day="2026-11-02") as w:
+    with console_world(pg, tmp_path_factory.mktemp("clock") / "now", day="2026-11-02", notify=True) as w:
         w.account("jia", "office")
         w.account("yi", "unit", unit=UNIT)
         yield w
 
 
 def escalate_now(world) -> None:
-    """notify takes in intake's events, decides a pass, and the ledger takes in both services' events."""
-    carry(world.urls, into=("notify",))
+    """notify takes in intake's events, decides a pass and queues the step's notices, and the ledger takes
+    in both services' events."""
+    carry(world.urls, into=("notify",), notices=True)
     scheduler_pass(world.urls["notify"], world.clock)
+    carry(world.urls, into=("notify",), sources=("intake", "notify"), notices=True)
     carry(world.urls, into=("ledger",), sources=("intake", "notify"))
 
 
@@ -48,3 +51,9 @@ def test_the_case_page_names_the_supervision_letter_by_its_number(world):
         shown = text(page.get_data(as_text=True))
         assert "督办函（正风办督〔2026〕1号）" in shown, login
         assert "到期提醒" in shown and "13807391234" not in shown and "李某" not in shown
+
+    letter = text(world.client("yi").get("/my/notices").get_data(as_text=True))
+    assert "【督办函 正风办督〔2026〕1号】" in letter and "督 办 函 正风办督〔2026〕1号 县自然资源局：" in letter
+    assert "已超过办结时限5个工作日仍未办结" in letter and "【交办通知】" in letter
+    assert "邮件未发送" in letter or "短信渠道未配置" in letter
+    assert "escalation_" not in letter and "13807391234" not in letter and "李某" not in letter

@@ -334,6 +334,11 @@ def test_a_unit_without_contacts_is_listed_as_skipped_and_reached_once_its_conta
     skipped = eventually(lambda: [n for n in world.notices(case_id=case_id) if n["unit"] == QUIET], 30)
     assert [(n["status"], n["channel"], n["to"]) for n in skipped] == [("skipped", "email", None)]
     assert "no email or phone" in skipped[0]["last_error"] and world.notice(skipped[0]["id"])["log"] == []
+    # Nothing was sent, but the unit can read what the notice says (the console's 我的通知).
+    [unread] = world.notices(case_id=case_id, headers=bearer("unit", unit=QUIET))
+    assert unread["body"] is None and unread["text"]["subject"].startswith("【交办通知】")
+    assert unread["text"]["body"].startswith(QUIET + "：") and "context" not in unread
+    assert world.notice(skipped[0]["id"])["text"] == unread["text"]
 
     # Directory and case events travel on different topics: a unit's contacts may arrive just after.
     assert world.intake.post("/v1/directory/units", json={

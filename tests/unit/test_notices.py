@@ -274,6 +274,17 @@ def test_every_notice_renders_in_chinese_and_its_sms_fits_one_part(kind):
         assert "SY12345-20261123-000317" in text.sms and text.email.strip() == text.sms
 
 
+@pytest.mark.parametrize("kind", list(notices.KINDS))
+def test_each_fact_of_a_case_is_a_line_of_its_own(kind):
+    """The case's number used to run into its category (案件编号：ZF-2026-000123问题类别：…): the template's
+    closing tag took the line's end with it."""
+    lines = render(kind).email.splitlines()
+    for fact in ("案件编号：", "问题类别：", "被反映单位："):
+        assert all(line.startswith(fact) for line in lines if fact in line), (kind, fact)
+    task = render(kind, plan_title="窗口整治", noun="任务", case_ref="“窗口整治”").email.splitlines()
+    assert all(line == "任务：窗口整治" for line in task if line.startswith("任务："))
+
+
 def test_the_assignment_email_names_case_unit_deadlines_and_the_link():
     text = render("case_assigned")
     assert text.subject == "【交办通知】推诿扯皮（案件ZF-2026-000123）"

@@ -74,6 +74,10 @@ CAMPAIGN_FIGURES = {
     "lookback_drawn": "回头看抽取", "lookback_held": "回头看巩固", "lookback_rebounds": "回头看反弹",
 }
 
+# A notice's ways out and how each went (notify's docs/NOTICES.md).
+NOTICE_CHANNELS = {"email": "邮件", "sms": "短信", "wecom": "企业微信", "dingtalk": "钉钉"}
+NOTICE_STATUSES = {"queued": "待发送", "sent": "已发送", "failed": "发送失败", "not_configured": "渠道未配置",
+                   "skipped": "未发送", "unknown": "发送结果待核实"}
 PUBLICATION_STATES = {"drafted": "已起草", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
 
 ACTIVITY = {
@@ -193,4 +197,4 @@ __all__ = ["CHANNELS", "DUE_RULES", "ESCALATION_STEPS", "HANDLING_MODES", "INSPE
            "STATUS_LABELS", "STOP_REASONS", "UNIT_KINDS", "ROLES", "PRIORITIES", "LIGHTS", "RECHECK_OUTCOMES", "COMMANDS",
            "FIELDS", "PHASE_STATES", "FIVE_HAVE_NAMES", "LOOKBACK_KINDS", "LOOKBACK_OUTCOMES", "TASK_COMMANDS",
            "TASK_FIELDS", "TASK_STATUSES", "STAGE_STATES", "STAGE_COMMANDS", "CAMPAIGN_FIGURES",
-           "ACTIVITY", "PUBLICATION_STATES", "label", "activity_label", "event_label", "field_message", "problem_text"]
+           "ACTIVITY", "PUBLICATION_STATES", "NOTICE_CHANNELS", "NOTICE_STATUSES", "label", "activity_label", "event_label", "field_message", "problem_text"]

@@ -133,4 +133,10 @@ def _previous(week: str) -> str:
 @bp.get("/notices")
 @roles("unit")
 def notices():
-    return web.page("units/notices.html", notices=notify.notices(web.services(), limit=50))
+    """The unit's notices, newest first, each once with how each of its channels went (notify queues
+    one per channel and contact), and each in full as its e-mail reads, sent or not."""
+    grouped: dict[tuple, dict] = {}
+    for n in notify.notices(web.services(), limit=100):
+        one = grouped.setdefault((n["event_id"], n["kind"]), {**n, "deliveries": {}})
+        one["deliveries"].setdefault(n["channel"], n["status"])
+    return web.page("units/notices.html", notices=list(grouped.values()))

@@ -1,14 +1,18 @@
 """Notices as people read them: one Jinja2 template per kind in notify/templates/notices/, each with
 three blocks — `subject` and `email` for the email, `sms` for the short text (the gateway adds the
-office's 【签名】 in front). Plain text, so no autoescaping: nothing here is ever shown as HTML.
+office's 【签名】 in front). Plain text, so no autoescaping here: the console, which shows a notice's
+text on its pages (`reading`), escapes it as it escapes everything.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from zfcommon.settings import Settings
+from zfcommon.workdays import local_date
 
 from ..domain import notices
 from .columns import cn_date
@@ -47,3 +51,21 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
     sms = _block(template, "sms", full)
     return Text(_block(template, "subject", full), _block(template, "email", full) + "\n", sms,
                 notices.sms_segments(f"【{office}】{sms}"))
+
+
+def case_link(settings: Settings) -> str:
+    """The format string of a case's page for people in notices ({case_id}): ZF_CASE_LINK, else the
+    ledger's API address of the case."""
+    return settings.case_link or f"{settings.ledger_url.rstrip('/')}/v1/cases/{{case_id}}"
+
+
+def reading(kind: str, context: Mapping[str, Any], created_at: datetime, *, office: str,
+            case_link: str) -> dict[str, str] | None:
+    """A notice in full as its e-mail reads (a complainant's: its SMS), dated the day it was queued,
+    whether or not a channel carried it: what the unit reads on the console. None if its template
+    cannot render it (a bug, logged by the sender when it tries)."""
+    try:
+        text = render(kind, context, office=office, case_link=case_link, today=local_date(created_at))
+    except Exception:
+        return None
+    return {"subject": text.subject, "body": text.email}

@@ -13,7 +13,7 @@ PUBLIC = ("id", "kind", "channel", "audience", "unit", "contact_name", "recipien
           "event_id", "event_type", "subject", "body", "segments", "status", "attempts", "next_attempt_at",
           "provider_message_id", "last_error", "created_at", "updated_at", "sent_at", "replied_at")
 ATTEMPT = ("started_at", "finished_at", "result", "provider_message_id", "error", "duration_ms")
-_SELECT = f"SELECT {', '.join(PUBLIC)}, context->>'case_number' AS case_number FROM notices"
+_SELECT = f"SELECT {', '.join(PUBLIC)}, context, context->>'case_number' AS case_number FROM notices"
 
 
 _QUEUE = ("INSERT INTO notices (kind, channel, audience, unit, contact_name, recipient, masked_to, case_id, event_id,"

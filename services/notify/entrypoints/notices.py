@@ -19,6 +19,7 @@ from zfcommon.problem import (Conflict, Forbidden, NotFound, PayloadTooLarge, Un
 from zfcommon.settings import ConfigError
 from zfcommon.web import principal, unauthenticated
 
+from ..adapters import notice_text
 from ..adapters import notices as store
 from ..adapters.intake_client import IntakeClient, IntakeUnavailable
 from ..domain import notices
@@ -53,6 +54,11 @@ class Attempt(Schema):
     duration_ms = fields.Integer(allow_none=True)
 
 
+class NoticeText(Schema):
+    subject = fields.String(required=True)
+    body = fields.String(required=True)
+
+
 class Notice(Schema):
     id = fields.Integer(required=True)
     kind = fields.String(required=True)
@@ -72,6 +78,10 @@ class Notice(Schema):
     subject = fields.String(allow_none=True)
     body = fields.String(allow_none=True, metadata={"description": "as sent (rendered at the first attempt)"})
     segments = fields.Integer(allow_none=True, metadata={"description": "SMS parts, signature included"})
+    text = fields.Nested(NoticeText, allow_none=True, metadata={
+        "description": "the notice in full as its e-mail reads (a complainant's: its SMS), dated the day it was "
+                       "queued, whether or not a channel carried it (what a unit reads on the console; a "
+                       "supervision letter names its 文号)"})
     status = fields.String(required=True, metadata={"description": ", ".join(notices.STATUSES)})
     attempts = fields.Integer()
     next_attempt_at = fields.DateTime(allow_none=True)
@@ -88,6 +98,15 @@ class NoticeWithLog(Notice):
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def _read(notice: dict) -> dict:
+    """The notice with its full text (`text`); its stored facts (`context`) stay here."""
+    settings = current_app.extensions["zf_settings"]
+    context = notice.pop("context")
+    return {**notice, "text": notice_text.reading(notice["kind"], context, notice["created_at"],
+                                                  office=settings.notice_office,
+                                                  case_link=notice_text.case_link(settings))}
 
 
 def _visible(notice: dict | None) -> dict:
@@ -112,7 +131,7 @@ class Notices(MethodView):
             query["unit"] = who.unit
         limit, offset = query.pop("limit"), query.pop("offset")
         with current_app.extensions["zf_pool"].connection() as conn:
-            return store.listed(conn, query, limit=limit, offset=offset)
+            return [_read(n) for n in store.listed(conn, query, limit=limit, offset=offset)]
 
 
 @blp.route("/<int:notice_id>")
@@ -123,7 +142,7 @@ class OneNotice(MethodView):
         """A notice with every attempt to send it."""
         with current_app.extensions["zf_pool"].connection() as conn:
             notice = _visible(store.get(conn, notice_id))
-            return {**notice, "log": store.attempts(conn, notice_id)}
+            return {**_read(notice), "log": store.attempts(conn, notice_id)}
 
 
 @blp.route("/<int:notice_id>/retry", methods=["POST"])
@@ -141,7 +160,7 @@ def retry(notice_id):
         if notice is None:
             raise NotFound("没有这条通知", code="notice.not_found")
         conn.commit()
-        return {**notice, "log": store.attempts(conn, notice_id)}
+        return {**_read(notice), "log": store.attempts(conn, notice_id)}
 
 
 # -- SMS replies -----------------------------------------------------------------------------------
