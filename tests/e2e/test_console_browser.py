@@ -469,7 +469,7 @@ def campaign_pages(system, story) -> dict[str, str]:
 def test_every_office_page_is_in_chinese_and_accessible_at_office_and_phone_width(browser, system, story):
     made = campaign_pages(system, story)
     office_pages = ("/dashboard", "/cases", "/cases/new", f"/cases/{story['case_id']}/as-of", "/directory",
-                    "/directory/settings", "/imports", "/inspections", "/points", "/weekly", "/bulletins",
+                    "/directory/settings", "/imports", "/inspections", "/points", "/weekly", "/letters", "/bulletins",
                     "/exposures", "/integrations", "/accounts", "/accounts/new", "/accounts/activity", "/trail",
                     "/trail/log", "/trail/reconciliation", "/campaigns", "/campaigns/new", "/tasks", "/tasks/new",
                     "/task-imports", "/projects", "/projects/new?project_type=政府投资项目", "/project-types",

@@ -57,3 +57,29 @@ def test_the_case_page_names_the_supervision_letter_by_its_number(world):
     assert "已超过办结时限5个工作日仍未办结" in letter and "【交办通知】" in letter
     assert "邮件未发送" in letter or "短信渠道未配置" in letter
     assert "escalation_" not in letter and "13807391234" not in letter and "李某" not in letter
+
+
+def test_the_register_lists_the_years_letters_by_number_and_a_unit_only_its_own(world):
+    """Runs after the case page's test: the letter it issued is 正风办督〔2026〕1号."""
+    world.account("bing", "auditor")
+    for login in ("jia", "bing"):
+        page = world.client(login).get("/letters")
+        assert page.status_code == 200, login
+        shown = text(page.get_data(as_text=True))
+        assert "督办函登记（2026年）" in shown and "正风办督〔2026〕1号" in shown and "超整改期限" in shown
+        assert "13807391234" not in shown and "李某" not in shown
+    assert "本年度尚未发出督办函" in text(world.client("jia").get("/letters?year=2025").get_data(as_text=True))
+    wrong = world.client("jia").get("/letters?year=abc")
+    assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.get_data(as_text=True)
+    assert world.client("yi").get("/letters").status_code == 403
+
+    notify = world.apps["notify"].test_client()
+    [letter] = notify.get("/v1/letters", headers=bearer("unit", unit=UNIT)).json["items"]
+    assert (letter["number"], letter["sequence"], letter["unit"], letter["ladder"]) == \
+        ("正风办督〔2026〕1号", 1, UNIT, "deadline")
+    assert letter["case_number"] == "ZF-2026-000001" and letter["issued_on"] == "2026-11-30"
+    assert notify.get("/v1/letters", headers=bearer("unit", unit="县教育局")).json["items"] == []
+    assert notify.get("/v1/letters", query_string={"unit": UNIT},
+                      headers=bearer("unit", unit="县教育局")).status_code == 403
+    bad = notify.get("/v1/letters", query_string={"year": "1999"}, headers=bearer("office"))
+    assert bad.status_code == 422 and "year" in bad.json["errors"]

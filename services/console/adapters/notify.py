@@ -61,6 +61,11 @@ def bulletin_step(s: Services, month: str | None, step: str, body: dict[str, Any
     return s.post("notify", path, body, key=key)
 
 
+def letters(s: Services, **filters: Any) -> dict[str, Any]:
+    """The register of supervision letters of a year, by number (督办函登记)."""
+    return s.get("notify", "/v1/letters", **filters)
+
+
 def exposures(s: Services, **filters: Any) -> list[dict[str, Any]]:
     return s.get("notify", "/v1/exposures", **filters)["items"]
 

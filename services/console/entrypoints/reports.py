@@ -145,6 +145,22 @@ def weekly():
                     errors=errors, week=week or (overview or {}).get("week"), idem=str(uuid.uuid4()))
 
 
+# --- the register of supervision letters ---------------------------------------------------------------
+
+@bp.get("/letters")
+@roles("office", "auditor")
+def letters():
+    """督办函登记: the year's supervision letters by number, each with what it was about and its unit."""
+    query = {k: request.args.get(k) for k in ("year", "unit", "offset") if request.args.get(k)}
+    try:
+        page, errors = notify.letters(web.services(), **query), None
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        page, errors = None, FormErrors.of(exc)
+    return web.page("reports/letters.html", 422 if errors else 200, page=page, errors=errors, query=query)
+
+
 # --- monthly bulletins ---------------------------------------------------------------------------------
 
 @bp.route("/bulletins", methods=["GET", "POST"])

@@ -67,9 +67,27 @@ def last_letter(conn: psycopg.Connection, year: int) -> int:
 
 
 # The type written out, not a parameter, so the planner can always use the partial index.
-_LAST_LETTER = ("SELECT coalesce(max(((payload->'data'->'document'->>'sequence'))::int), 0) AS last FROM events"
-                f" WHERE type = '{ladder.STEP_ISSUED}' AND payload->'data' ? 'document'"
-                " AND ((payload->'data'->'document'->>'year'))::int = %s")
+_LETTERS = f" WHERE type = '{ladder.STEP_ISSUED}' AND payload->'data' ? 'document'"
+_YEAR = "((payload->'data'->'document'->>'year'))::int"
+_SEQUENCE = "((payload->'data'->'document'->>'sequence'))::int"
+_LAST_LETTER = f"SELECT coalesce(max({_SEQUENCE}), 0) AS last FROM events{_LETTERS} AND {_YEAR} = %s"
+_REGISTER = (
+    "SELECT d->'document'->>'number' AS number, (d->'document'->>'year')::int AS year,"
+    " (d->'document'->>'sequence')::int AS sequence, d->'document'->>'issuer' AS issuer,"
+    " (d->'document'->>'issued_on')::date AS issued_on, e.stream_id AS subject_id, s.kind AS subject_kind,"
+    " w.view->>'case_number' AS case_number, s.view->>'title' AS title, d->>'unit' AS unit, d->>'ladder' AS ladder,"
+    " (d->>'round')::int AS round, (d->>'due')::date AS due, (d->>'working_days_overdue')::int AS working_days_overdue"
+    f" FROM (SELECT stream_id, payload->'data' AS d, {_YEAR} AS year, {_SEQUENCE} AS sequence FROM events{_LETTERS}"
+    f" AND {_YEAR} = %(year)s AND (%(unit)s::text IS NULL OR payload->'data'->>'unit' = %(unit)s)"
+    " ORDER BY year, sequence LIMIT %(limit)s OFFSET %(offset)s) e"
+    " LEFT JOIN watched_cases w ON w.case_id = e.stream_id"
+    " LEFT JOIN escalation_subjects s ON s.subject_id = e.stream_id ORDER BY e.year, e.sequence")
+
+
+def letters(conn: psycopg.Connection, year: int, unit: str | None, *, limit: int, offset: int) -> list[Row]:
+    """The register of supervision letters (督办函登记) of `year`, by number: each with the case (its
+    number), task or project stage it was about and the unit it went to."""
+    return conn.execute(_REGISTER, {"year": year, "unit": unit, "limit": limit, "offset": offset}).fetchall()
 
 
 _LOOK_AGAIN = ("INSERT INTO escalation_checks (case_id, seen_version) SELECT * FROM unnest(%s::text[], %s::int[])"

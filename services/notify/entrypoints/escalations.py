@@ -14,6 +14,7 @@ from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.messages import translate_errors
 from zfcommon.problem import Conflict, Forbidden, NotFound
 from zfcommon.web import expected_version, principal
+from zfcommon.workdays import local_date
 
 from ..adapters import escalations, repository
 from ..domain import watch
@@ -25,6 +26,8 @@ config_blp = Blueprint("escalation_config", __name__, url_prefix="/v1/escalation
                        description="The office's escalation thresholds (docs/ESCALATION.md)")
 blp = Blueprint("escalations", __name__, url_prefix="/v1/escalations",
                 description="Escalation ladders: reminders, 督办函, 约谈, 通报批评, 提请问责")
+letters_blp = Blueprint("letters", __name__, url_prefix="/v1/letters",
+                        description="督办函登记: the supervision letters issued, by their number (文号)")
 IF_MATCH = {"in": "header", "name": "If-Match", "schema": {"type": "string"},
             "description": "the thresholds' version the change was decided on; 409 if they changed since"}
 READERS = ("office", "auditor", "unit")
@@ -48,6 +51,37 @@ class LadderQuery(Schema):
 
 class LadderPage(Schema):
     items = fields.List(fields.Nested(LadderOut), required=True)
+    next_offset = fields.Integer(allow_none=True, required=True)
+
+
+class LetterQuery(Schema):
+    year = fields.Integer(validate=validate.Range(min=2000, max=2100), metadata={
+        "description": "the year the letters were numbered in (default: this year, in China)"})
+    unit = fields.String(validate=validate.Length(min=1, max=200))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class LetterOut(Schema):
+    number = fields.String(required=True, metadata={"description": "文号, e.g. 正风办督〔2026〕12号"})
+    year = fields.Integer(required=True)
+    sequence = fields.Integer(required=True)
+    issuer = fields.String(required=True)
+    issued_on = fields.Date(required=True)
+    subject_id = fields.String(required=True, metadata={"description": "the case, task or project stage"})
+    subject_kind = fields.String(allow_none=True, metadata={"description": "task or stage; null: a case"})
+    case_number = fields.String(allow_none=True, metadata={"description": "a case's number (案件编号)"})
+    title = fields.String(allow_none=True, metadata={"description": "a task's or a stage's title"})
+    unit = fields.String(required=True, metadata={"description": "the unit the letter went to"})
+    ladder = fields.String(required=True, validate=validate.OneOf(LADDERS))
+    round = fields.Integer(required=True)
+    due = fields.Date(required=True)
+    working_days_overdue = fields.Integer(required=True, metadata={"description": "when the letter was issued"})
+
+
+class LetterPage(Schema):
+    year = fields.Integer(required=True)
+    items = fields.List(fields.Nested(LetterOut), required=True)
     next_offset = fields.Integer(allow_none=True, required=True)
 
 
@@ -106,6 +140,12 @@ class Thresholds(MethodView):
         return _thresholds_out(done)
 
 
+def _page(rows: list, query: dict) -> dict:
+    """One page of rows read one past the limit: the items, and the next page's offset if there is one."""
+    more = len(rows) > query["limit"]
+    return {"items": rows[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
+
+
 def _unit_scope(asked: str | None) -> str | None:
     """The unit whose ladders the reader may list: a unit only its own."""
     who = principal()
@@ -125,9 +165,7 @@ class Ladders(MethodView):
         """Ladders most recently changed first, by lead unit, current step, ladder and state."""
         filters = {**query, "unit": _unit_scope(query.get("unit"))}
         with current_app.extensions["zf_pool"].connection() as conn:
-            rows = escalations.ladders(conn, filters, limit=query["limit"] + 1, offset=query["offset"])
-        more = len(rows) > query["limit"]
-        return {"items": rows[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
+            return _page(escalations.ladders(conn, filters, limit=query["limit"] + 1, offset=query["offset"]), query)
 
 
 @blp.route("/<case_id>")
@@ -147,3 +185,18 @@ class CaseLadders(MethodView):
                 "paused": bool(view.get("extension_pending")) and case["status"] in ("assigned", "in_progress"),
                 "next_check": check and check["next_check"], "calendar_gap": check and check["gap"],
                 "ladders": ladders, "history": history}
+
+
+@letters_blp.route("")
+class Letters(MethodView):
+    @letters_blp.roles(*READERS)
+    @letters_blp.arguments(LetterQuery, location="query")
+    @letters_blp.response(200, LetterPage)
+    def get(self, query):
+        """The register of supervision letters (督办函登记) of a year, by number, with the case, task or
+        project stage each was about and the unit it went to; a unit sees only the letters it got."""
+        unit = _unit_scope(query.get("unit"))
+        year = query.get("year") or local_date(clock_for(current_app.extensions["zf_settings"].clock_file).now()).year
+        with current_app.extensions["zf_pool"].connection() as conn:
+            rows = escalations.letters(conn, year, unit, limit=query["limit"] + 1, offset=query["offset"])
+        return {"year": year, **_page(rows, query)}

@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(subscriptions.callbacks)
     api.register_blueprint(escalations.config_blp)
     api.register_blueprint(escalations.blp)
+    api.register_blueprint(escalations.letters_blp)
     app.extensions["zf_office"] = document.office_from(settings)     # a bad 文号 pattern stops the start
     # Webhook secrets are sealed at rest; without the master key notify refuses to start.
     app.extensions[subscriptions.SECRETS] = Envelope.from_setting(settings.notify_master_key, "ZF_NOTIFY_MASTER_KEY")
