@@ -292,6 +292,12 @@ def test_after_an_outage_every_missed_week_is_flagged_once_in_order_and_escalate
     for r in rows:
         decided.setdefault(r["stream_id"].removeprefix("weekly-"), []).append(
             (r["type"].split(".")[-2], r["data"]["week"], r["data"].get("step") or r["data"].get("flagged_on")))
+    # Each letter is a numbered document in the year's one sequence of supervision letters (three
+    # schedulers raced: no gap, no number twice); no other step is.
+    numbers = {r["stream_id"]: r["data"]["document"]["sequence"] for r in rows
+               if r["data"].get("step") == "supervision_letter"}
+    assert sorted(numbers.values()) == list(range(1, len(numbers) + 1)) and f"weekly-{SILENT}" in numbers
+    assert not any("document" in r["data"] for r in rows if r["data"].get("step") not in (None, "supervision_letter"))
     assert decided[SILENT] == [
         ("weekly_missed", "2026-W48", "2026-11-30"),
         ("weekly_missed", "2026-W49", "2026-12-07"), ("escalated", "2026-W49", "supervision_letter"),
@@ -306,11 +312,16 @@ def test_after_an_outage_every_missed_week_is_flagged_once_in_order_and_escalate
     notify = notify_app(settings_for("notify", urls["notify"], clock_file=str(clock.path)))
     try:
         steps = notify.test_client().get(f"/v1/weekly-reports/escalations?unit={SILENT}", headers=OFFICE).json
+        register = notify.test_client().get("/v1/letters", headers=OFFICE).json
         overview = notify.test_client().get("/v1/weekly-reports/overview", headers=bearer("unit", unit=FILER)).json
     finally:
         notify.extensions["zf_pool"].close()
     assert [(s["step"], s["consecutive_missed"], s["threshold"]) for s in steps] == [
         ("bulletin_criticism", 3, 3), ("supervision_letter", 2, 2)]
+    silent = f"正风办督〔2026〕{numbers[f'weekly-{SILENT}']}号"
+    assert [r["number"] for r in register["items"]] == [f"正风办督〔2026〕{i}号" for i in range(1, len(numbers) + 1)]
+    assert [(r["subject_kind"], r["week"], r["consecutive_missed"], r["ladder"]) for r in register["items"]
+            if r["number"] == silent] == [("weekly", "2026-W49", 2, None)]
     assert (overview["week"], overview["units"]) == ("2026-W51", [{   # a unit sees only its own row
         "unit": FILER, "status": "outstanding", "late": None, "id": None, "revision": None, "filed_at": None,
         "flagged_on": None}])

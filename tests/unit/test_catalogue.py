@@ -58,3 +58,13 @@ def test_a_supervision_letter_carries_its_number_and_no_other_step_has_one():
     assert catalogue.validate_data(STEP, _step("reminder", document=LETTER)) == {"document": ["只有督办函有文号"]}
     assert "sequence" in catalogue.validate_data(STEP, _step("supervision_letter",
                                                              document={**LETTER, "sequence": 0}))["document"]
+
+
+def test_a_weekly_reports_supervision_letter_is_numbered_too_and_no_other_of_its_steps():
+    escalated = "cn.zhengfeng.report.escalated.v1"
+    data = {"unit": "县住建局", "week": "2026-W48", "step": "supervision_letter", "consecutive_missed": 2,
+            "threshold": 2}
+    assert catalogue.validate_data(escalated, {**data, "document": LETTER}) == {}
+    assert catalogue.validate_data(escalated, data) == {}
+    assert catalogue.validate_data(escalated, {**data, "step": "bulletin_criticism", "document": LETTER}) == \
+        {"document": ["只有督办函有文号"]}

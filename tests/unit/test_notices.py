@@ -119,11 +119,17 @@ def test_missed_weekly_reports_and_their_escalations_go_to_the_unit():
     missed = other_event(notices.WEEKLY_MISSED, f"weekly-{LEAD}", {
         "unit": LEAD, "week": "2026-W48", "due": "2026-11-27", "flagged_on": "2026-11-30"})
     escalated = other_event(notices.WEEKLY_ESCALATED, f"weekly-{LEAD}", {
-        "unit": LEAD, "week": "2026-W49", "step": "supervision_letter", "consecutive_missed": 2, "threshold": 2})
+        "unit": LEAD, "week": "2026-W49", "step": "supervision_letter", "consecutive_missed": 2, "threshold": 2,
+        "document": {"number": "正风办督〔2026〕9号", "year": 2026, "sequence": 9, "issuer": "正风办",
+                     "issued_on": "2026-12-07"}})
     [m] = notices.decide(missed, None, None)
     [e] = notices.decide(escalated, None, None)
     assert (m.kind, m.unit, m.case_id, m.context["week_label"]) == ("weekly_missed", LEAD, None, "2026年第48周")
     assert (e.kind, e.context["step"], e.context["consecutive_missed"]) == ("weekly_escalated", "督办函", 2)
+    assert e.context["document_number"] == "正风办督〔2026〕9号"
+    letter = render("weekly_escalated", document_number="正风办督〔2026〕9号")
+    assert letter.subject == "【督办函 正风办督〔2026〕9号】连续3周未报送周报告"
+    assert letter.email.startswith("督  办  函\n正风办督〔2026〕9号\n\n县住建局：")
 
 
 def test_no_notice_context_holds_the_complainant():

@@ -54,8 +54,9 @@ def apply(conn: psycopg.Connection, event: Event, checks: dict[str, int] | None 
         escalationview.apply(conn, event)
 
 
-# -- the scheduler: numbering supervision letters (migration 0055) -----------------------------------
+# -- the scheduler: numbering supervision letters (migration 0055, service_layer.letters) -------------
 LETTER_LOCK = "letter-numbers"
+LETTER_TYPES = (ladder.STEP_ISSUED, "cn.zhengfeng.report.escalated.v1")     # the events a letter can be
 
 
 def last_letter(conn: psycopg.Connection, year: int) -> int:
@@ -66,18 +67,20 @@ def last_letter(conn: psycopg.Connection, year: int) -> int:
     return conn.execute(_LAST_LETTER, (year,)).fetchone()["last"]
 
 
-# The type written out, not a parameter, so the planner can always use the partial index.
-_LETTERS = f" WHERE type = '{ladder.STEP_ISSUED}' AND payload->'data' ? 'document'"
+# The types written out, not parameters, so the planner can always use the partial index.
+_LETTERS = f" WHERE type IN {LETTER_TYPES!r} AND payload->'data' ? 'document'"
 _YEAR = "((payload->'data'->'document'->>'year'))::int"
 _SEQUENCE = "((payload->'data'->'document'->>'sequence'))::int"
 _LAST_LETTER = f"SELECT coalesce(max({_SEQUENCE}), 0) AS last FROM events{_LETTERS} AND {_YEAR} = %s"
 _REGISTER = (
     "SELECT d->'document'->>'number' AS number, (d->'document'->>'year')::int AS year,"
     " (d->'document'->>'sequence')::int AS sequence, d->'document'->>'issuer' AS issuer,"
-    " (d->'document'->>'issued_on')::date AS issued_on, e.stream_id AS subject_id, s.kind AS subject_kind,"
+    " (d->'document'->>'issued_on')::date AS issued_on, e.stream_id AS subject_id,"
+    f" CASE WHEN e.type = '{LETTER_TYPES[1]}' THEN 'weekly' ELSE s.kind END AS subject_kind,"
     " w.view->>'case_number' AS case_number, s.view->>'title' AS title, d->>'unit' AS unit, d->>'ladder' AS ladder,"
-    " (d->>'round')::int AS round, (d->>'due')::date AS due, (d->>'working_days_overdue')::int AS working_days_overdue"
-    f" FROM (SELECT stream_id, payload->'data' AS d, {_YEAR} AS year, {_SEQUENCE} AS sequence FROM events{_LETTERS}"
+    " (d->>'round')::int AS round, (d->>'due')::date AS due, (d->>'working_days_overdue')::int AS working_days_overdue,"
+    " d->>'week' AS week, (d->>'consecutive_missed')::int AS consecutive_missed"
+    f" FROM (SELECT stream_id, type, payload->'data' AS d, {_YEAR} AS year, {_SEQUENCE} AS sequence FROM events{_LETTERS}"
     f" AND {_YEAR} = %(year)s AND (%(unit)s::text IS NULL OR payload->'data'->>'unit' = %(unit)s)"
     " ORDER BY year, sequence LIMIT %(limit)s OFFSET %(offset)s) e"
     " LEFT JOIN watched_cases w ON w.case_id = e.stream_id"
@@ -86,7 +89,7 @@ _REGISTER = (
 
 def letters(conn: psycopg.Connection, year: int, unit: str | None, *, limit: int, offset: int) -> list[Row]:
     """The register of supervision letters (督办函登记) of `year`, by number: each with the case (its
-    number), task or project stage it was about and the unit it went to."""
+    number), task, project stage or run of missed weekly reports it was about and the unit it went to."""
     return conn.execute(_REGISTER, {"year": year, "unit": unit, "limit": limit, "offset": offset}).fetchall()
 
 

@@ -156,8 +156,7 @@ def _step_issued(event: Event, case: Mapping[str, Any] | None) -> list[Wanted]:
            "due": d["due"], "overdue_days": d["working_days_overdue"], "round": d.get("round", 1),
            "handling_mode": HANDLING_MODES.get(d["handling_mode"]), "sign_for": d["ladder"] == "sign_for",
            "what": "签收" if d["ladder"] == "sign_for" else "办结",
-           "document_number": (d.get("document") or {}).get("number"),
-           **_plan_context((case or {}).get("view") or {})}
+           "document_number": _letter_number(d), **_plan_context((case or {}).get("view") or {})}
     return _to_units(f"escalation_{d['step']}", [d["unit"]], event.subject, ctx)
 
 
@@ -172,6 +171,11 @@ def _plan_context(view: Mapping[str, Any]) -> dict[str, Any]:
     return {"noun": noun, "what": what, "plan_title": view["title"], "case_ref": f"“{view['title']}”"}
 
 
+def _letter_number(data: Mapping[str, Any]) -> str | None:
+    """A supervision letter's 文号 (None: another step, or a letter from before numbering)."""
+    return (data.get("document") or {}).get("number")
+
+
 def _weekly_missed(event: Event, _: Any) -> list[Wanted]:
     d = event.data
     return _to_units("weekly_missed", [d["unit"]], None,
@@ -183,7 +187,7 @@ def _weekly_escalated(event: Event, _: Any) -> list[Wanted]:
     step = "提醒" if d["step"] == "reminder" else ESCALATION_STEPS[d["step"]]
     return _to_units("weekly_escalated", [d["unit"]], None,
                      {"week": d["week"], "week_label": week_label(d["week"]), "step": step,
-                      "consecutive_missed": d["consecutive_missed"]})
+                      "consecutive_missed": d["consecutive_missed"], "document_number": _letter_number(d)})
 
 
 NOT_CASE_EVENTS = {STEP_ISSUED: _step_issued, WEEKLY_MISSED: _weekly_missed, WEEKLY_ESCALATED: _weekly_escalated}

@@ -68,15 +68,20 @@ class LetterOut(Schema):
     sequence = fields.Integer(required=True)
     issuer = fields.String(required=True)
     issued_on = fields.Date(required=True)
-    subject_id = fields.String(required=True, metadata={"description": "the case, task or project stage"})
-    subject_kind = fields.String(allow_none=True, metadata={"description": "task or stage; null: a case"})
+    subject_id = fields.String(required=True, metadata={
+        "description": "the case, task or project stage, or weekly-<unit> for missed weekly reports"})
+    subject_kind = fields.String(allow_none=True, metadata={"description": "task, stage or weekly; null: a case"})
     case_number = fields.String(allow_none=True, metadata={"description": "a case's number (案件编号)"})
     title = fields.String(allow_none=True, metadata={"description": "a task's or a stage's title"})
     unit = fields.String(required=True, metadata={"description": "the unit the letter went to"})
-    ladder = fields.String(required=True, validate=validate.OneOf(LADDERS))
-    round = fields.Integer(required=True)
-    due = fields.Date(required=True)
-    working_days_overdue = fields.Integer(required=True, metadata={"description": "when the letter was issued"})
+    ladder = fields.String(allow_none=True, validate=validate.OneOf(LADDERS), metadata={
+        "description": "a ladder's letter: which ladder (null for weekly reports, like the three below)"})
+    round = fields.Integer(allow_none=True)
+    due = fields.Date(allow_none=True)
+    working_days_overdue = fields.Integer(allow_none=True, metadata={"description": "when the letter was issued"})
+    week = fields.String(allow_none=True, metadata={"description": "weekly reports: the missed week that did it"})
+    consecutive_missed = fields.Integer(allow_none=True, metadata={"description": "weekly reports: weeks missed "
+                                                                                  "in a row"})
 
 
 class LetterPage(Schema):

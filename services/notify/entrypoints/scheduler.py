@@ -37,7 +37,7 @@ REPORTED = Counter("zf_report_events_total", "Report events the scheduler append
 # Each part of a pass: (name, part(uow, clock, open_case, office) -> events appended, the counter of those).
 PARTS = (("escalations", lambda uow, clock, open_case, office: escalate.run_once(uow, clock, open_case=open_case,
                                                                                  office=office), APPENDED),
-         ("weekly_reports", lambda uow, clock, open_case, office: reports.run_once(uow, clock), REPORTED))
+         ("weekly_reports", lambda uow, clock, open_case, office: reports.run_once(uow, clock, office), REPORTED))
 
 
 def run_pass(pool, clock: Clock, open_case: escalate.OpenCase | None = None,

@@ -14,24 +14,21 @@ the year's letters are numbered without gaps (docs/ESCALATION.md "Numbered super
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime
-from types import SimpleNamespace
 from typing import Any, Callable, Mapping
 
 from zfcommon import logs, metrics, officecalendar
 from zfcommon.clock import Clock
 from zfcommon.events.catalogue import ESCALATION_CONFIG_STREAM
 from zfcommon.eventstore import ConcurrencyConflict
-from zfcommon.settings import Settings
 from zfcommon.workdays import WorkCalendar, local_date
 
 from ..adapters import escalations
 from ..domain import document, ladder, stage_cases
-from . import configs
+from . import configs, letters
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -90,19 +87,12 @@ class Basis:
     office: document.Office       # who signs the supervision letters, and their number pattern
 
 
-def default_office() -> document.Office:
-    """The office as notify's settings make it when nothing is set (a pass run without settings: tests,
-    tools); the scheduler passes the one its settings make."""
-    defaults = {f.name: f.default for f in dataclasses.fields(Settings) if f.default is not dataclasses.MISSING}
-    return document.office_from(SimpleNamespace(**defaults))
-
-
 def basis(uow: UnitOfWork, clock: Clock, office: document.Office | None = None) -> Basis:
     now = clock.now()
     config = thresholds(uow)
     return Basis(local_date(now), now, config.config, officecalendar.calendar(uow.conn),
                  f"thresholds:{config.version}/calendar:{officecalendar.version(uow.conn)}",
-                 office or default_office())
+                 office or letters.default_office())
 
 
 OpenCase = Callable[[str, str], str | None]      # (project id, stage) -> the case intake opened, or None
@@ -197,24 +187,9 @@ def _decide(uow: UnitOfWork, case_id: str, row: dict, history: list, on: Basis) 
     opening = stage_cases.opening(row["view"], on.calendar, on.today)
     wake = [d for d in (decision.next_check, on.today if opening.now else opening.day) if d is not None]
     decision = replace(decision, next_check=min(wake, default=None))
-    changes = _numbered(uow, [change.event() for change in decision.changes], on)
+    changes = letters.numbered(uow.conn, [change.event() for change in decision.changes], on.office, on.today)
     events = uow.events.record(case_id, version, changes, correlation_id=str(uuid.uuid4()), actor=ACTOR, time=on.now)
     return _Decided(case_id, decision, events, opening, row["view"])
-
-
-def _numbered(uow: UnitOfWork, changes: list[tuple[str, dict[str, Any]]], on: Basis) -> list[tuple[str, dict]]:
-    """The changes, each supervision letter with its number: the year's next after the letters in the
-    store (which hold those this transaction issued already), then the next for a second letter of
-    the same decision (both ladders of a case may cross their letter at once)."""
-    letters = [i for i, (type_, data) in enumerate(changes)
-               if type_ == ladder.STEP_ISSUED and data["step"] == "supervision_letter"]
-    if not letters:
-        return changes
-    last, numbered = escalations.last_letter(uow.conn, on.today.year), list(changes)
-    for sequence, i in enumerate(letters, start=last + 1):
-        type_, data = changes[i]
-        numbered[i] = type_, {**data, "document": on.office.issue("letter", on.today, sequence)}
-    return numbered
 
 
 def _open(open_case: OpenCase, view: dict) -> None:

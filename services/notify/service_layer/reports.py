@@ -26,9 +26,9 @@ from zfcommon.workdays import CalendarGap, WorkCalendar, local_date
 
 from ..adapters import directory
 from ..adapters import reports as tables
-from ..domain import reports
+from ..domain import document, reports
 from ..domain.reports import Invalid, Refused, Week
-from . import configs
+from . import configs, letters
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -162,7 +162,7 @@ def file_report(uow: UnitOfWork, unit: str, body: Mapping[str, Any], *, actor: s
 
 # -- the scheduler's pass ----------------------------------------------------------------------------
 def _flag_unit(uow: UnitOfWork, unit: Mapping[str, Any], start: Week, through: Week, config: Mapping[str, Any],
-               calendar: WorkCalendar, basis: str, now: datetime) -> int:
+               calendar: WorkCalendar, basis: str, now: datetime, office: document.Office) -> int:
     first = max(start, reports.first_week(local_date(unit["active_since"])))
     stream = weekly_stream(unit["name"])
 
@@ -170,6 +170,7 @@ def _flag_unit(uow: UnitOfWork, unit: Mapping[str, Any], start: Week, through: W
         history = reports.fold(uow.events.load(stream))
         decided = (reports.missed_weeks(history, unit["name"], first, through, config["due_rule"],
                                         config["escalation"], calendar) if first <= through else [])
+        decided = letters.numbered(uow.conn, decided, office, local_date(now))
         events = _append(uow, stream, history.version, decided, actor=ACTOR, now=now)
         tables.checked(uow.conn, unit["name"], through, basis, now)
         uow.commit()
@@ -180,7 +181,8 @@ def _flag_unit(uow: UnitOfWork, unit: Mapping[str, Any], start: Week, through: W
     return _retrying(uow, stream, decide)
 
 
-def flag_missed(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar: WorkCalendar, now: datetime) -> int:
+def flag_missed(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar: WorkCalendar, now: datetime,
+                office: document.Office) -> int:
     """Flag every week every active unit left without a report, up to the latest week whose flag day
     has come: after an outage, every missed week once, in order. One unit's failure stops no other."""
     through, gap = reports.flaggable_through(local_date(now), config["due_rule"], calendar)
@@ -194,7 +196,7 @@ def flag_missed(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar
     appended = 0
     for unit in units:
         try:
-            appended += _flag_unit(uow, unit, start, through, config, calendar, basis, now)
+            appended += _flag_unit(uow, unit, start, through, config, calendar, basis, now, office)
         except Exception:
             uow.rollback()
             metrics.SCHEDULER_SKIPPED.labels("weekly_unit").inc()
@@ -225,8 +227,9 @@ def draw_months(uow: UnitOfWork, config: Mapping[str, Any], calendar: WorkCalend
         month = reports.next_month(month)
 
 
-def run_once(uow: UnitOfWork, clock: Clock) -> int:
-    """One scheduler pass: flag missed weeks, draw due spot checks. Returns how many events were appended."""
+def run_once(uow: UnitOfWork, clock: Clock, office: document.Office | None = None) -> int:
+    """One scheduler pass: flag missed weeks (a supervision letter among their steps numbered as the
+    office's, service_layer.letters), draw due spot checks. Returns how many events were appended."""
     now = clock.now()
     try:
         current = started(uow, now)
@@ -238,7 +241,7 @@ def run_once(uow: UnitOfWork, clock: Clock) -> int:
         return 0
     calendar = officecalendar.calendar(uow.conn)
     basis = f"rules:{current.version}/calendar:{officecalendar.version(uow.conn)}"
-    appended = flag_missed(uow, current.config, basis, calendar, now)
+    appended = flag_missed(uow, current.config, basis, calendar, now, office or letters.default_office())
     try:
         appended += draw_months(uow, current.config, calendar, now)
     except ConcurrencyConflict:

@@ -446,7 +446,21 @@ def _step(**kw):
     return fields.String(validate=validate.OneOf(ESCALATION_STEPS), **kw)
 
 
-class StepIssuedData(_Strict):
+def _letter():
+    return fields.Nested(DocumentData, metadata={
+        "description": "a supervision letter's number (文号), issuer and date; absent on other steps, and on "
+                       "letters issued before letters were numbered"})
+
+
+class _Step(_Strict):
+    """An escalation step of notify's: only a supervision letter is a numbered document (`document`)."""
+    @validates_schema
+    def _letters_only(self, data: dict, **_: Any) -> None:
+        if "document" in data and data.get("step") != "supervision_letter":
+            raise ValidationError("只有督办函有文号", "document")
+
+
+class StepIssuedData(_Step):
     """notify issued an escalation step because its threshold was crossed (stream and subject: the case)."""
     ladder = fields.String(required=True, validate=validate.OneOf(LADDERS))
     step = _step(required=True)
@@ -464,14 +478,7 @@ class StepIssuedData(_Strict):
                        "lead time)"})
     crossed_on = fields.Date(required=True, metadata={
         "description": "the day the threshold was crossed (earlier than the event's time after an outage)"})
-    document = fields.Nested(DocumentData, metadata={
-        "description": "a supervision letter's number (文号), issuer and date; absent on other steps, and on "
-                       "letters issued before letters were numbered"})
-
-    @validates_schema
-    def _letters_only(self, data: dict, **_: Any) -> None:
-        if "document" in data and data.get("step") != "supervision_letter":
-            raise ValidationError("只有督办函有文号", "document")
+    document = _letter()
 
 
 class EscalationStoppedData(_Strict):
@@ -851,13 +858,14 @@ class WeeklyMissedData(_Strict):
                        "after an outage)"})
 
 
-class ReportEscalatedData(_Strict):
+class ReportEscalatedData(_Step):
     """Consecutive missed weeks reached a step's threshold (stream and subject: weekly-<unit>)."""
     unit = _name(required=True)
     week = fields.String(required=True, validate=WEEK_FORMAT, metadata={"description": "the missed week that did"})
     step = _step(required=True)
     consecutive_missed = fields.Integer(required=True, validate=validate.Range(min=1))
     threshold = fields.Integer(required=True, validate=validate.Range(min=1))
+    document = _letter()
 
 
 # Consecutive missed weeks at which each step is issued (null: the step is not used).
