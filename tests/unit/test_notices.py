@@ -130,6 +130,8 @@ def test_missed_weekly_reports_and_their_escalations_go_to_the_unit():
     letter = render("weekly_escalated", document_number="正风办督〔2026〕9号")
     assert letter.subject == "【督办函 正风办督〔2026〕9号】连续3周未报送周报告"
     assert letter.email.startswith("督  办  函\n正风办督〔2026〕9号\n\n县住建局：")
+    assert "根据周报告制度，现予督办。" in letter.email          # not 现予督办函
+    assert "现予通报批评。" in render("weekly_escalated", step="通报批评").email
 
 
 def test_no_notice_context_holds_the_complainant():
