@@ -73,6 +73,18 @@ def test_the_register_lists_the_years_letters_by_number_and_a_unit_only_its_own(
     assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.get_data(as_text=True)
     assert world.client("yi").get("/letters").status_code == 403
 
+    # Each letter opens as the unit got it, laid out to print.
+    register = world.client("jia").get("/letters").get_data(as_text=True)
+    printed = re.search(r'href="(/letters/\d+)">查看打印</a>', register).group(1)
+    letter = world.client("bing").get(printed)
+    shown = text(letter.get_data(as_text=True))
+    assert letter.status_code == 200 and "督 办 函 正风办督〔2026〕1号 县自然资源局：" in shown
+    assert "13807391234" not in shown and "李某" not in shown
+    assert world.client("yi").get(printed).status_code == 403
+    other = min(n["id"] for n in world.apps["notify"].test_client().get(
+        "/v1/notices", headers=bearer("office")).json if n["kind"] == "case_assigned")
+    assert world.client("jia").get(f"/letters/{other}").status_code == 404         # a notice, not a letter
+
     notify = world.apps["notify"].test_client()
     [letter] = notify.get("/v1/letters", headers=bearer("unit", unit=UNIT)).json["items"]
     assert (letter["number"], letter["sequence"], letter["unit"], letter["ladder"]) == \

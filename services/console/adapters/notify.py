@@ -61,6 +61,10 @@ def bulletin_step(s: Services, month: str | None, step: str, body: dict[str, Any
     return s.post("notify", path, body, key=key)
 
 
+def notice(s: Services, notice_id: int) -> dict[str, Any]:
+    return s.get("notify", f"/v1/notices/{notice_id}")
+
+
 def letters(s: Services, **filters: Any) -> dict[str, Any]:
     """The register of supervision letters of a year, by number (督办函登记)."""
     return s.get("notify", "/v1/letters", **filters)

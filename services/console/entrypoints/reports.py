@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 
 from ..adapters import intake, notify
 from ..adapters.services import ServiceError
@@ -14,6 +14,7 @@ from . import forms, web
 from .web import FormErrors, roles
 
 bp = Blueprint("reports", __name__)
+LETTER_KINDS = ("escalation_supervision_letter", "weekly_escalated")     # the notices a 督办函 goes out as
 
 
 # Refusals these pages explain better than a status can: the four-eyes rules of bulletins and exposures.
@@ -159,6 +160,16 @@ def letters():
             raise
         page, errors = None, FormErrors.of(exc)
     return web.page("reports/letters.html", 422 if errors else 200, page=page, errors=errors, query=query)
+
+
+@bp.get("/letters/<int:notice_id>")
+@roles("office", "auditor")
+def letter(notice_id: int):
+    """One supervision letter as the unit got it, laid out to print (to stamp and file, or send on paper)."""
+    notice = notify.notice(web.services(), notice_id)
+    if notice["kind"] not in LETTER_KINDS or not notice.get("text"):
+        abort(404)
+    return web.page("reports/letter.html", notice=notice)
 
 
 # --- monthly bulletins ---------------------------------------------------------------------------------

@@ -82,6 +82,8 @@ class LetterOut(Schema):
     week = fields.String(allow_none=True, metadata={"description": "weekly reports: the missed week that did it"})
     consecutive_missed = fields.Integer(allow_none=True, metadata={"description": "weekly reports: weeks missed "
                                                                                   "in a row"})
+    notice_id = fields.Integer(allow_none=True, metadata={
+        "description": "the letter as the unit got it: GET /v1/notices/{id} has its full text (null: not queued yet)"})
 
 
 class LetterPage(Schema):
