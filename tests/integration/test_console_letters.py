@@ -78,7 +78,9 @@ def test_the_register_lists_the_years_letters_by_number_and_a_unit_only_its_own(
     printed = re.search(r'href="(/letters/\d+)">查看打印</a>', register).group(1)
     letter = world.client("bing").get(printed)
     shown = text(letter.get_data(as_text=True))
-    assert letter.status_code == 200 and "督 办 函 正风办督〔2026〕1号 县自然资源局：" in shown
+    assert letter.status_code == 200 and "督办函 正风办督〔2026〕1号 县自然资源局：" in shown
+    assert '<h1 class="letter-title">督办函</h1><p class="letter-number">正风办督〔2026〕1号</p>' in \
+        letter.get_data(as_text=True)
     assert "13807391234" not in shown and "李某" not in shown
     assert world.client("yi").get(printed).status_code == 403
     other = min(n["id"] for n in world.apps["notify"].test_client().get(

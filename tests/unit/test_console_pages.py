@@ -81,3 +81,13 @@ def test_every_command_intake_knows_has_a_form_and_a_name():
     for command, schema in COMMAND_SCHEMAS.items():
         required = {n for n, f in schema().fields.items() if f.required}
         assert required <= {f.name for f in FORMS[command]}, command
+
+
+def test_a_letter_is_laid_out_as_a_documents_parts_for_paper():
+    from console.entrypoints.reports import paper
+    body = "督  办  函\n正风办督〔2026〕3号\n\n县住建局：\n\n现予督办。\n\n正风办\n2026年11月30日\n"
+    assert paper(body) == {"title": "督办函", "number": "正风办督〔2026〕3号", "text": "县住建局：\n\n现予督办。",
+                           "signed": ["正风办", "2026年11月30日"]}
+    unnumbered = paper("县住建局：\n\n现予督办。\n\n正风办\n2026年11月30日\n")      # a letter from before numbering
+    assert (unnumbered["title"], unnumbered["text"], unnumbered["signed"]) == (None, "县住建局：\n\n现予督办。",
+                                                                               ["正风办", "2026年11月30日"])

@@ -169,7 +169,17 @@ def letter(notice_id: int):
     notice = notify.notice(web.services(), notice_id)
     if notice["kind"] not in LETTER_KINDS or not notice.get("text"):
         abort(404)
-    return web.page("reports/letter.html", notice=notice)
+    return web.page("reports/letter.html", notice=notice, paper=paper(notice["text"]["body"]))
+
+
+def paper(body: str) -> dict[str, Any]:
+    """A letter's text in a 公文's parts: its title and number (centred on paper), the text, and the
+    issuer's name and date it ends with (set to the right)."""
+    lines = body.rstrip("\n").split("\n")
+    head = lines[:2] if len(lines) > 4 and lines[0].replace(" ", "") == "督办函" else []
+    rest = lines[len(head):]
+    return {"title": head[0].replace(" ", "") if head else None, "number": head[1] if head else None,
+            "text": "\n".join(rest[:-2]).strip("\n"), "signed": rest[-2:]}
 
 
 # --- monthly bulletins ---------------------------------------------------------------------------------
