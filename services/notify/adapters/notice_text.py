@@ -34,18 +34,21 @@ def _block(template, name: str, context: Mapping[str, Any]) -> str:
     return "".join(template.blocks[name](template.new_context(dict(context)))).strip()
 
 
-def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str, today: date) -> Text:
+def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str, today: date,
+           paper: bool = False) -> Text:
     """The notice of `kind` for `context` (domain.notices.decide's). `case_link` is a format string
-    with {case_id}; `office` signs emails and SMS."""
+    with {case_id}; `office` signs emails and SMS. `paper`: read on a page or on paper, not received
+    as an e-mail (no link, and nothing about replying to an e-mail)."""
     case_id = context.get("case_id")
     full = {"link": None, "order_no": None, "case_number": None, "noun": "案件", "plan_title": None, "case_ref": None,
-            "document_number": None, **context, "title": notices.KINDS[kind].title, "office": office, "today": today}
+            "document_number": None, **context, "title": notices.KINDS[kind].title, "office": office, "today": today,
+            "on_paper": paper}
     # What people call the case: its number; a notice queued before case numbers, its id's first 8 digits;
     # a task or a project stage, its title (domain.notices.plan_context).
     full["case_ref"] = full["case_ref"] or full["case_number"] or (case_id or "")[:8]
     # A hotline caller knows the hotline's order number; any other complainant the case number.
     full["complainant_ref"] = f"工单{full['order_no']}" if full["order_no"] else f"案件{full['case_ref']}"
-    if case_id and case_link:
+    if case_id and case_link and not paper:
         full["link"] = case_link.format(case_id=case_id)
     template = _env.get_template(f"notices/{kind}.txt")
     sms = _block(template, "sms", full)
@@ -62,10 +65,11 @@ def case_link(settings: Settings) -> str:
 def reading(kind: str, context: Mapping[str, Any], created_at: datetime, *, office: str,
             case_link: str) -> dict[str, str] | None:
     """A notice in full as its e-mail reads (a complainant's: its SMS), dated the day it was queued,
-    whether or not a channel carried it: what the unit reads on the console. None if its template
-    cannot render it (a bug, logged by the sender when it tries)."""
+    whether or not a channel carried it, and worded for a page or paper (no link, nothing about
+    replying to an e-mail): what the unit reads on the console, and what the office prints. None if its
+    template cannot render it (a bug, logged by the sender when it tries)."""
     try:
-        text = render(kind, context, office=office, case_link=case_link, today=local_date(created_at))
+        text = render(kind, context, office=office, case_link=case_link, today=local_date(created_at), paper=True)
     except Exception:
         return None
     return {"subject": text.subject, "body": text.email}
