@@ -336,8 +336,7 @@ def test_a_letter_queued_before_letters_were_numbered_reads_as_it_did():
 @pytest.mark.parametrize("kind", [k for k in notices.KINDS if notices.KINDS[k].audience == notices.UNIT])
 def test_a_notice_read_on_a_page_or_on_paper_has_no_link_and_says_nothing_of_replying_to_an_email(kind):
     from datetime import datetime, timezone
-    read = notice_text.reading(kind, CONTEXT, datetime(2026, 11, 23, 2, tzinfo=timezone.utc), office="正风办",
-                               case_link="https://zf.example.gov.cn/cases/{case_id}")
+    read = notice_text.reading(kind, CONTEXT, datetime(2026, 11, 23, 2, tzinfo=timezone.utc), office="正风办")
     mailed = render(kind).email
     assert "本邮件" in mailed and "本邮件" not in read["body"] and "zf.example.gov.cn/cases" not in read["body"]
     assert read["body"].rstrip().endswith("如有疑问请与正风办联系。\n\n正风办\n2026年11月23日")

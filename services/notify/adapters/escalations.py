@@ -15,7 +15,7 @@ from zfcommon import escalationview, eventstore, ladderviews, officecalendar
 from zfcommon.events import Event
 from zfcommon.events.catalogue import CASE_TOPIC, DIRECTORY_TOPIC, ESCALATION_TOPIC, PROJECT_TOPIC, TASK_TOPIC
 
-from ..domain import ladder
+from ..domain import ladder, notices, reports
 
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -56,7 +56,7 @@ def apply(conn: psycopg.Connection, event: Event, checks: dict[str, int] | None 
 
 # -- the scheduler: numbering supervision letters (migration 0055, service_layer.letters) -------------
 LETTER_LOCK = "letter-numbers"
-LETTER_TYPES = (ladder.STEP_ISSUED, "cn.zhengfeng.report.escalated.v1")     # the events a letter can be
+LETTER_TYPES = (ladder.STEP_ISSUED, reports.ESCALATED)       # the events a letter can be
 
 
 def last_letter(conn: psycopg.Connection, year: int) -> int:
@@ -68,7 +68,7 @@ def last_letter(conn: psycopg.Connection, year: int) -> int:
 
 
 # The types written out, not parameters, so the planner can always use the partial index.
-_LETTERS = f" WHERE type IN {LETTER_TYPES!r} AND payload->'data' ? 'document'"
+_LETTERS = f" WHERE type IN ('{ladder.STEP_ISSUED}', '{reports.ESCALATED}') AND payload->'data' ? 'document'"
 _YEAR = "((payload->'data'->'document'->>'year'))::int"
 _SEQUENCE = "((payload->'data'->'document'->>'sequence'))::int"
 _LAST_LETTER = f"SELECT coalesce(max({_SEQUENCE}), 0) AS last FROM events{_LETTERS} AND {_YEAR} = %s"
@@ -76,13 +76,13 @@ _REGISTER = (
     "SELECT d->'document'->>'number' AS number, (d->'document'->>'year')::int AS year,"
     " (d->'document'->>'sequence')::int AS sequence, d->'document'->>'issuer' AS issuer,"
     " (d->'document'->>'issued_on')::date AS issued_on, e.stream_id AS subject_id,"
-    f" CASE WHEN e.type = '{LETTER_TYPES[1]}' THEN 'weekly' ELSE s.kind END AS subject_kind,"
+    f" CASE WHEN e.type = '{reports.ESCALATED}' THEN 'weekly' ELSE s.kind END AS subject_kind,"
     " w.view->>'case_number' AS case_number, s.view->>'title' AS title, d->>'unit' AS unit, d->>'ladder' AS ladder,"
     " (d->>'round')::int AS round, (d->>'due')::date AS due, (d->>'working_days_overdue')::int AS working_days_overdue,"
     " d->>'week' AS week, (d->>'consecutive_missed')::int AS consecutive_missed,"
     # the letter as the unit got it: the first notice its event queued (notices.event_id is source#id)
     " (SELECT min(n.id) FROM notices n WHERE n.event_id = e.source || '#' || e.event_id"
-    "  AND n.kind IN ('escalation_supervision_letter', 'weekly_escalated')) AS notice_id"
+    "  AND n.kind = ANY(%(letter_notices)s)) AS notice_id"
     f" FROM (SELECT stream_id, type, event_id::text AS event_id, payload->>'source' AS source, payload->'data' AS d,"
     f" {_YEAR} AS year, {_SEQUENCE} AS sequence FROM events{_LETTERS}"
     f" AND {_YEAR} = %(year)s AND (%(unit)s::text IS NULL OR payload->'data'->>'unit' = %(unit)s)"
@@ -94,7 +94,8 @@ _REGISTER = (
 def letters(conn: psycopg.Connection, year: int, unit: str | None, *, limit: int, offset: int) -> list[Row]:
     """The register of supervision letters (督办函登记) of `year`, by number: each with the case (its
     number), task, project stage or run of missed weekly reports it was about and the unit it went to."""
-    return conn.execute(_REGISTER, {"year": year, "unit": unit, "limit": limit, "offset": offset}).fetchall()
+    return conn.execute(_REGISTER, {"year": year, "unit": unit, "limit": limit, "offset": offset,
+                                    "letter_notices": list(notices.LETTER_KINDS)}).fetchall()
 
 
 _LOOK_AGAIN = ("INSERT INTO escalation_checks (case_id, seen_version) SELECT * FROM unnest(%s::text[], %s::int[])"

@@ -11,7 +11,6 @@ from typing import Any, Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from zfcommon.settings import Settings
 from zfcommon.workdays import local_date
 
 from ..domain import notices
@@ -56,20 +55,13 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
                 notices.sms_segments(f"【{office}】{sms}"))
 
 
-def case_link(settings: Settings) -> str:
-    """The format string of a case's page for people in notices ({case_id}): ZF_CASE_LINK, else the
-    ledger's API address of the case."""
-    return settings.case_link or f"{settings.ledger_url.rstrip('/')}/v1/cases/{{case_id}}"
-
-
-def reading(kind: str, context: Mapping[str, Any], created_at: datetime, *, office: str,
-            case_link: str) -> dict[str, str] | None:
+def reading(kind: str, context: Mapping[str, Any], created_at: datetime, *, office: str) -> dict[str, str] | None:
     """A notice in full as its e-mail reads (a complainant's: its SMS), dated the day it was queued,
     whether or not a channel carried it, and worded for a page or paper (no link, nothing about
     replying to an e-mail): what the unit reads on the console, and what the office prints. None if its
     template cannot render it (a bug, logged by the sender when it tries)."""
     try:
-        text = render(kind, context, office=office, case_link=case_link, today=local_date(created_at), paper=True)
+        text = render(kind, context, office=office, case_link="", today=local_date(created_at), paper=True)
     except Exception:
         return None
     return {"subject": text.subject, "body": text.email}

@@ -56,6 +56,7 @@ KINDS: dict[str, Kind] = {
     "visit_request": Kind(COMPLAINANT, "满意度回访"),
 }
 assert set(f"escalation_{s}" for s in ESCALATION_STEPS) <= set(KINDS)
+LETTER_KINDS = ("escalation_supervision_letter", "weekly_escalated")     # the notices a 督办函 goes out as
 STATUSES = ("queued", "sent", "failed", "not_configured", "skipped", "unknown")
 RETRYABLE = ("failed", "not_configured", "unknown")     # what the office may send again
 # A complainant's reply to the visit request, by the digit the SMS names.

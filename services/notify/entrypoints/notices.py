@@ -102,11 +102,9 @@ def _now() -> datetime:
 
 def _read(notice: dict) -> dict:
     """The notice with its full text (`text`); its stored facts (`context`) stay here."""
-    settings = current_app.extensions["zf_settings"]
+    office = current_app.extensions["zf_settings"].notice_office
     context = notice.pop("context")
-    return {**notice, "text": notice_text.reading(notice["kind"], context, notice["created_at"],
-                                                  office=settings.notice_office,
-                                                  case_link=notice_text.case_link(settings))}
+    return {**notice, "text": notice_text.reading(notice["kind"], context, notice["created_at"], office=office)}
 
 
 def _visible(notice: dict | None) -> dict:

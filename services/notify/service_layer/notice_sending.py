@@ -57,8 +57,8 @@ class Config:
                                  settings.notice_timeout) if settings.smtp_host else None
         gateway = sms.SmsConfig(settings.sms_url, settings.sms_token, settings.notice_office, settings.sms_provider,
                                 settings.notice_timeout) if settings.sms_url else None
-        return cls(schedule, settings.notice_office, notice_text.case_link(settings), mail, gateway,
-                   settings.notice_timeout)
+        link = settings.case_link or f"{settings.ledger_url.rstrip('/')}/v1/cases/{{case_id}}"
+        return cls(schedule, settings.notice_office, link, mail, gateway, settings.notice_timeout)
 
 
 @dataclass(frozen=True)
