@@ -300,13 +300,17 @@ def test_a_month_of_casework_gives_the_hand_computed_ledger(tmp_path_factory):
                                                     headers=month.office, timeout=10).json()}
         wanted = {"case_assigned", "escalation_supervision_letter", "escalation_accountability_proposal"}
         assert eventually(lambda: wanted <= kinds(), timeout=30, interval=0.5)
-        # The scheduler process numbered the letters (文号), one sequence for the year.
+        # The scheduler process numbered the letters (文号), one sequence for the year. How many rounds of
+        # a ladder run (E1 is reopened) depends on when the scheduler's passes fall as the clock moves,
+        # so: at least a letter each, every one numbered, no number twice. (A stop names its round's
+        # last step too: only steps are letters.)
         letters = {name: [h["document_number"] for h in requests.get(
             system.url("ledger", f"/v1/cases/{month.cases[name]}"), headers=month.office, timeout=10,
-        ).json()["escalation_history"] if h["step"] == "supervision_letter"] for name in ("A4", "E1")}
+        ).json()["escalation_history"] if h["kind"] == "step" and h["step"] == "supervision_letter"]
+            for name in ("A4", "E1")}
         numbers = letters["A4"] + letters["E1"]
-        assert len(numbers) == 2 and len(set(numbers)) == 2, letters
-        assert all(re.fullmatch(r"正风办督〔2026〕[1-9][0-9]*号", n) for n in numbers), letters
+        assert letters["A4"] and letters["E1"] and len(set(numbers)) == len(numbers), letters
+        assert all(re.fullmatch(r"正风办督〔2026〕[1-9][0-9]*号", n or "") for n in numbers), letters
 
         mine = requests.get(system.url("ledger", "/v1/units/stats"), headers=system.headers("unit", unit=C),
                             timeout=10).json()["items"]
