@@ -97,3 +97,45 @@ def test_the_register_lists_the_years_letters_by_number_and_a_unit_only_its_own(
                       headers=bearer("unit", unit="县教育局")).status_code == 403
     bad = notify.get("/v1/letters", query_string={"year": "1999"}, headers=bearer("office"))
     assert bad.status_code == 422 and "year" in bad.json["errors"]
+
+
+def test_the_register_exports_as_a_spreadsheet_to_file_and_a_unit_gets_only_its_own(world):
+    """Runs after the case page's test. The same register as Excel and CSV, with Chinese headers and file
+    names, from notify's API and through the console's 导出 links; nothing of the complainant."""
+    import csv
+    import io
+    from urllib.parse import unquote
+
+    import openpyxl
+
+    page = world.client("jia").get("/letters?year=2026").get_data(as_text=True)
+    links = re.findall(r'href="(/letters/export\.(?:xlsx|csv)[^"]*)"', page)
+    assert [link.split("?")[0] for link in links] == ["/letters/export.xlsx", "/letters/export.csv"]
+    assert all("year=2026" in link for link in links)
+    for login in ("jia", "bing"):
+        got = world.client(login).get(links[0].replace("&amp;", "&"))
+        assert got.status_code == 200 and got.mimetype.endswith("spreadsheetml.sheet"), login
+        assert "2026%E5%B9%B4%E7%9D%A3%E5%8A%9E%E5%87%BD%E7%99%BB%E8%AE%B0-" in got.headers["Content-Disposition"]
+        sheet = openpyxl.load_workbook(io.BytesIO(got.data)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][:7] == ("文号", "顺序号", "签发日期", "发文机关", "责任单位", "督办事项", "督办类别")
+        assert rows[1][:7] == ("正风办督〔2026〕1号", 1, "2026-11-30", "正风办", UNIT, "案件 ZF-2026-000001",
+                               "超整改期限")
+        assert sheet.title == "2026年督办函登记" and len(rows) == 2
+        assert not any("13807391234" in str(c) or "李某" in str(c) for row in rows for c in row)
+    assert world.client("yi").get(links[0]).status_code == 403
+
+    notify = world.apps["notify"].test_client()
+    got = notify.get("/v1/letters/export.csv", query_string={"year": 2026}, headers=bearer("unit", unit=UNIT))
+    assert got.status_code == 200 and got.mimetype == "text/csv" and got.data.startswith("\ufeff".encode())
+    assert unquote(got.headers["Content-Disposition"].split("''")[1]).startswith("2026年督办函登记-")
+    rows = list(csv.reader(io.StringIO(got.data.decode("utf-8-sig"))))
+    assert len(rows) == 2 and rows[1][0] == "正风办督〔2026〕1号" and rows[1][4] == UNIT
+    other = notify.get("/v1/letters/export.csv", headers=bearer("unit", unit="县教育局"))
+    assert other.status_code == 200 and len(list(csv.reader(io.StringIO(other.data.decode("utf-8-sig"))))) == 1
+    assert notify.get("/v1/letters/export.csv", query_string={"unit": UNIT},
+                      headers=bearer("unit", unit="县教育局")).status_code == 403
+    bad = notify.get("/v1/letters/export.xlsx", query_string={"year": "二〇二六"}, headers=bearer("office"))
+    assert bad.status_code == 422 and "year" in bad.json["errors"]
+    assert notify.get("/v1/letters/export.pdf", headers=bearer("office")).status_code == 404
+    assert notify.get("/v1/letters/export.csv").status_code == 401

@@ -108,14 +108,14 @@ def test_an_export_takes_the_lists_filters_and_refuses_bad_ones(client, office, 
 
 
 def test_an_xlsx_with_more_rows_than_a_sheet_holds_is_refused_not_cut(urls, client, office, monkeypatch):
-    from ledger.entrypoints import downloads
+    from zfcommon import exports
     project(urls["ledger"], *[Story(f"r{i:03}") for i in range(6)])
-    monkeypatch.setattr(downloads, "XLSX_MAX_ROWS", 5)      # Excel's 1,048,575, scaled down
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 5)      # Excel's 1,048,575, scaled down
     before = set(Path(tempfile.gettempdir()).glob("openpyxl.*"))
     resp = client.get("/v1/cases/export.xlsx", headers=office)
     assert set(Path(tempfile.gettempdir()).glob("openpyxl.*")) <= before      # the half-built sheet is gone
     assert resp.status_code == 422 and resp.json["code"] == "export.too_many_rows" and resp.json["limit"] == 5
     assert "CSV" in resp.json["detail"]
     assert len(read_csv(client.get("/v1/cases/export.csv", headers=office))) == 7     # CSV has no such limit
-    monkeypatch.setattr(downloads, "XLSX_MAX_ROWS", 6)
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", 6)
     assert read_xlsx(client.get("/v1/cases/export.xlsx", headers=office)).max_row == 7

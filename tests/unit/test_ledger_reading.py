@@ -10,11 +10,11 @@ import pytest
 from marshmallow import ValidationError
 
 from ledger.adapters.filters import Scope
-from ledger.adapters.spreadsheets import csv_chunks, xlsx_file
+from zfcommon.spreadsheets import csv_chunks, xlsx_file
 from ledger.domain import directory, figures, overdue, rates
 from ledger.entrypoints.access import scope_for
 from ledger.entrypoints.columns import UNIT_STATS
-from ledger.entrypoints.downloads import attachment
+from zfcommon.exports import disposition
 from ledger.entrypoints.schemas import CaseQuery
 from zfcommon.auth import Principal
 from zfcommon.problem import Forbidden
@@ -147,7 +147,7 @@ def test_xlsx_keeps_numbers_as_numbers_and_formulas_as_text():
 
 
 def test_a_chinese_file_name_is_sent_as_rfc_5987_with_an_ascii_fallback():
-    assert attachment("台账.csv", "ledger.csv") == \
+    assert disposition("台账.csv", "ledger.csv") == \
         "attachment; filename=\"ledger.csv\"; filename*=UTF-8''%E5%8F%B0%E8%B4%A6.csv"
 
 

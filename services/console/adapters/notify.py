@@ -70,6 +70,11 @@ def letters(s: Services, **filters: Any) -> dict[str, Any]:
     return s.get("notify", "/v1/letters", **filters)
 
 
+def letters_export(s: Services, fmt: str, **filters: Any):
+    """The register as a spreadsheet, streamed (passed on by web.passthrough)."""
+    return s.request("notify", "GET", f"/v1/letters/export.{fmt}", params=filters, stream=True)
+
+
 def exposures(s: Services, **filters: Any) -> list[dict[str, Any]]:
     return s.get("notify", "/v1/exposures", **filters)["items"]
 

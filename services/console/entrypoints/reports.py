@@ -152,7 +152,7 @@ def weekly():
 @roles("office", "auditor")
 def letters():
     """督办函登记: the year's supervision letters by number, each with what it was about and its unit."""
-    query = {k: request.args.get(k) for k in ("year", "unit", "offset") if request.args.get(k)}
+    query = _letter_query("offset")
     try:
         page, errors = notify.letters(web.services(), **query), None
     except ServiceError as exc:
@@ -160,6 +160,17 @@ def letters():
             raise
         page, errors = None, FormErrors.of(exc)
     return web.page("reports/letters.html", 422 if errors else 200, page=page, errors=errors, query=query)
+
+
+@bp.get("/letters/export.<any(csv, xlsx):fmt>")
+@roles("office", "auditor")
+def letters_export(fmt: str):
+    """The register of the year asked, as notify's spreadsheet, to file or print."""
+    return web.passthrough(notify.letters_export(web.services(), fmt, **_letter_query()))
+
+
+def _letter_query(*more: str) -> dict[str, str]:
+    return {k: request.args[k].strip() for k in ("year", "unit", *more) if request.args.get(k, "").strip()}
 
 
 @bp.get("/letters/<int:notice_id>")

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from zfcommon.blueprint import Blueprint
+from zfcommon.exports import export_doc
 from zfcommon.problem import NotFound, Unprocessable
 
 from ..adapters.cursor import decode_cursor
 from ..service_layer import views
 from . import columns
 from .access import READERS, calendar_checked, pool, reader_scope, today
-from .downloads import export_doc, exported
+from .downloads import exported
 from .responses import CaseAsOf, CaseDetail, CasePage, Timeline
 from .schemas import IN_QUERY, AsOfQuery, CaseFilter, CaseQuery
 

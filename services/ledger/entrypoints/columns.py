@@ -1,22 +1,13 @@
 """The exports' columns: Chinese header, width in characters, and the value shown for a row."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from zfcommon.events.catalogue import CHANNELS, ESCALATION_STEPS, HANDLING_MODES, SATISFACTION
+from zfcommon.exports import Column, Row
 from zfcommon.workdays import SHANGHAI
 
 from ..domain.statuses import STATUS_LABELS
-
-Row = Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    width: int
-    value: Callable[[Row], Any]
 
 
 def _text(key: str) -> Callable[[Row], Any]:

@@ -6,13 +6,13 @@ from flask import current_app
 from flask.views import MethodView
 
 from zfcommon.blueprint import Blueprint
-
+from zfcommon.exports import export, export_doc
 from zfcommon.problem import Forbidden
 
 from ..service_layer import views
 from . import columns
 from .access import READERS, calendar_checked, pool, reader_scope, today
-from .downloads import export, export_doc, exported
+from .downloads import exported
 from .responses import OverduePage, StatsOut, SummaryOut
 from .schemas import IN_QUERY, OverdueFilter, OverdueQuery, StatsQuery, SummaryQuery
 

@@ -7,18 +7,15 @@ import io
 from typing import Any, Iterable, Mapping, Sequence
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from zfcommon.campaigns import STATES as CAMPAIGN_STATES
 from zfcommon.events.catalogue import CHANNELS, DEDUCTIONS, ESCALATION_STEPS, MEASURES
+from zfcommon.spreadsheets import BOLD, FORMULA_STARTS
 
 from ..domain import bulletin, publication
 from ..domain.document import case_label
 from . import columns
-
-BOLD = Font(bold=True)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _sheet(book: Workbook, title: str, headers: Sequence[str], rows: Iterable[Sequence[Any]],

@@ -11,6 +11,7 @@ from zfcommon.clock import clock_for
 from zfcommon.escalationview import HistoryEntry, LadderOut
 from zfcommon.events.catalogue import ESCALATION_STEPS, LADDERS, EscalationConfigData
 from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.exports import Column, export, export_doc
 from zfcommon.messages import translate_errors
 from zfcommon.problem import Conflict, Forbidden, NotFound
 from zfcommon.web import expected_version, principal
@@ -18,6 +19,7 @@ from zfcommon.workdays import local_date
 
 from ..adapters import escalations, repository
 from ..domain import watch
+from ..domain.document import case_label
 from ..service_layer import escalate
 from ..service_layer.configs import ConfigUnusable
 from ..service_layer.uow import UnitOfWork
@@ -54,10 +56,13 @@ class LadderPage(Schema):
     next_offset = fields.Integer(allow_none=True, required=True)
 
 
-class LetterQuery(Schema):
+class LetterFilter(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100), metadata={
         "description": "the year the letters were numbered in (default: this year, in China)"})
     unit = fields.String(validate=validate.Length(min=1, max=200))
+
+
+class LetterQuery(LetterFilter):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -194,6 +199,15 @@ class CaseLadders(MethodView):
                 "ladders": ladders, "history": history}
 
 
+def _today():
+    return local_date(clock_for(current_app.extensions["zf_settings"].clock_file).now())
+
+
+def _letter_year(query: dict) -> int:
+    """The register's year: asked, else this year in China."""
+    return query.get("year") or _today().year
+
+
 @letters_blp.route("")
 class Letters(MethodView):
     @letters_blp.roles(*READERS)
@@ -202,8 +216,47 @@ class Letters(MethodView):
     def get(self, query):
         """The register of supervision letters (督办函登记) of a year, by number, with the case, task or
         project stage each was about and the unit it went to; a unit sees only the letters it got."""
-        unit = _unit_scope(query.get("unit"))
-        year = query.get("year") or local_date(clock_for(current_app.extensions["zf_settings"].clock_file).now()).year
+        unit, year = _unit_scope(query.get("unit")), _letter_year(query)
         with current_app.extensions["zf_pool"].connection() as conn:
             rows = escalations.letters(conn, year, unit, limit=query["limit"] + 1, offset=query["offset"])
         return {"year": year, **_page(rows, query)}
+
+
+def _letter_subject(r) -> str:
+    """What a letter was about, as the register names it."""
+    if r["subject_kind"] == "weekly":
+        return f"连续{r['consecutive_missed']}周未报送周报告（{r['week']}）"
+    if r["subject_kind"] in LETTER_SUBJECTS:
+        return f"{LETTER_SUBJECTS[r['subject_kind']]}：{r['title'] or ''}"
+    return f"案件 {case_label(r['subject_id'], r['case_number'])}"
+
+
+LETTER_SUBJECTS = {"task": "任务", "stage": "重点项目审批阶段"}
+LETTER_COLUMNS = (
+    Column("文号", 26, lambda r: r["number"]),
+    Column("顺序号", 8, lambda r: r["sequence"]),
+    Column("签发日期", 12, lambda r: r["issued_on"].isoformat()),
+    Column("发文机关", 12, lambda r: r["issuer"]),
+    Column("责任单位", 20, lambda r: r["unit"]),
+    Column("督办事项", 40, _letter_subject),
+    Column("督办类别", 12, lambda r: f"超{LADDERS[r['ladder']]}" if r["ladder"] else "周报告未报"),
+    Column("轮次", 6, lambda r: r["round"] if r["round"] is not None else ""),
+    Column("办理期限", 12, lambda r: r["due"].isoformat() if r["due"] else ""),
+    Column("超期工作日", 10, lambda r: r["working_days_overdue"] if r["working_days_overdue"] is not None else ""),
+    Column("事项标识", 38, lambda r: r["subject_id"]),
+)
+
+
+@letters_blp.route("/export.<any(csv, xlsx):fmt>")
+class LettersExport(MethodView):
+    @letters_blp.roles(*READERS)
+    @letters_blp.arguments(LetterFilter, location="query")
+    @letters_blp.doc(**export_doc("The year's supervision letters, by number"))
+    def get(self, query, fmt):
+        """The register of a year's supervision letters (督办函登记) as a spreadsheet, to file or print; a
+        unit's holds only the letters it got."""
+        unit, year = _unit_scope(query.get("unit")), _letter_year(query)
+        with current_app.extensions["zf_pool"].connection() as conn:
+            rows = escalations.letters(conn, year, unit, limit=None, offset=0)
+        return export(fmt, LETTER_COLUMNS, rows, title=f"{year}年督办函登记", slug=f"letters-{year}",
+                      day=_today())

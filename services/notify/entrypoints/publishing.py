@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import re
 from typing import Any, Callable
-from urllib.parse import quote
 
 from flask import Response, current_app, url_for
 
 from zfcommon import jwks, logs
 from zfcommon.clock import clock_for
 from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.exports import XLSX, disposition
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from zfcommon.web import principal
 
@@ -33,8 +33,7 @@ INSIDERS = ("office", "auditor")
 KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$"),
         "interim": re.compile(r"^\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$")}
 BLUEPRINTS = {"bulletin": "bulletins", "disclosure": "disclosures", "interim": "interims"}
-FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "xlsx": XLSX}
 NAMES = {"bulletin": ("月通报", "bulletin"), "disclosure": ("热线办理情况公布", "disclosure"),
          "interim": ("阶段性通报", "interim-report")}
 FILES_DOC = {"responses": {"200": {"description": "the rendering (HTML, PDF or XLSX), in Chinese",
@@ -134,7 +133,6 @@ def rendered(kind: str, key: str, fmt: str) -> Response:
     row = visible(kind, key)
     body = problems(lambda: {"html": render.html, "pdf": render.pdf, "xlsx": workbook.xlsx}[fmt](kind, row))
     name, slug = NAMES[kind]
-    # The Chinese name as RFC 5987 filename*, an ASCII one for old clients.
-    disposition = (f"inline; filename=\"{slug}-{key}.{fmt}\"; "
-                   f"filename*=UTF-8''{quote(f'{name}-{key}.{fmt}', safe='')}")
-    return Response(body, content_type=FORMATS[fmt], headers={"Content-Disposition": disposition})
+    return Response(body, content_type=FORMATS[fmt],
+                    headers={"Content-Disposition": disposition(f"{name}-{key}.{fmt}", f"{slug}-{key}.{fmt}",
+                                                                inline=True)})
