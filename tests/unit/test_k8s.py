@@ -232,11 +232,29 @@ def _argv_target(argv: list[str]) -> str:
     return argv[2]
 
 
+UP_SECRETS = {"jwt_keys": "/k/jwt-keys.json", "contact_key": "k", "notify_master_key": "k", "signing_key": "k",
+              "hotline_webhook_secret": "w", "sms_reply_secret": "w", "console_secret_key": "c",
+              "db_passwords": {s: "p" for s in SERVICES}}
+
+
+def zf_up_plan(env: dict[str, str] | None = None) -> list:
+    stack = Stack(StackConfig.from_env({"ZF_HOME": "/nonexistent", **(env or {})}))
+    return stack.plan("postgresql://admin@db/zf", "broker:9092", UP_SECRETS)
+
+
 def zf_up_processes() -> set[str]:
-    secrets = {"jwt_keys": "/k/jwt-keys.json", "contact_key": "k", "notify_master_key": "k", "signing_key": "k", "hotline_webhook_secret": "w",
-               "sms_reply_secret": "w", "console_secret_key": "c", "db_passwords": {s: "p" for s in SERVICES}}
-    stack = Stack(StackConfig.from_env({"ZF_HOME": "/nonexistent"}))
-    return {_argv_target(p.argv) for p in stack.plan("postgresql://admin@db/zf", "broker:9092", secrets)}
+    return {_argv_target(p.argv) for p in zf_up_plan()}
+
+
+def test_zf_up_links_a_notice_to_the_consoles_case_page_unless_told_otherwise():
+    """A unit's e-mail links to the case as a person reads it (the console, which asks them to sign in
+    first), not to the ledger's API; ZF_CASE_LINK, when set, is used as given."""
+    def links(env=None):
+        return {p.env.get("ZF_CASE_LINK") for p in zf_up_plan(env) if p.name.startswith("notify-")}
+    assert links() == {"http://127.0.0.1:8005/cases/{case_id}"}
+    assert links({"ZF_CONSOLE_PORT": "9105"}) == {"http://127.0.0.1:9105/cases/{case_id}"}
+    assert links({"ZF_CASE_LINK": "https://zf.example.gov.cn/cases/{case_id}"}) == \
+        {"https://zf.example.gov.cn/cases/{case_id}"}
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -172,6 +172,8 @@ class Stack:
         if service == "notify":
             env["ZF_SMS_REPLY_SECRETS"] = sec["sms_reply_secret"]
             env["ZF_NOTIFY_MASTER_KEY"] = sec["notify_master_key"]
+            # A notice's 案件详情 link is the console's case page (sign in, then the case), unless given.
+            env.setdefault("ZF_CASE_LINK", f"http://127.0.0.1:{self.config.ports['console']}/cases/{{case_id}}")
         if service == "console":
             env["ZF_CONSOLE_SECRET_KEY"] = sec["console_secret_key"]
         env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})
