@@ -161,7 +161,8 @@ class Settings:
     notice_timeout: float = 15.0        # seconds the SMTP server or the gateway has to answer
     notice_workers: int = 2             # notices the sender sends at once
     case_link: str = ""                 # a case's page for people, with {case_id}; empty: ledger's /v1/cases/{case_id}
-    case_number_prefix: str = "ZF"      # intake only: the office's prefix of case numbers (ZF-2026-000123)
+    case_number_prefix: str = "ZF"      # the office's prefix of case numbers (ZF-2026-000123): intake numbers
+                                        # with it, the ledger finds a case by its serial with it
     audit_url: str = ""                 # console only: audit's base URL (the trail pages)
     # console only (docs/CONSOLE.md): the key that signs session cookies, how long an idle session lasts,
     # how many wrong passwords lock an account and for how long, and how many proxies in front of it set

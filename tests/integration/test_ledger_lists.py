@@ -75,11 +75,28 @@ def ledger(urls):
     ({"case_number": "ZF-2024-00000"}, []),                      # exact
     ({"q": " zf-2024-000104"}, ["c4"]),                          # q finds a whole number as people type it
     ({"q": "ZF-2024-0001"}, []),
+    ({"q": "104"}, ["c4"]),                                       # or by its serial, as people say it
+    ({"q": "000104"}, ["c4"]),
+    ({"q": "2024-104"}, ["c4"]),                                  # the year and the serial
+    ({"q": "2024－000105"}, ["c5"]),
+    ({"q": "2023-104"}, []),
+    ({"q": "100"}, ["c2"]),                                       # no such serial, but text in c2
+    ({"q": "1"}, ["c2", "c1"]),                                   # serial 1 (c1) and text "100%" (c2)
+    ({"q": "1234567"}, []),
 
     ({"unit": "县住建局", "overdue": "true", "handling_mode": "deadline"}, ["c1"]),
 ], ids=lambda v: repr(v) if isinstance(v, dict) else None)
 def test_filters_select_exactly_the_matching_cases_newest_first(client, office, ledger, params, expected):
     assert ids(client.get("/v1/cases", query_string=params, headers=office)) == expected
+
+
+def test_a_serial_finds_only_the_cases_a_reader_may_see_and_the_export_alike(client, office, ledger):
+    unit = bearer("unit", unit="县交通运输局")
+    assert ids(client.get("/v1/cases", query_string={"q": "1"}, headers=unit)) == ["c2"]
+    assert ids(client.get("/v1/cases", query_string={"q": "104"}, headers=unit)) == []
+    exported = client.get("/v1/cases/export.csv", query_string={"q": "000104"}, headers=office)
+    assert exported.status_code == 200 and [r.split(",")[0] for r in exported.data.decode("utf-8-sig").split("\r\n")[1:]
+                                            if r] == ["ZF-2024-000104"]
 
 
 @pytest.mark.parametrize("params, expected", [({}, ["c5", "c4", "c3", "c2", "c1"]),

@@ -73,7 +73,7 @@ OPTIONAL_TUNING = {"ZF_JWKS_REFETCH_SECONDS", "ZF_JWT_ALGORITHM", "ZF_JWT_KEYS",
                    "ZF_MAIL_FROM", "ZF_SMS_URL", "ZF_SMS_TOKEN", "ZF_SMS_PROVIDER", "ZF_SMS_REPLY_SECRETS",
                    "ZF_NOTICE_OFFICE", "ZF_NOTICE_RETRY_SCHEDULE", "ZF_NOTICE_TIMEOUT", "ZF_NOTICE_WORKERS",
                    "ZF_CASE_LINK",
-                   # intake only, default ZF: the prefix of case numbers
+                   # default ZF: the prefix of case numbers (intake numbers with it, the ledger searches)
                    "ZF_CASE_NUMBER_PREFIX",
                    # the public site's address in /public/ feed links: empty, the request's own (notify only)
                    "ZF_PUBLIC_URL", "ZF_AUDIT_URL",

@@ -1,12 +1,14 @@
 """/v1/cases: the ledger's cases, one case, its timeline, its state at a past instant, and exports."""
 from __future__ import annotations
 
+from flask import current_app
 from flask.views import MethodView
 from zfcommon.blueprint import Blueprint
 from zfcommon.exports import export_doc
 from zfcommon.problem import NotFound, Unprocessable
 
 from ..adapters.cursor import decode_cursor
+from ..adapters.filters import numbers_meant
 from ..service_layer import views
 from . import columns
 from .access import READERS, calendar_checked, pool, reader_scope, today
@@ -26,6 +28,14 @@ def visible(view, case_id: str, *args, when: str = ""):
     return found
 
 
+def searched(query: dict) -> dict:
+    """The filters with the case numbers a search `q` may mean (a serial alone: in each year)."""
+    if not query.get("q"):
+        return query
+    prefix = current_app.extensions["zf_settings"].case_number_prefix
+    return {**query, "numbers": numbers_meant(query["q"], prefix, today())}
+
+
 @blp.route("")
 class Cases(MethodView):
     @blp.roles(*READERS)
@@ -39,6 +49,7 @@ class Cases(MethodView):
         except ValueError:
             raise Unprocessable("cursor 无效：须原样使用上一页返回的 next_cursor", code="ledger.cursor_invalid",
                                 errors={"cursor": ["不是本接口返回的游标"]}) from None
+        query = searched(query)
         with pool().connection() as conn:
             items, next_cursor = calendar_checked(lambda: views.case_page(conn, query, scope, today(),
                                                                           limit=query["limit"], after=after))
@@ -52,7 +63,7 @@ class CasesExport(MethodView):
     @blp.doc(**export_doc("Every matching case"))
     def get(self, query, fmt):
         """All cases matching the list's filters, newest first, as a spreadsheet."""
-        return exported(fmt, columns.CASES, views.all_cases, query, title="台账", slug="ledger-cases")
+        return exported(fmt, columns.CASES, views.all_cases, searched(query), title="台账", slug="ledger-cases")
 
 
 @blp.route("/<case_id>")

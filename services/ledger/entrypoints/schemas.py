@@ -58,7 +58,8 @@ class CaseFilter(OverdueFilter):
     case_number = fields.String(validate=validate.Length(min=1, max=40),
                                 metadata={"description": "exactly this case number (案件编号)"})
     q = fields.String(validate=validate.Length(min=1, max=100),
-                      metadata={"description": "text in the description, or a whole case number"})
+                      metadata={"description": "text in the description, a whole case number, or a case number's "
+                                               "serial (123, 000123: in any year) or year and serial (2026-123)"})
     due_within = fields.Integer(validate=validate.Range(min=0, max=60), metadata={
         "description": "deadline running, not passed, and at most this many working days away (黄灯)"})
     campaign = fields.String(validate=NAME, metadata={"description": "cases of this campaign (专项行动)"})
