@@ -188,6 +188,8 @@ def test_office_receives_a_lead_and_assigns_it_with_a_deadline_preview(browser, 
     expect(page.get_by_text("线索已受理登记")).to_be_visible()
     story["case_url"] = case_url = page.url
     story["case_id"] = case_url.rsplit("/", 1)[1]
+    # The receipt the office reads out to the complainant: the case number and its 查询码.
+    story["receipt"] = re.search(r"案件编号 (\S+)，查询码 (\d{8})", page.get_by_text("线索已受理登记").inner_text()).groups()
     wait_for_status(office, case_url, "已受理")
     office.check("case-received")
 
@@ -275,7 +277,9 @@ def test_the_complainant_tracks_the_closed_case_on_the_public_page(browser, syst
     context = browser.new_context(viewport=PHONE, locale="zh-CN", java_script_enabled=False)
     page = context.new_page()
     page.goto(system.url("notify", "/public/"))
-    page.get_by_label(re.compile("受理回执号")).fill(story["case_id"])
+    number, code = story["receipt"]
+    page.get_by_label(re.compile("受理回执号")).fill(number)
+    page.get_by_label(re.compile("查询码")).fill(code)
     page.get_by_role("button", name="查询").click()
     expect(page.get_by_text("已办结")).to_be_visible()
     expect(page.get_by_text("落实一次性告知制度")).to_be_visible()       # the unit's reply, once closed

@@ -19,7 +19,7 @@ import requests
 from intake.adapters import clients
 from intake.adapters.clients import ApiClient
 from intake.entrypoints.http import create_app
-from zfcommon import db
+from zfcommon import db, trackingcode
 from zfcommon.devstack.ports import free_port
 
 from ..conftest import CONTACT_KEY, JWT_SECRET, settings_for
@@ -238,10 +238,12 @@ def test_a_request_becomes_a_case_on_the_clients_channel_with_the_submitter_seal
                     media_url="https://img.example.cn/1.jpg", address_id="ADDR-77", **SUBMITTER)
     assert answer.status == 200
     [created] = answer.doc
-    assert set(created) == {"service_request_id", "service_notice", "account_id", "case_number"}   # never a token
+    assert set(created) == {"service_request_id", "service_notice", "account_id", "case_number",
+                            "tracking_code"}                                            # never a token
     assert created["account_id"] is None and created["case_number"] == "ZF-2026-000001"
-    assert created["service_notice"].startswith("案件编号 ZF-2026-000001。")
     case_id = created["service_request_id"]
+    assert created["tracking_code"] == trackingcode.code_for(case_id)        # what the public page asks with it
+    assert created["service_notice"].startswith(f"案件编号 ZF-2026-000001,查询码 {created['tracking_code']}。")
     case = env.http.get(f"/v1/cases/{case_id}", headers=OFFICE).json
     assert (case["channel"], case["category"], case["subject_unit"], case["priority"]) == \
         ("tipoff", CATEGORY, LEAD, "urgent")

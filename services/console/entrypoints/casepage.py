@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 
+from zfcommon import trackingcode
 from zfcommon.workdays import SHANGHAI
 
 from ..adapters import intake, ledger
@@ -53,6 +54,8 @@ def render(case_id: str, *, errors: dict[str, FormErrors] | None = None, form: A
                     forms=commands.FORMS, directory=directory, errors=errors or {}, failed=failed,
                     values=commands.values(failed, form) if failed else {}, complainant=complainant, reveals=reveals,
                     suggestions=_suggestions(case_id, permitted), campaigns=_campaigns(data["written"], permitted),
+                    # the office tells a complainant who asks (a unit or auditor has no use for it)
+                    tracking_code=trackingcode.code_for(case_id) if who.role == "office" else None,
                     idem=str(uuid.uuid4()))
 
 

@@ -121,7 +121,8 @@ def receive():
             body["complainant"] = {**complainant, "confidential": form.get("confidential") == "on"}
         try:
             created = intake.receive(s, {k: v for k, v in body.items() if v not in ("", None)}, key=form.get("idem", ""))
-            flash("线索已受理登记")
+            flash(f"线索已受理登记：案件编号 {created['case_number']}，查询码 {created['tracking_code']}"
+                  "（请告知反映人：凭案件编号和查询码可在公开网站查询办理进度）")
             return redirect(url_for("cases.case", case_id=created["case_id"]))
         except ServiceError as exc:
             if exc.status not in (409, 422):

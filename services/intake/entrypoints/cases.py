@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import url_for
 from flask.views import MethodView
 
-from zfcommon import logs, outsiders
+from zfcommon import logs, outsiders, trackingcode
 from zfcommon.blueprint import Blueprint
 from zfcommon.problem import Forbidden
 from zfcommon.web import expected_version as _expected_version, principal
@@ -45,7 +45,7 @@ class Cases(MethodView):
             case = handlers.receive_case(cmd, u, context())
             logs.case_id.set(case.case_id)
             return 201, {"case_id": case.case_id, "case_number": case.case_number, "status": "received",
-                         "version": 1}, {"Location": url_for("cases.Case", case_id=case.case_id)}
+                         "version": 1, "tracking_code": trackingcode.code_for(case.case_id)}, {"Location": url_for("cases.Case", case_id=case.case_id)}
         return command(receive)
 
 

@@ -13,7 +13,7 @@ from flask import current_app, request, url_for
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from zfcommon import logs, webhooks
+from zfcommon import logs, trackingcode, webhooks
 from zfcommon.blueprint import Blueprint
 from zfcommon.inputs import decode_json
 from zfcommon.problem import PayloadTooLarge, Unauthorized, Unavailable, Unprocessable, UnsupportedMediaType
@@ -25,6 +25,7 @@ from ..service_layer import handlers
 from ..service_layer import hotline as service
 from zfcommon.idempotency import request_hash, run_command
 from .common import command_uow, problems
+from .schemas import TRACKING_CODE
 
 blp = Blueprint("hooks", __name__, url_prefix="/v1/hooks",
                 description="Signed inbound webhooks (Standard Webhooks signatures instead of a bearer token)")
@@ -91,6 +92,7 @@ class HookAnswer(Schema):
     case_number = fields.String(allow_none=True, metadata={"description": "the case's human number (案件编号)"})
     order_no = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "the case's status, or not_a_case"})
+    tracking_code = fields.String(metadata={"description": TRACKING_CODE})
     reason = fields.String(metadata={"description": "why no case was opened"})
 
 
@@ -155,7 +157,7 @@ def _receive(order: hotline.WorkOrder):
             raise Unavailable(str(exc), code=exc.code) from None
         logs.case_id.set(case.case_id)
         answer = {"case_id": case.case_id, "case_number": case.case_number, "order_no": order.order_no,
-                  "status": case.status}
+                  "status": case.status, "tracking_code": trackingcode.code_for(case.case_id)}
         if opened:
             return 201, answer, {"Location": url_for("cases.Case", case_id=case.case_id)}
         return 200, answer, {}

@@ -6,7 +6,7 @@ import uuid
 
 from flask import current_app, request
 
-from zfcommon import logs, ratelimit
+from zfcommon import logs, ratelimit, trackingcode
 from zfcommon.events.catalogue import CHANNELS
 
 from ..adapters import clients
@@ -73,8 +73,9 @@ def create_request(fmt):
                                now=now(), role="channel")
         case_number = handlers.receive_case(cmd, u, ctx, case_id=case_id).case_number
         logs.case_id.set(case_id)
-        return 200, [{"service_request_id": case_id, "service_notice": open311.receipt_notice(case_number),
-                      "account_id": None, "case_number": case_number}], {}
+        code = trackingcode.code_for(case_id)
+        return 200, [{"service_request_id": case_id, "service_notice": open311.receipt_notice(case_number, code),
+                      "account_id": None, "case_number": case_number, "tracking_code": code}], {}
 
     status, body, headers = run_command(command_uow, f"open311:{client.client_id}",
                                         request.headers.get("Idempotency-Key"),

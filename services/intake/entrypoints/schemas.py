@@ -65,11 +65,16 @@ class CaseIn(_Strict):
                                 metadata={"description": "the campaign (专项行动) the lead belongs to"})
 
 
+TRACKING_CODE = ("查询码: eight digits to give the complainant with the case number (or the 12345 order number): "
+                 "with either, the public page shows the case's progress (GET /public/track on notify)")
+
+
 class CaseCreated(Schema):
     case_id = fields.String(required=True, metadata={"description": "the API's id of the case (UUID)"})
     case_number = fields.String(required=True, metadata={"description": "the human number, e.g. ZF-2026-000123"})
     status = fields.String(required=True)
     version = fields.Integer(required=True)
+    tracking_code = fields.String(required=True, metadata={"description": TRACKING_CODE})
 
 
 class Complainant(Schema):

@@ -8,7 +8,7 @@ import psycopg
 FIND = """
 SELECT * FROM watched_cases WHERE case_id = %(r)s
 UNION SELECT * FROM watched_cases WHERE origin IS NOT NULL AND origin->>'ref' = %(r)s AND origin->>'system' = 'hotline'
-UNION SELECT * FROM watched_cases WHERE view ? 'case_number' AND view->>'case_number' = %(r)s
+UNION SELECT * FROM watched_cases WHERE view ? 'case_number' AND view->>'case_number' = upper(%(r)s)
 LIMIT 2
 """
 

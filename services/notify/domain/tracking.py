@@ -15,12 +15,18 @@ PUBLIC_STATUS = {"received": "已受理", "assigned": "办理中", "returned": "
                  "dismissed": "已办结", "merged": "已与同类问题合并办理"}
 FINISHED = ("closed", "dismissed")
 RECEIPT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{5,63}$")
+CASE_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def receipt(raw: str | None) -> str | None:
     """A receipt number as typed (case id, case number or hotline order number), or None if it cannot be one."""
     value = (raw or "").strip()
     return value if RECEIPT.fullmatch(value) else None
+
+
+def looks_like_an_id(receipt: str) -> bool:
+    """A case's id (a UUID), which tracks its case without a 查询码, as opposed to a case or order number."""
+    return CASE_ID.fullmatch(receipt) is not None
 
 
 def _day(value: Any) -> date | None:

@@ -1,0 +1,52 @@
+"""The 查询码 from the counter to the public page: the office receives a lead on the console and is given
+the case number and its tracking code to tell the complainant; the office's case page shows the code again
+(a unit's does not); with number and code the complainant tracks the case on notify's public page, and with
+the number alone nothing is shown."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from zfcommon import trackingcode
+
+from ..support import bearer, carry
+from .console_world import token
+from .test_console_letters import UNIT, world  # noqa: F401  (the fixture: an office and a unit, notify too)
+
+pytestmark = pytest.mark.integration
+
+
+def text(page: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
+
+
+def test_the_office_gives_the_code_at_the_counter_and_the_complainant_tracks_with_it(world):
+    world.api("POST", "/v1/directory/units", {"name": UNIT, "kind": "government_department",
+                                              "supervising_channel": "县监察局"}, status=200)
+    office = world.client("jia")
+    form = office.get("/cases/new").get_data(as_text=True)
+    done = office.post("/cases/new", data={
+        "csrf_token": token(form), "idem": re.search(r'name="idem" value="([^"]+)"', form).group(1),
+        "channel": "petition", "category": "推诿扯皮", "subject_unit": UNIT, "priority": "normal",
+        "description": "不动产登记窗口推诿，不一次性告知所需材料", "name": "李某", "phone": "13807391234"},
+        follow_redirects=True)
+    shown = text(done.get_data(as_text=True))
+    number, code = re.search(r"线索已受理登记：案件编号 (ZF-2026-\d{6})，查询码 (\d{8})", shown).groups()
+    case_id = re.search(r"<code>([0-9a-f-]{36})</code>", done.get_data(as_text=True)).group(1)
+    assert code == trackingcode.code_for(case_id)
+    assert f"查询码 {code}" in shown                                  # and on the office's case page
+
+    world.api("POST", f"/v1/cases/{case_id}/assign", {"lead_unit": UNIT, "handling_mode": "deadline"}, status=200)
+    carry(world.urls, into=("ledger", "notify"))
+    unit_page = world.client("yi").get(f"/cases/{case_id}").get_data(as_text=True)
+    assert "查询码" not in unit_page and code not in unit_page
+
+    public = world.apps["notify"].test_client()
+    tracked = public.get("/public/track", query_string={"receipt": number, "code": code})
+    assert tracked.status_code == 200 and "办理中" in tracked.get_data(as_text=True)
+    assert "李某" not in tracked.get_data(as_text=True) and UNIT not in tracked.get_data(as_text=True)
+    alone = public.get("/public/track", query_string={"receipt": number})
+    assert alone.status_code == 422 and "办理中" not in alone.get_data(as_text=True)
+    assert public.get("/public/track", query_string={"receipt": case_id}).status_code == 200   # the id alone
+    assert world.apps["intake"].test_client().get(f"/v1/cases/{case_id}", headers=bearer("office")).status_code == 200
