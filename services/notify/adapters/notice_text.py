@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from zfcommon import trackingcode
 from zfcommon.workdays import local_date
 
 from ..domain import notices
@@ -27,6 +28,9 @@ class Text:
     email: str
     sms: str
     segments: int           # SMS parts of the text as it reaches the phone, signature included
+
+
+TRACKED = ("complainant_received",)     # the notices that tell the complainant how to track the case
 
 
 def _block(template, name: str, context: Mapping[str, Any]) -> str:
@@ -47,6 +51,8 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
     full["case_ref"] = full["case_ref"] or full["case_number"] or (case_id or "")[:8]
     # A hotline caller knows the hotline's order number; any other complainant the case number.
     full["complainant_ref"] = f"工单{full['order_no']}" if full["order_no"] else f"案件{full['case_ref']}"
+    # With the number the complainant holds, the 查询码 tracks the case on the public page.
+    full["tracking_code"] = trackingcode.code_for(case_id) if case_id and kind in TRACKED else None
     if case_id and case_link and not paper:
         full["link"] = case_link.format(case_id=case_id)
     template = _env.get_template(f"notices/{kind}.txt")
