@@ -90,6 +90,10 @@ _STREET = re.compile(r"(?:大道|路|街|巷|道|弄|胡同|村|社区)")
 _HOME = re.compile(r"(?:家住|住在|住址|家庭住址|居住在|居住于|现住)\s*[:是为]?\s*"
                    r"(?P<value>(?!某)[^\s，。；、,.;:!?！？()〔〕]{2,60})")
 _DIGIT = re.compile(r"[0-9]")
+# A case's, task's or file's id written into a text (并入案件 19970cdb-a8c3-4eb1-b19a-a18342147367): the
+# digits in its groups are no phone or card number, and masking them would break the reference.
+_UUID = re.compile(r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                   r"(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)
@@ -169,9 +173,12 @@ def _name_end(text: str, start: int, run: str, weak: bool) -> int | None:
 def _pattern_findings(text: str, field: str) -> list[Finding]:
     folded = text.translate(_FOLD)
     found: list[Finding] = []
+    ids = [m.span() for m in _UUID.finditer(folded)] if "-" in folded else []
     for kind, pattern in _PATTERNS:
         for m in pattern.finditer(folded):
             start, end = m.span("value") if "value" in pattern.groupindex else m.span()
+            if any(a <= start and end <= b for a, b in ids):
+                continue
             valid_id = kind == "long_number" and id_card_valid(re.sub(r"[ \-]", "", m.group()))
             found.append(Finding("id_card" if valid_id else kind, start, end, text[start:end], field))
     for m in _HOME.finditer(folded):

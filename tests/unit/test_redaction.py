@@ -54,6 +54,16 @@ def test_a_number_inside_a_longer_number_is_not_a_phone():
     assert kinds("编号213807391234X") == []
 
 
+@pytest.mark.parametrize("uuid", ["19970cdb-a8c3-4eb1-b19a-a18342147367", "0e9b2f4c-1d2e-4f3a-8b7c-138073912345",
+                                  "19970CDB-A8C3-4EB1-B19A-A18342147367"])
+def test_an_id_written_into_a_text_keeps_its_digits(uuid):
+    """A case's id in a note (并入案件 …) holds runs a phone or card pattern would take; masking them would
+    break the reference, and a phone written next to it is still found."""
+    text = f"已并入案件{uuid}办理，联系人电话13807391234"
+    assert kinds(text) == [("mobile", "13807391234")]
+    assert uuid in text_of(text)
+
+
 # --- ID card numbers and other long numbers ------------------------------------------------------
 
 def test_id_card_check_digit():
