@@ -124,7 +124,8 @@ class Settings:
     log_origin: str = "zhengfeng.example.cn/audit"   # the transparency log's name in its checkpoints
     intake_url: str = ""           # audit: intake's base URL, for reconciliation; notify: for the complainant
                                    # identity an exposure's redaction removes (docs/EXPOSURE.md)
-    public_url: str = ""           # notify only: the public site's base URL in feed links; empty: the request's
+    public_url: str = ""           # notify: the public site's base URL in feed links (empty: the request's);
+                                   # console: where a printed 受理回执 says to track the case (empty: none)
     reconcile_seconds: int = 300   # audit only: how often the trail is reconciled with the event stores
     notify_url: str = ""           # audit only: notify's base URL, to reconcile the trail with notify's store
     ledger_url: str = ""           # notify only: ledger's base URL, for the bulletins' unit figures

@@ -192,6 +192,10 @@ def test_office_receives_a_lead_and_assigns_it_with_a_deadline_preview(browser, 
     story["receipt"] = re.search(r"案件编号 (\S+)，查询码 (\d{8})", page.get_by_text("线索已受理登记").inner_text()).groups()
     wait_for_status(office, case_url, "已受理")
     office.check("case-received")
+    page.get_by_role("link", name="打印受理回执").click()          # for the complainant at the counter
+    expect(page.get_by_text(story["receipt"][1])).to_be_visible()
+    office.check("receipt")
+    page.goto(case_url)
 
     page.get_by_text("交办", exact=True).first.click()
     assign = page.get_by_role("form", name="交办")

@@ -50,3 +50,20 @@ def test_the_office_gives_the_code_at_the_counter_and_the_complainant_tracks_wit
     assert alone.status_code == 422 and "办理中" not in alone.get_data(as_text=True)
     assert public.get("/public/track", query_string={"receipt": case_id}).status_code == 200   # the id alone
     assert world.apps["intake"].test_client().get(f"/v1/cases/{case_id}", headers=bearer("office")).status_code == 200
+
+
+def test_the_office_prints_a_receipt_with_the_number_and_code_and_nothing_of_the_complaint(world):
+    """Runs after the test above. 受理回执: what a complainant at the counter takes home."""
+    office = world.client("jia")
+    listed = world.apps["ledger"].test_client().get("/v1/cases", headers=bearer("office")).json["items"]
+    case = next(c for c in listed if c["channel"] == "petition")
+    page = office.get(f"/cases/{case['case_id']}")
+    assert f'href="/cases/{case["case_id"]}/receipt"' in page.get_data(as_text=True)
+    got = office.get(f"/cases/{case['case_id']}/receipt")
+    shown = text(got.get_data(as_text=True))
+    assert got.status_code == 200 and "受理回执" in shown and "正风办（盖章）" in shown
+    assert f"案件编号 {case['case_number']}" in shown and f"查询码 {trackingcode.code_for(case['case_id'])}" in shown
+    assert "来源渠道 信访" in shown and "公开信息网页的“查询办理进度”栏目" in shown      # no public address set
+    for private in ("李某", "13807391234", "不动产登记窗口", UNIT):
+        assert private not in shown, private
+    assert world.client("yi").get(f"/cases/{case['case_id']}/receipt").status_code == 403

@@ -257,6 +257,13 @@ def test_zf_up_links_a_notice_to_the_consoles_case_page_unless_told_otherwise():
         {"https://zf.example.gov.cn/cases/{case_id}"}
 
 
+def test_zf_up_gives_the_console_the_public_page_a_printed_receipt_names():
+    def public(env=None):
+        return {p.env.get("ZF_PUBLIC_URL") for p in zf_up_plan(env) if p.name.startswith("console-")}
+    assert public() == {"http://127.0.0.1:8003"}
+    assert public({"ZF_PUBLIC_URL": "https://zf.example.gov.cn"}) == {"https://zf.example.gov.cn"}
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
 def test_one_deployment_for_every_process_zf_up_runs(overlay):
     deployed = [_argv_target(d["spec"]["template"]["spec"]["containers"][0]["command"])

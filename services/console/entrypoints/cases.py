@@ -5,7 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, redirect, request, url_for
+
+from zfcommon import trackingcode
+from zfcommon.workdays import local_date
 
 from ..adapters import intake, ledger
 from ..adapters.services import ServiceError
@@ -152,6 +155,27 @@ def do(case_id: str, command: str):
 @roles("office")
 def reveal(case_id: str):
     return casepage.reveal(case_id)
+
+
+@bp.get("/cases/<case_id>/receipt")
+@roles("office")
+def receipt(case_id: str):
+    """受理回执: the receipt printed for a complainant at the counter (a visit, a letter answered on paper):
+    the case number and its 查询码, when it was received, and where to track it. Nothing of what was
+    reported, nor who reported it: a receipt that is lost gives nobody more than the tracking itself."""
+    s = web.services()
+    written = intake.case(s, case_id)
+    try:
+        received_at = ledger.case(s, case_id)["received_at"]
+    except ServiceError as exc:
+        if exc.status != 404:
+            raise
+        received_at = None         # received a moment ago: the ledger has not projected it yet
+    settings = current_app.extensions["zf_settings"]
+    return web.page("cases/receipt.html", case=written, received_at=received_at,
+                    tracking_code=trackingcode.code_for(case_id), office=settings.office_name or settings.notice_office,
+                    track_url=f"{settings.public_url}/public/track" if settings.public_url else None,
+                    signed_on="{0.year}年{0.month}月{0.day}日".format(local_date(web.now())))
 
 
 @bp.get("/cases/<case_id>/files/<file_id>")

@@ -176,6 +176,8 @@ class Stack:
             env.setdefault("ZF_CASE_LINK", f"http://127.0.0.1:{self.config.ports['console']}/cases/{{case_id}}")
         if service == "console":
             env["ZF_CONSOLE_SECRET_KEY"] = sec["console_secret_key"]
+            # A printed 受理回执 names where to track the case: notify's public page, here on this machine.
+            env.setdefault("ZF_PUBLIC_URL", f"http://127.0.0.1:{self.config.ports['notify']}")
         env.update({f"ZF_{s.upper()}_PORT": str(p) for s, p in self.config.ports.items()})
         return env
 
