@@ -98,7 +98,7 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
     if robot:
         return _to_robot(conn, log_conn, notice, now, config, channels, text.subject, body)
     if (config.mail if email else config.sms) is None:
-        log.warning("notice_not_configured", extra={"notice": notice["id"], "channel": notice["channel"]})
+        _not_configured(channel, notice["id"])
         return _conclude(conn, notice, None, now, "not_configured", "not_configured",
                          Outcome(False, error=NOT_CONFIGURED[notice["channel"]]))
     to = notice["recipient"]
@@ -119,6 +119,20 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
         outcome = channels.send_sms(config.sms, to, text.sms, template=notice["kind"],
                                     client_ref=f"zf-notice-{notice['id']}", ext=ext)
     return _after_attempt(conn, notice, attempt_id, now, config, outcome)
+
+
+_UNCONFIGURED_SEEN: set[str] = set()
+
+
+def _not_configured(channel: str, notice_id: int) -> None:
+    """A warning the first time a process meets a channel that is not configured, then one debug line
+    per notice: a county without a mail server would otherwise log a warning for every notice, while each
+    notice's status (not_configured, the missing setting in last_error) already says it."""
+    if channel not in _UNCONFIGURED_SEEN:
+        _UNCONFIGURED_SEEN.add(channel)
+        log.warning("notice_channel_not_configured",
+                    extra={"channel": channel, "setting": NOT_CONFIGURED[channel], "notice": notice_id})
+    log.debug("notice_not_configured", extra={"notice": notice_id, "channel": channel})
 
 
 def _to_robot(conn: psycopg.Connection, log_conn: psycopg.Connection, notice: Row, now: datetime, config: Config,
