@@ -67,3 +67,20 @@ def test_the_office_prints_a_receipt_with_the_number_and_code_and_nothing_of_the
     for private in ("李某", "13807391234", "不动产登记窗口", UNIT):
         assert private not in shown, private
     assert world.client("yi").get(f"/cases/{case['case_id']}/receipt").status_code == 403
+
+
+def test_a_case_number_in_the_header_search_opens_its_case(world):
+    """Runs after the tests above (their case is ZF-2026-000001 or later). The office types a number as
+    people say it and lands on the case; anything that finds several, or text, lists them."""
+    office = world.client("jia")
+    listed = world.apps["ledger"].test_client().get("/v1/cases", headers=bearer("office")).json["items"]
+    case = next(c for c in listed if c["channel"] == "petition")
+    serial = str(int(case["case_number"].rsplit("-", 1)[1]))
+    assert 'role="search"' in office.get("/dashboard").get_data(as_text=True)
+    for typed in (case["case_number"], serial, f"2026-{serial}"):
+        got = office.get("/cases", query_string={"q": typed})
+        assert got.status_code == 302 and got.headers["Location"].endswith(f"/cases/{case['case_id']}"), typed
+    words = office.get("/cases", query_string={"q": "不动产登记窗口"})
+    assert words.status_code == 200 and case["case_number"] in words.get_data(as_text=True)
+    assert office.get("/cases", query_string={"q": "2025-" + serial}).status_code == 200      # no such case
+    assert 'role="search"' not in world.client("yi").get("/my").get_data(as_text=True)      # a unit has no ledger

@@ -1,7 +1,6 @@
 """The WHERE clauses behind every ledger query: who may see what (Scope) and the list filters."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Mapping
@@ -87,22 +86,6 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
-# What people say of a case's number (ZF-2026-000123): its serial (123, 000123) or year and serial (2026-123).
-_SERIAL = re.compile(r"(?:(?P<year>\d{4})\s*[-－]\s*)?(?P<serial>\d{1,6})")
-FIRST_YEAR = 2000
-
-
-def numbers_meant(q: str, prefix: str, today: date) -> list[str]:
-    """The case numbers a search for `q` may mean: `q` as typed (a whole number, any case), and when `q`
-    is a serial, that serial in each year (this year first) or in the year typed with it."""
-    typed = q.strip().upper()
-    said = _SERIAL.fullmatch(typed)
-    if said is None:
-        return [typed]
-    years = [int(said["year"])] if said["year"] else range(today.year, FIRST_YEAR - 1, -1)
-    return [typed, *(f"{prefix}-{year}-{int(said['serial']):06d}" for year in years)]
-
-
 EQUALS = ("case_number", "lead_unit", "subject_unit", "category", "channel", "handling_mode")
 
 
@@ -130,8 +113,8 @@ def case_filters(filters: Mapping[str, Any], scope: Scope, today: date) -> Where
     if filters.get("q"):
         # Text in what the reader may read — outsiders only the summary: a match on the description would
         # tell them that a masked name is there (an oracle) — or the whole case number as people type it
-        # (any case, spaces around) or by its serial (`numbers`, numbers_meant's): each side has its index
-        # (trigram, btree), so the planner ORs two scans.
+        # (any case, spaces around) or by its serial (`numbers`: zfcommon.casenumbers.meant): each side has
+        # its index (trigram, btree), so the planner ORs two scans.
         column = "description" if scope.full_text else "summary"
         where.add(sql.SQL("({} ILIKE %s OR case_number = ANY(%s))").format(sql.Identifier(column)),
                   _contains(filters["q"]), filters.get("numbers") or [filters["q"].strip().upper()])

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
+from zfcommon import casenumbers
 from zfcommon.blueprint import Blueprint
 from zfcommon.exports import export_doc
 from zfcommon.problem import NotFound, Unprocessable
 
 from ..adapters.cursor import decode_cursor
-from ..adapters.filters import numbers_meant
 from ..service_layer import views
 from . import columns
 from .access import READERS, calendar_checked, pool, reader_scope, today
@@ -33,7 +33,7 @@ def searched(query: dict) -> dict:
     if not query.get("q"):
         return query
     prefix = current_app.extensions["zf_settings"].case_number_prefix
-    return {**query, "numbers": numbers_meant(query["q"], prefix, today())}
+    return {**query, "numbers": casenumbers.meant(query["q"], prefix, today())}
 
 
 @blp.route("")
