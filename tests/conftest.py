@@ -20,6 +20,7 @@ PASSWORDS = {s: f"test-{s}-pw" for s in SERVICES}
 JWT_SECRET = "test-jwt-secret-with-enough-bytes-32"
 CONTACT_KEY = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="   # base64 of 32 bytes, tests only
 NOTIFY_KEY = "bm90aWZ5LW1hc3Rlci1rZXktdGVzdHMtb25seS0zMmI="    # notify's master key, tests only (32 bytes)
+TRACKING_KEY = "dHJhY2tpbmcta2V5LWZvci10ZXN0cy1vbmx5LTMyYnk="  # the 查询码 secret, tests only (32 bytes)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -82,10 +83,16 @@ def broker(tmp_path) -> LocalBroker:
     server.stop(kill=True)      # it keeps nothing on disk; asked politely, it waits 5 s for its clients
 
 
+def tracking_code(case_id: str) -> str:
+    """A case's 查询码 as the test apps (settings_for's TRACKING_KEY) give and check it."""
+    from zfcommon.trackingcode import TrackingKey
+    return TrackingKey(TRACKING_KEY).code_for(case_id)
+
+
 def settings_for(service: str, database_url: str, bootstrap: str = "127.0.0.1:1", **extra) -> Settings:
     """In-process apps sign and verify with the local-development HS256 secret, so tests mint tokens
     directly (tests/integration/test_public_key_tokens.py runs the EdDSA path end to end)."""
-    keys = {"contact_key": CONTACT_KEY, "notify_master_key": NOTIFY_KEY}
+    keys = {"contact_key": CONTACT_KEY, "notify_master_key": NOTIFY_KEY, "tracking_key": TRACKING_KEY}
     return Settings(service=service, database_url=database_url, kafka_bootstrap_servers=bootstrap,
                     jwt_algorithm="HS256", jwt_secret=JWT_SECRET, **{**keys, **extra})
 

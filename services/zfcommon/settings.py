@@ -109,6 +109,8 @@ class Settings:
     jwks_refetch_seconds: float = 5.0   # at most one JWKS fetch this often for an unknown kid
     contact_key: str = ""          # base64 AES-256 master key wrapping complainant data keys (intake only)
     notify_master_key: str = ""    # base64 AES-256 master key sealing webhook secrets at rest (notify only)
+    tracking_key: str = ""         # intake and notify: base64 secret a case's 查询码 is made with (checked by
+                                   # zfcommon.trackingcode.TrackingKey when an app or the sender starts)
     partitions: int = 6
     log_level: str = "INFO"
     metrics_dir: str = ""          # PROMETHEUS_MULTIPROC_DIR shared by a service's processes
@@ -254,6 +256,7 @@ class Settings:
             jwks_refetch_seconds=number("ZF_JWKS_REFETCH_SECONDS", 5.0),
             contact_key=env.get("ZF_CONTACT_KEY", ""),
             notify_master_key=env.get("ZF_NOTIFY_MASTER_KEY", "").strip(),
+            tracking_key=env.get("ZF_TRACKING_KEY", "").strip(),
             partitions=topics.partitions,
             log_level=env.get("ZF_LOG_LEVEL", "INFO").upper(),
             metrics_dir=env.get("PROMETHEUS_MULTIPROC_DIR", ""),

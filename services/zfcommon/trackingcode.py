@@ -1,27 +1,58 @@
-"""A case's 查询码: the eight digits a complainant gives, with the case number or the 12345 order number
-on their receipt, to track the case on the public page (notify's /public/track).
+"""A case's 查询码: the eight digits a complainant is given with their receipt, which, with the case's id,
+number or 12345 order number, shows them the handling unit's reply on the public page (notify's
+/public/track). Where a case stands (status, dates) is public anyway — Open311's GET requests lists every
+case with its id, number, status and dates, as that standard intends — so a receipt alone shows that;
+the unit's reply is the complainant's, so it takes the code.
 
-Case numbers and order numbers run in sequence, so either alone would let anyone read every case's
-progress and the unit's reply by counting. The code is a short form of the case's id (a random UUID,
-which tracks the case on its own): whoever can compute it already holds the id, so it gives the number
-no more than the id gives, and needs no key that intake, notify and the console would have to share.
-Guessing one for a number is one chance in 10⁸ per try, at ten tries a minute per address.
-Docs: docs/EXPOSURE.md ("Track my case").
+The code is an HMAC of the case's id under ZF_TRACKING_KEY, a secret intake (which gives codes with every
+receipt) and notify (which checks them, and names the code in its 受理告知 SMS) share; nothing is stored,
+so the office can read a case's code again whenever a complainant asks (intake's case for the office).
+Guessing one is one chance in 10⁸ per try, at ten tries a minute per address. Without a key no code is
+given and no reply is shown. Docs: docs/EXPOSURE.md ("The 查询码").
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import unicodedata
 
 DIGITS = 8
-_DOMAIN = b"zhengfeng tracking code v1\0"
+_LABEL = b"zhengfeng tracking code v1\0"
 
 
-def code_for(case_id: str) -> str:
-    """The case's 查询码: eight digits, from its id alone."""
-    digest = hashlib.sha256(_DOMAIN + case_id.encode()).digest()
-    return f"{int.from_bytes(digest[:8], 'big') % 10 ** DIGITS:0{DIGITS}d}"
+class TrackingKey:
+    """The shared secret, as a setting gives it ('' : no codes)."""
+
+    def __init__(self, secret: str):
+        """ConfigError for a secret that is not base64 of at least 16 bytes (the example's placeholder is
+        not): a process refuses to start with it rather than give guessable codes."""
+        self.key = _decoded(secret) if secret else None
+
+    def __bool__(self) -> bool:
+        return self.key is not None
+
+    def code_for(self, case_id: str) -> str | None:
+        """The case's 查询码: eight digits; None without a key."""
+        if self.key is None:
+            return None
+        digest = hmac.new(self.key, _LABEL + case_id.encode(), hashlib.sha256).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 10 ** DIGITS:0{DIGITS}d}"
+
+    def matches(self, case_id: str, raw: str | None) -> bool:
+        given, expected = typed(raw), self.code_for(case_id)
+        return given is not None and expected is not None and hmac.compare_digest(given, expected)
+
+
+def _decoded(secret: str) -> bytes:
+    from .settings import ConfigError
+    try:
+        key = base64.b64decode(secret, validate=True)
+    except ValueError:
+        key = b""
+    if len(key) < 16:
+        raise ConfigError("ZF_TRACKING_KEY must be base64 of at least 16 random bytes (e.g. 32), or empty for no 查询码")
+    return key
 
 
 def typed(raw: str | None) -> str | None:
@@ -31,6 +62,10 @@ def typed(raw: str | None) -> str | None:
     return digits if len(digits) == DIGITS and digits.isascii() and digits.isdigit() else None
 
 
-def matches(case_id: str, raw: str | None) -> bool:
-    given = typed(raw)
-    return given is not None and hmac.compare_digest(given, code_for(case_id))
+def of_app() -> TrackingKey:
+    """The running Flask app's key (create_base_app puts it there from its settings)."""
+    from flask import current_app
+    return current_app.extensions[EXTENSION]
+
+
+EXTENSION = "zf_tracking"

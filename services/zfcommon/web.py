@@ -14,7 +14,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from . import inputs, jwks, liveness, logs, metrics, ratelimit, tracing
+from . import inputs, jwks, liveness, logs, metrics, ratelimit, tracing, trackingcode
 from .auth import Principal, principal_from_header
 from .blueprint import check_role
 from .openapi import Api, ProblemResponses
@@ -61,6 +61,7 @@ def create_base_app(settings: Settings, *, title: str, pool: ConnectionPool,
     )
     app.json.ensure_ascii = False   # Chinese stays readable in responses
     app.extensions["zf_settings"] = settings
+    app.extensions[trackingcode.EXTENSION] = trackingcode.TrackingKey(settings.tracking_key)
     app.extensions["zf_pool"] = pool
     app.extensions[UNAUTHENTICATED] = set()
     app.extensions[CLIENT_CHECKS] = []

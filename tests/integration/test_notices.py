@@ -33,7 +33,7 @@ from notify.service_layer import notice_sending
 from notify.service_layer import notices as handlers
 from notify.service_layer.fanout import applier, batch_applier
 from notify.service_layer.notice_sending import Channels, Config
-from zfcommon import db, kafka, trackingcode
+from zfcommon import db, kafka
 from zfcommon.consumer import EventConsumer
 from zfcommon.devstack.ports import free_port
 from zfcommon.events.catalogue import TOPICS, all_topics
@@ -42,7 +42,7 @@ from zfcommon.relay import Relay
 from zfcommon.settings import Settings
 from zfcommon.webhooks import new_secret, sign
 
-from ..conftest import JWT_SECRET, settings_for
+from ..conftest import JWT_SECRET, settings_for, tracking_code
 from ..support import bearer, complaint, eventually, group_consumer, hotline_order, rows_as_text, serve_posts
 from .test_hotline_webhook import deliver
 
@@ -299,7 +299,7 @@ def test_an_assignment_reaches_the_units_by_email_and_sms_and_the_hotline_caller
     assert [d["template"] for d in caller] == ["complainant_received", "complainant_assigned"]
     assert "已受理" in caller[0]["text"] and "ext" not in caller[0]
     # how to track it: the number the caller holds and the case's 查询码 (the public page asks for both)
-    assert caller[0]["text"].endswith(f"已受理，凭此编号和查询码{trackingcode.code_for(case_id)}可查询办理进度。")
+    assert caller[0]["text"].endswith(f"已受理，办结后凭此编号和查询码{tracking_code(case_id)}可查看办理结果。")
     assert "查询码" not in caller[1]["text"] and "查询码" not in unit_sms["text"]
 
     listed = world.notices(case_id=case_id)

@@ -19,10 +19,10 @@ import requests
 from intake.adapters import clients
 from intake.adapters.clients import ApiClient
 from intake.entrypoints.http import create_app
-from zfcommon import db, trackingcode
+from zfcommon import db
 from zfcommon.devstack.ports import free_port
 
-from ..conftest import CONTACT_KEY, JWT_SECRET, settings_for
+from ..conftest import CONTACT_KEY, JWT_SECRET, settings_for, tracking_code
 from ..support import bearer, complaint, eventually
 
 pytestmark = pytest.mark.integration
@@ -242,7 +242,7 @@ def test_a_request_becomes_a_case_on_the_clients_channel_with_the_submitter_seal
                             "tracking_code"}                                            # never a token
     assert created["account_id"] is None and created["case_number"] == "ZF-2026-000001"
     case_id = created["service_request_id"]
-    assert created["tracking_code"] == trackingcode.code_for(case_id)        # what the public page asks with it
+    assert created["tracking_code"] == tracking_code(case_id)        # what the public page asks with it
     assert created["service_notice"].startswith(f"案件编号 ZF-2026-000001,查询码 {created['tracking_code']}。")
     case = env.http.get(f"/v1/cases/{case_id}", headers=OFFICE).json
     assert (case["channel"], case["category"], case["subject_unit"], case["priority"]) == \

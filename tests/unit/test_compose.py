@@ -45,8 +45,10 @@ APP_SERVICES = {**{s: s for s in SERVICES}, **{w: s for s, (w, _) in WORKERS.ite
 # Keys only one service may hold.
 OWN_SECRETS = {"intake": {"ZF_CONTACT_KEY"}, "audit": {"ZF_AUDIT_SIGNING_KEY"}, "console": {"ZF_CONSOLE_SECRET_KEY"},
                "notify": {"ZF_NOTIFY_MASTER_KEY"}}
+# Keys two services share, and no other may hold: the 查询码 intake gives and notify checks.
+SHARED_SECRETS = {"ZF_TRACKING_KEY": {"intake", "notify"}}
 SECRETS = ("POSTGRES_PASSWORD", "ZF_CONTACT_KEY", "ZF_AUDIT_SIGNING_KEY", "ZF_CONSOLE_SECRET_KEY",
-           "ZF_NOTIFY_MASTER_KEY",
+           "ZF_NOTIFY_MASTER_KEY", "ZF_TRACKING_KEY",
            *(f"ZF_{s.upper()}_DB_PASSWORD" for s in SERVICES))
 # What every service process must be given (Settings.from_env); intake also needs ZF_CONTACT_KEY.
 REQUIRED_SETTINGS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "ZF_PARTITIONS",
@@ -358,7 +360,9 @@ def test_each_service_connects_to_postgres_as_its_own_role(name):
 def test_each_service_process_is_given_every_setting_the_services_read(name):
     own = APP_SERVICES[name]
     env = environment(name)
-    required = (set(REQUIRED_SETTINGS) - (BROKER_SETTINGS if own in WITHOUT_BROKER else set())) | OWN_SECRETS.get(own, set())
+    shared = {key for key, holders in SHARED_SECRETS.items() if own in holders}
+    required = ((set(REQUIRED_SETTINGS) - (BROKER_SETTINGS if own in WITHOUT_BROKER else set()))
+                | OWN_SECRETS.get(own, set()) | shared)
     assert required <= {k for k, v in env.items() if v}, f"missing: {sorted(required - set(env))}"
 
     class Recording(dict):
@@ -373,7 +377,8 @@ def test_each_service_process_is_given_every_setting_the_services_read(name):
     recorder = Recording(env)
     settings = Settings.from_env(own, environ=recorder)
     # A variable added to settings.py must be added to the recipe too (or listed here as a default-able knob).
-    others = set().union(*(keys for svc, keys in OWN_SECRETS.items() if svc != own))
+    others = set().union(*(keys for svc, keys in OWN_SECRETS.items() if svc != own),
+                         {key for key, holders in SHARED_SECRETS.items() if own not in holders})
     unprovided = recorder.read - set(env) - OPTIONAL_TUNING - others
     if own in WITHOUT_BROKER:   # it reaches the services by their URLs (given), not their ports
         unprovided -= BROKER_SETTINGS | {f"ZF_{s.upper()}_PORT" for s in SERVICES if s != own}
@@ -395,6 +400,11 @@ def test_only_its_service_holds_a_services_own_key(name):
                 assert environment(name)[key] == example_env()[key]
             else:
                 assert key not in environment(name)
+    for key, holders in SHARED_SECRETS.items():
+        if APP_SERVICES[name] in holders:
+            assert environment(name)[key] == example_env()[key]
+        else:
+            assert key not in environment(name)
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)

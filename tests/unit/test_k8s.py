@@ -233,6 +233,7 @@ def _argv_target(argv: list[str]) -> str:
 
 
 UP_SECRETS = {"jwt_keys": "/k/jwt-keys.json", "contact_key": "k", "notify_master_key": "k", "signing_key": "k",
+              "tracking_key": "k",
               "hotline_webhook_secret": "w", "sms_reply_secret": "w", "console_secret_key": "c",
               "db_passwords": {s: "p" for s in SERVICES}}
 

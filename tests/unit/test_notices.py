@@ -2,6 +2,8 @@
 reached, masking, SMS length, retries, reading a reply, and every template rendered in Chinese."""
 from __future__ import annotations
 
+import base64
+
 from datetime import date, datetime, timezone
 from email import message_from_bytes
 from email.header import decode_header, make_header
@@ -12,6 +14,7 @@ import pytest
 from notify.adapters import mailer, notice_text
 from notify.domain import notices
 from zfcommon.events import new_event
+from zfcommon.trackingcode import TrackingKey
 
 from .test_ledger_evolve import SEALED, Story
 from .test_webhook_delivery import fold
@@ -267,6 +270,18 @@ def render(kind: str, **changes):
     context = {k: v for k, v in {**CONTEXT, **changes}.items() if v is not ...}
     return notice_text.render(kind, context, office="正风办",
                               case_link="https://zf.example.gov.cn/cases/{case_id}", today=date(2026, 11, 23))
+
+
+def test_the_receipt_sms_gives_the_tracking_code_and_still_fits_one_part():
+    key = TrackingKey(base64.b64encode(b"tracking-key-for-tests-only-32by").decode())
+    for order_no in ("SY12345-20261123-000317", None):
+        text = notice_text.render("complainant_received", {**CONTEXT, "order_no": order_no}, office="正风办",
+                                  case_link="", today=date(2026, 11, 23), tracking=key)
+        assert text.sms.endswith(f"办结后凭此编号和查询码{key.code_for(CONTEXT['case_id'])}可查看办理结果。")
+        assert text.segments == 1, text.sms
+    assert "查询码" not in render("complainant_received").sms            # no key: no code
+    assert "查询码" not in notice_text.render("complainant_closed", CONTEXT, office="正风办", case_link="",
+                                           today=date(2026, 11, 23), tracking=key).sms
 
 
 @pytest.mark.parametrize("kind", list(notices.KINDS))

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 
-from zfcommon import trackingcode
 from zfcommon.workdays import SHANGHAI
 
 from ..adapters import intake, ledger
@@ -55,7 +54,7 @@ def render(case_id: str, *, errors: dict[str, FormErrors] | None = None, form: A
                     values=commands.values(failed, form) if failed else {}, complainant=complainant, reveals=reveals,
                     suggestions=_suggestions(case_id, permitted), campaigns=_campaigns(data["written"], permitted),
                     # the office tells a complainant who asks (a unit or auditor has no use for it)
-                    tracking_code=trackingcode.code_for(case_id) if who.role == "office" else None,
+                    tracking_code=data["written"].get("tracking_code") if who.role == "office" else None,
                     idem=str(uuid.uuid4()))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 
-from zfcommon import casenumbers, trackingcode
+from zfcommon import casenumbers
 from zfcommon.workdays import local_date
 
 from ..adapters import intake, ledger
@@ -128,8 +128,9 @@ def receive():
             body["complainant"] = {**complainant, "confidential": form.get("confidential") == "on"}
         try:
             created = intake.receive(s, {k: v for k, v in body.items() if v not in ("", None)}, key=form.get("idem", ""))
-            flash(f"线索已受理登记：案件编号 {created['case_number']}，查询码 {created['tracking_code']}"
-                  "（请告知反映人：凭案件编号和查询码可在公开网站查询办理进度）")
+            flash(f"线索已受理登记：案件编号 {created['case_number']}" + (
+                f"，查询码 {created['tracking_code']}（请告知反映人：凭案件编号可在公开网站查询办理进度，"
+                "凭查询码查看办理结果）" if created.get("tracking_code") else ""))
             return redirect(url_for("cases.case", case_id=created["case_id"]))
         except ServiceError as exc:
             if exc.status not in (409, 422):
@@ -177,7 +178,7 @@ def receipt(case_id: str):
         received_at = None         # received a moment ago: the ledger has not projected it yet
     settings = current_app.extensions["zf_settings"]
     return web.page("cases/receipt.html", case=written, received_at=received_at,
-                    tracking_code=trackingcode.code_for(case_id), office=settings.office_name or settings.notice_office,
+                    tracking_code=written.get("tracking_code"), office=settings.office_name or settings.notice_office,
                     track_url=f"{settings.public_url}/public/track" if settings.public_url else None,
                     signed_on="{0.year}年{0.month}月{0.day}日".format(local_date(web.now())))
 

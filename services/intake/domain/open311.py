@@ -21,14 +21,14 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 MAX_DESCRIPTION = 4000
 CONTACT = "正风台账由本级正风办(督查室)运行,接入与技术支持请联系正风办。"
 KEY_SERVICE = "api_key 由正风办签发给渠道接入单位(以 zfk_ 开头),请向正风办申请。"
-SERVICE_NOTICE = ("正风办受理后将交办承办单位限期办理,可凭 service_request_id 或案件编号和查询码查询办理进展;"
-                  "反映人信息严格保密。")
+SERVICE_NOTICE = ("正风办受理后将交办承办单位限期办理,可凭 service_request_id 或案件编号查询办理进展,"
+                  "凭查询码查看办理结果;反映人信息严格保密。")
 
 
-def receipt_notice(case_number: str, tracking_code: str) -> str:
+def receipt_notice(case_number: str, tracking_code: str | None) -> str:
     """The service_notice of a POST answer: the fixed notice, after the number people quote (案件编号) and
-    the 查询码 that goes with it (zfcommon.trackingcode)."""
-    return f"案件编号 {case_number},查询码 {tracking_code}。" + SERVICE_NOTICE
+    the 查询码 that goes with it (zfcommon.trackingcode), when there is one."""
+    return f"案件编号 {case_number}" + (f",查询码 {tracking_code}" if tracking_code else "") + "。" + SERVICE_NOTICE
 PRIORITY_NAMES = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
 EVIDENCE = {"photo": "照片", "audio": "录音", "video": "视频", "document": "书面材料", "witness": "证人证言"}
 

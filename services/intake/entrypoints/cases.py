@@ -45,7 +45,8 @@ class Cases(MethodView):
             case = handlers.receive_case(cmd, u, context())
             logs.case_id.set(case.case_id)
             return 201, {"case_id": case.case_id, "case_number": case.case_number, "status": "received",
-                         "version": 1, "tracking_code": trackingcode.code_for(case.case_id)}, {"Location": url_for("cases.Case", case_id=case.case_id)}
+                         "version": 1, "tracking_code": trackingcode.of_app().code_for(case.case_id)}, \
+                {"Location": url_for("cases.Case", case_id=case.case_id)}
         return command(receive)
 
 
@@ -63,7 +64,10 @@ class Case(MethodView):
         shown = facts if reads_full_text(who) else outsiders.event_data(outsiders.RECEIVED, facts)
         facts = {k: v for k, v in shown.items() if k in CaseState._declared_fields}
         permitted = lifecycle.permitted_commands(case, lifecycle.Actor(who.role, who.unit, who.actor))
-        return {**facts, **after(case), "permitted_commands": permitted}, 200, {"ETag": f'"{case.version}"'}
+        # the office reads the 查询码 again for a complainant who asks; nobody else needs it
+        code = {"tracking_code": trackingcode.of_app().code_for(case_id)} if who.role == "office" else {}
+        return ({**facts, **after(case), "permitted_commands": permitted, **code}, 200,
+                {"ETag": f'"{case.version}"'})
 
 
 @blp.route("/<case_id>/complainant")

@@ -92,7 +92,7 @@ class HookAnswer(Schema):
     case_number = fields.String(allow_none=True, metadata={"description": "the case's human number (案件编号)"})
     order_no = fields.String(required=True)
     status = fields.String(required=True, metadata={"description": "the case's status, or not_a_case"})
-    tracking_code = fields.String(metadata={"description": TRACKING_CODE})
+    tracking_code = fields.String(allow_none=True, metadata={"description": TRACKING_CODE})
     reason = fields.String(metadata={"description": "why no case was opened"})
 
 
@@ -157,7 +157,7 @@ def _receive(order: hotline.WorkOrder):
             raise Unavailable(str(exc), code=exc.code) from None
         logs.case_id.set(case.case_id)
         answer = {"case_id": case.case_id, "case_number": case.case_number, "order_no": order.order_no,
-                  "status": case.status, "tracking_code": trackingcode.code_for(case.case_id)}
+                  "status": case.status, "tracking_code": trackingcode.of_app().code_for(case.case_id)}
         if opened:
             return 201, answer, {"Location": url_for("cases.Case", case_id=case.case_id)}
         return 200, answer, {}

@@ -73,7 +73,7 @@ def create_request(fmt):
                                now=now(), role="channel")
         case_number = handlers.receive_case(cmd, u, ctx, case_id=case_id).case_number
         logs.case_id.set(case_id)
-        code = trackingcode.code_for(case_id)
+        code = trackingcode.of_app().code_for(case_id)
         return 200, [{"service_request_id": case_id, "service_notice": open311.receipt_notice(case_number, code),
                       "account_id": None, "case_number": case_number, "tracking_code": code}], {}
 

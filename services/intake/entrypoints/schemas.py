@@ -65,8 +65,9 @@ class CaseIn(_Strict):
                                 metadata={"description": "the campaign (专项行动) the lead belongs to"})
 
 
-TRACKING_CODE = ("查询码: eight digits to give the complainant with the case number (or the 12345 order number): "
-                 "with either, the public page shows the case's progress (GET /public/track on notify)")
+TRACKING_CODE = ("查询码: eight digits to give the complainant: with the case number (or id, or the 12345 order "
+                 "number), notify's public page (GET /public/track) shows them the unit's reply once the case is "
+                 "closed; null when ZF_TRACKING_KEY is not set")
 
 
 class CaseCreated(Schema):
@@ -74,7 +75,7 @@ class CaseCreated(Schema):
     case_number = fields.String(required=True, metadata={"description": "the human number, e.g. ZF-2026-000123"})
     status = fields.String(required=True)
     version = fields.Integer(required=True)
-    tracking_code = fields.String(required=True, metadata={"description": TRACKING_CODE})
+    tracking_code = fields.String(required=True, allow_none=True, metadata={"description": TRACKING_CODE})
 
 
 class Complainant(Schema):
@@ -267,6 +268,7 @@ class CaseState(CaseAfter):
     location = fields.Dict(allow_none=True, metadata={"description": "others read its address masked"})
     origin = fields.Dict(allow_none=True, metadata={"description": "catalogue OriginData: the source's own reference"})
     campaign_id = fields.String(allow_none=True, metadata={"description": "the campaign it belongs to"})
+    tracking_code = fields.String(allow_none=True, metadata={"description": "the office only: " + TRACKING_CODE})
     permitted_commands = fields.List(fields.String(), metadata={
         "description": "of allowed_commands and the notes the state admits (set_campaign, dismiss_duplicate), "
                        "those the caller's role (and unit) may issue now"})

@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from zfcommon import trackingcode
+from zfcommon.trackingcode import TrackingKey
 from zfcommon.workdays import local_date
 
 from ..domain import notices
@@ -38,7 +38,7 @@ def _block(template, name: str, context: Mapping[str, Any]) -> str:
 
 
 def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str, today: date,
-           paper: bool = False) -> Text:
+           paper: bool = False, tracking: TrackingKey | None = None) -> Text:
     """The notice of `kind` for `context` (domain.notices.decide's). `case_link` is a format string
     with {case_id}; `office` signs emails and SMS. `paper`: read on a page or on paper, not received
     as an e-mail (no link, and nothing about replying to an e-mail)."""
@@ -52,7 +52,7 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
     # A hotline caller knows the hotline's order number; any other complainant the case number.
     full["complainant_ref"] = f"工单{full['order_no']}" if full["order_no"] else f"案件{full['case_ref']}"
     # With the number the complainant holds, the 查询码 tracks the case on the public page.
-    full["tracking_code"] = trackingcode.code_for(case_id) if case_id and kind in TRACKED else None
+    full["tracking_code"] = tracking.code_for(case_id) if tracking and case_id and kind in TRACKED else None
     if case_id and case_link and not paper:
         full["link"] = case_link.format(case_id=case_id)
     template = _env.get_template(f"notices/{kind}.txt")
@@ -61,13 +61,15 @@ def render(kind: str, context: Mapping[str, Any], *, office: str, case_link: str
                 notices.sms_segments(f"【{office}】{sms}"))
 
 
-def reading(kind: str, context: Mapping[str, Any], created_at: datetime, *, office: str) -> dict[str, str] | None:
+def reading(kind: str, context: Mapping[str, Any], created_at: datetime, *, office: str,
+            tracking: TrackingKey | None = None) -> dict[str, str] | None:
     """A notice in full as its e-mail reads (a complainant's: its SMS), dated the day it was queued,
     whether or not a channel carried it, and worded for a page or paper (no link, nothing about
     replying to an e-mail): what the unit reads on the console, and what the office prints. None if its
     template cannot render it (a bug, logged by the sender when it tries)."""
     try:
-        text = render(kind, context, office=office, case_link="", today=local_date(created_at), paper=True)
+        text = render(kind, context, office=office, case_link="", today=local_date(created_at), paper=True,
+                      tracking=tracking)
     except Exception:
         return None
     return {"subject": text.subject, "body": text.email}

@@ -15,18 +15,12 @@ PUBLIC_STATUS = {"received": "已受理", "assigned": "办理中", "returned": "
                  "dismissed": "已办结", "merged": "已与同类问题合并办理"}
 FINISHED = ("closed", "dismissed")
 RECEIPT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9\-]{5,63}$")
-CASE_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def receipt(raw: str | None) -> str | None:
     """A receipt number as typed (case id, case number or hotline order number), or None if it cannot be one."""
     value = (raw or "").strip()
     return value if RECEIPT.fullmatch(value) else None
-
-
-def looks_like_an_id(receipt: str) -> bool:
-    """A case's id (a UUID), which tracks its case without a 查询码, as opposed to a case or order number."""
-    return CASE_ID.fullmatch(receipt) is not None
 
 
 def _day(value: Any) -> date | None:
@@ -37,7 +31,9 @@ def _day(value: Any) -> date | None:
     return local_date(value) if isinstance(value, datetime) else value
 
 
-def answer(row: Mapping[str, Any]) -> dict[str, Any]:
+def answer(row: Mapping[str, Any], *, with_reply: bool) -> dict[str, Any]:
+    """`with_reply`: the case's 查询码 was given, so a closed case shows the unit's reply; without it,
+    `reply_held` says there is one to see."""
     view = row["view"] or {}
     finished = row["status"] in FINISHED
     # The watch keeps the last report as outsiders read it (zfcommon.outsiders: the complainant's
@@ -46,4 +42,4 @@ def answer(row: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": PUBLIC_STATUS.get(row["status"], "办理中"), "finished": finished,
             "received_on": _day(row["received_at"]), "closed_on": _day(view.get("closed_at")) if finished else None,
             "deadline": _day(view.get("deadline")) if not finished and row["status"] != "received" else None,
-            "reply": reply}
+            "reply": reply if with_reply else None, "reply_held": bool(reply) and not with_reply}

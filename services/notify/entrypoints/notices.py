@@ -11,7 +11,7 @@ from marshmallow import Schema, fields, validate
 from marshmallow import ValidationError as SchemaError
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from zfcommon import jwks, webhooks
+from zfcommon import jwks, trackingcode, webhooks
 from zfcommon.blueprint import Blueprint
 from zfcommon.inputs import decode_json
 from zfcommon.problem import (Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
@@ -104,7 +104,8 @@ def _read(notice: dict) -> dict:
     """The notice with its full text (`text`); its stored facts (`context`) stay here."""
     office = current_app.extensions["zf_settings"].notice_office
     context = notice.pop("context")
-    return {**notice, "text": notice_text.reading(notice["kind"], context, notice["created_at"], office=office)}
+    return {**notice, "text": notice_text.reading(notice["kind"], context, notice["created_at"], office=office,
+                                                  tracking=trackingcode.of_app())}
 
 
 def _visible(notice: dict | None) -> dict:

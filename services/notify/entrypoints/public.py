@@ -193,10 +193,11 @@ def publication_file(path: str, key: str, fmt: str) -> Response:
 
 @blp.get("/track")
 def track_case() -> Response:
-    """A complainant's own case by its receipt (受理回执): status, dates and, once closed, the handling unit's
-    reply with personal data removed. The case's id alone, or its case number or 12345 order number with
-    its 查询码 (zfcommon.trackingcode: numbers run in sequence, so a number alone would open every case to
-    anyone counting); counted per address (429 with Retry-After)."""
+    """A complainant's own case by its receipt (受理回执: the case's id, number or 12345 order number): its
+    status and dates, which Open311 publishes for every case anyway, and, once closed and with the case's
+    查询码 (zfcommon.trackingcode), the handling unit's reply with personal data removed: numbers run in
+    sequence, so the reply takes what only the complainant was given. Counted per address (429 with
+    Retry-After)."""
     raw, code = request.args.get("receipt"), request.args.get("code")
     if raw is None:
         return _tracked(None, None, 200)
@@ -209,18 +210,15 @@ def track_case() -> Response:
             return resp
         number = track.receipt(raw)
         row = tracking.find(conn, number) if number else None
-    if row is not None and row["case_id"] == number:
-        return _tracked(raw, track.answer(row), 200)            # the id: it is the secret itself
-    if number and not track.looks_like_an_id(number) and trackingcode.typed(code) is None:
-        # The same answer whether or not the number exists: no code, no look-up result.
-        return _tracked(raw, None, 422, code=code, need_code=True)
-    if row is None or not trackingcode.matches(row["case_id"], code):
+    if row is None:
         return _tracked(raw, None, 404, code=code)
-    return _tracked(raw, track.answer(row), 200, code=code)
+    given = bool((code or "").strip())
+    opened = given and trackingcode.of_app().matches(row["case_id"], code)
+    return _tracked(raw, track.answer(row, with_reply=opened), 200, code=code, wrong_code=given and not opened)
 
 
 def _tracked(receipt: str | None, found: dict | None, status: int, *, code: str | None = None,
-             need_code: bool = False) -> Response:
+             wrong_code: bool = False) -> Response:
     # Never cached by proxies: the answer is one person's, and it changes as the case moves.
-    return Response(_page("track.html", receipt=receipt, found=found, code=code, need_code=need_code), status=status,
+    return Response(_page("track.html", receipt=receipt, found=found, code=code, wrong_code=wrong_code), status=status,
                     content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})

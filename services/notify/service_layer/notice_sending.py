@@ -18,6 +18,7 @@ from typing import Any, Callable
 import psycopg
 
 from zfcommon.settings import ConfigError, Settings
+from zfcommon.trackingcode import TrackingKey
 from zfcommon.workdays import local_date
 
 from ..adapters import mailer, notice_text, robots, sms
@@ -41,6 +42,7 @@ class Config:
     mail: mailer.MailConfig | None
     sms: sms.SmsConfig | None
     timeout: float = 15.0           # seconds a group robot has to answer (the SMTP server and gateway: theirs)
+    tracking: TrackingKey = field(default_factory=lambda: TrackingKey(""))   # the 查询码 in a 受理告知
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Config":
@@ -58,7 +60,8 @@ class Config:
         gateway = sms.SmsConfig(settings.sms_url, settings.sms_token, settings.notice_office, settings.sms_provider,
                                 settings.notice_timeout) if settings.sms_url else None
         link = settings.case_link or f"{settings.ledger_url.rstrip('/')}/v1/cases/{{case_id}}"
-        return cls(schedule, settings.notice_office, link, mail, gateway, settings.notice_timeout)
+        return cls(schedule, settings.notice_office, link, mail, gateway, settings.notice_timeout,
+                   TrackingKey(settings.tracking_key))
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
                          Outcome(False, error="the sender stopped during this attempt: the message may have gone out"))
     try:
         text = notice_text.render(notice["kind"], notice["context"], office=config.office, case_link=config.case_link,
+                                  tracking=config.tracking,
                                   today=local_date(now))
     except Exception as exc:          # a template that cannot render this notice is a bug: shown, not looped on
         log.exception("notice_template_failed", extra={"notice": notice["id"], "kind": notice["kind"]})

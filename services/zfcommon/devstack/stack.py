@@ -90,6 +90,7 @@ def load_secrets(home: Path) -> dict:
     data = json.loads(path.read_text()) if path.exists() else {}
     made = {"contact_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "notify_master_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
+            "tracking_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "signing_key": lambda: base64.b64encode(secrets.token_bytes(32)).decode(),
             "db_passwords": lambda: {s: secrets.token_urlsafe(18) for s in SERVICES},
             "hotline_webhook_secret": new_secret, "sms_reply_secret": new_secret,
@@ -164,6 +165,8 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             **self.config.passthrough,
         })
+        if service in ("intake", "notify"):
+            env["ZF_TRACKING_KEY"] = sec["tracking_key"]
         if service == "intake":
             env["ZF_CONTACT_KEY"] = sec["contact_key"]
             env["ZF_HOTLINE_WEBHOOK_SECRETS"] = sec["hotline_webhook_secret"]
