@@ -17,7 +17,12 @@ import hashlib
 import hmac
 import unicodedata
 
+from flask import current_app
+
+from .settings import ConfigError
+
 DIGITS = 8
+EXTENSION = "zf_tracking"          # where create_base_app keeps the app's key
 _LABEL = b"zhengfeng tracking code v1\0"
 
 
@@ -25,8 +30,8 @@ class TrackingKey:
     """The shared secret, as a setting gives it ('' : no codes)."""
 
     def __init__(self, secret: str):
-        """ConfigError for a secret that is not base64 of at least 16 bytes (the example's placeholder is
-        not): a process refuses to start with it rather than give guessable codes."""
+        """ConfigError for a secret that is not base64 of at least 16 bytes (deploy/example.env's
+        placeholder is not): a process refuses to start with it rather than give guessable codes."""
         self.key = _decoded(secret) if secret else None
 
     def __bool__(self) -> bool:
@@ -45,7 +50,6 @@ class TrackingKey:
 
 
 def _decoded(secret: str) -> bytes:
-    from .settings import ConfigError
     try:
         key = base64.b64decode(secret, validate=True)
     except ValueError:
@@ -64,8 +68,4 @@ def typed(raw: str | None) -> str | None:
 
 def of_app() -> TrackingKey:
     """The running Flask app's key (create_base_app puts it there from its settings)."""
-    from flask import current_app
     return current_app.extensions[EXTENSION]
-
-
-EXTENSION = "zf_tracking"
