@@ -534,6 +534,9 @@ def test_a_complainant_of_any_channel_who_left_a_phone_is_asked_to_rate_the_hand
     assert visit["case_number"] == number
     sent = world.gateway.to(PHONE)
     assert [d["template"] for d in sent] == ["complainant_closed", "visit_request"]    # no receipt: not the hotline
+    # the 办结告知 gives the 查询码 the public page opens the reply with (their receipt SMS did not: no hotline)
+    assert sent[0]["text"] == f"您反映的问题（案件{number}）已办结，凭此编号和查询码{tracking_code(case_id)}可查看办理结果。"
+    assert keyed_in["tracking_code"] == tracking_code(case_id)
     assert sent[1]["text"] == f"请评价案件{number}办理结果：回复1满意 2基本满意 3不满意"
     answer = world.reply("2", PHONE, f"{visit['id']:04d}").json
     assert answer == {"outcome": "recorded", "case_id": case_id, "satisfaction": "basically_satisfied"}

@@ -279,8 +279,12 @@ def test_the_receipt_sms_gives_the_tracking_code_and_still_fits_one_part():
                                   case_link="", today=date(2026, 11, 23), tracking=key)
         assert text.sms.endswith(f"办结后凭此编号和查询码{key.code_for(CONTEXT['case_id'])}可查看办理结果。")
         assert text.segments == 1, text.sms
-    assert "查询码" not in render("complainant_received").sms            # no key: no code
-    assert "查询码" not in notice_text.render("complainant_closed", CONTEXT, office="正风办", case_link="",
+    closed = notice_text.render("complainant_closed", CONTEXT, office="正风办", case_link="",
+                                today=date(2026, 11, 23), tracking=key)
+    assert closed.sms.endswith(f"已办结，凭此编号和查询码{key.code_for(CONTEXT['case_id'])}可查看办理结果。")
+    assert closed.segments == 1
+    assert "查询码" not in render("complainant_received").sms and "查询码" not in render("complainant_closed").sms
+    assert "查询码" not in notice_text.render("visit_request", CONTEXT, office="正风办", case_link="",
                                            today=date(2026, 11, 23), tracking=key).sms
 
 

@@ -30,7 +30,9 @@ class Text:
     segments: int           # SMS parts of the text as it reaches the phone, signature included
 
 
-TRACKED = ("complainant_received",)     # the notices that tell the complainant how to track the case
+# The notices that give the complainant the 查询码: on receipt (hotline callers), and when handled (any
+# complainant who left a number: the reply is there to read now).
+TRACKED = ("complainant_received", "complainant_closed")
 
 
 def _block(template, name: str, context: Mapping[str, Any]) -> str:
