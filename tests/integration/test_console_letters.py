@@ -71,7 +71,9 @@ def test_the_register_lists_the_years_letters_by_number_and_a_unit_only_its_own(
     assert "本年度尚未发出督办函" in text(world.client("jia").get("/letters?year=2025").get_data(as_text=True))
     wrong = world.client("jia").get("/letters?year=abc")
     assert wrong.status_code == 422 and 'aria-invalid="true"' in wrong.get_data(as_text=True)
-    assert world.client("yi").get("/letters").status_code == 403
+    own = world.client("yi").get("/letters")                       # a unit officer: the letters their unit got
+    assert own.status_code == 200 and "正风办督〔2026〕1号" in text(own.get_data(as_text=True))
+    assert 'name="unit"' not in own.get_data(as_text=True)
 
     # Each letter opens as the unit got it, laid out to print.
     register = world.client("jia").get("/letters").get_data(as_text=True)
@@ -82,7 +84,10 @@ def test_the_register_lists_the_years_letters_by_number_and_a_unit_only_its_own(
     assert '<h1 class="letter-title">督办函</h1><p class="letter-number">正风办督〔2026〕1号</p>' in \
         letter.get_data(as_text=True)
     assert "13807391234" not in shown and "李某" not in shown
-    assert world.client("yi").get(printed).status_code == 403
+    assert world.client("yi").get(printed).status_code == 200        # their own letter, to print and file
+    world.account("ding", "unit", unit="县教育局")
+    assert "正风办督〔2026〕1号" not in text(world.client("ding").get("/letters").get_data(as_text=True))
+    assert world.client("ding").get(printed).status_code in (403, 404)  # another unit's: not theirs to read
     other = min(n["id"] for n in world.apps["notify"].test_client().get(
         "/v1/notices", headers=bearer("office")).json if n["kind"] == "case_assigned")
     assert world.client("jia").get(f"/letters/{other}").status_code == 404         # a notice, not a letter
@@ -123,7 +128,10 @@ def test_the_register_exports_as_a_spreadsheet_to_file_and_a_unit_gets_only_its_
                                "超整改期限")
         assert sheet.title == "2026年督办函登记" and len(rows) == 2
         assert not any("13807391234" in str(c) or "李某" in str(c) for row in rows for c in row)
-    assert world.client("yi").get(links[0]).status_code == 403
+    mine = world.client("yi").get(links[0])                          # the unit's own register, as a file
+    assert mine.status_code == 200 and openpyxl.load_workbook(io.BytesIO(mine.data)).active.max_row == 2
+    assert world.client("ding").get(links[0]).status_code == 200         # none of another unit's
+    assert openpyxl.load_workbook(io.BytesIO(world.client("ding").get(links[0]).data)).active.max_row == 1
 
     notify = world.apps["notify"].test_client()
     got = notify.get("/v1/letters/export.csv", query_string={"year": 2026}, headers=bearer("unit", unit=UNIT))

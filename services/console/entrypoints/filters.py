@@ -81,7 +81,7 @@ NAV = {
                ("integrations.index", "接口与订阅"),
                ("accounts.index", "账号管理"), ("trail.events", "审计追溯")),
     "unit": (("units.mine", "我的案件"), ("units.tasks", "我的任务"), ("units.stages", "审批事项"),
-             ("units.weekly", "周报告"), ("units.notices", "我的通知")),
+             ("units.weekly", "周报告"), ("units.notices", "我的通知"), ("reports.letters", "督办函")),
     "auditor": (("trail.events", "审计追溯"), ("cases.ledger_list", "台账"), ("campaigns.index", "专项行动"),
                 ("tasks.index", "任务"), ("projects.index", "重点项目"), ("lookbacks.index", "回头看"),
                 ("reports.letters", "督办函登记"), ("trail.log", "签名树头"),

@@ -149,9 +149,10 @@ def weekly():
 # --- the register of supervision letters ---------------------------------------------------------------
 
 @bp.get("/letters")
-@roles("office", "auditor")
+@roles("office", "auditor", "unit")
 def letters():
-    """督办函登记: the year's supervision letters by number, each with what it was about and its unit."""
+    """督办函登记: the year's supervision letters by number, each with what it was about and its unit; a unit
+    officer's, the letters their unit got (notify scopes it)."""
     query = _letter_query("offset")
     try:
         page, errors = notify.letters(web.services(), **query), None
@@ -163,7 +164,7 @@ def letters():
 
 
 @bp.get("/letters/export.<any(csv, xlsx):fmt>")
-@roles("office", "auditor")
+@roles("office", "auditor", "unit")
 def letters_export(fmt: str):
     """The register of the year asked, as notify's spreadsheet, to file or print."""
     return web.passthrough(notify.letters_export(web.services(), fmt, **_letter_query()))
@@ -174,7 +175,7 @@ def _letter_query(*more: str) -> dict[str, str]:
 
 
 @bp.get("/letters/<int:notice_id>")
-@roles("office", "auditor")
+@roles("office", "auditor", "unit")
 def letter(notice_id: int):
     """One supervision letter as the unit got it, laid out to print (to stamp and file, or send on paper)."""
     notice = notify.notice(web.services(), notice_id)
