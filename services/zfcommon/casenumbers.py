@@ -1,13 +1,12 @@
 """Case numbers (案件编号, ZF-2026-000123: the office's prefix, the year of receipt, the year's serial) as
 people say them when they search: the whole number, its serial alone (123, 000123) or its year and
-serial (2026-123). Pure; the ledger's search and the console's jump to a case read them alike."""
+serial (2026-123). Pure: what the ledger's search looks up."""
 from __future__ import annotations
 
 import re
 from datetime import date
 
 _SAID = re.compile(r"(?:(?P<year>\d{4})\s*[-－]\s*)?(?P<serial>\d{1,6})")
-_NUMBER = re.compile(r".+-(?P<year>\d{4})-(?P<serial>\d{6})")
 FIRST_YEAR = 2000
 
 
@@ -28,13 +27,3 @@ def meant(typed: str, prefix: str, today: date) -> list[str]:
     years = [year] if year is not None else range(today.year, FIRST_YEAR - 1, -1)
     return [whole, *(f"{prefix}-{y}-{n:06d}" for y in years)]
 
-
-def names(typed: str, number: str | None) -> bool:
-    """Whether `typed` is the case number `number`, or its serial (with its year, if a year is typed)."""
-    number = number or ""
-    if typed.strip().upper() == number:
-        return True
-    serial, parts = said(typed), _NUMBER.fullmatch(number)
-    if serial is None or parts is None:
-        return False
-    return serial[1] == int(parts["serial"]) and serial[0] in (None, int(parts["year"]))

@@ -88,3 +88,18 @@ def test_a_case_number_in_the_header_search_opens_its_case(world):
     assert words.status_code == 200 and case["case_number"] in words.get_data(as_text=True)
     assert office.get("/cases", query_string={"q": "2025-" + serial}).status_code == 200      # no such case
     assert 'role="search"' not in world.client("yi").get("/my").get_data(as_text=True)      # a unit has no ledger
+
+
+def test_a_serial_that_names_cases_of_several_years_lists_them_first(world):
+    """Runs after the tests above, whose case is ZF-2026-000001."""
+    world.day("2025-12-30")
+    earlier = world.api("POST", "/v1/cases", {"channel": "petition", "category": "推诿扯皮", "subject_unit": UNIT,
+                                              "description": "去年的问题线索"}, status=201)
+    world.day("2026-11-02")
+    carry(world.urls)
+    assert earlier["case_number"] == "ZF-2025-000001"
+    page = world.client("jia").get("/cases", query_string={"q": "1"})
+    shown = text(page.get_data(as_text=True))
+    assert page.status_code == 200 and "案件编号相符： ZF-2026-000001 、 ZF-2025-000001" in shown
+    got = world.client("jia").get("/cases", query_string={"q": "2025-1"})
+    assert got.status_code == 302 and got.headers["Location"].endswith(f"/cases/{earlier['case_id']}")

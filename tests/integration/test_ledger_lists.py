@@ -90,6 +90,23 @@ def test_filters_select_exactly_the_matching_cases_newest_first(client, office, 
     assert ids(client.get("/v1/cases", query_string=params, headers=office)) == expected
 
 
+def test_a_search_that_names_cases_by_number_gives_them_first(client, office, ledger):
+    """`number_matches`: on the first page, the cases a search names by number, whatever their place."""
+    got = client.get("/v1/cases", query_string={"q": "1", "limit": 1}, headers=office).json
+    assert [c["case_id"] for c in got["items"]] == ["c2"] and [c["case_id"] for c in got["number_matches"]] == ["c1"]
+    assert client.get("/v1/cases", query_string={"q": "1", "limit": 1, "cursor": got["next_cursor"]},
+                      headers=office).json["number_matches"] == []
+    assert client.get("/v1/cases", query_string={"q": "好处费"}, headers=office).json["number_matches"] == []
+    assert client.get("/v1/cases", headers=office).json["number_matches"] == []
+    assert [c["case_id"] for c in client.get("/v1/cases", query_string={"q": "zf-2024-000104"},
+                                             headers=office).json["number_matches"]] == ["c4"]
+    # other filters still hold: c1 is in progress
+    assert client.get("/v1/cases", query_string={"q": "1", "status": "closed"}, headers=office).json[
+        "number_matches"] == []
+    unit = bearer("unit", unit="县交通运输局")          # c1 is not theirs to see
+    assert client.get("/v1/cases", query_string={"q": "1"}, headers=unit).json["number_matches"] == []
+
+
 def test_a_serial_finds_only_the_cases_a_reader_may_see_and_the_export_alike(client, office, ledger):
     unit = bearer("unit", unit="县交通运输局")
     assert ids(client.get("/v1/cases", query_string={"q": "1"}, headers=unit)) == ["c2"]

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, flash, redirect, request, url_for
 
-from zfcommon import casenumbers
 from zfcommon.workdays import local_date
 
 from ..adapters import intake, ledger
@@ -72,10 +71,9 @@ def ledger_list():
         if exc.status != 422:
             raise
         errors, page = FormErrors.of(exc, ledger.FILTERS), {"items": [], "next_cursor": None}
-    found = page["items"][0] if len(page["items"]) == 1 and not page.get("next_cursor") else None
-    if (found and set(query) == {"q"} and not request.args.get("cursor") and not web.wants_partial()
-            and casenumbers.names(query["q"], found.get("case_number"))):
-        return redirect(url_for("cases.case", case_id=found["case_id"]))    # a number that finds its one case
+    named = page.get("number_matches") or []
+    if len(named) == 1 and set(query) == {"q"} and not web.wants_partial():
+        return redirect(url_for("cases.case", case_id=named[0]["case_id"]))   # a number that names one case
     template = "cases/_table.html" if web.wants_partial() else "cases/list.html"
     return web.page(template, 422 if errors else 200, page=page, query=query, errors=errors,
                     directory=intake.directory(s) if not web.wants_partial() else None,

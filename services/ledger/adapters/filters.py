@@ -118,6 +118,8 @@ def case_filters(filters: Mapping[str, Any], scope: Scope, today: date) -> Where
         column = "description" if scope.full_text else "summary"
         where.add(sql.SQL("({} ILIKE %s OR case_number = ANY(%s))").format(sql.Identifier(column)),
                   _contains(filters["q"]), filters.get("numbers") or [filters["q"].strip().upper()])
+    if filters.get("number_in"):
+        where.add("case_number = ANY(%s)", list(filters["number_in"]))
     if filters.get("due_until"):
         where.add(due_soon_clause(today, filters["due_until"]))
     if filters.get("campaign"):

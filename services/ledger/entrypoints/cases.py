@@ -28,6 +28,9 @@ def visible(view, case_id: str, *args, when: str = ""):
     return found
 
 
+MAX_NUMBER_MATCHES = 30           # a serial in each year since 2000, and the number as typed
+
+
 def searched(query: dict) -> dict:
     """The filters with the case numbers a search `q` may mean (a serial alone: in each year)."""
     if not query.get("q"):
@@ -53,7 +56,12 @@ class Cases(MethodView):
         with pool().connection() as conn:
             items, next_cursor = calendar_checked(lambda: views.case_page(conn, query, scope, today(),
                                                                           limit=query["limit"], after=after))
-        return {"items": items, "next_cursor": next_cursor}
+            # A search that names cases by number: those cases first, whatever their place in the list.
+            named = {k: v for k, v in query.items() if k not in ("q", "numbers")}
+            matches = calendar_checked(lambda: views.case_page(
+                conn, {**named, "number_in": query["numbers"]}, scope, today(), limit=MAX_NUMBER_MATCHES,
+                after=None)[0]) if query.get("numbers") and after is None else []
+        return {"items": items, "next_cursor": next_cursor, "number_matches": matches}
 
 
 @blp.route("/export.<any(csv, xlsx):fmt>")

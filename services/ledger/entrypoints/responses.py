@@ -89,6 +89,9 @@ class CaseAsOf(CaseDetail):
 class CasePage(Schema):
     items = fields.List(fields.Nested(CaseOut), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
+    number_matches = fields.List(fields.Nested(CaseOut), metadata={
+        "description": "with `q`, on the first page: the cases whose number it names (the whole number, or its "
+                       "serial in any year or the year typed), newest first, whatever their place in `items`"})
 
 
 class OverduePage(Schema):
