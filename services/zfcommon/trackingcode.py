@@ -27,26 +27,32 @@ _LABEL = b"zhengfeng tracking code v1\0"
 
 
 class TrackingKey:
-    """The shared secret, as a setting gives it ('' : no codes)."""
+    """The shared secret as the setting gives it: '' (no codes), one key, or, while rotating, the new key
+    and then the old ones, comma-separated: codes are made with the first and checked against each, so
+    the codes complainants already hold keep working until their key is dropped."""
 
     def __init__(self, secret: str):
-        """ConfigError for a secret that is not base64 of at least 16 bytes (deploy/example.env's
+        """ConfigError for a key that is not base64 of at least 16 bytes (deploy/example.env's
         placeholder is not): a process refuses to start with it rather than give guessable codes."""
-        self.key = _decoded(secret) if secret else None
+        self.keys = [_decoded(part.strip()) for part in secret.split(",")] if secret.strip() else []
 
     def __bool__(self) -> bool:
-        return self.key is not None
+        return bool(self.keys)
 
     def code_for(self, case_id: str) -> str | None:
-        """The case's 查询码: eight digits; None without a key."""
-        if self.key is None:
-            return None
-        digest = hmac.new(self.key, _LABEL + case_id.encode(), hashlib.sha256).digest()
-        return f"{int.from_bytes(digest[:8], 'big') % 10 ** DIGITS:0{DIGITS}d}"
+        """The case's 查询码 as given now: eight digits, under the first key; None without a key."""
+        return _code(self.keys[0], case_id) if self.keys else None
 
     def matches(self, case_id: str, raw: str | None) -> bool:
-        given, expected = typed(raw), self.code_for(case_id)
-        return given is not None and expected is not None and hmac.compare_digest(given, expected)
+        given = typed(raw)
+        # every key is tried, a match or not, so the time taken says nothing of which one matched
+        hits = [hmac.compare_digest(given, _code(key, case_id)) for key in self.keys] if given else []
+        return any(hits)
+
+
+def _code(key: bytes, case_id: str) -> str:
+    digest = hmac.new(key, _LABEL + case_id.encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10 ** DIGITS:0{DIGITS}d}"
 
 
 def _decoded(secret: str) -> bytes:
@@ -55,7 +61,8 @@ def _decoded(secret: str) -> bytes:
     except ValueError:
         key = b""
     if len(key) < 16:
-        raise ConfigError("ZF_TRACKING_KEY must be base64 of at least 16 random bytes (e.g. 32), or empty for no 查询码")
+        raise ConfigError("ZF_TRACKING_KEY must be base64 of at least 16 random bytes (e.g. 32), several "
+                          "comma-separated while rotating (the new one first), or empty for no 查询码")
     return key
 
 

@@ -11,8 +11,9 @@ import pytest
 from notify.adapters.repository import apply
 from notify.entrypoints.http import create_app
 from zfcommon import db, trackingcode
+from zfcommon.settings import ConfigError
 
-from ..conftest import settings_for, tracking_code
+from ..conftest import TRACKING_KEY, settings_for, tracking_code
 from ..unit.test_ledger_evolve import Story
 
 pytestmark = pytest.mark.integration
@@ -79,6 +80,15 @@ def test_the_tracking_code_is_keyed_and_read_as_people_type_it():
     other = trackingcode.TrackingKey(base64.b64encode(b"another-key-of-thirty-two-bytes!").decode())
     assert other.code_for("c-done") != tracking_code("c-done")          # not computable from the id alone
     assert trackingcode.TrackingKey("").code_for("c-done") is None and not trackingcode.TrackingKey("")
+    # rotating: the new key gives codes, the old one still opens the codes complainants hold
+    rotating = trackingcode.TrackingKey(f"{base64.b64encode(b'another-key-of-thirty-two-bytes!').decode()}, "
+                                        f"{TRACKING_KEY}")
+    assert rotating.code_for("c-done") == other.code_for("c-done")
+    assert rotating.matches("c-done", tracking_code("c-done")) and rotating.matches("c-done", other.code_for("c-done"))
+    assert not rotating.matches("c-done", tracking_code("c-open"))
+    for bad in ("change-me-base64-of-32-random-bytes", base64.b64encode(b"short").decode(), f"{TRACKING_KEY},x"):
+        with pytest.raises(ConfigError):
+            trackingcode.TrackingKey(bad)
     assert trackingcode.typed("１２３４-５６７８") == "12345678" and trackingcode.typed("1234567") is None
     assert trackingcode.typed("١٢٣٤٥٦٧٨") is None                      # digits, but not the ones on a receipt
 
