@@ -74,6 +74,19 @@ def test_a_closed_cases_reply_takes_its_tracking_code_whatever_the_receipt(publi
     assert "办理中" in still_open and "办理结果" not in still_open and "不符" not in still_open
 
 
+def test_codes_tried_on_one_case_from_many_addresses_are_limited_per_hour(public):
+    """Ten look-ups a minute per address would let many addresses guess one case's 查询码 together: the
+    codes tried on a case are counted whatever the address, and past the limit none is checked."""
+    code = tracking_code("c-done")
+    tries = [look(public, "ZF-2026-000002", code=f"{n:08d}") for n in range(30)]
+    assert {t.status_code for t in tries} == {200}
+    locked = look(public, "ZF-2026-000002", code=code)                  # even the right one, for the hour
+    page = locked.get_data(as_text=True)
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 60
+    assert "尝试次数过多" in page and "已办结" in page and "已整改" not in page
+    assert look(public, "ZF-2026-000002").status_code == 200                 # the status by itself: still there
+
+
 def test_the_tracking_code_is_keyed_and_read_as_people_type_it():
     assert tracking_code("c-done") == tracking_code("c-done") != tracking_code("c-open")
     assert len(tracking_code("c-done")) == 8 and tracking_code("c-done").isdigit()

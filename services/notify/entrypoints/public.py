@@ -38,6 +38,9 @@ PATHS = {"bulletins": "bulletin", "interim-reports": "interim", "disclosures": "
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)     # the feeds' `updated` before anything was published
 TRACK_PER_MINUTE = 10     # look-ups per minute from one address: enough for a person, too few to walk receipts
+# Codes tried on one case per hour, from any addresses: enough for its complainant, while guessing its
+# 查询码 from many addresses at once would take centuries (10⁸ codes, 30 an hour).
+CODE_TRIES_PER_HOUR = 30
 _env = Environment(loader=PackageLoader("notify", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["cn_date"] = cn_date
 
@@ -210,15 +213,22 @@ def track_case() -> Response:
             return resp
         number = track.receipt(raw)
         row = tracking.find(conn, number) if number else None
+        given = row is not None and bool((code or "").strip())
+        tries = ratelimit.hit(conn, f"public-track-code:{row['case_id']}", CODE_TRIES_PER_HOUR, 3600) if given else None
     if row is None:
         return _tracked(raw, None, 404, code=code)
-    given = bool((code or "").strip())
+    if tries is not None and not tries.allowed:
+        # The status still shows; the code is not even checked until the hour is over.
+        resp = _tracked(raw, track.answer(row, with_reply=False), 429, code=code, locked=tries.reset)
+        resp.headers["Retry-After"] = str(tries.reset)
+        return resp
     opened = given and trackingcode.of_app().matches(row["case_id"], code)
     return _tracked(raw, track.answer(row, with_reply=opened), 200, code=code, wrong_code=given and not opened)
 
 
 def _tracked(receipt: str | None, found: dict | None, status: int, *, code: str | None = None,
-             wrong_code: bool = False) -> Response:
+             wrong_code: bool = False, locked: int | None = None) -> Response:
     # Never cached by proxies: the answer is one person's, and it changes as the case moves.
-    return Response(_page("track.html", receipt=receipt, found=found, code=code, wrong_code=wrong_code), status=status,
-                    content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+    page = _page("track.html", receipt=receipt, found=found, code=code, wrong_code=wrong_code,
+                 locked_minutes=None if locked is None else -(-locked // 60))
+    return Response(page, status=status, content_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
