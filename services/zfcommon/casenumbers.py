@@ -10,7 +10,7 @@ _SAID = re.compile(r"(?:(?P<year>\d{4})\s*[-－]\s*)?(?P<serial>\d{1,6})")
 FIRST_YEAR = 2000
 
 
-def said(typed: str) -> tuple[int | None, int] | None:
+def _said(typed: str) -> tuple[int | None, int] | None:
     """(year or None, serial) when `typed` is a serial, with or without its year; else None."""
     found = _SAID.fullmatch(typed.strip())
     return None if found is None else (int(found["year"]) if found["year"] else None, int(found["serial"]))
@@ -20,10 +20,9 @@ def meant(typed: str, prefix: str, today: date) -> list[str]:
     """The case numbers a search for `typed` may mean: `typed` as written (a whole number, any case), and
     for a serial that serial in each year (this year first) or in the year typed with it."""
     whole = typed.strip().upper()
-    serial = said(typed)
+    serial = _said(typed)
     if serial is None:
         return [whole]
     year, n = serial
     years = [year] if year is not None else range(today.year, FIRST_YEAR - 1, -1)
     return [whole, *(f"{prefix}-{y}-{n:06d}" for y in years)]
-
