@@ -53,6 +53,21 @@ def iso_week(text: str) -> tuple[int, int]:
     return year, week
 
 
+def quarter_label(text: str) -> str:
+    """'2026-Q4' as people write it: 2026年第四季度 (anything else as it is)."""
+    try:
+        year, number = quarter(text)
+    except ValueError:
+        return text
+    return f"{year}年第{'一二三四'[number - 1]}季度"
+
+
+def quarters_back(day: date, count: int) -> list[str]:
+    """The quarter `day` is in and the `count` - 1 before it, newest first ("2026-Q4", "2026-Q3", …)."""
+    index = day.year * 4 + (day.month - 1) // 3
+    return [f"{i // 4}-Q{i % 4 + 1}" for i in range(index, index - count, -1)]
+
+
 class Period(validate.Validator):
     """A marshmallow validator reading a period with one of the functions above."""
 

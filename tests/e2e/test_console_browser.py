@@ -254,7 +254,15 @@ def test_unit_officer_signs_for_a_case_and_reports_it_rectified_on_a_phone(brows
     expect(page.get_by_text("零报告已报送")).to_be_visible()
     officer.check("zero-report")
 
-    for path in ("/my", story["case_url"], "/my/notices", "/my/weekly"):
+    page.goto("/my/quarterly")
+    page.get_by_label("本季度工作开展情况").fill("本季度整治窗口推诿问题，落实一次性告知制度。")
+    page.get_by_label("下季度工作打算").fill("开展整改“回头看”")
+    page.get_by_role("button", name="报送", exact=True).click()
+    expect(page.get_by_text("季度工作情况已报送")).to_be_visible()
+    expect(page.get_by_role("button", name="更正报送")).to_be_visible()
+    officer.check("quarterly-report")
+
+    for path in ("/my", story["case_url"], "/my/notices", "/my/weekly", "/my/quarterly"):
         page.goto(path)
         content = page.content()
         assert COMPLAINANT["name"] not in content and COMPLAINANT["phone"] not in content, path
@@ -477,7 +485,8 @@ def campaign_pages(system, story) -> dict[str, str]:
 def test_every_office_page_is_in_chinese_and_accessible_at_office_and_phone_width(browser, system, story):
     made = campaign_pages(system, story)
     office_pages = ("/dashboard", "/cases", "/cases/new", f"/cases/{story['case_id']}/as-of", "/directory",
-                    "/directory/settings", "/imports", "/inspections", "/points", "/weekly", "/letters", "/bulletins",
+                    "/directory/settings", "/imports", "/inspections", "/points", "/weekly", "/quarterly", "/letters",
+                    "/bulletins",
                     "/exposures", "/integrations", "/accounts", "/accounts/new", "/accounts/activity", "/trail",
                     "/trail/log", "/trail/reconciliation", "/campaigns", "/campaigns/new", "/tasks", "/tasks/new",
                     "/task-imports", "/projects", "/projects/new?project_type=政府投资项目", "/project-types",

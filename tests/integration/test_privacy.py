@@ -197,6 +197,8 @@ def unit_reads(w: World, case_id: str) -> dict[str, str]:
     for sub in w.notify.get("/v1/subscriptions", headers=UNIT).json:
         get(w.notify, f"/v1/subscriptions/{sub['id']}/deliveries")
     get(w.notify, "/v1/weekly-reports")
+    get(w.notify, "/v1/quarterly-reports")
+    get(w.notify, "/v1/quarterly-reports/overview")
     refused = w.intake.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "想知道是谁"}, headers=UNIT)
     texts["reveal (refused)"] = f"{refused.status_code} {refused.get_data(as_text=True)}"
     watch = w.notify.get(f"/v1/watch/{case_id}", headers=UNIT)

@@ -145,6 +145,10 @@ ROWS = [
     *[("notify", "GET", path, None, {"office", "auditor", "unit"}) for path in (
         "/v1/weekly-reports", "/v1/weekly-reports/overview", "/v1/weekly-reports/escalations",
         f"/v1/weekly-reports/{UNIT}/2026-W01", "/v1/reporting/config")],
+    ("notify", "POST", "/v1/quarterly-reports", {"unit": UNIT, "quarter": "2026-Q1", "summary": "本季度工作情况"},
+     {"office", "unit"}),
+    *[("notify", "GET", path, None, {"office", "auditor", "unit"}) for path in (
+        "/v1/quarterly-reports", "/v1/quarterly-reports/overview", f"/v1/quarterly-reports/{UNIT}/2026-Q1")],
     ("notify", "PUT", "/v1/reporting/config", {"due_rule": "week_end", "spot_check_ratio": 0.2, "escalation": {
         "reminder": 1, "supervision_letter": 2, "admonishment_talk": None, "bulletin_criticism": 3,
         "accountability_proposal": None}}, {"office"}),

@@ -20,6 +20,7 @@ from notify.domain import reports as domain
 from notify.domain.reports import MISSED
 from notify.entrypoints.http import create_app as notify_app
 from notify.service_layer import reports
+from notify.service_layer.fanout import applier
 from notify.service_layer.uow import UnitOfWork
 from zfcommon import db, kafka
 from zfcommon.clock import FileClock
@@ -59,13 +60,14 @@ def unit_body(name: str) -> dict:
     return {"name": name, "kind": "government_department", "supervising_channel": "县监察局"}
 
 
-def scheduler_pass(url: str, clock: Clock) -> int:
-    """One pass of the scheduler as `python -m notify.entrypoints.scheduler` runs it, with its own pool."""
+def scheduler_pass(url: str, clock) -> int:
+    """One pass of the scheduler's reports part as `python -m notify.entrypoints.scheduler` runs it, with
+    its own pool, at the time of `clock` (a Clock, or the path of a clock file)."""
     pool = db.make_pool(url, max_size=1, name="test-scheduler")
     pool.open()
     try:
         with UnitOfWork(pool) as uow:
-            return reports.run_once(uow, FileClock(str(clock.path)))
+            return reports.run_once(uow, FileClock(str(getattr(clock, "path", clock))))
     finally:
         pool.close()
 
@@ -111,8 +113,12 @@ def consumer(urls: dict, bootstrap: str, service: str, apply) -> EventConsumer:
 
 @pytest.fixture
 def world(urls, broker, tmp_path):
-    """The directory and a case in intake, relayed over the broker into notify's projection."""
-    clock = Clock(tmp_path / "clock")
+    yield from reporting_world(urls, broker, Clock(tmp_path / "clock"))
+
+
+def reporting_world(urls, broker, clock: Clock):
+    """The directory and a case in intake (at the clock's time), relayed over the broker into notify's
+    projection; yields the clock, a notify test client, the case's id and notify's consumer."""
     intake = intake_app(settings_for("intake", urls["intake"], clock_file=str(clock.path)))
     client = intake.test_client()
     for name in UNITS:
@@ -123,7 +129,7 @@ def world(urls, broker, tmp_path):
     intake.extensions["zf_pool"].close()
     kafka.ensure_topics(broker.bootstrap, all_topics(), 3)
     publish_all(Relay(database_url=urls["intake"], bootstrap=broker.bootstrap, partitions=3))
-    notify_consumer = consumer(urls, broker.bootstrap, "notify", notify_apply)
+    notify_consumer = consumer(urls, broker.bootstrap, "notify", applier(False))     # as notify's consumer runs
     drain(notify_consumer)
     notify = notify_app(settings_for("notify", urls["notify"], clock_file=str(clock.path)))
     yield clock, notify.test_client(), case_id, notify_consumer
@@ -227,6 +233,19 @@ def test_filed_zero_and_missing_flagged_once_on_kafka_in_the_trail_and_rebuilt(w
     assert client.post("/v1/spot-checks/2026-11/results", json=result, headers=OFFICE).status_code == 409
 
     # Every report event goes out on notify.report.events, comes back to notify's consumer and into the trail.
+    records, in_trail = through_kafka_and_trail(urls, broker, notify_consumer)
+    assert {r.key.decode() for r in records} == {"reporting-config", "spot-checks", *(f"weekly-{u}" for u in UNITS)}
+    assert (MISSED, f"weekly-{SILENT}") in {(r["type"], r["subject"]) for r in in_trail}
+
+    # Rebuilt from the trail into an empty database: the same tables, and nothing is flagged or drawn again.
+    empty = rebuilt_from_trail(urls, pg, TABLES)
+    assert scheduler_pass(empty["notify"], clock) == 0
+    assert stream_types(empty["notify"], f"weekly-{SILENT}") == stream_types(urls["notify"], f"weekly-{SILENT}")
+
+
+def through_kafka_and_trail(urls, broker, notify_consumer):
+    """Publish notify's report events; each is on notify.report.events once, notify's consumer takes them
+    back, and audit's puts them in the trail. Returns the records and the trail's (type, subject) rows."""
     with db.connect(urls["notify"]) as conn:
         stored = conn.execute("SELECT count(*) AS n FROM events WHERE type LIKE 'cn.zhengfeng.report.%%'"
                               ).fetchone()["n"]
@@ -234,7 +253,6 @@ def test_filed_zero_and_missing_flagged_once_on_kafka_in_the_trail_and_rebuilt(w
                              service="notify")) >= stored
     records = read_topic(broker.bootstrap, REPORT_TOPIC, stored)
     assert len(records) == stored
-    assert {r.key.decode() for r in records} == {"reporting-config", "spot-checks", *(f"weekly-{u}" for u in UNITS)}
     drain(notify_consumer)
     audit_consumer = consumer(urls, broker.bootstrap, "audit", trail.apply)
     drain(audit_consumer)
@@ -242,9 +260,13 @@ def test_filed_zero_and_missing_flagged_once_on_kafka_in_the_trail_and_rebuilt(w
     with db.connect(urls["audit"]) as conn:
         in_trail = conn.execute("SELECT type, subject FROM trail WHERE topic = %s ORDER BY seq",
                                 (REPORT_TOPIC,)).fetchall()
-    assert len(in_trail) == stored and (MISSED, f"weekly-{SILENT}") in {(r["type"], r["subject"]) for r in in_trail}
+    assert len(in_trail) == stored
+    return records, in_trail
 
-    # Rebuilt from the trail into an empty database: the same tables, and nothing is flagged or drawn again.
+
+def rebuilt_from_trail(urls, pg, tables) -> dict:
+    """notify rebuilt from audit's trail (over audit's HTTP API) into an empty database, whose `tables`
+    must equal the live ones; returns the new database's URLs."""
     app = audit_app(settings_for("audit", urls["audit"]))
     server = make_server("127.0.0.1", 0, app)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -255,10 +277,9 @@ def test_filed_zero_and_missing_flagged_once_on_kafka_in_the_trail_and_rebuilt(w
     finally:
         server.shutdown()
         app.extensions["zf_pool"].close()
-    for table in TABLES:
+    for table in tables:
         assert snapshot(empty["notify"], table) == snapshot(urls["notify"], table), table
-    assert scheduler_pass(empty["notify"], clock) == 0
-    assert stream_types(empty["notify"], f"weekly-{SILENT}") == stream_types(urls["notify"], f"weekly-{SILENT}")
+    return empty
 
 
 def test_after_an_outage_every_missed_week_is_flagged_once_in_order_and_escalates(urls, tmp_path):

@@ -130,6 +130,14 @@ def test_missed_weekly_reports_and_their_escalations_go_to_the_unit():
     assert (m.kind, m.unit, m.case_id, m.context["week_label"]) == ("weekly_missed", LEAD, None, "2026年第48周")
     assert (e.kind, e.context["step"], e.context["consecutive_missed"]) == ("weekly_escalated", "督办函", 2)
     assert e.context["document_number"] == "正风办督〔2026〕9号"
+    quarter = other_event(notices.QUARTERLY_MISSED, f"quarterly-{LEAD}", {
+        "unit": LEAD, "quarter": "2026-Q4", "due": "2027-01-08", "flagged_on": "2027-01-11"})
+    [q] = notices.decide(quarter, None, None)
+    assert (q.kind, q.unit, q.case_id, q.context["quarter_label"]) == ("quarterly_missed", LEAD, None,
+                                                                       "2026年第四季度")
+    text = render("quarterly_missed", due="2027-01-08")
+    assert text.subject == "【季度工作情况催报通知】2026年第四季度工作情况未按时报送"
+    assert "2027年1月8日" in text.email and text.sms == "你单位未按时报送2026年第四季度工作情况，请立即补报。"
     letter = render("weekly_escalated", document_number="正风办督〔2026〕9号")
     assert letter.subject == "【督办函 正风办督〔2026〕9号】连续3周未报送周报告"
     assert letter.email.startswith("督  办  函\n正风办督〔2026〕9号\n\n县住建局：")
@@ -261,6 +269,7 @@ CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "case_number": "ZF
            "sign_for_due": "2026-11-25", "reason": "整改不到位", "rework_count": 1, "previous_deadline": "2026-12-01",
            "comment": None, "step": "督办函", "ladder": "整改期限", "due": "2026-12-14", "overdue_days": 12, "round": 1,
            "sign_for": False, "what": "办结", "week": "2026-W48", "week_label": "2026年第48周",
+           "quarter": "2026-Q4", "quarter_label": "2026年第四季度",
            "consecutive_missed": 3, "url": "https://hooks.example.gov.cn/zf", "disabled_on": "2026-11-23",
            "document_number": "正风办督〔2026〕12号"}
 

@@ -1,8 +1,9 @@
-"""notify over HTTP: notices, weekly reports and spot checks, escalation thresholds, bulletins, exposures
+"""notify over HTTP: notices, weekly and quarterly reports and spot checks, escalation thresholds, bulletins, exposures
 and departments' webhook subscriptions, with the logged-in person's token."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from .services import Services
 
@@ -21,6 +22,22 @@ def file_weekly_report(s: Services, body: dict[str, Any], key: str) -> dict[str,
 
 def week_overview(s: Services, week: str | None) -> dict[str, Any]:
     return s.get("notify", "/v1/weekly-reports/overview", week=week)
+
+
+def quarterly_reports(s: Services, **filters: Any) -> dict[str, Any]:
+    return s.get("notify", "/v1/quarterly-reports", **filters)
+
+
+def quarterly_report(s: Services, unit: str, quarter: str) -> dict[str, Any]:
+    return s.get("notify", f"/v1/quarterly-reports/{quote(unit, safe='')}/{quote(quarter, safe='')}")
+
+
+def file_quarterly_report(s: Services, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return s.post("notify", "/v1/quarterly-reports", body, key=key)
+
+
+def quarter_overview(s: Services, quarter: str | None) -> dict[str, Any]:
+    return s.get("notify", "/v1/quarterly-reports/overview", quarter=quarter)
 
 
 def spot_checks(s: Services) -> list[dict[str, Any]]:

@@ -61,7 +61,8 @@ EVENT_TYPES = {
     "exposure.redacted": "脱敏曝光文本", "exposure.approved": "审核曝光", "exposure.published": "发布曝光",
     "exposure.withdrawn": "撤回曝光", "report.weekly_filed": "报送周报告", "report.weekly_missed": "周报告未报",
     "report.escalated": "周报告督办", "report.config_set": "设置周报规则", "report.spot_check_drawn": "抽取零报告抽查",
-    "report.spot_check_recorded": "登记抽查结果",
+    "report.spot_check_recorded": "登记抽查结果", "report.quarterly_filed": "报送季度工作情况",
+    "report.quarterly_missed": "季度工作情况未报",
 }
 
 # The campaign machinery (docs/CAMPAIGNS.md): a key project's stages, and a campaign's figures.

@@ -7,6 +7,7 @@ from typing import Any, Mapping
 from flask import Flask, current_app, request, url_for
 from flask_wtf.csrf import generate_csrf
 
+from zfcommon.periods import quarter_label
 from zfcommon.workdays import SHANGHAI
 
 from ..domain import lights, messages
@@ -77,14 +78,14 @@ NAV = {
                ("campaigns.index", "专项行动"), ("tasks.index", "任务"), ("projects.index", "重点项目"),
                ("lookbacks.index", "回头看"), ("directory.index", "名录与时限"), ("directory.settings", "督办与亮灯"), ("reports.imports", "台账导入"),
                ("reports.inspections", "明察暗访"), ("reports.points", "监测点"), ("reports.weekly", "周报告"),
-               ("reports.letters", "督办函登记"), ("reports.bulletins", "月通报"), ("reports.exposures", "典型曝光"),
+               ("reports.quarterly", "季度报送"), ("reports.letters", "督办函登记"), ("reports.bulletins", "月通报"), ("reports.exposures", "典型曝光"),
                ("integrations.index", "接口与订阅"),
                ("accounts.index", "账号管理"), ("trail.events", "审计追溯")),
     "unit": (("units.mine", "我的案件"), ("units.tasks", "我的任务"), ("units.stages", "审批事项"),
-             ("units.weekly", "周报告"), ("units.notices", "我的通知"), ("reports.letters", "督办函")),
+             ("units.weekly", "周报告"), ("units.quarterly", "季度报送"), ("units.notices", "我的通知"), ("reports.letters", "督办函")),
     "auditor": (("trail.events", "审计追溯"), ("cases.ledger_list", "台账"), ("campaigns.index", "专项行动"),
                 ("tasks.index", "任务"), ("projects.index", "重点项目"), ("lookbacks.index", "回头看"),
-                ("reports.letters", "督办函登记"), ("trail.log", "签名树头"),
+                ("reports.letters", "督办函登记"), ("reports.quarterly", "季度报送"), ("trail.log", "签名树头"),
                 ("trail.reconciliation", "对账"), ("accounts.activity", "工作台操作记录")),
 }
 
@@ -108,7 +109,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(local=local_time, day=day, timestamp=timestamp, case_no=case_no, light=light_of, actor=actor,
                                  attachment_link=attachment_link, zip_self=lambda xs: [(x, x) for x in xs],
                                  label=messages.label, event_label=messages.event_label,
-                                 field_message=messages.field_message)
+                                 field_message=messages.field_message, quarter_label=quarter_label)
     app.jinja_env.globals.update(m=messages, account=web.account, csrf_token=generate_csrf, page_url=page_url,
                                  yellow_days=web.yellow_days, nav_items=nav_items,
                                  activity_label=messages.activity_label,

@@ -1,6 +1,6 @@
 """The office's other work: ledger imports (dry-run report as a table), inspections and monitoring points,
-weekly reports and spot checks, monthly bulletins (draft → review → publish, preview, PDF) and exposures
-(select → redact with preview → approve → publish)."""
+weekly reports and spot checks, quarterly work reports, monthly bulletins (draft → review → publish,
+preview, PDF) and exposures (select → redact with preview → approve → publish)."""
 from __future__ import annotations
 
 import uuid
@@ -144,6 +144,36 @@ def weekly():
         overview, errors = None, FormErrors.of(exc)
     return web.page("reports/weekly.html", 422 if errors else 200, overview=overview, checks=notify.spot_checks(s),
                     errors=errors, week=week or (overview or {}).get("week"), idem=str(uuid.uuid4()))
+
+
+# --- quarterly work reports ----------------------------------------------------------------------------
+
+@bp.get("/quarterly")
+@roles("office", "auditor")
+def quarterly():
+    """季度工作情况报送: one quarter unit by unit (filed, late, missing, not yet due), each filed report
+    readable in full; the last quarter that ended unless another is asked for."""
+    quarter = request.args.get("quarter") or None
+    try:
+        overview, errors = notify.quarter_overview(web.services(), quarter), None
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        overview, errors = None, FormErrors.of(exc, ("quarter",))
+    return web.page("reports/quarterly.html", 422 if errors else 200, overview=overview, errors=errors,
+                    quarter=quarter or (overview or {}).get("quarter"))
+
+
+@bp.get("/quarterly/<unit>/<quarter>")
+@roles("office", "auditor")
+def quarterly_report(unit: str, quarter: str):
+    try:
+        report = notify.quarterly_report(web.services(), unit, quarter)
+    except ServiceError as exc:
+        if exc.status == 404:
+            abort(404)
+        raise
+    return web.page("reports/quarterly_report.html", report=report)
 
 
 # --- the register of supervision letters ---------------------------------------------------------------

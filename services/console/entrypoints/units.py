@@ -1,6 +1,6 @@
 """A unit officer's pages, made for a phone-width screen: my cases and my tasks by what needs doing, the
 approval stages it is responsible for (with their enter and complete forms), the weekly (or zero) report,
-and my notices. The services give a unit's token only its own cases, tasks, projects and notices."""
+the quarterly work report, and my notices. The services give a unit's token only its own cases, tasks, projects and notices."""
 from __future__ import annotations
 
 import uuid
@@ -9,6 +9,7 @@ from typing import Any, Iterable, Mapping
 
 from flask import Blueprint, flash, redirect, request, url_for
 
+from zfcommon import periods
 from zfcommon.workdays import local_date
 
 from ..adapters import intake, ledger, notify
@@ -97,10 +98,7 @@ def weekly():
         zero = form.get("zero") == "yes"
         body = {"week": form.get("week", "").strip(), "zero": zero, "note": form.get("note", "").strip() or None}
         if not zero:
-            progress = [{"case_id": c, "note": form.get(f"progress-{c}", "").strip()}
-                        for c in form.getlist("case_id") if form.get(f"progress-{c}", "").strip()]
-            found = [{"description": d.strip()} for d in form.get("self_found", "").splitlines() if d.strip()]
-            body.update(progress=progress, self_found=found)
+            body.update(_listed(form))
         if form.get("corrects"):
             body["corrects"] = form["corrects"]
         try:
@@ -118,6 +116,63 @@ def weekly():
     return web.page("units/weekly.html", 422 if errors else 200, errors=errors, reports=reports, cases=cases,
                     week=week, latest=latest, form=form, idem=form.get("idem") or str(uuid.uuid4()),
                     last_week=_previous(week))
+
+
+def _listed(form: Mapping[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """A report form's progress on the unit's cases (one box per case, left empty when nothing moved)
+    and the problems it found itself (one a line)."""
+    return {"progress": [{"case_id": c, "note": form.get(f"progress-{c}", "").strip()}
+                         for c in form.getlist("case_id") if form.get(f"progress-{c}", "").strip()],
+            "self_found": [{"description": d.strip()} for d in form.get("self_found", "").splitlines() if d.strip()]}
+
+
+def _quarters() -> list[str]:
+    """The quarters a unit may file for on the page, newest first: this one (in its last days) and the
+    three before; the second is the one being reported on now (due the 5th working day after it)."""
+    return periods.quarters_back(local_date(web.now()), 4)
+
+
+@bp.route("/quarterly", methods=["GET", "POST"])
+@roles("unit")
+def quarterly():
+    """The unit's quarterly work report (季度工作情况, seed 001: within 5 working days after the quarter):
+    what it did, its cases' progress, what it found itself, its plans. Filing again corrects the last
+    filing, whose text the form starts from."""
+    s = web.services()
+    errors, form = None, request.form
+    if request.method == "POST":
+        body = {"quarter": form.get("quarter", "").strip(), "summary": form.get("summary", "").strip(),
+                "next_steps": form.get("next_steps", "").strip() or None, "note": form.get("note", "").strip() or None,
+                **_listed(form), "corrects": form.get("corrects") or None}
+        try:
+            notify.file_quarterly_report(s, {k: v for k, v in body.items() if v is not None},
+                                         key=form.get("idem", ""))
+            flash("季度工作情况已报送")
+            return redirect(url_for("units.quarterly", quarter=body["quarter"]))
+        except ServiceError as exc:
+            if exc.status not in (409, 422):
+                raise
+            errors = FormErrors.of(exc, ("quarter", "summary", "progress", "self_found", "next_steps", "note"))
+    reports = notify.quarterly_reports(s, limit=8)["items"]
+    recent = _quarters()
+    quarter = form.get("quarter") or request.args.get("quarter") or recent[1]
+    choices = [(q, periods.quarter_label(q)) for q in dict.fromkeys([*recent, quarter])]
+    latest = next((r for r in reports if r["quarter"] == quarter and r.get("id")), None)
+    values = form if request.method == "POST" else _as_form(latest)
+    cases = ledger.cases(s, {"status": "in_progress"}, limit=100)["items"]
+    return web.page("units/quarterly.html", 422 if errors else 200, errors=errors, reports=reports, cases=cases,
+                    quarter=quarter, choices=choices, latest=latest, form=values,
+                    idem=form.get("idem") or str(uuid.uuid4()))
+
+
+def _as_form(report: Mapping[str, Any] | None) -> dict[str, str]:
+    """A filed report as the form's fields, so a correction starts from what was filed."""
+    if not report:
+        return {}
+    return {"summary": report.get("summary") or "", "next_steps": report.get("next_steps") or "",
+            "note": report.get("note") or "",
+            "self_found": "\n".join(p["description"] for p in report.get("self_found") or []),
+            **{f"progress-{p['case_id']}": p["note"] for p in report.get("progress") or []}}
 
 
 def _previous(week: str) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from zfcommon import caseview, outsiders
+from zfcommon.periods import quarter_label
 from zfcommon.events import Event
 from zfcommon.events.catalogue import ESCALATION_STEPS, HANDLING_MODES, LADDERS, SATISFACTION
 
@@ -28,6 +29,7 @@ COMPLAINANT_RECIPIENT = "complainant"     # the recipient key of a complainant n
 STEP_ISSUED = "cn.zhengfeng.escalation.step_issued.v1"
 WEEKLY_MISSED = "cn.zhengfeng.report.weekly_missed.v1"
 WEEKLY_ESCALATED = "cn.zhengfeng.report.escalated.v1"
+QUARTERLY_MISSED = "cn.zhengfeng.report.quarterly_missed.v1"
 ERASED = caseview.case_type("complainant_erased")
 
 
@@ -49,6 +51,7 @@ KINDS: dict[str, Kind] = {
         "bulletin_criticism": "通报批评", "accountability_proposal": "提请问责告知"}.items()},
     "weekly_missed": Kind(UNIT, "周报告催报通知", urgent=True),
     "weekly_escalated": Kind(UNIT, "周报告督办通知", urgent=True),
+    "quarterly_missed": Kind(UNIT, "季度工作情况催报通知", urgent=True),
     "webhook_disabled": Kind(UNIT, "接口推送停用通知"),
     "complainant_received": Kind(COMPLAINANT, "受理告知"),
     "complainant_assigned": Kind(COMPLAINANT, "办理告知"),
@@ -191,7 +194,14 @@ def _weekly_escalated(event: Event, _: Any) -> list[Wanted]:
                       "consecutive_missed": d["consecutive_missed"], "document_number": _letter_number(d)})
 
 
-NOT_CASE_EVENTS = {STEP_ISSUED: _step_issued, WEEKLY_MISSED: _weekly_missed, WEEKLY_ESCALATED: _weekly_escalated}
+def _quarterly_missed(event: Event, _: Any) -> list[Wanted]:
+    d = event.data
+    return _to_units("quarterly_missed", [d["unit"]], None,
+                     {"quarter": d["quarter"], "quarter_label": quarter_label(d["quarter"]), "due": d.get("due")})
+
+
+NOT_CASE_EVENTS = {STEP_ISSUED: _step_issued, WEEKLY_MISSED: _weekly_missed, WEEKLY_ESCALATED: _weekly_escalated,
+                   QUARTERLY_MISSED: _quarterly_missed}
 
 
 def decide(event: Event, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[Wanted]:

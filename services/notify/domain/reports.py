@@ -165,17 +165,19 @@ class History:
     steps: dict[str, list[str]] = field(default_factory=dict)              # week -> steps issued on it
 
 
-def fold(events: Iterable[Recorded]) -> History:
+def fold(events: Iterable[Recorded], key: str = "week", filed: str = FILED, missed: str = MISSED) -> History:
+    """A unit's stream of reports over periods named by `key` ("week", or "quarter" for the quarterly
+    stream, whose filed and missed types are its own)."""
     history = History()
     for e in events:
         history.version = e.streamversion
-        week = e.data.get("week")
-        if e.type == FILED:
-            history.filed[week] = {**e.data, "id": str(e.id)}
-        elif e.type == MISSED:
-            history.missed[week] = date.fromisoformat(str(e.data["flagged_on"]))
+        period = e.data.get(key)
+        if e.type == filed:
+            history.filed[period] = {**e.data, "id": str(e.id)}
+        elif e.type == missed:
+            history.missed[period] = date.fromisoformat(str(e.data["flagged_on"]))
         elif e.type == ESCALATED:
-            history.steps.setdefault(week, []).append(e.data["step"])
+            history.steps.setdefault(period, []).append(e.data["step"])
     return history
 
 
@@ -195,37 +197,49 @@ def check_filing(body: Mapping[str, Any], today: date) -> Week:
         errors["zero"] = ["零报告不能列出工作进展或自查发现的问题"]
     elif not body.get("zero") and not (progress or found):
         errors["zero"] = ["请列出工作进展或自查发现的问题，无事可报请报零报告（zero: true）"]
-    cases = [p["case_id"] for p in progress]
-    if len(set(cases)) < len(cases):
-        errors["progress"] = ["每件案件只能列一次"]
+    each_case_once(progress, errors)
     if errors:
         raise Invalid(errors)
     return week
 
 
+def each_case_once(progress: list[Mapping[str, Any]], errors: dict[str, list[str]]) -> None:
+    cases = [p["case_id"] for p in progress]
+    if len(set(cases)) < len(cases):
+        errors["progress"] = ["每件案件只能列一次"]
+
+
 def filing(history: History, unit: str, week: Week, body: Mapping[str, Any], *, due: date | None,
            today: date) -> dict[str, Any]:
-    """The weekly_filed event's data. A first filing is late when filed after `due`; a second one must
-    name the filing it corrects (`corrects`: the id the API showed), which keeps the first's lateness.
+    """The weekly_filed event's data (`revision` has the rules of lateness and corrections)."""
+    return {"unit": unit, "week": str(week), "zero": bool(body.get("zero")), **listed(body), "note": body.get("note"),
+            **revision(history, unit, str(week), "周报告", body.get("corrects"), due=due, today=today)}
+
+
+def listed(body: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The cases' progress and the problems found, as a filing records them."""
+    return {"progress": [{"case_id": p["case_id"], "note": p["note"]} for p in body.get("progress") or []],
+            "self_found": [{"description": p["description"], "category": p.get("category")}
+                           for p in body.get("self_found") or []]}
+
+
+def revision(history: History, unit: str, period: str, label: str, corrects: str | None, *, due: date | None,
+             today: date) -> dict[str, Any]:
+    """A filing's bookkeeping for `period` (a week or a quarter; `label` names the report in messages):
+    a first filing is late when filed after `due`; a second one must name the filing it corrects (the
+    `id` the API showed) and keeps the first's lateness, so correcting cannot launder a late report.
     Raises Refused (already filed, or a stale correction) or Invalid (nothing to correct)."""
-    current = history.filed.get(str(week))
-    corrects = body.get("corrects")
+    current = history.filed.get(period)
     if current is None and corrects:
-        raise Invalid({"corrects": [f"{unit} 尚未报送 {week} 的周报告，无可更正"]}, code="report.nothing_to_correct")
+        raise Invalid({"corrects": [f"{unit} 尚未报送 {period} 的{label}，无可更正"]}, code="report.nothing_to_correct")
     if current is not None and corrects != current["id"]:
-        raise Refused(f"{unit} 已报送 {week} 的周报告；如需更正，请在 corrects 中写明所更正的报送编号"
-                      if not corrects else f"{corrects} 不是 {unit} {week} 最新的一次报送",
+        raise Refused(f"{unit} 已报送 {period} 的{label}；如需更正，请在 corrects 中写明所更正的报送编号"
+                      if not corrects else f"{corrects} 不是 {unit} {period} 最新的一次报送",
                       code="report.already_filed" if not corrects else "report.stale_correction",
                       current=current["id"])
-    return {
-        "unit": unit, "week": str(week), "zero": bool(body.get("zero")),
-        "progress": [{"case_id": p["case_id"], "note": p["note"]} for p in body.get("progress") or []],
-        "self_found": [{"description": p["description"], "category": p.get("category")}
-                       for p in body.get("self_found") or []],
-        "note": body.get("note"), "due": due and due.isoformat(), "filed_on": today.isoformat(),
-        "late": current["late"] if current else (None if due is None else today > due),
-        "revision": current["revision"] + 1 if current else 1, "corrects": current and current["id"],
-    }
+    return {"due": due and due.isoformat(), "filed_on": today.isoformat(),
+            "late": current["late"] if current else (None if due is None else today > due),
+            "revision": current["revision"] + 1 if current else 1, "corrects": current and current["id"]}
 
 
 # -- missed weeks and their escalation -------------------------------------------------------------

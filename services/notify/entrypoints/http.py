@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(interims.blp)
     api.register_blueprint(disclosures.blp)
     api.register_blueprint(reports.blp)
+    api.register_blueprint(reports.quarterly_blp)
     api.register_blueprint(reports.spot_blp)
     api.register_blueprint(reports.config_blp)
     api.register_blueprint(notices.blp)

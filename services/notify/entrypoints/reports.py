@@ -1,5 +1,5 @@
-"""/v1/weekly-reports (周报告, 零报告, missed weeks), /v1/spot-checks (零报告抽查) and /v1/reporting/config.
-docs/REPORTS.md has the rules."""
+"""/v1/weekly-reports (周报告, 零报告, missed weeks), /v1/quarterly-reports (季度工作情况报送, missed
+quarters), /v1/spot-checks (零报告抽查) and /v1/reporting/config. docs/REPORTS.md has the rules."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -13,8 +13,8 @@ from zfcommon import officecalendar
 from zfcommon.auth import Principal
 from zfcommon.blueprint import Blueprint
 from zfcommon.clock import clock_for
-from zfcommon.events.catalogue import (DUE_RULES, ESCALATION_STEPS, MONTH_FORMAT, SPOT_CHECK_FINDINGS, WEEK_FORMAT,
-                                       ReportingConfigData, SpotCheckDraw)
+from zfcommon.events.catalogue import (DUE_RULES, ESCALATION_STEPS, MONTH_FORMAT, QUARTER_FORMAT, SPOT_CHECK_FINDINGS,
+                                       WEEK_FORMAT, ReportingConfigData, SpotCheckDraw)
 from zfcommon.eventstore import ConcurrencyConflict
 from zfcommon.messages import translate_errors
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
@@ -22,7 +22,7 @@ from zfcommon.web import principal
 from zfcommon.workdays import CalendarGap, local_date
 
 from ..adapters import reports as tables
-from ..domain import reports
+from ..domain import disclosure, quarterly, reports
 from ..domain.reports import Week
 from ..service_layer import reports as handlers
 from ..service_layer.configs import ConfigUnusable
@@ -31,6 +31,9 @@ from .commands import idempotent
 
 blp = Blueprint("weekly_reports", __name__, url_prefix="/v1/weekly-reports",
                 description="Weekly reports (周报告) and zero reports (零报告) of units; missed weeks and their escalation")
+quarterly_blp = Blueprint("quarterly_reports", __name__, url_prefix="/v1/quarterly-reports",
+                          description="Quarterly work reports (季度工作情况报送) of units, due the 5th working day after "
+                                      "the quarter; missed quarters")
 spot_blp = Blueprint("spot_checks", __name__, url_prefix="/v1/spot-checks",
                      description="Monthly spot checks of zero reporters (零报告抽查), drawn reproducibly")
 config_blp = Blueprint("reporting_config", __name__, url_prefix="/v1/reporting",
@@ -51,23 +54,33 @@ class SelfFoundIn(Schema):
     category = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=100))
 
 
-class ReportIn(Schema):
+class _FilingIn(Schema):
+    """What a weekly and a quarterly report both carry."""
     unit = fields.String(validate=validate.Length(min=1, max=200), metadata={
         "description": "the unit filed for: a unit's token files for its own (may be left out); the office names it"})
-    week = fields.String(required=True, validate=WEEK_FORMAT, metadata={"description": "ISO week, e.g. 2026-W48"})
-    zero = fields.Boolean(required=True, metadata={"description": "a zero report (零报告): nothing to report"})
     progress = fields.List(fields.Nested(ProgressIn), load_default=list, validate=validate.Length(max=200))
     self_found = fields.List(fields.Nested(SelfFoundIn), load_default=list, validate=validate.Length(max=200))
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
     corrects = fields.String(load_default=None, allow_none=True, metadata={
-        "description": "to correct the week's report: the `id` of the filing it replaces (409 if not the latest)"})
+        "description": "to correct the period's report: the `id` of the filing it replaces (409 if not the latest)"})
 
 
-class ReportOut(Schema):
+class ReportIn(_FilingIn):
+    week = fields.String(required=True, validate=WEEK_FORMAT, metadata={"description": "ISO week, e.g. 2026-W48"})
+    zero = fields.Boolean(required=True, metadata={"description": "a zero report (零报告): nothing to report"})
+
+
+class QuarterlyIn(_FilingIn):
+    quarter = fields.String(required=True, validate=QUARTER_FORMAT, metadata={"description": "e.g. 2026-Q4"})
+    summary = fields.String(required=True, validate=validate.Length(
+        min=1, max=20000, error="请填写本季度工作情况，不超过 {max} 字"), metadata={
+        "description": "the quarter's work (本季度工作情况)"})
+    next_steps = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20000), metadata={
+        "description": "plans for the next quarter (下季度工作打算)"})
+
+
+class _FilingOut(Schema):
     unit = fields.String(required=True)
-    week = fields.String(required=True)
-    week_start = fields.Date(required=True)
-    status = fields.String(required=True, metadata={"description": "filed | zero | missing"})
     id = fields.String(allow_none=True, metadata={"description": "the latest filing's id (what a correction names)"})
     revision = fields.Integer(required=True, metadata={"description": "filings so far: 1, then 2 after a correction"})
     progress = fields.List(fields.Nested(ProgressIn), required=True)
@@ -79,16 +92,39 @@ class ReportOut(Schema):
     first_filed_at = fields.DateTime(allow_none=True)
     filed_at = fields.DateTime(allow_none=True)
     filed_by = fields.String(allow_none=True)
-    flagged_on = fields.Date(allow_none=True, metadata={"description": "the day the week was flagged as missed"})
+    flagged_on = fields.Date(allow_none=True, metadata={"description": "the day the period was flagged as missed"})
 
 
-class ReportQuery(Schema):
+class ReportOut(_FilingOut):
+    week = fields.String(required=True)
+    week_start = fields.Date(required=True)
+    status = fields.String(required=True, metadata={"description": "filed | zero | missing"})
+
+
+class QuarterlyOut(_FilingOut):
+    quarter = fields.String(required=True)
+    quarter_start = fields.Date(required=True)
+    status = fields.String(required=True, metadata={"description": "filed | missing"})
+    summary = fields.String(allow_none=True)
+    next_steps = fields.String(allow_none=True)
+
+
+class _PageQuery(Schema):
     unit = fields.String()
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class ReportQuery(_PageQuery):
     week = fields.String(validate=WEEK_FORMAT)
     status = fields.String(validate=validate.OneOf(STATUSES),
                            metadata={"description": "late: filed after the due date"})
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+
+
+class QuarterlyQuery(_PageQuery):
+    quarter = fields.String(validate=QUARTER_FORMAT)
+    status = fields.String(validate=validate.OneOf(("filed", "missing", "late")),
+                           metadata={"description": "late: filed after the due date"})
 
 
 class ReportPage(Schema):
@@ -96,8 +132,17 @@ class ReportPage(Schema):
     next_offset = fields.Integer(allow_none=True, required=True)
 
 
+class QuarterlyPage(Schema):
+    items = fields.List(fields.Nested(QuarterlyOut), required=True)
+    next_offset = fields.Integer(allow_none=True, required=True)
+
+
 class OverviewQuery(Schema):
     week = fields.String(validate=WEEK_FORMAT, metadata={"description": "default: this week"})
+
+
+class QuarterOverviewQuery(Schema):
+    quarter = fields.String(validate=QUARTER_FORMAT, metadata={"description": "default: the last quarter that ended"})
 
 
 class OverviewRow(Schema):
@@ -111,12 +156,19 @@ class OverviewRow(Schema):
     flagged_on = fields.Date(allow_none=True)
 
 
-class WeekOverviewOut(Schema):
-    week = fields.String(required=True)
+class _Overview(Schema):
     due = fields.Date(allow_none=True, required=True, metadata={"description": "null: the calendar lacks the year"})
     flag_day = fields.Date(allow_none=True, required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
     units = fields.List(fields.Nested(OverviewRow), required=True)
+
+
+class WeekOverviewOut(_Overview):
+    week = fields.String(required=True)
+
+
+class QuarterOverviewOut(_Overview):
+    quarter = fields.String(required=True)
 
 
 class WeeklyEscalationQuery(Schema):
@@ -221,7 +273,7 @@ def _scope(who: Principal, unit: str | None) -> str | None:
     if who.role != "unit":
         return unit
     if unit is not None and unit != who.unit:
-        raise Forbidden(f"责任单位只能查看本单位（{who.unit}）的周报告", code="report.not_your_unit")
+        raise Forbidden(f"责任单位只能查看本单位（{who.unit}）的报告", code="report.not_your_unit")
     return who.unit
 
 
@@ -273,37 +325,41 @@ class WeekOverview(MethodView):
 
 
 def _overview(uow: UnitOfWork, week_text: str | None, only: str | None) -> dict:
-    now = _now()
     try:
-        week = Week.parse(week_text) if week_text else Week.of(local_date(now))
+        week = Week.parse(week_text) if week_text else Week.of(local_date(_now()))
     except ValueError as exc:
         raise reports.Invalid({"week": [str(exc)]}) from None
     config = handlers.rules(uow).config
     calendar = officecalendar.calendar(uow.conn)
-    due = handlers.due(week, config["due_rule"], calendar)
+    return {"week": str(week), **_standing(uow, calendar, handlers.due(week, config["due_rule"], calendar),
+                                           tables.of_week(uow.conn, str(week)), only,
+                                           lambda first: week >= first, ("filed", "zero"))}
+
+
+def _standing(uow: UnitOfWork, calendar, due, rows: dict, only: str | None, owes: Callable[[Week], bool],
+              filed: tuple[str, ...]) -> dict:
+    """A period's due date, flag day, counts and each unit's standing: `rows` are the period's filings
+    and flags by unit, `owes(first week)` whether a unit reporting from that week owes the period."""
     try:
         flag_day = due and calendar.next_working_day(due)
     except CalendarGap:
         flag_day = None
-    start = Week.parse(config["start_week"]) if config["start_week"] else None
-    rows = tables.of_week(uow.conn, str(week))
+    start = handlers.rules(uow).config["start_week"]
     units = []
     for unit in tables.units_since(uow.conn):
         name = unit["name"]
         if only is not None and name != only:
             continue
         row = rows.get(name)
-        required = bool(unit["active"] and start is not None and week >= start
-                        and week >= reports.first_week(local_date(unit["active_since"])))
         if row is None and not unit["active"]:
             continue
+        required = bool(unit["active"] and start and owes(handlers.first_week(Week.parse(start), unit["active_since"])))
         units.append({"unit": name, "status": reports.status(row, required), "late": row and row["late"],
                       "id": row and row["id"], "revision": row and row["revision"],
                       "filed_at": row and row["filed_at"], "flagged_on": row and row["flagged_on"]})
-    counts = {s: sum(1 for u in units if u["status"] == s)
-              for s in ("filed", "zero", "missing", "outstanding", "not_required")}
+    counts = {s: sum(1 for u in units if u["status"] == s) for s in (*filed, "missing", "outstanding", "not_required")}
     counts["late"] = sum(1 for u in units if u["late"])
-    return {"week": str(week), "due": due, "flag_day": flag_day, "counts": counts, "units": units}
+    return {"due": due, "flag_day": flag_day, "counts": counts, "units": units}
 
 
 @blp.route("/escalations")
@@ -329,6 +385,72 @@ class One(MethodView):
         row = _read(lambda u: tables.one(u.conn, unit, week))
         if row is None:
             raise NotFound(f"{unit} 在 {week} 没有报送记录，也未被标记为漏报", code="report.not_found")
+        return row
+
+
+# -- quarterly reports -----------------------------------------------------------------------------
+@quarterly_blp.route("")
+class QuarterlyReports(MethodView):
+    @quarterly_blp.roles("office", "unit")
+    @quarterly_blp.arguments(QuarterlyIn)
+    @quarterly_blp.alt_response(201, schema=QuarterlyOut, description="filed (or corrected)")
+    @quarterly_blp.doc(parameters=[IDEMPOTENCY])
+    def post(self, body):
+        """File a unit's quarterly work report (季度工作情况), due the 5th working day after the quarter; a
+        second filing for the quarter corrects it and names the filing it replaces (`corrects`). A quarter
+        not yet begun is refused; a late report is marked late."""
+        who = principal()
+        unit = _scope(who, body.get("unit"))
+        if unit is None:
+            raise Unprocessable("正风办代为报送时须写明单位", code="report.unit_required",
+                                errors={"unit": ["正风办代为报送时必填"]})
+        return _command(lambda u: (201, QuarterlyOut().dump(
+            handlers.file_quarterly(u, unit, body, actor=who.actor, now=_now()))))
+
+    @quarterly_blp.roles(*READERS)
+    @quarterly_blp.arguments(QuarterlyQuery, location="query")
+    @quarterly_blp.response(200, QuarterlyPage)
+    def get(self, query):
+        """Quarterly reports and missed quarters, newest quarter first: all of them for the office and
+        auditors, a unit's own for a unit; filtered on unit, quarter and status (filed, missing, late)."""
+        who = principal()
+        unit = _scope(who, query.get("unit"))
+        rows = _read(lambda u: tables.quarterly_listed(u.conn, unit=unit, quarter=query.get("quarter"),
+                                                       status=query.get("status"), limit=query["limit"] + 1,
+                                                       offset=query["offset"]))
+        more = len(rows) > query["limit"]
+        return {"items": rows[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
+
+
+@quarterly_blp.route("/overview")
+class QuarterOverview(MethodView):
+    @quarterly_blp.roles(*READERS)
+    @quarterly_blp.arguments(QuarterOverviewQuery, location="query")
+    @quarterly_blp.response(200, QuarterOverviewOut)
+    def get(self, query):
+        """One quarter, unit by unit: filed, missing, outstanding or not required, and whether late."""
+        who = principal()
+        only = _scope(who, None)
+        quarter = query.get("quarter") or disclosure.previous(quarterly.of(local_date(_now())))
+
+        def read(uow: UnitOfWork) -> dict:
+            calendar = officecalendar.calendar(uow.conn)
+            return {"quarter": quarter, **_standing(uow, calendar, handlers.quarter_due(quarter, calendar),
+                                                    tables.of_quarter(uow.conn, quarter), only,
+                                                    lambda first: quarterly.required(first, quarter), ("filed",))}
+        return _read(read)
+
+
+@quarterly_blp.route("/<unit>/<quarter>")
+class QuarterlyOne(MethodView):
+    @quarterly_blp.roles(*READERS)
+    @quarterly_blp.response(200, QuarterlyOut)
+    def get(self, unit, quarter):
+        """A unit's quarterly report (or flag) for one quarter."""
+        _scope(principal(), unit)
+        row = _read(lambda u: tables.quarterly_one(u.conn, unit, quarter))
+        if row is None:
+            raise NotFound(f"{unit} 在 {quarter} 没有季度工作情况报送记录，也未被标记为漏报", code="report.not_found")
         return row
 
 

@@ -1,8 +1,8 @@
-"""Weekly reports, missed weeks, spot checks and the reporting rules: notify's report commands and the
-scheduler's pass (docs/REPORTS.md).
+"""Weekly and quarterly reports, missed weeks and quarters, spot checks and the reporting rules:
+notify's report commands and the scheduler's pass (docs/REPORTS.md).
 
-Every decision is made from a stream in notify's event store (`weekly-<unit>`, `spot-checks`,
-`reporting-config`) and appended at the version it was made on, with its projection rows, in one
+Every decision is made from a stream in notify's event store (`weekly-<unit>`, `quarterly-<unit>`,
+`spot-checks`, `reporting-config`) and appended at the version it was made on, with its projection rows, in one
 transaction. A racing scheduler, a restarted one, or a filing that lands at the same moment fails on
 the store's UNIQUE (stream, version) index, rolls back and decides again on the history as it now is:
 a week is flagged once, a month drawn once, and nothing is decided from a projection that could lag.
@@ -26,7 +26,7 @@ from zfcommon.workdays import CalendarGap, WorkCalendar, local_date
 
 from ..adapters import directory
 from ..adapters import reports as tables
-from ..domain import document, reports
+from ..domain import document, quarterly, reports
 from ..domain.reports import Invalid, Refused, Week
 from . import configs, letters
 from .uow import UnitOfWork
@@ -39,6 +39,10 @@ T = TypeVar("T")
 
 def weekly_stream(unit: str) -> str:
     return f"weekly-{unit}"
+
+
+def quarterly_stream(unit: str) -> str:
+    return f"quarterly-{unit}"
 
 
 def _retrying(uow: UnitOfWork, stream: str, decide: Callable[[], T]) -> T:
@@ -129,6 +133,14 @@ def _check_cases(uow: UnitOfWork, unit: str, progress: list[Mapping[str, Any]]) 
         raise Invalid({"progress": [f"不是 {unit} 牵头或配合办理的案件：{'、'.join(bad)}"]}, code="report.case_not_of_unit")
 
 
+def _check_unit(uow: UnitOfWork, unit: str, body: Mapping[str, Any]) -> None:
+    """A filing's unit is an active unit of the directory, and the cases it lists are its own."""
+    found = directory.unit(uow.conn, unit)
+    if found is None or not found["active"]:
+        raise Invalid({"unit": [f"不是名录中的在用单位：{unit}"]}, code="report.unit_unknown")
+    _check_cases(uow, unit, body.get("progress") or [])
+
+
 def due(week: Week, rule: str, calendar: WorkCalendar) -> date | None:
     """The week's due date, or None when the calendar lacks its year (logged: the office should enter it)."""
     try:
@@ -143,27 +155,58 @@ def file_report(uow: UnitOfWork, unit: str, body: Mapping[str, Any], *, actor: s
     """File (or correct) `unit`'s report; returns its row. Raises Invalid or Refused."""
     today = local_date(now)
     week = reports.check_filing(body, today)
-    found = directory.unit(uow.conn, unit)
-    if found is None or not found["active"]:
-        raise Invalid({"unit": [f"不是名录中的在用单位：{unit}"]}, code="report.unit_unknown")
-    _check_cases(uow, unit, body.get("progress") or [])
+    _check_unit(uow, unit, body)
     rule = rules(uow).config["due_rule"]
     due_on = due(week, rule, officecalendar.calendar(uow.conn))
-    stream = weekly_stream(unit)
+    return _filed(uow, weekly_stream(unit), reports.fold, reports.FILED,
+                  lambda history: reports.filing(history, unit, week, body, due=due_on, today=today),
+                  lambda: tables.one(uow.conn, unit, str(week)), actor=actor, now=now, correlation_id=correlation_id)
 
+
+def _filed(uow: UnitOfWork, stream: str, fold: Callable[[list], reports.History], event_type: str,
+           filing: Callable[[reports.History], dict[str, Any]], row: Callable[[], dict[str, Any]], *, actor: str,
+           now: datetime, correlation_id: str | None) -> dict[str, Any]:
+    """Append the filing decided on the unit's stream as it is (again if another writer got in first);
+    returns its row."""
     def decide() -> dict[str, Any]:
-        history = reports.fold(uow.events.load(stream))
-        data = reports.filing(history, unit, week, body, due=due_on, today=today)
-        _append(uow, stream, history.version, [(reports.FILED, data)], actor=actor, now=now,
+        history = fold(uow.events.load(stream))
+        _append(uow, stream, history.version, [(event_type, filing(history))], actor=actor, now=now,
                 correlation_id=correlation_id)
-        return tables.one(uow.conn, unit, str(week))
+        return row()
     return _retrying(uow, stream, decide)
+
+
+def quarter_due(quarter: str, calendar: WorkCalendar) -> date | None:
+    """The quarter's due date, or None when the calendar lacks the year (logged, as a week's)."""
+    try:
+        return quarterly.due_date(quarter, calendar)
+    except CalendarGap as gap:
+        log.warning("quarterly_report_due_unknown", extra={"quarter": quarter, "gap": str(gap)})
+        return None
+
+
+def file_quarterly(uow: UnitOfWork, unit: str, body: Mapping[str, Any], *, actor: str, now: datetime,
+                   correlation_id: str | None = None) -> dict[str, Any]:
+    """File (or correct) `unit`'s quarterly work report; returns its row. Raises Invalid or Refused."""
+    today = local_date(now)
+    quarter = quarterly.check_filing(body, today)
+    _check_unit(uow, unit, body)
+    due_on = quarter_due(quarter, officecalendar.calendar(uow.conn))
+    return _filed(uow, quarterly_stream(unit), quarterly.fold, quarterly.FILED,
+                  lambda history: quarterly.filing(history, unit, quarter, body, due=due_on, today=today),
+                  lambda: tables.quarterly_one(uow.conn, unit, quarter), actor=actor, now=now,
+                  correlation_id=correlation_id)
+
+
+def first_week(start: Week, active_since: datetime) -> Week:
+    """The first week a unit active since `active_since` reports for under rules starting with `start`."""
+    return max(start, reports.first_week(local_date(active_since)))
 
 
 # -- the scheduler's pass ----------------------------------------------------------------------------
 def _flag_unit(uow: UnitOfWork, unit: Mapping[str, Any], start: Week, through: Week, config: Mapping[str, Any],
                calendar: WorkCalendar, basis: str, now: datetime, office: document.Office) -> int:
-    first = max(start, reports.first_week(local_date(unit["active_since"])))
+    first = first_week(start, unit["active_since"])
     stream = weekly_stream(unit["name"])
 
     def decide() -> int:
@@ -204,6 +247,47 @@ def flag_missed(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar
     return appended
 
 
+def _flag_quarters(uow: UnitOfWork, unit: Mapping[str, Any], start: Week, through: str, calendar: WorkCalendar,
+                   basis: str, now: datetime) -> int:
+    first = quarterly.first_quarter(first_week(start, unit["active_since"]))
+    stream = quarterly_stream(unit["name"])
+
+    def decide() -> int:
+        history = quarterly.fold(uow.events.load(stream))
+        events = _append(uow, stream, history.version,
+                         quarterly.missed_quarters(history, unit["name"], first, through, calendar),
+                         actor=ACTOR, now=now)
+        tables.checked(uow.conn, unit["name"], through, basis, now, cadence="quarter")
+        uow.commit()
+        for e in events:
+            log.info("quarterly_report_missed", extra={"unit": unit["name"], "quarter": e.data["quarter"]})
+        return len(events)
+    return _retrying(uow, stream, decide)
+
+
+def flag_missed_quarters(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar: WorkCalendar,
+                         now: datetime) -> int:
+    """Flag every quarter every active unit left without its work report, up to the latest quarter
+    whose flag day has come (after an outage, each once, in order). One unit's failure stops no other."""
+    through, gap = quarterly.flaggable_through(local_date(now), calendar)
+    if gap is not None:
+        logs.warn_once(log, "quarterly_reports_calendar_gap", (str(gap),), gap=str(gap))
+    start = Week.parse(config["start_week"])
+    if through is None:
+        return 0
+    units = tables.units_to_check(uow.conn, through, basis, cadence="quarter")
+    uow.rollback()
+    appended = 0
+    for unit in units:
+        try:
+            appended += _flag_quarters(uow, unit, start, through, calendar, basis, now)
+        except Exception:
+            uow.rollback()
+            metrics.SCHEDULER_SKIPPED.labels("quarterly_unit").inc()
+            log.exception("quarterly_report_decision_failed", extra={"unit": unit["name"]})
+    return appended
+
+
 def draw_months(uow: UnitOfWork, config: Mapping[str, Any], calendar: WorkCalendar, now: datetime) -> int:
     """Draw every month from the start whose draw day has come and that nobody drew yet, in order."""
     today = local_date(now)
@@ -229,7 +313,8 @@ def draw_months(uow: UnitOfWork, config: Mapping[str, Any], calendar: WorkCalend
 
 def run_once(uow: UnitOfWork, clock: Clock, office: document.Office | None = None) -> int:
     """One scheduler pass: flag missed weeks (a supervision letter among their steps numbered as the
-    office's, service_layer.letters), draw due spot checks. Returns how many events were appended."""
+    office's, service_layer.letters) and missed quarterly reports, draw due spot checks. Returns how
+    many events were appended."""
     now = clock.now()
     try:
         current = started(uow, now)
@@ -242,6 +327,7 @@ def run_once(uow: UnitOfWork, clock: Clock, office: document.Office | None = Non
     calendar = officecalendar.calendar(uow.conn)
     basis = f"rules:{current.version}/calendar:{officecalendar.version(uow.conn)}"
     appended = flag_missed(uow, current.config, basis, calendar, now, office or letters.default_office())
+    appended += flag_missed_quarters(uow, current.config, basis, calendar, now)
     try:
         appended += draw_months(uow, current.config, calendar, now)
     except ConcurrencyConflict:

@@ -821,23 +821,35 @@ class SelfFoundItem(_Strict):
     category = fields.String(required=True, allow_none=True, validate=validate.Length(min=1, max=100))
 
 
-class WeeklyFiledData(_Strict):
-    """A unit's weekly report (周报告): progress on its cases and problems it found itself; or a zero
-    report (零报告) listing nothing. A second filing for the week is a correction naming the one it replaces."""
+class _Filing(_Strict):
+    """What a unit's weekly and quarterly reports both record."""
     unit = _name(required=True)
-    week = fields.String(required=True, validate=WEEK_FORMAT)
-    zero = fields.Boolean(required=True)
     progress = fields.List(fields.Nested(ProgressItem), required=True)
     self_found = fields.List(fields.Nested(SelfFoundItem), required=True)
     note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
     due = fields.Date(required=True, allow_none=True, metadata={
-        "description": "the week's due date; null: the calendar lacked the year when it was filed"})
+        "description": "the period's due date; null: the calendar lacked the year when it was filed"})
     filed_on = fields.Date(required=True, metadata={"description": "the day in China it was filed"})
     late = fields.Boolean(required=True, allow_none=True, metadata={
         "description": "first filed after `due` (a correction keeps the first filing's); null: due unknown"})
     revision = fields.Integer(required=True, validate=validate.Range(min=1))
     corrects = fields.String(required=True, allow_none=True, metadata={
         "description": "the id of the filing this one replaces; null: the first filing"})
+
+
+class _Missed(_Strict):
+    unit = _name(required=True)
+    due = fields.Date(required=True)
+    flagged_on = fields.Date(required=True, metadata={
+        "description": "the first working day after `due`, when the miss counts (earlier than the event's time "
+                       "after an outage)"})
+
+
+class WeeklyFiledData(_Filing):
+    """A unit's weekly report (周报告): progress on its cases and problems it found itself; or a zero
+    report (零报告) listing nothing. A second filing for the week is a correction naming the one it replaces."""
+    week = fields.String(required=True, validate=WEEK_FORMAT)
+    zero = fields.Boolean(required=True)
 
     @validates_schema
     def _zero_lists_nothing(self, data: dict, **_: Any) -> None:
@@ -849,13 +861,22 @@ class WeeklyFiledData(_Strict):
                                   "zero")
 
 
-class WeeklyMissedData(_Strict):
-    unit = _name(required=True)
+class WeeklyMissedData(_Missed):
     week = fields.String(required=True, validate=WEEK_FORMAT)
-    due = fields.Date(required=True)
-    flagged_on = fields.Date(required=True, metadata={
-        "description": "the first working day after `due`, when the miss counts (earlier than the event's time "
-                       "after an outage)"})
+
+
+class QuarterlyFiledData(_Filing):
+    """A unit's quarterly work report (季度工作情况报送, seed 001: within 5 working days after the quarter):
+    what it did in the quarter, its cases and the problems it found; a second filing corrects the first."""
+    quarter = fields.String(required=True, validate=QUARTER_FORMAT)
+    summary = fields.String(required=True, validate=validate.Length(min=1, max=20000), metadata={
+        "description": "the quarter's work (本季度工作情况)"})
+    next_steps = fields.String(required=True, allow_none=True, validate=validate.Length(max=20000), metadata={
+        "description": "what the unit plans for the next quarter (下季度工作打算)"})
+
+
+class QuarterlyMissedData(_Missed):
+    quarter = fields.String(required=True, validate=QUARTER_FORMAT)
 
 
 class ReportEscalatedData(_Step):
@@ -1089,6 +1110,11 @@ _TYPES = [
               "A unit filed its weekly report (周报告) or a zero report (零报告), or corrected it (subject: weekly-<unit>)."),
     EventType("cn.zhengfeng.report.weekly_missed.v1", REPORT_TOPIC, WeeklyMissedData(),
               "A unit's weekly report was not in by its due date: flagged once, the next working day."),
+    EventType("cn.zhengfeng.report.quarterly_filed.v1", REPORT_TOPIC, QuarterlyFiledData(),
+              "A unit filed its quarterly work report (季度工作情况), or corrected it (subject: quarterly-<unit>)."),
+    EventType("cn.zhengfeng.report.quarterly_missed.v1", REPORT_TOPIC, QuarterlyMissedData(),
+              "A unit's quarterly work report was not in by the 5th working day after the quarter: flagged once, "
+              "the next working day."),
     EventType("cn.zhengfeng.report.escalated.v1", REPORT_TOPIC, ReportEscalatedData(),
               "Consecutive missed weekly reports reached a step (提醒, 督办函, 约谈, 通报批评, 提请问责)."),
     EventType("cn.zhengfeng.report.config_set.v1", REPORT_TOPIC, ReportingConfigData(),
