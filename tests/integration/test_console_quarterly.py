@@ -65,12 +65,14 @@ def test_a_unit_files_its_quarter_and_the_office_reads_it(world):
     assert "本季度开展作风问题专项整治。\n办结交办线索1件。" in again.get_data(as_text=True)   # the form starts from it
 
     corrected = unit.post("/my/quarterly", data={
-        "idem": "q-2", "quarter": "2026-Q3", "summary": "更正：办结交办线索2件。", "corrects": re.search(
+        "idem": "q-2", "quarter": "2026-Q3", "summary": "更正：办结交办线索2件。", "case_id": case_id,
+        f"progress-{case_id}": "已整改完毕", "corrects": re.search(
             r'name="corrects" value="([^"]+)"', again.get_data(as_text=True)).group(1),
         "csrf_token": token(again.get_data(as_text=True))})
     assert corrected.status_code == 302
     assert "（第2次报送）" in text(unit.get("/my/quarterly"))
     assert unit.get("/quarterly").status_code == 403          # the office's page
+    assert unit.get("/quarterly/export.csv").status_code == 403
 
     world.day("2026-10-14")                                  # the working day after the due date
     scheduler_pass(world.urls["notify"], world.clock)
@@ -84,6 +86,10 @@ def test_a_unit_files_its_quarter_and_the_office_reads_it(world):
         report = world.client(login).get(link)
         shown = text(report)
         assert report.status_code == 200 and "更正：办结交办线索2件。" in shown and "第2次报送，已更正" in shown
+        assert re.search(r"案件 ZF-2026-\d{6} ：已整改完毕", shown)               # the case by its number
+        sheet = world.client(login).get("/quarterly/export.csv?quarter=2026-Q3")
+        assert sheet.status_code == 200 and "更正：办结交办线索2件。" in sheet.get_data(as_text=True)
+        assert not any(s in sheet.get_data(as_text=True) for s in SECRET)
         assert not any(s in shown for s in SECRET)
     assert "2026年第三季度" in text(world.client("jia").get("/quarterly"))          # the last quarter that ended
     wrong = world.client("jia").get("/quarterly?quarter=2026-Q9")

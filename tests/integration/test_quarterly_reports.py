@@ -6,6 +6,9 @@ the events on Kafka and in the audit trail; a rebuild from the trail equals the 
 nothing again."""
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from notify.domain import quarterly
@@ -55,6 +58,7 @@ def test_a_quarter_is_filed_flagged_once_when_missed_corrected_and_rebuilt(world
     assert filed.status_code == 201, filed.json
     assert (filed.json["status"], filed.json["due"], filed.json["late"], filed.json["revision"]) == (
         "filed", "2026-10-13", False, 1)
+    assert filed.json["progress"][0]["case_number"].startswith("ZF-2026-")    # as the unit and the office name it
     again = file(client, FILER)
     assert again.status_code == 409 and again.json["current"] == filed.json["id"]
 
@@ -97,6 +101,22 @@ def test_a_quarter_is_filed_flagged_once_when_missed_corrected_and_rebuilt(world
     # The fourth quarter is due in January 2027, which the calendar lacks: not judged, and said so.
     q4 = client.get("/v1/quarterly-reports/overview?quarter=2026-Q4", headers=OFFICE).json
     assert (q4["due"], q4["flag_day"], q4["counts"]["outstanding"]) == (None, None, 3)
+
+    # The quarter as a spreadsheet to compile and forward: every unit's standing and its report in full.
+    sheet = client.get(f"/v1/quarterly-reports/export.csv?quarter={Q3}", headers=OFFICE)
+    assert sheet.status_code == 200 and "filename*=UTF-8''" in sheet.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(sheet.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:5] == ["单位", "报送情况", "报送时限", "报送时间", "是否迟报"]
+    by_unit = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
+    assert (by_unit[FILER]["本季度工作开展情况"], by_unit[FILER]["报送次数"]) == ("更正：办结交办线索2件", "2")
+    assert (by_unit[SILENT]["报送情况"], by_unit[SILENT]["标记未报日期"]) == ("未报（已标记）", "2026-10-14")
+    assert by_unit[LATE]["是否迟报"] == "是"
+    own = client.get(f"/v1/quarterly-reports/export.xlsx?quarter={Q3}", headers=bearer("unit", unit=LATE))
+    assert own.status_code == 200 and own.data[:2] == b"PK"
+    own_rows = list(csv.reader(io.StringIO(client.get(f"/v1/quarterly-reports/export.csv?quarter={Q3}", headers=bearer(
+        "unit", unit=LATE)).get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r[0] for r in own_rows[1:]] == [LATE]
+    assert client.get("/v1/quarterly-reports/export.csv?quarter=2026-Q9", headers=OFFICE).status_code == 422
 
     # On Kafka and into the trail; notify's consumer queues the 催报 notice for each unit flagged.
     records, in_trail = through_kafka_and_trail(urls, broker, notify_consumer)

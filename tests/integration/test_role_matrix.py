@@ -148,7 +148,8 @@ ROWS = [
     ("notify", "POST", "/v1/quarterly-reports", {"unit": UNIT, "quarter": "2026-Q1", "summary": "本季度工作情况"},
      {"office", "unit"}),
     *[("notify", "GET", path, None, {"office", "auditor", "unit"}) for path in (
-        "/v1/quarterly-reports", "/v1/quarterly-reports/overview", f"/v1/quarterly-reports/{UNIT}/2026-Q1")],
+        "/v1/quarterly-reports", "/v1/quarterly-reports/overview", f"/v1/quarterly-reports/{UNIT}/2026-Q1",
+        "/v1/quarterly-reports/export.csv", "/v1/quarterly-reports/export.xlsx")],
     ("notify", "PUT", "/v1/reporting/config", {"due_rule": "week_end", "spot_check_ratio": 0.2, "escalation": {
         "reminder": 1, "supervision_letter": 2, "admonishment_talk": None, "bulletin_criticism": 3,
         "accountability_proposal": None}}, {"office"}),

@@ -36,6 +36,12 @@ def file_quarterly_report(s: Services, body: dict[str, Any], key: str) -> dict[s
     return s.post("notify", "/v1/quarterly-reports", body, key=key)
 
 
+def quarterly_export(s: Services, fmt: str, quarter: str | None):
+    """A quarter's reports as a spreadsheet, streamed (passed on by web.passthrough)."""
+    return s.request("notify", "GET", f"/v1/quarterly-reports/export.{fmt}",
+                     params={"quarter": quarter} if quarter else None, stream=True)
+
+
 def quarter_overview(s: Services, quarter: str | None) -> dict[str, Any]:
     return s.get("notify", "/v1/quarterly-reports/overview", quarter=quarter)
 

@@ -164,6 +164,13 @@ def quarterly():
                     quarter=quarter or (overview or {}).get("quarter"))
 
 
+@bp.get("/quarterly/export.<any(csv, xlsx):fmt>")
+@roles("office", "auditor")
+def quarterly_export(fmt: str):
+    """The quarter unit by unit with each report in full (季度工作情况汇总), to compile and forward."""
+    return web.passthrough(notify.quarterly_export(web.services(), fmt, request.args.get("quarter") or None))
+
+
 @bp.get("/quarterly/<unit>/<quarter>")
 @roles("office", "auditor")
 def quarterly_report(unit: str, quarter: str):

@@ -166,13 +166,30 @@ def listed(conn: psycopg.Connection, *, unit: str | None, week: str | None, stat
             params.append(value)
     if status is not None:
         where.append(sql.SQL(STATUS_FILTERS[status]))
-    return conn.execute(sql.SQL("SELECT * FROM weekly_reports WHERE {} ORDER BY week_start DESC, unit"
-                                " LIMIT %s OFFSET %s").format(sql.SQL(" AND ").join(where)),
-                        [*params, limit, offset]).fetchall()
+    return numbered(conn, conn.execute(sql.SQL("SELECT * FROM weekly_reports WHERE {} ORDER BY week_start DESC, unit"
+                                               " LIMIT %s OFFSET %s").format(sql.SQL(" AND ").join(where)),
+                                       [*params, limit, offset]).fetchall())
 
 
 def one(conn: psycopg.Connection, unit: str, week: str) -> Row | None:
-    return conn.execute("SELECT * FROM weekly_reports WHERE unit = %s AND week = %s", (unit, week)).fetchone()
+    return _one(conn, conn.execute("SELECT * FROM weekly_reports WHERE unit = %s AND week = %s", (unit, week)))
+
+
+def numbered(conn: psycopg.Connection, rows: list[Row]) -> list[Row]:
+    """The rows with each progress item's case number (案件编号, as notify watches the case; None for a
+    case it has no number for), read in one statement."""
+    ids = sorted({p["case_id"] for r in rows for p in r.get("progress") or []})
+    if not ids:
+        return rows
+    numbers = {r["case_id"]: r["number"] for r in conn.execute(
+        "SELECT case_id, view->>'case_number' AS number FROM watched_cases WHERE case_id = ANY(%s)", (ids,))}
+    return [{**r, "progress": [{**p, "case_number": numbers.get(p["case_id"])} for p in r.get("progress") or []]}
+            for r in rows]
+
+
+def _one(conn: psycopg.Connection, cursor: psycopg.Cursor) -> Row | None:
+    row = cursor.fetchone()
+    return row and numbered(conn, [row])[0]
 
 
 QUARTERLY_FILTERS = {"filed": "status = 'filed'", "missing": "status = 'missing'", "late": "late"}
@@ -181,21 +198,22 @@ QUARTERLY_FILTERS = {"filed": "status = 'filed'", "missing": "status = 'missing'
 def quarterly_listed(conn: psycopg.Connection, *, unit: str | None, quarter: str | None, status: str | None,
                      limit: int, offset: int) -> list[Row]:
     """Quarterly reports and flags, newest quarter first, filtered on unit, quarter and status."""
-    return conn.execute(sql.SQL(
+    return numbered(conn, conn.execute(sql.SQL(
         "SELECT * FROM quarterly_reports WHERE (%(unit)s::text IS NULL OR unit = %(unit)s)"
         " AND (%(quarter)s::text IS NULL OR quarter = %(quarter)s) AND {status}"
         " ORDER BY quarter_start DESC, unit LIMIT %(limit)s OFFSET %(offset)s").format(
             status=sql.SQL(QUARTERLY_FILTERS.get(status, "true"))),
-        {"unit": unit, "quarter": quarter, "limit": limit, "offset": offset}).fetchall()
+        {"unit": unit, "quarter": quarter, "limit": limit, "offset": offset}).fetchall())
 
 
 def quarterly_one(conn: psycopg.Connection, unit: str, quarter: str) -> Row | None:
-    return conn.execute("SELECT * FROM quarterly_reports WHERE unit = %s AND quarter = %s",
-                        (unit, quarter)).fetchone()
+    return _one(conn, conn.execute("SELECT * FROM quarterly_reports WHERE unit = %s AND quarter = %s",
+                                   (unit, quarter)))
 
 
 def of_quarter(conn: psycopg.Connection, quarter: str) -> dict[str, Row]:
-    return {r["unit"]: r for r in conn.execute("SELECT * FROM quarterly_reports WHERE quarter = %s", (quarter,))}
+    rows = conn.execute("SELECT * FROM quarterly_reports WHERE quarter = %s", (quarter,)).fetchall()
+    return {r["unit"]: r for r in numbered(conn, rows)}
 
 
 def of_week(conn: psycopg.Connection, week: str) -> dict[str, Row]:

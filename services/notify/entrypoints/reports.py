@@ -16,13 +16,16 @@ from zfcommon.clock import clock_for
 from zfcommon.events.catalogue import (DUE_RULES, ESCALATION_STEPS, MONTH_FORMAT, QUARTER_FORMAT, SPOT_CHECK_FINDINGS,
                                        WEEK_FORMAT, ReportingConfigData, SpotCheckDraw)
 from zfcommon.eventstore import ConcurrencyConflict
+from zfcommon.exports import Column, export, export_doc
 from zfcommon.messages import translate_errors
 from zfcommon.problem import Conflict, Forbidden, NotFound, Unprocessable
 from zfcommon.web import principal
-from zfcommon.workdays import CalendarGap, local_date
+from zfcommon.periods import quarter_label
+from zfcommon.workdays import SHANGHAI, CalendarGap, local_date
 
 from ..adapters import reports as tables
 from ..domain import disclosure, quarterly, reports
+from ..domain.document import case_label
 from ..domain.reports import Week
 from ..service_layer import reports as handlers
 from ..service_layer.configs import ConfigUnusable
@@ -47,6 +50,10 @@ STATUSES = ("filed", "zero", "missing", "late")
 class ProgressIn(Schema):
     case_id = fields.String(required=True, validate=validate.Length(min=1, max=200))
     note = fields.String(required=True, validate=validate.Length(min=1, max=4000))
+
+
+class ProgressOut(ProgressIn):
+    case_number = fields.String(allow_none=True, metadata={"description": "the case's number (案件编号), as notify knows it"})
 
 
 class SelfFoundIn(Schema):
@@ -83,7 +90,7 @@ class _FilingOut(Schema):
     unit = fields.String(required=True)
     id = fields.String(allow_none=True, metadata={"description": "the latest filing's id (what a correction names)"})
     revision = fields.Integer(required=True, metadata={"description": "filings so far: 1, then 2 after a correction"})
-    progress = fields.List(fields.Nested(ProgressIn), required=True)
+    progress = fields.List(fields.Nested(ProgressOut), required=True)
     self_found = fields.List(fields.Nested(SelfFoundIn), required=True)
     note = fields.String(allow_none=True)
     due = fields.Date(allow_none=True)
@@ -429,16 +436,64 @@ class QuarterOverview(MethodView):
     @quarterly_blp.response(200, QuarterOverviewOut)
     def get(self, query):
         """One quarter, unit by unit: filed, missing, outstanding or not required, and whether late."""
-        who = principal()
-        only = _scope(who, None)
-        quarter = query.get("quarter") or disclosure.previous(quarterly.of(local_date(_now())))
+        only = _scope(principal(), None)
+        quarter = query.get("quarter") or _last_quarter()
+        return _read(lambda uow: {"quarter": quarter, **_quarter_standing(uow, quarter, only)})
 
-        def read(uow: UnitOfWork) -> dict:
-            calendar = officecalendar.calendar(uow.conn)
-            return {"quarter": quarter, **_standing(uow, calendar, handlers.quarter_due(quarter, calendar),
-                                                    tables.of_quarter(uow.conn, quarter), only,
-                                                    lambda first: quarterly.required(first, quarter), ("filed",))}
-        return _read(read)
+
+def _last_quarter() -> str:
+    return disclosure.previous(quarterly.of(local_date(_now())))
+
+
+def _quarter_standing(uow: UnitOfWork, quarter: str, only: str | None) -> dict:
+    calendar = officecalendar.calendar(uow.conn)
+    return _standing(uow, calendar, handlers.quarter_due(quarter, calendar), tables.of_quarter(uow.conn, quarter),
+                     only, lambda first: quarterly.required(first, quarter), ("filed",))
+
+
+QUARTER_STATUSES = {"filed": "已报", "missing": "未报（已标记）", "outstanding": "尚未报送", "not_required": "无需报送"}
+
+
+def _lines(items: list, text: Callable[[dict], str]) -> str:
+    return "\n".join(text(i) for i in items or ())
+
+
+QUARTERLY_COLUMNS = (
+    Column("单位", 20, lambda r: r["unit"]),
+    Column("报送情况", 14, lambda r: QUARTER_STATUSES.get(r["status"], r["status"])),
+    Column("报送时限", 12, lambda r: r["due"].isoformat() if r["due"] else ""),
+    Column("报送时间", 17, lambda r: r["filed_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+           if r.get("filed_at") else ""),
+    Column("是否迟报", 8, lambda r: "是" if r.get("late") else "否" if r.get("late") is False else ""),
+    Column("报送次数", 8, lambda r: r.get("revision") or ""),
+    Column("标记未报日期", 12, lambda r: r["flagged_on"].isoformat() if r.get("flagged_on") else ""),
+    Column("本季度工作开展情况", 60, lambda r: r.get("summary") or ""),
+    Column("案件进展", 50, lambda r: _lines(
+        r.get("progress"), lambda p: f"{case_label(p['case_id'], p.get('case_number'))}：{p['note']}")),
+    Column("自查发现的问题", 40, lambda r: _lines(r.get("self_found"), lambda p: p["description"])),
+    Column("下季度工作打算", 40, lambda r: r.get("next_steps") or ""),
+    Column("备注", 20, lambda r: r.get("note") or ""),
+)
+
+
+@quarterly_blp.route("/export.<any(csv, xlsx):fmt>")
+class QuarterlyExport(MethodView):
+    @quarterly_blp.roles(*READERS)
+    @quarterly_blp.arguments(QuarterOverviewQuery, location="query")
+    @quarterly_blp.doc(**export_doc("One quarter's reports, unit by unit"))
+    def get(self, query, fmt):
+        """One quarter unit by unit as a spreadsheet (季度工作情况汇总), each unit's standing and its report
+        in full, to compile and forward; a unit's holds its own row."""
+        only = _scope(principal(), None)
+        quarter = query.get("quarter") or _last_quarter()
+
+        def read(uow: UnitOfWork) -> list[dict]:
+            standing = _quarter_standing(uow, quarter, only)
+            filed = tables.of_quarter(uow.conn, quarter)
+            return [{**(filed.get(u["unit"]) or {}), **u, "due": standing["due"]} for u in standing["units"]]
+        rows = _read(read)
+        return export(fmt, QUARTERLY_COLUMNS, rows, title=f"{quarter_label(quarter)}工作情况汇总",
+                      slug=f"quarterly-{quarter}", day=local_date(_now()))
 
 
 @quarterly_blp.route("/<unit>/<quarter>")
