@@ -62,6 +62,15 @@ def quarter_label(text: str) -> str:
     return f"{year}年第{'一二三四'[number - 1]}季度"
 
 
+def week_label(text: str) -> str:
+    """'2026-W48' as people write it: 2026年第48周 (anything else as it is)."""
+    try:
+        year, number = iso_week(text)
+    except ValueError:
+        return text
+    return f"{year}年第{number}周"
+
+
 def quarters_back(day: date, count: int) -> list[str]:
     """The quarter `day` is in and the `count` - 1 before it, newest first ("2026-Q4", "2026-Q3", …)."""
     index = day.year * 4 + (day.month - 1) // 3

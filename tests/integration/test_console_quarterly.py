@@ -42,6 +42,8 @@ def test_a_unit_files_its_quarter_and_the_office_reads_it(world):
     world.day("2026-10-09")                                  # after the quarter, before its due date (13 October)
 
     unit = world.client("yi")
+    home = text(unit.get("/my"))                              # what the unit owes, on its first page
+    assert "2026年第三季度工作情况 尚未报送，报送时限 2026-10-13" in home and "2026年第41周周报告 尚未报送" in home
     page = unit.get("/my/quarterly")
     assert page.status_code == 200
     shown = text(page)
@@ -71,6 +73,7 @@ def test_a_unit_files_its_quarter_and_the_office_reads_it(world):
         "csrf_token": token(again.get_data(as_text=True))})
     assert corrected.status_code == 302
     assert "（第2次报送）" in text(unit.get("/my/quarterly"))
+    assert "工作情况" not in text(unit.get("/my"))           # filed: no longer owed
     assert unit.get("/quarterly").status_code == 403          # the office's page
     assert unit.get("/quarterly/export.csv").status_code == 403
 

@@ -10,6 +10,7 @@ import pytest
 
 from notify.domain import quarterly
 from notify.domain.reports import Invalid, Refused, Week
+from zfcommon import periods
 from zfcommon.events.catalogue import validate_data
 from zfcommon.workdays import CalendarGap, WorkCalendar
 
@@ -100,3 +101,10 @@ def test_after_an_outage_each_quarter_without_a_report_is_flagged_once_in_order(
         validate_data(t, data)
     again = quarterly.fold(stored((quarterly.FILED, filed), *decided))
     assert quarterly.missed_quarters(again, UNIT, "2026-Q1", "2026-Q3", CAL) == []
+
+
+def test_periods_are_named_as_people_write_them_and_quarters_counted_back():
+    assert periods.quarter_label("2026-Q4") == "2026年第四季度" and periods.quarter_label("2026-Q5") == "2026-Q5"
+    assert periods.week_label("2026-W05") == "2026年第5周" and periods.week_label("2026-W54") == "2026-W54"
+    assert periods.quarters_back(d("2027-01-05"), 3) == ["2027-Q1", "2026-Q4", "2026-Q3"]
+    assert periods.quarters_back(d("2026-12-31"), 1) == ["2026-Q4"]

@@ -3,6 +3,7 @@ approval stages it is responsible for (with their enter and complete forms), the
 the quarterly work report, and my notices. The services give a unit's token only its own cases, tasks, projects and notices."""
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping
@@ -18,6 +19,7 @@ from . import projects, web
 from .web import FormErrors, roles
 
 bp = Blueprint("units", __name__, url_prefix="/my")
+log = logging.getLogger(__name__)
 
 
 @bp.get("")
@@ -34,7 +36,27 @@ def mine():
         ("reported", "已报送待核验", ledger.cases(s, {"status": "rectification_reported,dismissal_reported"},
                                             limit=200)["items"]),
     )
-    return web.page("units/mine.html", groups=groups)
+    return web.page("units/mine.html", groups=groups, due_reports=_due_reports(s))
+
+
+def _due_reports(s) -> list[dict[str, Any]]:
+    """The reports the unit owes now: this week's and the last quarter's, while not filed (outstanding, or
+    flagged as missing). Read from notify; the cases show without them if notify does not answer."""
+    owed = []
+    try:
+        week = notify.week_overview(s, None)
+        quarter = notify.quarter_overview(s, None)
+    except ServiceError as exc:
+        log.warning("due_reports_unavailable", extra={"status": exc.status})
+        return owed
+    for overview, label, endpoint in ((week, periods.week_label(week["week"]) + "周报告", "units.weekly"),
+                                      (quarter, periods.quarter_label(quarter["quarter"]) + "工作情况",
+                                       "units.quarterly")):
+        for row in overview["units"]:
+            if row["status"] in ("outstanding", "missing"):
+                owed.append({"what": label, "due": overview["due"], "missing": row["status"] == "missing",
+                             "endpoint": endpoint})
+    return owed
 
 
 Row = Mapping[str, Any]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from zfcommon import caseview, outsiders
-from zfcommon.periods import quarter_label
+from zfcommon.periods import quarter_label, week_label
 from zfcommon.events import Event
 from zfcommon.events.catalogue import ESCALATION_STEPS, HANDLING_MODES, LADDERS, SATISFACTION
 
@@ -370,7 +370,3 @@ def parse_reply(text: str, ext: str | None) -> Reply:
     return Reply(satisfaction, int(code) if re.fullmatch(r"[0-9]{1,18}", code) else None)
 
 
-def week_label(week: str) -> str:
-    """'2026-W48' as people write it: 2026年第48周."""
-    m = re.fullmatch(r"(\d{4})-W(\d{2})", week or "")
-    return f"{m[1]}年第{int(m[2])}周" if m else week
