@@ -133,6 +133,16 @@ ROWS = [
         ("/v1/bulletins", {"month": "2024-05"}), ("/v1/bulletins/2024-05/redraft", {}),
         ("/v1/bulletins/2024-05/review", {"decision": "approved"}), ("/v1/bulletins/2024-05/publish", None),
         ("/v1/disclosures", {"quarter": "2024-Q1"}), ("/v1/disclosures/2024-Q1/publish", None))],
+    # Appraisals: the office opens, enters questionnaires and publishes; published results are for everyone,
+    # the questionnaires for the office and auditors.
+    *[("notify", "GET", path, None, set(ROLES)) for path in (
+        "/v1/appraisals", "/v1/appraisals/2024-Q1", "/v1/appraisals/2024-Q1.html")],
+    ("notify", "GET", "/v1/appraisals/2024-Q1/ballots", None, {"office", "auditor"}),
+    *[("notify", "POST", path, body, {"office"}) for path, body in (
+        ("/v1/appraisals", {"period": "2024-Q1"}), ("/v1/appraisals/2024-Q1/ballots", {"ballots": [
+            {"ballot_no": "1", "group": "企业", "ratings": [{"unit": UNIT, "grade": "satisfied"}]}]}),
+        ("/v1/appraisals/2024-Q1/draft", None), ("/v1/appraisals/2024-Q1/redraft", None),
+        ("/v1/appraisals/2024-Q1/review", {"decision": "approved"}), ("/v1/appraisals/2024-Q1/publish", None))],
     # Exposures of typical cases: the office acts, auditors read; everyone reads /public/ without a token.
     *[("notify", "GET", path, None, {"office", "auditor"}) for path in (
         "/v1/exposures", "/v1/exposures/exp-none", "/v1/exposures/exp-none/preview")],

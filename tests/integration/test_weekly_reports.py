@@ -27,7 +27,7 @@ from zfcommon.clock import FileClock
 from zfcommon.consumer import EventConsumer, apply_once
 from zfcommon.draw import draw
 from zfcommon.events import parse_event
-from zfcommon.events.catalogue import REPORT_TOPIC, TOPICS, all_topics
+from zfcommon.events.catalogue import REPORT_TOPIC, TOPICS, all_topics, topic_for
 from zfcommon.rebuild import events_from_trail, rebuild
 from zfcommon.relay import Relay
 
@@ -243,15 +243,15 @@ def test_filed_zero_and_missing_flagged_once_on_kafka_in_the_trail_and_rebuilt(w
     assert stream_types(empty["notify"], f"weekly-{SILENT}") == stream_types(urls["notify"], f"weekly-{SILENT}")
 
 
-def through_kafka_and_trail(urls, broker, notify_consumer):
-    """Publish notify's report events; each is on notify.report.events once, notify's consumer takes them
-    back, and audit's puts them in the trail. Returns the records and the trail's (type, subject) rows."""
+def through_kafka_and_trail(urls, broker, notify_consumer, topic: str = REPORT_TOPIC):
+    """Publish notify's events of `topic` (its report events by default); each is on the topic once,
+    notify's consumer takes them back, and audit's puts them in the trail. Returns the records and the
+    trail's (type, subject) rows."""
     with db.connect(urls["notify"]) as conn:
-        stored = conn.execute("SELECT count(*) AS n FROM events WHERE type LIKE 'cn.zhengfeng.report.%%'"
-                              ).fetchone()["n"]
+        stored = sum(topic_for(r["type"]) == topic for r in conn.execute("SELECT type FROM events"))
     assert publish_all(Relay(database_url=urls["notify"], bootstrap=broker.bootstrap, partitions=3,
                              service="notify")) >= stored
-    records = read_topic(broker.bootstrap, REPORT_TOPIC, stored)
+    records = read_topic(broker.bootstrap, topic, stored)
     assert len(records) == stored
     drain(notify_consumer)
     audit_consumer = consumer(urls, broker.bootstrap, "audit", trail.apply)
@@ -259,7 +259,7 @@ def through_kafka_and_trail(urls, broker, notify_consumer):
     close(audit_consumer)
     with db.connect(urls["audit"]) as conn:
         in_trail = conn.execute("SELECT type, subject FROM trail WHERE topic = %s ORDER BY seq",
-                                (REPORT_TOPIC,)).fetchall()
+                                (topic,)).fetchall()
     assert len(in_trail) == stored
     return records, in_trail
 

@@ -62,7 +62,9 @@ EVENT_TYPES = {
     "exposure.withdrawn": "撤回曝光", "report.weekly_filed": "报送周报告", "report.weekly_missed": "周报告未报",
     "report.escalated": "周报告督办", "report.config_set": "设置周报规则", "report.spot_check_drawn": "抽取零报告抽查",
     "report.spot_check_recorded": "登记抽查结果", "report.quarterly_filed": "报送季度工作情况",
-    "report.quarterly_missed": "季度工作情况未报",
+    "report.quarterly_missed": "季度工作情况未报", "appraisal.opened": "发起民主评议",
+    "appraisal.ballot_recorded": "录入评议票", "appraisal.drafted": "形成评议结果", "appraisal.reviewed": "审核评议结果",
+    "appraisal.published": "发布评议结果",
 }
 
 # The campaign machinery (docs/CAMPAIGNS.md): a key project's stages, and a campaign's figures.

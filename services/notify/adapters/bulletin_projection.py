@@ -1,5 +1,6 @@
-"""notify's tables of bulletins, disclosures, scoring rules and bulletin marks (migration 0025), kept from
-events by `apply` (the consumer, the rebuild, and the command that appended them), and read back."""
+"""notify's tables of bulletins, disclosures, appraisals (and their ballots, migration 0057), scoring
+rules and bulletin marks (migration 0025), kept from events by `apply` (the consumer, the rebuild, and
+the command that appended them), and read back."""
 from __future__ import annotations
 
 import logging
@@ -20,6 +21,7 @@ from ..domain.bulletin import DEFAULT_RULES, Marks
 log = logging.getLogger(__name__)
 Row = dict[str, Any]
 RULES_SET = "cn.zhengfeng.bulletin.rules_set.v1"
+BALLOT = "cn.zhengfeng.appraisal.ballot_recorded.v1"
 COLUMNS = ("kind", "key", "state", "version", "revision", "data", "drafted_at", "drafted_by", "reviews", "published_at",
            "published_by", "digest", "on_time", "document")
 JSON = ("data", "reviews", "document")
@@ -54,6 +56,12 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
         if new is not None:
             jsons = {c: None if new[c] is None else Jsonb(new[c]) for c in JSON}
             conn.execute(_UPSERT, {**new, "kind": kind, **jsons})
+        if event.type == BALLOT:
+            d = event.data
+            conn.execute("INSERT INTO appraisal_ballots (period, ballot_no, grp, ratings, recorded_at, recorded_by,"
+                         " event_id) VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                         (d["period"], d["ballot_no"], d["group"], Jsonb(d["ratings"]), event.time, event.actor,
+                          event.id))
     elif event.type == RULES_SET:
         conn.execute("INSERT INTO bulletin_rules (rules, version, set_at, set_by) VALUES (%s, %s, %s, %s)"
                      " ON CONFLICT (singleton) DO UPDATE SET rules = EXCLUDED.rules, version = EXCLUDED.version,"
@@ -76,6 +84,13 @@ def listing(conn: psycopg.Connection, kind: str, *, published_only: bool) -> lis
     published = sql.SQL(" AND state = 'published'" if published_only else "")
     return conn.execute(sql.SQL("SELECT {}, data->>'due' AS due FROM publications WHERE kind = %s{}"
                                 " ORDER BY key DESC").format(columns, published), (kind,)).fetchall()
+
+
+def ballots(conn: psycopg.Connection, period: str, limit: int, offset: int) -> list[Row]:
+    """An appraisal's questionnaires as entered, by number."""
+    return conn.execute("SELECT period, ballot_no, grp AS group, ratings, recorded_at, recorded_by, event_id"
+                        " FROM appraisal_ballots WHERE period = %s ORDER BY ballot_no LIMIT %s OFFSET %s",
+                        (period, limit, offset)).fetchall()
 
 
 def rules(conn: psycopg.Connection) -> tuple[Row, int]:

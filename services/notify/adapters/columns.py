@@ -1,4 +1,4 @@
-"""The tables of a bulletin and a disclosure: one column list for the HTML/PDF table and the XLSX sheet,
+"""The tables of a bulletin, a disclosure and an appraisal's results: one column list for the HTML/PDF table and the XLSX sheet,
 so every format shows the same figures under the same Chinese headers."""
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ Row = Mapping[str, Any]
 class Column:
     header: str
     key: str
-    kind: str = "count"       # count | text | rate | points | rank
+    kind: str = "count"       # count | text | rate | points | rank | flag
 
 
 BULLETIN = (
@@ -35,7 +35,12 @@ DISCLOSURE = (
     Column("按时办结率", "closure_on_time_rate", "rate"), Column("满意率", "satisfaction_rate", "rate"),
     Column("不满意", "unsatisfied"),
 )
-COLUMNS = {"bulletin": BULLETIN, "interim": BULLETIN, "disclosure": DISCLOSURE}
+APPRAISAL = (
+    Column("排名", "rank", "rank"), Column("单位", "unit", "text"), Column("重点评议", "key_unit", "flag"),
+    Column("评议票", "ballots"), Column("满意", "satisfied"), Column("基本满意", "basically_satisfied"),
+    Column("不满意", "unsatisfied"), Column("满意率", "satisfaction_rate", "rate"), Column("得分", "score", "points"),
+)
+COLUMNS = {"bulletin": BULLETIN, "interim": BULLETIN, "disclosure": DISCLOSURE, "appraisal": APPRAISAL}
 NOT_RANKED = "不排名"
 
 
@@ -76,6 +81,8 @@ def text(column: Column, row: Row) -> str:
         return rate_text(row[column.key])
     if column.kind == "points":
         return points_text(value(column, row))
+    if column.kind == "flag":
+        return "是" if row.get(column.key) else ""
     return str(row.get(column.key, ""))
 
 
@@ -91,5 +98,5 @@ def cells(columns: tuple[Column, ...], row: Row) -> list[str]:
 
 def total_cells(columns: tuple[Column, ...], totals: Row) -> list[str]:
     """The totals row: 合计 in the first column; nothing under rank, unit and points."""
-    return ["合计" if i == 0 else "" if c.kind in ("text", "rank", "points") else text(c, totals)
+    return ["合计" if i == 0 else "" if c.kind in ("text", "rank", "points", "flag") else text(c, totals)
             for i, c in enumerate(columns)]

@@ -24,7 +24,7 @@ _UPSERT = sql.SQL("INSERT INTO exposures ({cols}) VALUES ({vals}) ON CONFLICT (i
     vals=sql.SQL(", ").join(sql.Placeholder(c) for c in COLUMNS),
     sets=sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in COLUMNS[1:]))
 # The published events of the other publications the public page lists, and their kinds.
-PUBLISHED = {f"cn.zhengfeng.{kind}.published.v1": kind for kind in ("bulletin", "interim", "disclosure")}
+PUBLISHED = {f"cn.zhengfeng.{kind}.published.v1": kind for kind in ("bulletin", "interim", "disclosure", "appraisal")}
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:

@@ -32,7 +32,7 @@ from zfcommon.caseview import STATUS_LABELS  # noqa: E402
 from zfcommon.campaigns import STATES as CAMPAIGN_STATES  # noqa: E402
 from zfcommon.events.catalogue import CHANNELS, DEDUCTIONS, ESCALATION_STEPS, MEASURES  # noqa: E402
 
-from ..domain import bulletin, disclosure, document, publication  # noqa: E402
+from ..domain import appraisal, bulletin, disclosure, document, publication  # noqa: E402
 from . import columns  # noqa: E402
 
 CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans SC", "WenQuanYi Micro Hei",
@@ -117,17 +117,26 @@ def charts(kind: str, data: Mapping[str, Any], font: Path) -> list[dict[str, str
     the page then says 本期无数据 in the chart's place instead of drawing an empty axis."""
     units = data["units"]
     labels = [u["unit"] for u in units]
+    if kind == "appraisal":
+        rated = [u for u in units if u["score"] is not None]
+        return _charts([u["unit"] for u in rated], [("各单位民主评议得分", {"得分": [u["score"] for u in rated]})], font)
     counts = {"受理": [u["received"] for u in units], "办结": [u["closed"] for u in units],
               "超期": [u["overdue"] for u in units]}
     wanted = [("各单位热线诉求办理情况（件）", counts)] if kind == "disclosure" else [
         ("各单位考核得分", {"得分": [u["score"] for u in units]}), ("各单位案件办理情况（件）", counts)]
+    return _charts(labels, wanted, font)
+
+
+def _charts(labels: list[str], wanted: list, font: Path) -> list[dict[str, str | None]]:
     return [{"title": title, "src": _png(figure(labels, series, font))
              if any(v for values in series.values() for v in values) else None} for title, series in wanted]
 
 
-CHART_TEXT = "受理办结超期得分0123456789.本期无数据"
-PERIODS = {"bulletin": bulletin.month_period, "interim": publication.interim_period, "disclosure": disclosure.period}
-TEMPLATES = {"bulletin": "bulletin.html", "interim": "bulletin.html", "disclosure": "disclosure.html"}
+CHART_TEXT = "受理办结超期得分0123456789.本期无数据民主评议各单位"
+PERIODS = {"bulletin": bulletin.month_period, "interim": publication.interim_period, "disclosure": disclosure.period,
+           "appraisal": appraisal.period}
+TEMPLATES = {"bulletin": "bulletin.html", "interim": "bulletin.html", "disclosure": "disclosure.html",
+             "appraisal": "appraisal.html"}
 UNIT_ROLES = {"lead_unit": "牵头单位", "subject_unit": "被反映单位"}
 
 
@@ -135,10 +144,12 @@ def _page(kind: str, record: Mapping[str, Any], charts: list[dict], font_family:
     table = columns.COLUMNS[kind]
     return _env.get_template(TEMPLATES[kind]).render(
         title=publication.title(kind, record["key"]), record=record, period=PERIODS[kind](record["key"]),
-        charts=charts, font_family=font_family, landscape=kind != "disclosure", interim=kind == "interim",
+        charts=charts, font_family=font_family, landscape=kind not in ("disclosure", "appraisal"),
+        interim=kind == "interim",
         term="本期" if kind == "interim" else "本月",
         columns=[c.header for c in table], unit_cells=lambda r: columns.cells(table, r),
-        total_cells=lambda t: columns.total_cells(table, t), min_base=record["data"]["min_rate_base"],
+        total_cells=lambda t: columns.total_cells(table, t), min_base=record["data"].get("min_rate_base"),
+        grades=appraisal.GRADES,
         states=publication.STATES, deductions=DEDUCTIONS, measures={**MEASURES, **ESCALATION_STEPS},
         channels=CHANNELS, statuses=STATUS_LABELS, unit_roles=UNIT_ROLES, case_label=document.case_label,
         case_labels=columns.case_labels, campaign_states=CAMPAIGN_STATES)

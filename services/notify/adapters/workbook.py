@@ -1,4 +1,4 @@
-"""A bulletin's or a disclosure's data as an XLSX workbook (openpyxl): the same table as the HTML, numbers
+"""A bulletin's, a disclosure's or an appraisal's data as an XLSX workbook (openpyxl): the same table as the HTML, numbers
 as numbers (a rate as its value in percent format), Chinese headers, and the bulletin's other parts on
 their own sheets. A text that starts like a formula is stored as text, never run."""
 from __future__ import annotations
@@ -40,8 +40,9 @@ def _table(book: Workbook, title: str, table: tuple[columns.Column, ...], units:
            totals: Mapping[str, Any]) -> None:
     def row(r: Mapping[str, Any]) -> list[Any]:
         return [columns.NOT_RANKED if c.kind == "rank" and not r["ranked"] else
-                "—" if c.kind == "rate" and columns.value(c, r) is None else columns.value(c, r) for c in table]
-    total = ["合计" if i == 0 else None if c.kind in ("text", "rank", "points") else columns.value(c, totals)
+                "—" if c.kind == "rate" and columns.value(c, r) is None else
+                columns.text(c, r) if c.kind == "flag" else columns.value(c, r) for c in table]
+    total = ["合计" if i == 0 else None if c.kind in ("text", "rank", "points", "flag") else columns.value(c, totals)
              for i, c in enumerate(table)]
     percent = {i: "0.0%" for i, c in enumerate(table, 1) if c.kind == "rate"}
     _sheet(book, title, [c.header for c in table], [*map(row, units), total], percent)
@@ -74,6 +75,18 @@ def xlsx(kind: str, record: Mapping[str, Any]) -> bytes:
     heading = publication.title(kind, record["key"])
     if kind == "disclosure":
         _table(book, "各单位办理情况", columns.DISCLOSURE, data["units"], data["totals"])
+    elif kind == "appraisal":
+        _table(book, "评议得分与排名", columns.APPRAISAL, data["units"], data["totals"])
+        groups = data["round"]["groups"]
+        _sheet(book, "分群体得分", ["单位", *(f"{g}（票数）" for g in groups), *(f"{g}（得分）" for g in groups)],
+               [[u["unit"], *(g["ballots"] for g in u["groups"]), *(g["score"] for g in u["groups"])]
+                for u in data["units"]])
+        weights = data["round"]["weights"]
+        _sheet(book, "评议规则", ["项目", "内容"], [
+            ["评议期", publication.appraisal_period_label(record["key"])], ["评议群体", "、".join(groups)],
+            ["满意（分）", weights["satisfied"]], ["基本满意（分）", weights["basically_satisfied"]],
+            ["不满意（分）", weights["unsatisfied"]], ["参加排名的最少评议票", data["round"]["min_ballots"]],
+            ["重点评议单位", "、".join(data["round"]["key_units"]) or "无"], ["有效评议票", data["ballots"]]])
     else:
         _document_sheet(book, kind, record, heading)
         _table(book, "考核得分与排名", columns.BULLETIN, data["units"], data["totals"])

@@ -88,17 +88,17 @@ def score(figures: Mapping[str, Any], rules: Mapping[str, Any]) -> tuple[list[Ro
     return lines, float(max(Decimal(0), Decimal(str(rules["base"])) - total).quantize(CENT, ROUND_HALF_UP))
 
 
-def rank(rows: list[Row], min_cases: int) -> list[Row]:
-    """Rank units with at least `min_cases` cases received by score, highest first. Equal scores share
-    a rank and the next rank skips (1, 2, 2, 4: standard competition ranking); within a tie, and among
-    the unranked listed after them, units go by name."""
-    ranked = sorted((r for r in rows if r["received"] >= min_cases), key=lambda r: (-r["score"], r["unit"]))
+def rank(rows: list[Row], min_cases: int, basis: str = "received") -> list[Row]:
+    """Rank units with at least `min_cases` cases received (or of another `basis`: an appraisal's
+    ballots) by score, highest first. Equal scores share a rank and the next rank skips (1, 2, 2, 4:
+    standard competition ranking); within a tie, and among the unranked listed after them, units go by name."""
+    ranked = sorted((r for r in rows if r[basis] >= min_cases), key=lambda r: (-r["score"], r["unit"]))
     out, previous = [], None
     for position, row in enumerate(ranked, 1):
         place = previous["rank"] if previous and previous["score"] == row["score"] else position
         previous = {**row, "ranked": True, "rank": place}
         out.append(previous)
-    unranked = sorted((r for r in rows if r["received"] < min_cases), key=lambda r: r["unit"])
+    unranked = sorted((r for r in rows if r[basis] < min_cases), key=lambda r: r["unit"])
     return out + [{**r, "ranked": False, "rank": None} for r in unranked]
 
 

@@ -1,10 +1,12 @@
-"""The life of a publication, a monthly bulletin or a quarterly disclosure: its states, what may be done
-in each, and the fold of its events into what readers see. Pure.
+"""The life of a publication, a monthly bulletin, a quarterly disclosure or an appraisal's results: its
+states, what may be done in each, and the fold of its events into what readers see. Pure.
 
 A bulletin, monthly or interim (over any period), is drafted (its data snapshot taken), reviewed by
 the office (approved, or sent back with comments, after which it is redrafted), and published only
 once approved; publishing gives it its document number (domain/document.py). A disclosure is simpler:
-drafted, redrafted at will, published. Publishing ends both: a published text is never changed.
+drafted, redrafted at will, published. An appraisal (民主评议, domain/appraisal.py) is opened first and
+collects ballots; drafting closes the ballot box and takes its results, reviewed and published as a
+bulletin's. Publishing ends all of them: a published text is never changed.
 The stream is `bulletin-<YYYY-MM>`, `interim-<first day>_<last day>` or `disclosure-<YYYY>-Q<n>`; each decision is taken on the stream's
 state folded from its events and appended at its version, so two racing offices cannot both publish.
 """
@@ -15,19 +17,25 @@ import json
 from datetime import date, datetime
 from typing import Any, Mapping
 
+from zfcommon import periods
+
 Row = dict[str, Any]
 PREFIX = "cn.zhengfeng."
-STATES = {"drafted": "待审核", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
-KINDS = ("bulletin", "disclosure", "interim")
-KIND_NAMES = {"bulletin": "月通报", "disclosure": "热线办理情况公布", "interim": "阶段性通报"}
+STATES = {"opened": "收集评议票中", "drafted": "待审核", "changes_requested": "退回修改", "approved": "已审核",
+          "published": "已发布"}
+KINDS = ("bulletin", "disclosure", "interim", "appraisal")
+KIND_NAMES = {"bulletin": "月通报", "disclosure": "热线办理情况公布", "interim": "阶段性通报",
+              "appraisal": "民主评议结果"}
 ACTIONS = {"draft": "起草", "redraft": "重新起草", "review": "审核", "publish": "发布", "redact": "脱敏",
-           "approve": "审核通过", "withdraw": "撤回"}
+           "approve": "审核通过", "withdraw": "撤回", "open": "发起", "ballot": "录入评议票"}
 # The monthly bulletin and the interim report over any period (阶段性通报) share one lifecycle.
 REVIEWED = {None: ("draft",), "drafted": ("redraft", "review"), "changes_requested": ("redraft",),
             "approved": ("redraft", "publish"), "published": ()}
 # What may be done in each state (None: nothing was drafted yet).
 ALLOWED = {"bulletin": REVIEWED, "interim": REVIEWED,
-           "disclosure": {None: ("draft",), "drafted": ("draft", "publish"), "published": ()}}
+           "disclosure": {None: ("draft",), "drafted": ("draft", "publish"), "published": ()},
+           # Ballots are taken while the round is open; drafting closes the box and takes the results.
+           "appraisal": {**REVIEWED, None: ("open",), "opened": ("ballot", "draft")}}
 
 
 class SameReviewer(Exception):
@@ -73,8 +81,15 @@ def title(kind: str, key: str) -> str:
         first, last = interim_period(key)
         ending = f"{last.month}月{last.day}日" if last.year == first.year else f"{last.year}年{last.month}月{last.day}日"
         return f"{first.year}年{first.month}月{first.day}日至{ending}作风建设工作阶段性通报"
+    if kind == "appraisal":
+        return f"{appraisal_period_label(key)}政风行风民主评议结果通报"
     year, quarter = key.split("-Q")
     return f"{year}年第{quarter}季度12345热线群众诉求办理情况公布"
+
+
+def appraisal_period_label(key: str) -> str:
+    """An appraisal's period as people write it: 2026年第四季度, or 2026年度 for a year's."""
+    return periods.quarter_label(key) if "-Q" in key else f"{key}年度"
 
 
 def interim_key(first: date, last: date) -> str:
@@ -87,6 +102,8 @@ def period_fields(kind: str, key: str) -> Row:
     if kind == "interim":
         first, last = interim_period(key)
         return {"from": first.isoformat(), "to": last.isoformat()}
+    if kind == "appraisal":
+        return {"period": key}
     return {"month": key}
 
 
@@ -113,7 +130,12 @@ def evolve(row: Row | None, kind: str, key: str, event_type: str, data: Mapping[
     row = dict(row or {"key": key, "reviews": [], "published_at": None, "published_by": None, "digest": None,
                        "on_time": None, "document": None})
     row["version"] = version
-    if name == "drafted":
+    if name == "opened":
+        row.update(state="opened", revision=version, data={"round": dict(data), "ballots": 0}, drafted_at=None,
+                   drafted_by=None)
+    elif name == "ballot_recorded":
+        row["data"] = {**row["data"], "ballots": row["data"]["ballots"] + 1}
+    elif name == "drafted":
         row.update(state="drafted", revision=version, data=dict(data), drafted_at=time, drafted_by=actor)
     elif name == "reviewed":
         row["reviews"] = [*row["reviews"], {"revision": data["revision"], "decision": data["decision"],

@@ -29,12 +29,13 @@ from ..domain import tracking as track
 
 blp = Blueprint("public", __name__, url_prefix="/public")
 SITE = "正风台账 · 公开信息"
-DESCRIPTION = "典型案例曝光、月度工作通报、阶段性通报和12345热线群众诉求办理情况公布"
+DESCRIPTION = "典型案例曝光、月度工作通报、阶段性通报、12345热线群众诉求办理情况公布和民主评议结果"
 AUTHOR = "正风办"
 FEED_SIZE = 50
 SUMMARY_CHARS = 120
-KINDS = {"bulletin": "月通报", "interim": "阶段性通报", "disclosure": "热线办理情况公布"}
-PATHS = {"bulletins": "bulletin", "interim-reports": "interim", "disclosures": "disclosure"}   # /public/<path>/
+KINDS = {"bulletin": "月通报", "interim": "阶段性通报", "disclosure": "热线办理情况公布", "appraisal": "民主评议结果"}
+PATHS = {"bulletins": "bulletin", "interim-reports": "interim", "disclosures": "disclosure",   # /public/<path>/
+         "appraisals": "appraisal"}
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf"}
 NEVER = datetime(2000, 1, 1, tzinfo=timezone.utc)     # the feeds' `updated` before anything was published
 TRACK_PER_MINUTE = 10     # look-ups per minute from one address: enough for a person, too few to walk receipts
@@ -173,7 +174,7 @@ def feed_atom() -> Response:
     return _cached(feeds.atom(_feed()), "application/atom+xml; charset=utf-8")
 
 
-@blp.get("/<any(bulletins, \"interim-reports\", disclosures):path>/<key>.<any(html, pdf):fmt>")
+@blp.get("/<any(bulletins, \"interim-reports\", disclosures, appraisals):path>/<key>.<any(html, pdf):fmt>")
 def publication_file(path: str, key: str, fmt: str) -> Response:
     """A published bulletin, interim report or disclosure as HTML or PDF, rendered as /v1/ renders it for
     readers with a token: here for everyone, once published."""

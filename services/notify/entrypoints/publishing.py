@@ -31,11 +31,11 @@ from .commands import idempotent
 IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 INSIDERS = ("office", "auditor")
 KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$"),
-        "interim": re.compile(r"^\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$")}
-BLUEPRINTS = {"bulletin": "bulletins", "disclosure": "disclosures", "interim": "interims"}
+        "interim": re.compile(r"^\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$"), "appraisal": re.compile(r"^\d{4}(-Q[1-4])?$")}
+BLUEPRINTS = {"bulletin": "bulletins", "disclosure": "disclosures", "interim": "interims", "appraisal": "appraisals"}
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "xlsx": XLSX}
 NAMES = {"bulletin": ("月通报", "bulletin"), "disclosure": ("热线办理情况公布", "disclosure"),
-         "interim": ("阶段性通报", "interim-report")}
+         "interim": ("阶段性通报", "interim-report"), "appraisal": ("民主评议结果", "appraisal")}
 FILES_DOC = {"responses": {"200": {"description": "the rendering (HTML, PDF or XLSX), in Chinese",
                                    "content": {t.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
                                                for t in FORMATS.values()}}}}
@@ -118,6 +118,13 @@ def shown(kind: str, row: dict) -> dict:
         for name in ("drafted_by", "reviews", "published_by", "version", "revision"):
             out.pop(name, None)
     return out
+
+
+def listed(kind: str) -> dict:
+    """Newest first: every one of `kind` for the office and auditors, the published ones for others."""
+    with current_app.extensions["zf_pool"].connection() as conn:
+        rows = tables.listing(conn, kind, published_only=principal().role not in INSIDERS)
+    return {"items": [shown(kind, r) for r in rows]}
 
 
 def visible(kind: str, key: str) -> dict:

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema
 
 from zfcommon.blueprint import EVERYONE, Blueprint
-from zfcommon.web import principal
 
-from ..adapters import bulletin_projection as tables
 from ..service_layer import bulletins as handlers
 from .bulletin_schemas import Publication, PublicationList, RedraftIn, ReviewIn
-from .publishing import (BLUEPRINTS, FILES_DOC, IDEMPOTENCY, INSIDERS, complainants, context, ledger, office,
+from .publishing import (BLUEPRINTS, FILES_DOC, IDEMPOTENCY, complainants, context, ledger, listed, office,
                          publication_command, rendered, shown, visible)
 
 Drafter = Callable[..., dict]     # handlers.draft_bulletin / draft_interim
@@ -35,9 +32,7 @@ def blueprint(kind: str, url_prefix: str, description: str, draft_in: type[Schem
         @blp.response(200, PublicationList)
         def get(self):
             """Newest first: all for the office and auditors, the published ones for others."""
-            with current_app.extensions["zf_pool"].connection() as conn:
-                rows = tables.listing(conn, kind, published_only=principal().role not in INSIDERS)
-            return {"items": [shown(kind, r) for r in rows]}
+            return listed(kind)
 
         @blp.roles("office")
         @blp.arguments(draft_in)

@@ -48,9 +48,11 @@ class Invalid(Exception):
         self.errors, self.code = errors, code
 
 
-def _record(uow: UnitOfWork, stream: str, version: int, event_type: str, data: Row, ctx: Context) -> None:
-    for event in uow.events.record(stream, version, [(event_type, data)], correlation_id=ctx.correlation_id,
-                                   actor=ctx.actor, time=ctx.now, subject=stream):
+def _record(uow: UnitOfWork, stream: str, version: int, event_type: str, data: Row, ctx: Context,
+            more: list[Row] = ()) -> None:
+    """Append the event (and `more` data of the same type after it) and apply them to notify's tables."""
+    for event in uow.events.record(stream, version, [(event_type, d) for d in (data, *more)],
+                                   correlation_id=ctx.correlation_id, actor=ctx.actor, time=ctx.now, subject=stream):
         tables.apply(uow.conn, event)
 
 
@@ -64,13 +66,16 @@ def _current(uow: UnitOfWork, kind: str, key: str) -> tuple[Row | None, int]:
 
 
 def _decide(uow: UnitOfWork, kind: str, key: str, action: str, ctx: Context,
-            decide: Callable[[Row | None], tuple[str, Row]]) -> Row:
+            decide: Callable[[Row | None], tuple[str, Row | list[Row]]]) -> Row:
+    """Decide on the publication's state as its stream has it and append what `decide` returns: an
+    event's name and data (or a list of data, one event each)."""
     row, version = _current(uow, kind, key)
-    if row is None and action != "draft":
+    if row is None and action not in publication.ALLOWED[kind][None]:
         raise NotFound(f"没有 {key} 的{publication.KIND_NAMES[kind]}")
     publication.check(kind, key, row and row["state"], action)
     name, data = decide(row)
-    _record(uow, publication.stream(kind, key), version, TYPE.format(kind=kind, name=name), data, ctx)
+    first, *more = data if isinstance(data, list) else [data]
+    _record(uow, publication.stream(kind, key), version, TYPE.format(kind=kind, name=name), first, ctx, more)
     return tables.get(uow.conn, kind, key)
 
 

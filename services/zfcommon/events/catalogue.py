@@ -719,6 +719,95 @@ class DisclosurePublishedData(PublishedData):
     on_time = fields.Boolean(required=True)
 
 
+# Democratic appraisal of units (政风行风民主评议, seeds 001 and 003), stream appraisal-<period>: opened,
+# one event per questionnaire entered, then drafted (the results), reviewed and published as a
+# bulletin. docs/APPRAISALS.md.
+APPRAISAL_PERIOD = validate.Regexp(r"^\d{4}(-Q[1-4])?$", error="须写作季度（如 2026-Q4）或年度（如 2026）")
+APPRAISAL_GRADES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+
+
+class _Appraisal(_Strict):
+    period = fields.String(required=True, validate=APPRAISAL_PERIOD, metadata={
+        "description": "the quarter (2026-Q4) or the year (2026) appraised"})
+
+
+class AppraisalWeights(_Strict):
+    satisfied = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    basically_satisfied = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+    unsatisfied = fields.Float(required=True, validate=validate.Range(min=0, max=100))
+
+
+class AppraisalOpenedData(_Appraisal):
+    title = fields.String(required=True, allow_none=True, validate=validate.Length(max=200))
+    units = fields.List(_name(), required=True, validate=validate.Length(min=1))
+    key_units = fields.List(_name(), required=True, metadata={"description": "重点评议单位, among `units`"})
+    groups = fields.List(fields.String(validate=validate.Length(min=1, max=50)), required=True,
+                         validate=validate.Length(min=1, max=20), metadata={"description": "groups of appraisers"})
+    weights = fields.Nested(AppraisalWeights, required=True, metadata={"description": "each grade's points"})
+    min_ballots = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "ballots a unit needs to be ranked, and its satisfaction rate to be meaningful"})
+    note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+
+
+class AppraisalRating(_Strict):
+    unit = _name(required=True)
+    grade = fields.String(required=True, validate=validate.OneOf(APPRAISAL_GRADES))
+    comment = fields.String(required=True, allow_none=True, validate=validate.Length(max=1000), metadata={
+        "description": "what the appraiser wrote, for the office and auditors only; never published"})
+
+
+class AppraisalBallotData(_Appraisal):
+    """One questionnaire as entered: its number (once per round), the appraiser's group and grades."""
+    ballot_no = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    group = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    ratings = fields.List(fields.Nested(AppraisalRating), required=True, validate=validate.Length(min=1))
+
+
+class AppraisalGroupRow(_Strict):
+    group = fields.String(required=True)
+    ballots = fields.Integer(required=True)
+    score = fields.Float(required=True, allow_none=True)
+
+
+class AppraisalUnitRow(_Strict):
+    unit = _name(required=True)
+    key_unit = fields.Boolean(required=True)
+    ballots = fields.Integer(required=True)
+    satisfied = fields.Integer(required=True)
+    basically_satisfied = fields.Integer(required=True)
+    unsatisfied = fields.Integer(required=True)
+    score = fields.Float(required=True, allow_none=True, metadata={"description": "null: no ballot graded it"})
+    satisfaction_rate = fields.Nested(RateData, required=True)
+    groups = fields.List(fields.Nested(AppraisalGroupRow), required=True)
+    ranked = fields.Boolean(required=True, metadata={"description": "false: fewer ballots than min_ballots"})
+    rank = fields.Integer(required=True, allow_none=True)
+
+
+class AppraisalTotals(_Strict):
+    ballots = fields.Integer(required=True)
+    ratings = fields.Integer(required=True)
+    satisfied = fields.Integer(required=True)
+    basically_satisfied = fields.Integer(required=True)
+    unsatisfied = fields.Integer(required=True)
+    score = fields.Float(required=True, allow_none=True)
+    satisfaction_rate = fields.Nested(RateData, required=True)
+
+
+class AppraisalDraftedData(_Appraisal):
+    round = fields.Nested(AppraisalOpenedData, required=True)
+    ballots = fields.Integer(required=True, metadata={"description": "questionnaires counted"})
+    units = fields.List(fields.Nested(AppraisalUnitRow), required=True)
+    totals = fields.Nested(AppraisalTotals, required=True)
+
+
+class AppraisalReviewedData(_Appraisal, _Review):
+    pass
+
+
+class AppraisalPublishedData(_Appraisal, PublishedData):
+    pass
+
+
 # Public exposure of typical cases (典型案例公开曝光, DOMAIN.md point 7), stream exposure-<id>: the office
 # selects a case, redacts the text to publish, a second office user approves, it is published, and it
 # may be withdrawn. Nothing of the complainant is ever taken from the case. docs/EXPOSURE.md.
@@ -1096,6 +1185,16 @@ _TYPES = [
               "The quarter's hotline handling figures were drafted for public disclosure."),
     EventType("cn.zhengfeng.disclosure.published.v1", PUBLICATION_TOPIC, DisclosurePublishedData(),
               "The quarter's hotline handling figures were published (seed 001: within 5 working days)."),
+    EventType("cn.zhengfeng.appraisal.opened.v1", PUBLICATION_TOPIC, AppraisalOpenedData(),
+              "The office opened a round of democratic appraisal (民主评议) of units for a quarter or a year."),
+    EventType("cn.zhengfeng.appraisal.ballot_recorded.v1", PUBLICATION_TOPIC, AppraisalBallotData(),
+              "One appraisal questionnaire was entered, by its number (once per round)."),
+    EventType("cn.zhengfeng.appraisal.drafted.v1", PUBLICATION_TOPIC, AppraisalDraftedData(),
+              "The round was closed and its results taken: each unit's grades, score, satisfaction rate and rank."),
+    EventType("cn.zhengfeng.appraisal.reviewed.v1", PUBLICATION_TOPIC, AppraisalReviewedData(),
+              "A second office user approved the results or sent them back (four eyes)."),
+    EventType("cn.zhengfeng.appraisal.published.v1", PUBLICATION_TOPIC, AppraisalPublishedData(),
+              "The results were published (通报): on the public page and feeds."),
     EventType("cn.zhengfeng.exposure.selected.v1", PUBLICATION_TOPIC, ExposureSelectedData(),
               "The office selected a case for public exposure as a typical case (典型案例曝光)."),
     EventType("cn.zhengfeng.exposure.redacted.v1", PUBLICATION_TOPIC, ExposureRedactedData(),

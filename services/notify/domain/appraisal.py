@@ -1,0 +1,145 @@
+"""Democratic appraisal of units' conduct (政风行风民主评议, seed 003: 每季度组织开展“企业、客商、业户和代表委员
+评政风”……打分排序，通报全县; seed 001: 公述民评, 严肃查处拉票、恶意投票等弄虚作假的评议行为). Pure.
+
+The office opens a round for a quarter (2026-Q4) or a year (2026) naming the units appraised, the key
+units (重点评议单位), the groups of appraisers and the weight of each grade. Each questionnaire is entered
+as one ballot, by its number: a number entered twice is refused, so a questionnaire counts once, and
+every ballot is on the trail with who entered it. Drafting closes the round and takes its results:
+each unit's ballots, grades and score (the weighted mean of its grades), its satisfaction rate, and
+its rank among the units with enough ballots; the results are reviewed by a second office user and
+published (domain/publication.py). docs/APPRAISALS.md has the rules and why.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterable, Mapping
+
+from . import bulletin, disclosure
+
+Row = dict[str, Any]
+GRADES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+DEFAULT_WEIGHTS = {"satisfied": 100, "basically_satisfied": 60, "unsatisfied": 0}
+DEFAULT_GROUPS = ("企业", "客商", "业户", "代表委员")
+DEFAULT_MIN_BALLOTS = 10
+KEY = re.compile(r"^\d{4}(-Q[1-4])?$")
+CENT = Decimal("0.01")
+
+
+class Invalid(Exception):
+    """What the office asked cannot be done as asked (422); `errors` names the fields in Chinese."""
+
+    def __init__(self, message: str, errors: dict[str, Any], code: str = "appraisal.invalid"):
+        super().__init__(message)
+        self.errors, self.code = errors, code
+
+
+def check_key(key: str) -> str:
+    if not KEY.match(key or "") or not 1000 <= int(key[:4]) <= 9999:
+        raise Invalid(f"“{key}”不是评议期：须写作季度（如 2026-Q4）或年度（如 2026）",
+                      {"period": ["须写作季度（如 2026-Q4）或年度（如 2026）"]}, code="appraisal.period_invalid")
+    return key
+
+
+def period(key: str) -> tuple[date, date]:
+    """The first and last day of the quarter or year appraised."""
+    if "-Q" in key:
+        return disclosure.period(key)
+    return date(int(key), 1, 1), date(int(key), 12, 31)
+
+
+def opening(key: str, body: Mapping[str, Any], active_units: Iterable[str]) -> Row:
+    """The opened event's data: every unit appraised must be an active unit of the directory (all of
+    them when none are named), key units among them, groups named once, weights not rising as the grade
+    falls. Raises Invalid."""
+    active = sorted(set(active_units))
+    units = list(dict.fromkeys(body.get("units") or active))
+    key_units = list(dict.fromkeys(body.get("key_units") or ()))
+    groups = list(dict.fromkeys(body.get("groups") or DEFAULT_GROUPS))
+    weights = {**DEFAULT_WEIGHTS, **(body.get("weights") or {})}
+    errors: dict[str, list[str]] = {}
+    if unknown := [u for u in units if u not in active]:
+        errors["units"] = [f"不是名录中的在用单位：{'、'.join(unknown)}"]
+    if not units:
+        errors["units"] = ["名录中没有在用单位可供评议"]
+    if outside := [u for u in key_units if u not in units]:
+        errors["key_units"] = [f"重点评议单位须在被评议单位之中：{'、'.join(outside)}"]
+    if not weights["satisfied"] >= weights["basically_satisfied"] >= weights["unsatisfied"]:
+        errors["weights"] = ["各档分值须满足：满意 ≥ 基本满意 ≥ 不满意"]
+    if errors:
+        raise Invalid("评议活动的设置有误", errors)
+    return {"period": key, "title": body.get("title") or None, "units": units, "key_units": key_units,
+            "groups": groups, "weights": weights, "min_ballots": body.get("min_ballots") or DEFAULT_MIN_BALLOTS,
+            "note": body.get("note")}
+
+
+def ballots(round_: Mapping[str, Any], recorded: set[str], entered: list[Mapping[str, Any]]) -> list[Row]:
+    """The ballot_recorded events' data for questionnaires entered at once: each names a group of the
+    round and grades units of the round, each unit once; a questionnaire number is entered once in a
+    round (`recorded`: the numbers already entered). Raises Invalid naming each ballot at fault."""
+    errors: dict[str, Any] = {}
+    seen = set(recorded)
+    out = []
+    for i, ballot in enumerate(entered):
+        problems: dict[str, list[str]] = {}
+        number = ballot["ballot_no"].strip()
+        if number in seen:
+            problems["ballot_no"] = [f"问卷编号 {number} 已经录入过：同一份问卷只计一次"]
+        if ballot["group"] not in round_["groups"]:
+            problems["group"] = [f"须为本次评议的评议群体之一：{'、'.join(round_['groups'])}"]
+        units = [r["unit"] for r in ballot["ratings"]]
+        if outside := [u for u in units if u not in round_["units"]]:
+            problems["ratings"] = [f"不是本次被评议的单位：{'、'.join(dict.fromkeys(outside))}"]
+        elif len(set(units)) < len(units):
+            problems["ratings"] = ["同一份问卷对每个单位只能评一次"]
+        if problems:
+            errors[str(i)] = problems
+            continue
+        seen.add(number)
+        out.append({"period": round_["period"], "ballot_no": number, "group": ballot["group"],
+                    "ratings": [{"unit": r["unit"], "grade": r["grade"], "comment": r.get("comment") or None}
+                                for r in ballot["ratings"]]})
+    if errors:
+        raise Invalid("以下评议票未能录入，整批均未保存", {"ballots": errors}, code="appraisal.ballot_invalid")
+    return out
+
+
+def _score(counts: Mapping[str, int], weights: Mapping[str, Any]) -> float | None:
+    total = sum(counts.values())
+    if not total:
+        return None
+    points = sum(Decimal(str(weights[g])) * n for g, n in counts.items())
+    return float((points / total).quantize(CENT, ROUND_HALF_UP))
+
+
+def results(round_: Mapping[str, Any], entered: Iterable[Mapping[str, Any]]) -> Row:
+    """The drafted event's data: the round, and each unit's ballots, grades, score (the mean of its
+    grades' weights, to 0.01 half up), satisfaction rate ((满意 + 基本满意) / ballots, meaningful from
+    min_ballots on), its figures by group, and its rank among units with at least min_ballots ballots
+    (standard competition ranking, as the bulletin's); the totals over every ballot."""
+    weights, minimum = round_["weights"], round_["min_ballots"]
+    counts = {u: {g: 0 for g in GRADES} for u in round_["units"]}
+    by_group = {u: {g: {grade: 0 for grade in GRADES} for g in round_["groups"]} for u in round_["units"]}
+    n = 0
+    for ballot in entered:
+        n += 1
+        for r in ballot["ratings"]:
+            counts[r["unit"]][r["grade"]] += 1
+            by_group[r["unit"]][ballot["group"]][r["grade"]] += 1
+    rows = []
+    for unit in round_["units"]:
+        c = counts[unit]
+        total = sum(c.values())
+        rows.append({"unit": unit, "key_unit": unit in round_["key_units"], "ballots": total, **c,
+                     "score": _score(c, weights),
+                     "satisfaction_rate": bulletin.rate(c["satisfied"] + c["basically_satisfied"], total, minimum),
+                     "groups": [{"group": g, "ballots": sum(by_group[unit][g].values()),
+                                 "score": _score(by_group[unit][g], weights)} for g in round_["groups"]]})
+    all_grades = {g: sum(counts[u][g] for u in counts) for g in GRADES}
+    ratings = sum(all_grades.values())
+    return {"period": round_["period"], "round": dict(round_), "ballots": n,
+            "units": bulletin.rank(rows, minimum, basis="ballots"),
+            "totals": {"ballots": n, "ratings": ratings, **all_grades, "score": _score(all_grades, weights),
+                       "satisfaction_rate": bulletin.rate(all_grades["satisfied"] + all_grades["basically_satisfied"],
+                                                          ratings, minimum)}}

@@ -1,0 +1,91 @@
+"""Commands on democratic appraisals (民主评议, docs/APPRAISALS.md): open a round, enter questionnaires,
+draft the results (closing the round), review, publish. Each is decided on the round's stream in
+notify's event store and appended at its version (service_layer.bulletins._decide), so two office users
+entering the same questionnaire at once cannot both count it."""
+from __future__ import annotations
+
+from typing import Any
+
+from zfcommon import outsiders
+
+from ..adapters import directory
+from ..domain import appraisal, publication
+from . import bulletins
+from .bulletins import Context, Invalid
+from .uow import UnitOfWork
+
+KIND = "appraisal"
+BALLOT = f"{publication.PREFIX}{KIND}.ballot_recorded.v1"
+Row = dict[str, Any]
+
+
+def _checked(key: str) -> str:
+    try:
+        return appraisal.check_key(key)
+    except appraisal.Invalid as exc:
+        raise Invalid(str(exc), exc.errors, code=exc.code) from None
+
+
+def _ballots(uow: UnitOfWork, key: str) -> list[Row]:
+    """The questionnaires entered in the round, from its stream (the authority)."""
+    return [e.data for e in uow.events.load(publication.stream(KIND, key)) if e.type == BALLOT]
+
+
+def open_round(uow: UnitOfWork, key: str, body: Row, ctx: Context) -> Row:
+    _checked(key)
+    active = [u["name"] for u in directory.active_units(uow.conn)]
+
+    def opened(_: Row | None) -> tuple[str, Row]:
+        try:
+            return "opened", appraisal.opening(key, body, active)
+        except appraisal.Invalid as exc:
+            raise Invalid(str(exc), exc.errors, code=exc.code) from None
+    return bulletins._decide(uow, KIND, key, "open", ctx, opened)
+
+
+def record_ballots(uow: UnitOfWork, key: str, entered: list[Row], ctx: Context) -> tuple[Row, int]:
+    """Enter questionnaires, all or none; returns the round and how many were entered. An appraiser's
+    phone or ID number in a comment is masked as it is entered (zfcommon.outsiders)."""
+    _checked(key)
+    masked = [{**b, "ratings": [{**r, "comment": outsiders.mask(r["comment"]) if r.get("comment") else None}
+                                for r in b["ratings"]]} for b in entered]
+
+    def recorded(row: Row) -> tuple[str, list[Row]]:
+        numbers = {b["ballot_no"] for b in _ballots(uow, key)}
+        try:
+            return "ballot_recorded", appraisal.ballots(row["data"]["round"], numbers, masked)
+        except appraisal.Invalid as exc:
+            raise Invalid(str(exc), exc.errors, code=exc.code) from None
+    return bulletins._decide(uow, KIND, key, "ballot", ctx, recorded), len(entered)
+
+
+def draft(uow: UnitOfWork, key: str, ctx: Context, *, redraft: bool = False) -> Row:
+    """Close the round (no questionnaire is entered after) and take its results; a redraft takes them
+    again from the same questionnaires."""
+    _checked(key)
+
+    def drafted(row: Row) -> tuple[str, Row]:
+        ballots = _ballots(uow, key)
+        if not ballots:
+            raise Invalid("尚未录入任何评议票，不能形成评议结果", {"ballots": ["至少录入一份评议票"]},
+                          code="appraisal.no_ballots")
+        return "drafted", appraisal.results(row["data"]["round"], ballots)
+    return bulletins._decide(uow, KIND, key, "redraft" if redraft else "draft", ctx, drafted)
+
+
+def review(uow: UnitOfWork, key: str, decision: str, comments: str | None, ctx: Context) -> Row:
+    return bulletins.review_bulletin(uow, KIND, _checked(key), decision, comments, ctx)
+
+
+def publish(uow: UnitOfWork, key: str, ctx: Context) -> Row:
+    def published(row: Row) -> tuple[str, Row]:
+        return "published", {**publication.period_fields(KIND, key), "revision": row["revision"],
+                             "title": publication.title(KIND, key), "digest": publication.digest(row["data"])}
+    return bulletins._decide(uow, KIND, _checked(key), "publish", ctx, published)
+
+
+def provisional(uow: UnitOfWork, row: Row) -> Row | None:
+    """While the round is open, its results so far (for the office's eyes; nothing is stored)."""
+    if row["state"] != "opened":
+        return None
+    return appraisal.results(row["data"]["round"], _ballots(uow, row["key"]))
