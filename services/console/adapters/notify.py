@@ -1,4 +1,4 @@
-"""notify over HTTP: notices, weekly and quarterly reports and spot checks, escalation thresholds, bulletins, exposures
+"""notify over HTTP: notices, weekly and quarterly reports and spot checks, appraisals, escalation thresholds, bulletins, exposures
 and departments' webhook subscriptions, with the logged-in person's token."""
 from __future__ import annotations
 
@@ -81,6 +81,28 @@ def bulletin_file(s: Services, month: str, fmt: str):
 def bulletin_step(s: Services, month: str | None, step: str, body: dict[str, Any], key: str) -> dict[str, Any]:
     """draft (month None: POST /v1/bulletins), redraft, review or publish."""
     path = "/v1/bulletins" if step == "draft" else f"/v1/bulletins/{month}/{step}"
+    return s.post("notify", path, body, key=key)
+
+
+def appraisals(s: Services) -> list[dict[str, Any]]:
+    return s.get("notify", "/v1/appraisals")["items"]
+
+
+def appraisal(s: Services, period: str) -> dict[str, Any]:
+    return s.get("notify", f"/v1/appraisals/{quote(period, safe='')}")
+
+
+def appraisal_ballots(s: Services, period: str, limit: int = 50) -> dict[str, Any]:
+    return s.get("notify", f"/v1/appraisals/{quote(period, safe='')}/ballots", limit=limit)
+
+
+def appraisal_file(s: Services, period: str, fmt: str):
+    return s.request("notify", "GET", f"/v1/appraisals/{quote(period, safe='')}.{fmt}", stream=True)
+
+
+def appraisal_step(s: Services, period: str | None, step: str, body: dict[str, Any] | None, key: str) -> Any:
+    """open (period None: POST /v1/appraisals), ballots, draft, redraft, review or publish."""
+    path = "/v1/appraisals" if step == "open" else f"/v1/appraisals/{quote(period or '', safe='')}/{step}"
     return s.post("notify", path, body, key=key)
 
 

@@ -8,9 +8,9 @@ from typing import Any, Mapping
 
 from zfcommon.campaigns import STATES as PHASE_STATES
 from zfcommon.caseview import STATUS_LABELS
-from zfcommon.events.catalogue import (CHANNELS, DUE_RULES, ESCALATION_STEPS, HANDLING_MODES, INSPECTION_MODES,
-                                       LADDERS, MEASURES, POINT_KINDS, REDACTION_KINDS, REVIEW_DECISIONS,
-                                       SATISFACTION, SPOT_CHECK_FINDINGS, STOP_REASONS, UNIT_KINDS)
+from zfcommon.events.catalogue import (APPRAISAL_GRADES, CHANNELS, DUE_RULES, ESCALATION_STEPS, HANDLING_MODES,
+                                       INSPECTION_MODES, LADDERS, MEASURES, POINT_KINDS, REDACTION_KINDS,
+                                       REVIEW_DECISIONS, SATISFACTION, SPOT_CHECK_FINDINGS, STOP_REASONS, UNIT_KINDS)
 from zfcommon.events.plans import (FIVE_HAVE_NAMES, LOOKBACK_KINDS, LOOKBACK_OUTCOMES, TASK_COMMANDS, TASK_FIELDS,
                                    TASK_STATUSES)
 
@@ -81,7 +81,7 @@ CAMPAIGN_FIGURES = {
 NOTICE_CHANNELS = {"email": "邮件", "sms": "短信", "wecom": "企业微信", "dingtalk": "钉钉"}
 NOTICE_STATUSES = {"queued": "待发送", "sent": "已发送", "failed": "发送失败", "not_configured": "渠道未配置",
                    "skipped": "未发送", "unknown": "发送结果待核实"}
-PUBLICATION_STATES = {"drafted": "已起草", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
+PUBLICATION_STATES = {"opened": "收集评议票中", "drafted": "已起草", "changes_requested": "退回修改", "approved": "已审核", "published": "已发布"}
 
 ACTIVITY = {
     "account.created": "开通账号", "account.updated": "修改账号", "account.disabled": "停用账号",
@@ -196,7 +196,7 @@ def problem_text(status: int, body: Mapping[str, Any] | None) -> str:
 
 
 __all__ = ["CHANNELS", "DUE_RULES", "ESCALATION_STEPS", "HANDLING_MODES", "INSPECTION_MODES", "LADDERS", "MEASURES",
-           "POINT_KINDS", "REDACTION_KINDS", "REVIEW_DECISIONS", "SATISFACTION", "SPOT_CHECK_FINDINGS",
+           "POINT_KINDS", "REDACTION_KINDS", "REVIEW_DECISIONS", "APPRAISAL_GRADES", "SATISFACTION", "SPOT_CHECK_FINDINGS",
            "STATUS_LABELS", "STOP_REASONS", "UNIT_KINDS", "ROLES", "PRIORITIES", "LIGHTS", "RECHECK_OUTCOMES", "COMMANDS",
            "FIELDS", "PHASE_STATES", "FIVE_HAVE_NAMES", "LOOKBACK_KINDS", "LOOKBACK_OUTCOMES", "TASK_COMMANDS",
            "TASK_FIELDS", "TASK_STATUSES", "STAGE_STATES", "STAGE_COMMANDS", "CAMPAIGN_FIGURES",

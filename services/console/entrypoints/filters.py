@@ -78,14 +78,15 @@ NAV = {
                ("campaigns.index", "专项行动"), ("tasks.index", "任务"), ("projects.index", "重点项目"),
                ("lookbacks.index", "回头看"), ("directory.index", "名录与时限"), ("directory.settings", "督办与亮灯"), ("reports.imports", "台账导入"),
                ("reports.inspections", "明察暗访"), ("reports.points", "监测点"), ("reports.weekly", "周报告"),
-               ("reports.quarterly", "季度报送"), ("reports.letters", "督办函登记"), ("reports.bulletins", "月通报"), ("reports.exposures", "典型曝光"),
+               ("reports.quarterly", "季度报送"), ("reports.appraisals", "民主评议"), ("reports.letters", "督办函登记"), ("reports.bulletins", "月通报"), ("reports.exposures", "典型曝光"),
                ("integrations.index", "接口与订阅"),
                ("accounts.index", "账号管理"), ("trail.events", "审计追溯")),
     "unit": (("units.mine", "我的案件"), ("units.tasks", "我的任务"), ("units.stages", "审批事项"),
              ("units.weekly", "周报告"), ("units.quarterly", "季度报送"), ("units.notices", "我的通知"), ("reports.letters", "督办函")),
     "auditor": (("trail.events", "审计追溯"), ("cases.ledger_list", "台账"), ("campaigns.index", "专项行动"),
                 ("tasks.index", "任务"), ("projects.index", "重点项目"), ("lookbacks.index", "回头看"),
-                ("reports.letters", "督办函登记"), ("reports.quarterly", "季度报送"), ("trail.log", "签名树头"),
+                ("reports.letters", "督办函登记"), ("reports.quarterly", "季度报送"), ("reports.appraisals", "民主评议"),
+                ("trail.log", "签名树头"),
                 ("trail.reconciliation", "对账"), ("accounts.activity", "工作台操作记录")),
 }
 

@@ -279,6 +279,72 @@ def bulletin_file(month: str, fmt: str):
     return resp
 
 
+# --- democratic appraisals -----------------------------------------------------------------------------
+
+@bp.route("/appraisals", methods=["GET", "POST"])
+@roles("office", "auditor")
+def appraisals():
+    """民主评议: every round, and (the office) a form to open one for a quarter or a year."""
+    s, errors = web.services(), None
+    if request.method == "POST":
+        body = forms.without_empty({**forms.text("period", "title", "note"), "key_units": forms.picked("key_units"),
+                                    "groups": [g.strip() for g in request.form.get("groups", "").splitlines()
+                                               if g.strip()],
+                                    "min_ballots": forms.number("min_ballots")})
+        opened, errors = web.attempt(lambda: notify.appraisal_step(s, None, "open", body, _key()), "民主评议已发起",
+                                     ("period", "title", "key_units", "groups", "min_ballots", "units", "weights"))
+        if opened:
+            return redirect(url_for("reports.appraisal", period=opened["id"]))
+    return web.page("reports/appraisals.html", 422 if errors else 200, items=notify.appraisals(s),
+                    directory=intake.directory(s), errors=errors, form=request.form, idem=str(uuid.uuid4()))
+
+
+BALLOT_FIELDS = {"ballots.0.ballot_no": "ballot_no", "ballots.0.group": "group", "ballots.0.ratings": "ratings"}
+
+
+def _ballot() -> dict:
+    """The questionnaire the form holds: a grade for each unit graded (left blank: not graded)."""
+    units = request.form.getlist("unit")
+    return {"ballots": [{"ballot_no": request.form.get("ballot_no", "").strip(),
+                         "group": request.form.get("group", ""),
+                         "ratings": [forms.without_empty({"unit": u, "grade": request.form.get(f"grade-{i}", ""),
+                                                          "comment": request.form.get(f"comment-{i}", "").strip()})
+                                     for i, u in enumerate(units) if request.form.get(f"grade-{i}")]}]}
+
+
+@bp.route("/appraisals/<period>", methods=["GET", "POST"])
+@roles("office", "auditor")
+def appraisal(period: str):
+    """A round: its settings, the questionnaires entered, the results (so far), and the office's steps:
+    enter a questionnaire, close and draft, review (another office user), publish."""
+    s, errors = web.services(), None
+    if request.method == "POST":
+        step = request.form.get("step", "")
+        bodies = {"ballots": _ballot, "draft": lambda: None, "redraft": lambda: None,
+                  "review": lambda: forms.text("decision", "comments"), "publish": lambda: None}
+        done = {"ballots": "评议票已录入", "draft": "已截止收票并形成评议结果", "redraft": "已重新统计评议结果",
+                "review": "审核意见已保存", "publish": "评议结果已发布"}
+        if step in bodies:
+            body = bodies[step]()
+            _, errors = web.attempt(lambda: notify.appraisal_step(s, period, step, body, _key()), done[step],
+                                    ("ballot_no", "group", "ratings") if step == "ballots" else (),
+                                    BALLOT_FIELDS if step == "ballots" else None,
+                                    explain=lambda exc: FOUR_EYES.get(("review", exc.status)) if step == "review"
+                                    else None)
+            if not errors:
+                return redirect(url_for("reports.appraisal", period=period))
+    item = notify.appraisal(s, period)
+    entered = notify.appraisal_ballots(s, period)["items"]
+    return web.page("reports/appraisal.html", 422 if errors else 200, item=item, ballots=entered, errors=errors,
+                    form=request.form if errors else {}, idem=str(uuid.uuid4()))
+
+
+@bp.get("/appraisals/<period>.<any(html, pdf, xlsx):fmt>")
+@roles("office", "auditor")
+def appraisal_file(period: str, fmt: str):
+    return web.passthrough(notify.appraisal_file(web.services(), period, fmt))
+
+
 # --- exposures -----------------------------------------------------------------------------------------
 
 @bp.route("/exposures", methods=["GET", "POST"])
