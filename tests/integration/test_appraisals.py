@@ -6,10 +6,12 @@ never an appraiser's comment; the events reach the trail and a rebuild gives the
 from __future__ import annotations
 
 import io
+import threading
 
 import pytest
 from openpyxl import load_workbook
 
+from notify.service_layer import appraisals
 from zfcommon.events.catalogue import PUBLICATION_TOPIC
 
 from ..support import bearer
@@ -102,3 +104,35 @@ def test_a_round_is_opened_filled_drafted_approved_by_another_and_published(worl
     assert on_page.status_code == 200 and PHONE not in on_page.get_data(as_text=True)
     assert "民主评议结果" in client.get("/public/feed.json").get_data(as_text=True)
     rebuilt_from_trail(urls, pg, ("publications", "appraisal_ballots", "public_publications"))
+
+
+def test_two_clerks_entering_questionnaires_at_once_both_count_and_a_shared_number_once(world, monkeypatch):
+    """Both load the round before either appends: the second's append fails on the stream's version, and
+    it decides again on the new history instead of answering 409."""
+    _, client, _, _ = world
+    assert client.post("/v1/appraisals", json={"period": "2027"}, headers=OFFICE_A).status_code == 201
+    meet, load = threading.Barrier(2), appraisals._ballots
+
+    def load_then_meet(uow, key):
+        found = load(uow, key)
+        try:
+            meet.wait(timeout=2)
+        except threading.BrokenBarrierError:
+            pass
+        return found
+    monkeypatch.setattr(appraisals, "_ballots", load_then_meet)
+    answers = []
+
+    def enter(headers, *numbers):
+        answers.append(client.post("/v1/appraisals/2027/ballots", headers=headers, json={
+            "ballots": [ballot(n, "企业", edu="satisfied") for n in numbers]}).status_code)
+    clerks = [threading.Thread(target=enter, args=(OFFICE_A, "A-1", "A-2")),
+              threading.Thread(target=enter, args=(OFFICE_B, "B-1", "A-2"))]
+    for t in clerks:
+        t.start()
+    for t in clerks:
+        t.join()
+    assert sorted(answers) == [201, 422]                   # A-2 counts once: whoever came second is refused
+    monkeypatch.undo()
+    shown = client.get("/v1/appraisals/2027", headers=OFFICE_A).json
+    assert shown["data"]["ballots"] == 2

@@ -12,6 +12,7 @@ from ..adapters import directory
 from ..domain import appraisal, publication
 from . import bulletins
 from .bulletins import Context, Invalid
+from .reports import retrying
 from .uow import UnitOfWork
 
 KIND = "appraisal"
@@ -56,7 +57,10 @@ def record_ballots(uow: UnitOfWork, key: str, entered: list[Row], ctx: Context) 
             return "ballot_recorded", appraisal.ballots(row["data"]["round"], numbers, masked)
         except appraisal.Invalid as exc:
             raise Invalid(str(exc), exc.errors, code=exc.code) from None
-    return bulletins._decide(uow, KIND, key, "ballot", ctx, recorded), len(entered)
+    # Clerks entering questionnaires side by side append to the same stream: one that got in first makes
+    # the other decide again on the new history (its numbers checked against the first's), not fail.
+    stream = publication.stream(KIND, key)
+    return retrying(uow, stream, lambda: bulletins._decide(uow, KIND, key, "ballot", ctx, recorded)), len(entered)
 
 
 def draft(uow: UnitOfWork, key: str, ctx: Context, *, redraft: bool = False) -> Row:

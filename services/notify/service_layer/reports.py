@@ -45,7 +45,7 @@ def quarterly_stream(unit: str) -> str:
     return f"quarterly-{unit}"
 
 
-def _retrying(uow: UnitOfWork, stream: str, decide: Callable[[], T]) -> T:
+def retrying(uow: UnitOfWork, stream: str, decide: Callable[[], T]) -> T:
     """Run `decide` (load, decide, append) again after another writer got in first."""
     for _ in range(ATTEMPTS):
         try:
@@ -173,7 +173,7 @@ def _filed(uow: UnitOfWork, stream: str, fold: Callable[[list], reports.History]
         _append(uow, stream, history.version, [(event_type, filing(history))], actor=actor, now=now,
                 correlation_id=correlation_id)
         return row()
-    return _retrying(uow, stream, decide)
+    return retrying(uow, stream, decide)
 
 
 def quarter_due(quarter: str, calendar: WorkCalendar) -> date | None:
@@ -221,7 +221,7 @@ def _flag_unit(uow: UnitOfWork, unit: Mapping[str, Any], start: Week, through: W
             log.info("weekly_report_" + ("missed" if e.type == reports.MISSED else "escalated"),
                      extra={"unit": unit["name"], "week": e.data["week"], "step": e.data.get("step")})
         return len(events)
-    return _retrying(uow, stream, decide)
+    return retrying(uow, stream, decide)
 
 
 def flag_missed(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar: WorkCalendar, now: datetime,
@@ -262,7 +262,7 @@ def _flag_quarters(uow: UnitOfWork, unit: Mapping[str, Any], start: Week, throug
         for e in events:
             log.info("quarterly_report_missed", extra={"unit": unit["name"], "quarter": e.data["quarter"]})
         return len(events)
-    return _retrying(uow, stream, decide)
+    return retrying(uow, stream, decide)
 
 
 def flag_missed_quarters(uow: UnitOfWork, config: Mapping[str, Any], basis: str, calendar: WorkCalendar,
@@ -363,7 +363,7 @@ def draw_spot_check(uow: UnitOfWork, month: str, *, actor: str, now: datetime, s
         log.info("spot_check_drawn", extra={"month": month, "candidates": len(data["candidates"]),
                                             "selected": len(data["selected"])})
         return tables.spot_checks(uow.conn, month)[0]
-    return _retrying(uow, SPOT_CHECK_STREAM, decide)
+    return retrying(uow, SPOT_CHECK_STREAM, decide)
 
 
 def record_spot_check(uow: UnitOfWork, month: str, body: Mapping[str, Any], *, actor: str, now: datetime,
@@ -376,4 +376,4 @@ def record_spot_check(uow: UnitOfWork, month: str, body: Mapping[str, Any], *, a
         _append(uow, SPOT_CHECK_STREAM, history[-1].streamversion, [(reports.SPOT_CHECK_RECORDED, data)],
                 actor=actor, now=now, correlation_id=correlation_id)
         return tables.spot_checks(uow.conn, month)[0]
-    return _retrying(uow, SPOT_CHECK_STREAM, decide)
+    return retrying(uow, SPOT_CHECK_STREAM, decide)
