@@ -1,6 +1,6 @@
 """Commands on democratic appraisals (民主评议, docs/APPRAISALS.md): open a round, enter questionnaires,
 draft the results (closing the round), review, publish. Each is decided on the round's stream in
-notify's event store and appended at its version (service_layer.bulletins._decide), so two office users
+notify's event store and appended at its version (service_layer.bulletins.decide), so two office users
 entering the same questionnaire at once cannot both count it."""
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def open_round(uow: UnitOfWork, key: str, body: Row, ctx: Context) -> Row:
             return "opened", appraisal.opening(key, body, active)
         except appraisal.Invalid as exc:
             raise Invalid(str(exc), exc.errors, code=exc.code) from None
-    return bulletins._decide(uow, KIND, key, "open", ctx, opened)
+    return bulletins.decide(uow, KIND, key, "open", ctx, opened)
 
 
 def record_ballots(uow: UnitOfWork, key: str, entered: list[Row], ctx: Context) -> tuple[Row, int]:
@@ -60,7 +60,7 @@ def record_ballots(uow: UnitOfWork, key: str, entered: list[Row], ctx: Context) 
     # Clerks entering questionnaires side by side append to the same stream: one that got in first makes
     # the other decide again on the new history (its numbers checked against the first's), not fail.
     stream = publication.stream(KIND, key)
-    return retrying(uow, stream, lambda: bulletins._decide(uow, KIND, key, "ballot", ctx, recorded)), len(entered)
+    return retrying(uow, stream, lambda: bulletins.decide(uow, KIND, key, "ballot", ctx, recorded)), len(entered)
 
 
 def draft(uow: UnitOfWork, key: str, ctx: Context, *, redraft: bool = False) -> Row:
@@ -74,7 +74,7 @@ def draft(uow: UnitOfWork, key: str, ctx: Context, *, redraft: bool = False) -> 
             raise Invalid("尚未录入任何评议票，不能形成评议结果", {"ballots": ["至少录入一份评议票"]},
                           code="appraisal.no_ballots")
         return "drafted", appraisal.results(row["data"]["round"], ballots)
-    return bulletins._decide(uow, KIND, key, "redraft" if redraft else "draft", ctx, drafted)
+    return bulletins.decide(uow, KIND, key, "redraft" if redraft else "draft", ctx, drafted)
 
 
 def review(uow: UnitOfWork, key: str, decision: str, comments: str | None, ctx: Context) -> Row:
@@ -85,7 +85,7 @@ def publish(uow: UnitOfWork, key: str, ctx: Context) -> Row:
     def published(row: Row) -> tuple[str, Row]:
         return "published", {**publication.period_fields(KIND, key), "revision": row["revision"],
                              "title": publication.title(KIND, key), "digest": publication.digest(row["data"])}
-    return bulletins._decide(uow, KIND, _checked(key), "publish", ctx, published)
+    return bulletins.decide(uow, KIND, _checked(key), "publish", ctx, published)
 
 
 def provisional(uow: UnitOfWork, row: Row) -> Row | None:

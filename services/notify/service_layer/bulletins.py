@@ -65,15 +65,15 @@ def _current(uow: UnitOfWork, kind: str, key: str) -> tuple[Row | None, int]:
     return row, row["version"] if row else 0
 
 
-def _decide(uow: UnitOfWork, kind: str, key: str, action: str, ctx: Context,
-            decide: Callable[[Row | None], tuple[str, Row | list[Row]]]) -> Row:
-    """Decide on the publication's state as its stream has it and append what `decide` returns: an
-    event's name and data (or a list of data, one event each)."""
+def decide(uow: UnitOfWork, kind: str, key: str, action: str, ctx: Context,
+           choose: Callable[[Row | None], tuple[str, Row | list[Row]]]) -> Row:
+    """Take `action` on the publication in the state its stream has it, and append what `choose`
+    returns: an event's name and data (or a list of data, one event each)."""
     row, version = _current(uow, kind, key)
     if row is None and action not in publication.ALLOWED[kind][None]:
         raise NotFound(f"没有 {key} 的{publication.KIND_NAMES[kind]}")
     publication.check(kind, key, row and row["state"], action)
-    name, data = decide(row)
+    name, data = choose(row)
     first, *more = data if isinstance(data, list) else [data]
     _record(uow, publication.stream(kind, key), version, TYPE.format(kind=kind, name=name), first, ctx, more)
     return tables.get(uow.conn, kind, key)
@@ -137,7 +137,7 @@ def draft_bulletin(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantCli
         first, last = bulletin.month_period(month)
         _ended("month", month, last, ctx)
         return "drafted", _snapshot(uow, ledger, intake, "bulletin", month, first, last, body, row)
-    return _decide(uow, "bulletin", month, "redraft" if redraft else "draft", ctx, snapshot)
+    return decide(uow, "bulletin", month, "redraft" if redraft else "draft", ctx, snapshot)
 
 
 def draft_interim(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClient, key: str, body: Row,
@@ -154,7 +154,7 @@ def draft_interim(uow: UnitOfWork, ledger: LedgerClient, intake: ComplainantClie
             raise Invalid(f"阶段性通报的统计期不能晚于今天（{today.isoformat()}）",
                           {"to": [f"不能晚于今天（{today.isoformat()}）"]}, code="interim.period_not_over")
         return "drafted", _snapshot(uow, ledger, intake, "interim", key, first, last, body, row)
-    return _decide(uow, "interim", key, "redraft" if redraft else "draft", ctx, snapshot)
+    return decide(uow, "interim", key, "redraft" if redraft else "draft", ctx, snapshot)
 
 
 def review_bulletin(uow: UnitOfWork, kind: str, key: str, decision: str, comments: str | None, ctx: Context) -> Row:
@@ -162,7 +162,7 @@ def review_bulletin(uow: UnitOfWork, kind: str, key: str, decision: str, comment
         publication.check_reviewer(row, ctx.actor, decision)
         return "reviewed", {**publication.period_fields(kind, key), "revision": row["revision"],
                             "decision": decision, "comments": comments}
-    return _decide(uow, kind, key, "review", ctx, review)
+    return decide(uow, kind, key, "review", ctx, review)
 
 
 def publish_bulletin(uow: UnitOfWork, kind: str, key: str, ctx: Context, office: document.Office) -> Row:
@@ -174,7 +174,7 @@ def publish_bulletin(uow: UnitOfWork, kind: str, key: str, ctx: Context, office:
             **publication.period_fields(kind, key), "revision": row["revision"], "title": publication.title(kind, key),
             "digest": publication.digest(row["data"]),
             "document": office.issue(kind, day, tables.next_sequence(uow.conn, kind, day.year))}
-    return _decide(uow, kind, key, "publish", ctx, published)
+    return decide(uow, kind, key, "publish", ctx, published)
 
 
 def draft_disclosure(uow: UnitOfWork, ledger: LedgerClient, quarter: str, ctx: Context) -> Row:
@@ -192,7 +192,7 @@ def draft_disclosure(uow: UnitOfWork, ledger: LedgerClient, quarter: str, ctx: C
         return "drafted", {"quarter": quarter, "channel": disclosure.CHANNEL, "due": due.isoformat(),
                            "judged_on": stats["today"], "min_rate_base": stats["min_rate_base"],
                            "totals": totals, "units": units}
-    return _decide(uow, "disclosure", quarter, "draft", ctx, snapshot)
+    return decide(uow, "disclosure", quarter, "draft", ctx, snapshot)
 
 
 def publish_disclosure(uow: UnitOfWork, quarter: str, ctx: Context) -> Row:
@@ -201,7 +201,7 @@ def publish_disclosure(uow: UnitOfWork, quarter: str, ctx: Context) -> Row:
         return "published", {"quarter": quarter, "revision": row["revision"],
                              "title": publication.title("disclosure", quarter), "digest": publication.digest(row["data"]),
                              "due": due.isoformat(), "published_on": today.isoformat(), "on_time": today <= due}
-    return _decide(uow, "disclosure", quarter, "publish", ctx, published)
+    return decide(uow, "disclosure", quarter, "publish", ctx, published)
 
 
 def disclosure_overview(rows: list[Row], today: date, calendar: WorkCalendar) -> list[Row]:
