@@ -13,7 +13,7 @@ from .console_world import console_world, token
 from .test_weekly_reports import scheduler_pass
 
 pytestmark = pytest.mark.integration
-UNIT, OTHER = "县自然资源局", "县林业局"
+UNIT, OTHER, TOWN = "县自然资源局", "县林业局", "城关镇"
 SECRET = ("13807391234", "李某")          # the complainant's, in complaint()
 
 
@@ -34,6 +34,8 @@ def test_a_unit_files_its_quarter_and_the_office_reads_it(world):
     for name in (UNIT, OTHER):
         world.api("POST", "/v1/directory/units", {"name": name, "kind": "government_department",
                                                   "supervising_channel": "县监察局"}, status=200)
+    world.api("POST", "/v1/directory/units", {"name": TOWN, "kind": "township", "supervising_channel": "县委办"},
+              status=200)
     case_id = world.api("POST", "/v1/cases", complaint(), status=201)["case_id"]
     world.api("POST", f"/v1/cases/{case_id}/assign", {"lead_unit": UNIT, "handling_mode": "deadline"}, status=200)
     world.api("POST", f"/v1/cases/{case_id}/accept", {}, headers=bearer("unit", unit=UNIT), status=200)
@@ -84,7 +86,8 @@ def test_a_unit_files_its_quarter_and_the_office_reads_it(world):
         assert overview.status_code == 200, login
         shown = text(overview)
         assert "2026年第三季度" in shown and "报送时限 2026-10-13" in shown
-        assert f"{OTHER} 未报（已标记），2026-10-14标记未报" in shown
+        assert f"{OTHER} 县监察局 未报（已标记），2026-10-14标记未报" in shown
+        assert "按归口汇总 归口 已报 迟报 未报 尚未报送 无需报送 县委办 0 0 1 0 0 县监察局 1 0 1 0 0" in shown
         link = re.search(r'href="(/quarterly/[^"]+/2026-Q3)">查看', overview.get_data(as_text=True)).group(1)
         report = world.client(login).get(link)
         shown = text(report)

@@ -77,6 +77,9 @@ def test_a_quarter_is_filed_flagged_once_when_missed_corrected_and_rebuilt(world
     assert {u["unit"]: u["status"] for u in overview["units"]} == {FILER: "filed", LATE: "missing", SILENT: "missing"}
     assert (overview["due"], overview["flag_day"], overview["counts"]["missing"]) == ("2026-10-13", "2026-10-14", 2)
     assert client.get("/v1/quarterly-reports/overview", headers=OFFICE).json["quarter"] == Q3   # the last one ended
+    # Reports roll up along the units' supervising channel (seed 002: 按分管渠道).
+    assert [(c["channel"], c["counts"]["filed"], c["counts"]["missing"]) for c in overview["channels"]] == [
+        ("县委办", 0, 1), ("县监察局", 1, 1)]
 
     # Filed late after the flag: late, the flag stays on record; a correction keeps the first's lateness.
     late = file(client, LATE, summary="补报：本季度自查自纠情况")
@@ -106,7 +109,7 @@ def test_a_quarter_is_filed_flagged_once_when_missed_corrected_and_rebuilt(world
     sheet = client.get(f"/v1/quarterly-reports/export.csv?quarter={Q3}", headers=OFFICE)
     assert sheet.status_code == 200 and "filename*=UTF-8''" in sheet.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(sheet.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0][:5] == ["单位", "报送情况", "报送时限", "报送时间", "是否迟报"]
+    assert rows[0][:6] == ["单位", "归口", "报送情况", "报送时限", "报送时间", "是否迟报"]
     by_unit = {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}
     assert (by_unit[FILER]["本季度工作开展情况"], by_unit[FILER]["报送次数"]) == ("更正：办结交办线索2件", "2")
     assert (by_unit[SILENT]["报送情况"], by_unit[SILENT]["标记未报日期"]) == ("未报（已标记）", "2026-10-14")

@@ -57,6 +57,9 @@ class Clock:
 
 
 def unit_body(name: str) -> dict:
+    """A government department, supervised by the supervision bureau; the silent one a township (县委办)."""
+    if name == SILENT:
+        return {"name": name, "kind": "township", "supervising_channel": "县委办"}
     return {"name": name, "kind": "government_department", "supervising_channel": "县监察局"}
 
 
@@ -344,5 +347,6 @@ def test_after_an_outage_every_missed_week_is_flagged_once_in_order_and_escalate
     assert [(r["subject_kind"], r["week"], r["consecutive_missed"], r["ladder"]) for r in register["items"]
             if r["number"] == silent] == [("weekly", "2026-W49", 2, None)]
     assert (overview["week"], overview["units"]) == ("2026-W51", [{   # a unit sees only its own row
-        "unit": FILER, "status": "outstanding", "late": None, "id": None, "revision": None, "filed_at": None,
-        "flagged_on": None}])
+        "unit": FILER, "supervising_channel": "县监察局", "status": "outstanding", "late": None, "id": None,
+        "revision": None, "filed_at": None, "flagged_on": None}])
+    assert overview["channels"] == [{"channel": "县监察局", "counts": overview["counts"]}]

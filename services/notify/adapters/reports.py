@@ -221,8 +221,8 @@ def of_week(conn: psycopg.Connection, week: str) -> dict[str, Row]:
 
 
 def units_since(conn: psycopg.Connection) -> list[Row]:
-    """Every unit with since when it is active (None: inactive)."""
-    return conn.execute("SELECT name, active, active_since FROM units ORDER BY name").fetchall()
+    """Every unit with since when it is active (None: inactive) and its supervising channel (归口)."""
+    return conn.execute("SELECT name, active, active_since, supervising_channel FROM units ORDER BY name").fetchall()
 
 
 def escalations_of(conn: psycopg.Connection, unit: str | None) -> list[Row]:

@@ -154,6 +154,8 @@ class QuarterOverviewQuery(Schema):
 
 class OverviewRow(Schema):
     unit = fields.String(required=True)
+    supervising_channel = fields.String(required=True, metadata={
+        "description": "the unit's supervising channel (归口), along which reports roll up (seed 002)"})
     status = fields.String(required=True, metadata={
         "description": "filed | zero | missing (flagged) | outstanding (nothing yet, not flagged) | not_required"})
     late = fields.Boolean(allow_none=True)
@@ -163,10 +165,17 @@ class OverviewRow(Schema):
     flagged_on = fields.Date(allow_none=True)
 
 
+class ChannelCounts(Schema):
+    channel = fields.String(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
 class _Overview(Schema):
     due = fields.Date(allow_none=True, required=True, metadata={"description": "null: the calendar lacks the year"})
     flag_day = fields.Date(allow_none=True, required=True)
     counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    channels = fields.List(fields.Nested(ChannelCounts), required=True, metadata={
+        "description": "the counts by supervising channel (按归口汇总: 县委办, 机关工委, 监察局 …)"})
     units = fields.List(fields.Nested(OverviewRow), required=True)
 
 
@@ -361,12 +370,22 @@ def _standing(uow: UnitOfWork, calendar, due, rows: dict, only: str | None, owes
         if row is None and not unit["active"]:
             continue
         required = bool(unit["active"] and start and owes(handlers.first_week(Week.parse(start), unit["active_since"])))
-        units.append({"unit": name, "status": reports.status(row, required), "late": row and row["late"],
+        units.append({"unit": name, "supervising_channel": unit["supervising_channel"],
+                      "status": reports.status(row, required), "late": row and row["late"],
                       "id": row and row["id"], "revision": row and row["revision"],
                       "filed_at": row and row["filed_at"], "flagged_on": row and row["flagged_on"]})
-    counts = {s: sum(1 for u in units if u["status"] == s) for s in (*filed, "missing", "outstanding", "not_required")}
+    statuses = (*filed, "missing", "outstanding", "not_required")
+    channels = [{"channel": channel, "counts": _counts([u for u in units if u["supervising_channel"] == channel],
+                                                       statuses)}
+                for channel in sorted({u["supervising_channel"] for u in units})]
+    return {"due": due, "flag_day": flag_day, "counts": _counts(units, statuses), "channels": channels,
+            "units": units}
+
+
+def _counts(units: list[dict], statuses: tuple[str, ...]) -> dict[str, int]:
+    counts = {s: sum(1 for u in units if u["status"] == s) for s in statuses}
     counts["late"] = sum(1 for u in units if u["late"])
-    return {"due": due, "flag_day": flag_day, "counts": counts, "units": units}
+    return counts
 
 
 @blp.route("/escalations")
@@ -460,6 +479,7 @@ def _lines(items: list, text: Callable[[dict], str]) -> str:
 
 QUARTERLY_COLUMNS = (
     Column("单位", 20, lambda r: r["unit"]),
+    Column("归口", 14, lambda r: r["supervising_channel"]),
     Column("报送情况", 14, lambda r: QUARTER_STATUSES.get(r["status"], r["status"])),
     Column("报送时限", 12, lambda r: r["due"].isoformat() if r["due"] else ""),
     Column("报送时间", 17, lambda r: r["filed_at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
