@@ -136,3 +136,40 @@ def test_two_clerks_entering_questionnaires_at_once_both_count_and_a_shared_numb
     monkeypatch.undo()
     shown = client.get("/v1/appraisals/2027", headers=OFFICE_A).json
     assert shown["data"]["ballots"] == 2
+
+
+def test_a_questionnaire_table_is_checked_row_by_row_then_entered_whole(world):
+    _, client, _, _ = world
+    assert client.post("/v1/appraisals", json={"period": "2026-Q3", "min_ballots": 1},
+                       headers=OFFICE_A).status_code == 201
+    template = client.get("/v1/appraisals/2026-Q3/ballots/template.xlsx", headers=OFFICE_A)
+    header = [c.value for c in load_workbook(io.BytesIO(template.data)).active[1]]
+    assert header == ["问卷编号", "评议群体", FILER, ZERO, SILENT]
+    assert "filename*=UTF-8''" in template.headers["Content-Disposition"]
+
+    def upload(text: str, dry_run: bool, key: str = "t-1"):
+        return client.post(f"/v1/appraisals/2026-Q3/ballots/import{'?dry_run=true' if dry_run else ''}",
+                           data={"file": (io.BytesIO(text.encode("utf-8-sig")), "评议票.csv", "text/csv")},
+                           headers={**OFFICE_A, "Idempotency-Key": key}, content_type="multipart/form-data")
+    head = f"问卷编号,评议群体,{FILER},{ZERO},{SILENT}\n"
+    faulty = head + "001,企业,满意,基本满意,\n002,游客,满意,,\n001,客商,很好,,\n,企业,满意,,\n003,业户,,,\n"
+    report = upload(faulty, True).json
+    assert report["counts"] == {"rows": 5, "ok": 1, "error": 4}
+    errors = {r["row"]: r["errors"] for r in report["rows"] if r["status"] == "error"}
+    assert "评议群体" in errors[3] and "已经录入过" in errors[4]["问卷编号"][0] and FILER in errors[4]
+    assert "缺少问卷编号" in errors[5]["问卷编号"][0] and "_row" in errors[6]
+    refused = upload(faulty, False)
+    assert refused.status_code == 422 and refused.json["counts"]["error"] == 4
+    assert client.get("/v1/appraisals/2026-Q3", headers=OFFICE_A).json["data"]["ballots"] == 0   # none kept
+    wrong = upload("编号,单位\n1,2\n", True)
+    assert wrong.status_code == 422 and wrong.json["code"] == "import.header_invalid"
+
+    good = head + "001,企业,满意,基本满意,\n002,代表委员,不满意,,满意\n"
+    done = upload(good, False, "t-2")
+    assert done.status_code == 201 and done.json["counts"]["imported"] == 2
+    assert upload(good, False, "t-2").json == done.json                          # the same key: the first answer
+    again = upload(good, False, "t-3")
+    assert again.status_code == 422 and again.json["counts"]["error"] == 2      # already entered: counted once
+    shown = client.get("/v1/appraisals/2026-Q3", headers=OFFICE_A).json
+    assert shown["data"]["ballots"] == 2
+    assert {u["unit"]: u["ballots"] for u in shown["provisional"]["units"]} == {FILER: 2, ZERO: 1, SILENT: 1}

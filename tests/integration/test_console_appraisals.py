@@ -4,6 +4,7 @@ the drafter may not approve, a second office user does and publishes; the audito
 unit officer none; no page shows the complainant, and the results never show an appraiser's comment."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -78,3 +79,25 @@ def test_the_office_runs_a_round_from_questionnaires_to_published_results(world)
     assert "发起民主评议" not in text(auditor.get("/appraisals"))
     assert world.client("yi").get(round_page).status_code == 403
     assert "民主评议" in text(jia.get("/appraisals")) and "已发布" in text(jia.get("/appraisals"))
+
+
+def test_the_office_imports_a_questionnaire_table_after_a_dry_run(world):
+    """Runs after the first test: its units are in the directory."""
+    jia = world.client("jia")
+    assert post(jia, "/appraisals", period="2026", min_ballots="1").status_code == 302
+    template = jia.get("/appraisals/2026/template.xlsx")
+    assert template.status_code == 200 and template.data[:2] == b"PK"
+    table = f"问卷编号,评议群体,{UNITS[0]},{UNITS[1]}\nN-1,企业,满意,不满意\nN-2,客商,很好,\n".encode("utf-8-sig")
+
+    def upload(data: bytes, mode: str):
+        page = jia.get("/appraisals/2026").get_data(as_text=True)
+        return jia.post("/appraisals/2026", data={"step": "import", "mode": mode, "idem": f"imp-{mode}-{len(data)}",
+                                                   "file": (io.BytesIO(data), "评议票.csv"),
+                                                   "csrf_token": token(page)}, content_type="multipart/form-data")
+    checked = text(upload(table, "dry_run"))
+    assert "预检结果" in checked and "共 2 份问卷：无误 1，有误 1" in checked and "“很好”不是评价" in checked
+    refused = upload(table, "import")
+    assert refused.status_code == 422 and "整表均未导入" in text(refused)
+    fixed = table.replace("很好".encode(), "基本满意".encode())
+    done = text(upload(fixed, "import"))
+    assert "已录入 2 份评议票" in done and "N-2" in done

@@ -138,6 +138,8 @@ ROWS = [
     *[("notify", "GET", path, None, set(ROLES)) for path in (
         "/v1/appraisals", "/v1/appraisals/2024-Q1", "/v1/appraisals/2024-Q1.html")],
     ("notify", "GET", "/v1/appraisals/2024-Q1/ballots", None, {"office", "auditor"}),
+    ("notify", "GET", "/v1/appraisals/2024-Q1/ballots/template.xlsx", None, {"office", "auditor"}),
+    ("notify", "POST", "/v1/appraisals/2024-Q1/ballots/import?dry_run=true", None, {"office"}),
     *[("notify", "POST", path, body, {"office"}) for path, body in (
         ("/v1/appraisals", {"period": "2024-Q1"}), ("/v1/appraisals/2024-Q1/ballots", {"ballots": [
             {"ballot_no": "1", "group": "企业", "ratings": [{"unit": UNIT, "grade": "satisfied"}]}]}),

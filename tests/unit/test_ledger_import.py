@@ -1,4 +1,4 @@
-"""Ledger import (台账导入): reading CSV/XLSX safely (adapters.spreadsheets) and checking and mapping each
+"""Ledger import (台账导入): reading CSV/XLSX safely (zfcommon.sheets) and checking and mapping each
 row (domain.ledger_import), on the office's real sample file. Pure: no database."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from intake.adapters import spreadsheets
+from zfcommon import sheets as spreadsheets
 from intake.domain import directory as directory_domain
 from intake.domain import ledger_import as li
 from intake.domain import lifecycle

@@ -100,6 +100,17 @@ def appraisal_file(s: Services, period: str, fmt: str):
     return s.request("notify", "GET", f"/v1/appraisals/{quote(period, safe='')}.{fmt}", stream=True)
 
 
+def appraisal_import(s: Services, period: str, name: str, data: bytes, content_type: str, *, dry_run: bool,
+                     key: str) -> dict[str, Any]:
+    """A questionnaire table: dry run (the report), or entered whole."""
+    path = f"/v1/appraisals/{quote(period, safe='')}/ballots/import" + ("?dry_run=true" if dry_run else "")
+    return s.post("notify", path, key=key, files={"file": (name, data, content_type)})
+
+
+def appraisal_template(s: Services, period: str):
+    return s.request("notify", "GET", f"/v1/appraisals/{quote(period, safe='')}/ballots/template.xlsx", stream=True)
+
+
 def appraisal_step(s: Services, period: str | None, step: str, body: dict[str, Any] | None, key: str) -> Any:
     """open (period None: POST /v1/appraisals), ballots, draft, redraft, review or publish."""
     path = "/v1/appraisals" if step == "open" else f"/v1/appraisals/{quote(period or '', safe='')}/{step}"

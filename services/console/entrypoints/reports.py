@@ -320,6 +320,10 @@ def appraisal(period: str):
     s, errors = web.services(), None
     if request.method == "POST":
         step = request.form.get("step", "")
+        if step == "import":
+            report, errors = _questionnaires(s, period)
+            if report is not None or errors:
+                return _appraisal_page(s, period, errors, report)
         bodies = {"ballots": _ballot, "draft": lambda: None, "redraft": lambda: None,
                   "review": lambda: forms.text("decision", "comments"), "publish": lambda: None}
         done = {"ballots": "评议票已录入", "draft": "已截止收票并形成评议结果", "redraft": "已重新统计评议结果",
@@ -333,10 +337,38 @@ def appraisal(period: str):
                                     else None)
             if not errors:
                 return redirect(url_for("reports.appraisal", period=period))
+    return _appraisal_page(s, period, errors)
+
+
+def _appraisal_page(s, period: str, errors: FormErrors | None, report: dict | None = None):
     item = notify.appraisal(s, period)
     entered = notify.appraisal_ballots(s, period)["items"]
     return web.page("reports/appraisal.html", 422 if errors else 200, item=item, ballots=entered, errors=errors,
-                    form=request.form if errors else {}, idem=str(uuid.uuid4()))
+                    report=report, form=request.form if errors else {}, idem=str(uuid.uuid4()))
+
+
+def _questionnaires(s, period: str) -> tuple[dict | None, FormErrors | None]:
+    """The posted questionnaire table dry-run or entered by notify: its per-row report, or the refusal."""
+    part = request.files.get("file")
+    if part is None or not part.filename:
+        return None, FormErrors(file=["请选择评议票录入表（Excel或CSV）"])
+    dry_run = request.form.get("mode") != "import"
+    try:
+        report = notify.appraisal_import(s, period, part.filename, part.read(),
+                                         part.mimetype or "application/octet-stream", dry_run=dry_run, key=_key())
+        flash("预检完成：以下为逐行检查结果，确认无误后选择“正式导入”" if dry_run else
+              f"已录入 {report['counts'].get('imported', 0)} 份评议票")
+        return report, None
+    except ServiceError as exc:
+        if exc.status not in (409, 413, 415, 422):
+            raise
+        return (exc.body if exc.body.get("rows") else None), FormErrors.of(exc, ("file",))
+
+
+@bp.get("/appraisals/<period>/template.xlsx")
+@roles("office", "auditor")
+def appraisal_template(period: str):
+    return web.passthrough(notify.appraisal_template(web.services(), period))
 
 
 @bp.get("/appraisals/<period>.<any(html, pdf, xlsx):fmt>")

@@ -6,13 +6,13 @@ import uuid
 from flask import request, url_for
 from flask.views import MethodView
 from marshmallow import Schema, fields
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from zfcommon.blueprint import Blueprint
-from zfcommon.problem import NotFound, PayloadTooLarge, Unprocessable, UnsupportedMediaType
+from zfcommon import sheets as spreadsheets
+from zfcommon import uploads
+from zfcommon.problem import NotFound, Unprocessable
 from zfcommon.web import principal
 
-from ..adapters import spreadsheets
 from ..domain import ledger_import, task_import
 from ..service_layer import imports
 from zfcommon.idempotency import request_hash, run_command
@@ -20,7 +20,6 @@ from .aggregate_http import mapped
 from .common import context, problems, uow
 
 blp = Blueprint("imports", __name__, url_prefix="/v1/imports", description="Ledger import (台账导入)")
-MULTIPART_SLACK = 64 * 1024        # boundaries and part headers around the file
 FILE_DOC = {"type": "string", "format": "binary"}
 
 
@@ -65,45 +64,6 @@ class ImportRecord(ImportReport):
     created_at = fields.DateTime()
 
 
-def _too_large() -> PayloadTooLarge:
-    return PayloadTooLarge(f"台账文件最大 {spreadsheets.MAX_BYTES // (1024 * 1024)} MiB", code="import.too_large",
-                           limit=spreadsheets.MAX_BYTES)
-
-
-def _file() -> tuple[bytes, str | None, str | None, str | None]:
-    """(content, file name, declared type, charset) from a multipart form (field `file`) or the raw body."""
-    if request.mimetype == "multipart/form-data":
-        part = request.files.get("file")
-        if part is None:
-            raise Unprocessable("请在表单字段 file 中上传台账文件", code="import.file_missing",
-                                errors={"file": ["缺少文件"]})
-        return (part.stream.read(spreadsheets.MAX_BYTES + 1), part.filename, part.mimetype,
-                part.mimetype_params.get("charset"))
-    if request.mimetype not in (*spreadsheets.CSV_TYPES, spreadsheets.XLSX_TYPE):
-        raise UnsupportedMediaType(
-            f"请以 multipart/form-data（字段 file）上传，或直接发送 {spreadsheets.CSV_TYPES[0]} 或 "
-            f"{spreadsheets.XLSX_TYPE} 内容，收到的是 {request.mimetype or '未声明类型的内容'}",
-            code="request.unsupported_media_type", received=request.mimetype or None,
-            expected=["multipart/form-data", spreadsheets.CSV_TYPES[0], spreadsheets.XLSX_TYPE])
-    return request.get_data(), None, request.mimetype, request.mimetype_params.get("charset")
-
-
-def _upload() -> imports.Upload:
-    limit = spreadsheets.MAX_BYTES + MULTIPART_SLACK
-    request.max_content_length = limit        # also bounds a chunked body that announces no length
-    if (request.content_length or 0) > limit:
-        raise _too_large()
-    try:
-        data, filename, declared, charset = _file()
-        if len(data) > spreadsheets.MAX_BYTES:
-            raise _too_large()
-        return imports.Upload(data, spreadsheets.format_of(declared, filename, data[:8]), filename, charset)
-    except RequestEntityTooLarge:
-        raise _too_large() from None
-    except spreadsheets.UnsupportedType as exc:
-        raise UnsupportedMediaType(str(exc), code="import.file_type_unsupported") from None
-
-
 def _run(fn, columns: tuple[str, ...] = ledger_import.COLUMNS, required: tuple[str, ...] = ledger_import.REQUIRED):
     """Map a file that cannot be imported to 422, naming what is wrong with it."""
     try:
@@ -121,7 +81,7 @@ def _run(fn, columns: tuple[str, ...] = ledger_import.COLUMNS, required: tuple[s
 def _post(args: dict, do, record_endpoint: str):
     """The office uploads; a dry run reports in a read-only transaction, an import writes under the
     request's Idempotency-Key (the body's hash is the file's)."""
-    upload = _upload()
+    upload = uploads.upload("台账文件")
     if args["dry_run"]:
         with uow() as u:
             return do(u, upload, True)

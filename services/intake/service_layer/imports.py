@@ -11,7 +11,8 @@ from typing import Any, Callable
 
 from zfcommon.workdays import local_date
 
-from ..adapters import spreadsheets
+from zfcommon import sheets as spreadsheets
+from zfcommon.sheets import Upload
 from ..adapters.import_records import ImportRecords
 from ..domain import ledger_import, task_import
 from ..domain.campaign import check_member
@@ -20,14 +21,6 @@ from .handlers import Context, load_campaign, load_directory
 from .uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Upload:
-    data: bytes
-    format: str                  # csv | xlsx
-    filename: str | None = None
-    charset: str | None = None   # a CSV's declared charset, if any
 
 
 class RowsRefused(Exception):

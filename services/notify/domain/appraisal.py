@@ -78,6 +78,15 @@ def ballots(round_: Mapping[str, Any], recorded: set[str], entered: list[Mapping
     """The ballot_recorded events' data for questionnaires entered at once: each names a group of the
     round and grades units of the round, each unit once; a questionnaire number is entered once in a
     round (`recorded`: the numbers already entered). Raises Invalid naming each ballot at fault."""
+    out, errors = checked_ballots(round_, recorded, entered)
+    if errors:
+        raise Invalid("以下评议票未能录入，整批均未保存", {"ballots": errors}, code="appraisal.ballot_invalid")
+    return out
+
+
+def checked_ballots(round_: Mapping[str, Any], recorded: set[str],
+                    entered: list[Mapping[str, Any]]) -> tuple[list[Row], dict[str, Any]]:
+    """`ballots` without raising: the data of the questionnaires without fault, and the faults by index."""
     errors: dict[str, Any] = {}
     seen = set(recorded)
     out = []
@@ -100,9 +109,59 @@ def ballots(round_: Mapping[str, Any], recorded: set[str], entered: list[Mapping
         out.append({"period": round_["period"], "ballot_no": number, "group": ballot["group"],
                     "ratings": [{"unit": r["unit"], "grade": r["grade"], "comment": r.get("comment") or None}
                                 for r in ballot["ratings"]]})
-    if errors:
-        raise Invalid("以下评议票未能录入，整批均未保存", {"ballots": errors}, code="appraisal.ballot_invalid")
-    return out
+    return out, errors
+
+
+# A questionnaire table (评议票录入表): one row per questionnaire, a column per unit graded in words.
+NUMBER, GROUP = "问卷编号", "评议群体"
+GRADE_WORDS = {name: grade for grade, name in GRADES.items()} | {grade: grade for grade in GRADES}
+
+
+class TableProblem(Exception):
+    """The table is not laid out as the round's questionnaire table (422 naming the columns)."""
+
+    def __init__(self, message: str, missing: list[str], unknown: list[str]):
+        super().__init__(message)
+        self.missing, self.unknown = missing, unknown
+
+
+def table_headers(round_: Mapping[str, Any]) -> list[str]:
+    return [NUMBER, GROUP, *round_["units"]]
+
+
+def from_table(round_: Mapping[str, Any], rows: list[tuple[int, list[Any]]]) -> tuple[list[tuple[int, Row]], dict]:
+    """The questionnaires of a table's rows (Excel row numbers with the cells) as entered ballots, and
+    each row's faults of form (a grade not in words the office uses) by row number. The header row is the
+    first that names 问卷编号; every other column must be 评议群体 or a unit of the round. Raises TableProblem."""
+    at = next((i for i, (_, cells) in enumerate(rows) if NUMBER in [str(c or "").strip() for c in cells]), None)
+    if at is None:
+        raise TableProblem(f"找不到表头：须有“{NUMBER}”列", [NUMBER, GROUP], [])
+    header = [str(c or "").strip() for c in rows[at][1]]
+    known = set(table_headers(round_))
+    unknown = [h for h in header if h and h not in known]
+    missing = [h for h in (NUMBER, GROUP) if h not in header]
+    if unknown or missing:
+        raise TableProblem("表头与本次评议的录入表不符", missing, unknown)
+    column = {h: i for i, h in enumerate(header) if h}
+    entered, faults = [], {}
+    for number, cells in rows[at + 1:]:
+        cell = lambda name: str(cells[column[name]] or "").strip() if column[name] < len(cells) else ""  # noqa: E731
+        ratings, problems = [], {}
+        for unit in round_["units"]:
+            if unit not in column or not (word := cell(unit)):
+                continue
+            if word not in GRADE_WORDS:
+                problems[unit] = [f"“{word}”不是评价：请填“满意”“基本满意”或“不满意”，不评的留空"]
+            else:
+                ratings.append({"unit": unit, "grade": GRADE_WORDS[word], "comment": None})
+        if not cell(NUMBER):
+            problems[NUMBER] = ["缺少问卷编号"]
+        if not ratings and not problems:
+            problems["_row"] = ["这份问卷没有对任何单位作出评价"]
+        if problems:
+            faults[number] = problems
+        entered.append((number, {"ballot_no": cell(NUMBER), "group": cell(GROUP), "ratings": ratings}))
+    return entered, faults
 
 
 def _score(counts: Mapping[str, int], weights: Mapping[str, Any]) -> float | None:

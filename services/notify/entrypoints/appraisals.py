@@ -4,13 +4,17 @@ results (which closes the round), a second office user reviews them, and they ar
 public page. The key is the period: 2026-Q4, or 2026 for a year's round."""
 from __future__ import annotations
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
+from werkzeug.wsgi import FileWrapper
 
 from zfcommon.blueprint import EVERYONE, Blueprint
 from zfcommon.events.catalogue import APPRAISAL_GRADES, APPRAISAL_PERIOD, AppraisalWeights
-from zfcommon.problem import Conflict
+from zfcommon import sheets, uploads
+from zfcommon.exports import XLSX, disposition
+from zfcommon.problem import Conflict, Unprocessable
+from zfcommon.spreadsheets import xlsx_file
 from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
@@ -18,8 +22,9 @@ from ..domain import appraisal, publication
 from ..service_layer import appraisals as handlers
 from ..service_layer.uow import UnitOfWork
 from .bulletin_schemas import Publication, PublicationList, ReviewIn
-from .publishing import (FILES_DOC, IDEMPOTENCY, INSIDERS, command, context, listed, publication_command, rendered,
-                         shown, visible)
+from .commands import idempotent
+from .publishing import (FILES_DOC, IDEMPOTENCY, INSIDERS, command, context, listed, problems, publication_command,
+                         rendered, shown, visible)
 
 KIND = "appraisal"
 blp = Blueprint("appraisals", __name__, url_prefix="/v1/appraisals",
@@ -164,6 +169,78 @@ class Ballots(MethodView):
             rows = tables.ballots(conn, key, query["limit"] + 1, query["offset"])
         more = len(rows) > query["limit"]
         return {"items": rows[:query["limit"]], "next_offset": query["offset"] + query["limit"] if more else None}
+
+
+class ImportArgs(Schema):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "report only; nothing is stored"})
+
+
+class ImportRow(Schema):
+    row = fields.Integer(required=True, metadata={"description": "the row number in Excel"})
+    ballot_no = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"description": "ok | error"})
+    errors = fields.Dict(metadata={"description": "column header (中文) -> messages; _row: the row as a whole"})
+
+
+class ImportReport(Schema):
+    dry_run = fields.Boolean(required=True)
+    filename = fields.String(allow_none=True)
+    sheet = fields.String(allow_none=True)
+    counts = fields.Dict(required=True, metadata={"description": "rows, ok, error, imported"})
+    rows = fields.List(fields.Nested(ImportRow), required=True)
+
+
+TABLE_DOC = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}},
+    sheets.CSV_TYPES[0]: {"schema": {"type": "string", "format": "binary"}},
+    sheets.XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def _table_problems(fn):
+    try:
+        return fn()
+    except sheets.SpreadsheetError as exc:
+        raise Unprocessable(str(exc), code="import.file_unreadable", errors={"file": [str(exc)]}) from None
+    except appraisal.TableProblem as exc:
+        raise Unprocessable(f"{exc}：应有的列为 问卷编号、评议群体 和各被评议单位", code="import.header_invalid",
+                            errors={"headers": [str(exc)]}, missing=exc.missing, unknown=exc.unknown) from None
+    except handlers.RowsRefused as exc:
+        raise Unprocessable(str(exc), code="import.rows_invalid", errors={"rows": [str(exc)]}, **exc.report) from None
+
+
+@blp.route("/<key>/ballots/import", methods=["POST"])
+@blp.roles("office")
+@blp.arguments(ImportArgs, location="query")
+@blp.alt_response(200, schema=ImportReport, description="the dry run's report")
+@blp.alt_response(201, schema=ImportReport, description="imported")
+@blp.doc(parameters=[IDEMPOTENCY], **TABLE_DOC)
+def import_ballots(args, key):
+    """Enter a questionnaire table (评议票录入表: 问卷编号, 评议群体, a column per unit graded 满意, 基本满意 or
+    不满意, blank when not graded; `…/ballots/template.xlsx` has its header): a dry run reports each row;
+    an import enters every questionnaire, or none if any row is at fault (422 with the report)."""
+    upload = uploads.upload("评议票表")
+    if args["dry_run"]:
+        with UnitOfWork(current_app.extensions["zf_pool"]) as uow:
+            return problems(lambda: _table_problems(
+                lambda: handlers.import_ballots(uow, key, upload, context(), dry_run=True)))
+
+    def run(u):
+        return 201, problems(lambda: _table_problems(
+            lambda: handlers.import_ballots(u, key, upload, context(), dry_run=False))), {}
+    return idempotent(run, upload.data)
+
+
+@blp.route("/<key>/ballots/template.xlsx")
+class Template(MethodView):
+    @blp.roles(*INSIDERS)
+    @blp.doc(**FILES_DOC)
+    def get(self, key):
+        """The round's questionnaire table, empty: its header row (问卷编号, 评议群体, each unit) to fill in."""
+        round_ = visible(KIND, key)["data"]["round"]
+        book = xlsx_file("评议票录入表", appraisal.table_headers(round_),
+                         [12, 12, *(max(10, 2 * len(u) + 2) for u in round_["units"])], [])
+        return Response(FileWrapper(book), mimetype=XLSX, direct_passthrough=True, headers={
+            "Content-Disposition": disposition(f"评议票录入表-{key}.xlsx", f"appraisal-ballots-{key}.xlsx")})
 
 
 @blp.route("/<key>/draft", methods=["POST"])

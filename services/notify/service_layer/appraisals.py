@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zfcommon import outsiders
+from zfcommon import outsiders, sheets
 
 from ..adapters import directory
 from ..domain import appraisal, publication
@@ -18,6 +18,7 @@ from .uow import UnitOfWork
 KIND = "appraisal"
 BALLOT = f"{publication.PREFIX}{KIND}.ballot_recorded.v1"
 Row = dict[str, Any]
+COLUMNS = {"ballot_no": appraisal.NUMBER, "group": appraisal.GROUP, "ratings": "评价"}   # a fault's column
 
 
 def _checked(key: str) -> str:
@@ -61,6 +62,46 @@ def record_ballots(uow: UnitOfWork, key: str, entered: list[Row], ctx: Context) 
     # the other decide again on the new history (its numbers checked against the first's), not fail.
     stream = publication.stream(KIND, key)
     return retrying(uow, stream, lambda: bulletins.decide(uow, KIND, key, "ballot", ctx, recorded)), len(entered)
+
+
+def import_ballots(uow: UnitOfWork, key: str, upload: sheets.Upload, ctx: Context, *, dry_run: bool) -> Row:
+    """A questionnaire table (评议票录入表) checked row by row against the round as it is: the report, and
+    unless it is a dry run, every questionnaire entered — all or none (422 with the report if any row is
+    at fault). Raises sheets.SpreadsheetError, appraisal.TableProblem, Invalid, NotFound or Refused."""
+    _checked(key)
+    row, _ = bulletins.current(uow, KIND, key)
+    if row is None:
+        raise bulletins.NotFound(f"没有 {key} 的{publication.KIND_NAMES[KIND]}")
+    publication.check(KIND, key, row["state"], "ballot")
+    sheet = next((s for s in sheets.read(upload.data, upload.format, upload.charset) if s.rows), None)
+    if sheet is None:
+        raise sheets.SpreadsheetError("文件中没有任何数据行")
+    entered, faults = appraisal.from_table(row["data"]["round"], sheet.rows)
+    _, refused = appraisal.checked_ballots(row["data"]["round"], {b["ballot_no"] for b in _ballots(uow, key)},
+                                           [b for _, b in entered])
+    for i, problems in refused.items():
+        number = entered[int(i)][0]
+        faults[number] = {**{COLUMNS.get(k, k): v for k, v in problems.items()}, **faults.get(number, {})}
+    report = {"dry_run": dry_run, "filename": upload.filename, "sheet": sheet.name,
+              "counts": {"rows": len(entered), "ok": len(entered) - len(faults), "error": len(faults)},
+              "rows": [{"row": n, "ballot_no": b["ballot_no"] or None, "status": "error" if n in faults else "ok",
+                        "errors": faults.get(n, {})} for n, b in entered]}
+    if not entered:
+        raise sheets.SpreadsheetError("表头下面没有问卷")
+    if dry_run:
+        return report
+    if faults:
+        raise RowsRefused(report)
+    record_ballots(uow, key, [b for _, b in entered], ctx)
+    return {**report, "counts": {**report["counts"], "imported": len(entered)}}
+
+
+class RowsRefused(Exception):
+    """A table with rows at fault is not imported at all; `report` says which and why."""
+
+    def __init__(self, report: Row):
+        super().__init__(f"{report['counts']['error']} 份问卷有误，整表均未导入：请改正后重新上传")
+        self.report = report
 
 
 def draft(uow: UnitOfWork, key: str, ctx: Context, *, redraft: bool = False) -> Row:

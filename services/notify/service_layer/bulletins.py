@@ -56,7 +56,7 @@ def _record(uow: UnitOfWork, stream: str, version: int, event_type: str, data: R
         tables.apply(uow.conn, event)
 
 
-def _current(uow: UnitOfWork, kind: str, key: str) -> tuple[Row | None, int]:
+def current(uow: UnitOfWork, kind: str, key: str) -> tuple[Row | None, int]:
     """The publication as its stream in notify's event store has it, and the stream's version."""
     row = None
     for e in uow.events.load(publication.stream(kind, key)):
@@ -69,7 +69,7 @@ def decide(uow: UnitOfWork, kind: str, key: str, action: str, ctx: Context,
            choose: Callable[[Row | None], tuple[str, Row | list[Row]]]) -> Row:
     """Take `action` on the publication in the state its stream has it, and append what `choose`
     returns: an event's name and data (or a list of data, one event each)."""
-    row, version = _current(uow, kind, key)
+    row, version = current(uow, kind, key)
     if row is None and action not in publication.ALLOWED[kind][None]:
         raise NotFound(f"没有 {key} 的{publication.KIND_NAMES[kind]}")
     publication.check(kind, key, row and row["state"], action)

@@ -1,4 +1,5 @@
-"""Reading an office's spreadsheet (CSV or XLSX) into rows of cell values, safely.
+"""Reading an office's spreadsheet (CSV or XLSX) into rows of cell values, safely (intake's ledger and
+task imports, notify's appraisal questionnaires).
 
 Uploaded files are untrusted: sizes are checked before anything is decompressed or parsed, XLSX is read
 with openpyxl in read-only mode (streamed, no formulas evaluated), and every way a file can be wrong ends
@@ -24,6 +25,14 @@ CSV_TYPES = ("text/csv", "application/csv")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")   # compound file: an encrypted .xlsx or a legacy .xls
 Cell = str | date | None
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    format: str                  # csv | xlsx
+    filename: str | None = None
+    charset: str | None = None   # a CSV's declared charset, if any
 
 
 class SpreadsheetError(Exception):
