@@ -96,9 +96,10 @@ class AppraisalOut(Publication):
         "description": "while the round is open, its results so far (office and auditors; nothing is stored)"})
 
 
-def _shown(row: dict, uow: UnitOfWork | None = None) -> dict:
+def _shown(row: dict, uow: UnitOfWork) -> dict:
+    """The round as the API shows it; for the office and auditors, with its results so far while open."""
     out = shown(KIND, row)
-    if uow is not None and principal().role in INSIDERS:
+    if principal().role in INSIDERS:
         out["provisional"] = handlers.provisional(uow, row)
     return out
 
