@@ -12,6 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from notify.service_layer import appraisals
+from zfcommon import db
 from zfcommon.events.catalogue import PUBLICATION_TOPIC
 
 from ..support import bearer
@@ -98,6 +99,11 @@ def test_a_round_is_opened_filled_drafted_approved_by_another_and_published(worl
     records, in_trail = through_kafka_and_trail(urls, broker, notify_consumer, PUBLICATION_TOPIC)
     assert ("cn.zhengfeng.appraisal.ballot_recorded.v1", f"appraisal-{KEY}") in {
         (r["type"], r["subject"]) for r in in_trail}
+    with db.connect(urls["notify"]) as conn:                # each unit appraised is told its own result
+        told = conn.execute("SELECT unit, context FROM notices WHERE kind = 'appraisal_published' ORDER BY unit"
+                            ).fetchall()
+    assert sorted({r["unit"] for r in told}) == sorted([FILER, ZERO, SILENT])
+    assert {r["context"]["score"] for r in told if r["unit"] == FILER} == {86.67}
     index = client.get("/public/").get_data(as_text=True)
     assert "2026年第四季度政风行风民主评议结果通报" in index and "/public/appraisals/2026-Q4.html" in index
     on_page = client.get("/public/appraisals/2026-Q4.html")

@@ -138,6 +138,21 @@ def test_missed_weekly_reports_and_their_escalations_go_to_the_unit():
     text = render("quarterly_missed", due="2027-01-08")
     assert text.subject == "【季度工作情况催报通知】2026年第四季度工作情况未按时报送"
     assert "2027年1月8日" in text.email and text.sms == "你单位未按时报送2026年第四季度工作情况，请立即补报。"
+    published = other_event(notices.APPRAISAL_PUBLISHED, "appraisal-2026-Q4", {
+        "period": "2026-Q4", "revision": 5, "title": "2026年第四季度政风行风民主评议结果通报", "digest": "0" * 64})
+    results = {"data": {"round": {"min_ballots": 10}, "units": [
+        {"unit": LEAD, "ballots": 12, "score": 86.67, "satisfaction_rate": {"value": 0.9167}, "rank": 1,
+         "ranked": True, "key_unit": True},
+        {"unit": "县林业局", "ballots": 3, "score": 60.0, "satisfaction_rate": {"value": 1.0}, "rank": None,
+         "ranked": False, "key_unit": False}]}}
+    told = notices.decide(published, None, results)
+    assert [(w.kind, w.unit, w.context["rank"]) for w in told] == [("appraisal_published", LEAD, 1),
+                                                                   ("appraisal_published", "县林业局", None)]
+    assert notices.decide(published, None, None) == []
+    text = render("appraisal_published")
+    assert text.subject == "【民主评议结果通报】2026年第四季度政风行风民主评议结果通报"
+    assert "为本次重点评议单位，共收到评议票 12 份，得分 86.67，满意率 91.7%；在参加排名的 9 个单位中排名第 2。" in text.email
+    assert "未参加排名" in render("appraisal_published", rank=None).email
     letter = render("weekly_escalated", document_number="正风办督〔2026〕9号")
     assert letter.subject == "【督办函 正风办督〔2026〕9号】连续3周未报送周报告"
     assert letter.email.startswith("督  办  函\n正风办督〔2026〕9号\n\n县住建局：")
@@ -270,6 +285,8 @@ CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "case_number": "ZF
            "comment": None, "step": "督办函", "ladder": "整改期限", "due": "2026-12-14", "overdue_days": 12, "round": 1,
            "sign_for": False, "what": "办结", "week": "2026-W48", "week_label": "2026年第48周",
            "quarter": "2026-Q4", "quarter_label": "2026年第四季度",
+           "publication_title": "2026年第四季度政风行风民主评议结果通报", "ballots": 12, "score": 86.67,
+           "satisfaction": 0.9167, "rank": 2, "ranked_units": 9, "key_unit": True, "min_ballots": 10,
            "consecutive_missed": 3, "url": "https://hooks.example.gov.cn/zf", "disabled_on": "2026-11-23",
            "document_number": "正风办督〔2026〕12号"}
 

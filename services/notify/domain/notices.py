@@ -30,6 +30,7 @@ STEP_ISSUED = "cn.zhengfeng.escalation.step_issued.v1"
 WEEKLY_MISSED = "cn.zhengfeng.report.weekly_missed.v1"
 WEEKLY_ESCALATED = "cn.zhengfeng.report.escalated.v1"
 QUARTERLY_MISSED = "cn.zhengfeng.report.quarterly_missed.v1"
+APPRAISAL_PUBLISHED = "cn.zhengfeng.appraisal.published.v1"
 ERASED = caseview.case_type("complainant_erased")
 
 
@@ -52,6 +53,7 @@ KINDS: dict[str, Kind] = {
     "weekly_missed": Kind(UNIT, "周报告催报通知", urgent=True),
     "weekly_escalated": Kind(UNIT, "周报告督办通知", urgent=True),
     "quarterly_missed": Kind(UNIT, "季度工作情况催报通知", urgent=True),
+    "appraisal_published": Kind(UNIT, "民主评议结果通报"),
     "webhook_disabled": Kind(UNIT, "接口推送停用通知"),
     "complainant_received": Kind(COMPLAINANT, "受理告知"),
     "complainant_assigned": Kind(COMPLAINANT, "办理告知"),
@@ -200,8 +202,21 @@ def _quarterly_missed(event: Event, _: Any) -> list[Wanted]:
                      {"quarter": d["quarter"], "quarter_label": quarter_label(d["quarter"]), "due": d.get("due")})
 
 
+def _appraisal_published(event: Event, appraisal: Mapping[str, Any] | None) -> list[Wanted]:
+    """Each unit appraised learns its own result once the results are published (通报): `appraisal` is
+    the published round as notify keeps it (None: notify does not have it)."""
+    if appraisal is None:
+        return []
+    data = appraisal["data"]
+    ranked = sum(1 for u in data["units"] if u["ranked"])
+    return [Wanted("appraisal_published", u["unit"], None, {
+        "unit": u["unit"], "publication_title": event.data["title"], "ballots": u["ballots"], "score": u["score"],
+        "satisfaction": u["satisfaction_rate"]["value"], "rank": u["rank"], "ranked_units": ranked,
+        "key_unit": u["key_unit"], "min_ballots": data["round"]["min_ballots"]}) for u in data["units"]]
+
+
 NOT_CASE_EVENTS = {STEP_ISSUED: _step_issued, WEEKLY_MISSED: _weekly_missed, WEEKLY_ESCALATED: _weekly_escalated,
-                   QUARTERLY_MISSED: _quarterly_missed}
+                   QUARTERLY_MISSED: _quarterly_missed, APPRAISAL_PUBLISHED: _appraisal_published}
 
 
 def decide(event: Event, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[Wanted]:

@@ -17,7 +17,7 @@ import psycopg
 from zfcommon import caseview
 from zfcommon.events import Event
 
-from ..adapters import directory, escalations, repository, subscriptions
+from ..adapters import bulletin_projection, directory, escalations, repository, subscriptions
 from ..adapters import notices as store
 from ..adapters.intake_client import IntakeClient
 from ..domain import notices
@@ -59,9 +59,12 @@ def on_event(conn: psycopg.Connection, event: Event, change: Change, now: dateti
             return 0                        # a redelivery, an older event, or a case notify never saw
         before, after = change
     else:
-        # A step on a task or a project stage finds no watched case: its ladder view names it instead.
+        # A step on a task or a project stage finds no watched case: its ladder view names it instead. An
+        # appraisal's publication is told with its results, as notify keeps them.
         before, after = None, ((repository.get(conn, event.subject) or escalations.subject(conn, event.subject))
-                               if event.type == notices.STEP_ISSUED else None)
+                               if event.type == notices.STEP_ISSUED else
+                               bulletin_projection.get(conn, "appraisal", event.subject.removeprefix("appraisal-"))
+                               if event.type == notices.APPRAISAL_PUBLISHED else None)
     return sum(store.queue(conn, row) for wanted in notices.decide(event, before, after)
                for row in _addressed(conn, wanted, event_key(event), event.type, now))
 
