@@ -11,19 +11,20 @@ published (domain/publication.py). docs/APPRAISALS.md has the rules and why.
 """
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterable, Mapping
 
+from zfcommon.events.catalogue import APPRAISAL_GRADES, APPRAISAL_PERIOD
+
 from . import bulletin, disclosure
 
 Row = dict[str, Any]
-GRADES = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+GRADES = APPRAISAL_GRADES          # 满意, 基本满意, 不满意 (the catalogue's)
 DEFAULT_WEIGHTS = {"satisfied": 100, "basically_satisfied": 60, "unsatisfied": 0}
 DEFAULT_GROUPS = ("企业", "客商", "业户", "代表委员")
 DEFAULT_MIN_BALLOTS = 10
-KEY = re.compile(r"^\d{4}(-Q[1-4])?$")
+KEY = APPRAISAL_PERIOD.regex        # a quarter (2026-Q4) or a year (2026), as the catalogue reads it
 CENT = Decimal("0.01")
 
 

@@ -22,7 +22,7 @@ from ..adapters import bulletin_projection as tables
 from ..adapters import render, workbook
 from ..adapters.complainants import ComplainantClient, IntakeUnavailable
 from ..adapters.figures_client import LedgerClient, LedgerUnavailable
-from ..domain import document, publication
+from ..domain import appraisal, document, publication
 from ..service_layer import bulletins as handlers
 from ..service_layer.uow import UnitOfWork
 from .bulletin_schemas import Publication
@@ -31,7 +31,7 @@ from .commands import idempotent
 IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}
 INSIDERS = ("office", "auditor")
 KEYS = {"bulletin": re.compile(r"^\d{4}-(0[1-9]|1[0-2])$"), "disclosure": re.compile(r"^\d{4}-Q[1-4]$"),
-        "interim": re.compile(r"^\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$"), "appraisal": re.compile(r"^\d{4}(-Q[1-4])?$")}
+        "interim": re.compile(r"^\d{4}-\d{2}-\d{2}_\d{4}-\d{2}-\d{2}$"), "appraisal": appraisal.KEY}
 BLUEPRINTS = {"bulletin": "bulletins", "disclosure": "disclosures", "interim": "interims", "appraisal": "appraisals"}
 FORMATS = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "xlsx": XLSX}
 NAMES = {"bulletin": ("月通报", "bulletin"), "disclosure": ("热线办理情况公布", "disclosure"),
