@@ -101,3 +101,13 @@ def test_a_unit_files_its_quarter_and_the_office_reads_it(world):
     wrong = world.client("jia").get("/quarterly?quarter=2026-Q9")
     assert wrong.status_code == 422 and "“2026-Q9”不是季度" in text(wrong) and 'aria-invalid="true"' in wrong.get_data(as_text=True)
     assert world.client("jia").get(f"/quarterly/{OTHER}/2026-Q2").status_code == 404
+
+
+def test_an_older_quarter_opens_with_its_filed_text_and_a_quarter_that_is_none_is_refused_plainly(world):
+    """Runs after the first test: 2026-Q3 is filed (corrected once)."""
+    world.day("2027-03-01")                                   # Q3 is read by its quarter, not from a recent list
+    unit = world.client("yi")
+    older = unit.get("/my/quarterly?quarter=2026-Q3").get_data(as_text=True)
+    assert "更正：办结交办线索2件。" in older and 'name="corrects"' in older
+    odd = unit.get("/my/quarterly?quarter=2026-Q9")
+    assert odd.status_code == 200 and 'name="corrects"' not in odd.get_data(as_text=True)

@@ -1,6 +1,7 @@
 """A unit officer's pages, made for a phone-width screen: my cases and my tasks by what needs doing, the
 approval stages it is responsible for (with their enter and complete forms), the weekly (or zero) report,
-the quarterly work report, and my notices. The services give a unit's token only its own cases, tasks, projects and notices."""
+the quarterly work report, and my notices. The services give a unit's token only its own cases, tasks,
+projects, reports and notices."""
 from __future__ import annotations
 
 import logging
@@ -179,12 +180,21 @@ def quarterly():
     recent = _quarters()
     quarter = form.get("quarter") or request.args.get("quarter") or recent[1]
     choices = [(q, periods.quarter_label(q)) for q in dict.fromkeys([*recent, quarter])]
-    latest = next((r for r in reports if r["quarter"] == quarter and r.get("id")), None)
+    latest = next((r for r in _filed(s, quarter) if r.get("id")), None)
     values = form if request.method == "POST" else _as_form(latest)
     cases = ledger.cases(s, {"status": "in_progress"}, limit=100)["items"]
     return web.page("units/quarterly.html", 422 if errors else 200, errors=errors, reports=reports, cases=cases,
                     quarter=quarter, choices=choices, latest=latest, form=values,
                     idem=form.get("idem") or str(uuid.uuid4()))
+
+
+def _filed(s, quarter: str) -> list[dict[str, Any]]:
+    """The unit's report for `quarter` (or its flag), if the text names a quarter at all."""
+    try:
+        periods.quarter(quarter)
+    except ValueError:
+        return []
+    return notify.quarterly_reports(s, quarter=quarter, limit=1)["items"]
 
 
 def _as_form(report: Mapping[str, Any] | None) -> dict[str, str]:
