@@ -347,20 +347,21 @@ def _overview(uow: UnitOfWork, week_text: str | None, only: str | None) -> dict:
         raise reports.Invalid({"week": [str(exc)]}) from None
     config = handlers.rules(uow).config
     calendar = officecalendar.calendar(uow.conn)
-    return {"week": str(week), **_standing(uow, calendar, handlers.due(week, config["due_rule"], calendar),
+    return {"week": str(week), **_standing(uow, config["start_week"], calendar,
+                                           handlers.due(week, config["due_rule"], calendar),
                                            tables.of_week(uow.conn, str(week)), only,
                                            lambda first: week >= first, ("filed", "zero"))}
 
 
-def _standing(uow: UnitOfWork, calendar, due, rows: dict, only: str | None, owes: Callable[[Week], bool],
-              filed: tuple[str, ...]) -> dict:
-    """A period's due date, flag day, counts and each unit's standing: `rows` are the period's filings
-    and flags by unit, `owes(first week)` whether a unit reporting from that week owes the period."""
+def _standing(uow: UnitOfWork, start: str | None, calendar, due, rows: dict, only: str | None,
+              owes: Callable[[Week], bool], filed: tuple[str, ...]) -> dict:
+    """A period's due date, flag day, counts and each unit's standing: `start` is the rules' first week
+    (None: reporting has not begun), `rows` the period's filings and flags by unit, `owes(first week)`
+    whether a unit reporting from that week owes the period."""
     try:
         flag_day = due and calendar.next_working_day(due)
     except CalendarGap:
         flag_day = None
-    start = handlers.rules(uow).config["start_week"]
     units = []
     for unit in tables.units_since(uow.conn):
         name = unit["name"]
@@ -457,17 +458,19 @@ class QuarterOverview(MethodView):
         """One quarter, unit by unit: filed, missing, outstanding or not required, and whether late."""
         only = _scope(principal(), None)
         quarter = query.get("quarter") or _last_quarter()
-        return _read(lambda uow: {"quarter": quarter, **_quarter_standing(uow, quarter, only)})
+        return _read(lambda uow: {"quarter": quarter, **_quarter_standing(uow, quarter, only,
+                                                                          tables.of_quarter(uow.conn, quarter))})
 
 
 def _last_quarter() -> str:
     return disclosure.previous(quarterly.of(local_date(_now())))
 
 
-def _quarter_standing(uow: UnitOfWork, quarter: str, only: str | None) -> dict:
+def _quarter_standing(uow: UnitOfWork, quarter: str, only: str | None, filed: dict) -> dict:
+    """The quarter's standing (`_standing`) from its filings and flags by unit (`filed`)."""
     calendar = officecalendar.calendar(uow.conn)
-    return _standing(uow, calendar, handlers.quarter_due(quarter, calendar), tables.of_quarter(uow.conn, quarter),
-                     only, lambda first: quarterly.required(first, quarter), ("filed",))
+    return _standing(uow, handlers.rules(uow).config["start_week"], calendar, handlers.quarter_due(quarter, calendar),
+                     filed, only, lambda first: quarterly.required(first, quarter), ("filed",))
 
 
 QUARTER_STATUSES = {"filed": "已报", "missing": "未报（已标记）", "outstanding": "尚未报送", "not_required": "无需报送"}
@@ -508,8 +511,8 @@ class QuarterlyExport(MethodView):
         quarter = query.get("quarter") or _last_quarter()
 
         def read(uow: UnitOfWork) -> list[dict]:
-            standing = _quarter_standing(uow, quarter, only)
             filed = tables.of_quarter(uow.conn, quarter)
+            standing = _quarter_standing(uow, quarter, only, filed)
             return [{**(filed.get(u["unit"]) or {}), **u, "due": standing["due"]} for u in standing["units"]]
         rows = _read(read)
         return export(fmt, QUARTERLY_COLUMNS, rows, title=f"{quarter_label(quarter)}工作情况汇总",

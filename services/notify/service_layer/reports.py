@@ -143,10 +143,14 @@ def _check_unit(uow: UnitOfWork, unit: str, body: Mapping[str, Any]) -> None:
 
 def due(week: Week, rule: str, calendar: WorkCalendar) -> date | None:
     """The week's due date, or None when the calendar lacks its year (logged: the office should enter it)."""
+    return _known_due(lambda: reports.due_date(week, rule, calendar), "weekly", str(week))
+
+
+def _known_due(compute: Callable[[], date], cadence: str, period: str) -> date | None:
     try:
-        return reports.due_date(week, rule, calendar)
+        return compute()
     except CalendarGap as gap:
-        log.warning("weekly_report_due_unknown", extra={"week": str(week), "gap": str(gap)})
+        log.warning(f"{cadence}_report_due_unknown", extra={"period": period, "gap": str(gap)})
         return None
 
 
@@ -178,11 +182,7 @@ def _filed(uow: UnitOfWork, stream: str, fold: Callable[[list], reports.History]
 
 def quarter_due(quarter: str, calendar: WorkCalendar) -> date | None:
     """The quarter's due date, or None when the calendar lacks the year (logged, as a week's)."""
-    try:
-        return quarterly.due_date(quarter, calendar)
-    except CalendarGap as gap:
-        log.warning("quarterly_report_due_unknown", extra={"quarter": quarter, "gap": str(gap)})
-        return None
+    return _known_due(lambda: quarterly.due_date(quarter, calendar), "quarterly", quarter)
 
 
 def file_quarterly(uow: UnitOfWork, unit: str, body: Mapping[str, Any], *, actor: str, now: datetime,
