@@ -117,7 +117,7 @@ def test_two_clerks_entering_questionnaires_at_once_both_count_and_a_shared_numb
     it decides again on the new history instead of answering 409."""
     _, client, _, _ = world
     assert client.post("/v1/appraisals", json={"period": "2027"}, headers=OFFICE_A).status_code == 201
-    meet, load = threading.Barrier(2), appraisals._ballots
+    meet, load = threading.Barrier(2), appraisals.ballots_in
 
     def load_then_meet(uow, key):
         found = load(uow, key)
@@ -126,7 +126,7 @@ def test_two_clerks_entering_questionnaires_at_once_both_count_and_a_shared_numb
         except threading.BrokenBarrierError:
             pass
         return found
-    monkeypatch.setattr(appraisals, "_ballots", load_then_meet)
+    monkeypatch.setattr(appraisals, "ballots_in", load_then_meet)
     answers = []
 
     def enter(headers, *numbers):

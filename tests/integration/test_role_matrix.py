@@ -145,6 +145,13 @@ ROWS = [
             {"ballot_no": "1", "group": "企业", "ratings": [{"unit": UNIT, "grade": "satisfied"}]}]}),
         ("/v1/appraisals/2024-Q1/draft", None), ("/v1/appraisals/2024-Q1/redraft", None),
         ("/v1/appraisals/2024-Q1/review", {"decision": "approved"}), ("/v1/appraisals/2024-Q1/publish", None))],
+    # SMS appraisal of enforcement: units (their own) and the office record; insiders and units read.
+    ("notify", "POST", "/v1/enforcement-actions", {
+        "kind": "supervision", "matter": "窗口检查", "performed_on": "2024-01-02", "phone": "13512345678",
+        "officers": [{"name": "张三", "badge_no": None}]}, {"office", "unit"}),
+    *[("notify", "GET", path, None, {"office", "auditor", "unit"}) for path in (
+        "/v1/enforcement-actions", "/v1/enforcement-actions/00000000-0000-0000-0000-000000000000",
+        "/v1/enforcement-ratings?period=2024-Q1", "/v1/enforcement-ratings/export.xlsx?period=2024-Q1")],
     # Exposures of typical cases: the office acts, auditors read; everyone reads /public/ without a token.
     *[("notify", "GET", path, None, {"office", "auditor"}) for path in (
         "/v1/exposures", "/v1/exposures/exp-none", "/v1/exposures/exp-none/preview")],

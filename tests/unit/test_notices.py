@@ -288,7 +288,11 @@ CONTEXT = {"case_id": "3f2a9c1d-1111-2222-3333-444455556666", "case_number": "ZF
            "publication_title": "2026年第四季度政风行风民主评议结果通报", "ballots": 12, "score": 86.67,
            "satisfaction": 0.9167, "rank": 2, "ranked_units": 9, "key_unit": True, "min_ballots": 10,
            "consecutive_missed": 3, "url": "https://hooks.example.gov.cn/zf", "disabled_on": "2026-11-23",
-           "document_number": "正风办督〔2026〕12号"}
+           "document_number": "正风办督〔2026〕12号",
+           # an enforcement action's rating request (domain.enforcement.request_context)
+           "action_id": "9b1d2c3e-1111-2222-3333-444455556666", "kind_name": "行政执法", "officers": "张卫东、李明",
+           "officers_short": "张卫东、李明", "performed_on": "2026-11-20", "performed_day": "11月20日",
+           "matter": "食品经营许可现场核查", "section": "食品安全科"}
 
 
 def render(kind: str, **changes):
@@ -323,8 +327,11 @@ def test_every_notice_renders_in_chinese_and_its_sms_fits_one_part(kind):
     if notices.KINDS[kind].audience == notices.UNIT:
         assert text.email.startswith(LEAD + "：") or "督  办  函" in text.email or "约 谈 通 知" in text.email
         assert "正风办\n2026年11月23日" in text.email
-    else:
+    elif notices.KINDS[kind].audience == notices.COMPLAINANT:
         assert "SY12345-20261123-000317" in text.sms and text.email.strip() == text.sms
+    else:       # the party of an enforcement action: who acted, when, and how to reply — nothing of a case
+        assert text.sms == "县住建局张卫东、李明11月20日对您的行政执法，请评价：回复1满意 2基本满意 3不满意"
+        assert "案件" not in text.sms and text.email.strip() == text.sms
 
 
 @pytest.mark.parametrize("kind", list(notices.KINDS))

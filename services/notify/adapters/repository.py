@@ -10,7 +10,7 @@ from zfcommon.events import Event
 from zfcommon.events.catalogue import CASE_TOPIC
 
 from ..domain import watch
-from . import bulletin_projection, directory, escalations, exposures, reports
+from . import bulletin_projection, directory, enforcement, escalations, exposures, reports
 
 Row = dict[str, Any]
 COLUMNS = ("case_id", "status", "channel", "subject_unit", "priority", "received_at", "version", "lead_unit",
@@ -82,6 +82,7 @@ def _apply(conn: psycopg.Connection, event: Event, poll: Poll) -> tuple[Row | No
     reports.apply(conn, event)          # weekly reports, missed weeks, spot checks
     bulletin_projection.apply(conn, event)  # bulletins, disclosures, scoring rules, criticism and missed reports
     exposures.apply(conn, event)        # exposures of typical cases; publications the public page lists
+    enforcement.apply(conn, event)      # enforcement and supervision actions and their SMS ratings
     return poll.fold(event)
 
 

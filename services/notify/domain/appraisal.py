@@ -58,6 +58,9 @@ def opening(key: str, body: Mapping[str, Any], active_units: Iterable[str]) -> R
     units = list(dict.fromkeys(body.get("units") or active))
     key_units = list(dict.fromkeys(body.get("key_units") or ()))
     groups = list(dict.fromkeys(body.get("groups") or DEFAULT_GROUPS))
+    sms_group = (body.get("sms_group") or "").strip() or None
+    if sms_group and sms_group not in groups:
+        groups.append(sms_group)        # the ratings by SMS reply are a group of appraisers of their own
     weights = {**DEFAULT_WEIGHTS, **(body.get("weights") or {})}
     errors: dict[str, list[str]] = {}
     if unknown := [u for u in units if u not in active]:
@@ -68,26 +71,30 @@ def opening(key: str, body: Mapping[str, Any], active_units: Iterable[str]) -> R
         errors["key_units"] = [f"重点评议单位须在被评议单位之中：{'、'.join(outside)}"]
     if not weights["satisfied"] >= weights["basically_satisfied"] >= weights["unsatisfied"]:
         errors["weights"] = ["各档分值须满足：满意 ≥ 基本满意 ≥ 不满意"]
+    if len(groups) > 20:
+        errors["groups"] = ["评议群体最多 20 个（含短信评议群体）"]
     if errors:
         raise Invalid("评议活动的设置有误", errors)
     return {"period": key, "title": body.get("title") or None, "units": units, "key_units": key_units,
             "groups": groups, "weights": weights, "min_ballots": body.get("min_ballots") or DEFAULT_MIN_BALLOTS,
-            "note": body.get("note")}
+            "note": body.get("note"), "sms_group": sms_group}
 
 
-def ballots(round_: Mapping[str, Any], recorded: set[str], entered: list[Mapping[str, Any]]) -> list[Row]:
+def ballots(round_: Mapping[str, Any], recorded: set[str], entered: list[Mapping[str, Any]], *,
+            by_sms: bool = False) -> list[Row]:
     """The ballot_recorded events' data for questionnaires entered at once: each names a group of the
     round and grades units of the round, each unit once; a questionnaire number is entered once in a
     round (`recorded`: the numbers already entered). Raises Invalid naming each ballot at fault."""
-    out, errors = checked_ballots(round_, recorded, entered)
+    out, errors = checked_ballots(round_, recorded, entered, by_sms=by_sms)
     if errors:
         raise Invalid("以下评议票未能录入，整批均未保存", {"ballots": errors}, code="appraisal.ballot_invalid")
     return out
 
 
-def checked_ballots(round_: Mapping[str, Any], recorded: set[str],
-                    entered: list[Mapping[str, Any]]) -> tuple[list[Row], dict[str, Any]]:
-    """`ballots` without raising: the data of the questionnaires without fault, and the faults by index."""
+def checked_ballots(round_: Mapping[str, Any], recorded: set[str], entered: list[Mapping[str, Any]], *,
+                    by_sms: bool = False) -> tuple[list[Row], dict[str, Any]]:
+    """`ballots` without raising: the data of the questionnaires without fault, and the faults by index.
+    Only a rating by SMS reply (`by_sms`, service_layer.enforcement) goes into the round's SMS group."""
     errors: dict[str, Any] = {}
     seen = set(recorded)
     out = []
@@ -98,6 +105,8 @@ def checked_ballots(round_: Mapping[str, Any], recorded: set[str],
             problems["ballot_no"] = [f"问卷编号 {number} 已经录入过：同一份问卷只计一次"]
         if ballot["group"] not in round_["groups"]:
             problems["group"] = [f"须为本次评议的评议群体之一：{'、'.join(round_['groups'])}"]
+        elif ballot["group"] == round_.get("sms_group") and not by_sms:
+            problems["group"] = [f"“{ballot['group']}”的评价只来自执法监督对象的短信回复，不能手工录入"]
         units = [r["unit"] for r in ballot["ratings"]]
         if outside := [u for u in units if u not in round_["units"]]:
             problems["ratings"] = [f"不是本次被评议的单位：{'、'.join(dict.fromkeys(outside))}"]
@@ -165,7 +174,7 @@ def from_table(round_: Mapping[str, Any], rows: list[tuple[int, list[Any]]]) -> 
     return entered, faults
 
 
-def _score(counts: Mapping[str, int], weights: Mapping[str, Any]) -> float | None:
+def score(counts: Mapping[str, int], weights: Mapping[str, Any]) -> float | None:
     total = sum(counts.values())
     if not total:
         return None
@@ -192,14 +201,14 @@ def results(round_: Mapping[str, Any], entered: Iterable[Mapping[str, Any]]) -> 
         c = counts[unit]
         total = sum(c.values())
         rows.append({"unit": unit, "key_unit": unit in round_["key_units"], "ballots": total, **c,
-                     "score": _score(c, weights),
+                     "score": score(c, weights),
                      "satisfaction_rate": bulletin.rate(c["satisfied"] + c["basically_satisfied"], total, minimum),
                      "groups": [{"group": g, "ballots": sum(by_group[unit][g].values()),
-                                 "score": _score(by_group[unit][g], weights)} for g in round_["groups"]]})
+                                 "score": score(by_group[unit][g], weights)} for g in round_["groups"]]})
     all_grades = {g: sum(counts[u][g] for u in counts) for g in GRADES}
     ratings = sum(all_grades.values())
     return {"period": round_["period"], "round": dict(round_), "ballots": n,
             "units": bulletin.rank(rows, minimum, basis="ballots"),
-            "totals": {"ballots": n, "ratings": ratings, **all_grades, "score": _score(all_grades, weights),
+            "totals": {"ballots": n, "ratings": ratings, **all_grades, "score": score(all_grades, weights),
                        "satisfaction_rate": bulletin.rate(all_grades["satisfied"] + all_grades["basically_satisfied"],
                                                           ratings, minimum)}}

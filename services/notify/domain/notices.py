@@ -24,13 +24,14 @@ from zfcommon.events.catalogue import ESCALATION_STEPS, HANDLING_MODES, LADDERS,
 
 from . import hotline
 
-UNIT, COMPLAINANT = "unit", "complainant"
+UNIT, COMPLAINANT, INSPECTED = "unit", "complainant", "inspected"   # INSPECTED: the party of an enforcement action
 COMPLAINANT_RECIPIENT = "complainant"     # the recipient key of a complainant notice: never the number
 STEP_ISSUED = "cn.zhengfeng.escalation.step_issued.v1"
 WEEKLY_MISSED = "cn.zhengfeng.report.weekly_missed.v1"
 WEEKLY_ESCALATED = "cn.zhengfeng.report.escalated.v1"
 QUARTERLY_MISSED = "cn.zhengfeng.report.quarterly_missed.v1"
 APPRAISAL_PUBLISHED = "cn.zhengfeng.appraisal.published.v1"
+ENFORCEMENT_RECORDED = "cn.zhengfeng.enforcement.recorded.v1"
 ERASED = caseview.case_type("complainant_erased")
 
 
@@ -59,7 +60,9 @@ KINDS: dict[str, Kind] = {
     "complainant_assigned": Kind(COMPLAINANT, "办理告知"),
     "complainant_closed": Kind(COMPLAINANT, "办结告知"),
     "visit_request": Kind(COMPLAINANT, "满意度回访"),
+    "enforcement_rating_request": Kind(INSPECTED, "执法监督满意度评议"),
 }
+REPLY_KINDS = ("visit_request", "enforcement_rating_request")     # SMS whose replies come back with a code
 assert set(f"escalation_{s}" for s in ESCALATION_STEPS) <= set(KINDS)
 LETTER_KINDS = ("escalation_supervision_letter", "weekly_escalated")     # the notices a 督办函 goes out as
 STATUSES = ("queued", "sent", "failed", "not_configured", "skipped", "unknown")
@@ -215,8 +218,17 @@ def _appraisal_published(event: Event, appraisal: Mapping[str, Any] | None) -> l
         "key_unit": u["key_unit"], "min_ballots": data["round"]["min_ballots"]}) for u in data["units"]]
 
 
+def _enforcement_recorded(event: Event, action: Mapping[str, Any] | None) -> list[Wanted]:
+    """The party of an enforcement or supervision action is asked by SMS to rate it (短信评议): `action`
+    is the request's context (domain.enforcement.request_context); None: notify no longer has it."""
+    if action is None:
+        return []
+    return [Wanted("enforcement_rating_request", None, None, dict(action))]
+
+
 NOT_CASE_EVENTS = {STEP_ISSUED: _step_issued, WEEKLY_MISSED: _weekly_missed, WEEKLY_ESCALATED: _weekly_escalated,
-                   QUARTERLY_MISSED: _quarterly_missed, APPRAISAL_PUBLISHED: _appraisal_published}
+                   QUARTERLY_MISSED: _quarterly_missed, APPRAISAL_PUBLISHED: _appraisal_published,
+                   ENFORCEMENT_RECORDED: _enforcement_recorded}
 
 
 def decide(event: Event, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> list[Wanted]:
@@ -283,6 +295,8 @@ def addressed(wanted: Wanted, unit: Mapping[str, Any] | None, event_id: str, eve
     base = {"kind": wanted.kind, "case_id": wanted.case_id, "event_id": event_id, "event_type": event_type,
             "context": wanted.context, "now": now, "status": "queued", "last_error": None, "masked_to": None,
             "unit": wanted.unit, "contact_name": None}
+    if KINDS[wanted.kind].audience == INSPECTED:
+        return [{**base, "channel": "sms", "audience": INSPECTED, "recipient": inspected_recipient(wanted.context)}]
     if wanted.unit is None:
         return [{**base, "channel": "sms", "audience": COMPLAINANT, "recipient": COMPLAINANT_RECIPIENT}]
     addresses = (unit_addresses(wanted.kind, unit["contacts"]) + robot_addresses(wanted.unit, unit["robots"])
@@ -293,6 +307,11 @@ def addressed(wanted: Wanted, unit: Mapping[str, Any] | None, event_id: str, eve
                  "status": "skipped", "last_error": UNREACHABLE[why]}]
     return [{**base, "channel": a.channel, "audience": UNIT, "recipient": a.recipient,
              "masked_to": a.recipient, "contact_name": a.name} for a in addresses]
+
+
+def inspected_recipient(context: Mapping[str, Any]) -> str:
+    """The recipient key of the party of an action: the action, never the number."""
+    return f"inspected:{context['action_id']}"
 
 
 # -- phones ----------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from zfcommon.spreadsheets import xlsx_file
 from zfcommon.web import principal
 
 from ..adapters import bulletin_projection as tables
-from ..domain import appraisal, publication
+from ..domain import appraisal, enforcement, publication
 from ..service_layer import appraisals as handlers
 from ..service_layer.uow import UnitOfWork
 from .bulletin_schemas import Publication, PublicationList, ReviewIn
@@ -47,6 +47,10 @@ class OpenIn(Schema):
     min_ballots = fields.Integer(validate=validate.Range(min=1, max=100000), metadata={
         "description": f"ballots a unit needs to be ranked; default {appraisal.DEFAULT_MIN_BALLOTS}"})
     note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=4000))
+    sms_group = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=50), metadata={
+        "description": "a group whose ballots are the SMS ratings of enforcement and supervision performed in the "
+                       f"period (短信评议, /v1/enforcement-actions), e.g. {enforcement.DEFAULT_SMS_GROUP}; added to "
+                       "the groups; nobody may enter its ballots by hand. Default: none"})
 
 
 class RatingIn(Schema):

@@ -15,8 +15,8 @@ from zfcommon.web import create_base_app
 
 from ..adapters import repository
 from ..domain import document, watch
-from . import (appraisals, bulletins, disclosures, escalations, exposures, interims, notices, public, publishing, reports,
-               subscriptions)
+from . import (appraisals, bulletins, disclosures, enforcement, escalations, exposures, interims, notices, public,
+               publishing, reports, subscriptions)
 
 blp = Blueprint("watch", __name__, url_prefix="/v1/watch", description="Cases notify is watching")
 
@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(reports.blp)
     api.register_blueprint(reports.quarterly_blp)
     api.register_blueprint(appraisals.blp)
+    api.register_blueprint(enforcement.blp)
+    api.register_blueprint(enforcement.ratings_blp)
     api.register_blueprint(reports.spot_blp)
     api.register_blueprint(reports.config_blp)
     api.register_blueprint(notices.blp)

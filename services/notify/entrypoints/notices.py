@@ -24,6 +24,7 @@ from ..adapters import notices as store
 from ..adapters.intake_client import IntakeClient, IntakeUnavailable
 from ..domain import notices
 from ..service_layer import notices as handlers
+from . import enforcement
 
 blp = Blueprint("notices", __name__, url_prefix="/v1/notices",
                 description="Notices to units (email, SMS) and to hotline complainants (SMS), with their delivery logs")
@@ -40,7 +41,7 @@ class NoticeQuery(Schema):
     kind = fields.String(validate=validate.OneOf(list(notices.KINDS)))
     status = fields.String(validate=validate.OneOf(notices.STATUSES))
     channel = fields.String(validate=validate.OneOf(["email", "sms", "wecom", "dingtalk"]))
-    audience = fields.String(validate=validate.OneOf([notices.UNIT, notices.COMPLAINANT]))
+    audience = fields.String(validate=validate.OneOf([notices.UNIT, notices.COMPLAINANT, notices.INSPECTED]))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
 
@@ -173,7 +174,7 @@ class ReplyIn(Schema):
 class ReplyAnswer(Schema):
     outcome = fields.String(required=True, metadata={
         "description": "recorded, already_rated, unreadable, unknown_code, not_the_complainant, erased, unknown_case, "
-                       "refused"})
+                       "refused; for an enforcement action's rating request: not_the_party, expired"})
     case_id = fields.String(allow_none=True)
     satisfaction = fields.String(allow_none=True)
 
@@ -224,7 +225,7 @@ def sms_reply():
     with current_app.extensions["zf_pool"].connection() as conn:
         try:
             row = handlers.handle_reply(conn, current_app.extensions["zf_intake"], webhook_id, reply["from_"],
-                                        reply["text"], reply["ext"], _now())
+                                        reply["text"], reply["ext"], _now(), keys=enforcement.keys())
         except IntakeUnavailable as exc:
             raise Unavailable("受理服务暂时无法访问，回复暂未记录，请稍后重发", code="intake_unavailable",
                               reason=str(exc)) from None

@@ -26,18 +26,23 @@ from zfcommon.settings import Settings, run_entrypoint
 
 from ..adapters.intake_client import IntakeClient
 from ..domain import document
-from ..service_layer import escalate, reports
+from ..service_layer import enforcement, escalate, reports
 from ..service_layer.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 APPENDED = Counter("zf_escalation_events_total", "Escalation events the scheduler appended (steps and stops)")
+FORGOTTEN = Counter("zf_enforcement_numbers_forgotten_total",
+                    "Parties' numbers deleted once their rating requests expired (短信评议)")
 REPORTED = Counter("zf_report_events_total", "Report events the scheduler appended (missed weeks, steps, draws)")
 
 
 # Each part of a pass: (name, part(uow, clock, open_case, office) -> events appended, the counter of those).
 PARTS = (("escalations", lambda uow, clock, open_case, office: escalate.run_once(uow, clock, open_case=open_case,
                                                                                  office=office), APPENDED),
-         ("weekly_reports", lambda uow, clock, open_case, office: reports.run_once(uow, clock, office), REPORTED))
+         ("weekly_reports", lambda uow, clock, open_case, office: reports.run_once(uow, clock, office), REPORTED),
+         # the numbers of enforcement actions' parties whose rating requests can no longer be answered
+         ("enforcement_contacts", lambda uow, clock, open_case, office: enforcement.forget_expired(uow, clock.now()),
+          FORGOTTEN))
 
 
 def run_pass(pool, clock: Clock, open_case: escalate.OpenCase | None = None,

@@ -28,7 +28,7 @@ def _checked(key: str) -> str:
         raise Invalid(str(exc), exc.errors, code=exc.code) from None
 
 
-def _ballots(uow: UnitOfWork, key: str) -> list[Row]:
+def ballots_in(uow: UnitOfWork, key: str) -> list[Row]:
     """The questionnaires entered in the round, from its stream (the authority)."""
     return [e.data for e in uow.events.load(publication.stream(KIND, key)) if e.type == BALLOT]
 
@@ -53,7 +53,7 @@ def record_ballots(uow: UnitOfWork, key: str, entered: list[Row], ctx: Context) 
                                 for r in b["ratings"]]} for b in entered]
 
     def recorded(row: Row) -> tuple[str, list[Row]]:
-        numbers = {b["ballot_no"] for b in _ballots(uow, key)}
+        numbers = {b["ballot_no"] for b in ballots_in(uow, key)}
         try:
             return "ballot_recorded", appraisal.ballots(row["data"]["round"], numbers, masked)
         except appraisal.Invalid as exc:
@@ -76,24 +76,24 @@ def import_ballots(uow: UnitOfWork, key: str, upload: sheets.Upload, ctx: Contex
     sheet = next((s for s in sheets.read(upload.data, upload.format, upload.charset) if s.rows), None)
     if sheet is None:
         raise sheets.SpreadsheetError("文件中没有任何数据行")
-    entered, faults = appraisal.from_table(row["data"]["round"], sheet.rows)
-    _, refused = appraisal.checked_ballots(row["data"]["round"], {b["ballot_no"] for b in _ballots(uow, key)},
-                                           [b for _, b in entered])
+    rows, faults = appraisal.from_table(row["data"]["round"], sheet.rows)
+    _, refused = appraisal.checked_ballots(row["data"]["round"], {b["ballot_no"] for b in ballots_in(uow, key)},
+                                           [b for _, b in rows])
     for i, problems in refused.items():
-        number = entered[int(i)][0]
+        number = rows[int(i)][0]
         faults[number] = {**{COLUMNS.get(k, k): v for k, v in problems.items()}, **faults.get(number, {})}
     report = {"dry_run": dry_run, "filename": upload.filename, "sheet": sheet.name,
-              "counts": {"rows": len(entered), "ok": len(entered) - len(faults), "error": len(faults)},
+              "counts": {"rows": len(rows), "ok": len(rows) - len(faults), "error": len(faults)},
               "rows": [{"row": n, "ballot_no": b["ballot_no"] or None, "status": "error" if n in faults else "ok",
-                        "errors": faults.get(n, {})} for n, b in entered]}
-    if not entered:
+                        "errors": faults.get(n, {})} for n, b in rows]}
+    if not rows:
         raise sheets.SpreadsheetError("表头下面没有问卷")
     if dry_run:
         return report
     if faults:
         raise RowsRefused(report)
-    record_ballots(uow, key, [b for _, b in entered], ctx)
-    return {**report, "counts": {**report["counts"], "imported": len(entered)}}
+    record_ballots(uow, key, [b for _, b in rows], ctx)
+    return {**report, "counts": {**report["counts"], "imported": len(rows)}}
 
 
 class RowsRefused(Exception):
@@ -110,7 +110,7 @@ def draft(uow: UnitOfWork, key: str, ctx: Context, *, redraft: bool = False) -> 
     _checked(key)
 
     def drafted(row: Row) -> tuple[str, Row]:
-        ballots = _ballots(uow, key)
+        ballots = ballots_in(uow, key)
         if not ballots:
             raise Invalid("尚未录入任何评议票，不能形成评议结果", {"ballots": ["至少录入一份评议票"]},
                           code="appraisal.no_ballots")
@@ -133,4 +133,4 @@ def provisional(uow: UnitOfWork, row: Row) -> Row | None:
     """While the round is open, its results so far (for the office's eyes; nothing is stored)."""
     if row["state"] != "opened":
         return None
-    return appraisal.results(row["data"]["round"], _ballots(uow, row["key"]))
+    return appraisal.results(row["data"]["round"], ballots_in(uow, row["key"]))

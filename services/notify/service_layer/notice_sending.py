@@ -17,11 +17,12 @@ from typing import Any, Callable
 
 import psycopg
 
+from zfcommon.sealing import Envelope
 from zfcommon.settings import ConfigError, Settings
 from zfcommon.trackingcode import TrackingKey
 from zfcommon.workdays import local_date
 
-from ..adapters import mailer, notice_text, robots, sms
+from ..adapters import enforcement, mailer, notice_text, robots, sms
 from ..adapters import notices as store
 from ..adapters.intake_client import IntakeClient, IntakeUnavailable
 from ..domain import notices
@@ -43,6 +44,7 @@ class Config:
     sms: sms.SmsConfig | None
     timeout: float = 15.0           # seconds a group robot has to answer (the SMTP server and gateway: theirs)
     tracking: TrackingKey = field(default_factory=lambda: TrackingKey(""))   # the 查询码 in a 受理告知
+    secrets: Envelope | None = None     # opens the party's number of an enforcement action (ZF_NOTIFY_MASTER_KEY)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Config":
@@ -60,8 +62,10 @@ class Config:
         gateway = sms.SmsConfig(settings.sms_url, settings.sms_token, settings.notice_office, settings.sms_provider,
                                 settings.notice_timeout) if settings.sms_url else None
         link = settings.case_link or f"{settings.ledger_url.rstrip('/')}/v1/cases/{{case_id}}"
+        secrets = (Envelope.from_setting(settings.notify_master_key, "ZF_NOTIFY_MASTER_KEY")
+                   if settings.notify_master_key.strip() else None)
         return cls(schedule, settings.notice_office, link, mail, gateway, settings.notice_timeout,
-                   TrackingKey(settings.tracking_key))
+                   TrackingKey(settings.tracking_key), secrets)
 
 
 @dataclass(frozen=True)
@@ -114,12 +118,19 @@ def send_one(conn: psycopg.Connection, log_conn: psycopg.Connection, config: Con
         if why_not:
             return _conclude(conn, notice, None, now, "skipped", "skipped", Outcome(False, error=why_not))
         store.update(conn, notice["id"], masked_to=notices.mask_phone(to))
+    elif notice["audience"] == notices.INSPECTED:
+        to = enforcement.phone(conn, config.secrets, notice["context"]["action_id"], now) if config.secrets else None
+        if to is None:
+            return _conclude(conn, notice, None, now, "skipped", "skipped", Outcome(False, error=(
+                "the party's number is no longer kept (rated, or the request expired)" if config.secrets
+                else "ZF_NOTIFY_MASTER_KEY is not set: the party's number cannot be opened")))
+        store.update(conn, notice["id"], masked_to=notices.mask_phone(to))
     attempt_id = store.start_attempt(log_conn, notice["id"], now)
     if email:
         outcome = channels.send_mail(config.mail, to, text.subject, text.email,
                                      mailer.message_id(notice["id"], config.mail.sender))
     else:
-        ext = notices.reply_code(notice["id"]) if notice["kind"] == "visit_request" else None
+        ext = notices.reply_code(notice["id"]) if notice["kind"] in notices.REPLY_KINDS else None
         outcome = channels.send_sms(config.sms, to, text.sms, template=notice["kind"],
                                     client_ref=f"zf-notice-{notice['id']}", ext=ext)
     return _after_attempt(conn, notice, attempt_id, now, config, outcome)

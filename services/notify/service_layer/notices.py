@@ -18,12 +18,16 @@ from zfcommon import caseview
 from zfcommon.events import Event
 
 from ..adapters import bulletin_projection, directory, escalations, repository, subscriptions
+from ..adapters import enforcement as enforcement_store
 from ..adapters import notices as store
 from ..adapters.intake_client import IntakeClient
-from ..domain import notices
+from ..domain import enforcement, notices
 from ..domain.webhooks import event_key
+from . import enforcement as enforcement_handlers
+from .bulletins import Context
 
 log = logging.getLogger(__name__)
+RATING_ACTOR = "notify:sms-replies"     # how a party's SMS rating appears on the trail
 Row = dict[str, Any]
 Change = tuple[Row | None, Row] | None
 
@@ -64,9 +68,19 @@ def on_event(conn: psycopg.Connection, event: Event, change: Change, now: dateti
         before, after = None, ((repository.get(conn, event.subject) or escalations.subject(conn, event.subject))
                                if event.type == notices.STEP_ISSUED else
                                bulletin_projection.get(conn, "appraisal", event.subject.removeprefix("appraisal-"))
-                               if event.type == notices.APPRAISAL_PUBLISHED else None)
+                               if event.type == notices.APPRAISAL_PUBLISHED else
+                               _rating_request(conn, event) if event.type == notices.ENFORCEMENT_RECORDED else None)
     return sum(store.queue(conn, row) for wanted in notices.decide(event, before, after)
                for row in _addressed(conn, wanted, event_key(event), event.type, now))
+
+
+def _rating_request(conn: psycopg.Connection, event: Event) -> Row | None:
+    """What the SMS asking the party of a recorded action to rate it names, while the number is kept
+    (a rebuilt notify or an expired request asks nobody)."""
+    action = enforcement_store.get(conn, str(event.data["action_id"]))
+    if action is None or not enforcement_store.has_phone(conn, str(action["action_id"])):
+        return None
+    return enforcement.request_context(action)
 
 
 def _addressed(conn: psycopg.Connection, wanted: notices.Wanted, event_id: str, event_type: str,
@@ -125,7 +139,7 @@ def retry(conn: psycopg.Connection, notice_id: int, now: datetime) -> Row | None
 
 # -- a complainant's reply -----------------------------------------------------------------------------
 def handle_reply(conn: psycopg.Connection, intake: IntakeClient, webhook_id: str, sender: str, text: str,
-                 ext: str | None, now: datetime) -> Row:
+                 ext: str | None, now: datetime, keys: enforcement_handlers.Keys | None = None) -> Row:
     """Turn one SMS reply into a return visit on intake (as the hotline would record it), once.
 
     The reply must carry the visit request's code (the gateway's extension, or typed in the text),
@@ -133,6 +147,9 @@ def handle_reply(conn: psycopg.Connection, intake: IntakeClient, webhook_id: str
     and it is compared here, never kept. The visit request is locked while intake records the
     rating, so two replies at once record one visit. IntakeUnavailable propagates: the gateway
     should deliver the reply again. The caller commits.
+
+    A reply to an enforcement action's rating request (短信评议) rates the action instead
+    (service_layer.enforcement.rate, with `keys` to open the party's number).
     """
     done = store.reply(conn, webhook_id)
     if done is not None:
@@ -141,13 +158,22 @@ def handle_reply(conn: psycopg.Connection, intake: IntakeClient, webhook_id: str
     notice = store.get(conn, parsed.notice_id, lock=True) if parsed.notice_id is not None else None
     row = {"webhook_id": webhook_id, "received_at": now, "notice_id": None, "case_id": None,
            "satisfaction": parsed.satisfaction}
-    if notice is None or notice["kind"] != "visit_request" or notice["status"] != "sent":
+    if notice is None or notice["kind"] not in notices.REPLY_KINDS or notice["status"] != "sent":
         return store.record_reply(conn, {**row, "outcome": "unknown_code"})
     row.update(notice_id=notice["id"], case_id=notice["case_id"])
     if notice["replied_at"] is not None:
         return store.record_reply(conn, {**row, "outcome": "already_rated"})
     if parsed.satisfaction is None:
         return store.record_reply(conn, {**row, "outcome": "unreadable"})
+    if notice["kind"] == "enforcement_rating_request":
+        outcome = "expired" if keys is None else enforcement_handlers.rate(
+            conn, keys, notice["context"]["action_id"], sender, parsed.satisfaction,
+            Context(RATING_ACTOR, f"sms-reply-{webhook_id}", now))
+        if outcome == "recorded":
+            store.update(conn, notice["id"], replied_at=now, updated_at=now)
+        log.info("sms_reply", extra={"action_id": notice["context"]["action_id"], "outcome": outcome,
+                                     "notice": notice["id"]})
+        return store.record_reply(conn, {**row, "outcome": outcome})
     complainant = intake.complainant(notice["case_id"], "核对短信回访回复的号码")
     if complainant.erased or not complainant.phone:
         return store.record_reply(conn, {**row, "outcome": "erased" if complainant.erased else "unknown_case"})

@@ -747,6 +747,9 @@ class AppraisalOpenedData(_Appraisal):
     min_ballots = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
         "description": "ballots a unit needs to be ranked, and its satisfaction rate to be meaningful"})
     note = fields.String(required=True, allow_none=True, validate=validate.Length(max=4000))
+    sms_group = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=50), metadata={
+        "description": "the group (among `groups`) whose ballots are the SMS ratings of enforcement and supervision "
+                       "performed in the period (短信评议, seed 001); null: the round takes none"})
 
 
 class AppraisalRating(_Strict):
@@ -806,6 +809,47 @@ class AppraisalReviewedData(_Appraisal, _Review):
 
 class AppraisalPublishedData(_Appraisal, PublishedData):
     pass
+
+
+# SMS appraisal after enforcement and supervision (短信评议, seed 001 二(六)19: 在业务科室人员进行执法或监督后，由
+# 执法或监督对象通过回复短信进行评价), stream enforcement-<action id>: the action recorded, then its rating. The
+# party's number is never in an event: notify keeps it sealed until the rating or its expiry, and the
+# events carry it masked and as a keyed hash (the same number recognised across actions). docs/APPRAISALS.md.
+ENFORCEMENT_KINDS = {"enforcement": "行政执法", "supervision": "行政监督"}
+
+
+class EnforcementOfficer(_Strict):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    badge_no = fields.String(required=True, allow_none=True, validate=validate.Length(max=50), metadata={
+        "description": "执法证号 or 工作证号"})
+
+
+class EnforcementRecordedData(_Strict):
+    action_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))
+    unit = _name(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ENFORCEMENT_KINDS))
+    section = fields.String(required=True, allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "the unit's section (业务科室) that acted"})
+    matter = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={
+        "description": "what was inspected or enforced, masked as it was entered"})
+    party = fields.String(required=True, allow_none=True, validate=validate.Length(max=200), metadata={
+        "description": "the party inspected (执法监督对象, e.g. a shop's name), masked as it was entered"})
+    performed_on = fields.Date(required=True)
+    officers = fields.List(fields.Nested(EnforcementOfficer), required=True, validate=validate.Length(min=1, max=10))
+    phone_masked = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    phone_key = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"), metadata={
+        "description": "HMAC-SHA256 of the party's number under notify's key: one number, one key; never the number"})
+
+
+class EnforcementRatedData(_Strict):
+    action_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))
+    unit = _name(required=True)
+    performed_on = fields.Date(required=True)
+    grade = fields.String(required=True, validate=validate.OneOf(APPRAISAL_GRADES))
+    via = fields.String(required=True, validate=validate.OneOf(["sms"]))
+    counted_in = fields.List(fields.String(validate=APPRAISAL_PERIOD), required=True, metadata={
+        "description": "the open appraisal rounds (a quarter's, a year's) the rating went into as a ballot of their "
+                       "SMS group; empty: none"})
 
 
 # Public exposure of typical cases (典型案例公开曝光, DOMAIN.md point 7), stream exposure-<id>: the office
@@ -1195,6 +1239,10 @@ _TYPES = [
               "A second office user approved the results or sent them back (four eyes)."),
     EventType("cn.zhengfeng.appraisal.published.v1", PUBLICATION_TOPIC, AppraisalPublishedData(),
               "The results were published (通报): on the public page and feeds."),
+    EventType("cn.zhengfeng.enforcement.recorded.v1", PUBLICATION_TOPIC, EnforcementRecordedData(),
+              "A unit recorded an enforcement or supervision action; the party is asked by SMS to rate it (短信评议)."),
+    EventType("cn.zhengfeng.enforcement.rated.v1", PUBLICATION_TOPIC, EnforcementRatedData(),
+              "The party rated the action by SMS reply (once); counted as a ballot of an open round's SMS group."),
     EventType("cn.zhengfeng.exposure.selected.v1", PUBLICATION_TOPIC, ExposureSelectedData(),
               "The office selected a case for public exposure as a typical case (典型案例曝光)."),
     EventType("cn.zhengfeng.exposure.redacted.v1", PUBLICATION_TOPIC, ExposureRedactedData(),
