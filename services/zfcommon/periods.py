@@ -77,6 +77,11 @@ def quarters_back(day: date, count: int) -> list[str]:
     return [f"{i // 4}-Q{i % 4 + 1}" for i in range(index, index - count, -1)]
 
 
+def quarter_of(day: date) -> str:
+    """The quarter `day` is in ("2026-Q4")."""
+    return quarters_back(day, 1)[0]
+
+
 class Period(validate.Validator):
     """A marshmallow validator reading a period with one of the functions above."""
 

@@ -262,7 +262,17 @@ def test_unit_officer_signs_for_a_case_and_reports_it_rectified_on_a_phone(brows
     expect(page.get_by_role("button", name="更正报送")).to_be_visible()
     officer.check("quarterly-report")
 
-    for path in ("/my", story["case_url"], "/my/notices", "/my/weekly", "/my/quarterly"):
+    page.goto("/my/enforcement")            # 执法监督短信评议: the party will be asked by SMS
+    page.get_by_label("执法监督事项").fill("窗口服务现场检查")
+    page.get_by_label(re.compile("执法监督人员")).fill("张卫东 43000012")
+    page.get_by_label("对象手机号码").fill("13512345678")
+    page.get_by_role("button", name="登记并发送评价短信").click()
+    expect(page.get_by_text("已登记，系统将向执法监督对象发送评价短信")).to_be_visible()
+    expect(page.get_by_text("135****5678")).to_be_visible()
+    officer.check("enforcement")
+    assert "13512345678" not in page.content()
+
+    for path in ("/my", story["case_url"], "/my/notices", "/my/weekly", "/my/quarterly", "/my/enforcement"):
         page.goto(path)
         content = page.content()
         assert COMPLAINANT["name"] not in content and COMPLAINANT["phone"] not in content, path
@@ -489,7 +499,7 @@ def test_every_office_page_is_in_chinese_and_accessible_at_office_and_phone_widt
     assert appraisal.status_code in (201, 409), appraisal.text          # 409: opened by an earlier run of the page
     office_pages = ("/dashboard", "/cases", "/cases/new", "/appraisals", "/appraisals/2026", f"/cases/{story['case_id']}/as-of", "/directory",
                     "/directory/settings", "/imports", "/inspections", "/points", "/weekly", "/quarterly", "/letters",
-                    "/bulletins",
+                    "/bulletins", "/enforcement",
                     "/exposures", "/integrations", "/accounts", "/accounts/new", "/accounts/activity", "/trail",
                     "/trail/log", "/trail/reconciliation", "/campaigns", "/campaigns/new", "/tasks", "/tasks/new",
                     "/task-imports", "/projects", "/projects/new?project_type=政府投资项目", "/project-types",

@@ -5,12 +5,11 @@ unit officer none; no page shows the complainant, and the results never show an 
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 
 from ..support import carry
-from .console_world import console_world, token
+from .console_world import console_world, text, token
 
 pytestmark = pytest.mark.integration
 UNITS = ("县自然资源局", "县林业局")
@@ -24,9 +23,6 @@ def world(pg, tmp_path_factory):
         w.account("yi", "unit", unit=UNITS[0])
         yield w
 
-
-def text(page) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)))
 
 
 def post(client, path: str, **data):

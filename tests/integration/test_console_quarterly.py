@@ -9,7 +9,7 @@ import re
 import pytest
 
 from ..support import bearer, carry, complaint
-from .console_world import console_world, token
+from .console_world import console_world, text, token
 from .test_weekly_reports import scheduler_pass
 
 pytestmark = pytest.mark.integration
@@ -25,9 +25,6 @@ def world(pg, tmp_path_factory):
         w.account("bing", "auditor")
         yield w
 
-
-def text(page) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.get_data(as_text=True)))
 
 
 def test_a_unit_files_its_quarter_and_the_office_reads_it(world):

@@ -78,6 +78,8 @@ def test_the_party_rates_an_action_once_by_sms_and_an_open_round_counts_it(world
     assert world.reply("好", PARTY, request["ext"]).json["outcome"] == "unreadable"
     assert world.reply("3 不满意", f"+86 {PARTY}", request["ext"]).json["outcome"] == "recorded"
     assert world.reply("1", PARTY, request["ext"]).json["outcome"] == "already_rated"
+    again = record(world)                       # the same party the same day: one SMS is enough
+    assert again.status_code == 422 and "同一天" in again.json["errors"]["phone"][0]
 
     rated = world.notify.get(f"/v1/enforcement-actions/{recorded['action_id']}", headers=LEAD_UNIT).json
     assert (rated["grade"], rated["counted_in"]) == ("unsatisfied", [period])

@@ -46,6 +46,24 @@ def quarter_overview(s: Services, quarter: str | None) -> dict[str, Any]:
     return s.get("notify", "/v1/quarterly-reports/overview", quarter=quarter)
 
 
+def record_enforcement(s: Services, body: dict[str, Any], key: str) -> dict[str, Any]:
+    return s.post("notify", "/v1/enforcement-actions", body, key=key)
+
+
+def enforcement_actions(s: Services, **filters: Any) -> dict[str, Any]:
+    return s.get("notify", "/v1/enforcement-actions", **filters)
+
+
+def enforcement_ratings(s: Services, period: str | None) -> dict[str, Any]:
+    return s.get("notify", "/v1/enforcement-ratings", period=period)
+
+
+def enforcement_export(s: Services, fmt: str, period: str | None):
+    """A period's SMS ratings as a spreadsheet, streamed (passed on by web.passthrough)."""
+    return s.request("notify", "GET", f"/v1/enforcement-ratings/export.{fmt}",
+                     params={"period": period} if period else None, stream=True)
+
+
 def spot_checks(s: Services) -> list[dict[str, Any]]:
     return s.get("notify", "/v1/spot-checks")
 

@@ -8,7 +8,8 @@ from typing import Any, Mapping
 
 from zfcommon.campaigns import STATES as PHASE_STATES
 from zfcommon.caseview import STATUS_LABELS
-from zfcommon.events.catalogue import (APPRAISAL_GRADES, CHANNELS, DUE_RULES, ESCALATION_STEPS, HANDLING_MODES,
+from zfcommon.events.catalogue import (APPRAISAL_GRADES, CHANNELS, DUE_RULES, ENFORCEMENT_KINDS, ESCALATION_STEPS,
+                                       HANDLING_MODES,
                                        INSPECTION_MODES, LADDERS, MEASURES, POINT_KINDS, REDACTION_KINDS,
                                        REVIEW_DECISIONS, SATISFACTION, SPOT_CHECK_FINDINGS, STOP_REASONS, UNIT_KINDS)
 from zfcommon.events.plans import (FIVE_HAVE_NAMES, LOOKBACK_KINDS, LOOKBACK_OUTCOMES, TASK_COMMANDS, TASK_FIELDS,
@@ -110,6 +111,9 @@ FIELDS = {
     "case_category": "转为案件的问题类别", "stage": "审批阶段", "stages": "审批阶段", "on": "日期", "key": "阶段代码",
     "limit_days": "时限（工作日）", "ratio": "抽取比例", "closed_from": "销号日期起", "closed_to": "销号日期止",
     "kinds": "抽取范围", "id": "抽取事项", "campaign": "专项行动",
+    # enforcement and supervision rated by SMS (短信评议)
+    "kind": "类别", "section": "业务科室", "matter": "执法监督事项", "party": "执法监督对象", "performed_on": "执法监督日期",
+    "officers": "执法监督人员", "badge_no": "执法证号", "period": "评议期",
 }
 
 # Problems from the services: zh-CN text by the problem's `code` (when it has one), else by HTTP status.
@@ -196,7 +200,7 @@ def problem_text(status: int, body: Mapping[str, Any] | None) -> str:
 
 
 __all__ = ["CHANNELS", "DUE_RULES", "ESCALATION_STEPS", "HANDLING_MODES", "INSPECTION_MODES", "LADDERS", "MEASURES",
-           "POINT_KINDS", "REDACTION_KINDS", "REVIEW_DECISIONS", "APPRAISAL_GRADES", "SATISFACTION", "SPOT_CHECK_FINDINGS",
+           "POINT_KINDS", "REDACTION_KINDS", "REVIEW_DECISIONS", "APPRAISAL_GRADES", "ENFORCEMENT_KINDS", "SATISFACTION", "SPOT_CHECK_FINDINGS",
            "STATUS_LABELS", "STOP_REASONS", "UNIT_KINDS", "ROLES", "PRIORITIES", "LIGHTS", "RECHECK_OUTCOMES", "COMMANDS",
            "FIELDS", "PHASE_STATES", "FIVE_HAVE_NAMES", "LOOKBACK_KINDS", "LOOKBACK_OUTCOMES", "TASK_COMMANDS",
            "TASK_FIELDS", "TASK_STATUSES", "STAGE_STATES", "STAGE_COMMANDS", "CAMPAIGN_FIGURES",

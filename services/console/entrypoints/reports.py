@@ -1,5 +1,5 @@
 """The office's other work: ledger imports (dry-run report as a table), inspections and monitoring points,
-weekly reports and spot checks, quarterly work reports, monthly bulletins (draft → review → publish,
+weekly reports and spot checks, quarterly work reports, SMS ratings of enforcement, monthly bulletins (draft → review → publish,
 preview, PDF) and exposures (select → redact with preview → approve → publish)."""
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ import uuid
 from typing import Any, Callable
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+
+from zfcommon import periods
+from zfcommon.events.catalogue import SMS_GROUP
+from zfcommon.workdays import local_date
 
 from ..adapters import intake, notify
 from ..adapters.services import ServiceError
@@ -183,6 +187,43 @@ def quarterly_report(unit: str, quarter: str):
     return web.page("reports/quarterly_report.html", report=report)
 
 
+# --- SMS ratings of enforcement and supervision (短信评议) ------------------------------------------------
+
+def _periods() -> list[tuple[str, str]]:
+    """This quarter and the three before, and this year and the last, newest first."""
+    today = local_date(web.now())
+    quarters = periods.quarters_back(today, 4)
+    return [*((q, periods.quarter_label(q)) for q in quarters),
+            *((str(y), f"{y}年") for y in (today.year, today.year - 1))]
+
+
+@bp.get("/enforcement")
+@roles("office", "auditor")
+def enforcement():
+    """执法监督短信评议: a period's ratings unit by unit (and officer by officer), the numbers a unit recorded
+    again and again, and the period's actions; this quarter unless another period is asked for."""
+    s, choices = web.services(), _periods()
+    period = request.args.get("period") or choices[0][0]
+    try:
+        found, errors = notify.enforcement_ratings(s, period), None
+        actions = notify.enforcement_actions(s, period=period, unit=request.args.get("unit") or None,
+                                             limit=100)["items"]
+    except ServiceError as exc:
+        if exc.status != 422:
+            raise
+        found, actions, errors = None, [], FormErrors.of(exc, ("period",))
+    if period not in dict(choices):
+        choices.append((period, period))
+    return web.page("reports/enforcement.html", 422 if errors else 200, found=found, actions=actions, errors=errors,
+                    period=period, choices=choices, unit=request.args.get("unit") or "")
+
+
+@bp.get("/enforcement/export.<any(csv, xlsx):fmt>")
+@roles("office", "auditor")
+def enforcement_export(fmt: str):
+    return web.passthrough(notify.enforcement_export(web.services(), fmt, request.args.get("period") or None))
+
+
 # --- the register of supervision letters ---------------------------------------------------------------
 
 @bp.get("/letters")
@@ -290,13 +331,16 @@ def appraisals():
         body = forms.without_empty({**forms.text("period", "title", "note"), "key_units": forms.picked("key_units"),
                                     "groups": [g.strip() for g in request.form.get("groups", "").splitlines()
                                                if g.strip()],
-                                    "min_ballots": forms.number("min_ballots")})
+                                    "min_ballots": forms.number("min_ballots"),
+                                    "sms_group": SMS_GROUP if request.form.get("sms") == "on" else None})
         opened, errors = web.attempt(lambda: notify.appraisal_step(s, None, "open", body, _key()), "民主评议已发起",
-                                     ("period", "title", "key_units", "groups", "min_ballots", "units", "weights"))
+                                     ("period", "title", "key_units", "groups", "min_ballots", "units", "weights",
+                                      "sms_group"))
         if opened:
             return redirect(url_for("reports.appraisal", period=opened["id"]))
     return web.page("reports/appraisals.html", 422 if errors else 200, items=notify.appraisals(s),
-                    directory=intake.directory(s), errors=errors, form=request.form, idem=str(uuid.uuid4()))
+                    directory=intake.directory(s), errors=errors, form=request.form, idem=str(uuid.uuid4()),
+                    sms_group=SMS_GROUP)
 
 
 BALLOT_FIELDS = {"ballots.0.ballot_no": "ballot_no", "ballots.0.group": "group", "ballots.0.ratings": "ratings"}

@@ -1,6 +1,6 @@
 """A unit officer's pages, made for a phone-width screen: my cases and my tasks by what needs doing, the
 approval stages it is responsible for (with their enter and complete forms), the weekly (or zero) report,
-the quarterly work report, and my notices. The services give a unit's token only its own cases, tasks,
+the quarterly work report, the enforcement actions its parties rate by SMS, and my notices. The services give a unit's token only its own cases, tasks,
 projects, reports and notices."""
 from __future__ import annotations
 
@@ -215,6 +215,38 @@ def _previous(week: str) -> str:
         return week
     iso = monday.isocalendar()
     return f"{iso.year}-W{iso.week:02d}"
+
+
+def officers(raw: str) -> list[dict[str, Any]]:
+    """The form's officers, one a line: a name, then (after a space or a comma) the 执法证号 if any."""
+    out = []
+    for line in raw.splitlines():
+        name, _, badge = line.strip().replace("，", " ").replace(",", " ").partition(" ")
+        if name:
+            out.append({"name": name, "badge_no": badge.strip() or None})
+    return out
+
+
+@bp.route("/enforcement", methods=["GET", "POST"])
+@roles("unit")
+def enforcement():
+    """执法监督短信评议 (seed 001): the unit records each enforcement or supervision action with the party's
+    mobile number, and the party is asked by SMS to rate it; the unit sees its recent actions and ratings."""
+    s = web.services()
+    errors, form = None, request.form
+    if request.method == "POST":
+        body = {"kind": form.get("kind", ""), "performed_on": form.get("performed_on", "").strip(),
+                "section": form.get("section", "").strip() or None, "matter": form.get("matter", "").strip(),
+                "party": form.get("party", "").strip() or None, "officers": officers(form.get("officers", "")),
+                "phone": form.get("phone", "").strip()}
+        _, errors = web.attempt(lambda: notify.record_enforcement(s, body, key=form.get("idem", "")),
+                                "已登记，系统将向执法监督对象发送评价短信",
+                                ("kind", "performed_on", "section", "matter", "party", "officers", "phone"))
+        if not errors:
+            return redirect(url_for("units.enforcement"))
+    actions = notify.enforcement_actions(s, limit=50)["items"]
+    return web.page("units/enforcement.html", 422 if errors else 200, errors=errors, actions=actions, form=form,
+                    today=local_date(web.now()), idem=form.get("idem") or str(uuid.uuid4()))
 
 
 @bp.get("/notices")

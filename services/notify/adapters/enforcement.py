@@ -65,6 +65,12 @@ def listed(conn: psycopg.Connection, *, units: list[str] | None, first: date | N
     return conn.execute(query, args).fetchall()
 
 
+def asked_that_day(conn: psycopg.Connection, unit: str, phone_key: str, day: date) -> bool:
+    """Whether `unit` already recorded an action on `day` with the number whose key is `phone_key`."""
+    return conn.execute("SELECT 1 FROM enforcement_actions WHERE performed_on = %s AND unit = %s AND phone_key = %s",
+                        (day, unit, phone_key)).fetchone() is not None
+
+
 # -- the party's number ------------------------------------------------------------------------------
 def _aad(action_id: str) -> str:
     return f"enforcement-contact:{action_id}"

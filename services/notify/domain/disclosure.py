@@ -14,6 +14,8 @@ from zfcommon.workdays import WorkCalendar
 
 from .bulletin import RATES, totals
 
+quarter_of = periods.quarter_of     # the quarter a day is in ("2026-Q4")
+
 CHANNEL = "hotline"
 DUE_WORKING_DAYS = 5
 FIGURES = ("received", "open", "closed", "overdue", "unsatisfied")
@@ -30,10 +32,6 @@ def period(quarter: str) -> tuple[date, date]:
     first = date(year, 3 * q - 2, 1)
     following = date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
     return first, following - timedelta(days=1)
-
-
-def quarter_of(day: date) -> str:
-    return f"{day.year}-Q{(day.month - 1) // 3 + 1}"
 
 
 def previous(quarter: str) -> str:

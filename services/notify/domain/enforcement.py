@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from typing import Any, Iterable, Mapping
 
 from zfcommon import outsiders
-from zfcommon.events.catalogue import APPRAISAL_GRADES, ENFORCEMENT_KINDS
+from zfcommon.events.catalogue import APPRAISAL_GRADES, ENFORCEMENT_KINDS, SMS_GROUP
 
 from . import bulletin
 from .appraisal import DEFAULT_WEIGHTS, score
@@ -41,7 +41,7 @@ MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 RECENT_DAYS = 15             # an action older than this is not asked about any more (the party forgets)
 REPLY_DAYS = 15              # how long the party's number is kept for the reply, after the request is queued
 REPEATED = 3                 # one number recorded this often by one unit in a period is shown to the office
-DEFAULT_SMS_GROUP = "执法监督对象（短信评议）"
+DEFAULT_SMS_GROUP = SMS_GROUP       # the group name the API suggests for a round's SMS ratings
 
 
 class Invalid(Exception):

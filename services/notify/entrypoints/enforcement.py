@@ -11,7 +11,7 @@ from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from zfcommon import logs
+from zfcommon import logs, periods
 from zfcommon.blueprint import Blueprint
 from zfcommon.clock import clock_for
 from zfcommon.events.catalogue import (APPRAISAL_GRADES, APPRAISAL_PERIOD, ENFORCEMENT_KINDS, EnforcementOfficer,
@@ -160,8 +160,7 @@ def _period(key: str | None) -> tuple[str, date, date]:
 
 
 def _this_quarter() -> str:
-    today = local_date(_now())
-    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+    return periods.quarter_of(local_date(_now()))
 
 
 # -- actions ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 
 import psycopg
 
+from zfcommon import periods
 from zfcommon.eventstore import ConcurrencyConflict, EventStore
 from zfcommon.sealing import Envelope
 from zfcommon.settings import decode_key
@@ -62,6 +63,9 @@ def record(uow: UnitOfWork, unit: str, body: Row, ctx: Context, keys: Keys) -> R
                                     unit_phones=[c.get("phone") for c in entry["contacts"]], secret=keys.hashing)
     except enforcement.Invalid as exc:
         raise Invalid(str(exc), exc.errors, code=exc.code) from None
+    if store.asked_that_day(uow.conn, unit, data["phone_key"], body["performed_on"]):
+        raise Invalid("执法监督记录未能登记", {"phone": [
+            "本单位当天已向这个号码发送过评价短信：同一对象同一天只评价一次"]}, code="enforcement.invalid")
     stream = enforcement.stream(action_id)
     for event in uow.events.record(stream, 0, [(enforcement.RECORDED, data)], correlation_id=ctx.correlation_id,
                                    actor=ctx.actor, time=ctx.now, subject=stream):
@@ -111,7 +115,7 @@ def rate(conn: psycopg.Connection, keys: Keys, action_id: str, sender: str, grad
 
 def _open_rounds(conn: psycopg.Connection, day) -> list[str]:
     """The appraisal rounds (the quarter's, the year's) that are open for ballots on the day acted."""
-    keys = [f"{day.year}-Q{(day.month - 1) // 3 + 1}", str(day.year)]
+    keys = [periods.quarter_of(day), str(day.year)]
     rows = [bulletin_projection.get(conn, KIND, key) for key in keys]
     return [r["key"] for r in rows if r is not None and r["state"] == "opened"]
 

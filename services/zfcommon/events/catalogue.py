@@ -816,6 +816,7 @@ class AppraisalPublishedData(_Appraisal, PublishedData):
 # party's number is never in an event: notify keeps it sealed until the rating or its expiry, and the
 # events carry it masked and as a keyed hash (the same number recognised across actions). docs/APPRAISALS.md.
 ENFORCEMENT_KINDS = {"enforcement": "行政执法", "supervision": "行政监督"}
+SMS_GROUP = "执法监督对象（短信评议）"      # the SMS group's name the console and the API suggest
 
 
 class EnforcementOfficer(_Strict):
