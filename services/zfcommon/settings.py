@@ -160,6 +160,7 @@ class Settings:
     bulletin_number: str = "{office}通〔{year}〕{seq}号"
     interim_number: str = "{office}阶段通〔{year}〕{seq}号"
     letter_number: str = "{office}督〔{year}〕{seq}号"
+    appraisal_number: str = "{office}评〔{year}〕{seq}号"
     notice_retry_schedule: str = "60,300,1800,7200,21600"   # seconds to wait after each failed attempt
     notice_timeout: float = 15.0        # seconds the SMTP server or the gateway has to answer
     notice_workers: int = 2             # notices the sender sends at once
@@ -297,6 +298,7 @@ class Settings:
             bulletin_number=env.get("ZF_BULLETIN_NUMBER", "").strip() or "{office}通〔{year}〕{seq}号",
             interim_number=env.get("ZF_INTERIM_NUMBER", "").strip() or "{office}阶段通〔{year}〕{seq}号",
             letter_number=env.get("ZF_LETTER_NUMBER", "").strip() or "{office}督〔{year}〕{seq}号",
+            appraisal_number=env.get("ZF_APPRAISAL_NUMBER", "").strip() or "{office}评〔{year}〕{seq}号",
             notice_retry_schedule=env.get("ZF_NOTICE_RETRY_SCHEDULE", "").strip() or "60,300,1800,7200,21600",
             notice_timeout=number("ZF_NOTICE_TIMEOUT", 15.0),
             notice_workers=integer("ZF_NOTICE_WORKERS", 2),

@@ -6,6 +6,7 @@ never an appraiser's comment; the events reach the trail and a rebuild gives the
 from __future__ import annotations
 
 import io
+import re
 import threading
 
 import pytest
@@ -83,6 +84,8 @@ def test_a_round_is_opened_filled_drafted_approved_by_another_and_published(worl
     published = client.post(f"/v1/appraisals/{KEY}/publish", headers=OFFICE_B)
     assert published.status_code == 200 and published.json["state"] == "published"
     assert published.json["title"] == "2026年第四季度政风行风民主评议结果通报"
+    number = published.json["document"]["number"]               # a formal 通报: numbered in its own sequence
+    assert re.fullmatch(r"正风办评〔20\d\d〕1号", number) and published.json["document"]["issuer"] == "正风办"
 
     # Everyone reads the results; no one outside reads a comment.
     public = client.get(f"/v1/appraisals/{KEY}", headers=bearer("public"))
@@ -90,6 +93,7 @@ def test_a_round_is_opened_filled_drafted_approved_by_another_and_published(worl
     assert "comment" not in public.get_data(as_text=True) and "窗口态度差" not in public.get_data(as_text=True)
     page = client.get(f"/v1/appraisals/{KEY}.html", headers=bearer("public")).get_data(as_text=True)
     assert "2026年第四季度政风行风民主评议结果通报" in page and "86.67" in page and "重点评议单位" in page
+    assert number in page
     assert "窗口态度差" not in page and PHONE not in page
     sheet = load_workbook(io.BytesIO(client.get(f"/v1/appraisals/{KEY}.xlsx", headers=OFFICE_A).data))
     assert sheet.sheetnames == ["评议得分与排名", "分群体得分", "评议规则"]
@@ -104,6 +108,7 @@ def test_a_round_is_opened_filled_drafted_approved_by_another_and_published(worl
                             ).fetchall()
     assert sorted({r["unit"] for r in told}) == sorted([FILER, ZERO, SILENT])
     assert {r["context"]["score"] for r in told if r["unit"] == FILER} == {86.67}
+    assert {r["context"]["document_number"] for r in told} == {number}
     index = client.get("/public/").get_data(as_text=True)
     assert "2026年第四季度政风行风民主评议结果通报" in index and "/public/appraisals/2026-Q4.html" in index
     on_page = client.get("/public/appraisals/2026-Q4.html")

@@ -131,9 +131,11 @@ def test_the_office_takes_each_kinds_pattern_from_its_setting_and_a_bad_one_is_n
 
     from zfcommon.settings import ConfigError
     settings = SimpleNamespace(office_name="", notice_office="邵正风办", bulletin_number="{office}通〔{year}〕{seq}号",
-                               interim_number="{office}阶段通〔{year}〕{seq}号", letter_number="{office}督〔{year}〕{seq}号")
+                               interim_number="{office}阶段通〔{year}〕{seq}号", letter_number="{office}督〔{year}〕{seq}号",
+                               appraisal_number="{office}评〔{year}〕{seq}号")
     office = document.office_from(settings)
     assert office.issue("letter", date(2026, 11, 30), 12)["number"] == "邵正风办督〔2026〕12号"
+    assert office.issue("appraisal", date(2027, 1, 8), 1)["number"] == "邵正风办评〔2027〕1号"
     assert office.name == "邵正风办"
     with pytest.raises(ConfigError, match="ZF_LETTER_NUMBER"):
         document.office_from(SimpleNamespace(**{**vars(settings), "letter_number": "督〔{year}〕号"}))

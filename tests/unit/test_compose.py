@@ -81,7 +81,7 @@ OPTIONAL_TUNING = {"ZF_JWKS_REFETCH_SECONDS", "ZF_JWT_ALGORITHM", "ZF_JWT_KEYS",
                    "ZF_PUBLIC_URL", "ZF_AUDIT_URL",
                    # bulletins and supervision letters as formal documents: issuer and 文号 patterns, with
                    # defaults (notify only)
-                   "ZF_OFFICE_NAME", "ZF_BULLETIN_NUMBER", "ZF_INTERIM_NUMBER", "ZF_LETTER_NUMBER",
+                   "ZF_OFFICE_NAME", "ZF_BULLETIN_NUMBER", "ZF_INTERIM_NUMBER", "ZF_LETTER_NUMBER", "ZF_APPRAISAL_NUMBER",
                    # the console's knobs and single sign-on (empty issuer: off); compose gives them to the console
                    "ZF_CONSOLE_IDLE_MINUTES", "ZF_CONSOLE_LOCKOUT_ATTEMPTS", "ZF_CONSOLE_LOCKOUT_MINUTES",
                    "ZF_CONSOLE_PROXIES", "ZF_OIDC_ISSUER", "ZF_OIDC_CLIENT_ID", "ZF_OIDC_CLIENT_SECRET",

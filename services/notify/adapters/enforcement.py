@@ -16,8 +16,6 @@ from zfcommon.sealing import Envelope, SealError
 from ..domain import enforcement
 
 Row = dict[str, Any]
-COLUMNS = ("action_id", "unit", "kind", "section", "matter", "party", "performed_on", "officers", "phone_masked",
-           "phone_key", "recorded_at", "recorded_by", "grade", "rated_at", "counted_in", "version")
 
 
 def apply(conn: psycopg.Connection, event: Event) -> None:

@@ -145,7 +145,7 @@ def _page(kind: str, record: Mapping[str, Any], charts: list[dict], font_family:
     return _env.get_template(TEMPLATES[kind]).render(
         title=publication.title(kind, record["key"]), record=record, period=PERIODS[kind](record["key"]),
         charts=charts, font_family=font_family, landscape=kind not in ("disclosure", "appraisal"),
-        interim=kind == "interim",
+        interim=kind == "interim", numbered=kind in document.PATTERN_SETTINGS,
         term="本期" if kind == "interim" else "本月",
         columns=[c.header for c in table], unit_cells=lambda r: columns.cells(table, r),
         total_cells=lambda t: columns.total_cells(table, t), min_base=record["data"].get("min_rate_base"),

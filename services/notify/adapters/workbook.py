@@ -56,10 +56,15 @@ def _document_sheet(book: Workbook, kind: str, record: Mapping[str, Any], headin
                    else bulletin.month_period(record["key"]))
     kind_name = "阶段性通报（中期，非月度通报）" if kind == "interim" else "月度通报"
     _sheet(book, "文件信息", ["项目", "内容"], [
-        ["类型", kind_name], ["标题", heading], ["文号", doc["number"] if doc else "发布时编定（草稿）"],
-        ["发文机关", doc["issuer"] if doc else ""], ["发布日期", columns.cn_date(doc["issued_on"]) if doc else ""],
+        ["类型", kind_name], ["标题", heading], *_document_rows(doc),
         ["统计期", f"{columns.cn_date(first)}至{columns.cn_date(last)}"], ["数据截至", columns.cn_date(data["judged_on"])],
         ["状态", publication.STATES[record["state"]]]])
+
+
+def _document_rows(doc: Mapping[str, Any] | None) -> list[list[str]]:
+    """A numbered publication's 文号, issuer and issue date (a draft: none yet)."""
+    return [["文号", doc["number"] if doc else "发布时编定（草稿）"], ["发文机关", doc["issuer"] if doc else ""],
+            ["发布日期", columns.cn_date(doc["issued_on"]) if doc else ""]]
 
 
 SECTION_HEADERS = {"cases_received": "受理问题", "cases_closed": "问题销号", "cases_overdue": "问题超期",
@@ -86,7 +91,8 @@ def xlsx(kind: str, record: Mapping[str, Any]) -> bytes:
             ["评议期", publication.appraisal_period_label(record["key"])], ["评议群体", "、".join(groups)],
             ["满意（分）", weights["satisfied"]], ["基本满意（分）", weights["basically_satisfied"]],
             ["不满意（分）", weights["unsatisfied"]], ["参加排名的最少评议票", data["round"]["min_ballots"]],
-            ["重点评议单位", "、".join(data["round"]["key_units"]) or "无"], ["有效评议票", data["ballots"]]])
+            ["重点评议单位", "、".join(data["round"]["key_units"]) or "无"], ["有效评议票", data["ballots"]],
+            *_document_rows(record.get("document"))])
     else:
         _document_sheet(book, kind, record, heading)
         _table(book, "考核得分与排名", columns.BULLETIN, data["units"], data["totals"])

@@ -62,7 +62,8 @@ class Office:
 # The numbered kinds, each with the setting that holds its pattern.
 PATTERN_SETTINGS = {"bulletin": ("ZF_BULLETIN_NUMBER", "bulletin_number"),
                     "interim": ("ZF_INTERIM_NUMBER", "interim_number"),
-                    "letter": ("ZF_LETTER_NUMBER", "letter_number")}
+                    "letter": ("ZF_LETTER_NUMBER", "letter_number"),
+                    "appraisal": ("ZF_APPRAISAL_NUMBER", "appraisal_number")}
 
 
 def office_from(settings: Any) -> Office:

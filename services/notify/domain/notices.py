@@ -165,7 +165,7 @@ def _step_issued(event: Event, case: Mapping[str, Any] | None) -> list[Wanted]:
            "due": d["due"], "overdue_days": d["working_days_overdue"], "round": d.get("round", 1),
            "handling_mode": HANDLING_MODES.get(d["handling_mode"]), "sign_for": d["ladder"] == "sign_for",
            "what": "签收" if d["ladder"] == "sign_for" else "办结",
-           "document_number": _letter_number(d), **_plan_context((case or {}).get("view") or {})}
+           "document_number": _document_number(d), **_plan_context((case or {}).get("view") or {})}
     return _to_units(f"escalation_{d['step']}", [d["unit"]], event.subject, ctx)
 
 
@@ -180,8 +180,9 @@ def _plan_context(view: Mapping[str, Any]) -> dict[str, Any]:
     return {"noun": noun, "what": what, "plan_title": view["title"], "case_ref": f"“{view['title']}”"}
 
 
-def _letter_number(data: Mapping[str, Any]) -> str | None:
-    """A supervision letter's 文号 (None: another step, or a letter from before numbering)."""
+def _document_number(data: Mapping[str, Any]) -> str | None:
+    """The 文号 in an event's data: a supervision letter's, a published appraisal's (None: another step,
+    or issued before numbering)."""
     return (data.get("document") or {}).get("number")
 
 
@@ -196,7 +197,7 @@ def _weekly_escalated(event: Event, _: Any) -> list[Wanted]:
     step = "提醒" if d["step"] == "reminder" else ESCALATION_STEPS[d["step"]]
     return _to_units("weekly_escalated", [d["unit"]], None,
                      {"week": d["week"], "week_label": week_label(d["week"]), "step": step,
-                      "consecutive_missed": d["consecutive_missed"], "document_number": _letter_number(d)})
+                      "consecutive_missed": d["consecutive_missed"], "document_number": _document_number(d)})
 
 
 def _quarterly_missed(event: Event, _: Any) -> list[Wanted]:
@@ -215,7 +216,8 @@ def _appraisal_published(event: Event, appraisal: Mapping[str, Any] | None) -> l
     return [Wanted("appraisal_published", u["unit"], None, {
         "unit": u["unit"], "publication_title": event.data["title"], "ballots": u["ballots"], "score": u["score"],
         "satisfaction": u["satisfaction_rate"]["value"], "rank": u["rank"], "ranked_units": ranked,
-        "key_unit": u["key_unit"], "min_ballots": data["round"]["min_ballots"]}) for u in data["units"]]
+        "key_unit": u["key_unit"], "min_ballots": data["round"]["min_ballots"],
+        "document_number": _document_number(event.data)}) for u in data["units"]]
 
 
 def _enforcement_recorded(event: Event, action: Mapping[str, Any] | None) -> list[Wanted]:

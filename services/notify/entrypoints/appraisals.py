@@ -23,8 +23,8 @@ from ..service_layer import appraisals as handlers
 from ..service_layer.uow import UnitOfWork
 from .bulletin_schemas import Publication, PublicationList, ReviewIn
 from .commands import idempotent
-from .publishing import (FILES_DOC, IDEMPOTENCY, INSIDERS, command, context, listed, problems, publication_command,
-                         rendered, shown, visible)
+from .publishing import (FILES_DOC, IDEMPOTENCY, INSIDERS, command, context, listed, office, problems,
+                         publication_command, rendered, shown, visible)
 
 KIND = "appraisal"
 blp = Blueprint("appraisals", __name__, url_prefix="/v1/appraisals",
@@ -284,4 +284,4 @@ def review(body, key):
 @blp.doc(parameters=[IDEMPOTENCY])
 def publish(key):
     """Publish the approved results (通报): everyone may read them from then on, on the public page too."""
-    return publication_command(KIND, lambda u: handlers.publish(u, key, context()))
+    return publication_command(KIND, lambda u: handlers.publish(u, key, context(), office()))

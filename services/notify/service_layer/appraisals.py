@@ -9,7 +9,7 @@ from typing import Any
 from zfcommon import outsiders, sheets
 
 from ..adapters import directory
-from ..domain import appraisal, publication
+from ..domain import appraisal, document, publication
 from . import bulletins
 from .bulletins import Context, Invalid
 from .reports import retrying
@@ -122,11 +122,10 @@ def review(uow: UnitOfWork, key: str, decision: str, comments: str | None, ctx: 
     return bulletins.review_bulletin(uow, KIND, _checked(key), decision, comments, ctx)
 
 
-def publish(uow: UnitOfWork, key: str, ctx: Context) -> Row:
-    def published(row: Row) -> tuple[str, Row]:
-        return "published", {**publication.period_fields(KIND, key), "revision": row["revision"],
-                             "title": publication.title(KIND, key), "digest": publication.digest(row["data"])}
-    return bulletins.decide(uow, KIND, _checked(key), "publish", ctx, published)
+def publish(uow: UnitOfWork, key: str, ctx: Context, office: document.Office) -> Row:
+    """Publish the approved results, numbered as the office numbers its 通报 of appraisals
+    (ZF_APPRAISAL_NUMBER, a sequence of their own in the year of issue)."""
+    return bulletins.publish_bulletin(uow, KIND, _checked(key), ctx, office)
 
 
 def provisional(uow: UnitOfWork, row: Row) -> Row | None:

@@ -807,7 +807,7 @@ class AppraisalReviewedData(_Appraisal, _Review):
     pass
 
 
-class AppraisalPublishedData(_Appraisal, PublishedData):
+class AppraisalPublishedData(_Appraisal, _Numbered):
     pass
 
 
