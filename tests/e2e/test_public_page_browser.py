@@ -118,6 +118,11 @@ def test_the_public_page_in_headless_chromium(browser_ready, tmp_path):
 
                 page.get_by_role("link", name="返回公开信息首页").click()
                 assert page.locator("h1").inner_text() == "正风台账公开信息"
+
+                page.get_by_role("link", name="执法监督人员公示").click()      # 公述民评 (seed 001)
+                page.wait_for_load_state()
+                assert page.locator("h1").inner_text() == "公述民评：执法监督人员公示"
+                assert "暂无单位公示执法监督人员" in page.locator("main").inner_text()
             finally:
                 browser.close()
     for shot in ("public-index.png", "public-exposure.png"):

@@ -63,6 +63,21 @@ def test_a_unit_records_actions_and_the_office_reads_the_ratings(world):
     assert twice.status_code == 422 and "同一对象同一天只评价一次" in text(twice)
     assert unit.get("/enforcement").status_code == 403        # the office's page
 
+    # 公述民评: the unit publishes its staff (pasted from a spreadsheet); its actions then name only them
+    page = unit.get("/my/enforcement")
+    published = unit.post("/my/enforcement", data={
+        "action": "roster", "idem": "s-1", "csrf_token": token(page.get_data(as_text=True)),
+        "staff": "张卫东\t43000012\t食品安全科\t科长\t负责食品经营许可现场核查\n李明||食品安全科|科员|协助执法检查"})
+    assert published.status_code == 302
+    page = unit.get("/my/enforcement")
+    assert "执法监督人员已公示" in text(page) and "已于" in text(page) and "公示 2 人" in text(page)
+    assert "张卫东|43000012|食品安全科|科长|负责食品经营许可现场核查" in page.get_data(as_text=True)
+    stranger = unit.post("/my/enforcement", data={**form, "idem": "e-stranger", "phone": "13512349999",
+                                                   "officers": "王五", "csrf_token": token(page.get_data(as_text=True))})
+    assert stranger.status_code == 422 and "不在本单位公示的执法监督人员名单中" in text(stranger)
+    public = world.apps["notify"].test_client().get("/public/enforcement-staff").get_data(as_text=True)
+    assert "负责食品经营许可现场核查" in public and "李明" in public
+
     for login in ("jia", "bing"):
         office = world.client(login)
         page = office.get("/enforcement", query_string={"period": "2026-Q4"})
@@ -70,6 +85,7 @@ def test_a_unit_records_actions_and_the_office_reads_the_ratings(world):
         shown = text(page)
         assert UNIT in shown and "1 个号码共 3 次" in shown and "张卫东" in shown and "43000012" in shown
         assert "135****5678" in shown and "老王面馆" in shown
+        assert f"已有 1 个单位公示执法监督人员 2 人：{UNIT}（2 人）" in shown
         sheet = office.get("/enforcement/export.csv", query_string={"period": "2026-Q4"})
         assert sheet.status_code == 200 and "执法监督人员" in sheet.get_data(as_text=True)
         for read in (page, sheet, unit.get("/my/enforcement")):

@@ -134,7 +134,7 @@ def test_the_party_rates_an_action_once_by_sms_and_an_open_round_counts_it(world
         events = [(r["position"], parse_event(r["payload"]))
                   for r in conn.execute("SELECT position, payload FROM events ORDER BY position")]
     rebuild(empty["notify"], notify_apply, events)
-    for table in ("enforcement_actions", "appraisal_ballots", "publications"):
+    for table in ("enforcement_actions", "enforcement_rosters", "appraisal_ballots", "publications"):
         assert snapshot(empty["notify"], table) == snapshot(world.urls["notify"], table), table
 
 
@@ -155,3 +155,32 @@ def test_a_request_not_answered_in_time_forgets_the_number_and_a_late_reply_is_e
         pool.close()
     assert world.reply("1", PARTY, request["ext"]).json["outcome"] == "expired"
     assert world.notify.get(f"/v1/enforcement-actions/{created.json['action_id']}", headers=OFFICE).json["grade"] is None
+
+
+def test_a_unit_publishes_its_staff_for_the_public_and_its_actions_then_name_only_them(world):
+    roster = {"staff": [{"name": "张卫东", "badge_no": "43000012", "section": "不动产登记科", "post": "科长",
+                         "duties": f"负责不动产登记窗口监督检查（个人手机 {OTHER}）"}]}
+    assert world.notify.put(f"/v1/enforcement-staff/{LEAD}", json=roster,
+                            headers=bearer("unit", unit=HELPER)).status_code == 403
+    assert world.notify.put("/v1/enforcement-staff/某某局", json=roster, headers=OFFICE).json["code"] == \
+        "enforcement.unit_unknown"
+    published = world.notify.put(f"/v1/enforcement-staff/{LEAD}", json=roster, headers=LEAD_UNIT)
+    assert published.status_code == 200, published.json
+    assert published.json["staff"][0]["post"] == "科长" and OTHER not in str(published.json)
+
+    # Everyone reads it, the public without a token on the public site
+    assert world.notify.get(f"/v1/enforcement-staff/{LEAD}", headers=bearer("public")).json["unit"] == LEAD
+    assert world.notify.get(f"/v1/enforcement-staff/{HELPER}", headers=bearer("public")).status_code == 404
+    page = world.notify.get("/public/enforcement-staff")
+    shown = page.get_data(as_text=True)
+    assert page.status_code == 200 and "公述民评" in shown and "张卫东" in shown and "43000012" in shown
+    assert OTHER not in shown and "执法监督人员公示" in world.notify.get("/public/").get_data(as_text=True)
+
+    stranger = record(world, officers=[{"name": "王五", "badge_no": None}])
+    assert stranger.status_code == 422 and "王五" in stranger.json["errors"]["officers"][0]
+    assert record(world).status_code == 201                     # 张卫东 is on it
+
+    # An empty roster takes the unit off the page
+    assert world.notify.put(f"/v1/enforcement-staff/{LEAD}", json={"staff": []}, headers=OFFICE).status_code == 200
+    assert "张卫东" not in world.notify.get("/public/enforcement-staff").get_data(as_text=True)
+    assert world.notify.get("/v1/enforcement-staff", headers=OFFICE).json["items"] == []

@@ -200,7 +200,8 @@ def unit_reads(w: World, case_id: str) -> dict[str, str]:
     get(w.notify, "/v1/quarterly-reports")
     get(w.notify, "/v1/quarterly-reports/overview")
     get(w.notify, "/v1/quarterly-reports/export.csv")
-    for path in ("/v1/enforcement-actions", "/v1/enforcement-ratings", "/v1/enforcement-ratings/export.xlsx"):
+    for path in ("/v1/enforcement-actions", "/v1/enforcement-ratings", "/v1/enforcement-ratings/export.xlsx",
+                 "/v1/enforcement-staff"):
         get(w.notify, path)
     refused = w.intake.post(f"/v1/cases/{case_id}/complainant/reveal", json={"reason": "想知道是谁"}, headers=UNIT)
     texts["reveal (refused)"] = f"{refused.status_code} {refused.get_data(as_text=True)}"

@@ -152,6 +152,8 @@ ROWS = [
     *[("notify", "GET", path, None, {"office", "auditor", "unit"}) for path in (
         "/v1/enforcement-actions", "/v1/enforcement-actions/00000000-0000-0000-0000-000000000000",
         "/v1/enforcement-ratings?period=2024-Q1", "/v1/enforcement-ratings/export.xlsx?period=2024-Q1")],
+    *[("notify", "GET", path, None, set(ROLES)) for path in ("/v1/enforcement-staff", f"/v1/enforcement-staff/{UNIT}")],
+    ("notify", "PUT", f"/v1/enforcement-staff/{UNIT}", {"staff": []}, {"office", "unit"}),
     # Exposures of typical cases: the office acts, auditors read; everyone reads /public/ without a token.
     *[("notify", "GET", path, None, {"office", "auditor"}) for path in (
         "/v1/exposures", "/v1/exposures/exp-none", "/v1/exposures/exp-none/preview")],

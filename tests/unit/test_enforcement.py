@@ -98,3 +98,30 @@ def test_a_round_with_an_sms_group_takes_ratings_only_by_sms():
         appraisal.ballots(round_, {"短信-9b1d2c3e"}, [ballot], by_sms=True)
     assert enforcement.counted_in(round_, "县市场监管局") and not enforcement.counted_in(round_, "县住建局")
     assert not enforcement.counted_in(appraisal.opening("2026-Q4", {}, ["县市场监管局"]), "县市场监管局")
+
+
+def test_a_roster_names_each_person_once_and_publishes_no_mobile_or_id_typed_into_the_duties():
+    staff = [{"name": " 张卫东 ", "badge_no": "43000012", "section": "食品安全科", "post": "科长",
+              "duties": "负责食品经营许可现场核查，手机 13907391234"},
+             {"name": "李明", "badge_no": None, "section": None, "post": "科员", "duties": "协助执法"}]
+    data = enforcement.roster("县市场监管局", staff)
+    CATALOGUE[enforcement.ROSTER].schema.load(data)
+    assert data["staff"][0]["name"] == "张卫东" and "13907391234" not in data["staff"][0]["duties"]
+    assert data["staff"][1] == {"name": "李明", "badge_no": None, "section": None, "post": "科员", "duties": "协助执法"}
+    with pytest.raises(enforcement.Invalid) as exc:
+        enforcement.roster("县市场监管局", [*staff, {**staff[0], "post": "副科长"}])
+    assert "已在名单中" in exc.value.errors["staff"]["2"]["name"][0]
+
+
+def test_once_a_unit_publishes_its_roster_an_action_names_only_people_on_it():
+    staff = enforcement.roster("县市场监管局", [{"name": "张卫东", "badge_no": "43000012", "post": "科长", "duties": "执法"},
+                                           {"name": "李明", "badge_no": None, "post": "科员", "duties": "执法"}])["staff"]
+    assert enforcement.off_roster([{"name": "张卫东", "badge_no": "43000012"}, {"name": "李明", "badge_no": "9"}],
+                                  staff) == []
+    assert enforcement.off_roster([{"name": "张卫东", "badge_no": "43009999"}, {"name": "王五", "badge_no": None}],
+                                  staff) == ["张卫东", "王五"]
+    assert enforcement.off_roster([{"name": "王五", "badge_no": None}], None) == []       # no roster: anyone
+    with pytest.raises(enforcement.Invalid) as exc:
+        enforcement.recorded(ACTION, "县市场监管局", body(officers=[{"name": "王五", "badge_no": None}]), today=TODAY,
+                             unit_phones=[], secret=SECRET, staff=staff)
+    assert "王五" in exc.value.errors["officers"][0]

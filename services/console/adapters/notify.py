@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from .services import Services
+from .services import ServiceError, Services
 
 
 def notices(s: Services, **filters: Any) -> list[dict[str, Any]]:
@@ -52,6 +52,24 @@ def record_enforcement(s: Services, body: dict[str, Any], key: str) -> dict[str,
 
 def enforcement_actions(s: Services, **filters: Any) -> dict[str, Any]:
     return s.get("notify", "/v1/enforcement-actions", **filters)
+
+
+def roster(s: Services, unit: str) -> dict[str, Any] | None:
+    """The unit's published enforcement staff (公述民评 公示); None when it has published none."""
+    try:
+        return s.get("notify", f"/v1/enforcement-staff/{quote(unit, safe='')}")
+    except ServiceError as exc:
+        if exc.status == 404:
+            return None
+        raise
+
+
+def publish_roster(s: Services, unit: str, staff: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    return s.put("notify", f"/v1/enforcement-staff/{quote(unit, safe='')}", {"staff": staff}, key=key)
+
+
+def rosters(s: Services) -> list[dict[str, Any]]:
+    return s.get("notify", "/v1/enforcement-staff")["items"]
 
 
 def enforcement_ratings(s: Services, period: str | None) -> dict[str, Any]:

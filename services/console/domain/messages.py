@@ -66,6 +66,7 @@ EVENT_TYPES = {
     "report.quarterly_missed": "季度工作情况未报", "appraisal.opened": "发起民主评议",
     "appraisal.ballot_recorded": "录入评议票", "appraisal.drafted": "形成评议结果", "appraisal.reviewed": "审核评议结果",
     "appraisal.published": "发布评议结果", "enforcement.recorded": "登记执法监督", "enforcement.rated": "短信评价执法监督",
+    "enforcement.roster_published": "公示执法监督人员",
 }
 
 # The campaign machinery (docs/CAMPAIGNS.md): a key project's stages, and a campaign's figures.

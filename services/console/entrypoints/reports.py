@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Callable
 
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 
 from zfcommon import periods
 from zfcommon.events.catalogue import SMS_GROUP
@@ -214,8 +214,10 @@ def enforcement():
         found, actions, errors = None, [], FormErrors.of(exc, ("period",))
     if period not in dict(choices):
         choices.append((period, period))
+    public = current_app.extensions["zf_settings"].public_url
     return web.page("reports/enforcement.html", 422 if errors else 200, found=found, actions=actions, errors=errors,
-                    period=period, choices=choices, unit=request.args.get("unit") or "")
+                    period=period, choices=choices, unit=request.args.get("unit") or "", rosters=notify.rosters(s),
+                    staff_url=f"{public}/public/enforcement-staff" if public else None)
 
 
 @bp.get("/enforcement/export.<any(csv, xlsx):fmt>")

@@ -227,14 +227,41 @@ def officers(raw: str) -> list[dict[str, Any]]:
     return out
 
 
+ROSTER_COLUMNS = ("name", "badge_no", "section", "post", "duties")
+
+
+def staff_lines(raw: str) -> list[dict[str, Any]]:
+    """The roster as typed or pasted from a spreadsheet: a person a line, 姓名|执法证号|科室|职务|岗位职责
+    (tabs or ｜ between them too); an empty cell is none."""
+    out = []
+    for line in raw.splitlines():
+        cells = [c.strip() for c in line.replace("\t", "|").replace("｜", "|").split("|")]
+        if any(cells):
+            cells += [""] * (len(ROSTER_COLUMNS) - len(cells))
+            out.append({k: v or None for k, v in zip(ROSTER_COLUMNS, cells[:4] + ["|".join(cells[4:])])})
+    return out
+
+
+def roster_text(roster: Mapping[str, Any] | None) -> str:
+    return "\n".join("|".join(p.get(k) or "" for k in ROSTER_COLUMNS) for p in (roster or {}).get("staff", []))
+
+
 @bp.route("/enforcement", methods=["GET", "POST"])
 @roles("unit")
 def enforcement():
     """执法监督短信评议 (seed 001): the unit records each enforcement or supervision action with the party's
-    mobile number, and the party is asked by SMS to rate it; the unit sees its recent actions and ratings."""
+    mobile number, and the party is asked by SMS to rate it; the unit sees its recent actions and ratings.
+    Its enforcement staff, published for the public (公述民评 公示), are kept on the same page."""
     s = web.services()
     errors, form = None, request.form
-    if request.method == "POST":
+    unit = web.account().unit
+    if request.method == "POST" and form.get("action") == "roster":
+        _, errors = web.attempt(lambda: notify.publish_roster(s, unit, staff_lines(form.get("staff", "")),
+                                                              key=form.get("idem", "")),
+                                "执法监督人员已公示", ("staff",))
+        if not errors:
+            return redirect(url_for("units.enforcement"))
+    elif request.method == "POST":
         body = {"kind": form.get("kind", ""), "performed_on": form.get("performed_on", "").strip(),
                 "section": form.get("section", "").strip() or None, "matter": form.get("matter", "").strip(),
                 "party": form.get("party", "").strip() or None, "officers": officers(form.get("officers", "")),
@@ -245,8 +272,10 @@ def enforcement():
         if not errors:
             return redirect(url_for("units.enforcement"))
     actions = notify.enforcement_actions(s, limit=50)["items"]
+    roster = notify.roster(s, unit)
     return web.page("units/enforcement.html", 422 if errors else 200, errors=errors, actions=actions, form=form,
-                    today=local_date(web.now()), idem=form.get("idem") or str(uuid.uuid4()))
+                    today=local_date(web.now()), idem=form.get("idem") or str(uuid.uuid4()), roster=roster,
+                    staff=form.get("staff") if form.get("action") == "roster" else roster_text(roster))
 
 
 @bp.get("/notices")

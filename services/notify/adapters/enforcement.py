@@ -28,12 +28,28 @@ def apply(conn: psycopg.Connection, event: Event) -> None:
             " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (action_id) DO NOTHING",
             (str(d["action_id"]), d["unit"], d["kind"], d["section"], d["matter"], d["party"], d["performed_on"],
              Jsonb(d["officers"]), d["phone_masked"], d["phone_key"], event.time, event.actor, event.streamversion))
+    elif event.type == enforcement.ROSTER:
+        d = event.data
+        conn.execute("INSERT INTO enforcement_rosters (unit, staff, version, published_at, published_by)"
+                     " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (unit) DO UPDATE SET staff = EXCLUDED.staff,"
+                     " version = EXCLUDED.version, published_at = EXCLUDED.published_at,"
+                     " published_by = EXCLUDED.published_by WHERE enforcement_rosters.version < EXCLUDED.version",
+                     (d["unit"], Jsonb(d["staff"]), event.streamversion, event.time, event.actor))
     elif event.type == enforcement.RATED:
         d = event.data
         conn.execute("UPDATE enforcement_actions SET grade = %s, rated_at = %s, counted_in = %s, version = %s"
                      " WHERE action_id = %s AND version < %s",
                      (d["grade"], event.time, d["counted_in"], event.streamversion, str(d["action_id"]),
                       event.streamversion))
+
+
+def roster(conn: psycopg.Connection, unit: str) -> Row | None:
+    return conn.execute("SELECT * FROM enforcement_rosters WHERE unit = %s", (unit,)).fetchone()
+
+
+def rosters(conn: psycopg.Connection) -> list[Row]:
+    """Every unit's published roster with someone on it, by unit."""
+    return conn.execute("SELECT * FROM enforcement_rosters WHERE jsonb_array_length(staff) > 0 ORDER BY unit").fetchall()
 
 
 def get(conn: psycopg.Connection, action_id: str) -> Row | None:

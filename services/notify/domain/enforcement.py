@@ -36,7 +36,9 @@ Row = dict[str, Any]
 STREAM_PREFIX = "enforcement-"
 RECORDED = "cn.zhengfeng.enforcement.recorded.v1"
 RATED = "cn.zhengfeng.enforcement.rated.v1"
-TYPES = (RECORDED, RATED)
+ROSTER = "cn.zhengfeng.enforcement.roster_published.v1"
+ROSTER_PREFIX = "roster-"
+TYPES = (RECORDED, RATED, ROSTER)
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 RECENT_DAYS = 15             # an action older than this is not asked about any more (the party forgets)
 REPLY_DAYS = 15              # how long the party's number is kept for the reply, after the request is queued
@@ -56,6 +58,37 @@ def stream(action_id: str) -> str:
     return f"{STREAM_PREFIX}{action_id}"
 
 
+def roster_stream(unit: str) -> str:
+    return f"{ROSTER_PREFIX}{unit}"
+
+
+def roster(unit: str, staff: list[Mapping[str, Any]]) -> Row:
+    """The roster_published event's data: each person once (by name and 执法证号), their duties masked as
+    they are entered (a personal mobile or ID typed there is not published). Raises Invalid."""
+    seen, out, errors = set(), [], {}
+    for i, person in enumerate(staff):
+        key = (person["name"].strip(), (person.get("badge_no") or "").strip())
+        if key in seen:
+            errors[str(i)] = {"name": [f"{key[0]}{'（' + key[1] + '）' if key[1] else ''} 已在名单中"]}
+            continue
+        seen.add(key)
+        out.append({"name": key[0], "badge_no": key[1] or None, "section": (person.get("section") or "").strip() or None,
+                    "post": person["post"].strip(), "duties": outsiders.mask(person["duties"].strip())})
+    if errors:
+        raise Invalid("执法监督人员名单未能公示", {"staff": errors})
+    return {"unit": unit, "staff": out}
+
+
+def off_roster(officers: Iterable[Mapping[str, Any]], staff: list[Mapping[str, Any]] | None) -> list[str]:
+    """The officers of an action who are not on the unit's published roster (none when it has none): a
+    person is on it by name, and by 执法证号 when both give one."""
+    if not staff:
+        return []
+    return [o["name"] for o in officers
+            if not any(s["name"] == o["name"].strip() and (not o.get("badge_no") or not s["badge_no"]
+                                                           or s["badge_no"] == o["badge_no"].strip()) for s in staff)]
+
+
 def phone_key(secret: bytes, phone: str) -> str:
     """The keyed hash of a number (HMAC-SHA256): the same number gives the same key, and the key gives
     back nothing without notify's secret."""
@@ -63,10 +96,10 @@ def phone_key(secret: bytes, phone: str) -> str:
 
 
 def recorded(action_id: str, unit: str, body: Mapping[str, Any], *, today: date, unit_phones: Iterable[str],
-             secret: bytes) -> Row:
+             secret: bytes, staff: list[Mapping[str, Any]] | None = None) -> Row:
     """The recorded event's data. The number must be a mainland mobile, not one of the unit's own
-    contacts; the day must be within the last RECENT_DAYS days and not in the future. The free texts
-    (matter, party) are masked as they are entered: a party's ID or a bystander's number never reaches the
+    contacts; the day must be within the last RECENT_DAYS days and not in the future; the officers on
+    the unit's published roster (`staff`), when it has one. The free texts (matter, party) are masked as they are entered: a party's ID or a bystander's number never reaches the
     trail. Raises Invalid."""
     phone = normalise_phone(body["phone"])
     errors: dict[str, list[str]] = {}
@@ -79,6 +112,8 @@ def recorded(action_id: str, unit: str, body: Mapping[str, Any], *, today: date,
         errors["performed_on"] = ["执法监督日期不能晚于今天"]
     elif performed < today - timedelta(days=RECENT_DAYS):
         errors["performed_on"] = [f"只能登记近 {RECENT_DAYS} 天内的执法监督：时间过久，对象难以评价"]
+    if strangers := off_roster(body["officers"], staff):
+        errors["officers"] = [f"不在本单位公示的执法监督人员名单中：{'、'.join(strangers)}（请先在“人员公示”中补充）"]
     if errors:
         raise Invalid("执法监督记录未能登记", errors)
     party = body.get("party")

@@ -5,17 +5,17 @@ officer, and an appraisal round opened with an SMS group counts them as ballots.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from zfcommon import logs, periods
-from zfcommon.blueprint import Blueprint
+from zfcommon.blueprint import EVERYONE, Blueprint
 from zfcommon.clock import clock_for
 from zfcommon.events.catalogue import (APPRAISAL_GRADES, APPRAISAL_PERIOD, ENFORCEMENT_KINDS, EnforcementOfficer,
-                                       RateData)
+                                       EnforcementStaff, RateData)
 from zfcommon.exports import Column, export, export_doc
 from zfcommon.problem import Forbidden, NotFound, Unprocessable
 from zfcommon.web import principal
@@ -30,6 +30,9 @@ from .commands import idempotent
 
 blp = Blueprint("enforcement", __name__, url_prefix="/v1/enforcement-actions",
                 description="Enforcement and supervision actions (执法监督) whose parties rate them by SMS reply")
+roster_blp = Blueprint("enforcement_staff", __name__, url_prefix="/v1/enforcement-staff",
+                       description="Units' enforcement and supervision staff published for the public to appraise "
+                                   "(公述民评 公示)")
 ratings_blp = Blueprint("enforcement_ratings", __name__, url_prefix="/v1/enforcement-ratings",
                         description="SMS ratings of enforcement and supervision (短信评议), unit by unit and officer "
                                     "by officer")
@@ -127,6 +130,32 @@ class RatingsOut(Schema):
     totals = fields.Nested(Figures, required=True)
 
 
+class StaffIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    badge_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50), metadata={
+        "description": "执法证号"})
+    section = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "业务科室"})
+    post = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"description": "职务"})
+    duties = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "岗位职责 (a mobile or an ID number in it is masked)"})
+
+
+class RosterIn(Schema):
+    staff = fields.List(fields.Nested(StaffIn), required=True, validate=validate.Length(max=300), metadata={
+        "description": "the whole roster: it replaces the one published before; empty: the unit leaves the page"})
+
+
+class RosterOut(Schema):
+    unit = fields.String(required=True)
+    staff = fields.List(fields.Nested(EnforcementStaff), required=True)
+    published_at = fields.DateTime(required=True)
+
+
+class RosterList(Schema):
+    items = fields.List(fields.Nested(RosterOut), required=True)
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 def _now() -> datetime:
     return clock_for(current_app.extensions["zf_settings"].clock_file).now()
@@ -146,6 +175,22 @@ def _scope(unit: str | None) -> str | None:
     if unit is not None and unit != who.unit:
         raise Forbidden(f"责任单位只能登记和查看本单位（{who.unit}）的执法监督", code="enforcement.not_your_unit")
     return who.unit
+
+
+def _command(unit: str, status: int, schema: Schema, decide: Callable[[UnitOfWork, Context], dict]):
+    """decide(uow, ctx) as an idempotent command of the caller's; its refusals as 422 naming the field."""
+    who, now = principal(), _now()
+
+    def run(uow: UnitOfWork) -> tuple[int, Any, dict]:
+        try:
+            row = decide(uow, Context(who.actor, _correlation(), now))
+        except handlers.UnknownUnit:
+            raise Unprocessable(f"“{unit}”不是名录中的在用单位", code="enforcement.unit_unknown",
+                                errors={"unit": ["不是名录中的在用单位"]}) from None
+        except Invalid as exc:
+            raise Unprocessable(str(exc), code=exc.code, errors=exc.errors) from None
+        return status, schema.dump(row), {}
+    return idempotent(run)
 
 
 def _read(fn):
@@ -178,18 +223,8 @@ class Actions(MethodView):
         if unit is None:
             raise Unprocessable("正风办代为登记时须写明单位", code="enforcement.unit_required",
                                 errors={"unit": ["正风办代为登记时必填"]})
-        secrets, who, now = keys(), principal(), _now()
-
-        def run(uow: UnitOfWork) -> tuple[int, Any, dict]:
-            try:
-                row = handlers.record(uow, unit, body, Context(who.actor, _correlation(), now), secrets)
-            except handlers.UnknownUnit:
-                raise Unprocessable(f"“{unit}”不是名录中的在用单位", code="enforcement.unit_unknown",
-                                    errors={"unit": ["不是名录中的在用单位"]}) from None
-            except Invalid as exc:
-                raise Unprocessable(str(exc), code=exc.code, errors=exc.errors) from None
-            return 201, ActionOut().dump(row), {}
-        return idempotent(run)
+        secrets = keys()
+        return _command(unit, 201, ActionOut(), lambda uow, ctx: handlers.record(uow, unit, body, ctx, secrets))
 
     @blp.roles(*READERS)
     @blp.arguments(ActionQuery, location="query")
@@ -223,6 +258,39 @@ class Action(MethodView):
 
 def _correlation() -> str:
     return logs.correlation_id.get() or ""
+
+
+# -- the roster (公述民评 公示) ----------------------------------------------------------------------
+@roster_blp.route("")
+class Rosters(MethodView):
+    @roster_blp.roles(*EVERYONE)
+    @roster_blp.response(200, RosterList)
+    def get(self):
+        """Every unit's published enforcement and supervision staff: public, as on /public/enforcement-staff."""
+        return {"items": _read(lambda u: tables.rosters(u.conn))}
+
+
+@roster_blp.route("/<unit>")
+class Roster(MethodView):
+    @roster_blp.roles(*EVERYONE)
+    @roster_blp.response(200, RosterOut)
+    def get(self, unit):
+        row = _read(lambda u: tables.roster(u.conn, unit))
+        if row is None:
+            raise NotFound(f"{unit}尚未公示执法监督人员", code="enforcement.roster_not_found")
+        return row
+
+    @roster_blp.roles("office", "unit")
+    @roster_blp.arguments(RosterIn)
+    @roster_blp.alt_response(200, schema=RosterOut, description="published")
+    @roster_blp.doc(parameters=[IDEMPOTENCY])
+    def put(self, body, unit):
+        """Publish the unit's enforcement and supervision staff — name, 执法证号, section, post, duties — for
+        the public to appraise (seed 001: 公述民评板块公开，接受群众评议); it replaces the roster before. Once a
+        unit has one, its actions may name only the people on it. A unit publishes its own."""
+        unit = _scope(unit)
+        return _command(unit, 200, RosterOut(),
+                        lambda uow, ctx: handlers.publish_roster(uow, unit, body["staff"], ctx))
 
 
 # -- ratings ---------------------------------------------------------------------------------------

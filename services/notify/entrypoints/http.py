@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.register_blueprint(appraisals.blp)
     api.register_blueprint(enforcement.blp)
     api.register_blueprint(enforcement.ratings_blp)
+    api.register_blueprint(enforcement.roster_blp)
     api.register_blueprint(reports.spot_blp)
     api.register_blueprint(reports.config_blp)
     api.register_blueprint(notices.blp)

@@ -23,7 +23,7 @@ from zfcommon.problem import Problem
 from zfcommon import ratelimit, trackingcode
 
 from ..adapters import exposures as tables
-from ..adapters import feeds, tracking
+from ..adapters import enforcement, feeds, tracking
 from ..adapters.columns import cn_date
 from ..domain import tracking as track
 
@@ -58,6 +58,7 @@ def _feed_urls(absolute: bool = False) -> dict[str, str]:
 def _page(template: str, **context: Any) -> str:
     return _env.get_template(f"public/{template}").render(site=SITE, home=url_for("public.index"),
                                                           track=url_for("public.track_case"),
+                                                          staff=url_for("public.enforcement_staff"),
                                                           feeds=_feed_urls(), **context)
 
 
@@ -126,6 +127,15 @@ def index() -> Response:
               "summary": _summary(e["published"]["text"])} for e in exposures]
     pubs = [{**p, **_links(p), "kind_name": KINDS[p["kind"]]} for p in publications]
     return _cached(_page("index.html", exposures=shown, publications=pubs), "text/html; charset=utf-8")
+
+
+@blp.get("/enforcement-staff")
+def enforcement_staff() -> Response:
+    """公述民评: every unit's enforcement and supervision staff, with their posts and duties, for the public
+    to appraise (seed 001), and how to give an opinion."""
+    with current_app.extensions["zf_pool"].connection() as conn:
+        rosters = enforcement.rosters(conn)
+    return _cached(_page("staff.html", rosters=rosters), "text/html; charset=utf-8")
 
 
 @blp.get("/exposures/<exposure_id>")

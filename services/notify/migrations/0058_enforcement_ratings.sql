@@ -34,7 +34,17 @@ CREATE TABLE enforcement_contacts (
 );
 CREATE INDEX enforcement_contacts_expiry ON enforcement_contacts (expires_at);
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON enforcement_actions, enforcement_contacts TO {{role}};
+-- Each unit's enforcement and supervision staff as published for the public (公述民评 公示), from the
+-- latest roster_published event of its stream roster-<unit>.
+CREATE TABLE enforcement_rosters (
+    unit          text PRIMARY KEY,
+    staff         jsonb NOT NULL,
+    version       integer NOT NULL,
+    published_at  timestamptz NOT NULL,
+    published_by  text NOT NULL
+);
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON enforcement_actions, enforcement_contacts, enforcement_rosters TO {{role}};
 
 -- The party of an action hears from notify by SMS: an audience of its own (recipient 'inspected:<action id>').
 ALTER TABLE notices DROP CONSTRAINT notices_audience_check;

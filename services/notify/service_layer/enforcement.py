@@ -51,16 +51,23 @@ class UnknownUnit(Exception):
     """The unit named is not an active unit of the directory (422)."""
 
 
-def record(uow: UnitOfWork, unit: str, body: Row, ctx: Context, keys: Keys) -> Row:
-    """Record an action of `unit`: its event, its row, and the party's number sealed until the rating
-    or REPLY_DAYS. Raises UnknownUnit or Invalid; the caller commits."""
+def _active(uow: UnitOfWork, unit: str) -> Row:
+    """The unit's directory entry; UnknownUnit unless it is an active unit."""
     entry = directory.unit(uow.conn, unit)
     if entry is None or not entry["active"]:
         raise UnknownUnit(unit)
+    return entry
+
+
+def record(uow: UnitOfWork, unit: str, body: Row, ctx: Context, keys: Keys) -> Row:
+    """Record an action of `unit`: its event, its row, and the party's number sealed until the rating
+    or REPLY_DAYS. Raises UnknownUnit or Invalid; the caller commits."""
+    entry = _active(uow, unit)
     action_id = str(uuid.uuid4())
     try:
         data = enforcement.recorded(action_id, unit, body, today=local_date(ctx.now),
-                                    unit_phones=[c.get("phone") for c in entry["contacts"]], secret=keys.hashing)
+                                    unit_phones=[c.get("phone") for c in entry["contacts"]], secret=keys.hashing,
+                                    staff=(store.roster(uow.conn, unit) or {}).get("staff"))
     except enforcement.Invalid as exc:
         raise Invalid(str(exc), exc.errors, code=exc.code) from None
     if store.asked_that_day(uow.conn, unit, data["phone_key"], body["performed_on"]):
@@ -73,6 +80,21 @@ def record(uow: UnitOfWork, unit: str, body: Row, ctx: Context, keys: Keys) -> R
     store.keep_phone(uow.conn, keys.envelope, action_id, body["phone"],
                      ctx.now + timedelta(days=enforcement.REPLY_DAYS))
     return store.get(uow.conn, action_id)
+
+
+def publish_roster(uow: UnitOfWork, unit: str, staff: list[Row], ctx: Context) -> Row:
+    """Publish `unit`'s enforcement and supervision staff (公述民评 公示), replacing what was published
+    before; an empty list takes the unit off the public page. Raises UnknownUnit or Invalid."""
+    _active(uow, unit)
+    try:
+        data = enforcement.roster(unit, staff)
+    except enforcement.Invalid as exc:
+        raise Invalid(str(exc), exc.errors, code=exc.code) from None
+    stream = enforcement.roster_stream(unit)
+    for event in uow.events.record(stream, uow.events.version(stream), [(enforcement.ROSTER, data)],
+                                   correlation_id=ctx.correlation_id, actor=ctx.actor, time=ctx.now, subject=stream):
+        store.apply(uow.conn, event)
+    return store.roster(uow.conn, unit)
 
 
 class _OnConnection:

@@ -842,6 +842,24 @@ class EnforcementRecordedData(_Strict):
         "description": "HMAC-SHA256 of the party's number under notify's key: one number, one key; never the number"})
 
 
+class EnforcementStaff(_Strict):
+    """One person of a unit's enforcement or supervision staff as the public reads them (公述民评 公示)."""
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    badge_no = fields.String(required=True, allow_none=True, validate=validate.Length(max=50), metadata={
+        "description": "执法证号 or 工作证号"})
+    section = fields.String(required=True, allow_none=True, validate=validate.Length(max=100), metadata={
+        "description": "业务科室"})
+    post = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"description": "职务"})
+    duties = fields.String(required=True, validate=validate.Length(min=1, max=1000), metadata={
+        "description": "岗位职责, masked as it was entered"})
+
+
+class EnforcementRosterData(_Strict):
+    """A unit's whole roster as published (each publication replaces the last), stream roster-<unit>."""
+    unit = _name(required=True)
+    staff = fields.List(fields.Nested(EnforcementStaff), required=True, validate=validate.Length(max=300))
+
+
 class EnforcementRatedData(_Strict):
     action_id = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))
     unit = _name(required=True)
@@ -1242,6 +1260,9 @@ _TYPES = [
               "The results were published (通报): on the public page and feeds."),
     EventType("cn.zhengfeng.enforcement.recorded.v1", PUBLICATION_TOPIC, EnforcementRecordedData(),
               "A unit recorded an enforcement or supervision action; the party is asked by SMS to rate it (短信评议)."),
+    EventType("cn.zhengfeng.enforcement.roster_published.v1", PUBLICATION_TOPIC, EnforcementRosterData(),
+              "A unit's enforcement and supervision staff were published for the public to appraise (公述民评 公示): "
+              "name, 执法证号, section, post and duties; each publication replaces the last."),
     EventType("cn.zhengfeng.enforcement.rated.v1", PUBLICATION_TOPIC, EnforcementRatedData(),
               "The party rated the action by SMS reply (once); counted as a ballot of an open round's SMS group."),
     EventType("cn.zhengfeng.exposure.selected.v1", PUBLICATION_TOPIC, ExposureSelectedData(),
