@@ -65,6 +65,9 @@ def test_a_unit_records_actions_and_the_office_reads_the_ratings(world):
 
     # 公述民评: the unit publishes its staff (pasted from a spreadsheet); its actions then name only them
     page = unit.get("/my/enforcement")
+    short = unit.post("/my/enforcement", data={"action": "roster", "idem": "s-0", "staff": "张卫东|43000012|食品安全科",
+                                               "csrf_token": token(page.get_data(as_text=True))})
+    assert short.status_code == 422 and "第1行缺少职务、岗位职责" in text(short)
     published = unit.post("/my/enforcement", data={
         "action": "roster", "idem": "s-1", "csrf_token": token(page.get_data(as_text=True)),
         "staff": "张卫东\t43000012\t食品安全科\t科长\t负责食品经营许可现场核查\n李明||食品安全科|科员|协助执法检查"})

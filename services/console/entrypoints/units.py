@@ -242,6 +242,13 @@ def staff_lines(raw: str) -> list[dict[str, Any]]:
     return out
 
 
+def staff_problems(staff: list[dict[str, Any]]) -> list[str]:
+    """Each line that lacks what the public board needs, said as the person typed it (the line's number)."""
+    names = {"name": "姓名", "post": "职务", "duties": "岗位职责"}
+    return [f"第{i}行缺少{'、'.join(names[k] for k in names if not p.get(k))}（格式：姓名|执法证号|科室|职务|岗位职责）"
+            for i, p in enumerate(staff, 1) if not all(p.get(k) for k in names)]
+
+
 def roster_text(roster: Mapping[str, Any] | None) -> str:
     return "\n".join("|".join(p.get(k) or "" for k in ROSTER_COLUMNS) for p in (roster or {}).get("staff", []))
 
@@ -256,9 +263,12 @@ def enforcement():
     errors, form = None, request.form
     unit = web.account().unit
     if request.method == "POST" and form.get("action") == "roster":
-        _, errors = web.attempt(lambda: notify.publish_roster(s, unit, staff_lines(form.get("staff", "")),
-                                                              key=form.get("idem", "")),
-                                "执法监督人员已公示", ("staff",))
+        staff = staff_lines(form.get("staff", ""))
+        if problems := staff_problems(staff):
+            errors = FormErrors({"general": ["公示名单有误，请按提示修改"], "staff": problems})
+        else:
+            _, errors = web.attempt(lambda: notify.publish_roster(s, unit, staff, key=form.get("idem", "")),
+                                    "执法监督人员已公示", ("staff",))
         if not errors:
             return redirect(url_for("units.enforcement"))
     elif request.method == "POST":

@@ -41,6 +41,12 @@ IDEMPOTENCY = {"in": "header", "name": "Idempotency-Key", "schema": {"type": "st
 KEYS = "zf_enforcement_keys"
 
 
+class OfficerIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    badge_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50), metadata={
+        "description": "执法证号 or 工作证号"})
+
+
 class ActionIn(Schema):
     unit = fields.String(validate=validate.Length(min=1, max=200), metadata={
         "description": "the unit that acted: a unit's token records for its own (may be left out); the office names it"})
@@ -53,8 +59,8 @@ class ActionIn(Schema):
     party = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200), metadata={
         "description": "the party (执法监督对象), e.g. a shop's name; for the office's eyes, never published"})
     performed_on = fields.Date(required=True, metadata={"description": "the day acted: within the last 15 days"})
-    officers = fields.List(fields.Nested(EnforcementOfficer), required=True, validate=validate.Length(min=1, max=10),
-                           metadata={"description": "who acted: name and 执法证号"})
+    officers = fields.List(fields.Nested(OfficerIn), required=True, validate=validate.Length(min=1, max=10),
+                           metadata={"description": "who acted: name and 执法证号 (on the unit's roster once it has one)"})
     phone = fields.String(required=True, validate=validate.Length(min=1, max=40), metadata={
         "description": "the party's mobile number: sealed, used for the one SMS and its reply, then deleted; "
                        "never shown again (only masked)"})
@@ -130,10 +136,7 @@ class RatingsOut(Schema):
     totals = fields.Nested(Figures, required=True)
 
 
-class StaffIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    badge_no = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50), metadata={
-        "description": "执法证号"})
+class StaffIn(OfficerIn):
     section = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100), metadata={
         "description": "业务科室"})
     post = fields.String(required=True, validate=validate.Length(min=1, max=100), metadata={"description": "职务"})
