@@ -128,6 +128,11 @@ def test_the_party_rates_an_action_once_by_sms_and_an_open_round_counts_it(world
     assert PARTY not in text and "12345678" not in text
     assert not [line for line in world.logs.lines if PARTY in line]
 
+    # The results say where the SMS group's ballots come from
+    assert world.notify.post(f"/v1/appraisals/{period}/draft", headers=OFFICE).status_code == 200
+    html = world.notify.get(f"/v1/appraisals/{period}.html", headers=OFFICE).get_data(as_text=True)
+    assert f"“{SMS_GROUP}”的评议票来自执法监督对象对执法或监督行为的短信回复" in html and PARTY not in html
+
     # Rebuilt from notify's events (what the trail holds of them), the actions and the round are the same
     empty = service_urls(fresh_database(pg))
     with db.connect(world.urls["notify"]) as conn:
