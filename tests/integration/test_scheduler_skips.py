@@ -126,8 +126,9 @@ def test_a_part_that_fails_is_logged_and_counted_and_the_next_part_still_runs(po
     def broken(uow, clock, open_case, office):
         raise RuntimeError("a bug in one part")
 
-    monkeypatch.setattr(scheduler, "PARTS", (("escalations", broken, scheduler.APPENDED),
-                                             ("weekly_reports", lambda uow, c, o, f: ran.append(1) or 0, scheduler.REPORTED)))
+    monkeypatch.setattr(scheduler, "PARTS", (("escalations", broken, scheduler.APPENDED, lambda: True),
+                                             ("weekly_reports", lambda uow, c, o, f: ran.append(1) or 0, scheduler.REPORTED,
+                                              lambda: True)))
     before = skipped("escalations")
     scheduler.run_pass(pool, clock)
     assert ran == [1] and skipped("escalations") == before + 1

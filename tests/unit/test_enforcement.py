@@ -125,3 +125,12 @@ def test_once_a_unit_publishes_its_roster_an_action_names_only_people_on_it():
         enforcement.recorded(ACTION, "县市场监管局", body(officers=[{"name": "王五", "badge_no": None}]), today=TODAY,
                              unit_phones=[], secret=SECRET, staff=staff)
     assert "王五" in exc.value.errors["officers"][0]
+
+
+def test_the_scheduler_forgets_expired_numbers_once_a_minute_not_every_pass(monkeypatch):
+    from notify.entrypoints import scheduler
+    clock = iter([100.0, 130.0, 161.0])
+    monkeypatch.setattr(scheduler.time, "monotonic", lambda: next(clock))
+    every = scheduler.Every(60.0)
+    assert [every.due(), every.due(), every.due()] == [True, False, True]
+    assert [p[0] for p in scheduler.PARTS if p[3] == scheduler.FORGET_NUMBERS.due] == ["enforcement_contacts"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 
 import psycopg
 from prometheus_client import Counter
@@ -36,20 +37,41 @@ FORGOTTEN = Counter("zf_enforcement_numbers_forgotten_total",
 REPORTED = Counter("zf_report_events_total", "Report events the scheduler appended (missed weeks, steps, draws)")
 
 
-# Each part of a pass: (name, part(uow, clock, open_case, office) -> events appended, the counter of those).
+class Every:
+    """Whether a part that need not run every pass (every `interval` seconds) is due again."""
+
+    def __init__(self, seconds: float):
+        self.seconds, self.last = seconds, None
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if self.last is not None and now - self.last < self.seconds:
+            return False
+        self.last = now
+        return True
+
+
+# An expired number waits up to a minute more: one statement a minute instead of one a pass (idle cost).
+FORGET_NUMBERS = Every(60.0)
+
+# Each part of a pass: (name, part(uow, clock, open_case, office) -> events appended, the counter of those,
+# whether it is due this pass).
 PARTS = (("escalations", lambda uow, clock, open_case, office: escalate.run_once(uow, clock, open_case=open_case,
-                                                                                 office=office), APPENDED),
-         ("weekly_reports", lambda uow, clock, open_case, office: reports.run_once(uow, clock, office), REPORTED),
+                                                                                 office=office), APPENDED, Every(0).due),
+         ("weekly_reports", lambda uow, clock, open_case, office: reports.run_once(uow, clock, office), REPORTED,
+          Every(0).due),
          # the numbers of enforcement actions' parties whose rating requests can no longer be answered
          ("enforcement_contacts", lambda uow, clock, open_case, office: enforcement.forget_expired(uow, clock.now()),
-          FORGOTTEN))
+          FORGOTTEN, FORGET_NUMBERS.due))
 
 
 def run_pass(pool, clock: Clock, open_case: escalate.OpenCase | None = None,
              office: document.Office | None = None) -> None:
     """One pass of every part, each in its own unit of work: one that fails is logged and counted, and
     the next part (and the next pass) still runs."""
-    for name, part, counter in PARTS:
+    for name, part, counter, due in PARTS:
+        if not due():
+            continue
         try:
             with UnitOfWork(pool) as uow:
                 counter.inc(part(uow, clock, open_case, office))
