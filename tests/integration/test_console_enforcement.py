@@ -101,4 +101,6 @@ def test_a_unit_records_actions_and_the_office_reads_the_ratings(world):
     opened = office.post("/appraisals", data={"period": "2026-Q4", "sms": "on", "csrf_token": token(
         page.get_data(as_text=True))})
     assert opened.status_code == 302
-    assert SMS_GROUP in text(office.get(opened.headers["Location"]))
+    round_page = office.get(opened.headers["Location"])
+    assert f"其中“{SMS_GROUP}”的评议票来自执法监督对象的短信回复" in text(round_page)
+    assert f'<option value="{SMS_GROUP}"' not in round_page.get_data(as_text=True)    # nobody enters them by hand
