@@ -89,7 +89,7 @@ def test_the_party_rates_an_action_once_by_sms_and_an_open_round_counts_it(world
     # The round holds the rating as a ballot of its SMS group, which nobody may fill by hand
     ballots = world.notify.get(f"/v1/appraisals/{period}/ballots", headers=OFFICE).json["items"]
     assert [(b["ballot_no"], b["group"], b["ratings"][0]["grade"]) for b in ballots] == [
-        (f"短信-{recorded['action_id'][:8]}", SMS_GROUP, "unsatisfied")]
+        (f"短信-{recorded['action_id']}", SMS_GROUP, "unsatisfied")]
     by_hand = world.notify.post(f"/v1/appraisals/{period}/ballots", json={"ballots": [
         {"ballot_no": "A-1", "group": SMS_GROUP, "ratings": [{"unit": LEAD, "grade": "satisfied"}]}]}, headers=OFFICE)
     assert by_hand.status_code == 422 and "不能手工录入" in str(by_hand.json["errors"])

@@ -38,7 +38,6 @@ RECORDED = "cn.zhengfeng.enforcement.recorded.v1"
 RATED = "cn.zhengfeng.enforcement.rated.v1"
 ROSTER = "cn.zhengfeng.enforcement.roster_published.v1"
 ROSTER_PREFIX = "roster-"
-TYPES = (RECORDED, RATED, ROSTER)
 MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 RECENT_DAYS = 15             # an action older than this is not asked about any more (the party forgets)
 REPLY_DAYS = 15              # how long the party's number is kept for the reply, after the request is queued
@@ -99,8 +98,8 @@ def recorded(action_id: str, unit: str, body: Mapping[str, Any], *, today: date,
              secret: bytes, staff: list[Mapping[str, Any]] | None = None) -> Row:
     """The recorded event's data. The number must be a mainland mobile, not one of the unit's own
     contacts; the day must be within the last RECENT_DAYS days and not in the future; the officers on
-    the unit's published roster (`staff`), when it has one. The free texts (matter, party) are masked as they are entered: a party's ID or a bystander's number never reaches the
-    trail. Raises Invalid."""
+    the unit's published roster (`staff`), when it has one. The free texts (matter, party) are masked as
+    they are entered: a party's ID or a bystander's number never reaches the trail. Raises Invalid."""
     phone = normalise_phone(body["phone"])
     errors: dict[str, list[str]] = {}
     if not MOBILE.match(phone):
@@ -138,18 +137,14 @@ def request_context(action: Mapping[str, Any]) -> Row:
             "performed_on": day.isoformat(), "performed_day": f"{day.month}月{day.day}日", "matter": action["matter"]}
 
 
-def in_period(performed_on: date, first: date, last: date) -> bool:
-    return first <= performed_on <= last
-
-
 def counted_in(round_: Mapping[str, Any] | None, unit: str) -> bool:
     """Whether an open round takes a rating of `unit` as a ballot of its SMS group."""
     return bool(round_ and round_.get("sms_group") and unit in round_["units"])
 
 
 def ballot(round_: Mapping[str, Any], action: Mapping[str, Any], grade: str) -> Row:
-    """The ballot a rating makes in the round: its number names the action, so it counts once."""
-    return {"period": round_["period"], "ballot_no": f"短信-{str(action['action_id'])[:8]}",
+    """The ballot a rating makes in the round: its number is the action's id, so it counts once."""
+    return {"period": round_["period"], "ballot_no": f"短信-{action['action_id']}",
             "group": round_["sms_group"], "ratings": [{"unit": action["unit"], "grade": grade, "comment": None}]}
 
 
