@@ -121,8 +121,9 @@ def rate(conn: psycopg.Connection, keys: Keys, action_id: str, sender: str, grad
     if normalise_phone(sender) != normalise_phone(number):
         return "not_the_party"
     unit_of_work = _OnConnection(conn)
-    counted = [key for key in _open_rounds(conn, action["performed_on"])
-               if _ballot(unit_of_work, key, action, grade, ctx)]
+    counted = [row["key"] for row in _open_rounds(conn, action["performed_on"])
+               if enforcement.counted_in(row["data"]["round"], action["unit"])
+               and _ballot(unit_of_work, row["key"], action, grade, ctx)]
     stream = enforcement.stream(action_id)
     data = {"action_id": action_id, "unit": action["unit"], "performed_on": action["performed_on"].isoformat(),
             "grade": grade, "via": "sms", "counted_in": counted}
@@ -135,16 +136,16 @@ def rate(conn: psycopg.Connection, keys: Keys, action_id: str, sender: str, grad
     return "recorded"
 
 
-def _open_rounds(conn: psycopg.Connection, day) -> list[str]:
+def _open_rounds(conn: psycopg.Connection, day) -> list[Row]:
     """The appraisal rounds (the quarter's, the year's) that are open for ballots on the day acted."""
     keys = [periods.quarter_of(day), str(day.year)]
     rows = [bulletin_projection.get(conn, KIND, key) for key in keys]
-    return [r["key"] for r in rows if r is not None and r["state"] == "opened"]
+    return [r for r in rows if r is not None and r["state"] == "opened"]
 
 
 def _ballot(uow: _OnConnection, key: str, action: Row, grade: str, ctx: Context) -> bool:
-    """Enter the rating as a ballot of the round's SMS group, if the round takes SMS ratings and
-    appraises the unit; in a savepoint, decided again if a clerk's entry got in first."""
+    """Enter the rating as a ballot of the round's SMS group (a round that takes SMS ratings and
+    appraises the unit); in a savepoint, decided again if a clerk's entry got in first."""
     def entered(row: Row) -> tuple[str, list[Row]]:
         round_ = row["data"]["round"]
         numbers = {b["ballot_no"] for b in appraisals.ballots_in(uow, key)}
@@ -153,9 +154,6 @@ def _ballot(uow: _OnConnection, key: str, action: Row, grade: str, ctx: Context)
                                                         by_sms=True)
         except appraisal.Invalid as exc:
             raise _NotCounted(str(exc)) from None
-    row = bulletin_projection.get(uow.conn, KIND, key)
-    if not enforcement.counted_in(row["data"]["round"], action["unit"]):
-        return False
     for _ in range(5):
         try:
             with uow.conn.transaction():
