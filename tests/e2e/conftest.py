@@ -16,7 +16,7 @@ import requests
 
 from zfcommon import jwks
 from zfcommon.auth import issue_token
-from zfcommon.devstack.ports import free_port
+from zfcommon.devstack.ports import free_ports
 from zfcommon.settings import SERVICES
 
 from ..support import eventually
@@ -55,9 +55,10 @@ class RunningSystem:
 @contextmanager
 def running_system(home: Path, **settings: str) -> Iterator[RunningSystem]:
     """`zf up` in `home` on free ports, with extra settings (e.g. ZF_CLOCK_FILE); stopped with Ctrl-C."""
-    ports = {s: free_port() for s in SERVICES}
+    *picked, pg_port, broker_port = free_ports(len(SERVICES) + 2)     # distinct: one port twice stops a stack
+    ports = dict(zip(SERVICES, picked))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZF_", "DATABASE_URL", "KAFKA_"))}
-    env.update({"ZF_HOME": str(home), "ZF_PG_PORT": str(free_port()), "ZF_BROKER_PORT": str(free_port()),
+    env.update({"ZF_HOME": str(home), "ZF_PG_PORT": str(pg_port), "ZF_BROKER_PORT": str(broker_port),
                 "ZF_WORKERS": "2", **{f"ZF_{s.upper()}_PORT": str(p) for s, p in ports.items()}, **settings})
     zf = str(Path(sys.executable).parent / "zf")
     log = open(home / "zf-up.log", "wb")
